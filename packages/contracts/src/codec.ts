@@ -1,0 +1,126 @@
+/** Stream entry <-> event. Decoding validates strictly; encoding is its exact inverse. */
+import type { TSchema } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
+import { type EventType, eventCatalog, isKnownType } from './catalog.ts'
+import { EventEnvelope, envelopeOf } from './envelope.ts'
+import { type ContractProblem, ContractError } from './errors.ts'
+import { ENTRY_FIELDS } from './streams.ts'
+import type { AnyEvent, KnownEvent, OpaqueEvent } from './types.ts'
+
+/** Largest `event` field accepted (bytes of JSON). Bigger entries are contract violations. */
+export const MAX_EVENT_BYTES = 256 * 1024
+
+export type DecodeResult =
+  | { readonly ok: true; readonly known: true; readonly event: KnownEvent }
+  | { readonly ok: true; readonly known: false; readonly event: OpaqueEvent }
+  | { readonly ok: false; readonly error: ContractError }
+
+/** Stream fields as ioredis returns them (`[k, v, k, v]`), or as an object. */
+export type EntryFields = readonly string[] | Readonly<Record<string, string>>
+
+const envelopeCheck = TypeCompiler.Compile(EventEnvelope)
+const knownChecks = new Map<EventType, TypeCheck<TSchema>>()
+const checkFor = (type: EventType): TypeCheck<TSchema> => {
+  let check = knownChecks.get(type)
+  if (!check) {
+    check = TypeCompiler.Compile(envelopeOf(eventCatalog[type].payload, type))
+    knownChecks.set(type, check)
+  }
+  return check
+}
+
+const problemsOf = (check: TypeCheck<TSchema>, value: unknown, prefix: string): ContractProblem[] =>
+  [...check.Errors(value)].map((e) => ({ path: `${prefix}${e.path}`, message: e.message }))
+
+const fieldsToRecord = (fields: EntryFields): Record<string, string> => {
+  if (!Array.isArray(fields)) return fields as Record<string, string>
+  const out: Record<string, string> = Object.create(null)
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string
+  return out
+}
+
+// Keys that must never reach an object merge further down (prototype pollution).
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+const parseJson = (text: string): { value: unknown } | { problem: ContractProblem } => {
+  let forbidden: string | undefined
+  try {
+    const value = JSON.parse(text, (key, v) => {
+      if (FORBIDDEN_KEYS.has(key) && forbidden === undefined) forbidden = key
+      return v
+    })
+    if (forbidden !== undefined) {
+      return { problem: { path: '/event', message: `key "${forbidden}" is not allowed anywhere in an event` } }
+    }
+    return { value }
+  } catch (cause) {
+    return { problem: { path: '/event', message: `is not valid JSON (${(cause as Error).message})` } }
+  }
+}
+
+const validDate = (iso: string) => !Number.isNaN(Date.parse(iso))
+
+/**
+ * Validates an event object: the envelope always; the payload strictly when the type and version are
+ * in the catalogue; otherwise the event is opaque (accepted by audit and analytics).
+ */
+export const decodeEvent = (value: unknown, prefix = ''): DecodeResult => {
+  if (!envelopeCheck.Check(value)) {
+    return { ok: false, error: new ContractError(problemsOf(envelopeCheck, value, prefix)) }
+  }
+  if (!validDate(value.occurredAt)) {
+    return {
+      ok: false,
+      error: new ContractError([{ path: `${prefix}/occurredAt`, message: 'is not a real date' }]),
+    }
+  }
+  if (isKnownType(value.type) && eventCatalog[value.type].version === value.version) {
+    const check = checkFor(value.type)
+    if (!check.Check(value)) return { ok: false, error: new ContractError(problemsOf(check, value, prefix)) }
+    return { ok: true, known: true, event: value as unknown as KnownEvent }
+  }
+  return { ok: true, known: false, event: value }
+}
+
+/** Decodes one stream entry (`type` + `event` fields) into a typed event, or a ContractError listing every problem. */
+export const decodeEntry = (fields: EntryFields | null | undefined): DecodeResult => {
+  if (fields == null) {
+    return { ok: false, error: new ContractError([{ path: '', message: 'entry has no fields (deleted?)' }]) }
+  }
+  const record = fieldsToRecord(fields)
+  const problems: ContractProblem[] = []
+  const type = record[ENTRY_FIELDS.type]
+  const text = record[ENTRY_FIELDS.event]
+  if (typeof type !== 'string') problems.push({ path: '/type', message: 'field is missing' })
+  if (typeof text !== 'string') problems.push({ path: '/event', message: 'field is missing' })
+  if (typeof text === 'string' && Buffer.byteLength(text) > MAX_EVENT_BYTES) {
+    problems.push({ path: '/event', message: `is larger than ${MAX_EVENT_BYTES} bytes` })
+  }
+  if (problems.length > 0 || typeof text !== 'string') return { ok: false, error: new ContractError(problems) }
+  const parsed = parseJson(text)
+  if ('problem' in parsed) return { ok: false, error: new ContractError([parsed.problem]) }
+  const result = decodeEvent(parsed.value, '/event')
+  if (result.ok && result.event.type !== type) {
+    return {
+      ok: false,
+      error: new ContractError([
+        { path: '/type', message: `field "${type}" does not match the envelope type "${result.event.type}"` },
+      ]),
+    }
+  }
+  return result
+}
+
+/** The two stream fields of an event, in wire order. `decodeEntry(encodeEntry(e))` gives `e` back. */
+export const encodeEntry = (event: AnyEvent): [typeof ENTRY_FIELDS.type, string, typeof ENTRY_FIELDS.event, string] => [
+  ENTRY_FIELDS.type,
+  event.type,
+  ENTRY_FIELDS.event,
+  JSON.stringify(event),
+]
+
+/** Validates an event before it is published; throws the ContractError so producers fail loudly. */
+export const assertValidEvent = (event: AnyEvent): void => {
+  const result = decodeEvent(event)
+  if (!result.ok) throw result.error
+}

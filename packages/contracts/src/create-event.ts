@@ -1,0 +1,62 @@
+/** Building events: fills id (time-ordered UUIDv7), version, source and occurredAt. */
+import { type EventType, eventCatalog, type PayloadOf } from './catalog.ts'
+import type { Party } from './envelope.ts'
+import type { EventOf, OpaqueEvent } from './types.ts'
+
+export interface CreateEventOptions {
+  /** The producing service, e.g. `auth` or `monolith`. */
+  readonly source: string
+  readonly tenantId?: string
+  readonly actor?: Party
+  readonly subject?: Party
+  readonly correlationId?: string
+  /** The id of the event that caused this one. */
+  readonly causationId?: string
+  readonly traceparent?: string
+  /** Reuse an id (a retried publish must keep its id). @defaultValue a new UUIDv7 */
+  readonly id?: string
+  /** @defaultValue now */
+  readonly occurredAt?: Date | string
+}
+
+const envelope = (type: string, version: number, payload: unknown, o: CreateEventOptions) => {
+  const occurredAt =
+    o.occurredAt === undefined
+      ? new Date().toISOString()
+      : typeof o.occurredAt === 'string'
+        ? o.occurredAt
+        : o.occurredAt.toISOString()
+  // Only set optional fields that are present: undefined keys would not survive a JSON round trip.
+  const event: Record<string, unknown> = {
+    id: o.id ?? Bun.randomUUIDv7(),
+    type,
+    version,
+    source: o.source,
+    occurredAt,
+  }
+  for (const key of ['tenantId', 'actor', 'subject', 'correlationId', 'causationId', 'traceparent'] as const) {
+    if (o[key] !== undefined) event[key] = o[key]
+  }
+  event.payload = payload
+  return event
+}
+
+/**
+ * Creates an event of a known type; the payload is checked at compile time against the catalogue.
+ * @example createEvent('user.registered', { userId: 'u_1', email: 'a@example.com' }, { source: 'monolith' })
+ */
+export const createEvent = <T extends EventType>(
+  type: T,
+  payload: PayloadOf<T>,
+  options: CreateEventOptions,
+): EventOf<T> => envelope(type, eventCatalog[type].version, payload, options) as unknown as EventOf<T>
+
+/**
+ * Creates an event of a type the catalogue does not know (a domain event such as `order.placed`);
+ * audit and analytics accept it as an opaque payload.
+ */
+export const createCustomEvent = (
+  type: string,
+  payload: Record<string, unknown>,
+  options: CreateEventOptions & { readonly version?: number },
+): OpaqueEvent => envelope(type, options.version ?? 1, payload, options) as unknown as OpaqueEvent

@@ -1,0 +1,32 @@
+/** @flotilla/contracts — the one typed contract: envelope, event catalogue, codec, stream names, service tokens. */
+export { EventEnvelope, envelopeOf, EVENT_TYPE_PATTERN, Party, TRACEPARENT_PATTERN } from './envelope.ts'
+export { eventCatalog, EVENT_TYPES, isKnownType } from './catalog.ts'
+export type { CatalogEntry, EventCatalog, EventType, PayloadOf } from './catalog.ts'
+export type { AnyEvent, EventOf, KnownEvent, OpaqueEvent } from './types.ts'
+export { createCustomEvent, createEvent } from './create-event.ts'
+export type { CreateEventOptions } from './create-event.ts'
+export { assertValidEvent, decodeEntry, decodeEvent, encodeEntry, MAX_EVENT_BYTES } from './codec.ts'
+export type { DecodeResult, EntryFields } from './codec.ts'
+export { ContractError } from './errors.ts'
+export type { ContractProblem } from './errors.ts'
+export { CONSUMER_GROUPS, DEFAULT_EVENTS_STREAM, deadLetterStreamKey, ENTRY_FIELDS } from './streams.ts'
+export type { ConsumerGroupName } from './streams.ts'
+export {
+  createServiceTokenSigner,
+  createServiceTokenVerifier,
+  MIN_SECRET_BYTES,
+  parseKeyRing,
+  SERVICE_TOKEN_TYPE,
+  TokenError,
+} from './service-token.ts'
+export type {
+  KeyRing,
+  ServiceTokenSigner,
+  ServiceTokenVerifier,
+  ServiceTokenVerifierOptions,
+  SignServiceTokenOptions,
+  VerifiedServiceToken,
+} from './service-token.ts'
+export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
+export { SessionRevokedReason } from './events/auth.ts'
+export { asyncApiDocument, jsonSchemaFiles } from './export.ts'
