@@ -10,4 +10,6 @@ for (const [name, doc] of Object.entries(jsonSchemaFiles())) {
   await Bun.write(join(out, 'schemas', name), `${JSON.stringify(doc, null, 2)}\n`)
 }
 await Bun.write(join(out, 'asyncapi.json'), `${JSON.stringify(asyncApiDocument(), null, 2)}\n`)
-console.log(`wrote ${(await readdir(join(out, 'schemas'))).length} JSON Schema files and asyncapi.json to ${out}`)
+console.log(
+  `wrote ${(await readdir(join(out, 'schemas'))).length} JSON Schema files and asyncapi.json to ${out}`,
+)

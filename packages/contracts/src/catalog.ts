@@ -130,7 +130,7 @@ export const eventCatalog = {
   'audit.checkpoint': entry({
     version: 1,
     payload: AuditCheckpoint,
-    description: "The head of an audit chain, anchored outside the audit store.",
+    description: 'The head of an audit chain, anchored outside the audit store.',
     producer: 'audit',
     consumers: [],
   }),

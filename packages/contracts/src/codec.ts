@@ -50,7 +50,9 @@ const parseJson = (text: string): { value: unknown } | { problem: ContractProble
       return v
     })
     if (forbidden !== undefined) {
-      return { problem: { path: '/event', message: `key "${forbidden}" is not allowed anywhere in an event` } }
+      return {
+        problem: { path: '/event', message: `key "${forbidden}" is not allowed anywhere in an event` },
+      }
     }
     return { value }
   } catch (cause) {
@@ -96,7 +98,8 @@ export const decodeEntry = (fields: EntryFields | null | undefined): DecodeResul
   if (typeof text === 'string' && Buffer.byteLength(text) > MAX_EVENT_BYTES) {
     problems.push({ path: '/event', message: `is larger than ${MAX_EVENT_BYTES} bytes` })
   }
-  if (problems.length > 0 || typeof text !== 'string') return { ok: false, error: new ContractError(problems) }
+  if (problems.length > 0 || typeof text !== 'string')
+    return { ok: false, error: new ContractError(problems) }
   const parsed = parseJson(text)
   if ('problem' in parsed) return { ok: false, error: new ContractError([parsed.problem]) }
   const result = decodeEvent(parsed.value, '/event')
@@ -112,7 +115,9 @@ export const decodeEntry = (fields: EntryFields | null | undefined): DecodeResul
 }
 
 /** The two stream fields of an event, in wire order. `decodeEntry(encodeEntry(e))` gives `e` back. */
-export const encodeEntry = (event: AnyEvent): [typeof ENTRY_FIELDS.type, string, typeof ENTRY_FIELDS.event, string] => [
+export const encodeEntry = (
+  event: AnyEvent,
+): [typeof ENTRY_FIELDS.type, string, typeof ENTRY_FIELDS.event, string] => [
   ENTRY_FIELDS.type,
   event.type,
   ENTRY_FIELDS.event,

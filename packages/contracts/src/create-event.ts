@@ -34,7 +34,14 @@ const envelope = (type: string, version: number, payload: unknown, o: CreateEven
     source: o.source,
     occurredAt,
   }
-  for (const key of ['tenantId', 'actor', 'subject', 'correlationId', 'causationId', 'traceparent'] as const) {
+  for (const key of [
+    'tenantId',
+    'actor',
+    'subject',
+    'correlationId',
+    'causationId',
+    'traceparent',
+  ] as const) {
     if (o[key] !== undefined) event[key] = o[key]
   }
   event.payload = payload

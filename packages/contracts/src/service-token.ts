@@ -18,8 +18,7 @@ export interface KeyRing {
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const encoder = new TextEncoder()
 
-const kidOf = (secret: string) =>
-  new Bun.CryptoHasher('sha256').update(secret).digest('hex').slice(0, 12)
+const kidOf = (secret: string) => new Bun.CryptoHasher('sha256').update(secret).digest('hex').slice(0, 12)
 
 /**
  * Parses `SERVICE_TOKEN_SECRET`: one secret, or `kid=secret` pairs separated by commas where the first
@@ -136,7 +135,11 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
           },
         )
         if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
-        if (typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat > maxTtl) {
+        if (
+          typeof payload.exp === 'number' &&
+          typeof payload.iat === 'number' &&
+          payload.exp - payload.iat > maxTtl
+        ) {
           throw new TokenError('token lifetime is too long')
         }
         return { service: payload.iss as string, claims: payload }

@@ -16,7 +16,10 @@ interface EnvelopeFields {
 }
 
 /** An event of one known type, its payload typed from the catalogue. */
-export type EventOf<T extends EventType> = EnvelopeFields & { readonly type: T; readonly payload: PayloadOf<T> }
+export type EventOf<T extends EventType> = EnvelopeFields & {
+  readonly type: T
+  readonly payload: PayloadOf<T>
+}
 
 /** Any known event, discriminated on `type`. */
 export type KnownEvent = { [T in EventType]: EventOf<T> }[EventType]

@@ -3,7 +3,10 @@ import { Type } from '@sinclair/typebox'
 
 export const UserId = Type.String({ minLength: 1, maxLength: 200 })
 /** Plain addr-spec; CR/LF and spaces are refused so an address can never inject a header. */
-export const Email = Type.String({ maxLength: 320, pattern: '^[^\\s@<>,;:"\\\\]+@[^\\s@<>,;:"\\\\]+\\.[^\\s@<>,;:"\\\\]+$' })
+export const Email = Type.String({
+  maxLength: 320,
+  pattern: '^[^\\s@<>,;:"\\\\]+@[^\\s@<>,;:"\\\\]+\\.[^\\s@<>,;:"\\\\]+$',
+})
 /** E.164. */
 export const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })
 /** BCP 47 language tag, e.g. `en`, `fr-CA`. */
@@ -12,4 +15,6 @@ export const Locale = Type.String({ pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*
 export const TimeZone = Type.String({ pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+\\-]+)*$', maxLength: 64 })
 export const Ip = Type.String({ maxLength: 45 })
 export const UserAgent = Type.String({ maxLength: 1000 })
-export const IsoTimestamp = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$' })
+export const IsoTimestamp = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$',
+})

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'bun:test'
+import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
+import {
+  createServiceTokenSigner,
+  createServiceTokenVerifier,
+  parseKeyRing,
+  SERVICE_TOKEN_TYPE,
+  TokenError,
+} from './service-token.ts'
+
+const SECRET = 'k1=an-adequately-long-secret-for-hs256-tokens!'
+const ring = parseKeyRing(SECRET)
+const key = ring.keys.get('k1')!
+const verifier = createServiceTokenVerifier(ring, { audience: 'auth' })
+const signer = createServiceTokenSigner(ring, 'notifications')
+
+const now = () => Math.floor(Date.now() / 1000)
+const seg = (value: object) => base64url.encode(JSON.stringify(value))
+
+/** A correctly signed token with some part changed. */
+const forge = (
+  header: Record<string, unknown> = {},
+  claims: Record<string, unknown> = {},
+  signingKey: Uint8Array = key,
+) =>
+  new SignJWT({
+    iss: 'notifications',
+    sub: 'notifications',
+    aud: 'auth',
+    jti: 'j',
+    iat: now(),
+    exp: now() + 60,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: SERVICE_TOKEN_TYPE, ...header } as { alg: string })
+    .sign(signingKey)
+
+const refused = async (token: string) => {
+  const error = await verifier.verify(token).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(TokenError)
+  expect((error as TokenError).status).toBe(401)
+}
+
+describe('parseKeyRing', () => {
+  it('reads kid=secret pairs with the first one signing', () => {
+    const r = parseKeyRing('new=0123456789abcdef0123456789abcdef,old=fedcba9876543210fedcba9876543210')
+    expect(r.currentKid).toBe('new')
+    expect([...r.keys.keys()]).toEqual(['new', 'old'])
+  })
+
+  it('derives the same kid for the same bare secret', () => {
+    const secret = 'a bare secret, long enough for HS256, with = and , in it'
+    expect(parseKeyRing(secret).currentKid).toBe(parseKeyRing(secret).currentKid)
+    expect(parseKeyRing(secret).keys.size).toBe(1)
+  })
+
+  it('refuses short secrets', () => {
+    expect(() => parseKeyRing('k=short')).toThrow(/shorter than 32 bytes/)
+    expect(() => parseKeyRing('short')).toThrow(/shorter than 32 bytes/)
+  })
+})
+
+describe('service tokens', () => {
+  it('verifies a signed token and returns the calling service', async () => {
+    const token = await signer.sign({ audience: 'auth' })
+    expect((await verifier.verify(token)).service).toBe('notifications')
+  })
+
+  it('keeps verifying tokens signed with a previous key after rotation', async () => {
+    const oldRing = parseKeyRing('k0=the-previous-secret-still-32-bytes-long')
+    const rotated = parseKeyRing(
+      'k1=an-adequately-long-secret-for-hs256-tokens!,k0=the-previous-secret-still-32-bytes-long',
+    )
+    const token = await createServiceTokenSigner(oldRing, 'audit').sign({ audience: 'auth' })
+    expect((await createServiceTokenVerifier(rotated, { audience: 'auth' }).verify(token)).service).toBe(
+      'audit',
+    )
+  })
+
+  it('restricts issuers when asked', async () => {
+    const only = createServiceTokenVerifier(ring, { audience: 'auth', issuers: ['audit'] })
+    const error = await only.verify(await signer.sign({ audience: 'auth' })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TokenError)
+  })
+
+  describe('refuses every attack with a TokenError (401), never another error', () => {
+    it('wrong audience', async () => refused(await signer.sign({ audience: 'audit' })))
+    it('alg none in any case', async () => {
+      for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
+        await refused(
+          `${seg({ alg, typ: SERVICE_TOKEN_TYPE, kid: 'k1' })}.${seg({ iss: 'x', sub: 'x', aud: 'auth', exp: now() + 60 })}.`,
+        )
+      }
+    })
+    it('stripped signature', async () => {
+      const [h, p] = (await signer.sign({ audience: 'auth' })).split('.')
+      await refused(`${h}.${p}.`)
+      await refused(`${h}.${p}`)
+    })
+    it('tampered payload', async () => {
+      const [h, , s] = (await signer.sign({ audience: 'auth' })).split('.')
+      await refused(
+        `${h}.${seg({ iss: 'auth', sub: 'auth', aud: 'auth', jti: 'j', iat: now(), exp: now() + 60 })}.${s}`,
+      )
+    })
+    it('wrong key', async () => refused(await forge({}, {}, new TextEncoder().encode('x'.repeat(32)))))
+    it('asymmetric algorithms (HS/RS confusion)', async () => {
+      const { privateKey } = await generateKeyPair('RS256')
+      const token = await new SignJWT({ iss: 'notifications', sub: 'notifications', aud: 'auth', jti: 'j' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: SERVICE_TOKEN_TYPE })
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(privateKey)
+      await refused(token)
+    })
+    it('embedded jwk, jku and x5u headers', async () => {
+      const { publicKey } = await generateKeyPair('ES256')
+      await refused(await forge({ jwk: await exportJWK(publicKey) }))
+      await refused(await forge({ jku: 'http://127.0.0.1:1/jwks.json' }))
+      await refused(await forge({ x5u: 'http://127.0.0.1:1/cert.pem' }))
+    })
+    it('odd kid values', async () => {
+      for (const kid of ['../../etc/passwd', "' OR 1=1--", 'k'.repeat(5000), '', 'K1'])
+        await refused(await forge({ kid }))
+      await refused(await forge({ kid: 42 }))
+    })
+    it('expired, not yet valid, missing exp, overlong lifetime', async () => {
+      await refused(await forge({}, { exp: now() - 60, iat: now() - 120 }))
+      await refused(await forge({}, { nbf: now() + 600 }))
+      await refused(await forge({}, { exp: undefined }))
+      await refused(await forge({}, { exp: now() + 86_400 }))
+    })
+    it('missing jti, subject other than issuer, wrong typ', async () => {
+      await refused(await forge({}, { jti: undefined }))
+      await refused(await forge({}, { sub: 'user_1' }))
+      await refused(await forge({ typ: 'at+jwt' }))
+    })
+    it('malformed segments', async () => {
+      for (const t of [
+        '',
+        'a',
+        'a.b',
+        'a.b.c',
+        '...',
+        '%%%.%%%.%%%',
+        `${seg({ alg: 'HS256' })}.!!!.x`,
+        'x'.repeat(10_000),
+      ]) {
+        await refused(t)
+      }
+    })
+  })
+})
