@@ -1,0 +1,84 @@
+/**
+ * The test command (`bun run test`): runs each workspace's suite in its own `bun test` process, so one
+ * crash cannot hide another suite's results, then prints one closing line `N passed, N failed, N skipped`.
+ * Pass paths to run only those (`bun run test apps/auth`).
+ */
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+const root = join(import.meta.dir, '..')
+const SUITE_DIRS = ['packages', 'apps', 'examples']
+// Cross-service suites run last: they start the apps as processes.
+const CROSS_SERVICE = ['tests/deploy', 'tests/e2e', 'tests/fault']
+
+const hasTests = async (dir: string): Promise<boolean> => {
+  const glob = new Bun.Glob('**/*.test.ts')
+  for await (const file of glob.scan({ cwd: join(root, dir) })) if (!file.includes('node_modules')) return true
+  return false
+}
+
+const suites = async (): Promise<string[]> => {
+  const args = process.argv.slice(2)
+  if (args.length > 0) return args
+  const found: string[] = []
+  for (const parent of SUITE_DIRS) {
+    const entries = await readdir(join(root, parent), { withFileTypes: true }).catch(() => [])
+    for (const e of entries) if (e.isDirectory() && (await hasTests(`${parent}/${e.name}`))) found.push(`${parent}/${e.name}`)
+  }
+  for (const dir of CROSS_SERVICE) if (await hasTests(dir).catch(() => false)) found.push(dir)
+  return found
+}
+
+interface Tally {
+  suite: string
+  pass: number
+  fail: number
+  skip: number
+  exitCode: number
+  seconds: number
+}
+
+const count = (text: string, word: string) => Number(text.match(new RegExp(`^\\s*(\\d+) ${word}$`, 'm'))?.[1] ?? 0)
+
+const run = async (suite: string): Promise<Tally> => {
+  const started = performance.now()
+  console.log(`\n━━ ${suite}`)
+  const proc = Bun.spawn(['bun', 'test', `./${suite}`], { cwd: root, stdout: 'pipe', stderr: 'pipe', env: process.env })
+  let summary = ''
+  // bun test writes results to stderr; echo both streams and keep the tail for the summary.
+  const pump = async (stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) => {
+    const decoder = new TextDecoder()
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true })
+      out.write(text)
+      summary = (summary + text).slice(-4000)
+    }
+  }
+  await Promise.all([pump(proc.stdout, process.stdout), pump(proc.stderr, process.stderr)])
+  const exitCode = await proc.exited
+  const tally = {
+    suite,
+    pass: count(summary, 'pass'),
+    fail: count(summary, 'fail'),
+    skip: count(summary, 'skip') + count(summary, 'todo'),
+    exitCode,
+    seconds: (performance.now() - started) / 1000,
+  }
+  // A suite that crashed before printing its summary counts as one failure, never as nothing.
+  if (exitCode !== 0 && tally.fail === 0) tally.fail = 1
+  return tally
+}
+
+const results: Tally[] = []
+for (const suite of await suites()) results.push(await run(suite))
+
+console.log('\n━━ summary')
+for (const r of results) {
+  const mark = r.fail > 0 ? '✗' : '✓'
+  console.log(
+    `${mark} ${r.suite.padEnd(28)} ${String(r.pass).padStart(5)} passed ${String(r.fail).padStart(3)} failed ${String(r.skip).padStart(3)} skipped  ${r.seconds.toFixed(1)}s`,
+  )
+}
+const total = (k: 'pass' | 'fail' | 'skip') => results.reduce((n, r) => n + r[k], 0)
+console.log(`${total('pass')} passed, ${total('fail')} failed, ${total('skip')} skipped`)
+process.exit(total('fail') > 0 ? 1 : 0)
