@@ -1,0 +1,110 @@
+/** Consumer spans that continue the producer's trace from the envelope's `traceparent`. */
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { contextFromTraceparent } from './propagation.ts'
+import { getTracer } from './setup.ts'
+
+/** The envelope fields a consumer span reads. */
+export interface TracedEvent {
+  readonly id: string
+  readonly type: string
+  readonly source?: string
+  readonly traceparent?: string
+}
+
+export interface ConsumerSpanOptions {
+  /** Consumer group (`messaging.consumer.group.name`). */
+  readonly group?: string
+  /** Stream name (`messaging.destination.name`). */
+  readonly stream?: string
+  readonly streamId?: string
+  readonly deliveryCount?: number
+}
+
+export interface ConsumerSpan {
+  readonly span: Span
+  /** The context with this span active: pass it to `injectTraceparent` when publishing outside `run`. */
+  readonly context: Context
+  /** Runs `fn` with the span active, records an error, and ends the span. */
+  run<T>(fn: () => Promise<T> | T): Promise<T>
+  /** Ends the span (with the error as its status, when given). Safe to call twice. */
+  end(error?: unknown): void
+}
+
+/**
+ * Starts a CONSUMER span whose parent is the producer's span, read from `event.traceparent`
+ * (a new root trace when the event has none).
+ * @example await startConsumerSpan(message.event, { group: 'audit' }).run(() => handle(message))
+ */
+export const startConsumerSpan = (event: TracedEvent, options: ConsumerSpanOptions = {}): ConsumerSpan => {
+  const parent = contextFromTraceparent(event.traceparent)
+  const span = getTracer().startSpan(
+    `process ${event.type}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'redis',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': event.id,
+        'flotilla.event.type': event.type,
+        ...(event.source ? { 'flotilla.event.source': event.source } : {}),
+        ...(options.stream ? { 'messaging.destination.name': options.stream } : {}),
+        ...(options.group ? { 'messaging.consumer.group.name': options.group } : {}),
+        ...(options.streamId ? { 'flotilla.stream.id': options.streamId } : {}),
+        ...(options.deliveryCount !== undefined ? { 'flotilla.delivery.count': options.deliveryCount } : {}),
+      },
+    },
+    parent,
+  )
+  const spanContext = trace.setSpan(parent, span)
+  let ended = false
+  const end = (error?: unknown) => {
+    if (ended) return
+    ended = true
+    if (error !== undefined) {
+      span.recordException(error instanceof Error ? error : String(error))
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      })
+    }
+    span.end()
+  }
+  return {
+    span,
+    context: spanContext,
+    end,
+    run: async (fn) => {
+      try {
+        const result = await context.with(spanContext, fn)
+        end()
+        return result
+      } catch (error) {
+        end(error)
+        throw error
+      }
+    },
+  }
+}
+
+/** The message shape of a `@flotilla/streams` consumer handler (only what tracing reads). */
+export interface TraceableMessage {
+  readonly event: TracedEvent
+  readonly streamId?: string
+  readonly group?: string
+  readonly deliveryCount?: number
+}
+
+/**
+ * Wraps a one-at-a-time stream handler so each message is handled inside a consumer span.
+ * @example createConsumer({ ..., handler: traceHandler({ handle: (m) => router(m) }) })
+ */
+export const traceHandler = <M extends TraceableMessage>(handler: {
+  handle(message: M): Promise<void>
+}): { handle(message: M): Promise<void> } => ({
+  handle: (message) =>
+    startConsumerSpan(message.event, {
+      group: message.group,
+      streamId: message.streamId,
+      deliveryCount: message.deliveryCount,
+    }).run(() => handler.handle(message)),
+})

@@ -1,0 +1,12 @@
+/** @flotilla/telemetry — OpenTelemetry tracing for the apps: HTTP spans, trace context through the stream. */
+export { parseOtlpHeaders, TelemetryConfigSchema } from './config.ts'
+export type { TelemetryConfig } from './config.ts'
+export { getTracer, initTelemetry } from './setup.ts'
+export type { Telemetry, TelemetryOptions } from './setup.ts'
+export { activeTraceId, httpTracing } from './http.ts'
+export type { HttpTracingOptions } from './http.ts'
+export { contextFromTraceparent, currentTraceparent, injectTraceparent, traceHeaders } from './propagation.ts'
+export { startConsumerSpan, traceHandler } from './consumer.ts'
+export type { ConsumerSpan, ConsumerSpanOptions, TraceableMessage, TracedEvent } from './consumer.ts'
+export { InMemorySpanExporter } from '@opentelemetry/sdk-trace'
+export type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace'
