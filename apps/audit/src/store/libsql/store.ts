@@ -1,0 +1,267 @@
+/** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
+import { type Client, createClient } from '@libsql/client'
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
+import { chainOf } from '../../records/from-event.ts'
+import { sealRecord } from '../../records/hash.ts'
+import {
+  type AuditRecord,
+  type ChainHead,
+  GENESIS_HASH,
+  type RecordInput,
+  type RetentionAnchor,
+} from '../../records/model.ts'
+import {
+  type AppendResult,
+  type AuditStore,
+  type ListPage,
+  NO_ACTOR,
+  type PageKey,
+  prefixUpperBound,
+  type RecordFilter,
+  type StatsGroupBy,
+  type StatsRow,
+} from '../types.ts'
+import { AUDIT_DDL } from './ddl.ts'
+import { auditAnchors, auditRecords, auditRetentionMode } from './schema.ts'
+import { createMutex, retryWhileBusy } from './write-lock.ts'
+
+export interface LibsqlStoreOptions {
+  /** `file:/path/audit.db` or `libsql://…` */
+  readonly url: string
+  readonly authToken?: string
+  /** Native busy timeout per statement; longer waits for the write lock are async retries. @defaultValue 50 */
+  readonly busyTimeoutMs?: number
+  /** How long a write waits in total for another writer's lock before failing. @defaultValue 30000 */
+  readonly writeDeadlineMs?: number
+}
+
+type Db = LibSQLDatabase<Record<string, never>>
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+type Row = typeof auditRecords.$inferSelect
+
+// 21 columns per row: stay far below SQLite's bound-variable limit.
+const INSERT_CHUNK = 200
+
+const toRecord = ({ occurredMs: _ms, ...row }: Row): AuditRecord => row
+
+const toRow = (record: AuditRecord): Row => ({ ...record, occurredMs: Date.parse(record.occurredAt) })
+
+/** Filter → drizzle WHERE conditions. */
+export const whereOf = (filter: RecordFilter): SQL[] => {
+  const c: SQL[] = []
+  if (filter.tenantId !== undefined) c.push(eq(auditRecords.tenantId, filter.tenantId))
+  if (filter.actorId !== undefined) c.push(eq(auditRecords.actorId, filter.actorId))
+  if (filter.actorType !== undefined) c.push(eq(auditRecords.actorType, filter.actorType))
+  if (filter.type !== undefined) c.push(eq(auditRecords.type, filter.type))
+  if (filter.typePrefix !== undefined) {
+    c.push(
+      gte(auditRecords.type, filter.typePrefix),
+      lt(auditRecords.type, prefixUpperBound(filter.typePrefix)),
+    )
+  }
+  if (filter.subjectId !== undefined) c.push(eq(auditRecords.subjectId, filter.subjectId))
+  if (filter.correlationId !== undefined) c.push(eq(auditRecords.correlationId, filter.correlationId))
+  if (filter.from !== undefined) c.push(gte(auditRecords.occurredMs, filter.from.getTime()))
+  if (filter.to !== undefined) c.push(lt(auditRecords.occurredMs, filter.to.getTime()))
+  return c
+}
+
+const afterKey = (key: PageKey): SQL =>
+  or(
+    lt(auditRecords.occurredMs, key.occurredMs),
+    and(eq(auditRecords.occurredMs, key.occurredMs), lt(auditRecords.eventId, key.eventId)),
+  ) as SQL
+
+const groupColumn = (groupBy: StatsGroupBy): SQL<string> => {
+  if (groupBy === 'type') return sql<string>`${auditRecords.type}`
+  if (groupBy === 'source') return sql<string>`${auditRecords.source}`
+  return sql<string>`coalesce(${auditRecords.actorType} || ':' || ${auditRecords.actorId}, ${NO_ACTOR})`
+}
+
+/** Opens (and migrates) a libSQL audit store. */
+export const createLibsqlStore = async (
+  options: LibsqlStoreOptions,
+): Promise<AuditStore & { client: Client }> => {
+  const client = createClient({
+    url: options.url,
+    ...(options.authToken ? { authToken: options.authToken } : {}),
+    timeout: options.busyTimeoutMs ?? 50,
+  })
+  await client.executeMultiple(AUDIT_DDL)
+  const db: Db = drizzle(client)
+  const serialize = createMutex()
+  // One write transaction at a time from this handle; other handles and processes queue on the file lock.
+  const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    serialize(() => retryWhileBusy(() => db.transaction(fn), options.writeDeadlineMs))
+
+  const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
+    const [row] = await q.select().from(auditAnchors).where(eq(auditAnchors.chain, chain)).limit(1)
+    return row ?? null
+  }
+
+  const headIn = async (q: Db | Tx, chain: string): Promise<ChainHead | null> => {
+    const [row] = await q
+      .select({
+        seq: auditRecords.seq,
+        hash: auditRecords.hash,
+        type: auditRecords.type,
+        source: auditRecords.source,
+      })
+      .from(auditRecords)
+      .where(eq(auditRecords.chain, chain))
+      .orderBy(desc(auditRecords.seq))
+      .limit(1)
+    if (row) return { chain, ...row }
+    const anchor = await anchorIn(q, chain)
+    return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
+  }
+
+  let closed = false
+  return {
+    kind: 'libsql',
+    client,
+
+    // drizzle's libSQL transaction is BEGIN IMMEDIATE ("write"): the write lock is taken before the heads
+    // are read, so two processes appending to one chain queue up instead of forking it.
+    append: (inputs: readonly RecordInput[]): Promise<AppendResult> =>
+      write(async (tx) => {
+        const appended: AuditRecord[] = []
+        const duplicates: string[] = []
+        if (inputs.length === 0) return { appended, duplicates }
+        const ids = [...new Set(inputs.map((i) => i.eventId))]
+        const seen = new Set<string>()
+        for (let i = 0; i < ids.length; i += 500) {
+          const rows = await tx
+            .select({ id: auditRecords.eventId })
+            .from(auditRecords)
+            .where(inArray(auditRecords.eventId, ids.slice(i, i + 500)))
+          for (const r of rows) seen.add(r.id)
+        }
+        const heads = new Map<string, { seq: number; hash: string }>()
+        for (const input of inputs) {
+          if (seen.has(input.eventId)) {
+            duplicates.push(input.eventId)
+            continue
+          }
+          seen.add(input.eventId)
+          const chain = chainOf(input.tenantId)
+          const head = heads.get(chain) ?? (await headIn(tx, chain)) ?? { seq: 0, hash: GENESIS_HASH }
+          const record = sealRecord(input, chain, head.seq + 1, head.hash)
+          heads.set(chain, { seq: record.seq, hash: record.hash })
+          appended.push(record)
+        }
+        for (let i = 0; i < appended.length; i += INSERT_CHUNK) {
+          await tx.insert(auditRecords).values(appended.slice(i, i + INSERT_CHUNK).map(toRow))
+        }
+        return { appended, duplicates }
+      }),
+
+    async list(filter, { after, limit }): Promise<ListPage> {
+      const conditions = whereOf(filter)
+      if (after) conditions.push(afterKey(after))
+      const rows = await db
+        .select()
+        .from(auditRecords)
+        .where(and(...conditions))
+        .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
+        .limit(limit + 1)
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        records: page.map(toRecord),
+        next: rows.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
+      }
+    },
+
+    async chainRecords(chain, afterSeq, limit) {
+      const rows = await db
+        .select()
+        .from(auditRecords)
+        .where(and(eq(auditRecords.chain, chain), gt(auditRecords.seq, afterSeq)))
+        .orderBy(asc(auditRecords.seq))
+        .limit(limit)
+      return rows.map(toRecord)
+    },
+
+    async recordAt(chain, seq) {
+      const [row] = await db
+        .select()
+        .from(auditRecords)
+        .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, seq)))
+        .limit(1)
+      return row ? toRecord(row) : null
+    },
+
+    head: (chain) => headIn(db, chain),
+    anchor: (chain) => anchorIn(db, chain),
+
+    async chains() {
+      const rows = await db.all<{ chain: string }>(
+        sql`SELECT DISTINCT chain FROM audit_records UNION SELECT chain FROM audit_anchors ORDER BY chain`,
+      )
+      return rows.map((r) => r.chain)
+    },
+
+    prune: (chain, before, now = new Date()) =>
+      write(async (tx) => {
+        const [firstKept] = await tx
+          .select({ seq: auditRecords.seq })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
+          .orderBy(asc(auditRecords.seq))
+          .limit(1)
+        const head = await headIn(tx, chain)
+        const anchor = await anchorIn(tx, chain)
+        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
+        if (lastPruned <= (anchor?.seq ?? 0)) return null
+        const last = await tx
+          .select({ hash: auditRecords.hash })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
+          .limit(1)
+        const hash = last[0]?.hash
+        if (!hash) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
+        const next: RetentionAnchor = { chain, seq: lastPruned, hash, prunedAt: now.toISOString() }
+        // The retention path: the mode row exists only inside this transaction, so no other writer sees it.
+        await tx.insert(auditRetentionMode).values({ id: 1 })
+        await tx
+          .insert(auditAnchors)
+          .values(next)
+          .onConflictDoUpdate({
+            target: auditAnchors.chain,
+            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
+          })
+        await tx
+          .delete(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), sql`${auditRecords.seq} <= ${lastPruned}`))
+        await tx.delete(auditRetentionMode)
+        return next
+      }),
+
+    async stats(filter, groupBy): Promise<StatsRow[]> {
+      const key = groupColumn(groupBy)
+      const rows = await db
+        .select({ key, count: count() })
+        .from(auditRecords)
+        .where(and(...whereOf(filter)))
+        .groupBy(key)
+        .orderBy(desc(count()), asc(key))
+      return rows
+    },
+
+    async count(filter) {
+      const [row] = await db
+        .select({ n: count() })
+        .from(auditRecords)
+        .where(and(...whereOf(filter)))
+      return row?.n ?? 0
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      client.close()
+    },
+  }
+}
