@@ -1,0 +1,12 @@
+/** User access-token verification (JWKS), for the kit's index to re-export. */
+export {
+  ACCESS_TOKEN_ALGORITHMS,
+  ACCESS_TOKEN_TYPE,
+  createAccessTokenVerifier,
+  KID_PATTERN,
+  REQUIRED_ACCESS_TOKEN_CLAIMS,
+} from './verifier.ts'
+export type { AccessTokenKeyResolver, AccessTokenKeySource, AccessTokenVerifierOptions } from './verifier.ts'
+export type { AccessTokenVerifier, UserPrincipal } from './types.ts'
+export { buildAttackTokens } from './attack-tokens.ts'
+export type { AttackToken, AttackTokenOptions } from './attack-tokens.ts'

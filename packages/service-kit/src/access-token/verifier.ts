@@ -1,0 +1,154 @@
+/**
+ * JWKS verifier for user access tokens issued by the auth service (RFC 9068 `at+jwt`).
+ * Checks everything PITFALLS.md lists: algorithm allow-list, typ, issuer, audience, required claims,
+ * small clock tolerance, and refuses headers that point at keys (`jwk`, `jku`, `x5u`, `x5c`) without
+ * ever fetching them.
+ */
+import { TokenError } from '@flotilla/contracts'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose'
+import type { AccessTokenVerifier, UserPrincipal } from './types.ts'
+
+/** Header `typ` of every user access token (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+/** Algorithms the auth service may sign with; anything else (none, HS*, RS*) is refused. */
+export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA', 'ES256'] as const
+/** Claims every access token must carry. */
+export const REQUIRED_ACCESS_TOKEN_CLAIMS = ['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp'] as const
+
+/** A function that returns the verification key for a token header (jose's `JWTVerifyGetKey` shape). */
+export type AccessTokenKeyResolver = (header: JWSHeaderParameters) => Promise<CryptoKey> | CryptoKey
+
+/** Where the public keys come from: a JWKS URL, a JWKS object, or a resolver. */
+export type AccessTokenKeySource =
+  | { readonly jwksUrl: string | URL; readonly jwks?: never; readonly resolveKey?: never }
+  | { readonly jwks: JSONWebKeySet; readonly jwksUrl?: never; readonly resolveKey?: never }
+  | { readonly resolveKey: AccessTokenKeyResolver; readonly jwksUrl?: never; readonly jwks?: never }
+
+export type AccessTokenVerifierOptions = AccessTokenKeySource & {
+  /** Expected `iss`. @defaultValue 'flotilla-auth' */
+  readonly issuer?: string
+  /** Expected `aud`. @defaultValue 'flotilla' */
+  readonly audience?: string
+  /** @defaultValue ['EdDSA', 'ES256'] */
+  readonly algorithms?: readonly (typeof ACCESS_TOKEN_ALGORITHMS)[number][]
+  /** Seconds of clock skew accepted on `exp`/`nbf`/`iat`. @defaultValue 5 */
+  readonly clockToleranceSeconds?: number
+  /** Refuse tokens older than this (by `iat`). @defaultValue 86400 */
+  readonly maxTokenAgeSeconds?: number
+  /** Minimum time between two JWKS fetches triggered by an unknown `kid`. @defaultValue 30000 */
+  readonly jwksCooldownMs?: number
+  /** How long fetched keys are trusted before a refetch. @defaultValue 600000 */
+  readonly jwksCacheMaxAgeMs?: number
+  /** Timeout of one JWKS fetch. @defaultValue 5000 */
+  readonly jwksTimeoutMs?: number
+}
+
+const MAX_TOKEN_LENGTH = 8192
+const SEGMENT = /^[A-Za-z0-9_-]+$/
+/** Key ids are short opaque identifiers; anything else (paths, SQL, megabytes) is refused before lookup. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'] as const
+const OPTIONAL_STRING_CLAIMS = ['tid', 'did', 'scope'] as const
+
+const refuse = (message: string, cause?: unknown): never => {
+  throw new TokenError(message, cause === undefined ? undefined : { cause })
+}
+
+/** Structural checks done before any key lookup or crypto. */
+const checkShape = (token: unknown, algorithms: readonly string[]): JWSHeaderParameters => {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    return refuse('token is missing or malformed')
+  }
+  const parts = token.split('.')
+  if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) return refuse('token is malformed')
+  let header: JWSHeaderParameters
+  try {
+    header = decodeProtectedHeader(token) as JWSHeaderParameters
+  } catch (cause) {
+    return refuse('token header is malformed', cause)
+  }
+  for (const name of FORBIDDEN_HEADERS) {
+    if (name in header) refuse(`token header "${name}" is not accepted`)
+  }
+  if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
+    refuse('token algorithm is not allowed')
+  }
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) refuse('token key id is invalid')
+  return header
+}
+
+const toPrincipal = (claims: JWTPayload): UserPrincipal => {
+  const { sub, sid } = claims
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200)
+    return refuse('token subject is invalid')
+  if (typeof sid !== 'string' || sid.length === 0 || sid.length > 200)
+    return refuse('token session is invalid')
+  for (const name of OPTIONAL_STRING_CLAIMS) {
+    if (claims[name] !== undefined && typeof claims[name] !== 'string')
+      refuse(`token claim "${name}" is invalid`)
+  }
+  const scope = typeof claims.scope === 'string' ? claims.scope : ''
+  return {
+    kind: 'user',
+    userId: sub,
+    ...(typeof claims.tid === 'string' ? { tenantId: claims.tid } : {}),
+    scopes: scope.split(' ').filter((s) => s.length > 0),
+    sessionId: sid,
+    ...(typeof claims.did === 'string' ? { deviceId: claims.did } : {}),
+    claims,
+  }
+}
+
+const resolverOf = (options: AccessTokenVerifierOptions): AccessTokenKeyResolver => {
+  if (options.resolveKey) return options.resolveKey
+  if (options.jwks) return createLocalJWKSet(options.jwks)
+  return createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+  })
+}
+
+/**
+ * Creates a verifier for user access tokens. With `jwksUrl` the keys are cached and refetched when a
+ * token names an unknown `kid` (at most once per `jwksCooldownMs`), so key rotation needs no restart.
+ * @example
+ * const verifier = createAccessTokenVerifier({ jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json' })
+ * const user = await verifier.verify(bearerToken) // { kind: 'user', userId, sessionId, scopes, … }
+ */
+export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): AccessTokenVerifier => {
+  const algorithms = [...(options.algorithms ?? ACCESS_TOKEN_ALGORITHMS)]
+  const resolveKey = resolverOf(options)
+  const tolerance = options.clockToleranceSeconds ?? 5
+  const maxAge = options.maxTokenAgeSeconds ?? 86_400
+  return {
+    async verify(token: string): Promise<UserPrincipal> {
+      checkShape(token, algorithms)
+      try {
+        const { payload } = await jwtVerify(token, (header) => resolveKey(header), {
+          algorithms,
+          issuer: options.issuer ?? 'flotilla-auth',
+          audience: options.audience ?? 'flotilla',
+          requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance: tolerance,
+          maxTokenAge: maxAge + tolerance,
+        })
+        return toPrincipal(payload)
+      } catch (cause) {
+        if (cause instanceof TokenError) throw cause
+        const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'
+        return refuse(`token refused (${reason})`, cause)
+      }
+    },
+  }
+}
