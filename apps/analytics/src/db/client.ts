@@ -1,0 +1,46 @@
+/** Opens the analytics database (a libSQL file by default, or a `libsql://` server) and migrates it. */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { type Client, createClient } from '@libsql/client'
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
+import { migrate } from './migrations.ts'
+import * as schema from './schema.ts'
+
+export type Db = LibSQLDatabase<typeof schema>
+
+export interface Database {
+  readonly client: Client
+  readonly db: Db
+  close(): void
+}
+
+export interface OpenDatabaseOptions {
+  readonly url: string
+  readonly authToken?: string
+}
+
+/**
+ * Opens and migrates the database. Local files run in WAL mode with a busy timeout, so a second
+ * instance on the same file waits for the writer instead of failing.
+ */
+export const openDatabase = async ({ url, authToken }: OpenDatabaseOptions): Promise<Database> => {
+  const local = url.startsWith('file:')
+  if (local) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true })
+  const client = createClient({
+    url,
+    ...(authToken ? { authToken } : {}),
+    ...(local ? { timeout: 10_000 } : {}),
+  })
+  if (local) await client.execute('PRAGMA journal_mode = WAL')
+  await migrate(client)
+  let closed = false
+  return {
+    client,
+    db: drizzle(client, { schema }),
+    close() {
+      if (closed) return
+      closed = true
+      client.close()
+    },
+  }
+}
