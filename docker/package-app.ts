@@ -1,0 +1,62 @@
+/**
+ * Packages one app the way its image ships it: `bun build --compile` of `apps/<app>/src/main.ts` into
+ * `<out>/server`, plus the native addons the compiler cannot embed, staged under `<out>/node_modules`.
+ * The Dockerfile runs this script and so does tests/deploy/compiled.test.ts, so the test runs what the image runs.
+ *
+ *   bun docker/package-app.ts <app> <out-dir>
+ *
+ * Why the staging: `@libsql/client` loads its addon with a computed `require("@libsql/<platform>")`, which
+ * `bun build --compile` leaves out; the binary then fails with "Cannot find module '@libsql/linux-x64-gnu'".
+ * The image sets NODE_PATH=<out>/node_modules so the addon resolves whatever the working directory is.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+const APPS = ['auth', 'notifications', 'audit', 'analytics']
+
+/** Native packages reached by a computed require: [package the app depends on, chain to the addon]. */
+const nativeAddon = (appDir: string): string | undefined => {
+  const manifest = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>
+  }
+  if (!manifest.dependencies?.['@libsql/client']) return undefined
+  // @libsql/client → libsql → @libsql/<platform>-<arch>-gnu (glibc: the runtime image is Debian).
+  const client = dirname(Bun.resolveSync('@libsql/client/package.json', appDir))
+  const libsql = dirname(Bun.resolveSync('libsql/package.json', client))
+  const addon = `@libsql/${process.platform}-${process.arch}-gnu`
+  return dirname(Bun.resolveSync(`${addon}/package.json`, libsql))
+}
+
+/** Compiles the app and stages its addons; returns the binary path. */
+export const packageApp = async (app: string, outDir: string): Promise<string> => {
+  if (!APPS.includes(app)) throw new Error(`unknown app "${app}" (one of ${APPS.join(', ')})`)
+  const appDir = join(ROOT, 'apps', app)
+  const entry = join(appDir, 'src', 'main.ts')
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist yet`)
+  const out = resolve(outDir)
+  mkdirSync(out, { recursive: true })
+  const binary = join(out, 'server')
+  const build = Bun.spawnSync(
+    ['bun', 'build', '--compile', '--minify', '--sourcemap', entry, '--outfile', binary],
+    { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' },
+  )
+  if (build.exitCode !== 0) throw new Error(`bun build --compile failed for ${app} (exit ${build.exitCode})`)
+  const addon = nativeAddon(appDir)
+  if (addon) {
+    const target = join(out, 'node_modules', '@libsql', addon.split('/').pop()!)
+    mkdirSync(dirname(target), { recursive: true })
+    cpSync(addon, target, { recursive: true, dereference: true })
+  }
+  return binary
+}
+
+if (import.meta.main) {
+  const [app, outDir] = process.argv.slice(2)
+  if (!app || !outDir) {
+    console.error('usage: bun docker/package-app.ts <app> <out-dir>')
+    process.exit(2)
+  }
+  const binary = await packageApp(app, outDir)
+  console.log(`packaged ${app} → ${binary}`)
+}

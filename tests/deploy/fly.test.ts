@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'bun:test'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { APPS, ROOT } from '../../scripts/lib/apps.ts'
+import { readFlyConfig } from './lib/fly-config.ts'
+
+describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml', (name, app) => {
+  const config = readFlyConfig(name)
+
+  it('names the Fly app flotilla-<app> and builds this app from the shared Dockerfile', () => {
+    expect(config.app).toBe(`flotilla-${name}`)
+    expect(config.build.args.APP).toBe(name)
+    // flyctl resolves the dockerfile relative to the config file; the build context is the repository root.
+    expect(existsSync(join(ROOT, 'fly', config.build.dockerfile))).toBe(true)
+    expect(existsSync(join(ROOT, 'apps', name, 'package.json'))).toBe(true)
+  })
+
+  it("routes to the app's port and checks its /health", () => {
+    expect(config.http_service.internal_port).toBe(app.port)
+    expect(config.env.PORT).toBe(String(app.port))
+    expect(config.metrics.port).toBe(app.port)
+    expect(config.metrics.path).toBe('/metrics')
+    expect(config.http_service.checks.map((c) => c.path)).toContain('/health')
+    // The app documents the same default port in its .env.example, once it has one.
+    const example = join(ROOT, 'apps', name, '.env.example')
+    if (existsSync(example)) {
+      const documented = readFileSync(example, 'utf8').match(/^#?\s*PORT=(\d+)/m)?.[1]
+      if (documented) expect(Number(documented)).toBe(app.port)
+    }
+  })
+
+  it('keeps consumer machines running and stops them with a signal the app handles', () => {
+    expect(config.http_service.auto_stop_machines).toBe('off')
+    expect(config.http_service.min_machines_running).toBeGreaterThanOrEqual(1)
+    expect(['SIGTERM', 'SIGINT']).toContain(config.kill_signal)
+    expect(config.kill_timeout).toBeGreaterThanOrEqual(10)
+    expect(config.http_service.concurrency.soft_limit).toBeLessThan(
+      config.http_service.concurrency.hard_limit,
+    )
+  })
+
+  it('runs in production mode and keeps secrets out of [env]', () => {
+    expect(config.env.NODE_ENV).toBe('production')
+    for (const key of Object.keys(config.env)) expect(key).not.toMatch(/SECRET|KEY|TOKEN|PASSWORD/)
+    expect(config.env.REDIS_URL).toBeUndefined()
+    expect(config.raw).toContain(`fly secrets set --config fly/${name}.toml REDIS_URL=`)
+    expect(config.raw).toContain(`fly secrets set --config fly/${name}.toml SERVICE_TOKEN_SECRET=`)
+  })
+})
