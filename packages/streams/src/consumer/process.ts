@@ -1,0 +1,190 @@
+/** One batch: decode, skip foreign replays, run the handler, then ack / schedule retries / dead-letter. */
+import { decodeEntry } from '@flotilla/contracts'
+import { retryDelayFor } from '../backoff.ts'
+import { NonRetryableError, RetryLaterError, reasonOf } from '../errors.ts'
+import type { Delivery } from './replies.ts'
+import { fieldsToRecord } from './replies.ts'
+import { callHook, type Runtime } from './runtime.ts'
+import { type DeadLetterItem, moveToDeadLetter } from './settle.ts'
+import type { ConsumerMessage } from './types.ts'
+
+const toError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)))
+
+/** Runs the handler over the messages; resolves to the failures by stream id. */
+const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Promise<Map<string, Error>> => {
+  const failures = new Map<string, Error>()
+  if (messages.length === 0) return failures
+  const base = { stream: rt.stream, group: rt.group }
+  const { handler } = rt
+  if ('handleBatch' in handler) {
+    const started = performance.now()
+    try {
+      const result = await handler.handleBatch(messages)
+      for (const [id, error] of result ?? []) failures.set(id, toError(error))
+    } catch (error) {
+      for (const m of messages) failures.set(m.streamId, toError(error))
+    }
+    const durationMs = performance.now() - started
+    callHook(rt, 'onHandlerDuration', {
+      ...base,
+      durationMs,
+      messages: messages.length,
+      ok: failures.size === 0,
+    })
+    return failures
+  }
+  let next = 0
+  const worker = async () => {
+    while (next < messages.length) {
+      const message = messages[next++] as ConsumerMessage
+      const started = performance.now()
+      let ok = true
+      try {
+        await handler.handle(message)
+      } catch (error) {
+        ok = false
+        failures.set(message.streamId, toError(error))
+      }
+      const durationMs = performance.now() - started
+      callHook(rt, 'onHandlerDuration', { ...base, durationMs, messages: 1, type: message.event.type, ok })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(rt.concurrency, messages.length) }, worker))
+  return failures
+}
+
+/** Processes delivered entries (already marked in flight) and settles every one of them before returning. */
+export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[]): Promise<void> => {
+  const base = { stream: rt.stream, group: rt.group }
+  const acks: string[] = []
+  const dead: DeadLetterItem[] = []
+  const messages: ConsumerMessage[] = []
+  const records = new Map<string, Record<string, string>>()
+  try {
+    for (const d of deliveries) {
+      if (d.fields === null) {
+        // Trimmed or deleted before we got to it: nothing to process, ack so it leaves the pending list.
+        acks.push(d.id)
+        rt.counters.deletedEntries++
+        callHook(rt, 'onDeletedEntry', { ...base, streamId: d.id })
+        continue
+      }
+      const fields = fieldsToRecord(d.fields)
+      records.set(d.id, fields)
+      if (fields.replayFor !== undefined && fields.replayFor !== rt.group) {
+        acks.push(d.id)
+        rt.counters.skippedReplays++
+        continue
+      }
+      const decoded = decodeEntry(fields)
+      if (!decoded.ok) {
+        dead.push({ id: d.id, fields, deliveries: d.deliveryCount, reason: reasonOf(decoded.error) })
+        continue
+      }
+      const common = {
+        streamId: d.id,
+        deliveryCount: d.deliveryCount,
+        group: rt.group,
+        ...(fields.replayOf === undefined ? {} : { replayOf: fields.replayOf }),
+      }
+      messages.push(
+        decoded.known
+          ? { ...common, known: true, event: decoded.event }
+          : { ...common, known: false, event: decoded.event },
+      )
+    }
+
+    const failures = await runHandler(rt, messages)
+    const now = Date.now()
+    for (const m of messages) {
+      const info = { ...base, streamId: m.streamId, type: m.event.type, deliveryCount: m.deliveryCount }
+      const error = failures.get(m.streamId)
+      if (!error) {
+        acks.push(m.streamId)
+        rt.counters.processed++
+        callHook(rt, 'onProcessed', info)
+        continue
+      }
+      rt.counters.failed++
+      callHook(rt, 'onFailed', { ...info, error })
+      const reason = reasonOf(error)
+      if (error instanceof NonRetryableError || m.deliveryCount >= rt.maxDeliveries) {
+        dead.push({
+          id: m.streamId,
+          fields: records.get(m.streamId) ?? null,
+          deliveries: m.deliveryCount,
+          reason,
+        })
+        continue
+      }
+      // Left pending: the reclaimer delivers it again once the delay has passed.
+      const delayMs =
+        error instanceof RetryLaterError
+          ? error.delayMs
+          : retryDelayFor(m.streamId, m.deliveryCount, rt.backoff)
+      rt.retryAt.set(m.streamId, now + delayMs)
+      rt.lastErrors.set(m.streamId, reason)
+      rt.counters.retried++
+      callHook(rt, 'onRetried', { ...info, delayMs })
+    }
+
+    if (dead.length > 0) {
+      try {
+        await moveToDeadLetter(rt.command(), rt.stream, rt.group, dead)
+        for (const item of dead) {
+          rt.counters.deadLettered++
+          rt.retryAt.delete(item.id)
+          rt.lastErrors.delete(item.id)
+          callHook(rt, 'onDeadLettered', {
+            ...base,
+            streamId: item.id,
+            type: item.fields?.type ?? '',
+            deliveries: item.deliveries,
+            code: item.reason.code,
+            message: item.reason.message,
+          })
+        }
+        rt.logger.warn(
+          {
+            stream: rt.stream,
+            group: rt.group,
+            ids: dead.map((d) => d.id),
+            reasons: dead.map((d) => d.reason),
+          },
+          'moved entries to the dead-letter stream',
+        )
+      } catch (error) {
+        // They stay pending and come back through the reclaimer; nothing is lost.
+        rt.counters.lastError = reasonOf(error).message
+        rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'dead-letter move failed')
+      }
+    }
+
+    for (const id of acks) {
+      rt.retryAt.delete(id)
+      rt.lastErrors.delete(id)
+    }
+    rt.acker.add(acks)
+    await flushAcks(rt)
+  } finally {
+    for (const d of deliveries) rt.inFlight.delete(d.id)
+  }
+}
+
+/** Sends buffered acks; a failure keeps them buffered for the next flush (the entries stay pending meanwhile). */
+export const flushAcks = async (rt: Runtime): Promise<void> => {
+  try {
+    const refused = await rt.acker.flush()
+    if (refused.length > 0) {
+      rt.counters.zombieAcksRefused += refused.length
+      callHook(rt, 'onZombieAckRefused', { stream: rt.stream, group: rt.group, streamIds: refused })
+      rt.logger.warn(
+        { stream: rt.stream, group: rt.group, ids: refused },
+        'ack refused: another consumer claimed these entries meanwhile',
+      )
+    }
+  } catch (error) {
+    rt.counters.lastError = reasonOf(error).message
+    rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'ack failed; will retry')
+  }
+}

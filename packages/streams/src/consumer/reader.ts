@@ -1,0 +1,173 @@
+/**
+ * The reader: blocking XREADGROUP on a connection of its own. It first re-reads this consumer's own
+ * pending entries (id `0`), then new ones (`>`). A watchdog replaces the connection when a read stays
+ * blocked past BLOCK + a margin on a "ready" socket (ioredis#1285: such a read can hang forever).
+ */
+import type { Redis } from 'ioredis'
+import { closeConnection } from '../connection.ts'
+import { isNoGroupError, reasonOf } from '../errors.ts'
+import { readPending } from './group.ts'
+import { processBatch } from './process.ts'
+import { parseReadReply, type RawEntry } from './replies.ts'
+import type { Runtime } from './runtime.ts'
+
+const HUNG = Symbol('hung')
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+export interface ReaderOptions {
+  readonly blockMs: number
+  readonly watchdogMarginMs: number
+  readonly open: () => Redis
+  readonly isRunning: () => boolean
+}
+
+export const createReader = (rt: Runtime, options: ReaderOptions) => {
+  const { blockMs, watchdogMarginMs } = options
+  let conn: Redis | undefined
+  let clientId: number | undefined
+  let reading = false
+  // Start with our own pending entries (a restart under the same name, or entries a hung read may have taken).
+  let needHistory = true
+  let cursor = '0'
+
+  const connect = () => {
+    const c = options.open()
+    conn = c
+    clientId = undefined
+    // Queued before the next read on this connection, so the id is known by the time a read blocks.
+    return c
+      .call('CLIENT', 'ID')
+      .then((id) => {
+        if (conn === c) clientId = Number(id)
+      })
+      .catch(() => {})
+  }
+
+  const replaceHungConnection = (hung: Redis) => {
+    rt.counters.readerReconnects++
+    rt.logger.warn(
+      { stream: rt.stream, group: rt.group, consumer: rt.name, blockedMs: blockMs + watchdogMarginMs },
+      'blocking read hung; replacing its connection',
+    )
+    hung.disconnect()
+    needHistory = true
+    cursor = '0'
+    void connect()
+  }
+
+  const read = async (args: (string | number)[]): Promise<unknown> => {
+    const c = conn as Redis
+    reading = true
+    const result = c.call('XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const watchdog = new Promise<typeof HUNG>((resolve) => {
+      // While the connection is not ready ioredis is reconnecting and will resend the read: keep waiting.
+      const arm = () => {
+        timer = setTimeout(() => (c.status === 'ready' ? resolve(HUNG) : arm()), blockMs + watchdogMarginMs)
+      }
+      arm()
+    })
+    try {
+      const winner = await Promise.race([result, watchdog])
+      if (winner !== HUNG) return winner
+      result.catch(() => {})
+      replaceHungConnection(c)
+      return null
+    } finally {
+      clearTimeout(timer)
+      reading = false
+    }
+  }
+
+  const pendingCounts = async (entries: readonly RawEntry[]) => {
+    const first = entries[0]
+    const last = entries.at(-1)
+    if (!first || !last) return new Map<string, number>()
+    const rows = await readPending(rt.command(), rt.stream, rt.group, {
+      start: first.id,
+      end: last.id,
+      count: entries.length,
+      consumer: rt.name,
+    })
+    return new Map(rows.map((row) => [row.id, row.deliveryCount]))
+  }
+
+  const readHistory = async () => {
+    const entries = parseReadReply(await read(['STREAMS', rt.stream, cursor]))
+    const last = entries.at(-1)
+    if (!last) {
+      needHistory = false
+      cursor = '0'
+      return
+    }
+    cursor = last.id
+    const now = Date.now()
+    // Leave alone what is already being handled, and retries whose delay has not passed (the reclaimer's job).
+    const fresh = entries.filter((e) => !rt.inFlight.has(e.id) && !((rt.retryAt.get(e.id) ?? 0) > now))
+    for (const e of fresh) rt.inFlight.add(e.id)
+    let counts: Map<string, number>
+    try {
+      counts = await pendingCounts(fresh)
+    } catch (error) {
+      for (const e of fresh) rt.inFlight.delete(e.id)
+      throw error
+    }
+    await rt.exclusive(() =>
+      processBatch(
+        rt,
+        fresh.map((e) => ({ ...e, deliveryCount: counts.get(e.id) ?? 1 })),
+      ),
+    )
+  }
+
+  const readNew = async () => {
+    const entries = parseReadReply(await read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']))
+    if (entries.length === 0) return
+    for (const e of entries) rt.inFlight.add(e.id)
+    await rt.exclusive(() =>
+      processBatch(
+        rt,
+        entries.map((e) => ({ ...e, deliveryCount: 1 })),
+      ),
+    )
+  }
+
+  return {
+    /** Opens the blocking connection. */
+    open: () => connect(),
+
+    /** Reads and processes until the consumer stops running. */
+    async loop() {
+      while (options.isRunning()) {
+        try {
+          if (needHistory) await readHistory()
+          else await readNew()
+        } catch (error) {
+          if (isNoGroupError(error)) {
+            // Group gone, and our pending list with it: recreate and read from the group's start.
+            needHistory = false
+            cursor = '0'
+            await rt.recoverGroup().catch((e) => rt.logger.error({ err: e }, 'could not recreate the group'))
+            continue
+          }
+          if (!options.isRunning()) break
+          rt.counters.lastError = reasonOf(error).message
+          rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'read failed; retrying')
+          await sleep(250)
+        }
+      }
+    },
+
+    /** Wakes a blocked read (CLIENT UNBLOCK: it returns as a timeout, so nothing read is dropped). */
+    async interrupt(command: Redis) {
+      for (let tries = 0; reading && tries < 40; tries++) {
+        if (clientId !== undefined) await command.call('CLIENT', 'UNBLOCK', clientId).catch(() => 0)
+        await sleep(25)
+      }
+    },
+
+    async close() {
+      if (conn) await closeConnection(conn)
+    },
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The reclaimer: finds pending entries that have waited long enough (XPENDING, extended form, which carries
+ * delivery counts and idle times) and claims them (XCLAIM) for another delivery, or dead-letters them once
+ * they have used up `maxDeliveries`. XAUTOCLAIM is not used: it applies one idle threshold to a whole range
+ * and returns no delivery counts, while each entry here waits its own backoff.
+ */
+import { retryDelayFor } from '../backoff.ts'
+import { readPending } from './group.ts'
+import { processBatch } from './process.ts'
+import { type Delivery, fieldsToRecord, type PendingEntry, parseEntries } from './replies.ts'
+import { callHook, type Runtime } from './runtime.ts'
+import { moveToDeadLetter } from './settle.ts'
+
+// How many pages of other consumers' stale entries one pass looks through.
+const MAX_PAGES = 10
+
+/** Own entries: due once their retry time passed (or, unknown, their backoff since delivery). */
+const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
+  const rows = await readPending(rt.command(), rt.stream, rt.group, {
+    start: '-',
+    end: '+',
+    count: rt.batchSize * 2,
+    consumer: rt.name,
+  })
+  return rows.filter((row) => {
+    if (rt.inFlight.has(row.id)) return false
+    const at = rt.retryAt.get(row.id)
+    return at === undefined ? row.idleMs >= retryDelayFor(row.id, row.deliveryCount, rt.backoff) : now >= at
+  })
+}
+
+/** Other consumers' entries idle past `claimIdleMs` and past their own backoff (the owner may be dead). */
+const othersDue = async (rt: Runtime, limit: number): Promise<PendingEntry[]> => {
+  const due: PendingEntry[] = []
+  let start = '-'
+  for (let page = 0; page < MAX_PAGES && due.length < limit; page++) {
+    const rows = await readPending(rt.command(), rt.stream, rt.group, {
+      start,
+      end: '+',
+      count: rt.batchSize * 2,
+      minIdleMs: rt.claimIdleMs,
+    })
+    for (const row of rows) {
+      if (row.consumer === rt.name || rt.inFlight.has(row.id)) continue
+      if (row.idleMs >= retryDelayFor(row.id, row.deliveryCount, rt.backoff)) due.push(row)
+    }
+    const last = rows.at(-1)
+    if (!last || rows.length < rt.batchSize * 2) break
+    start = `(${last.id}`
+  }
+  return due.slice(0, limit)
+}
+
+/** One pass; resolves to how many entries it took over. */
+export const reclaimOnce = async (rt: Runtime): Promise<number> => {
+  const own = await ownDue(rt, Date.now())
+  const candidates = [...own, ...(await othersDue(rt, rt.batchSize - own.length))]
+    .filter((row) => !rt.inFlight.has(row.id))
+    .slice(0, rt.batchSize)
+  if (candidates.length === 0) return 0
+  for (const row of candidates) rt.inFlight.add(row.id)
+
+  const claimed: Delivery[] = []
+  const exhausted: { row: PendingEntry; fields: Record<string, string> | null }[] = []
+  const deleted: string[] = []
+  try {
+    const pipeline = rt.command().pipeline()
+    for (const row of candidates) {
+      // The existence probe tells "deleted" from "someone else claimed it first": Redis 7 XCLAIM drops both silently.
+      pipeline.xrange(rt.stream, row.id, row.id)
+      // MIN-IDLE-TIME = the idle time just seen: if another consumer claimed it since, its idle reset and we skip it.
+      pipeline.xclaim(rt.stream, rt.group, rt.name, row.idleMs, row.id)
+    }
+    const results = (await pipeline.exec()) ?? []
+    candidates.forEach((row, i) => {
+      const [probeError, probe] = results[2 * i] ?? [null, null]
+      const [claimError, claim] = results[2 * i + 1] ?? [null, null]
+      if (probeError || claimError) throw probeError ?? claimError
+      const entry = parseEntries(claim)[0]
+      if (parseEntries(probe).length === 0 || (entry && entry.fields === null)) {
+        deleted.push(row.id)
+        return
+      }
+      if (!entry) return
+      if (row.deliveryCount >= rt.maxDeliveries) {
+        exhausted.push({ row, fields: entry.fields ? fieldsToRecord(entry.fields) : null })
+        return
+      }
+      claimed.push({ id: row.id, fields: entry.fields, deliveryCount: row.deliveryCount + 1 })
+    })
+  } catch (error) {
+    for (const row of candidates) rt.inFlight.delete(row.id)
+    throw error
+  }
+  const taken = new Set([...claimed.map((d) => d.id), ...exhausted.map((e) => e.row.id)])
+  for (const row of candidates) if (!taken.has(row.id)) rt.inFlight.delete(row.id)
+  rt.counters.reclaimed += taken.size
+
+  for (const id of deleted) {
+    rt.counters.deletedEntries++
+    callHook(rt, 'onDeletedEntry', { stream: rt.stream, group: rt.group, streamId: id })
+  }
+  // Redis 7 already dropped deleted ids from the pending list; 6.2 returns them claimed as nil: ack those.
+  if (deleted.length > 0) rt.acker.add(deleted)
+
+  if (exhausted.length > 0) await deadLetterExhausted(rt, exhausted)
+  await rt.exclusive(() => processBatch(rt, claimed))
+  return taken.size + deleted.length
+}
+
+const deadLetterExhausted = async (
+  rt: Runtime,
+  exhausted: readonly { row: PendingEntry; fields: Record<string, string> | null }[],
+): Promise<void> => {
+  const items = exhausted.map(({ row, fields }) => ({
+    id: row.id,
+    fields,
+    deliveries: row.deliveryCount,
+    reason: rt.lastErrors.get(row.id) ?? {
+      code: 'MAX_DELIVERIES',
+      message: `not acked after ${row.deliveryCount} deliveries (last consumer: ${row.consumer})`,
+    },
+  }))
+  try {
+    await moveToDeadLetter(rt.command(), rt.stream, rt.group, items)
+    for (const item of items) {
+      rt.counters.deadLettered++
+      rt.retryAt.delete(item.id)
+      rt.lastErrors.delete(item.id)
+      callHook(rt, 'onDeadLettered', {
+        stream: rt.stream,
+        group: rt.group,
+        streamId: item.id,
+        type: item.fields?.type ?? '',
+        deliveries: item.deliveries,
+        code: item.reason.code,
+        message: item.reason.message,
+      })
+    }
+  } finally {
+    for (const item of items) rt.inFlight.delete(item.id)
+  }
+}

@@ -1,0 +1,89 @@
+/** The state one consumer shares between its reader, its reclaimer and batch processing. */
+import type { Redis } from 'ioredis'
+import type { BackoffOptions } from '../backoff.ts'
+import type { FailureReason } from '../errors.ts'
+import type { createAcker } from './settle.ts'
+import type { Handler, StreamHooks, StreamLogger } from './types.ts'
+
+export interface Counters {
+  processed: number
+  failed: number
+  retried: number
+  deadLettered: number
+  deletedEntries: number
+  zombieAcksRefused: number
+  skippedReplays: number
+  reclaimed: number
+  groupRecreations: number
+  readerReconnects: number
+  lastError: string | null
+}
+
+export interface Runtime {
+  readonly stream: string
+  readonly group: string
+  readonly name: string
+  readonly handler: Handler
+  readonly batchSize: number
+  readonly concurrency: number
+  readonly maxDeliveries: number
+  readonly claimIdleMs: number
+  readonly backoff: BackoffOptions
+  readonly hooks: StreamHooks
+  readonly logger: StreamLogger
+  /** The non-blocking connection (acks, claims, dead letters). */
+  readonly command: () => Redis
+  readonly acker: ReturnType<typeof createAcker>
+  readonly counters: Counters
+  /** Ids read or claimed and not yet settled: the reclaimer and history reads leave them alone. */
+  readonly inFlight: Set<string>
+  /** Own failed entries: the earliest time each may be delivered again. */
+  readonly retryAt: Map<string, number>
+  /** Own failed entries: the last error, for the dead letter if they run out of deliveries elsewhere. */
+  readonly lastErrors: Map<string, FailureReason>
+  /** Runs batch processing one batch at a time (reader and reclaimer never interleave batches). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>
+  /** Recreates the group after NOGROUP (deduplicated while one attempt runs). */
+  recoverGroup(): Promise<void>
+}
+
+export const newCounters = (): Counters => ({
+  processed: 0,
+  failed: 0,
+  retried: 0,
+  deadLettered: 0,
+  deletedEntries: 0,
+  zombieAcksRefused: 0,
+  skippedReplays: 0,
+  reclaimed: 0,
+  groupRecreations: 0,
+  readerReconnects: 0,
+  lastError: null,
+})
+
+/** Calls a hook; a throwing hook is logged, never allowed to break consumption. */
+export const callHook = <K extends keyof StreamHooks>(
+  rt: Pick<Runtime, 'hooks' | 'logger'>,
+  name: K,
+  info: Parameters<NonNullable<StreamHooks[K]>>[0],
+): void => {
+  const hook = rt.hooks[name] as ((arg: typeof info) => void) | undefined
+  if (!hook) return
+  try {
+    hook(info)
+  } catch (error) {
+    rt.logger.warn({ hook: name, err: error }, 'stream hook threw')
+  }
+}
+
+/** A promise-chain mutex. */
+export const createMutex = () => {
+  let tail: Promise<unknown> = Promise.resolve()
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const run = tail.then(work, work)
+    tail = run.catch(() => {})
+    return run
+  }
+}
+
+export const silentLogger: StreamLogger = { debug() {}, info() {}, warn() {}, error() {} }

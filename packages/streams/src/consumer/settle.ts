@@ -1,0 +1,110 @@
+/** Settling entries: batched, owner-checked acks and the atomic move to the dead-letter stream. */
+import { deadLetterStreamKey } from '@flotilla/contracts'
+import type { Redis } from 'ioredis'
+import type { FailureReason } from '../errors.ts'
+import { isNoGroupError } from '../errors.ts'
+import { ACK_OWNED, runScript } from '../scripts.ts'
+
+/** Fields of a dead letter, as stored on `{stream}:dlq:<group>`. */
+export const DEAD_LETTER_FIELDS = [
+  'originalId',
+  'originalStream',
+  'group',
+  'type',
+  'event',
+  'deliveries',
+  'errorCode',
+  'error',
+  'failedAt',
+  'replayOf',
+] as const
+
+/** An entry on its way to the dead-letter stream. */
+export interface DeadLetterItem {
+  readonly id: string
+  /** The original entry's fields (null when it had none). */
+  readonly fields: Readonly<Record<string, string>> | null
+  readonly deliveries: number
+  readonly reason: FailureReason
+}
+
+// Ids per script call: keeps each call short (the script blocks Redis while it runs) and within Lua's unpack limit.
+const ACK_CHUNK = 500
+
+/** Buffers acks and sends them in one owner-checked script call per flush. Failed flushes keep their ids. */
+export const createAcker = (redis: () => Redis, stream: string, group: string, consumer: string) => {
+  let buffer: string[] = []
+  return {
+    add(ids: readonly string[]) {
+      buffer.push(...ids)
+    },
+    get size() {
+      return buffer.length
+    },
+    /** Acks the buffered ids this consumer still owns; resolves to the ids refused (claimed by another). */
+    async flush(): Promise<string[]> {
+      const refused: string[] = []
+      while (buffer.length > 0) {
+        const chunk = buffer.slice(0, ACK_CHUNK)
+        try {
+          const reply = (await runScript(redis(), ACK_OWNED, [stream], [group, consumer, ...chunk])) as [
+            number,
+            string[] | null,
+          ]
+          refused.push(...(reply[1] ?? []))
+        } catch (error) {
+          // The group is gone (and its pending list with it): nothing is left to ack.
+          if (!isNoGroupError(error)) throw error
+        }
+        buffer = buffer.slice(chunk.length)
+      }
+      return refused
+    },
+  }
+}
+
+/**
+ * Moves entries to the group's dead-letter stream: XADD there and XACK here in one MULTI, so an entry is
+ * never both lost and acked, nor dead-lettered twice. Both keys share the `{stream}` hash slot.
+ */
+export const moveToDeadLetter = async (
+  redis: Redis,
+  stream: string,
+  group: string,
+  items: readonly DeadLetterItem[],
+): Promise<void> => {
+  if (items.length === 0) return
+  const key = deadLetterStreamKey(stream, group)
+  const failedAt = new Date().toISOString()
+  const multi = redis.multi()
+  for (const { id, fields, deliveries, reason } of items) {
+    const replayOf = fields?.replayOf
+    multi.xadd(
+      key,
+      '*',
+      'originalId',
+      id,
+      'originalStream',
+      stream,
+      'group',
+      group,
+      'type',
+      fields?.type ?? '',
+      'event',
+      fields?.event ?? '',
+      'deliveries',
+      String(deliveries),
+      'errorCode',
+      reason.code,
+      'error',
+      reason.message,
+      'failedAt',
+      failedAt,
+      ...(replayOf === undefined ? [] : ['replayOf', replayOf]),
+    )
+    multi.xack(stream, group, id)
+  }
+  const results = await multi.exec()
+  const failure = results?.find(([error]) => error)?.[0]
+  if (failure) throw failure
+}

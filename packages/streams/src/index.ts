@@ -1,0 +1,29 @@
+/** @flotilla/streams — publisher, consumer-group runner, dead letters, safe trimming over Redis Streams. */
+export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
+export type { BackoffOptions } from './backoff.ts'
+export { closeConnection, connectionOptionsFor, createRedisConnection } from './connection.ts'
+export type { ConnectionRole } from './connection.ts'
+export { NonRetryableError, RetryLaterError } from './errors.ts'
+export type { FailureReason } from './errors.ts'
+export { createPublisher, PublishError } from './publisher.ts'
+export type { Publisher, PublisherOptions } from './publisher.ts'
+export { createConsumer, defaultConsumerName } from './consumer/consumer.ts'
+export type {
+  BatchHandler,
+  ConnectionFactory,
+  Consumer,
+  ConsumerMessage,
+  ConsumerOptions,
+  ConsumerStatus,
+  EventHandler,
+  Handler,
+  StreamHooks,
+  StreamLogger,
+} from './consumer/types.ts'
+export { createDeadLetters } from './dead-letters.ts'
+export type { DeadLetter, DeadLetterPage, DeadLetters } from './dead-letters.ts'
+export { readGroupStats } from './group-stats.ts'
+export type { GroupStats } from './group-stats.ts'
+export { createTrimmer, trimStream } from './trim.ts'
+export type { Trimmer, TrimOptions, TrimResult } from './trim.ts'
+export { compareStreamIds } from './ids.ts'

@@ -1,0 +1,76 @@
+/** Lua scripts run with EVALSHA (falling back to EVAL once), each touching one hash slot only. */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/** A Lua script and its SHA-1. */
+export interface LuaScript {
+  readonly source: string
+  readonly sha: string
+}
+
+const script = (source: string): LuaScript => ({
+  source,
+  sha: createHash('sha1').update(source).digest('hex'),
+})
+
+/** Runs a script by SHA; loads it with EVAL when the server does not know it yet (a restart, a new node). */
+export const runScript = async (
+  redis: Redis,
+  lua: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> => {
+  try {
+    return await redis.evalsha(lua.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    return redis.eval(lua.source, keys.length, ...keys, ...args)
+  }
+}
+
+/**
+ * Acks only the ids this consumer still owns. XACK itself does not check ownership (PITFALLS: a consumer
+ * paused past the claim idle time would ack an entry another consumer has since claimed — a "zombie ack").
+ * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] ids.
+ * Returns { acked count, ids owned by another consumer (refused) }. Ids no longer pending are ignored.
+ */
+export const ACK_OWNED = script(`
+local owned, refused = {}, {}
+for i = 3, #ARGV do
+  local entry = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
+  if entry then
+    if entry[2] == ARGV[2] then owned[#owned + 1] = ARGV[i] else refused[#refused + 1] = ARGV[i] end
+  end
+end
+local acked = 0
+if #owned > 0 then acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(owned)) end
+return { acked, refused }
+`)
+
+/**
+ * Deletes a consumer only when it has nothing pending (PITFALLS: DELCONSUMER drops pending entries).
+ * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer. Returns 1 when deleted, 0 when it still owns entries.
+ */
+export const DELETE_IDLE_CONSUMER = script(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
+/**
+ * Replays one dead letter: re-publishes its original \`type\` + \`event\` on the main stream, marked
+ * \`replayFor\` (only that group takes it) and \`replayOf\`, and deletes it from the dead-letter stream —
+ * atomically, and only if it is still there (two operators replaying at once publish it once).
+ * KEYS[1] dead-letter stream, KEYS[2] main stream (same hash slot); ARGV[1] dead-letter id, ARGV[2] group.
+ * Returns the new stream id, or false when the dead letter does not exist.
+ */
+export const REPLAY_DEAD_LETTER = script(`
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
+if not entry then return false end
+local fields = {}
+for i = 1, #entry[2], 2 do fields[entry[2][i]] = entry[2][i + 1] end
+local id = redis.call('XADD', KEYS[2], '*', 'type', fields['type'] or '', 'event', fields['event'] or '',
+  'replayFor', ARGV[2], 'replayOf', fields['originalId'] or ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+return id
+`)
