@@ -15,8 +15,8 @@ import { dirname, join, resolve } from 'node:path'
 const ROOT = join(import.meta.dir, '..')
 const APPS = ['auth', 'notifications', 'audit', 'analytics']
 
-/** Native packages reached by a computed require: [package the app depends on, chain to the addon]. */
-const nativeAddon = (appDir: string): string | undefined => {
+/** The directory of the native addon an app needs beside its binary, if any (today: libSQL's). */
+export const nativeAddon = (appDir: string): string | undefined => {
   const manifest = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>
   }

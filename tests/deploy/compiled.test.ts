@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nativeAddon, packageApp } from '../../docker/package-app.ts'
+import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+import { readFlyConfig } from './lib/fly-config.ts'
+import { freePort } from './lib/nginx.ts'
+
+const work = mkdtempSync(join(tmpdir(), 'flotilla-compiled-'))
+const redis = new Bun.RedisClient(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+const streams: string[] = []
+
+afterAll(async () => {
+  for (const stream of streams) {
+    const keys = (await redis.send('KEYS', [`*${stream}*`])) as string[]
+    if (keys.length > 0) await redis.send('DEL', keys)
+  }
+  redis.close()
+  rmSync(work, { recursive: true, force: true })
+})
+
+/** Polls `url` until it answers 200, or gives up at the deadline. */
+const waitFor200 = async (url: string, deadline: number): Promise<number> => {
+  let last = 0
+  while (Date.now() < deadline) {
+    last = await fetch(url, { signal: AbortSignal.timeout(1000) })
+      .then((r) => r.status)
+      .catch(() => 0)
+    if (last === 200) return last
+    await Bun.sleep(100)
+  }
+  return last
+}
+
+describe('packaging (docker/package-app.ts)', () => {
+  it('stages the libSQL native addon for exactly the apps that depend on @libsql/client', () => {
+    for (const app of APPS) {
+      const manifest = require(join(ROOT, 'apps', app.name, 'package.json')) as {
+        dependencies?: Record<string, string>
+      }
+      const addon = nativeAddon(join(ROOT, 'apps', app.name))
+      if (manifest.dependencies?.['@libsql/client']) expect(existsSync(join(addon!, 'index.node'))).toBe(true)
+      else expect(addon).toBeUndefined()
+    }
+  })
+})
+
+describe.each(APPS.map((app) => [app.name, app] as const))('compiled %s binary', (name, app) => {
+  it.skipIf(!hasMain(app))(
+    'starts outside its folder as the image runs it, answers its Fly health check, and stops cleanly on SIGTERM',
+    async () => {
+      const fly = readFlyConfig(name)
+      const out = join(work, name)
+      const binary = await packageApp(name, out)
+      const port = freePort()
+      const stream = `compiled-test-${name}-${crypto.randomUUID()}`
+      streams.push(stream)
+      const dataDir = join(work, `${name}-data`)
+      // The image: WORKDIR /app but NODE_PATH=/app/node_modules; run from another directory to prove NODE_PATH is enough.
+      const env = {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'development',
+        PORT: String(port),
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        EVENTS_STREAM: stream,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        NODE_PATH: join(out, 'node_modules'),
+        FLOTILLA_APP: name,
+      }
+      const proc = Bun.spawn([binary], { cwd: work, env, stdout: 'pipe', stderr: 'pipe' })
+      const logs = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()])
+      try {
+        const healthPath = fly.http_service.checks[0]?.path ?? '/health'
+        const status = await waitFor200(`http://127.0.0.1:${port}${healthPath}`, Date.now() + 20_000)
+        if (status !== 200) {
+          proc.kill('SIGKILL')
+          throw new Error(`no 200 from ${healthPath} (last ${status}); output:\n${(await logs).join('\n')}`)
+        }
+        // The image's HEALTHCHECK: the same binary run as Bun on docker/healthcheck.ts.
+        const probe = Bun.spawnSync([binary, join(ROOT, 'docker', 'healthcheck.ts')], {
+          cwd: work,
+          env: { ...env, BUN_BE_BUN: '1' },
+        })
+        expect(probe.exitCode).toBe(0)
+
+        const stoppedAt = Date.now()
+        proc.kill(fly.kill_signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM')
+        const exited = await Promise.race([
+          proc.exited,
+          Bun.sleep(fly.kill_timeout * 1000).then(() => 'timeout'),
+        ])
+        expect(exited).toBe(0)
+        expect(Date.now() - stoppedAt).toBeLessThan(fly.kill_timeout * 1000)
+      } finally {
+        if (proc.exitCode === null) proc.kill('SIGKILL')
+      }
+    },
+    90_000,
+  )
+})
