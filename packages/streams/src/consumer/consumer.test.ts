@@ -1,0 +1,150 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
+import type { Redis } from 'ioredis'
+import { createRedisConnection } from '../connection.ts'
+import { createPublisher } from '../publisher.ts'
+import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import type { ConsumerMessage } from './types.ts'
+
+let redis: Redis
+const streams: string[] = []
+const pool = consumerPool()
+const newStream = (prefix: string) => {
+  const stream = uniqueStreamName(prefix)
+  streams.push(stream)
+  return stream
+}
+
+beforeAll(() => {
+  redis = createRedisConnection(REDIS_URL, 'command')
+})
+afterEach(async () => {
+  await pool.closeAll()
+  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
+})
+afterAll(() => redis.quit())
+
+const pendingOf = async (stream: string, group: string) =>
+  Number(((await redis.xpending(stream, group)) as [number])[0])
+
+describe('consume', () => {
+  it('delivers published events to a group handler exactly as they were published, then acks them', async () => {
+    const stream = newStream('roundtrip')
+    const events = Array.from({ length: 25 }, () => userRegistered())
+    const seen: ConsumerMessage[] = []
+    const consumer = pool.create({ stream, group: 'g', handler: { handle: (m) => void seen.push(m) } })
+    await consumer.start()
+    const ids = await createPublisher({ redis, stream }).publishBatch(events)
+
+    await waitFor(() => seen.length === events.length, { message: 'all events handled' })
+    expect(seen.map((m) => m.event).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      [...events].sort((a, b) => a.id.localeCompare(b.id)),
+    )
+    expect(seen.map((m) => m.streamId).sort()).toEqual([...ids].sort())
+    expect(seen.every((m) => m.known && m.deliveryCount === 1 && m.group === 'g')).toBe(true)
+    await waitFor(async () => (await pendingOf(stream, 'g')) === 0, { message: 'no pending entries' })
+    expect(consumer.status()).toMatchObject({ processed: 25, failed: 0, state: 'running' })
+  })
+
+  it('consumes a raw XADD in the documented wire format (as redis-cli would send it)', async () => {
+    const stream = newStream('raw')
+    const json =
+      '{"id":"0192f0c8-6b1e-7a3c-9d4e-5f6a7b8c9d0e","type":"user.registered","version":1,"source":"monolith","occurredAt":"2026-11-27T10:00:00.000Z","payload":{"userId":"u_42","email":"ada@example.com"}}'
+    await redis.call('XADD', stream, '*', 'type', 'user.registered', 'event', json)
+    const seen: ConsumerMessage[] = []
+    const consumer = pool.create({ stream, group: 'audit', handler: { handle: (m) => void seen.push(m) } })
+    await consumer.start()
+
+    await waitFor(() => seen.length === 1, { message: 'the raw entry handled' })
+    const [message] = seen
+    expect(message?.known).toBe(true)
+    if (message?.known && message.event.type === 'user.registered') {
+      expect(message.event.payload.userId).toBe('u_42')
+    } else {
+      throw new Error('expected a known user.registered event')
+    }
+  })
+
+  it('runs a batch handler once per batch and retries only the ids it reports as failed', async () => {
+    const stream = newStream('batch')
+    const events = Array.from({ length: 10 }, () => userRegistered())
+    await createPublisher({ redis, stream }).publishBatch(events)
+    const calls: number[] = []
+    const failOnce = new Set([events[3]?.id])
+    const handled = new Set<string>()
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      batchSize: 50,
+      handler: {
+        handleBatch(messages) {
+          calls.push(messages.length)
+          const failures = new Map<string, Error>()
+          for (const m of messages) {
+            if (failOnce.delete(m.event.id)) failures.set(m.streamId, new Error('transient'))
+            else handled.add(m.event.id)
+          }
+          return failures
+        },
+      },
+    })
+    await consumer.start()
+
+    await waitFor(() => handled.size === 10, { message: 'every event handled' })
+    expect(calls[0]).toBe(10)
+    expect(calls.slice(1)).toEqual([1])
+    expect(consumer.status()).toMatchObject({ processed: 10, failed: 1, retried: 1, deadLettered: 0 })
+  })
+})
+
+describe('close', () => {
+  it('waits for in-flight handlers mid-batch and leaves nothing pending of its own', async () => {
+    const stream = newStream('close')
+    await createPublisher({ redis, stream }).publishBatch(Array.from({ length: 8 }, () => userRegistered()))
+    let started = 0
+    let finished = 0
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      concurrency: 4,
+      handler: {
+        async handle() {
+          started++
+          await Bun.sleep(150)
+          finished++
+        },
+      },
+    })
+    await consumer.start()
+    await waitFor(() => started > 0, { message: 'a handler to start' })
+
+    await consumer.close()
+    expect(finished).toBe(started)
+    expect(consumer.status().state).toBe('closed')
+    expect(consumer.status().inFlight).toBe(0)
+    const own = await redis.xpending(stream, 'g', '-', '+', 100, consumer.name)
+    expect(own).toEqual([])
+  })
+
+  it('returns the same promise when called twice and closes once', async () => {
+    const stream = newStream('close2')
+    const consumer = pool.create({ stream, group: 'g', handler: { handle() {} } })
+    await consumer.start()
+    const first = consumer.close()
+    const second = consumer.close()
+    expect(second).toBe(first)
+    await Promise.all([first, second])
+    expect(consumer.status().state).toBe('closed')
+  })
+
+  it('removes its consumer from the group on close when it owns nothing pending', async () => {
+    const stream = newStream('delconsumer')
+    await createPublisher({ redis, stream }).publish(userRegistered())
+    const consumer = pool.create({ stream, group: 'g', handler: { handle() {} } })
+    await consumer.start()
+    await waitFor(() => consumer.status().processed === 1)
+    await consumer.close()
+    const consumers = (await redis.xinfo('CONSUMERS', stream, 'g')) as unknown[]
+    expect(consumers).toEqual([])
+  })
+})
