@@ -1,0 +1,84 @@
+/** Builds the auth service's domain from its settings: key ring, tokens, sessions, devices, limits. */
+import type { Redis } from 'ioredis'
+import { createDeviceStore } from './devices/store.ts'
+import type { EventSink } from './events.ts'
+import { createTokenChecker } from './introspection/service.ts'
+import { createKeyRing } from './keys/key-ring.ts'
+import { deriveSealingKey } from './keys/sealing.ts'
+import type { Logger } from './logger.ts'
+import { createRateLimits, type LimitName, type LimitSpec } from './rate-limit/rate-limit.ts'
+import { createSessionService } from './sessions/service.ts'
+import { createSessionStore } from './sessions/store.ts'
+import { createAccessTokens } from './tokens/access-token.ts'
+
+/** Everything the domain needs to know, already validated (config.ts maps the environment onto it). */
+export interface AuthSettings {
+  /** Prefix of every Redis key this service owns. */
+  readonly redisPrefix: string
+  readonly issuer: string
+  readonly audience: string
+  readonly accessTokenTtlSeconds: number
+  readonly clockToleranceSeconds: number
+  readonly sessionIdleSeconds: number
+  readonly sessionAbsoluteSeconds: number
+  readonly refreshGraceSeconds: number
+  readonly keyEncryptionSecret: string
+  readonly keyRotationSeconds: number
+  readonly keyPrepublishSeconds: number
+  readonly keyCheckIntervalSeconds: number
+  readonly rateLimits: Record<LimitName, LimitSpec>
+}
+
+export interface CoreDeps {
+  readonly redis: Redis
+  readonly settings: AuthSettings
+  readonly events: EventSink
+  readonly logger: Logger
+  /** @defaultValue Date.now (tests move the key ring's clock to check rotation). */
+  readonly clock?: () => number
+}
+
+/** Wires the domain; call `keyRing.ensure()` before serving. */
+export const buildCore = async ({ redis, settings: s, events, logger, clock }: CoreDeps) => {
+  const keyRing = createKeyRing({
+    redis,
+    prefix: s.redisPrefix,
+    sealer: await deriveSealingKey(s.keyEncryptionSecret, 'signing-keys'),
+    rotationMs: s.keyRotationSeconds * 1000,
+    prepublishMs: s.keyPrepublishSeconds * 1000,
+    // A retired key stays published while a token it signed can still be valid, plus one check interval
+    // for instances that have not reloaded the ring yet.
+    retainMs: (s.accessTokenTtlSeconds + s.clockToleranceSeconds + s.keyCheckIntervalSeconds) * 1000,
+    ...(clock ? { clock } : {}),
+  })
+  const tokens = createAccessTokens({
+    keyRing,
+    issuer: s.issuer,
+    audience: s.audience,
+    ttlSeconds: s.accessTokenTtlSeconds,
+    clockToleranceSeconds: s.clockToleranceSeconds,
+  })
+  const sessionStore = createSessionStore(redis, s.redisPrefix)
+  const devices = createDeviceStore(redis, s.redisPrefix)
+  const sessions = createSessionService({
+    sessions: sessionStore,
+    devices,
+    tokens,
+    events,
+    logger,
+    policy: {
+      idleMs: s.sessionIdleSeconds * 1000,
+      absoluteMs: s.sessionAbsoluteSeconds * 1000,
+      graceMs: s.refreshGraceSeconds * 1000,
+    },
+  })
+  return {
+    keyRing,
+    tokens,
+    sessions,
+    devices,
+    checker: createTokenChecker(tokens, sessionStore),
+    rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits),
+  }
+}
+export type Core = Awaited<ReturnType<typeof buildCore>>

@@ -1,0 +1,47 @@
+/** Token introspection (RFC 7662): active only when the token verifies and its session is live. */
+import { TokenError } from '@flotilla/contracts'
+import type { UserPrincipal } from '../kit-access-token.ts'
+import type { SessionStore } from '../sessions/store.ts'
+import type { AccessTokens } from '../tokens/access-token.ts'
+import type { IntrospectionResult } from './model.ts'
+
+/** Verifies an access token and checks its session in Redis, so a revocation takes effect at once. */
+export const createTokenChecker = (tokens: AccessTokens, sessions: SessionStore) => {
+  /** The principal of a valid token of a live session; throws TokenError (401) otherwise. */
+  const authenticate = async (token: string): Promise<UserPrincipal> => {
+    const principal = await tokens.verifier.verify(token)
+    const session = await sessions.get(principal.sessionId)
+    if (!session || session.userId !== principal.userId)
+      throw new TokenError('the session of this token has ended')
+    return principal
+  }
+  return {
+    authenticate,
+    /** The RFC 7662 answer for any input; never throws on a bad token. */
+    async introspect(token: string): Promise<IntrospectionResult> {
+      let principal: UserPrincipal
+      try {
+        principal = await authenticate(token)
+      } catch (error) {
+        if (error instanceof TokenError) return { active: false }
+        throw error
+      }
+      const c = principal.claims
+      return {
+        active: true,
+        token_type: 'access_token',
+        sub: principal.userId,
+        sid: principal.sessionId,
+        scope: principal.scopes.join(' '),
+        exp: c.exp as number,
+        iat: c.iat as number,
+        iss: c.iss as string,
+        aud: c.aud as string | string[],
+        jti: c.jti as string,
+        ...(principal.tenantId ? { tenantId: principal.tenantId } : {}),
+        ...(principal.deviceId ? { deviceId: principal.deviceId } : {}),
+      }
+    },
+  }
+}
+export type TokenChecker = ReturnType<typeof createTokenChecker>

@@ -1,0 +1,93 @@
+/** Request and response schemas of the session routes (written once; types derived from them). */
+import type { PayloadOf } from '@flotilla/contracts'
+import { t } from 'elysia'
+
+/** Why a session ended (the `auth.session.revoked` payload's `reason`). */
+export type SessionRevokedReason = PayloadOf<'auth.session.revoked'>['reason']
+
+// Ids end up inside Redis key hash tags, so braces and whitespace are refused.
+export const UserId = t.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s{}]+$', examples: ['u_42'] })
+export const SessionId = t.String({ format: 'uuid', examples: ['0b6f3c1e-8a4d-4c1b-9a37-7c1d2a9e5f10'] })
+export const DeviceId = t.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+  examples: ['ios-7f3a'],
+})
+export const Scope = t.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
+
+export const DeviceInput = t.Object(
+  {
+    id: t.Optional(DeviceId),
+    name: t.Optional(t.String({ maxLength: 200, examples: ["Ada's iPhone"] })),
+    userAgent: t.Optional(t.String({ maxLength: 1000 })),
+    ip: t.Optional(t.String({ maxLength: 45, examples: ['203.0.113.7'] })),
+  },
+  { additionalProperties: false },
+)
+export type DeviceInput = typeof DeviceInput.static
+
+export const CreateSessionBody = t.Object(
+  {
+    userId: UserId,
+    tenantId: t.Optional(t.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s{}]+$' })),
+    scopes: t.Optional(t.Array(Scope, { maxItems: 50, examples: [['profile', 'orders:read']] })),
+    device: t.Optional(DeviceInput),
+  },
+  { additionalProperties: false },
+)
+export type CreateSessionBody = typeof CreateSessionBody.static
+
+export const TokenPair = t.Object({
+  tokenType: t.Literal('Bearer'),
+  sessionId: SessionId,
+  accessToken: t.String({ description: 'EdDSA `at+jwt`, verify with the JWKS or introspection' }),
+  accessTokenExpiresAt: t.String({ format: 'date-time' }),
+  refreshToken: t.String({ description: 'opaque, single use; only its SHA-256 hash is stored' }),
+  refreshTokenExpiresAt: t.String({
+    format: 'date-time',
+    description: 'idle deadline; slides on every refresh',
+  }),
+  sessionExpiresAt: t.String({ format: 'date-time', description: 'absolute deadline; never moves' }),
+})
+export type TokenPair = typeof TokenPair.static
+
+export const CreatedSession = t.Composite([
+  TokenPair,
+  t.Object({ device: t.Union([t.Object({ id: DeviceId, isNew: t.Boolean() }), t.Null()]) }),
+])
+
+export const RefreshBody = t.Object(
+  { refreshToken: t.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+)
+
+export const SessionView = t.Object({
+  id: SessionId,
+  userId: t.String(),
+  tenantId: t.Optional(t.String()),
+  deviceId: t.Optional(t.String()),
+  scopes: t.Array(t.String()),
+  ip: t.Optional(t.String()),
+  userAgent: t.Optional(t.String()),
+  createdAt: t.String({ format: 'date-time' }),
+  lastRefreshedAt: t.String({ format: 'date-time' }),
+  idleExpiresAt: t.String({ format: 'date-time' }),
+  absoluteExpiresAt: t.String({ format: 'date-time' }),
+  current: t.Boolean({ description: 'true for the session of the access token that asked' }),
+})
+export type SessionView = typeof SessionView.static
+
+export const SessionPage = t.Object({
+  items: t.Array(SessionView),
+  nextCursor: t.Union([t.String(), t.Null()]),
+})
+
+export const PageQuery = t.Object({
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: t.Optional(t.String({ maxLength: 300 })),
+})
+
+export const RevokeOthersQuery = t.Object({ except: t.Optional(SessionId) })
+
+export const RevokedCount = t.Object({ revoked: t.Integer({ minimum: 0 }) })

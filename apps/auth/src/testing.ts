@@ -1,0 +1,96 @@
+/** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
+import { type AnyEvent, decodeEntry, encodeEntry } from '@flotilla/contracts'
+import { Redis } from 'ioredis'
+import { type AuthSettings, buildCore, type Core } from './deps.ts'
+import type { EventSink } from './events.ts'
+import { silentLogger } from './logger.ts'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Settings for tests: short lifetimes, generous limits, a random prefix. */
+export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSettings => ({
+  redisPrefix: `test:auth:${crypto.randomUUID().slice(0, 8)}:`,
+  issuer: 'flotilla-auth',
+  audience: 'flotilla',
+  accessTokenTtlSeconds: 300,
+  clockToleranceSeconds: 5,
+  sessionIdleSeconds: 3600,
+  sessionAbsoluteSeconds: 86_400,
+  refreshGraceSeconds: 10,
+  keyEncryptionSecret: 'test-only-key-encryption-secret-0123456789abcdef',
+  keyRotationSeconds: 86_400,
+  keyPrepublishSeconds: 0,
+  keyCheckIntervalSeconds: 60,
+  rateLimits: {
+    'refresh:ip': { points: 10_000, windowSeconds: 60 },
+    'refresh:user': { points: 10_000, windowSeconds: 60 },
+    'introspect:ip': { points: 10_000, windowSeconds: 60 },
+    'introspect:user': { points: 10_000, windowSeconds: 60 },
+  },
+  ...overrides,
+})
+
+/** An event sink that appends to a real stream (what the streams publisher does, minus validation). */
+export const streamSink = (redis: Redis, stream: string): EventSink => ({
+  async publishBatch(events: AnyEvent[]) {
+    const pipeline = redis.pipeline()
+    for (const event of events) pipeline.xadd(stream, '*', ...encodeEntry(event))
+    await pipeline.exec()
+  },
+})
+
+/** Deletes every key under a prefix (SCAN, never FLUSHDB). */
+export const deleteKeys = async (redis: Redis, pattern: string) => {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}
+
+export interface TestCore extends Core {
+  readonly redis: Redis
+  readonly settings: AuthSettings
+  readonly stream: string
+  /** Events published so far, decoded from the stream. */
+  published(type?: string): Promise<AnyEvent[]>
+  cleanup(): Promise<void>
+}
+
+/** The domain over real Redis with its own prefix and stream. */
+export const createTestCore = async (
+  overrides: Partial<AuthSettings> = {},
+  options: { clock?: () => number } = {},
+): Promise<TestCore> => {
+  const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+  const settings = testSettings(overrides)
+  const stream = `${settings.redisPrefix}events`
+  const core = await buildCore({
+    redis,
+    settings,
+    events: streamSink(redis, stream),
+    logger: silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
+  await core.keyRing.ensure()
+  return {
+    ...core,
+    redis,
+    settings,
+    stream,
+    async published(type?: string) {
+      const entries = await redis.xrange(stream, '-', '+')
+      const events: AnyEvent[] = []
+      for (const [, fields] of entries) {
+        const decoded = decodeEntry(fields)
+        if (decoded.ok && (!type || decoded.event.type === type)) events.push(decoded.event)
+      }
+      return events
+    },
+    async cleanup() {
+      await deleteKeys(redis, `${settings.redisPrefix}*`)
+      redis.disconnect()
+    },
+  }
+}
