@@ -1,0 +1,227 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
+import type { Socket } from 'bun'
+import type { Redis } from 'ioredis'
+import { createRedisConnection } from '../connection.ts'
+import { createPublisher } from '../publisher.ts'
+import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import type { ConsumerMessage } from './types.ts'
+
+let redis: Redis
+const streams: string[] = []
+const pool = consumerPool()
+const newStream = (prefix: string) => {
+  const stream = uniqueStreamName(prefix)
+  streams.push(stream)
+  return stream
+}
+
+beforeAll(() => {
+  redis = createRedisConnection(REDIS_URL, 'command')
+})
+afterEach(async () => {
+  await pool.closeAll()
+  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
+})
+afterAll(() => redis.quit())
+
+const pendingOf = async (stream: string, group: string) =>
+  Number(((await redis.xpending(stream, group)) as [number])[0])
+
+describe('deleted (nil) entries', () => {
+  it('acks and counts entries trimmed away while pending on a dead consumer, when reclaiming them', async () => {
+    const stream = newStream('nil-reclaim')
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+    await createPublisher({ redis, stream }).publishBatch([
+      userRegistered(),
+      userRegistered(),
+      userRegistered(),
+    ])
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'ghost', 'COUNT', 10, 'STREAMS', stream, '>')
+    await redis.xtrim(stream, 'MAXLEN', 0)
+    const deleted: string[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      handler: { handle: () => {} },
+      hooks: { onDeletedEntry: (info) => void deleted.push(info.streamId) },
+    })
+    await consumer.start()
+
+    await waitFor(() => consumer.status().deletedEntries === 3, { message: '3 deleted entries counted' })
+    expect(deleted).toHaveLength(3)
+    expect(consumer.status().processed).toBe(0)
+    expect(await pendingOf(stream, 'g')).toBe(0)
+  })
+
+  it('acks and counts a deleted entry met while re-reading its own pending entries at start', async () => {
+    const stream = newStream('nil-history')
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+    const ids = await createPublisher({ redis, stream }).publishBatch([userRegistered(), userRegistered()])
+    // A previous run under the same name read both and died; one of them was then deleted.
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'stable-name', 'COUNT', 10, 'STREAMS', stream, '>')
+    await redis.xdel(stream, ids[0] as string)
+    const seen: ConsumerMessage[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      consumerName: 'stable-name',
+      claimIdleMs: 60_000,
+      handler: { handle: (m) => void seen.push(m) },
+    })
+    await consumer.start()
+
+    await waitFor(() => seen.length === 1 && consumer.status().deletedEntries === 1, {
+      message: 'history settled',
+    })
+    expect(seen[0]?.streamId).toBe(ids[1] as string)
+    expect(seen[0]?.deliveryCount).toBe(2)
+    expect(await pendingOf(stream, 'g')).toBe(0)
+  })
+})
+
+describe('NOGROUP', () => {
+  it('recreates the group and goes on when the stream is deleted mid-run', async () => {
+    const stream = newStream('nogroup')
+    const publisher = createPublisher({ redis, stream })
+    const seen = new Set<string>()
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      handler: { handle: (m) => void seen.add(m.event.id) },
+    })
+    await consumer.start()
+    const first = userRegistered()
+    await publisher.publish(first)
+    await waitFor(() => seen.has(first.id))
+
+    await redis.del(stream) // what a Redis restart without persistence looks like to the consumer
+    const later = [userRegistered(), userRegistered()]
+    await publisher.publishBatch(later)
+
+    await waitFor(() => later.every((e) => seen.has(e.id)), { message: 'events after the deletion handled' })
+    expect(consumer.status().groupRecreations).toBeGreaterThanOrEqual(1)
+    await waitFor(async () => (await pendingOf(stream, 'g')) === 0)
+  })
+})
+
+describe('zombie acks', () => {
+  it('refuses to ack an entry another consumer claimed while the handler was still running', async () => {
+    const stream = newStream('zombie')
+    const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let started = false
+    const refused: string[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: 60_000,
+      handler: {
+        async handle() {
+          started = true
+          await gate
+        },
+      },
+      hooks: { onZombieAckRefused: (info) => void refused.push(...info.streamIds) },
+    })
+    await consumer.start()
+    await waitFor(() => started)
+
+    // Another consumer takes the entry over (as if this one had paused past the claim idle time).
+    await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
+    release()
+
+    await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused ack' })
+    expect(refused).toEqual([id as string])
+    const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
+    expect(pending.map(([pid, owner]) => [pid, owner])).toEqual([[id as string, 'intruder']])
+  })
+})
+
+/** A TCP proxy to Redis that can swallow replies: a connection that looks alive but never answers. */
+const startBlackholeProxy = () => {
+  let swallow = false
+  const server = Bun.listen<{ upstream?: Socket<undefined>; queued: Uint8Array[] }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      async open(client) {
+        client.data = { queued: [] }
+        const upstream = await Bun.connect({
+          hostname: '127.0.0.1',
+          port: 6379,
+          socket: {
+            data: (_socket, chunk) => {
+              if (!swallow) client.write(chunk)
+            },
+            close: () => client.end(),
+          },
+        })
+        client.data.upstream = upstream
+        for (const chunk of client.data.queued) upstream.write(chunk)
+      },
+      data(client, chunk) {
+        if (client.data.upstream) client.data.upstream.write(chunk)
+        else client.data.queued.push(chunk)
+      },
+      close(client) {
+        client.data.upstream?.end()
+      },
+    },
+  })
+  return {
+    url: `redis://127.0.0.1:${server.port}`,
+    swallowReplies: () => {
+      swallow = true
+    },
+    stop: () => server.stop(true),
+  }
+}
+
+describe('watchdog', () => {
+  it('replaces a blocking connection whose read hangs past BLOCK + margin, and loses nothing', async () => {
+    const stream = newStream('watchdog')
+    const proxy = startBlackholeProxy()
+    let readers = 0
+    const seen: ConsumerMessage[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      blockMs: 100,
+      watchdogMarginMs: 200,
+      // The first blocking connection goes through the proxy; its replacement connects directly.
+      connectionFactory: (role) =>
+        createRedisConnection(role === 'consumer' && readers++ === 0 ? proxy.url : REDIS_URL, role),
+      handler: { handle: (m) => void seen.push(m) },
+    })
+    try {
+      await consumer.start()
+      await Bun.sleep(150) // let a few reads go through the proxy
+      proxy.swallowReplies()
+      const event = userRegistered()
+      await createPublisher({ redis, stream }).publish(event)
+
+      // Whatever the hung read took is still pending on this consumer: it comes back (history or reclaim).
+      await waitFor(
+        () => seen.some((m) => m.event.id === event.id) && consumer.status().readerReconnects === 1,
+        {
+          message: 'the event and a replaced reader',
+          timeoutMs: 5000,
+        },
+      )
+      expect(readers).toBe(2)
+      const after = userRegistered()
+      await createPublisher({ redis, stream }).publish(after)
+      await waitFor(() => seen.some((m) => m.event.id === after.id), {
+        message: 'an event read on the new connection',
+      })
+      await waitFor(async () => (await pendingOf(stream, 'g')) === 0)
+    } finally {
+      await consumer.close()
+      proxy.stop()
+    }
+  })
+})
