@@ -1,0 +1,156 @@
+/**
+ * Rollups minute → hour → day and retention. A rollup recomputes a target bucket from its sources
+ * (DELETE + INSERT … SELECT SUM) instead of adding to it, so it is idempotent and safe to re-run; ingest
+ * marks the hour and day of every counted event dirty, so late events fold into buckets already rolled up.
+ */
+import { sql } from 'drizzle-orm'
+import type { Db } from '../db/client.ts'
+import { DAY_MS, HOUR_MS } from '../time/zone.ts'
+
+export interface RollupOptions {
+  readonly db: Db
+  /** Minute rows older than this are compacted into one row per hour. @defaultValue 7 days */
+  readonly minuteRetentionMs: number
+  /** Hour rows older than this are compacted into one row per day. @defaultValue 90 days */
+  readonly hourRetentionMs: number
+  /** Processed-id records older than this are deleted (must exceed any redelivery/replay window). */
+  readonly processedRetentionMs: number
+  readonly now?: () => number
+}
+
+export interface RollupResult {
+  readonly hours: number
+  readonly days: number
+}
+
+export interface RetentionResult {
+  readonly compactedHours: number
+  readonly compactedDays: number
+  readonly prunedIds: number
+}
+
+// Buckets per write transaction: keeps each transaction short so ingest never waits long.
+const BUCKETS_PER_TX = 100
+
+/** Creates the rollup and retention service. */
+export const createRollups = (o: RollupOptions) => {
+  const { db } = o
+  const now = o.now ?? Date.now
+
+  const recompute = async (target: 'hour' | 'day', buckets: readonly number[]): Promise<number> => {
+    const source = target === 'hour' ? 'minute' : 'hour'
+    const size = target === 'hour' ? HOUR_MS : DAY_MS
+    return db.transaction(async (tx) => {
+      let done = 0
+      for (const bucket of buckets) {
+        if (target === 'day') {
+          // A day is recomputed only from clean hours; it stays dirty (read from hours) until they are.
+          const pending = await tx.all(
+            sql`SELECT 1 FROM dirty_buckets WHERE grain = 'hour' AND bucket >= ${bucket} AND bucket < ${bucket + size} LIMIT 1`,
+          )
+          if (pending.length > 0) continue
+        }
+        await tx.run(sql`DELETE FROM counts WHERE grain = ${target} AND bucket = ${bucket}`)
+        await tx.run(sql`INSERT INTO counts (grain, bucket, tenant_id, type, source, count)
+          SELECT ${target}, ${bucket}, tenant_id, type, source, SUM(count) FROM counts
+          WHERE grain = ${source} AND bucket >= ${bucket} AND bucket < ${bucket + size}
+          GROUP BY tenant_id, type, source`)
+        await tx.run(sql`DELETE FROM dirty_buckets WHERE grain = ${target} AND bucket = ${bucket}`)
+        done++
+      }
+      return done
+    })
+  }
+
+  const dirty = async (grain: 'hour' | 'day', limit: number): Promise<number[]> =>
+    (
+      await db.all<{ bucket: number }>(
+        sql`SELECT bucket FROM dirty_buckets WHERE grain = ${grain} ORDER BY bucket LIMIT ${limit}`,
+      )
+    ).map((r) => Number(r.bucket))
+
+  /** Collapses the `source` rows of each old `target` bucket into one row at the bucket's start. */
+  const compact = async (source: 'minute' | 'hour', horizon: number): Promise<number> => {
+    const size = source === 'minute' ? HOUR_MS : DAY_MS
+    const before = Math.floor(horizon / size) * size
+    const targets = (
+      await db.all<{ b: number }>(
+        sql`SELECT DISTINCT bucket - bucket % ${size} AS b FROM counts
+          WHERE grain = ${source} AND bucket < ${before} AND bucket % ${size} != 0 LIMIT 500`,
+      )
+    ).map((r) => Number(r.b))
+    for (let i = 0; i < targets.length; i += BUCKETS_PER_TX) {
+      await db.transaction(async (tx) => {
+        for (const start of targets.slice(i, i + BUCKETS_PER_TX)) {
+          const sums = await tx.all<{ tenant_id: string; type: string; source: string; total: number }>(
+            sql`SELECT tenant_id, type, source, SUM(count) AS total FROM counts
+              WHERE grain = ${source} AND bucket >= ${start} AND bucket < ${start + size} GROUP BY tenant_id, type, source`,
+          )
+          await tx.run(
+            sql`DELETE FROM counts WHERE grain = ${source} AND bucket >= ${start} AND bucket < ${start + size}`,
+          )
+          for (const s of sums) {
+            await tx.run(sql`INSERT INTO counts (grain, bucket, tenant_id, type, source, count)
+              VALUES (${source}, ${start}, ${s.tenant_id}, ${s.type}, ${s.source}, ${s.total})`)
+          }
+        }
+      })
+    }
+    return targets.length
+  }
+
+  return {
+    /** Rolls up every dirty hour, then every dirty day whose hours are clean. Re-running is harmless. */
+    async rollupDirty(): Promise<RollupResult> {
+      let hours = 0
+      let days = 0
+      for (;;) {
+        const batch = await dirty('hour', BUCKETS_PER_TX)
+        if (batch.length === 0) break
+        hours += await recompute('hour', batch)
+      }
+      let offset = 0
+      for (;;) {
+        const batch = (await dirty('day', BUCKETS_PER_TX + offset)).slice(offset)
+        if (batch.length === 0) break
+        const done = await recompute('day', batch)
+        days += done
+        // Days skipped because an hour turned dirty meanwhile stay at the head of the list.
+        offset += batch.length - done
+      }
+      return { hours, days }
+    },
+
+    /** Marks every hour and day holding minute rows in `[from, to)` dirty and rolls them up again. */
+    async rebuild(from: number, to: number): Promise<RollupResult> {
+      await db.run(sql`INSERT INTO dirty_buckets (grain, bucket)
+        SELECT DISTINCT 'hour', bucket - bucket % ${HOUR_MS} FROM counts
+        WHERE grain = 'minute' AND bucket >= ${from} AND bucket < ${to} ON CONFLICT DO NOTHING`)
+      await db.run(sql`INSERT INTO dirty_buckets (grain, bucket)
+        SELECT DISTINCT 'day', bucket - bucket % ${DAY_MS} FROM counts
+        WHERE grain = 'minute' AND bucket >= ${from} AND bucket < ${to} ON CONFLICT DO NOTHING`)
+      return this.rollupDirty()
+    },
+
+    /**
+     * Retention: minute rows older than `minuteRetentionMs` become one row per hour, hour rows older
+     * than `hourRetentionMs` one row per day (totals stay exact, so rollups stay recomputable), and
+     * processed-id records older than `processedRetentionMs` are deleted.
+     */
+    async retain(): Promise<RetentionResult> {
+      const at = now()
+      const compactedHours = await compact('minute', at - o.minuteRetentionMs)
+      const compactedDays = await compact('hour', at - o.hourRetentionMs)
+      let prunedIds = 0
+      for (;;) {
+        const r = await db.run(sql`DELETE FROM processed_events WHERE id IN (
+          SELECT id FROM processed_events WHERE processed_at < ${at - o.processedRetentionMs} LIMIT 5000)`)
+        prunedIds += r.rowsAffected
+        if (r.rowsAffected < 5000) break
+      }
+      return { compactedHours, compactedDays, prunedIds }
+    },
+  }
+}
+
+export type Rollups = ReturnType<typeof createRollups>
