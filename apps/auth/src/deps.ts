@@ -76,6 +76,7 @@ export const buildCore = async ({ redis, settings: s, events, logger, clock }: C
     keyRing,
     tokens,
     sessions,
+    sessionStore,
     devices,
     checker: createTokenChecker(tokens, sessionStore),
     rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits),

@@ -1,11 +1,12 @@
 /** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
-import { type AnyEvent, decodeEntry, encodeEntry } from '@flotilla/contracts'
+import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
+import { createPublisher } from '@flotilla/streams'
 import { Redis } from 'ioredis'
 import { type AuthSettings, buildCore, type Core } from './deps.ts'
-import type { EventSink } from './events.ts'
+import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
 import { silentLogger } from './logger.ts'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** Settings for tests: short lifetimes, generous limits, a random prefix. */
 export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSettings => ({
@@ -30,15 +31,6 @@ export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSetting
   ...overrides,
 })
 
-/** An event sink that appends to a real stream (what the streams publisher does, minus validation). */
-export const streamSink = (redis: Redis, stream: string): EventSink => ({
-  async publishBatch(events: AnyEvent[]) {
-    const pipeline = redis.pipeline()
-    for (const event of events) pipeline.xadd(stream, '*', ...encodeEntry(event))
-    await pipeline.exec()
-  },
-})
-
 /** Deletes every key under a prefix (SCAN, never FLUSHDB). */
 export const deleteKeys = async (redis: Redis, pattern: string) => {
   let cursor = '0'
@@ -53,6 +45,8 @@ export interface TestCore extends Core {
   readonly redis: Redis
   readonly settings: AuthSettings
   readonly stream: string
+  /** What the consumer handlers need. */
+  readonly revocation: RevocationDeps
   /** Events published so far, decoded from the stream. */
   published(type?: string): Promise<AnyEvent[]>
   cleanup(): Promise<void>
@@ -66,10 +60,12 @@ export const createTestCore = async (
   const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
   const settings = testSettings(overrides)
   const stream = `${settings.redisPrefix}events`
+  // The real publisher: every event this service emits is validated against the contract.
+  const events = createPublisher({ redis, stream })
   const core = await buildCore({
     redis,
     settings,
-    events: streamSink(redis, stream),
+    events,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
   })
@@ -79,6 +75,14 @@ export const createTestCore = async (
     redis,
     settings,
     stream,
+    revocation: {
+      redis,
+      prefix: settings.redisPrefix,
+      sessions: core.sessionStore,
+      devices: core.devices,
+      events,
+      logger: silentLogger,
+    },
     async published(type?: string) {
       const entries = await redis.xrange(stream, '-', '+')
       const events: AnyEvent[] = []
@@ -90,6 +94,8 @@ export const createTestCore = async (
     },
     async cleanup() {
       await deleteKeys(redis, `${settings.redisPrefix}*`)
+      // Dead-letter streams are hash-tagged with the stream name: `{<stream>}:dlq:<group>`.
+      await deleteKeys(redis, `{${stream}}*`)
       redis.disconnect()
     },
   }

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { createEvent, type EventOf } from '@flotilla/contracts'
+import { createConsumer, createPublisher } from '@flotilla/streams'
+import { createTestCore, REDIS_URL, type TestCore } from '../testing.ts'
+import { CONSUMED_EVENT_TYPES, createAuthEventHandler } from './index.ts'
+import { handleUserDeleted } from './user-deleted.ts'
+import { handleUserPasswordChanged } from './user-password-changed.ts'
+
+let core: TestCore
+beforeEach(async () => {
+  core = await createTestCore()
+})
+afterEach(async () => {
+  await core.cleanup()
+})
+
+const signIn = (userId: string, deviceId?: string) =>
+  core.sessions.create({ userId, ...(deviceId ? { device: { id: deviceId } } : {}) }, {})
+
+const passwordChanged = (userId: string, occurredAt = new Date()): EventOf<'user.password.changed'> =>
+  createEvent(
+    'user.password.changed',
+    { userId, via: 'settings' },
+    { source: 'monolith', occurredAt, correlationId: 'c-9' },
+  )
+
+describe('auth consumer group', () => {
+  it('makes every session of the user inactive within one consumer batch after a password change', async () => {
+    const mine = await Promise.all([signIn('u1'), signIn('u1'), signIn('u1')])
+    const theirs = await signIn('u2')
+    const event = passwordChanged('u1')
+    await createPublisher({ redis: core.redis, stream: core.stream }).publish(event)
+    const consumer = createConsumer({
+      redisUrl: REDIS_URL,
+      stream: core.stream,
+      group: 'auth',
+      handler: createAuthEventHandler(core.revocation),
+      blockMs: 100,
+    })
+    await consumer.start()
+    try {
+      for (let i = 0; i < 200 && consumer.status().processed < 1; i++) await Bun.sleep(20)
+      // The stream also holds the auth.session.created facts; the password change is what matters.
+      expect(consumer.status().failed).toBe(0)
+      for (const s of mine) expect((await core.checker.introspect(s.accessToken)).active).toBe(false)
+      expect((await core.checker.introspect(theirs.accessToken)).active).toBe(true)
+    } finally {
+      await consumer.close()
+    }
+    const revoked = await core.published('auth.session.revoked')
+    expect(
+      revoked.map((e) => e.payload).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual(
+      mine
+        .map((s) => ({ sessionId: s.sessionId, userId: 'u1', reason: 'password_changed' }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    )
+    for (const e of revoked) {
+      expect(e.causationId).toBe(event.id)
+      expect(e.correlationId).toBe('c-9')
+    }
+  })
+
+  it('is idempotent on the event id: a redelivery revokes nothing new and publishes nothing twice', async () => {
+    await signIn('u1')
+    const event = passwordChanged('u1')
+    expect(await handleUserPasswordChanged(core.revocation, event)).toBe(1)
+    await signIn('u1') // signed in again after the change
+    expect(await handleUserPasswordChanged(core.revocation, event)).toBe(0)
+    expect(await core.published('auth.session.revoked')).toHaveLength(1)
+  })
+
+  it('republishes the same event ids when a delivery crashed before it finished', async () => {
+    await signIn('u1')
+    await signIn('u1')
+    const event = passwordChanged('u1')
+    await handleUserPasswordChanged(core.revocation, event)
+    // Simulate a crash after publishing but before the "done" mark.
+    await core.redis.del(`${core.settings.redisPrefix}evt:{${event.id}}:done`)
+    await handleUserPasswordChanged(core.revocation, event)
+    const ids = (await core.published('auth.session.revoked')).map((e) => e.id)
+    expect(ids).toHaveLength(4)
+    expect(new Set(ids).size).toBe(2)
+  })
+
+  it('keeps a session created after the password change (a late event does not sign the user out again)', async () => {
+    const old = await signIn('u1')
+    const event = passwordChanged('u1', new Date(Date.now() - 1))
+    await Bun.sleep(5)
+    const fresh = await signIn('u1')
+    await handleUserPasswordChanged(core.revocation, event)
+    expect(await core.sessions.get(old.sessionId)).toBeUndefined()
+    expect(await core.sessions.get(fresh.sessionId)).toBeDefined()
+  })
+
+  it('revokes every session and forgets the devices of a deleted user', async () => {
+    const s = await signIn('u1', 'd1')
+    const event = createEvent('user.deleted', { userId: 'u1' }, { source: 'monolith' })
+    await handleUserDeleted(core.revocation, event)
+    expect(await core.sessions.get(s.sessionId)).toBeUndefined()
+    expect(await core.devices.list('u1')).toEqual([])
+    expect((await core.published('auth.session.revoked'))[0]?.payload).toMatchObject({
+      reason: 'user_deleted',
+    })
+  })
+
+  it('acknowledges other event types without touching sessions', async () => {
+    const s = await signIn('u1')
+    const handler = createAuthEventHandler(core.revocation)
+    const event = createEvent('user.registered', { userId: 'u1' }, { source: 'monolith' })
+    await handler.handle({ streamId: '1-0', deliveryCount: 1, group: 'auth', known: true, event })
+    expect(await core.sessions.get(s.sessionId)).toBeDefined()
+    expect(CONSUMED_EVENT_TYPES).toEqual(['user.password.changed', 'user.deleted'])
+  })
+})

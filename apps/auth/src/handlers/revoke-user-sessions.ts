@@ -1,0 +1,94 @@
+/**
+ * Revokes every session of a user because of an event, idempotently on the event id: the set of
+ * sessions to revoke is recorded on the first delivery, each `auth.session.revoked` gets an id derived
+ * from (event id, session id), so a redelivery after a crash republishes the very same facts and
+ * consumers drop the duplicates.
+ */
+import type { AnyEvent } from '@flotilla/contracts'
+import type { DeviceStore } from '../devices/store.ts'
+import { authEvent, type EventSink, emit } from '../events.ts'
+import type { Logger } from '../logger.ts'
+import type { SessionRevokedReason } from '../sessions/model.ts'
+import type { SessionStore } from '../sessions/store.ts'
+
+export interface RevocationDeps {
+  readonly redis: import('ioredis').Redis
+  readonly prefix: string
+  readonly sessions: SessionStore
+  readonly devices: DeviceStore
+  readonly events: EventSink
+  readonly logger: Logger
+}
+
+/** How long an event's revocation record is kept (longer than any redelivery). */
+const RECORD_TTL_SECONDS = 7 * 24 * 3600
+
+/** A UUID (version 8, RFC 9562) derived from a name: the same input always gives the same id. */
+export const derivedEventId = (name: string): string => {
+  const hex = new Bun.CryptoHasher('sha256').update(name).digest('hex').slice(0, 32).split('')
+  hex[12] = '8'
+  hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)
+  const h = hex.join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
+
+export interface RevokeForEventOptions {
+  readonly userId: string
+  readonly reason: SessionRevokedReason
+  /** Only sessions created at or before this time (ms): a sign-in after a password change survives. */
+  readonly createdBefore?: number
+  /** Also forget the user's devices (user deleted). */
+  readonly forgetDevices?: boolean
+}
+
+/** Revokes a user's sessions for one event; returns how many sessions it covered. */
+export const revokeForEvent = async (
+  deps: RevocationDeps,
+  event: AnyEvent,
+  options: RevokeForEventOptions,
+) => {
+  const doneKey = `${deps.prefix}evt:{${event.id}}:done`
+  const listKey = `${deps.prefix}evt:{${event.id}}:sessions`
+  if (await deps.redis.exists(doneKey)) return 0
+  let recorded = await deps.redis.get(listKey)
+  if (recorded === null) {
+    const targets: { id: string; tenantId?: string }[] = []
+    for (const sid of await deps.sessions.sessionIdsOf(options.userId)) {
+      const s = await deps.sessions.get(sid)
+      if (!s || s.userId !== options.userId) continue
+      if (options.createdBefore !== undefined && s.createdAt > options.createdBefore) continue
+      targets.push({ id: s.id, ...(s.tenantId ? { tenantId: s.tenantId } : {}) })
+    }
+    // NX: a concurrent delivery of the same event (claimed by another consumer) uses the first list.
+    await deps.redis.set(listKey, JSON.stringify(targets), 'EX', RECORD_TTL_SECONDS, 'NX')
+    recorded = (await deps.redis.get(listKey)) ?? '[]'
+  }
+  const targets = JSON.parse(recorded) as { id: string; tenantId?: string }[]
+  for (const target of targets) await deps.sessions.revoke(target.id)
+  if (options.forgetDevices) await deps.devices.removeAll(options.userId)
+  const cause = {
+    causationId: event.id,
+    ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+    ...(event.actor ? { actor: event.actor } : {}),
+  }
+  const facts = targets.map((t) =>
+    authEvent(
+      'auth.session.revoked',
+      { sessionId: t.id, userId: options.userId, reason: options.reason },
+      cause,
+      {
+        id: derivedEventId(`${event.id}:${t.id}:revoked`),
+        subject: { type: 'session', id: t.id },
+        ...((t.tenantId ?? event.tenantId) ? { tenantId: t.tenantId ?? event.tenantId } : {}),
+      },
+    ),
+  )
+  await emit(deps.events, deps.logger, facts, true)
+  await deps.redis.set(doneKey, '1', 'EX', RECORD_TTL_SECONDS)
+  deps.logger.info(
+    { eventId: event.id, userId: options.userId, sessions: targets.length },
+    'sessions revoked',
+  )
+  return targets.length
+}
