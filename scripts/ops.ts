@@ -1,0 +1,92 @@
+/** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim. */
+import { parseArgs } from 'node:util'
+import { closeConnection, createRedisConnection } from '../packages/streams/src/index.ts'
+import { dlqList, dlqPurge, dlqReplay, dlqShow, OpsError, status, trim } from './lib/ops-commands.ts'
+import { parseDuration, red } from './lib/term.ts'
+
+const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <command>
+
+  status                               the stream, each group (lag, pending, consumers, dead letters), each consumer
+  dlq list <group> [--limit N] [--cursor ID] [--oldest]
+  dlq show <group> <id>                one dead letter: the error, the deliveries, the event as it was
+  dlq replay <group> <id> | --all      back onto the stream for that group only      (asks unless --yes)
+  dlq purge <group> <id> | --all       delete for good                                 (asks unless --yes)
+  trim --retention 7d                  MINID trim, never past a pending or undelivered entry (asks unless --yes)
+
+  --stream  defaults to $EVENTS_STREAM, else "events"; --redis defaults to $REDIS_URL, else redis://127.0.0.1:6379`
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stream: { type: 'string' },
+    redis: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    yes: { type: 'boolean', short: 'y', default: false },
+    all: { type: 'boolean', default: false },
+    oldest: { type: 'boolean', default: false },
+    limit: { type: 'string', default: '20' },
+    cursor: { type: 'string' },
+    retention: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+const [command, sub, group, id] = positionals
+if (values.help || !command) {
+  console.log(USAGE)
+  process.exit(values.help ? 0 : 2)
+}
+
+const redisUrl = values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const redis = createRedisConnection(redisUrl, 'command', { maxRetriesPerRequest: 1, lazyConnect: true })
+const ctx = {
+  redis,
+  stream: values.stream ?? process.env.EVENTS_STREAM ?? 'events',
+  json: values.json,
+  yes: values.yes,
+}
+
+const needGroup = (): string => {
+  if (!group) throw new OpsError(`which group? ${USAGE.split('\n')[0]}`)
+  return group
+}
+const target = () => {
+  if (!values.all && !id) throw new OpsError('give a dead-letter id, or --all')
+  return { id, all: values.all }
+}
+
+const run = async (): Promise<void> => {
+  await redis.connect().catch((error: Error) => {
+    throw new OpsError(`cannot reach Redis at ${redisUrl}: ${error.message}`)
+  })
+  if (command === 'status') return status(ctx)
+  if (command === 'trim') {
+    const retentionMs = values.retention ? parseDuration(values.retention) : undefined
+    if (retentionMs === undefined)
+      throw new OpsError('trim needs --retention, e.g. --retention 7d (units: ms s m h d)')
+    return trim(ctx, retentionMs)
+  }
+  if (command === 'dlq' && sub === 'list') {
+    const limit = Number(values.limit)
+    if (!Number.isInteger(limit) || limit < 1) throw new OpsError('--limit must be a positive integer')
+    return dlqList(ctx, needGroup(), { limit, cursor: values.cursor, oldest: values.oldest })
+  }
+  if (command === 'dlq' && sub === 'show') {
+    if (!id) throw new OpsError('dlq show <group> <id>')
+    return dlqShow(ctx, needGroup(), id)
+  }
+  if (command === 'dlq' && sub === 'replay') return dlqReplay(ctx, needGroup(), target())
+  if (command === 'dlq' && sub === 'purge') return dlqPurge(ctx, needGroup(), target())
+  throw new OpsError(`unknown command "${positionals.join(' ')}"\n\n${USAGE}`)
+}
+
+let exitCode = 0
+try {
+  await run()
+} catch (error) {
+  exitCode = 1
+  console.error(red(error instanceof OpsError ? error.message : String((error as Error).stack ?? error)))
+} finally {
+  await closeConnection(redis).catch(() => redis.disconnect())
+}
+process.exit(exitCode)
