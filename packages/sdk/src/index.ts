@@ -1,0 +1,11 @@
+/** @flotilla/sdk — what a monolith imports: typed publisher, transactional outbox on PostgreSQL, auth client. */
+export { createEventPublisher } from './publisher.ts'
+export type { EmitOptions, EventPublisher, EventPublisherOptions, Published } from './publisher.ts'
+export { flotillaOutbox, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox/schema.ts'
+export type { OutboxRow } from './outbox/schema.ts'
+export { enqueue } from './outbox/enqueue.ts'
+export type { OutboxWriter } from './outbox/enqueue.ts'
+export { migrateOutbox, OUTBOX_MIGRATIONS_FOLDER } from './outbox/migrate.ts'
+export type { MigrateOutboxOptions } from './outbox/migrate.ts'
+export { createOutboxRelay } from './outbox/relay.ts'
+export type { OutboxRelay, OutboxRelayHooks, OutboxRelayOptions, OutboxRelayStatus } from './outbox/relay.ts'

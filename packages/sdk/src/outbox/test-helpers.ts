@@ -1,0 +1,54 @@
+/** Shared pieces of the outbox tests: a migrated schema, a real stream, and reading it back. */
+import { type AnyEvent, createEvent, decodeEntry } from '@flotilla/contracts'
+import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import type { Redis } from 'ioredis'
+import { createTestSchema, type TestSchema } from '../testing.ts'
+import { migrateOutbox } from './migrate.ts'
+
+export const REDIS_URL = 'redis://127.0.0.1:6379'
+
+export interface OutboxFixture {
+  readonly db: TestSchema
+  readonly stream: string
+  readonly redis: Redis
+  readonly publisher: ReturnType<typeof createPublisher>
+  /** Every event on the stream, in stream order. */
+  readStream(): Promise<AnyEvent[]>
+  close(): Promise<void>
+}
+
+export const createOutboxFixture = async (): Promise<OutboxFixture> => {
+  const db = await createTestSchema()
+  await migrateOutbox(db.sql, { migrationsSchema: db.schema })
+  const stream = uniqueStreamName('outbox')
+  const redis = createRedisConnection(REDIS_URL, 'producer')
+  const publisher = createPublisher({ redis, stream })
+  return {
+    db,
+    stream,
+    redis,
+    publisher,
+    async readStream() {
+      const entries = await redis.xrange(stream, '-', '+')
+      return entries.map(([, fields]) => {
+        const decoded = decodeEntry(fields)
+        if (!decoded.ok) throw decoded.error
+        return decoded.event
+      })
+    },
+    async close() {
+      await cleanupStream(redis, stream)
+      await closeConnection(redis)
+      await db.drop()
+    },
+  }
+}
+
+/** A valid catalogued event with a recognisable sequence number in its payload. */
+export const numberedEvent = (n: number) =>
+  createEvent(
+    'user.registered',
+    { userId: `u_${n}`, email: `user${n}@example.com` },
+    { source: 'monolith', correlationId: `c_${n}` },
+  )
