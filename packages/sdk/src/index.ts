@@ -9,3 +9,11 @@ export { migrateOutbox, OUTBOX_MIGRATIONS_FOLDER } from './outbox/migrate.ts'
 export type { MigrateOutboxOptions } from './outbox/migrate.ts'
 export { createOutboxRelay } from './outbox/relay.ts'
 export type { OutboxRelay, OutboxRelayHooks, OutboxRelayOptions, OutboxRelayStatus } from './outbox/relay.ts'
+export {
+  DEV_SERVICE_TOKEN_SECRET,
+  FlotillaConfigError,
+  FlotillaConfigSchema,
+  loadFlotillaConfig,
+} from './config.ts'
+export type { FlotillaConfig } from './config.ts'
+export { createServiceTokens } from './service-tokens.ts'
