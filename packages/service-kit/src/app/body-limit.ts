@@ -1,0 +1,44 @@
+/** Body size and media type checks, before Elysia parses a body. */
+import { payloadTooLarge, unsupportedMediaType } from '../errors/app-error.ts'
+
+/**
+ * Reads a copy of the body and stops as soon as it passes `limit` bytes (a missing or lying
+ * `content-length` cannot get a large body through). Returns the size read.
+ */
+export const measureBody = async (request: Request, limit: number): Promise<number> => {
+  if (!request.body) return 0
+  const reader = request.clone().body?.getReader()
+  if (!reader) return 0
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return size
+      size += value.byteLength
+      if (size > limit) throw payloadTooLarge(limit)
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+}
+
+/** Refuses a declared `content-length` over the limit before anything is read. */
+export const checkDeclaredLength = (request: Request, limit: number): void => {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
+}
+
+const mediaTypeOf = (contentType: string | null): string =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+
+/** Checks the body's size, then its media type (only when there is a body). */
+export const checkBody = async (
+  request: Request,
+  limit: number,
+  accepted: readonly string[],
+): Promise<void> => {
+  const size = await measureBody(request, limit)
+  if (size === 0) return
+  const type = mediaTypeOf(request.headers.get('content-type'))
+  if (!accepted.includes(type)) throw unsupportedMediaType(accepted)
+}

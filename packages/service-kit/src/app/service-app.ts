@@ -1,0 +1,122 @@
+/** The base Elysia app of every service: ids and logs, one error shape, body limits, probes, metrics, Swagger. */
+import { Elysia } from 'elysia'
+import type { Logger } from 'pino'
+import { renderError } from '../errors/render.ts'
+import {
+  CORRELATION_ID_HEADER,
+  createRequestContext,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+} from '../logging/request-context.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import { checkBody, checkDeclaredLength } from './body-limit.ts'
+import { probes, type ReadinessCheck } from './probes.ts'
+import { type SwaggerOptions, swagger } from './swagger.ts'
+
+/** 64 KiB: every JSON body these services take is small; Bun's own default is 128 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024
+
+export interface ServiceAppOptions {
+  /** The service name (`auth`): logs, metrics, `/health`. */
+  readonly name: string
+  readonly version: string
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Checks `/ready` runs, by name (`redis`, `store`, `consumer`). */
+  readonly readiness?: Readonly<Record<string, ReadinessCheck>>
+  /** @defaultValue 2000 */
+  readonly readinessTimeoutMs?: number
+  /** Largest request body accepted, checked on `content-length` and on the bytes read. @defaultValue 65536 */
+  readonly bodyLimitBytes?: number
+  /** Media types a request body may have (415 otherwise). @defaultValue ['application/json'] */
+  readonly acceptedContentTypes?: readonly string[]
+  /** Swagger UI page text. @defaultValue title `<name> API` */
+  readonly swagger?: Partial<SwaggerOptions>
+}
+
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics'])
+
+/**
+ * Creates the service's Elysia app (it never listens: `main.ts` does). Apps `.use()` their feature routes.
+ * Routes read `requestId`, `correlationId` and `log` (a child logger with both ids) from the context.
+ * @example
+ * const app = createServiceApp({ name: 'audit', version, logger, metrics, readiness: { redis: () => redis.ping().then(() => {}) } })
+ *   .use(recordRoutes(deps))
+ */
+export const createServiceApp = (options: ServiceAppOptions) => {
+  const {
+    name,
+    version,
+    logger,
+    metrics,
+    readiness = {},
+    readinessTimeoutMs = 2000,
+    bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
+    acceptedContentTypes = ['application/json'],
+  } = options
+  const contexts = new WeakMap<Request, RequestContext>()
+  const contextOf = (request: Request) => {
+    let context = contexts.get(request)
+    if (!context) {
+      context = createRequestContext(request, logger)
+      contexts.set(request, context)
+    }
+    return context
+  }
+
+  return new Elysia({ serve: { maxRequestBodySize: bodyLimitBytes } })
+    .onRequest(({ request, set }) => {
+      const context = contextOf(request)
+      set.headers[REQUEST_ID_HEADER] = context.requestId
+      set.headers[CORRELATION_ID_HEADER] = context.correlationId
+      checkDeclaredLength(request, bodyLimitBytes)
+    })
+    .onParse({ as: 'global' }, async ({ request }) => {
+      await checkBody(request, bodyLimitBytes, acceptedContentTypes)
+    })
+    .derive({ as: 'global' }, ({ request }) => {
+      const { requestId, correlationId, log } = contextOf(request)
+      return { requestId, correlationId, log }
+    })
+    .onError({ as: 'global' }, ({ code, error, request, set }) => {
+      const rendered = renderError(code, error)
+      const context = contextOf(request)
+      set.status = rendered.status
+      set.headers[REQUEST_ID_HEADER] = context.requestId
+      set.headers[CORRELATION_ID_HEADER] = context.correlationId
+      for (const [header, value] of Object.entries(rendered.headers)) set.headers[header] = value
+      if (rendered.unexpected) context.log.error({ err: error, status: rendered.status }, 'request failed')
+      return rendered.body
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const context = contextOf(request)
+      const status = typeof set.status === 'number' ? set.status : 200
+      const seconds = (performance.now() - context.startedAt) / 1000
+      const pattern = route || 'unmatched'
+      metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
+      const path = new URL(request.url).pathname
+      const line = { method: request.method, path, route: pattern, status, ms: Math.round(seconds * 1000) }
+      if (QUIET_PATHS.has(path)) context.log.debug(line, 'request')
+      else context.log.info(line, 'request')
+    })
+    .use(probes({ service: name, version, readiness, readinessTimeoutMs }))
+    .get(
+      '/metrics',
+      async () =>
+        new Response(await metrics.text(), {
+          headers: { 'content-type': metrics.contentType },
+        }),
+      { detail: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
+    )
+    .use(
+      swagger({
+        title: options.swagger?.title ?? `${name} API`,
+        description: options.swagger?.description ?? `HTTP API of the ${name} service`,
+        version,
+        ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
+      }),
+    )
+}
+
+/** The app `createServiceApp` returns. */
+export type ServiceApp = ReturnType<typeof createServiceApp>

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'bun:test'
+import { Type } from '@sinclair/typebox'
+import { baseConfig, DEV_SERVICE_TOKEN_SECRET } from './base.ts'
+import { ConfigError } from './config-error.ts'
+import { devDefault, secretString } from './fields.ts'
+import { loadConfig } from './load-config.ts'
+
+const STRONG = 'Zq8#mW2$vR5!pL9@xT4%nB7^cF1&hJ6*'
+
+const problemsOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig', () => {
+  it('applies the shared defaults outside production', () => {
+    const config = loadConfig(baseConfig({ port: 3003 }), {})
+    expect(config).toEqual({
+      NODE_ENV: 'development',
+      PORT: 3003,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      EVENTS_STREAM: 'events',
+      SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
+      DATA_DIR: './.data',
+      LOG_LEVEL: 'info',
+    })
+  })
+
+  it('converts numbers, booleans and comma-separated lists from strings', () => {
+    const schema = Type.Composite([
+      baseConfig(),
+      Type.Object({
+        ENABLED: Type.Boolean(),
+        RATIO: Type.Number(),
+        ORIGINS: Type.Array(Type.String()),
+        PORTS: Type.Array(Type.Integer()),
+      }),
+    ])
+    const config = loadConfig(schema, {
+      PORT: '8080',
+      ENABLED: 'yes',
+      RATIO: '0.25',
+      ORIGINS: 'https://a.example, https://b.example,',
+      PORTS: '1,2',
+    })
+    expect(config.PORT).toBe(8080)
+    expect(config.ENABLED).toBe(true)
+    expect(config.RATIO).toBe(0.25)
+    expect(config.ORIGINS).toEqual(['https://a.example', 'https://b.example'])
+    expect(config.PORTS).toEqual([1, 2])
+  })
+
+  it('names every bad variable in one error', () => {
+    const schema = Type.Composite([baseConfig(), Type.Object({ RESEND_API_KEY: Type.String() })])
+    const problems = problemsOf(() =>
+      loadConfig(schema, {
+        PORT: 'eighty',
+        REDIS_URL: 'http://not-redis',
+        LOG_LEVEL: 'loud',
+        SERVICE_TOKEN_SECRET: 'short',
+      }),
+    )
+    expect(problems.map((p) => p.variable).sort()).toEqual(
+      ['LOG_LEVEL', 'PORT', 'REDIS_URL', 'RESEND_API_KEY', 'SERVICE_TOKEN_SECRET'].sort(),
+    )
+    expect(problems.find((p) => p.variable === 'RESEND_API_KEY')?.message).toContain('required')
+  })
+
+  it('lists each problem in the message without echoing the values', () => {
+    try {
+      loadConfig(baseConfig(), { PORT: '70000', SERVICE_TOKEN_SECRET: 'tiny-secret-value' })
+      throw new Error('expected a ConfigError')
+    } catch (error) {
+      const message = (error as Error).message
+      expect(message).toContain('PORT:')
+      expect(message).toContain('SERVICE_TOKEN_SECRET:')
+      expect(message).not.toContain('tiny-secret-value')
+    }
+  })
+
+  it('refuses to start in production without the service token secret, naming the variable', () => {
+    const problems = problemsOf(() => loadConfig(baseConfig(), { NODE_ENV: 'production' }))
+    expect(problems).toEqual([
+      { variable: 'SERVICE_TOKEN_SECRET', message: expect.stringContaining('must be set in production') },
+    ])
+  })
+
+  it('refuses the development default secret in production', () => {
+    const problems = problemsOf(() =>
+      loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET }),
+    )
+    expect(problems[0]?.variable).toBe('SERVICE_TOKEN_SECRET')
+    expect(problems[0]?.message).toContain('development default')
+  })
+
+  it('refuses a short or low-entropy secret in production', () => {
+    expect(
+      problemsOf(() =>
+        loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: 'x'.repeat(20) }),
+      )[0]?.message,
+    ).toContain('shorter than 32 bytes')
+    expect(
+      problemsOf(() =>
+        loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: 'a'.repeat(40) }),
+      )[0]?.message,
+    ).toContain('too weak')
+  })
+
+  it('starts in production with a strong secret and a rotated key ring', () => {
+    const config = loadConfig(baseConfig(), {
+      NODE_ENV: 'production',
+      SERVICE_TOKEN_SECRET: `k2=${STRONG},k1=${STRONG.split('').reverse().join('')}`,
+    })
+    expect(config.NODE_ENV).toBe('production')
+  })
+
+  it('lets apps declare their own development-only fields and secrets', () => {
+    const schema = Type.Composite([
+      baseConfig(),
+      Type.Object({
+        COOKIE_SECRET: devDefault(secretString(Type.String()), 'dev-cookie-secret-0123456789abcdef'),
+        WEBHOOK_URL: Type.Optional(Type.String({ format: 'uri' })),
+      }),
+    ])
+    expect(loadConfig(schema, {}).COOKIE_SECRET).toBe('dev-cookie-secret-0123456789abcdef')
+    expect(loadConfig(schema, {}).WEBHOOK_URL).toBeUndefined()
+    const problems = problemsOf(() =>
+      loadConfig(schema, { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: STRONG }),
+    )
+    expect(problems.map((p) => p.variable)).toEqual(['COOKIE_SECRET'])
+  })
+
+  it('returns a frozen object', () => {
+    const config = loadConfig(baseConfig(), {})
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(() => {
+      ;(config as { PORT: number }).PORT = 1
+    }).toThrow()
+  })
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig(baseConfig(), { PORT: '' }).PORT).toBe(3000)
+  })
+})

@@ -1,0 +1,136 @@
+/** Dead-letter inspector over HTTP: list, get, replay, purge — behind a service token. */
+import type { DeadLetters } from '@flotilla/streams'
+import { Elysia, t } from 'elysia'
+import { badRequest, notFound } from '../errors/app-error.ts'
+import { BEARER_SECURITY } from '../app/swagger.ts'
+import type { ServiceVerifier } from '../auth/types.ts'
+import { serviceAuth } from '../auth/plugins.ts'
+
+export const DeadLetterSchema = t.Object({
+  id: t.String({ description: 'id on the dead-letter stream' }),
+  originalId: t.String({ description: 'id the entry had on the main stream' }),
+  originalStream: t.String(),
+  group: t.String(),
+  type: t.String({ description: "the entry's type field ('' when missing)" }),
+  event: t.String({ description: "the entry's event field, raw (it may be malformed)" }),
+  deliveries: t.Integer(),
+  error: t.Object({ code: t.String(), message: t.String() }),
+  failedAt: t.String({ format: 'date-time' }),
+  replayOf: t.Optional(t.String()),
+})
+export type DeadLetterSchema = typeof DeadLetterSchema.static
+
+export const DeadLetterPageSchema = t.Object({
+  group: t.String(),
+  items: t.Array(DeadLetterSchema),
+  nextCursor: t.Union([t.String(), t.Null()]),
+  total: t.Integer({ description: 'dead letters of this group right now' }),
+})
+
+const ErrorSchema = t.Object({
+  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
+})
+
+const STREAM_ID = '^\\d+-\\d+$'
+
+export interface DeadLetterRoutesOptions {
+  /** The dead letters of each group this service consumes as, by group name. */
+  readonly deadLetters: Readonly<Record<string, DeadLetters>>
+  /** Service token verifier (audience = this service). */
+  readonly auth: ServiceVerifier
+}
+
+/**
+ * `GET /v1/dead-letters?group=&cursor=&limit=`, `GET /v1/dead-letters/:id?group=`,
+ * `POST /v1/dead-letters/:id/replay?group=`, `DELETE /v1/dead-letters/:id?group=`. `group` may be
+ * omitted when the service has one group.
+ */
+export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions) => {
+  const groups = Object.keys(deadLetters)
+  const pick = (group: string | undefined): [string, DeadLetters] => {
+    const name = group ?? (groups.length === 1 ? groups[0] : undefined)
+    if (name === undefined)
+      throw badRequest(`group is required: one of ${groups.join(', ')}`, { code: 'GROUP_REQUIRED' })
+    const store = deadLetters[name]
+    if (!store)
+      throw notFound(`no dead letters for group ${name}`, { code: 'UNKNOWN_GROUP', details: { groups } })
+    return [name, store]
+  }
+  const groupQuery = t.Object({ group: t.Optional(t.String({ minLength: 1 })) })
+  const idParams = t.Object({ id: t.String({ pattern: STREAM_ID }) })
+  const detail = (summary: string) => ({
+    tags: ['dead letters'],
+    summary,
+    security: [{ [BEARER_SECURITY]: [] }],
+  })
+  const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema }
+
+  return new Elysia({ prefix: '/v1/dead-letters' })
+    .use(serviceAuth({ verifier: auth }))
+    .get(
+      '/',
+      async ({ query }) => {
+        const [group, store] = pick(query.group)
+        const [page, total] = await Promise.all([
+          store.list({ ...(query.cursor ? { cursor: query.cursor } : {}), limit: query.limit ?? 50 }),
+          store.count(),
+        ])
+        return { group, items: page.items, nextCursor: page.nextCursor, total }
+      },
+      {
+        query: t.Object({
+          group: t.Optional(t.String({ minLength: 1 })),
+          cursor: t.Optional(t.String({ pattern: STREAM_ID })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })),
+        }),
+        response: { 200: DeadLetterPageSchema, ...errors },
+        detail: detail('List dead letters of a group, newest first (cursor paging)'),
+      },
+    )
+    .get(
+      '/:id',
+      async ({ params, query }) => {
+        const [group, store] = pick(query.group)
+        const letter = await store.get(params.id)
+        if (!letter) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        return letter
+      },
+      {
+        params: idParams,
+        query: groupQuery,
+        response: { 200: DeadLetterSchema, ...errors },
+        detail: detail('One dead letter'),
+      },
+    )
+    .post(
+      '/:id/replay',
+      async ({ params, query }) => {
+        const [group, store] = pick(query.group)
+        const streamId = await store.replay(params.id)
+        if (!streamId) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        return { replayed: params.id, group, streamId }
+      },
+      {
+        params: idParams,
+        query: groupQuery,
+        response: {
+          200: t.Object({ replayed: t.String(), group: t.String(), streamId: t.String() }),
+          ...errors,
+        },
+        detail: detail('Re-publish the original entry for this group and remove the dead letter'),
+      },
+    )
+    .delete(
+      '/:id',
+      async ({ params, query, set }) => {
+        const [group, store] = pick(query.group)
+        if (!(await store.purge(params.id))) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        set.status = 204
+      },
+      {
+        params: idParams,
+        query: groupQuery,
+        detail: detail('Delete one dead letter'),
+      },
+    )
+}

@@ -1,0 +1,82 @@
+/** @flotilla/service-kit — what every Flotilla app is built on: config, logs, errors, the base app, auth, metrics, client. */
+export { baseConfig, BaseConfigSchema, DEV_SERVICE_TOKEN_SECRET } from './config/base.ts'
+export type { BaseConfig, BaseConfigOptions } from './config/base.ts'
+export { ConfigError } from './config/config-error.ts'
+export type { ConfigProblem } from './config/config-error.ts'
+export { devDefault, secretString, withCheck } from './config/fields.ts'
+export type { CheckContext, FieldCheck } from './config/fields.ts'
+export { loadConfig, loadConfigOrExit } from './config/load-config.ts'
+export type { Env } from './config/load-config.ts'
+
+export { createLogger, LOG_LEVELS, REDACT_PATHS } from './logging/logger.ts'
+export type { Logger, LoggerOptions, LogLevel } from './logging/logger.ts'
+export { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from './logging/request-context.ts'
+export type { RequestContext } from './logging/request-context.ts'
+
+export {
+  AppError,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  payloadTooLarge,
+  tooManyRequests,
+  unauthorized,
+  unsupportedMediaType,
+} from './errors/app-error.ts'
+export type { AppErrorOptions, ErrorBody } from './errors/app-error.ts'
+export { renderError } from './errors/render.ts'
+export type { FieldProblem, RenderedError } from './errors/render.ts'
+
+export { createServiceApp, DEFAULT_BODY_LIMIT_BYTES } from './app/service-app.ts'
+export type { ServiceApp, ServiceAppOptions } from './app/service-app.ts'
+export { CheckResult, HealthResponse, ReadyResponse, runChecks } from './app/probes.ts'
+export type { ReadinessCheck } from './app/probes.ts'
+export { BEARER_SECURITY, SWAGGER_ASSETS_PATH } from './app/swagger.ts'
+export type { SwaggerOptions } from './app/swagger.ts'
+export { closeAll, onShutdown } from './app/shutdown.ts'
+export type { CloseStep, ShutdownHandle, ShutdownOptions } from './app/shutdown.ts'
+
+export { bearerToken, peekTokenType } from './auth/bearer.ts'
+export { callerAuth, resolveCaller, serviceAuth } from './auth/plugins.ts'
+export type { CallerAuthOptions, ServiceAuthOptions } from './auth/plugins.ts'
+export type {
+  AccessTokenVerifier,
+  Caller,
+  ServiceCaller,
+  ServiceVerifier,
+  UserCaller,
+  UserPrincipal,
+} from './auth/types.ts'
+export {
+  ACCESS_TOKEN_ALGORITHMS,
+  ACCESS_TOKEN_TYPE,
+  buildAttackTokens,
+  createAccessTokenVerifier,
+  KID_PATTERN,
+  REQUIRED_ACCESS_TOKEN_CLAIMS,
+} from './access-token/index.ts'
+export type {
+  AccessTokenKeyResolver,
+  AccessTokenKeySource,
+  AccessTokenVerifierOptions,
+  AttackToken,
+  AttackTokenOptions,
+} from './access-token/index.ts'
+
+export { DeadLetterPageSchema, DeadLetterSchema, deadLetterRoutes } from './dead-letters/routes.ts'
+export type { DeadLetterRoutesOptions } from './dead-letters/routes.ts'
+
+export { createMetrics } from './metrics/metrics.ts'
+export type { GroupSnapshot, Metrics, ObserveRequest } from './metrics/metrics.ts'
+
+export { createServiceClient, parseRetryAfter, UpstreamError } from './http-client/client.ts'
+export type {
+  BreakerOptions,
+  ServiceClient,
+  ServiceClientOptions,
+  ServiceRequestInit,
+  TokenSigner,
+} from './http-client/client.ts'
+export { SERVICE_PORTS, serviceUrl } from './http-client/service-url.ts'
+export type { ServiceName } from './http-client/service-url.ts'

@@ -1,0 +1,33 @@
+/** Request and correlation ids for every request, echoed in the response and bound to a child logger. */
+import type { Logger } from 'pino'
+
+export const REQUEST_ID_HEADER = 'x-request-id'
+export const CORRELATION_ID_HEADER = 'x-correlation-id'
+
+// Ids from callers are kept only when short and plain, so they cannot inject into logs or headers.
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** What the kit knows about a request in flight. */
+export interface RequestContext {
+  readonly requestId: string
+  /** The id shared by every request and event of one flow (defaults to the request id). */
+  readonly correlationId: string
+  /** A child logger carrying both ids. */
+  readonly log: Logger
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt: number
+}
+
+const pick = (value: string | null): string | undefined => (value && SAFE_ID.test(value) ? value : undefined)
+
+/** Builds the context for a request: keeps a caller's ids when valid, otherwise generates a request id. */
+export const createRequestContext = (request: Request, logger: Logger): RequestContext => {
+  const requestId = pick(request.headers.get(REQUEST_ID_HEADER)) ?? crypto.randomUUID()
+  const correlationId = pick(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId
+  return {
+    requestId,
+    correlationId,
+    log: logger.child({ requestId, correlationId }),
+    startedAt: performance.now(),
+  }
+}
