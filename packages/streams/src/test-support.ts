@@ -1,7 +1,7 @@
 /** Shared setup for this package's own tests (not exported): a Redis URL, events, a consumer factory. */
 import { createEvent } from '@flotilla/contracts'
 import { createConsumer } from './consumer/consumer.ts'
-import type { Consumer, ConsumerOptions } from './consumer/types.ts'
+import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
 
@@ -10,22 +10,24 @@ let counter = 0
 export const userRegistered = (userId = `u_${++counter}`) =>
   createEvent('user.registered', { userId, email: `${userId}@example.com` }, { source: 'monolith' })
 
+/** Consumer options for tests: `redisUrl` defaults to the local Redis unless a `connectionFactory` is given. */
+export type TestConsumerOptions = Omit<Extract<ConsumerOptions, { redisUrl: string }>, 'redisUrl'> & {
+  readonly connectionFactory?: ConnectionFactory
+}
+
 /** Creates consumers with fast test timings and closes them all in `afterEach`. */
 export const consumerPool = () => {
   const consumers: Consumer[] = []
   return {
-    create(
-      options: Omit<ConsumerOptions, 'redisUrl' | 'connectionFactory'> &
-        Partial<Pick<ConsumerOptions & { redisUrl: string }, 'redisUrl'>>,
-    ) {
+    create({ connectionFactory, ...options }: TestConsumerOptions) {
       const consumer = createConsumer({
-        redisUrl: REDIS_URL,
         blockMs: 100,
         claimIdleMs: 300,
         backoff: { baseMs: 20, maxMs: 100 },
         closeTimeoutMs: 5000,
         ...options,
-      } as ConsumerOptions)
+        ...(connectionFactory ? { connectionFactory } : { redisUrl: REDIS_URL }),
+      })
       consumers.push(consumer)
       return consumer
     },

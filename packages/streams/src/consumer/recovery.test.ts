@@ -157,7 +157,9 @@ const startBlackholeProxy = () => {
             data: (_socket, chunk) => {
               if (!swallow) client.write(chunk)
             },
-            close: () => client.end(),
+            close: () => {
+              client.end()
+            },
           },
         })
         client.data.upstream = upstream

@@ -29,7 +29,8 @@ export interface EventHandler {
 export interface BatchHandler {
   handleBatch(
     messages: readonly ConsumerMessage[],
-  ): Promise<Map<string, Error> | undefined> | Map<string, Error> | undefined
+    // biome-ignore lint/suspicious/noConfusingVoidType: returning nothing (all succeeded) is the common case
+  ): Promise<Map<string, Error> | void> | Map<string, Error> | void
 }
 
 export type Handler = EventHandler | BatchHandler

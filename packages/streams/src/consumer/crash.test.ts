@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import type { Redis } from 'ioredis'
+import { createRedisConnection } from '../connection.ts'
+import { createPublisher } from '../publisher.ts'
+import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+
+const TOTAL = 10_000
+let redis: Redis
+
+beforeAll(() => {
+  redis = createRedisConnection(REDIS_URL, 'command')
+})
+afterAll(() => redis.quit())
+
+it('loses no event when a consumer process is SIGKILLed mid-batch in the middle of 10,000 events', async () => {
+  const stream = uniqueStreamName('crash')
+  const handledKey = `${stream}:handled`
+  const deadName = `crash-child-${process.pid}`
+  const pool = consumerPool()
+  const events = Array.from({ length: TOTAL }, () => userRegistered())
+  const publisher = createPublisher({ redis, stream })
+  for (let i = 0; i < TOTAL; i += 1000) await publisher.publishBatch(events.slice(i, i + 1000))
+
+  const child = Bun.spawn(
+    [
+      'bun',
+      join(import.meta.dir, '..', 'test-fixtures', 'crashing-consumer.ts'),
+      REDIS_URL,
+      stream,
+      'g',
+      deadName,
+      handledKey,
+      '3000',
+    ],
+    { stdout: 'ignore', stderr: 'inherit' },
+  )
+  try {
+    const pendingOnDead = async () =>
+      ((await redis.xpending(stream, 'g', '-', '+', 1000, deadName).catch(() => [])) as unknown[]).length
+    await waitFor(async () => (await redis.scard(handledKey)) >= 3000 && (await pendingOnDead()) > 0, {
+      timeoutMs: 30_000,
+      message: 'the child to stall mid-batch',
+    })
+    child.kill('SIGKILL')
+    await child.exited
+    expect(child.signalCode).toBe('SIGKILL')
+    const strandedOnDead = await pendingOnDead()
+    const handledByDead = await redis.scard(handledKey)
+    expect(strandedOnDead).toBe(100)
+    expect(handledByDead).toBeLessThan(TOTAL)
+
+    const survivor = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: 300,
+      handler: { handle: async (m) => void (await redis.sadd(handledKey, m.event.id)) },
+    })
+    await survivor.start()
+    await waitFor(async () => (await redis.scard(handledKey)) === TOTAL, {
+      timeoutMs: 60_000,
+      message: 'every event handled',
+    })
+    await waitFor(async () => Number(((await redis.xpending(stream, 'g')) as [number])[0]) === 0, {
+      message: 'nothing pending',
+    })
+
+    const handled = new Set(await redis.smembers(handledKey))
+    expect(events.filter((e) => !handled.has(e.id))).toEqual([])
+    // The dead consumer's batch (half of it never handled) was taken over by the survivor.
+    expect(survivor.status().reclaimed).toBeGreaterThanOrEqual(strandedOnDead)
+    expect(survivor.status().deadLettered).toBe(0)
+    await pool.closeAll()
+  } finally {
+    child.kill('SIGKILL')
+    await pool.closeAll()
+    await redis.del(handledKey)
+    await cleanupStream(redis, stream)
+  }
+})

@@ -1,0 +1,133 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
+import type { Redis } from 'ioredis'
+import { createRedisConnection } from './connection.ts'
+import type { ConsumerMessage } from './consumer/types.ts'
+import { createDeadLetters } from './dead-letters.ts'
+import { NonRetryableError } from './errors.ts'
+import { createPublisher } from './publisher.ts'
+import { consumerPool, REDIS_URL, userRegistered } from './test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from './testing.ts'
+
+let redis: Redis
+const streams: string[] = []
+const pool = consumerPool()
+const newStream = (prefix: string) => {
+  const stream = uniqueStreamName(prefix)
+  streams.push(stream)
+  return stream
+}
+
+beforeAll(() => {
+  redis = createRedisConnection(REDIS_URL, 'command')
+})
+afterEach(async () => {
+  await pool.closeAll()
+  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
+})
+afterAll(() => redis.quit())
+
+/** A stream whose group `g` dead-letters every event it is given. */
+const deadLetterAll = async (count: number) => {
+  const stream = newStream('dlq')
+  const ids = await createPublisher({ redis, stream }).publishBatch(
+    Array.from({ length: count }, () => userRegistered()),
+  )
+  const consumer = pool.create({
+    stream,
+    group: 'g',
+    handler: {
+      handle() {
+        throw new NonRetryableError('no')
+      },
+    },
+  })
+  await consumer.start()
+  const dlq = createDeadLetters({ redis, stream, group: 'g' })
+  await waitFor(async () => (await dlq.count()) === count, { message: `${count} dead letters` })
+  return { stream, ids, dlq }
+}
+
+describe('createDeadLetters', () => {
+  it('pages newest first by default, oldest first on request, without gaps or repeats', async () => {
+    const { ids, dlq } = await deadLetterAll(5)
+    const collect = async (order: 'newest' | 'oldest') => {
+      const seen: string[] = []
+      let cursor: string | undefined
+      let pages = 0
+      do {
+        const page = await dlq.list({ limit: 2, order, ...(cursor ? { cursor } : {}) })
+        seen.push(...page.items.map((l) => l.originalId))
+        cursor = page.nextCursor ?? undefined
+        pages++
+      } while (cursor)
+      return { seen, pages }
+    }
+    const newest = await collect('newest')
+    expect(newest.pages).toBe(3)
+    expect(newest.seen).toEqual([...ids].reverse())
+    expect((await collect('oldest')).seen).toEqual(ids)
+  })
+
+  it('gets, purges one and purges all', async () => {
+    const { ids, dlq } = await deadLetterAll(3)
+    const [newest] = (await dlq.list({ limit: 1 })).items
+    expect(await dlq.get(newest?.id as string)).toEqual(newest as NonNullable<typeof newest>)
+    expect(newest?.originalId).toBe(ids[2] as string)
+    expect(await dlq.get('1-1')).toBeNull()
+
+    expect(await dlq.purge(newest?.id as string)).toBe(true)
+    expect(await dlq.purge(newest?.id as string)).toBe(false)
+    expect(await dlq.count()).toBe(2)
+    expect(await dlq.purgeAll()).toBe(2)
+    expect(await dlq.count()).toBe(0)
+  })
+
+  it('replays a dead letter to its own group only, and removes it from the dead-letter stream', async () => {
+    const stream = newStream('replay')
+    const poison = userRegistered()
+    const [originalId] = await createPublisher({ redis, stream }).publishBatch([poison])
+    let broken = true
+    const seenByA: ConsumerMessage[] = []
+    const seenByB: ConsumerMessage[] = []
+    const a = pool.create({
+      stream,
+      group: 'a',
+      handler: {
+        handle(m) {
+          if (broken) throw new NonRetryableError('downstream rejected it')
+          seenByA.push(m)
+        },
+      },
+    })
+    const b = pool.create({ stream, group: 'b', handler: { handle: (m) => void seenByB.push(m) } })
+    await Promise.all([a.start(), b.start()])
+    const dlq = createDeadLetters({ redis, stream, group: 'a' })
+    await waitFor(async () => (await dlq.count()) === 1 && seenByB.length === 1, {
+      message: 'a dead letter in a',
+    })
+
+    broken = false
+    const [letter] = (await dlq.list()).items
+    const replayId = await dlq.replay(letter?.id as string)
+    expect(replayId).toEqual(expect.any(String))
+    expect(await dlq.replay(letter?.id as string)).toBeNull()
+
+    await waitFor(() => seenByA.length === 1 && b.status().skippedReplays === 1, {
+      message: 'the replay settled',
+    })
+    expect(seenByA[0]).toMatchObject({ streamId: replayId, replayOf: originalId, event: poison })
+    expect(seenByB.map((m) => m.event.id)).toEqual([poison.id])
+    expect(await dlq.count()).toBe(0)
+    const fields = (await redis.xrange(stream, replayId as string, replayId as string))[0]?.[1]
+    expect(fields).toEqual([
+      'type',
+      'user.registered',
+      'event',
+      JSON.stringify(poison),
+      'replayFor',
+      'a',
+      'replayOf',
+      originalId as string,
+    ])
+  })
+})
