@@ -148,3 +148,54 @@ describe('close', () => {
     expect(consumers).toEqual([])
   })
 })
+
+describe('reclaiming', () => {
+  it("leaves another consumer's pending entry alone until it has been idle for claimIdleMs, then takes it over", async () => {
+    const stream = newStream('claimidle')
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+    await createPublisher({ redis, stream }).publish(userRegistered())
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'ghost', 'COUNT', 1, 'STREAMS', stream, '>')
+    const readAt = Date.now()
+    const seen: { at: number; deliveryCount: number }[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: 800,
+      handler: { handle: (m) => void seen.push({ at: Date.now(), deliveryCount: m.deliveryCount }) },
+    })
+    await consumer.start()
+
+    await waitFor(() => seen.length === 1, { message: 'the reclaimed entry' })
+    expect(seen[0]?.deliveryCount).toBe(2)
+    expect((seen[0]?.at ?? 0) - readAt).toBeGreaterThanOrEqual(800)
+    expect(consumer.status().reclaimed).toBe(1)
+  })
+})
+
+describe('close timeout', () => {
+  it('gives up on a hung handler after closeTimeoutMs and keeps the consumer and its pending entry for others', async () => {
+    const stream = newStream('closetimeout')
+    const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
+    let started = false
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      closeTimeoutMs: 200,
+      handler: {
+        handle: async () => {
+          started = true
+          await new Promise(() => {}) // never settles
+        },
+      },
+    })
+    await consumer.start()
+    await waitFor(() => started)
+    await consumer.close()
+
+    expect(consumer.status().state).toBe('closed')
+    const own = (await redis.xpending(stream, 'g', '-', '+', 10, consumer.name)) as [string][]
+    expect(own.map(([pid]) => pid)).toEqual([id as string])
+    const names = ((await redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]).map((c) => c[1])
+    expect(names).toEqual([consumer.name])
+  })
+})

@@ -132,8 +132,17 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     startPromise ??= (async () => {
       state = 'starting'
       command = openConnection('command')
-      const created = await ensureGroup(command, stream, group, startId)
-      if (created) logger.info({ stream, group, startId }, 'created consumer group')
+      try {
+        const created = await ensureGroup(command, stream, group, startId)
+        if (created) logger.info({ stream, group, startId }, 'created consumer group')
+      } catch (error) {
+        // Let the caller retry start() (e.g. Redis not up yet at boot).
+        await closeConnection(command)
+        command = undefined
+        state = 'idle'
+        startPromise = undefined
+        throw error
+      }
       await reader.open()
       if (state !== 'starting') return // closed while starting
       state = 'running'

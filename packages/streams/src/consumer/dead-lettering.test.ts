@@ -34,10 +34,19 @@ describe('dead letters', () => {
     const event = userRegistered()
     const [id] = await createPublisher({ redis, stream }).publishBatch([event])
     const deliveries: number[] = []
+    const hookCalls: string[] = []
+    const record = (name: string) => () => void hookCalls.push(name)
     const consumer = pool.create({
       stream,
       group: 'g',
       maxDeliveries: 4,
+      hooks: {
+        onFailed: record('failed'),
+        onRetried: record('retried'),
+        onDeadLettered: record('deadLettered'),
+        onHandlerDuration: record('duration'),
+        onProcessed: record('processed'),
+      },
       handler: {
         handle(m) {
           deliveries.push(m.deliveryCount)
@@ -63,6 +72,14 @@ describe('dead letters', () => {
     expect(Number.isNaN(Date.parse(letter?.failedAt ?? ''))).toBe(false)
     expect(await pendingOf(stream, 'g')).toBe(0)
     expect(consumer.status()).toMatchObject({ failed: 4, retried: 3, deadLettered: 1, processed: 0 })
+    const tally = (name: string) => hookCalls.filter((n) => n === name).length
+    expect([
+      tally('failed'),
+      tally('retried'),
+      tally('deadLettered'),
+      tally('duration'),
+      tally('processed'),
+    ]).toEqual([4, 3, 1, 4, 0])
   })
 
   it('dead-letters contract violations at once, with the reason, and never shows them to the handler', async () => {

@@ -14,7 +14,11 @@ import { moveToDeadLetter } from './settle.ts'
 // How many pages of other consumers' stale entries one pass looks through.
 const MAX_PAGES = 10
 
-/** Own entries: due once their retry time passed (or, unknown, their backoff since delivery). */
+/**
+ * Own entries: due once their retry time has passed. Own entries without one were never seen failing here
+ * (a read whose reply is still on its way, or one a hung read swallowed): they wait `claimIdleMs` like
+ * anyone else's, so an entry is never handled twice at once.
+ */
 const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
   const rows = await readPending(rt.command(), rt.stream, rt.group, {
     start: '-',
@@ -25,7 +29,8 @@ const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
   return rows.filter((row) => {
     if (rt.inFlight.has(row.id)) return false
     const at = rt.retryAt.get(row.id)
-    return at === undefined ? row.idleMs >= retryDelayFor(row.id, row.deliveryCount, rt.backoff) : now >= at
+    if (at !== undefined) return now >= at
+    return row.idleMs >= Math.max(rt.claimIdleMs, retryDelayFor(row.id, row.deliveryCount, rt.backoff))
   })
 }
 
