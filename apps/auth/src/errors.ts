@@ -1,40 +1,47 @@
-/** Error codes of the auth service, as data: a status, a machine-readable code and optional details. */
+/** Error codes of the auth service, as data (the kit's `AppError`, rendered as `{ error: { code, message, details } }`). */
+import { AppError } from '@flotilla/service-kit'
+import { t } from 'elysia'
 
-/** An error the HTTP layer renders as `{ error: { code, message, details } }` with its status. */
-export class AuthError extends Error {
-  override readonly name = 'AuthError'
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: {
-      readonly details?: unknown
-      readonly retryAfterSeconds?: number
-      readonly cause?: unknown
-    } = {},
-  ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
-  }
-}
+export { AppError }
 
 /** Every code this service answers with, for Swagger and clients. */
 export const ERROR_CODES = {
-  UNAUTHORIZED: 'missing, malformed or refused bearer token',
-  INVALID_REFRESH_TOKEN: 'the refresh token is malformed, unknown, expired or its session was revoked',
-  REFRESH_TOKEN_REUSED: 'a spent refresh token was presented again: the whole family was revoked',
-  REFRESH_IN_PROGRESS: 'a concurrent refresh with the same token has not finished: retry with the same token',
+  INVALID_TOKEN: 'missing, malformed or refused bearer token (or the session of a user token has ended)',
+  INVALID_REFRESH_TOKEN: 'the refresh token is malformed, unknown, or its session was revoked or has expired',
+  REFRESH_TOKEN_REUSED: 'a spent refresh token was presented again: its whole family (session) was revoked',
+  REFRESH_IN_PROGRESS:
+    'a concurrent refresh with the same token is finishing: retry with the same token after Retry-After',
   SESSION_EXPIRED: 'the session passed its idle or absolute lifetime',
-  NOT_FOUND: 'no such session or device for this user',
-  RATE_LIMITED: 'too many requests: wait `Retry-After` seconds',
-  VALIDATION: 'the request body or query is invalid',
+  NOT_FOUND: 'no such session or device for this user (another user’s data is never shown)',
+  RATE_LIMITED: 'too many requests: wait Retry-After seconds',
+  VALIDATION_FAILED: 'the request body, query or path is invalid (details list each problem)',
+  PAYLOAD_TOO_LARGE: 'the request body is larger than the limit',
+  UNSUPPORTED_MEDIA_TYPE: 'the request body has an unsupported content type',
 } as const
 export type ErrorCode = keyof typeof ERROR_CODES
 
-export const unauthorized = (message = 'authentication required', cause?: unknown) =>
-  new AuthError(401, 'UNAUTHORIZED', message, { cause })
-export const notFound = (message: string) => new AuthError(404, 'NOT_FOUND', message)
-export const tooManyRequests = (retryAfterSeconds: number) =>
-  new AuthError(429, 'RATE_LIMITED', 'too many requests', {
-    retryAfterSeconds,
-    details: { retryAfterSeconds },
+/** `{ error: { code, message, details } }`, for response schemas. */
+export const ErrorBody = t.Object({
+  error: t.Object({
+    code: t.String({ examples: ['INVALID_REFRESH_TOKEN'] }),
+    message: t.String(),
+    details: t.Optional(t.Unknown()),
+  }),
+})
+
+/** A markdown list of the error codes a route can answer with (route descriptions in Swagger). */
+export const errorList = (...codes: ErrorCode[]) =>
+  `\n\nErrors:\n${codes.map((code) => `- \`${code}\`: ${ERROR_CODES[code]}`).join('\n')}`
+
+export const authError = (status: number, code: ErrorCode, message: string, retryAfterSeconds?: number) =>
+  new AppError(status, code, message, {
+    ...(retryAfterSeconds === undefined
+      ? {}
+      : { headers: { 'retry-after': String(retryAfterSeconds) }, details: { retryAfterSeconds } }),
   })
+
+export const notFound = (message: string) => authError(404, 'NOT_FOUND', message)
+
+/** 429 `RATE_LIMITED` with `Retry-After`. */
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  authError(429, 'RATE_LIMITED', 'too many requests, retry later', Math.max(1, Math.ceil(retryAfterSeconds)))

@@ -1,6 +1,8 @@
 /** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
-import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
-import { createPublisher } from '@flotilla/streams'
+import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
+import { createLogger, createMetrics } from '@flotilla/service-kit'
+import { createDeadLetters, createPublisher } from '@flotilla/streams'
+import { type AuthApp, createApp } from './app.ts'
 import { Redis } from 'ioredis'
 import { type AuthSettings, buildCore, type Core } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
@@ -98,5 +100,58 @@ export const createTestCore = async (
       await deleteKeys(redis, `{${stream}}*`)
       redis.disconnect()
     },
+  }
+}
+
+/** The service-token secret test apps trust. */
+export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'
+
+export interface TestApp {
+  readonly app: AuthApp
+  readonly core: TestCore
+  /** A fresh service token from `monolith` addressed to `auth`. */
+  serviceToken(audience?: string): Promise<string>
+  /** Sends a request through `app.handle` (no socket). */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>
+  cleanup(): Promise<void>
+}
+
+/** The whole app over real Redis, a random prefix and stream; HTTP through `app.handle`. */
+export const createTestApp = async (
+  overrides: Partial<AuthSettings> = {},
+  options: { trustedProxyHeader?: string } = {},
+): Promise<TestApp> => {
+  const core = await createTestCore(overrides)
+  const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
+  const signer = createServiceTokenSigner(serviceKeys, 'monolith')
+  const app = createApp({
+    core,
+    logger: createLogger({ service: 'auth', level: 'silent' }),
+    metrics: createMetrics('auth'),
+    serviceKeys,
+    deadLetters: createDeadLetters({ redis: core.redis, stream: core.stream, group: 'auth' }),
+    ...options,
+  })
+  return {
+    app,
+    core,
+    serviceToken: (audience = 'auth') => signer.sign({ audience }),
+    request(method, path, { token, body, headers = {} } = {}) {
+      const init: RequestInit = {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }
+      return app.handle(new Request(`http://auth.test${path}`, init))
+    },
+    cleanup: () => core.cleanup(),
   }
 }

@@ -1,6 +1,6 @@
 /** Token introspection (RFC 7662): active only when the token verifies and its session is live. */
 import { TokenError } from '@flotilla/contracts'
-import type { UserPrincipal } from '../kit-access-token.ts'
+import type { UserPrincipal } from '@flotilla/service-kit'
 import type { SessionStore } from '../sessions/store.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
 import type { IntrospectionResult } from './model.ts'

@@ -5,14 +5,17 @@
  * JWKS first; the previous key stays published until every token it signed has expired.
  */
 import type { Redis } from 'ioredis'
-import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { SealingKey } from './sealing.ts'
+
+/** A published public key: always with `kid`, `alg` and `use`. */
+export type PublicJwk = JWK & { readonly kty: string; readonly kid: string; readonly alg: string }
 
 /** One key as stored in Redis (the private half sealed). */
 export interface StoredKey {
   readonly kid: string
   readonly alg: 'EdDSA'
-  readonly publicJwk: JWK
+  readonly publicJwk: PublicJwk
   readonly sealedPrivateKey: string
   /** ms since epoch. */
   readonly createdAt: number
@@ -81,7 +84,7 @@ export const createKeyRing = (options: KeyRingOptions) => {
     const stored: StoredKey = {
       kid,
       alg: 'EdDSA',
-      publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg: 'EdDSA', use: 'sig' },
+      publicJwk: { ...(await exportJWK(pair.publicKey)), kty: 'OKP', kid, alg: 'EdDSA', use: 'sig' },
       sealedPrivateKey: await sealer.seal(JSON.stringify(privateJwk), kid),
       createdAt: clock(),
       activatesAt,
@@ -170,7 +173,7 @@ export const createKeyRing = (options: KeyRingOptions) => {
     },
 
     /** The public keys to publish: the signing key, keys waiting to sign, and retired keys still in use. */
-    jwks(): JSONWebKeySet {
+    jwks(): { keys: PublicJwk[] } {
       const now = clock()
       return { keys: keys.filter((k) => isPublished(k, keys, now)).map((k) => k.publicJwk) }
     },

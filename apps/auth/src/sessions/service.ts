@@ -4,7 +4,7 @@
  */
 import type { AnyEvent } from '@flotilla/contracts'
 import type { DeviceStore } from '../devices/store.ts'
-import { AuthError, notFound } from '../errors.ts'
+import { authError, notFound } from '../errors.ts'
 import { type Cause, authEvent, type EventSink, emit } from '../events.ts'
 import { deriveSealingKey } from '../keys/sealing.ts'
 import type { Logger } from '../logger.ts'
@@ -35,7 +35,7 @@ export interface SessionServiceDeps {
 
 const iso = (ms: number) => new Date(ms).toISOString()
 const invalidRefresh = (message = 'refresh token is invalid') =>
-  new AuthError(401, 'INVALID_REFRESH_TOKEN', message)
+  authError(401, 'INVALID_REFRESH_TOKEN', message)
 
 /** Creates the session service. */
 export const createSessionService = (deps: SessionServiceDeps) => {
@@ -83,13 +83,11 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       if (Date.now() >= deadline) break
       await Bun.sleep(25)
     }
-    throw new AuthError(
+    throw authError(
       409,
       'REFRESH_IN_PROGRESS',
       'a concurrent refresh is finishing: retry with the same token',
-      {
-        retryAfterSeconds: 1,
-      },
+      1,
     )
   }
 
@@ -220,14 +218,14 @@ export const createSessionService = (deps: SessionServiceDeps) => {
             ),
             revokedEvent(s, 'refresh_reused', cause),
           ])
-          throw new AuthError(
+          throw authError(
             401,
             'REFRESH_TOKEN_REUSED',
             'refresh token was already used: the session was revoked',
           )
         }
         case 'expired':
-          throw new AuthError(401, 'SESSION_EXPIRED', 'the session has expired')
+          throw authError(401, 'SESSION_EXPIRED', 'the session has expired')
         default:
           throw invalidRefresh()
       }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { AuthError } from '../errors.ts'
+import { AppError } from '../errors.ts'
 import { createTestCore, type TestCore } from '../testing.ts'
 import { hashRefreshToken } from './refresh-token.ts'
 
@@ -17,7 +17,7 @@ const codeOf = async (promise: Promise<unknown>) => {
     await promise
     return 'resolved'
   } catch (error) {
-    return error instanceof AuthError ? error.code : String(error)
+    return error instanceof AppError ? error.code : String(error)
   }
 }
 
@@ -105,7 +105,7 @@ describe('session service', () => {
       Array.from({ length: 20 }, () => core.sessions.refresh(first.refreshToken, cause)),
     )
     const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AuthError).code] : []))
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AppError).code] : []))
     // Every failure may only be the retryable 409; nobody was signed out.
     expect(failures.every((code) => code === 'REFRESH_IN_PROGRESS')).toBe(true)
     expect(new Set(ok.map((p) => p.refreshToken)).size).toBe(1)

@@ -1,9 +1,5 @@
 /** Issues user access tokens (RFC 9068 `at+jwt`, EdDSA) and verifies them with the kit's verifier. */
-import {
-  ACCESS_TOKEN_TYPE,
-  type AccessTokenVerifier,
-  createAccessTokenVerifier,
-} from '../kit-access-token.ts'
+import { ACCESS_TOKEN_TYPE, type AccessTokenVerifier, createAccessTokenVerifier } from '@flotilla/service-kit'
 import { SignJWT } from 'jose'
 import type { KeyRing } from '../keys/key-ring.ts'
 

@@ -1,0 +1,73 @@
+/** createApp(deps): the auth service's Elysia app (never listens; main.ts and tests decide how to serve it). */
+import { createServiceTokenVerifier, type KeyRing as ServiceKeyRing } from '@flotilla/contracts'
+import {
+  createServiceApp,
+  deadLetterRoutes,
+  type Logger,
+  type Metrics,
+  type ReadinessCheck,
+} from '@flotilla/service-kit'
+import type { DeadLetters } from '@flotilla/streams'
+import type { Core } from './deps.ts'
+import { deviceRoutes } from './devices/routes.ts'
+import { AUDIENCE, createGuards } from './http/guards.ts'
+import { introspectionRoutes } from './introspection/routes.ts'
+import { jwksRoutes } from './keys/routes.ts'
+import { refreshRoutes, sessionRoutes } from './sessions/routes.ts'
+
+export interface AppDeps {
+  readonly core: Core
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Service-token secrets (`parseKeyRing(config.SERVICE_TOKEN_SECRET)`). */
+  readonly serviceKeys: ServiceKeyRing
+  /** Header with the client ip when behind a trusted proxy (`fly-client-ip`); else the socket address. */
+  readonly trustedProxyHeader?: string
+  readonly readiness?: Readonly<Record<string, ReadinessCheck>>
+  /** The `auth` group's dead letters, for the inspector routes (`GET /v1/dead-letters`…). */
+  readonly deadLetters?: DeadLetters
+  /** @defaultValue '0.1.0' */
+  readonly version?: string
+}
+
+/** Builds the app: JWKS, sessions, refresh, devices and introspection on the kit's base app. */
+export const createApp = (deps: AppDeps) => {
+  const { core } = deps
+  const guards = createGuards(deps.serviceKeys, { verify: core.checker.authenticate })
+  const proxy = deps.trustedProxyHeader ? { trustedProxyHeader: deps.trustedProxyHeader } : {}
+  const routeDeps = { sessions: core.sessions, guards, rateLimits: core.rateLimits, ...proxy }
+  return createServiceApp({
+    name: 'auth',
+    version: deps.version ?? '0.1.0',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    // 16 KiB: the largest body here is a session request with a user agent.
+    bodyLimitBytes: 16 * 1024,
+    acceptedContentTypes: ['application/json', 'application/x-www-form-urlencoded'],
+    swagger: {
+      title: 'Flotilla auth API',
+      description:
+        'Sessions, refresh-token families, devices, token introspection and the JWKS. Service routes take a service token (audience `auth`); user routes also take the user’s own access token.',
+      tags: [
+        { name: 'sessions', description: 'Create, refresh, list and revoke sessions' },
+        { name: 'devices', description: 'Devices a user signed in from' },
+        { name: 'tokens', description: 'Introspection and public keys' },
+      ],
+    },
+  })
+    .use(jwksRoutes(core.keyRing))
+    .use(refreshRoutes(routeDeps))
+    .use(sessionRoutes(routeDeps))
+    .use(deviceRoutes({ ...routeDeps, devices: core.devices }))
+    .use(introspectionRoutes({ checker: core.checker, guards, rateLimits: core.rateLimits, ...proxy }))
+    .use(
+      deadLetterRoutes({
+        deadLetters: deps.deadLetters ? { auth: deps.deadLetters } : {},
+        auth: createServiceTokenVerifier(deps.serviceKeys, { audience: AUDIENCE }),
+      }),
+    )
+}
+
+/** The app's type: the monolith's Eden treaty client is typed from it. */
+export type AuthApp = ReturnType<typeof createApp>

@@ -1,0 +1,88 @@
+/** Device routes: list a user's devices, forget one (revoking its sessions). Service or the user's own token. */
+import { Elysia, t } from 'elysia'
+import { ErrorBody, errorList, notFound } from '../errors.ts'
+import { actorOf, assertActsFor, type Guards } from '../http/guards.ts'
+import { causeOf } from '../http/request-info.ts'
+import { DeviceId, PageQuery, RevokedCount, UserId } from '../sessions/model.ts'
+import type { SessionService } from '../sessions/service.ts'
+import { DevicePage, type DeviceView } from './model.ts'
+import type { DeviceRecord, DeviceStore } from './store.ts'
+
+export interface DeviceRouteDeps {
+  readonly sessions: SessionService
+  readonly devices: DeviceStore
+  readonly guards: Guards
+}
+
+const toView = (d: DeviceRecord): DeviceView => ({
+  id: d.id,
+  ...(d.name ? { name: d.name } : {}),
+  ...(d.userAgent ? { userAgent: d.userAgent } : {}),
+  ...(d.ip ? { ip: d.ip } : {}),
+  firstSeenAt: new Date(d.firstSeenAt).toISOString(),
+  lastSeenAt: new Date(d.lastSeenAt).toISOString(),
+})
+
+// Cursor: the position after which the next page starts, in the (lastSeenAt desc, id) order.
+const encodeCursor = (d: DeviceRecord) =>
+  Buffer.from(JSON.stringify([d.lastSeenAt, d.id])).toString('base64url')
+const afterCursor = (cursor: string | undefined) => {
+  if (!cursor) return () => true
+  try {
+    const [seen, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [number, string]
+    return (d: DeviceRecord) => d.lastSeenAt < seen || (d.lastSeenAt === seen && d.id.localeCompare(id) > 0)
+  } catch {
+    return () => true
+  }
+}
+
+const bearer = [{ bearer: [] }]
+
+export const deviceRoutes = ({ sessions, devices, guards }: DeviceRouteDeps) =>
+  new Elysia({ name: 'auth/devices' })
+    .use(guards.caller)
+    .get(
+      '/v1/users/:userId/devices',
+      async ({ params, query, caller }) => {
+        assertActsFor(caller, params.userId)
+        const limit = query.limit ?? 20
+        const all = (await devices.list(params.userId)).filter(afterCursor(query.cursor))
+        const page = all.slice(0, limit)
+        const last = page.at(-1)
+        return { items: page.map(toView), nextCursor: all.length > limit && last ? encodeCursor(last) : null }
+      },
+      {
+        params: t.Object({ userId: UserId }),
+        query: PageQuery,
+        response: { 200: DevicePage, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        detail: {
+          tags: ['devices'],
+          summary: "List a user's devices (most recently seen first, cursor pagination)",
+          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          security: bearer,
+        },
+      },
+    )
+    .delete(
+      '/v1/users/:userId/devices/:deviceId',
+      async ({ params, caller, request }) => {
+        assertActsFor(caller, params.userId)
+        const removed = await sessions.removeDevice(
+          params.userId,
+          params.deviceId,
+          causeOf(request, actorOf(caller)),
+        )
+        if (!removed) throw notFound('device not found')
+        return { revoked: 1 }
+      },
+      {
+        params: t.Object({ userId: UserId, deviceId: DeviceId }),
+        response: { 200: RevokedCount, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        detail: {
+          tags: ['devices'],
+          summary: 'Forget a device and sign out its sessions',
+          description: `Publishes \`auth.session.revoked\` (\`device_removed\`) per session of the device.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          security: bearer,
+        },
+      },
+    )

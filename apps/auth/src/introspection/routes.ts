@@ -1,0 +1,43 @@
+/** `POST /v1/tokens/introspect` (RFC 7662): service token only, rate-limited per client ip and per user. */
+import { Elysia } from 'elysia'
+import { ErrorBody, errorList } from '../errors.ts'
+import type { Guards } from '../http/guards.ts'
+import { clientIp } from '../http/request-info.ts'
+import type { RateLimits } from '../rate-limit/rate-limit.ts'
+import { IntrospectBody, IntrospectionResult } from './model.ts'
+import type { TokenChecker } from './service.ts'
+
+export interface IntrospectionRouteDeps {
+  readonly checker: TokenChecker
+  readonly guards: Guards
+  readonly rateLimits: RateLimits
+  readonly trustedProxyHeader?: string
+}
+
+export const introspectionRoutes = ({
+  checker,
+  guards,
+  rateLimits,
+  trustedProxyHeader,
+}: IntrospectionRouteDeps) =>
+  new Elysia({ name: 'auth/introspection' }).use(guards.service).post(
+    '/v1/tokens/introspect',
+    async ({ body, request, server }) => {
+      await rateLimits.hit('introspect:ip', clientIp(request, server, trustedProxyHeader))
+      const result = await checker.introspect(body.token)
+      // Counted per user only once the token verified: an unverified `sub` would let anyone spend a
+      // victim's budget with forged tokens.
+      if (result.active) await rateLimits.hit('introspect:user', result.sub)
+      return result
+    },
+    {
+      body: IntrospectBody,
+      response: { 200: IntrospectionResult, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      detail: {
+        tags: ['tokens'],
+        summary: 'Introspect an access token (RFC 7662)',
+        description: `Service token (audience \`auth\`) only. JSON or \`application/x-www-form-urlencoded\` body. \`active: true\` only when the signature, \`typ\`, issuer, audience and lifetime verify **and** the session is still live in Redis, so a revocation shows at once. Every bad token answers \`{ "active": false }\`, never an error.${errorList('INVALID_TOKEN', 'RATE_LIMITED', 'VALIDATION_FAILED')}`,
+        security: [{ bearer: [] }],
+      },
+    },
+  )
