@@ -156,3 +156,22 @@ describe('decodeEntry', () => {
     )
   })
 })
+
+describe('prototype-pollution keys', () => {
+  it('are refused when spelled with unicode escapes too', () => {
+    for (const key of ['\\u005f_proto__', 'construct\\u006fr', '__proto__']) {
+      const text = JSON.stringify(registered()).replace('"payload":{', `"payload":{"${key}":{"x":1},`)
+      const result = decodeEntry(['type', 'user.registered', 'event', text])
+      expect(result.ok).toBe(false)
+    }
+  })
+
+  it('leave harmless unicode escapes alone', () => {
+    const text = JSON.stringify(
+      createCustomEvent('note.added', { text: 'caf\u00e9' }, { source: 'monolith' }),
+    )
+    const escaped = text.replace('é', '\\u00e9')
+    expect(escaped).toContain('\\u00e9')
+    expect(decodeEntry(['type', 'note.added', 'event', escaped]).ok).toBe(true)
+  })
+})

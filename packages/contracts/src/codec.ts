@@ -42,9 +42,14 @@ const fieldsToRecord = (fields: EntryFields): Record<string, string> => {
 // Keys that must never reach an object merge further down (prototype pollution).
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
+// Text that could spell a forbidden key, directly or through a \u escape. Only such text pays for the
+// (much slower) reviver walk; everything else is parsed plainly.
+const SUSPICIOUS = /__proto__|constructor|prototype|\\u/
+
 const parseJson = (text: string): { value: unknown } | { problem: ContractProblem } => {
   let forbidden: string | undefined
   try {
+    if (!SUSPICIOUS.test(text)) return { value: JSON.parse(text) }
     const value = JSON.parse(text, (key, v) => {
       if (FORBIDDEN_KEYS.has(key) && forbidden === undefined) forbidden = key
       return v
