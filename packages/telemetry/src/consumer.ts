@@ -108,3 +108,31 @@ export const traceHandler = <M extends TraceableMessage>(handler: {
       deliveryCount: message.deliveryCount,
     }).run(() => handler.handle(message)),
 })
+
+/**
+ * Runs `fn` inside a new span (a child of the active one), recording a thrown error; the span ends when `fn`
+ * settles. For work that is neither an HTTP request nor a consumed event: a publish, a job, an outbound call.
+ * @example await inSpan('publish user.registered', () => publisher.publish(injectTraceparent(event)))
+ */
+export const inSpan = <T>(
+  name: string,
+  fn: () => Promise<T> | T,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> => {
+  const span = getTracer().startSpan(name, { kind })
+  const spanContext = trace.setSpan(context.active(), span)
+  return context.with(spanContext, async () => {
+    try {
+      return await fn()
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error))
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      })
+      throw error
+    } finally {
+      span.end()
+    }
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * Side-by-side benchmark harness: candidates and baselines run alternately (A B A B …) after a warm-up, so
+ * drift on a shared machine hits all of them alike; results are medians with min–max and ratios.
+ */
+
+export interface Measurement {
+  /** Work done in the round (events, requests, verifications…). */
+  readonly ops: number
+  readonly seconds: number
+  /** Extra numbers a round reports (latency percentiles, RSS…), summarised by median. */
+  readonly extra?: Readonly<Record<string, number>>
+}
+
+export interface Contender {
+  readonly name: string
+  /** Runs one round. Setup that must not be timed belongs in `prepare`. */
+  readonly run: () => Promise<Measurement>
+  readonly prepare?: () => Promise<void>
+}
+
+export interface ContenderResult {
+  readonly name: string
+  readonly rates: readonly number[]
+  readonly median: number
+  readonly min: number
+  readonly max: number
+  readonly extra: Readonly<Record<string, number>>
+}
+
+export interface ComparisonResult {
+  readonly title: string
+  readonly unit: string
+  readonly rounds: number
+  readonly results: readonly ContenderResult[]
+}
+
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+/** Times one async block. */
+export const timed = async (ops: number, body: () => Promise<void>): Promise<Measurement> => {
+  const start = performance.now()
+  await body()
+  return { ops, seconds: (performance.now() - start) / 1000 }
+}
+
+const fmt = (n: number) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(2) : n.toPrecision(3)
+
+/** Runs every contender `rounds` times, interleaved, after `warmup` untimed rounds each. */
+export const compare = async (options: {
+  readonly title: string
+  readonly unit?: string
+  readonly rounds?: number
+  readonly warmup?: number
+  readonly contenders: readonly Contender[]
+}): Promise<ComparisonResult> => {
+  const rounds = Math.max(5, options.rounds ?? 5)
+  const warmup = options.warmup ?? 1
+  const unit = options.unit ?? 'ops/s'
+  const rates = new Map<string, number[]>()
+  const extras = new Map<string, Map<string, number[]>>()
+  for (const c of options.contenders) {
+    rates.set(c.name, [])
+    extras.set(c.name, new Map())
+  }
+  const total = warmup + rounds
+  for (let round = 0; round < total; round++) {
+    for (const c of options.contenders) {
+      await c.prepare?.()
+      const m = await c.run()
+      if (round < warmup) continue
+      rates.get(c.name)!.push(m.ops / m.seconds)
+      for (const [k, v] of Object.entries(m.extra ?? {})) {
+        const list = extras.get(c.name)!.get(k) ?? []
+        list.push(v)
+        extras.get(c.name)!.set(k, list)
+      }
+    }
+    process.stderr.write(
+      `\r  ${options.title}: round ${round + 1}/${total}${round < warmup ? ' (warm-up)' : ''}   `,
+    )
+  }
+  process.stderr.write('\n')
+  const results = options.contenders.map((c) => {
+    const r = rates.get(c.name)!
+    const extra = Object.fromEntries([...extras.get(c.name)!].map(([k, v]) => [k, median(v)]))
+    return { name: c.name, rates: r, median: median(r), min: Math.min(...r), max: Math.max(...r), extra }
+  })
+  return { title: options.title, unit, rounds, results }
+}
+
+/** Markdown table of one comparison, ratios against the named baseline. */
+export const toMarkdown = (result: ComparisonResult, baseline: string, target?: string): string => {
+  const base = result.results.find((r) => r.name === baseline)
+  const extraKeys = [...new Set(result.results.flatMap((r) => Object.keys(r.extra)))]
+  const lines = [
+    `### ${result.title}`,
+    '',
+    `${result.rounds} interleaved rounds after warm-up; median (min–max) ${result.unit}; ratio = median ÷ median of \`${baseline}\`${target ? `; target ${target}` : ''}.`,
+    '',
+    `| contender | median ${result.unit} | min–max | ratio |${extraKeys.map((k) => ` ${k} |`).join('')}`,
+    `| --- | --- | --- | --- |${extraKeys.map(() => ' --- |').join('')}`,
+  ]
+  for (const r of result.results) {
+    const ratio = base ? (r.median / base.median).toFixed(2) : '—'
+    lines.push(
+      `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${ratio}× |${extraKeys.map((k) => ` ${r.extra[k] === undefined ? '—' : fmt(r.extra[k]!)} |`).join('')}`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** Prints a comparison to stdout as a readable table. */
+export const printResult = (result: ComparisonResult, baseline: string, target?: string): void => {
+  console.log(`\n${toMarkdown(result, baseline, target)}\n`)
+}

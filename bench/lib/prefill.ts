@@ -1,0 +1,42 @@
+/** Prefills a stream with fixed ~200-byte events in pipelined chunks (not timed). */
+import type Redis from 'ioredis'
+import { benchEntry } from './fixtures.ts'
+
+export const prefill = async (
+  redis: Redis,
+  stream: string,
+  count: number,
+  label = 'prefill',
+): Promise<void> => {
+  const chunk = 5_000
+  for (let done = 0; done < count; done += chunk) {
+    const pipeline = redis.pipeline()
+    for (let i = done; i < Math.min(count, done + chunk); i++) pipeline.xadd(stream, '*', ...benchEntry(i))
+    await pipeline.exec()
+    if (done % 100_000 === 0)
+      process.stderr.write(
+        `\r  ${label}: ${done.toLocaleString('en-US')}/${count.toLocaleString('en-US')}   `,
+      )
+  }
+  process.stderr.write(`\r  ${label}: ${count.toLocaleString('en-US')} entries ready          \n`)
+}
+
+/** A raw drain: XREADGROUP COUNT 100 and one XACK per batch until the group has read everything. */
+export const rawDrain = async (
+  redis: Redis,
+  stream: string,
+  group: string,
+  onBatch?: (entries: [string, string[]][]) => Promise<void> | void,
+): Promise<number> => {
+  let total = 0
+  for (;;) {
+    const reply = (await redis.xreadgroup('GROUP', group, 'raw', 'COUNT', 100, 'STREAMS', stream, '>')) as
+      | [string, [string, string[]][]][]
+      | null
+    const entries = reply?.[0]?.[1] ?? []
+    if (entries.length === 0) return total
+    await onBatch?.(entries)
+    await redis.xack(stream, group, ...entries.map(([id]) => id))
+    total += entries.length
+  }
+}

@@ -1,0 +1,137 @@
+/** `bun run demo` — plays the monolith: registrations, logins (sessions at auth), new devices, orders, and more. */
+import { parseArgs } from 'node:util'
+import { createServiceTokenSigner, parseKeyRing } from '../packages/contracts/src/index.ts'
+import { DEV_SERVICE_TOKEN_SECRET } from '../packages/service-kit/src/index.ts'
+import { closeConnection, createPublisher, createRedisConnection } from '../packages/streams/src/index.ts'
+import { initTelemetry, inSpan, injectTraceparent, traceHeaders } from '../packages/telemetry/src/index.ts'
+import { APPS, appUrl } from './lib/apps.ts'
+import { DEMO_TEMPLATE, type DemoStep, planDemo } from './lib/demo-plan.ts'
+import { HOW_TO_GET_REDIS, redisAnswers } from './lib/redis-local.ts'
+import { bold, dim, green, progressBar, red, table, yellow } from './lib/term.ts'
+
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '40' },
+    hours: { type: 'string', default: '24' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+if (values.help) {
+  console.log(`usage: bun run demo [--users 40] [--hours 24] [--seed N]
+
+  Publishes what a monolith would, spread over the past --hours: registrations, welcome notifications, logins
+  (sessions created at auth over HTTP when it runs, so auth publishes its own new-device events), failed logins,
+  password changes, deletions, and custom domain events (order.placed, order.shipped, cart.abandoned).`)
+  process.exit(0)
+}
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const STREAM = process.env.EVENTS_STREAM ?? 'events'
+const users = Number(values.users)
+const hours = Number(values.hours)
+if (!Number.isInteger(users) || users < 1 || !(hours > 0)) {
+  console.error(red('--users must be a positive integer and --hours a positive number'))
+  process.exit(2)
+}
+const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31)
+
+if (!(await redisAnswers(REDIS_URL))) {
+  console.error(
+    red(`✗ nothing answers at REDIS_URL=${REDIS_URL}. Run ${bold('bun run start')} first, or get a Redis:`),
+  )
+  console.error(HOW_TO_GET_REDIS)
+  process.exit(1)
+}
+
+const telemetry = initTelemetry({ service: 'monolith', endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT })
+const redis = createRedisConnection(REDIS_URL, 'producer')
+const publisher = createPublisher({ redis, stream: STREAM })
+
+const authUrl = appUrl(APPS.find((a) => a.name === 'auth')!)
+const authUp = await fetch(`${authUrl}/health`, { signal: AbortSignal.timeout(1500) })
+  .then((r) => r.ok)
+  .catch(() => false)
+const signer = createServiceTokenSigner(
+  parseKeyRing(process.env.SERVICE_TOKEN_SECRET ?? DEV_SERVICE_TOKEN_SECRET),
+  'monolith',
+)
+
+const steps = planDemo({ users, hours, seed })
+console.log(
+  `${bold('demo')}: ${users} users over the last ${hours} h → ${steps.length} steps on stream ${bold(STREAM)} ${dim(`(seed ${seed})`)}`,
+)
+console.log(
+  authUp
+    ? `${green('✓')} auth at ${authUrl}: logins start real sessions (auth publishes auth.session.created / auth.device.added)`
+    : `${yellow('!')} auth not reachable at ${authUrl}: logins publish auth.device.added directly instead of creating sessions`,
+)
+
+const published = new Map<string, number>()
+let sessions = 0
+let sessionFailures = 0
+let lastError = ''
+const count = (type: string) => published.set(type, (published.get(type) ?? 0) + 1)
+
+/** Runs one step inside a span, so with an OTLP endpoint each shows as monolith → stream → consumers. */
+const runStep = (step: DemoStep): Promise<void> =>
+  inSpan(step.kind === 'event' ? `publish ${step.event.type}` : 'POST auth /v1/sessions', async () => {
+    if (step.kind === 'event' || !authUp) {
+      const event = step.kind === 'event' ? step.event : step.fallback
+      await publisher.publish(injectTraceparent(event))
+      count(event.type)
+      return
+    }
+    const token = await signer.sign({ audience: 'auth' })
+    const response = await fetch(`${authUrl}/v1/sessions`, {
+      method: 'POST',
+      headers: traceHeaders({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
+      body: JSON.stringify({
+        userId: step.userId,
+        tenantId: step.tenantId,
+        scopes: ['profile'],
+        device: step.device,
+      }),
+      signal: AbortSignal.timeout(5000),
+    })
+    if (response.ok) sessions++
+    else {
+      sessionFailures++
+      lastError = `${response.status} ${(await response.text()).slice(0, 200)}`
+    }
+  })
+
+const started = performance.now()
+const tty = process.stdout.isTTY === true
+for (const [i, step] of steps.entries()) {
+  await runStep(step)
+  const done = i + 1
+  if (tty && (done % 5 === 0 || done === steps.length))
+    process.stdout.write(`\r${progressBar(done, steps.length)}`)
+  else if (!tty && (done % 100 === 0 || done === steps.length)) console.log(progressBar(done, steps.length))
+}
+if (tty) process.stdout.write('\n')
+const seconds = (performance.now() - started) / 1000
+
+console.log('')
+console.log(
+  table(
+    ['event type', 'published'],
+    [...published.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => [type, n]),
+  ),
+)
+const total = [...published.values()].reduce((a, b) => a + b, 0)
+console.log(
+  `\n${green('✓')} ${total} events in ${seconds.toFixed(1)} s${authUp ? `, ${sessions} sessions started at auth` : ''}`,
+)
+if (sessionFailures > 0) console.log(red(`✗ ${sessionFailures} session calls failed; last: ${lastError}`))
+const page = (app: string, path: string) => `${appUrl(APPS.find((a) => a.name === app)!)}${path}`
+console.log(`
+  see it: dashboard     ${bold(page('analytics', '/dashboard'))}
+          email outbox  ${bold(page('notifications', '/v1/outbox'))} ${dim(`(template "${DEMO_TEMPLATE}")`)}
+          audit log     ${bold(page('audit', '/swagger'))}
+          groups        ${bold('bun run ops status')}`)
+
+await telemetry.close()
+await closeConnection(redis)
+process.exit(sessionFailures > 0 ? 1 : 0)
