@@ -10,7 +10,8 @@ export type { Env } from './config/load-config.ts'
 
 export { createLogger, LOG_LEVELS, REDACT_PATHS } from './logging/logger.ts'
 export type { Logger, LoggerOptions, LogLevel } from './logging/logger.ts'
-export { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from './logging/request-context.ts'
+export { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from './logging/request-context.ts'
+export { requestContext } from './logging/request-context-plugin.ts'
 export type { RequestContext } from './logging/request-context.ts'
 
 export {

@@ -10,15 +10,15 @@ export const measureBody = async (request: Request, limit: number): Promise<numb
   const reader = request.clone().body?.getReader()
   if (!reader) return 0
   let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return size
-      size += value.byteLength
-      if (size > limit) throw payloadTooLarge(limit)
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return size
+    size += value.byteLength
+    if (size > limit) {
+      // Not awaited: cancelling one branch of a tee resolves only once the other branch is cancelled too.
+      void reader.cancel().catch(() => {})
+      throw payloadTooLarge(limit)
     }
-  } finally {
-    await reader.cancel().catch(() => {})
   }
 }
 

@@ -2,12 +2,8 @@
 import { Elysia } from 'elysia'
 import type { Logger } from 'pino'
 import { renderError } from '../errors/render.ts'
-import {
-  CORRELATION_ID_HEADER,
-  createRequestContext,
-  REQUEST_ID_HEADER,
-  type RequestContext,
-} from '../logging/request-context.ts'
+import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from '../logging/request-context.ts'
+import { requestContext } from '../logging/request-context-plugin.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import { checkBody, checkDeclaredLength } from './body-limit.ts'
 import { probes, type ReadinessCheck } from './probes.ts'
@@ -38,7 +34,8 @@ const QUIET_PATHS = new Set(['/health', '/ready', '/metrics'])
 
 /**
  * Creates the service's Elysia app (it never listens: `main.ts` does). Apps `.use()` their feature routes.
- * Routes read `requestId`, `correlationId` and `log` (a child logger with both ids) from the context.
+ * Routes read `requestId`, `correlationId` and `log` (a child logger with both ids) from the context;
+ * feature plugins `.use(requestContext)` to see them typed.
  * @example
  * const app = createServiceApp({ name: 'audit', version, logger, metrics, readiness: { redis: () => redis.ping().then(() => {}) } })
  *   .use(recordRoutes(deps))
@@ -54,15 +51,7 @@ export const createServiceApp = (options: ServiceAppOptions) => {
     bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
     acceptedContentTypes = ['application/json'],
   } = options
-  const contexts = new WeakMap<Request, RequestContext>()
-  const contextOf = (request: Request) => {
-    let context = contexts.get(request)
-    if (!context) {
-      context = createRequestContext(request, logger)
-      contexts.set(request, context)
-    }
-    return context
-  }
+  const contextOf = (request: Request) => requestContextOf(request, logger)
 
   return new Elysia({ serve: { maxRequestBodySize: bodyLimitBytes } })
     .onRequest(({ request, set }) => {

@@ -51,7 +51,8 @@ const STATUS_CODES: Readonly<Record<number, string>> = {
 }
 
 const fieldProblems = (error: ValidationLike): FieldProblem[] => {
-  const where = error.type && error.type !== 'body' ? error.type : undefined
+  // 'property' comes from Elysia's per-value coercion and names no request part.
+  const where = error.type && error.type !== 'body' && error.type !== 'property' ? error.type : undefined
   return (error.all ?? []).map((problem) => ({
     path: problem.path || '/',
     message: problem.message ?? 'is invalid',

@@ -1,5 +1,5 @@
 /** Request and correlation ids for every request, echoed in the response and bound to a child logger. */
-import type { Logger } from 'pino'
+import pino, { type Logger } from 'pino'
 
 export const REQUEST_ID_HEADER = 'x-request-id'
 export const CORRELATION_ID_HEADER = 'x-correlation-id'
@@ -30,4 +30,21 @@ export const createRequestContext = (request: Request, logger: Logger): RequestC
     log: logger.child({ requestId, correlationId }),
     startedAt: performance.now(),
   }
+}
+
+const contexts = new WeakMap<Request, RequestContext>()
+let fallbackLogger: Logger | undefined
+
+/**
+ * The context of a request: the one the service app bound on arrival, or (for a feature plugin handled
+ * on its own, as in a unit test) one created now with a silent logger.
+ */
+export const requestContextOf = (request: Request, logger?: Logger): RequestContext => {
+  let context = contexts.get(request)
+  if (!context) {
+    fallbackLogger ??= pino({ level: 'silent' })
+    context = createRequestContext(request, logger ?? fallbackLogger)
+    contexts.set(request, context)
+  }
+  return context
 }

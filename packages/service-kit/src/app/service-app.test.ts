@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'bun:test'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { Elysia, t } from 'elysia'
+import { requestContext } from '../logging/request-context-plugin.ts'
+import { parseExposition } from '../metrics/exposition.ts'
+import { createTestServiceApp, jsonInit, req } from '../test-fixtures.ts'
+
+const featureRoutes = new Elysia({ prefix: '/v1/widgets' })
+  .use(requestContext)
+  .get('/:id', ({ params, requestId }) => ({ id: params.id, requestId }), {
+    params: t.Object({ id: t.String() }),
+    detail: { tags: ['widgets'], summary: 'One widget' },
+  })
+  .post('/', ({ body }) => body, {
+    body: t.Object({ name: t.String() }),
+    detail: { tags: ['widgets'], summary: 'Create a widget' },
+  })
+
+describe('createServiceApp', () => {
+  it('answers /health with the service, version and uptime', async () => {
+    const { app } = createTestServiceApp()
+    const response = await app.handle(req('/health'))
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      service: 'test',
+      version: '1.2.3',
+      uptime: expect.any(Number),
+    })
+  })
+
+  it('answers /ready with 200 when every check passes, with their details', async () => {
+    const { app } = createTestServiceApp({
+      readiness: { redis: async () => {}, store: async () => 'libsql file' },
+    })
+    const response = await app.handle(req('/ready'))
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      status: 'ready',
+      checks: { redis: { status: 'ok' }, store: { status: 'ok', detail: 'libsql file' } },
+    })
+  })
+
+  it('answers /ready with 503 naming the failed and the timed-out checks', async () => {
+    const { app } = createTestServiceApp({
+      readinessTimeoutMs: 50,
+      readiness: {
+        redis: async () => {},
+        store: async () => {
+          throw new Error('database is locked')
+        },
+        consumer: () => new Promise(() => {}),
+      },
+    })
+    const response = await app.handle(req('/ready'))
+    expect(response.status).toBe(503)
+    const body = (await response.json()) as {
+      status: string
+      checks: Record<string, { status: string; detail?: string }>
+    }
+    expect(body.status).toBe('unavailable')
+    expect(body.checks.redis?.status).toBe('ok')
+    expect(body.checks.store).toMatchObject({ status: 'failed', detail: 'database is locked' })
+    expect(body.checks.consumer).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining('timed out'),
+    })
+  })
+
+  it('echoes a valid x-request-id and x-correlation-id, and generates a request id when absent', async () => {
+    const { app } = createTestServiceApp()
+    const given = await app
+      .use(featureRoutes)
+      .handle(req('/v1/widgets/7', { headers: { 'x-request-id': 'req-123', 'x-correlation-id': 'flow-9' } }))
+    expect(given.headers.get('x-request-id')).toBe('req-123')
+    expect(given.headers.get('x-correlation-id')).toBe('flow-9')
+    expect(await given.json()).toEqual({ id: '7', requestId: 'req-123' })
+
+    const generated = await app.handle(
+      req('/v1/widgets/7', { headers: { 'x-request-id': 'bad id <script>' } }),
+    )
+    const id = generated.headers.get('x-request-id')
+    expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(generated.headers.get('x-correlation-id')).toBe(id)
+  })
+
+  it('writes one access log line per request with both ids and the route pattern', async () => {
+    const { app, lines } = createTestServiceApp()
+    app.use(featureRoutes)
+    await app.handle(
+      req('/v1/widgets/42', { headers: { 'x-request-id': 'log-1', authorization: 'Bearer secret' } }),
+    )
+    await Bun.sleep(5)
+    const line = lines.find((l) => l.msg === 'request' && l.requestId === 'log-1')
+    expect(line).toMatchObject({
+      method: 'GET',
+      path: '/v1/widgets/42',
+      route: '/v1/widgets/:id',
+      status: 200,
+      correlationId: 'log-1',
+    })
+    expect(JSON.stringify(lines)).not.toContain('Bearer secret')
+  })
+
+  it('serves /metrics as valid exposition text holding the HTTP histogram of a route pattern', async () => {
+    const { app } = createTestServiceApp()
+    app.use(featureRoutes)
+    await app.handle(req('/v1/widgets/1'))
+    await app.handle(req('/v1/widgets', jsonInit({ name: 'w' })))
+    await Bun.sleep(5)
+    const response = await app.handle(req('/metrics'))
+    expect(response.headers.get('content-type')).toStartWith('text/plain; version=0.0.4')
+    const { samples, types } = parseExposition(await response.text())
+    expect(types.get('http_request_duration_seconds')).toBe('histogram')
+    const count = samples.find(
+      (s) => s.name === 'http_request_duration_seconds_count' && s.labels.route === '/v1/widgets/:id',
+    )
+    expect(count).toMatchObject({ labels: { method: 'GET', status: '200', service: 'test' }, value: 1 })
+    expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true)
+  })
+
+  it('serves /swagger/json as a valid OpenAPI 3 document listing the routes', async () => {
+    const { app } = createTestServiceApp({
+      swagger: { title: 'Widgets', description: 'Widget API', tags: [{ name: 'widgets' }] },
+    })
+    app.use(featureRoutes)
+    const response = await app.handle(req('/swagger/json'))
+    expect(response.status).toBe(200)
+    const document = (await response.json()) as {
+      openapi: string
+      info: { title: string; version: string }
+      paths: Record<string, unknown>
+    }
+    expect(document.openapi).toStartWith('3.')
+    expect(document.info).toMatchObject({ title: 'Widgets', version: '1.2.3' })
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/health', '/ready', '/metrics', '/v1/widgets/{id}', '/v1/widgets/']),
+    )
+    expect(Object.keys(document.paths).some((p) => p.startsWith('/swagger'))).toBe(false)
+    const result = await new Validator().validate(document)
+    expect(result.errors ?? []).toEqual([])
+    expect(result.valid).toBe(true)
+  })
+
+  it('serves the Swagger UI page with every asset it references from the app itself', async () => {
+    const { app } = createTestServiceApp()
+    const page = await app.handle(req('/swagger'))
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    const html = await page.text()
+    const references = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map(
+      (m) => m[1]!,
+    )
+    expect(references.length).toBeGreaterThanOrEqual(2)
+    expect(html).not.toMatch(/https?:\/\//)
+    for (const reference of references) {
+      expect(reference).toStartWith('/')
+      const asset = await app.handle(req(reference))
+      expect(asset.status).toBe(200)
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1000)
+    }
+    expect(references.some((r) => r.endsWith('swagger-ui-bundle.js'))).toBe(true)
+    expect(html).toContain('"url":"swagger/json"')
+  })
+
+  it('answers 404 for a Swagger asset that is not on the list', async () => {
+    const { app } = createTestServiceApp()
+    expect((await app.handle(req('/swagger/assets/..%2Fpackage.json'))).status).toBe(404)
+    expect((await app.handle(req('/swagger/assets/index.html'))).status).toBe(404)
+  })
+})
