@@ -1,10 +1,13 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'bun:test'
+import { afterAll, afterEach, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { readGroupStats } from './group-stats.ts'
 import { createPublisher } from './publisher.ts'
 import { consumerPool, REDIS_URL, userRegistered } from './test-support.ts'
 import { cleanupStream, uniqueStreamName, waitFor } from './testing.ts'
+
+// Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
+setDefaultTimeout(30_000)
 
 let redis: Redis
 let stream: string
