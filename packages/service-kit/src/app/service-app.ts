@@ -63,10 +63,7 @@ export const createServiceApp = (options: ServiceAppOptions) => {
     .onParse({ as: 'global' }, async ({ request }) => {
       await checkBody(request, bodyLimitBytes, acceptedContentTypes)
     })
-    .derive({ as: 'global' }, ({ request }) => {
-      const { requestId, correlationId, log } = contextOf(request)
-      return { requestId, correlationId, log }
-    })
+    .use(requestContext)
     .onError({ as: 'global' }, ({ code, error, request, set }) => {
       const rendered = renderError(code, error)
       const context = contextOf(request)
