@@ -16,22 +16,29 @@ const Jwks = t.Object({
   ),
 })
 
-/** The JWKS route; public, cacheable for a minute (verifiers refetch sooner when they meet an unknown kid). */
-export const jwksRoutes = (keyRing: KeyRing) =>
-  new Elysia({ name: 'auth/jwks' }).get(
-    '/.well-known/jwks.json',
-    async ({ set }) => {
-      await keyRing.refresh()
-      set.headers['cache-control'] = 'public, max-age=60'
-      return keyRing.jwks()
-    },
-    {
+const describe = (summary: string, extra = '') => ({
+  tags: ['tokens'],
+  summary,
+  description: `EdDSA (Ed25519) public keys with \`kid\`: the key that signs now, a key about to sign (published ahead so caches know it), and retired keys until every token they signed has expired. No authentication; cacheable for a minute (verifiers refetch sooner when they meet an unknown kid).${extra}`,
+})
+
+/** The JWKS at its well-known path, and at `/v1/jwks` (the same document; Swagger lists only that one). */
+export const jwksRoutes = (keyRing: KeyRing) => {
+  const serve = async ({ set }: { set: { headers: Record<string, string | number> } }) => {
+    await keyRing.refresh()
+    set.headers['cache-control'] = 'public, max-age=60'
+    return keyRing.jwks()
+  }
+  return new Elysia({ name: 'auth/jwks' })
+    .get('/.well-known/jwks.json', serve, {
       response: { 200: Jwks },
-      detail: {
-        tags: ['tokens'],
-        summary: 'Public signing keys (JWKS)',
-        description:
-          'EdDSA (Ed25519) public keys with `kid`. Holds the key that signs now, a key about to sign (published ahead so caches know it), and retired keys until every token they signed has expired. No authentication.',
-      },
-    },
-  )
+      detail: describe('Public signing keys (JWKS)'),
+    })
+    .get('/v1/jwks', serve, {
+      response: { 200: Jwks },
+      detail: describe(
+        'Public signing keys (JWKS), also at /.well-known/jwks.json',
+        '\n\nThe same document as `GET /.well-known/jwks.json` (the path verifiers are configured with).',
+      ),
+    })
+}
