@@ -1,0 +1,30 @@
+/** Typed HTTP clients for the services (Eden treaty), each call carrying a fresh service token. */
+import { treaty } from '@elysiajs/eden'
+import type { ServiceTokenSigner } from '@flotilla/contracts'
+import type { AnyElysia } from 'elysia'
+
+export interface ServiceClientOptions {
+  /** The service's base URL, e.g. `http://127.0.0.1:3001`. */
+  readonly baseUrl: string
+  /** Mints the bearer token; a new one per request, with the target service as audience. */
+  readonly signer: Pick<ServiceTokenSigner, 'sign'>
+  /** The target service's name (the token's audience). */
+  readonly audience: string
+  /** Extra headers per request (correlation id, traceparent); per-call `headers` are merged over them. */
+  readonly headers?: () => Record<string, string> | undefined
+  /** A custom fetch (tests: `app.handle`). */
+  readonly fetcher?: typeof fetch
+}
+
+/**
+ * An Eden treaty client for one service: typed routes, request bodies and responses from the app's type.
+ * @example const audit = createServiceClient<AuditApp>({ baseUrl, signer, audience: 'audit' })
+ */
+export const createServiceClient = <const App extends AnyElysia>(options: ServiceClientOptions) =>
+  treaty<App>(options.baseUrl, {
+    ...(options.fetcher ? { fetcher: options.fetcher } : {}),
+    headers: async () => ({
+      ...options.headers?.(),
+      authorization: `Bearer ${await options.signer.sign({ audience: options.audience })}`,
+    }),
+  })
