@@ -127,7 +127,8 @@ export const createServiceClient = (options: ServiceClientOptions): ServiceClien
     halfOpenAfter: options.breaker?.halfOpenAfterMs ?? 10_000,
     breaker: new ConsecutiveBreaker(options.breaker?.consecutiveFailures ?? 5),
   })
-  const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive)
+  // abortOnReturn off: the response body is read after the attempt returns and must not be aborted.
+  const perAttempt = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false })
   const backoff = new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
     const result = 'value' in context.result ? context.result.value : undefined
     const retryAfter =
