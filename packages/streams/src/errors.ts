@@ -23,6 +23,12 @@ export class RetryLaterError extends Error {
   }
 }
 
+/** A handler call that outlived `handlerTimeoutMs`: treated as a failure (retried), so one hung call cannot stall the consumer. */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError'
+  readonly code = 'HANDLER_TIMEOUT'
+}
+
 /** A failure as it is recorded in a dead letter: a code and a message. */
 export interface FailureReason {
   readonly code: string

@@ -71,6 +71,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     handler: options.handler,
     batchSize,
     concurrency: options.concurrency ?? 16,
+    handlerTimeoutMs: options.handlerTimeoutMs ?? claimIdleMs,
     maxDeliveries: options.maxDeliveries ?? 5,
     claimIdleMs,
     backoff,
@@ -129,6 +130,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
   }
 
   const start = () => {
+    if (closePromise) return Promise.reject(new Error(`consumer ${name} is closed`))
     startPromise ??= (async () => {
       state = 'starting'
       command = openConnection('command')

@@ -157,3 +157,26 @@ describe('dead letters', () => {
     expect(consumer.status()).toMatchObject({ processed: 1, retried: 1 })
   })
 })
+
+describe('handler timeout', () => {
+  it('fails a handler call that outlives handlerTimeoutMs and delivers the entry again', async () => {
+    const stream = newStream('timeout')
+    await createPublisher({ redis, stream }).publish(userRegistered())
+    const deliveries: number[] = []
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      handlerTimeoutMs: 100,
+      handler: {
+        async handle(m) {
+          deliveries.push(m.deliveryCount)
+          if (m.deliveryCount === 1) await new Promise(() => {}) // hangs
+        },
+      },
+    })
+    await consumer.start()
+    await waitFor(() => consumer.status().processed === 1, { message: 'the second delivery to succeed' })
+    expect(deliveries).toEqual([1, 2])
+    expect(consumer.status()).toMatchObject({ failed: 1, retried: 1, lastError: null })
+  })
+})

@@ -1,7 +1,7 @@
 /** One batch: decode, skip foreign replays, run the handler, then ack / schedule retries / dead-letter. */
 import { decodeEntry } from '@flotilla/contracts'
 import { retryDelayFor } from '../backoff.ts'
-import { NonRetryableError, RetryLaterError, reasonOf } from '../errors.ts'
+import { HandlerTimeoutError, NonRetryableError, RetryLaterError, reasonOf } from '../errors.ts'
 import type { Delivery } from './replies.ts'
 import { fieldsToRecord } from './replies.ts'
 import { callHook, type Runtime } from './runtime.ts'
@@ -9,6 +9,18 @@ import { type DeadLetterItem, moveToDeadLetter } from './settle.ts'
 import type { ConsumerMessage } from './types.ts'
 
 const toError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)))
+
+const withTimeout = async <T>(work: () => Promise<T> | T, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeoutError(`handler did not settle within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([Promise.resolve().then(work), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /** Runs the handler over the messages; resolves to the failures by stream id. */
 const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Promise<Map<string, Error>> => {
@@ -19,7 +31,7 @@ const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Pr
   if ('handleBatch' in handler) {
     const started = performance.now()
     try {
-      const result = await handler.handleBatch(messages)
+      const result = await withTimeout(() => handler.handleBatch(messages), rt.handlerTimeoutMs)
       for (const [id, error] of result ?? []) failures.set(id, toError(error))
     } catch (error) {
       for (const m of messages) failures.set(m.streamId, toError(error))
@@ -40,7 +52,7 @@ const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Pr
       const started = performance.now()
       let ok = true
       try {
-        await handler.handle(message)
+        await withTimeout(() => handler.handle(message), rt.handlerTimeoutMs)
       } catch (error) {
         ok = false
         failures.set(message.streamId, toError(error))

@@ -26,6 +26,13 @@ const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
     count: rt.batchSize * 2,
     consumer: rt.name,
   })
+  if (rows.length < rt.batchSize * 2) {
+    // The whole own pending list is in view: forget retry times of entries no longer ours (claimed elsewhere).
+    const pending = new Set(rows.map((row) => row.id))
+    for (const id of rt.retryAt.keys()) if (!pending.has(id) && !rt.inFlight.has(id)) rt.retryAt.delete(id)
+    for (const id of rt.lastErrors.keys())
+      if (!pending.has(id) && !rt.inFlight.has(id)) rt.lastErrors.delete(id)
+  }
   return rows.filter((row) => {
     if (rt.inFlight.has(row.id)) return false
     const at = rt.retryAt.get(row.id)

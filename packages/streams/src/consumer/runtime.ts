@@ -26,6 +26,7 @@ export interface Runtime {
   readonly handler: Handler
   readonly batchSize: number
   readonly concurrency: number
+  readonly handlerTimeoutMs: number
   readonly maxDeliveries: number
   readonly claimIdleMs: number
   readonly backoff: BackoffOptions

@@ -95,6 +95,12 @@ interface ConsumerOptionsBase {
   readonly claimIdleMs?: number
   /** How often the reclaimer looks at the pending list. @defaultValue between 50 and 5000: min(claimIdleMs / 2, backoff.baseMs) */
   readonly reclaimIntervalMs?: number
+  /**
+   * A handler call (`handle`, or `handleBatch` for the whole batch) still running after this long counts as
+   * failed (`HANDLER_TIMEOUT`, retried): past `claimIdleMs` another consumer may take the entry anyway.
+   * @defaultValue claimIdleMs
+   */
+  readonly handlerTimeoutMs?: number
   /** Deliveries before an entry is dead-lettered. @defaultValue 5 */
   readonly maxDeliveries?: number
   /** Retry delays. @defaultValue { baseMs: 1000, maxMs: 60000 } */
