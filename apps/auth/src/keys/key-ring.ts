@@ -135,11 +135,13 @@ export const createKeyRing = (options: KeyRingOptions) => {
       await reload()
     },
 
-    /** Creates a key that signs at once (operator-triggered rotation, tests). */
+    /** Creates a key that signs from the next millisecond on (operator-triggered rotation, tests). */
     async rotateNow(): Promise<string> {
       let created: StoredKey | undefined
       const work = async () => {
-        created = await create(clock())
+        // Strictly after the newest key, so the order of activation is never a tie.
+        const latest = (await load())[0]
+        created = await create(Math.max(clock(), (latest?.activatesAt ?? 0) + 1))
       }
       while (!(await withLock(work))) await Bun.sleep(50)
       await reload()

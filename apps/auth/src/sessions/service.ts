@@ -164,10 +164,10 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       return { ...pair, device: device ? { id: device.device.id, isNew: device.isNew } : null }
     },
 
-    /** The user a refresh token's session belongs to (for per-user rate limits), without spending it. */
+    /** The user of a genuine refresh token (for per-user rate limits), without spending it. */
     async userOfRefreshToken(token: string): Promise<string | undefined> {
       const parsed = parseRefreshToken(token)
-      return parsed ? sessions.userIdOf(parsed.sessionId) : undefined
+      return parsed ? sessions.userIdFor(parsed.sessionId, hashRefreshToken(token)) : undefined
     },
 
     /** Spends a refresh token and returns a new pair (see ROTATE_REFRESH_TOKEN for every outcome). */

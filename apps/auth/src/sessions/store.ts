@@ -110,9 +110,18 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
       return live(fromHash(await redis.hgetall(sessionKey(sid))), now)
     },
 
-    /** The user id of a session (cheap: for per-user rate limits before rotation). */
-    async userIdOf(sid: string): Promise<string | undefined> {
-      return (await redis.hget(sessionKey(sid), 'userId')) ?? undefined
+    /**
+     * The user of a session when `hash` is its current or previous refresh token (for per-user rate
+     * limits before rotation; a made-up token never counts against the user it names).
+     */
+    async userIdFor(sid: string, hash: string): Promise<string | undefined> {
+      const [userId, current, previous] = await redis.hmget(
+        sessionKey(sid),
+        'userId',
+        'currentHash',
+        'previousHash',
+      )
+      return userId && (hash === current || hash === previous) ? userId : undefined
     },
 
     /** Atomically spends `presentedHash` and makes `newHash` current (see ROTATE_REFRESH_TOKEN). */
