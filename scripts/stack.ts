@@ -9,16 +9,18 @@ import { bold, dim, green, paint, red, yellow } from './lib/term.ts'
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
+    'port-offset': { type: 'string', default: '0' },
     raw: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (values.help) {
-  console.log(`usage: bun run start [--only auth,audit] [--raw]
+  console.log(`usage: bun run start [--only auth,audit] [--raw] [--port-offset N]
 
   Starts Redis when nothing answers at REDIS_URL (and redis-server is installed), then each app as its own
   process with prefixed log lines, and reports each app's /ready. Ctrl-C stops everything.
-  --only   run only these apps          --raw   print the apps' JSON log lines as they are`)
+  --only   run only these apps          --raw   print the apps' JSON log lines as they are
+  --port-offset N   listen on 3001+N… (a second stack beside the first; give it its own EVENTS_STREAM)`)
   process.exit(0)
 }
 
@@ -26,6 +28,12 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** How long an app gets to drain its consumer after SIGTERM (fly kill_timeout is 30 s; locally less). */
 const STOP_GRACE_MS = 15_000
 const WIDTH = Math.max(...APPS.map((a) => a.name.length))
+const offset = Number(values['port-offset'])
+if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) {
+  console.error(red('--port-offset must be an integer between 0 and 60000'))
+  process.exit(2)
+}
+const portOf = (app: AppInfo) => app.port + offset
 
 const selected = values.only
   ? APPS.filter((a) =>
@@ -108,7 +116,9 @@ const portTaken = (port: number): boolean => {
   }
 }
 
-const urlEnv = Object.fromEntries(APPS.map((a) => [a.urlVariable, appUrl(a)]))
+const urlEnv = Object.fromEntries(
+  APPS.map((a) => [a.urlVariable, offset === 0 ? appUrl(a) : `http://127.0.0.1:${portOf(a)}`]),
+)
 const started: AppInfo[] = []
 for (const app of selected) {
   const label = paint(app.colour, app.name.padEnd(WIDTH))
@@ -118,8 +128,10 @@ for (const app of selected) {
     )
     continue
   }
-  if (portTaken(app.port)) {
-    console.log(`${red('✗')} ${label} not started: port ${app.port} is in use (another \`bun run start\`?)`)
+  if (portTaken(portOf(app))) {
+    console.log(
+      `${red('✗')} ${label} not started: port ${portOf(app)} is in use (another \`bun run start\`?)`,
+    )
     continue
   }
   const env = {
@@ -127,7 +139,7 @@ for (const app of selected) {
     ...urlEnv,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     REDIS_URL,
-    PORT: String(app.port),
+    PORT: String(portOf(app)),
     // One folder per app, so their libSQL files and outboxes never collide.
     DATA_DIR: process.env.DATA_DIR ? join(process.env.DATA_DIR, app.name) : join(ROOT, '.data', app.name),
   }
@@ -158,7 +170,7 @@ if (started.length === 0) {
 
 console.log('')
 for (const app of started) {
-  const base = `http://127.0.0.1:${app.port}`
+  const base = `http://127.0.0.1:${portOf(app)}`
   const pages = app.pages.map((p) => `${p.label} ${bold(base + p.path)}`).join('   ')
   console.log(`  ${paint(app.colour, app.name.padEnd(WIDTH))}  ${pages}`)
 }
@@ -175,7 +187,9 @@ const bootedAt = Date.now()
 
 const probe = async (app: AppInfo): Promise<{ state: Readiness; detail: string }> => {
   try {
-    const response = await fetch(`http://127.0.0.1:${app.port}/ready`, { signal: AbortSignal.timeout(2000) })
+    const response = await fetch(`http://127.0.0.1:${portOf(app)}/ready`, {
+      signal: AbortSignal.timeout(2000),
+    })
     const detail = (await response.text()).slice(0, 300)
     return { state: response.ok ? 'ready' : 'not ready', detail }
   } catch {

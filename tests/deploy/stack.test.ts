@@ -1,0 +1,100 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
+import { cleanupStream, uniqueStreamName } from '../../packages/streams/src/testing.ts'
+import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const stream = uniqueStreamName('stack')
+const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-stack-'))
+const redis = createRedisConnection(REDIS_URL, 'command')
+
+afterAll(async () => {
+  await cleanupStream(redis, stream)
+  await closeConnection(redis)
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** Reads the stack's stdout until `predicate` holds for everything printed so far. */
+const readUntil = async (
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  seen: { text: string },
+  predicate: (text: string) => boolean,
+  timeoutMs: number,
+) => {
+  const deadline = Date.now() + timeoutMs
+  const decoder = new TextDecoder()
+  while (!predicate(seen.text)) {
+    const chunk = await Promise.race([
+      reader.read(),
+      Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null),
+    ])
+    if (!chunk || chunk.done) break
+    seen.text += decoder.decode(chunk.value, { stream: true })
+  }
+  return predicate(seen.text)
+}
+
+describe('bun run start', () => {
+  it('reports apps without an entry point, brings the others to ready, and stops them all on SIGINT', async () => {
+    // A port range and stream of its own, so it runs beside a developer's stack.
+    const offset = 20_000 + Math.floor(Math.random() * 20_000)
+    const proc = Bun.spawn(['bun', 'scripts/stack.ts', '--port-offset', String(offset)], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL,
+        EVENTS_STREAM: stream,
+        DATA_DIR: dataDir,
+        NO_COLOR: '1',
+        LOG_LEVEL: 'warn',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const stderr = new Response(proc.stderr).text()
+    const reader = proc.stdout.getReader()
+    const seen = { text: '' }
+    const present = APPS.filter(hasMain)
+    try {
+      expect(await readUntil(reader, seen, (t) => t.includes('redis answering'), 10_000)).toBe(true)
+      for (const app of APPS.filter((a) => !hasMain(a)))
+        expect(
+          await readUntil(reader, seen, (t) => new RegExp(`${app.name}\\s+not started`).test(t), 5000),
+        ).toBe(true)
+      if (present.length === 0) {
+        expect(await readUntil(reader, seen, (t) => t.includes('no app could be started'), 5000)).toBe(true)
+        expect(await proc.exited).toBe(1)
+        return
+      }
+      const allReady = `all ${present.length} apps ready`
+      const ready = await readUntil(reader, seen, (t) => t.includes(allReady), 60_000)
+      if (!ready) throw new Error(`not all apps became ready:\n${seen.text}\n${await stderr}`)
+      for (const app of present) {
+        expect(seen.text).toContain(`http://127.0.0.1:${app.port + offset}/swagger`)
+        const health = await fetch(`http://127.0.0.1:${app.port + offset}/health`)
+        expect(health.status).toBe(200)
+      }
+      proc.kill('SIGINT')
+      expect(await proc.exited).toBe(0)
+      const rest = await new Response(
+        new ReadableStream({
+          async pull(controller) {
+            const { value, done } = await reader.read()
+            if (done) controller.close()
+            else controller.enqueue(value)
+          },
+        }),
+      ).text()
+      for (const app of present) expect(rest).toMatch(new RegExp(`${app.name} stopped`))
+      for (const app of present) {
+        const after = await fetch(`http://127.0.0.1:${app.port + offset}/health`).catch(() => null)
+        expect(after).toBeNull()
+      }
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    }
+  }, 120_000)
+})
