@@ -68,7 +68,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
   return new Elysia({ prefix: '/v1/dead-letters' })
     .use(serviceAuth({ verifier: auth }))
     .get(
-      '/',
+      '',
       async ({ query }) => {
         const [group, store] = pick(query.group)
         const [page, total] = await Promise.all([
