@@ -18,7 +18,18 @@ import type { ConnectionFactory, Consumer, ConsumerOptions, ConsumerStatus } fro
 export const defaultConsumerName = (): string =>
   `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+/** Resolves after `ms`, or as soon as `until` settles; never leaves a timer behind to hold the process open. */
+const sleepUntil = async (ms: number, until: Promise<unknown>): Promise<boolean> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const elapsed = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms)
+  })
+  try {
+    return await Promise.race([elapsed, until.then(() => false)])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /**
  * Creates a consumer of one group. Nothing connects until `start()`.
@@ -113,7 +124,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
 
   const reclaimLoop = async () => {
     while (state === 'running') {
-      await Promise.race([sleep(reclaimIntervalMs), stopped])
+      await sleepUntil(reclaimIntervalMs, stopped)
       try {
         // Keep going while passes come back full: a backlog of stale entries is drained without waiting.
         while (state === 'running' && (await reclaimOnce(rt)) >= batchSize) {}
@@ -162,7 +173,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
       if (startPromise) await startPromise.catch(() => {})
       if (command && loops) {
         await reader.interrupt(command)
-        const finished = await Promise.race([loops.then(() => true), sleep(closeTimeoutMs).then(() => false)])
+        const finished = !(await sleepUntil(closeTimeoutMs, loops))
         if (!finished) {
           logger.warn(
             { stream, group, consumer: name, inFlight: rt.inFlight.size },
