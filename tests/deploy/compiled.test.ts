@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nativeAddon, packageApp } from '../../docker/package-app.ts'
 import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
+import { uniqueStreamName } from '../../packages/streams/src/testing.ts'
 import { readFlyConfig } from './lib/fly-config.ts'
+import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
 import { freePort } from './lib/nginx.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-compiled-'))
-const redis = new Bun.RedisClient(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-const streams: string[] = []
+const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
+const runs: string[] = []
 
 afterAll(async () => {
-  for (const stream of streams) {
-    const keys = (await redis.send('KEYS', [`*${stream}*`])) as string[]
-    if (keys.length > 0) await redis.send('DEL', keys)
-  }
-  redis.close()
+  for (const run of runs) await cleanupRun(redis, run)
+  await closeConnection(redis)
   rmSync(work, { recursive: true, force: true })
 })
 
@@ -54,8 +54,8 @@ describe.each(APPS.map((app) => [app.name, app] as const))('compiled %s binary',
       const out = join(work, name)
       const binary = await packageApp(name, out)
       const port = freePort()
-      const stream = `compiled-test-${name}-${crypto.randomUUID()}`
-      streams.push(stream)
+      const run = uniqueStreamName(`compiled-${name}`)
+      runs.push(run)
       const dataDir = join(work, `${name}-data`)
       // The image: WORKDIR /app but NODE_PATH=/app/node_modules; run from another directory to prove NODE_PATH is enough.
       const env = {
@@ -63,7 +63,7 @@ describe.each(APPS.map((app) => [app.name, app] as const))('compiled %s binary',
         NODE_ENV: 'development',
         PORT: String(port),
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        EVENTS_STREAM: stream,
+        ...isolatedEnv(run),
         DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
         NODE_PATH: join(out, 'node_modules'),

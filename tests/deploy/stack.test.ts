@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
-import { cleanupStream, uniqueStreamName } from '../../packages/streams/src/testing.ts'
+import { uniqueStreamName } from '../../packages/streams/src/testing.ts'
 import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const stream = uniqueStreamName('stack')
@@ -12,7 +13,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-stack-'))
 const redis = createRedisConnection(REDIS_URL, 'command')
 
 afterAll(async () => {
-  await cleanupStream(redis, stream)
+  await cleanupRun(redis, stream)
   await closeConnection(redis)
   rmSync(dataDir, { recursive: true, force: true })
 })
@@ -45,8 +46,8 @@ describe('bun run start', () => {
       cwd: ROOT,
       env: {
         ...process.env,
+        ...isolatedEnv(stream),
         REDIS_URL,
-        EVENTS_STREAM: stream,
         DATA_DIR: dataDir,
         NO_COLOR: '1',
         LOG_LEVEL: 'warn',
