@@ -107,7 +107,7 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     for (const e of fresh) rt.inFlight.add(e.id)
     let counts: Map<string, number>
     try {
-      counts = await pendingCounts(fresh)
+      counts = await pendingCounts(entries)
     } catch (error) {
       for (const e of fresh) rt.inFlight.delete(e.id)
       throw error

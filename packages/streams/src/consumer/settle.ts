@@ -33,7 +33,7 @@ const ACK_CHUNK = 500
 
 /** Buffers acks and sends them in one owner-checked script call per flush. Failed flushes keep their ids. */
 export const createAcker = (redis: () => Redis, stream: string, group: string, consumer: string) => {
-  let buffer: string[] = []
+  const buffer: string[] = []
   return {
     add(ids: readonly string[]) {
       buffer.push(...ids)
@@ -45,7 +45,8 @@ export const createAcker = (redis: () => Redis, stream: string, group: string, c
     async flush(): Promise<string[]> {
       const refused: string[] = []
       while (buffer.length > 0) {
-        const chunk = buffer.slice(0, ACK_CHUNK)
+        // Take the chunk out first: a concurrent flush (reader and reclaimer) never sends or drops the same ids.
+        const chunk = buffer.splice(0, ACK_CHUNK)
         try {
           const reply = (await runScript(redis(), ACK_OWNED, [stream], [group, consumer, ...chunk])) as [
             number,
@@ -54,9 +55,10 @@ export const createAcker = (redis: () => Redis, stream: string, group: string, c
           refused.push(...(reply[1] ?? []))
         } catch (error) {
           // The group is gone (and its pending list with it): nothing is left to ack.
-          if (!isNoGroupError(error)) throw error
+          if (isNoGroupError(error)) continue
+          buffer.unshift(...chunk)
+          throw error
         }
-        buffer = buffer.slice(chunk.length)
       }
       return refused
     },
@@ -65,7 +67,7 @@ export const createAcker = (redis: () => Redis, stream: string, group: string, c
 
 /**
  * Moves entries to the group's dead-letter stream: XADD there and XACK here in one MULTI, so an entry is
- * never both lost and acked, nor dead-lettered twice. Both keys share the `{stream}` hash slot.
+ * never acked without its dead letter, nor dead-lettered and left pending. Both keys share the `{stream}` slot.
  */
 export const moveToDeadLetter = async (
   redis: Redis,
