@@ -52,7 +52,7 @@ describe('signing key ring', () => {
     const other = await instance(p, now, {
       keyEncryptionSecret: 'a-different-key-encryption-secret-0123456789abcdef',
     })
-    expect(other.keyRing.signingKey()).rejects.toThrow()
+    await expect(other.keyRing.signingKey()).rejects.toThrow()
   })
 
   it('keeps tokens signed by the previous key valid after a rotation, until they have all expired', async () => {
