@@ -147,3 +147,25 @@ describe('loadConfig', () => {
     expect(loadConfig(baseConfig(), { PORT: '' }).PORT).toBe(3000)
   })
 })
+
+describe('loadConfigOrExit', () => {
+  it('prints every problem and exits with code 1', async () => {
+    const script = `import { baseConfig, loadConfigOrExit } from '${import.meta.dir}/../index.ts'
+loadConfigOrExit(baseConfig())
+console.log('started')`
+    const proc = Bun.spawn(['bun', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: 'x' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, stdout, stderr] = await Promise.all([
+      proc.exited,
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+    ])
+    expect(code).toBe(1)
+    expect(stdout).not.toContain('started')
+    expect(stderr).toContain('PORT:')
+    expect(stderr).toContain('SERVICE_TOKEN_SECRET:')
+  })
+})

@@ -78,17 +78,10 @@ export const createMetrics = (service: string): Metrics => {
   })
 
   let readGroups: (() => Promise<readonly GroupSnapshot[]>) | undefined
-  let snapshot: Promise<readonly GroupSnapshot[]> | undefined
-  // One read per scrape for the three gauges: the first gauge to collect starts it, the others reuse it.
-  const currentSnapshot = () => {
-    if (!readGroups) return Promise.resolve([])
-    snapshot ??= readGroups().finally(() => {
-      setTimeout(() => {
-        snapshot = undefined
-      }, 0)
-    })
-    return snapshot
-  }
+  // `text()` reads the groups once for the three gauges; a direct `registry.metrics()` reads per gauge.
+  let scrapeSnapshot: Promise<readonly GroupSnapshot[]> | undefined
+  const readNow = (): Promise<readonly GroupSnapshot[]> => (readGroups ? readGroups() : Promise.resolve([]))
+  const currentSnapshot = () => scrapeSnapshot ?? readNow()
   const groupGauge = (name: string, help: string, pick: (s: GroupSnapshot) => number | null) =>
     new Gauge({
       name,
@@ -126,6 +119,15 @@ export const createMetrics = (service: string): Metrics => {
     trackGroups: (read) => {
       readGroups = read
     },
-    text: () => registry.metrics(),
+    async text() {
+      const snapshot = readNow()
+      snapshot.catch(() => {})
+      scrapeSnapshot = snapshot
+      try {
+        return await registry.metrics()
+      } finally {
+        if (scrapeSnapshot === snapshot) scrapeSnapshot = undefined
+      }
+    },
   }
 }
