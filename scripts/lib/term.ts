@@ -15,7 +15,7 @@ const ANSI = /\x1b\[[0-9;]*m/g
 const visibleLength = (text: string) => text.replace(ANSI, '').length
 
 /**
- * Renders rows as an aligned table with a header rule. Numbers are right-aligned.
+ * Renders rows as an aligned table with a header rule. Numeric columns are right-aligned.
  * @example table(['group', 'lag'], [['audit', 3]])
  */
 export const table = (
@@ -24,7 +24,11 @@ export const table = (
 ): string => {
   const cells = rows.map((row) => row.map((cell) => String(cell)))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => visibleLength(row[i] ?? ''))))
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'))
+  // A column is right-aligned when every cell reads as a number (coloured or not; `?` for unknown).
+  const numeric = headers.map(
+    (_, i) =>
+      cells.length > 0 && cells.every((row) => /^(-?\d+(\.\d+)?|\?)$/.test((row[i] ?? '').replace(ANSI, ''))),
+  )
   const line = (row: readonly string[]) =>
     row
       .map((cell, i) => {
