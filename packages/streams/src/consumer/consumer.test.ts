@@ -202,3 +202,28 @@ describe('close timeout', () => {
     expect(names).toEqual([consumer.name])
   })
 })
+
+describe('consumer pruning', () => {
+  it('removes other consumers idle past pruneConsumersIdleMs with nothing pending, and keeps one that owns entries', async () => {
+    const stream = newStream('prune')
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+    await createPublisher({ redis, stream }).publish(userRegistered())
+    await redis.call('XGROUP', 'CREATECONSUMER', stream, 'g', 'crashed-empty')
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'crashed-owner', 'COUNT', 1, 'STREAMS', stream, '>')
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: 60_000,
+      pruneConsumersIdleMs: 200,
+      handler: { handle() {} },
+    })
+    await consumer.start()
+
+    const names = async () =>
+      ((await redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]).map((c) => String(c[1])).sort()
+    await waitFor(async () => !(await names()).includes('crashed-empty'), {
+      message: 'the empty consumer removed',
+    })
+    expect(await names()).toEqual([consumer.name, 'crashed-owner'].sort())
+  })
+})

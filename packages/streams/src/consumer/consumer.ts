@@ -8,6 +8,7 @@ import { isNoGroupError, reasonOf } from '../errors.ts'
 import { DELETE_IDLE_CONSUMER, runScript } from '../scripts.ts'
 import { ensureGroup } from './group.ts'
 import { flushAcks } from './process.ts'
+import { pruneIdleConsumers } from './prune.ts'
 import { reclaimOnce } from './reclaimer.ts'
 import { createReader } from './reader.ts'
 import { createMutex, newCounters, type Runtime, silentLogger } from './runtime.ts'
@@ -122,6 +123,8 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     isRunning: () => state === 'running',
   })
 
+  const pruneIdleMs = options.pruneConsumersIdleMs ?? 3_600_000
+  let lastPrune = Date.now()
   const reclaimLoop = async () => {
     while (state === 'running') {
       await sleepUntil(reclaimIntervalMs, stopped)
@@ -129,6 +132,10 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
         // Keep going while passes come back full: a backlog of stale entries is drained without waiting.
         while (state === 'running' && (await reclaimOnce(rt)) >= batchSize) {}
         if (rt.acker.size > 0) await flushAcks(rt)
+        if (state === 'running' && Date.now() - lastPrune >= Math.min(pruneIdleMs, 60_000)) {
+          lastPrune = Date.now()
+          await pruneIdleConsumers(rt, pruneIdleMs)
+        }
       } catch (error) {
         if (isNoGroupError(error)) {
           await rt.recoverGroup().catch((e) => logger.error({ err: e }, 'could not recreate the group'))

@@ -107,6 +107,11 @@ interface ConsumerOptionsBase {
   readonly backoff?: Partial<BackoffOptions>
   /** Where a new group starts (`0`: everything in the stream; `$`: only new entries). @defaultValue '0' */
   readonly startId?: string
+  /**
+   * Other consumers idle this long with nothing pending (crashed processes: names are unique per process)
+   * are removed from the group; checked at most once a minute. @defaultValue 3600000
+   */
+  readonly pruneConsumersIdleMs?: number
   /** How long `close()` waits for in-flight handlers. @defaultValue 10000 */
   readonly closeTimeoutMs?: number
   readonly hooks?: StreamHooks
