@@ -169,3 +169,31 @@ describe('createServiceApp', () => {
     expect((await app.handle(req('/swagger/assets/index.html'))).status).toBe(404)
   })
 })
+
+describe('createServiceApp on a listening server', () => {
+  it('answers an oversized body with the JSON 413, declared or chunked (Bun must not cut in first)', async () => {
+    const { app } = createTestServiceApp({ bodyLimitBytes: 1024 })
+    app.use(new Elysia().post('/v1/echo', ({ body }) => body, { body: t.Object({ a: t.String() }) }))
+    app.listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+      const url = `http://127.0.0.1:${app.server?.port}/v1/echo`
+      const post = (body: BodyInit) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      expect((await post(JSON.stringify({ a: 'small' }))).status).toBe(200)
+      const declared = await post(JSON.stringify({ a: 'x'.repeat(4096) }))
+      expect(declared.status).toBe(413)
+      expect(((await declared.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
+      const chunks = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 8; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(512)))
+          controller.close()
+        },
+      })
+      const chunked = await post(chunks)
+      expect(chunked.status).toBe(413)
+      expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
+    } finally {
+      await app.stop(true)
+    }
+  })
+})

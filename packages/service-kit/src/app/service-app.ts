@@ -53,7 +53,10 @@ export const createServiceApp = (options: ServiceAppOptions) => {
   } = options
   const contextOf = (request: Request) => requestContextOf(request, logger)
 
-  return new Elysia({ serve: { maxRequestBodySize: bodyLimitBytes } })
+  // Bun's own cap answers an empty 413, so it sits above ours as a backstop: our check answers first, in
+  // the one error shape, having read no more than the limit.
+  const hardCap = Math.max(bodyLimitBytes * 2, 1024 * 1024)
+  return new Elysia({ serve: { maxRequestBodySize: hardCap } })
     .onRequest(({ request, set }) => {
       const context = contextOf(request)
       set.headers[REQUEST_ID_HEADER] = context.requestId
