@@ -1,0 +1,17 @@
+/** The outbox relay on its own (run it beside a monolith started with OUTBOX_RELAY=false; any number of copies). */
+import { loadConfig } from './config.ts'
+import { migrateDatabase } from './db/migrate.ts'
+import { buildDeps } from './deps.ts'
+
+const config = loadConfig()
+const deps = buildDeps(config, { relay: true })
+await migrateDatabase(deps.sql, config.DATABASE_SCHEMA)
+await deps.relay?.start()
+console.log(JSON.stringify({ level: 'info', msg: 'outbox relay running', stream: config.EVENTS_STREAM }))
+
+let stopping: Promise<void> | undefined
+const shutdown = () => {
+  stopping ??= deps.close().then(() => process.exit(0))
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)

@@ -1,0 +1,69 @@
+/** Test fixture: the monolith over a schema of its own, the real auth app (in process), a unique stream. */
+import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
+import { connectStream, createAuthClient, createEventPublisher, createOutboxRelay } from '@flotilla/sdk'
+import { createTestSchema } from '@flotilla/sdk/testing'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { drizzle } from 'drizzle-orm/postgres-js'
+import { createTestApp, TEST_SERVICE_SECRET } from '../../../apps/auth/src/testing.ts'
+import { createApp } from './app.ts'
+import { createAuthGateway } from './auth-client.ts'
+import { migrateDatabase } from './db/migrate.ts'
+import { createServiceTokens } from '@flotilla/sdk'
+
+export const createTestMonolith = async () => {
+  const db = await createTestSchema()
+  await migrateDatabase(db.sql, db.schema)
+  const auth = await createTestApp()
+  const stream = uniqueStreamName('monolith')
+  const connection = connectStream({ redisUrl: 'redis://127.0.0.1:6379', stream })
+  const reader = createRedisConnection('redis://127.0.0.1:6379', 'command')
+  const client = createAuthClient({
+    baseUrl: 'http://auth.test',
+    signer: createServiceTokens({ SERVICE_TOKEN_SECRET: TEST_SERVICE_SECRET, SERVICE_NAME: 'monolith' }),
+    fetcher: ((input: RequestInfo | URL, init?: RequestInit) =>
+      auth.app.handle(new Request(input, init))) as typeof fetch,
+  })
+  const relay = createOutboxRelay({ sql: db.sql, publisher: connection.publisher, listen: false })
+  const app = createApp({
+    db: drizzle({ client: db.sql }),
+    events: createEventPublisher({ publisher: connection.publisher, source: 'monolith' }),
+    auth: createAuthGateway(client),
+    relay,
+  })
+  return {
+    app,
+    auth,
+    db,
+    relay,
+    /** JSON request through `app.handle`. */
+    async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const response = await app.handle(
+        new Request(`http://monolith.test${path}`, {
+          method,
+          headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+      )
+      const text = await response.text()
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null }
+    },
+    /** Relays the outbox, then returns the monolith's events on its stream. */
+    async relayed(): Promise<AnyEvent[]> {
+      while ((await relay.relayOnce()) > 0) {}
+      return (await reader.xrange(stream, '-', '+')).flatMap(([, fields]) => {
+        const decoded = decodeEntry(fields)
+        return decoded.ok ? [decoded.event] : []
+      })
+    },
+    async cleanup() {
+      await relay.close()
+      await cleanupStream(reader, stream)
+      await closeConnection(reader)
+      await connection.close()
+      await auth.cleanup()
+      await db.drop()
+    },
+  }
+}
+export type TestMonolith = Awaited<ReturnType<typeof createTestMonolith>>

@@ -1,0 +1,114 @@
+/** Users: register, log in, change password. Facts go out through the outbox (in the same transaction). */
+import type { EventPublisher } from '@flotilla/sdk'
+import { enqueue } from '@flotilla/sdk'
+import { eq } from 'drizzle-orm'
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js'
+import type { AuthGateway, RequestContext, SessionTokens } from '../auth-gateway.ts'
+import { users } from '../db/schema.ts'
+import { HttpError } from '../errors.ts'
+import type { ChangePasswordBody, LoginBody, RegisterBody } from './model.ts'
+
+export interface UsersDeps {
+  readonly db: PostgresJsDatabase
+  readonly events: EventPublisher
+  readonly auth: AuthGateway
+}
+
+// Verified against when the email is unknown, so both answers take as long.
+const DUMMY_HASH = await Bun.password.hash('not-a-real-password')
+
+const trace = (ctx: RequestContext) => ({ correlationId: ctx.correlationId, traceparent: ctx.traceparent })
+const invalidCredentials = () => new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong')
+
+/** Creates the user service. */
+export const createUsersService = ({ db, events, auth }: UsersDeps) => ({
+  /** Creates the user and enqueues `user.registered` in one transaction. */
+  async register(body: RegisterBody, ctx: RequestContext): Promise<{ userId: string }> {
+    const passwordHash = await Bun.password.hash(body.password)
+    const email = body.email.toLowerCase()
+    return db.transaction(async (tx) => {
+      const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email))
+      if (existing) throw new HttpError(409, 'EMAIL_TAKEN', 'an account with this email exists')
+      const [user] = await tx
+        .insert(users)
+        .values({ email, passwordHash, ...(body.name ? { name: body.name } : {}) })
+        .returning({ id: users.id })
+      if (!user) throw new Error('insert returned no row')
+      const subject = { type: 'user', id: user.id }
+      await enqueue(
+        tx,
+        events.build(
+          'user.registered',
+          { userId: user.id, email, ...(body.name ? { name: body.name } : {}) },
+          { ...trace(ctx), actor: subject, subject },
+        ),
+      )
+      return { userId: user.id }
+    })
+  },
+
+  /** Checks the password, then asks auth for a session. Login facts are published directly (no transaction). */
+  async login(body: LoginBody, ctx: RequestContext): Promise<SessionTokens & { userId: string }> {
+    const email = body.email.toLowerCase()
+    const [user] = await db.select().from(users).where(eq(users.email, email))
+    const ok = await Bun.password.verify(body.password, user?.passwordHash ?? DUMMY_HASH)
+    const client = {
+      ...(ctx.ip ? { ip: ctx.ip } : {}),
+      ...(ctx.userAgent ? { userAgent: ctx.userAgent } : {}),
+    }
+    if (!user || !ok) {
+      // Best effort: a lost login-failure fact is acceptable; an unavailable Redis must not turn 401 into 500.
+      await events
+        .emit(
+          'user.login.failed',
+          {
+            ...(user ? { userId: user.id } : { identifier: email }),
+            reason: user ? 'bad_credentials' : 'unknown_user',
+            ...client,
+          },
+          trace(ctx),
+        )
+        .catch(() => {})
+      throw invalidCredentials()
+    }
+    const session = await auth.createSession(
+      { userId: user.id, ...(body.device ? { device: body.device } : {}) },
+      ctx,
+    )
+    const subject = { type: 'user', id: user.id }
+    await events
+      .emit(
+        'user.login.succeeded',
+        {
+          userId: user.id,
+          method: 'password',
+          ...(session.device ? { deviceId: session.device.id } : {}),
+          ...client,
+        },
+        { ...trace(ctx), actor: subject, subject },
+      )
+      .catch(() => {})
+    return { userId: user.id, ...session }
+  },
+
+  /** Changes the password and enqueues `user.password.changed`; auth then ends every session of the user. */
+  async changePassword(userId: string, body: ChangePasswordBody, ctx: RequestContext): Promise<void> {
+    const [user] = await db.select().from(users).where(eq(users.id, userId))
+    if (!user) throw new HttpError(404, 'NOT_FOUND', 'user not found')
+    if (!(await Bun.password.verify(body.currentPassword, user.passwordHash))) throw invalidCredentials()
+    const passwordHash = await Bun.password.hash(body.newPassword)
+    await db.transaction(async (tx) => {
+      await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId))
+      const subject = { type: 'user', id: userId }
+      await enqueue(
+        tx,
+        events.build(
+          'user.password.changed',
+          { userId, via: 'settings' },
+          { ...trace(ctx), actor: subject, subject },
+        ),
+      )
+    })
+  },
+})
+export type UsersService = ReturnType<typeof createUsersService>

@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'bun:test'
+import { flotillaOutbox } from '@flotilla/sdk'
+import { drizzle } from 'drizzle-orm/postgres-js'
+import { createTestMonolith, type TestMonolith } from '../testing.ts'
+
+let m: TestMonolith | undefined
+afterEach(async () => {
+  await m?.cleanup()
+  m = undefined
+})
+
+const ada = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada' }
+
+const signUpAndIn = async (monolith: TestMonolith, device = { id: 'laptop-1', name: 'Laptop' }) => {
+  const registered = await monolith.request('POST', '/register', ada)
+  const login = await monolith.request('POST', '/login', { email: ada.email, password: ada.password, device })
+  return { userId: registered.body.userId as string, login }
+}
+
+describe('register', () => {
+  it('creates the user and publishes user.registered through the outbox with the request’s correlation id', async () => {
+    m = await createTestMonolith()
+    const res = await m.request('POST', '/register', ada, { 'x-correlation-id': 'corr-register' })
+    expect(res.status).toBe(201)
+    const events = await m.relayed()
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      type: 'user.registered',
+      source: 'monolith',
+      correlationId: 'corr-register',
+      payload: { userId: res.body.userId, email: ada.email, name: 'Ada' },
+    })
+  })
+
+  it('refuses a taken email with 409 and writes no second event', async () => {
+    m = await createTestMonolith()
+    await m.request('POST', '/register', ada)
+    const again = await m.request('POST', '/register', { ...ada, email: 'ADA@example.com' })
+    expect(again.status).toBe(409)
+    expect(again.body.error.code).toBe('EMAIL_TAKEN')
+    expect(await drizzle({ client: m.db.sql }).select().from(flotillaOutbox)).toHaveLength(1)
+  })
+
+  it('answers 422 with a machine-readable code for a short password', async () => {
+    m = await createTestMonolith()
+    const res = await m.request('POST', '/register', { email: 'x@example.com', password: 'short' })
+    expect(res.status).toBe(422)
+    expect(res.body.error.code).toBe('VALIDATION_FAILED')
+  })
+})
+
+describe('login', () => {
+  it('opens a session in auth for a new device', async () => {
+    m = await createTestMonolith()
+    const { userId, login } = await signUpAndIn(m)
+    expect(login.status).toBe(200)
+    expect(login.body).toMatchObject({ userId, device: { id: 'laptop-1', isNew: true } })
+    const [added] = await m.auth.core.published('auth.device.added')
+    expect(added?.payload).toMatchObject({ userId, deviceId: 'laptop-1' })
+    // The same trace continues into auth's event.
+    expect(added?.traceparent?.split('-')[1]).toBe(login.headers.get('traceparent')?.split('-')[1])
+  })
+
+  it('refuses a wrong password with 401 and opens no session', async () => {
+    m = await createTestMonolith()
+    await m.request('POST', '/register', ada)
+    const res = await m.request('POST', '/login', { email: ada.email, password: 'wrong password!' })
+    expect(res.status).toBe(401)
+    expect(res.body.error.code).toBe('INVALID_CREDENTIALS')
+    expect(await m.auth.core.published('auth.session.created')).toHaveLength(0)
+  })
+})
+
+describe('change password', () => {
+  it('needs a live access token', async () => {
+    m = await createTestMonolith()
+    const res = await m.request('POST', '/change-password', {
+      currentPassword: 'x',
+      newPassword: 'a new password',
+    })
+    expect(res.status).toBe(401)
+    expect(res.body.error.code).toBe('UNAUTHORIZED')
+  })
+
+  it('stores the new password and publishes user.password.changed through the outbox', async () => {
+    m = await createTestMonolith()
+    const { userId, login } = await signUpAndIn(m)
+    const res = await m.request(
+      'POST',
+      '/change-password',
+      { currentPassword: ada.password, newPassword: 'a brand new password' },
+      { authorization: `Bearer ${login.body.accessToken}` },
+    )
+    expect(res.status).toBe(204)
+    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    expect(changed.map((e) => e.payload)).toEqual([{ userId, via: 'settings' }])
+    const old = await m.request('POST', '/login', { email: ada.email, password: ada.password })
+    expect(old.status).toBe(401)
+    const fresh = await m.request('POST', '/login', { email: ada.email, password: 'a brand new password' })
+    expect(fresh.status).toBe(200)
+  })
+
+  it('refuses a wrong current password and changes nothing', async () => {
+    m = await createTestMonolith()
+    const { login } = await signUpAndIn(m)
+    const res = await m.request(
+      'POST',
+      '/change-password',
+      { currentPassword: 'not my password', newPassword: 'a brand new password' },
+      { authorization: `Bearer ${login.body.accessToken}` },
+    )
+    expect(res.status).toBe(401)
+    expect((await m.relayed()).filter((e) => e.type === 'user.password.changed')).toHaveLength(0)
+  })
+})
