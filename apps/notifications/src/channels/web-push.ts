@@ -1,0 +1,79 @@
+/**
+ * Push through Web Push (VAPID) with the `web-push` library. A push service forgets nothing it accepted,
+ * so this transport is not idempotent; the `Topic` header (derived from the delivery) at least collapses
+ * an undelivered duplicate on the push service.
+ */
+import type { Agent } from 'node:https'
+import webpush from 'web-push'
+import { kindOfStatus, retryAfterMs, type Transport, TransportError } from './types.ts'
+
+export interface WebPushTransportOptions {
+  readonly vapidSubject: string
+  readonly vapidPublicKey: string
+  readonly vapidPrivateKey: string
+  /** Seconds the push service keeps an undelivered message. @defaultValue 86400 */
+  readonly ttlSeconds?: number
+  /** @defaultValue 10000 */
+  readonly timeoutMs?: number
+  /** An HTTPS agent (tests trust their local push service's certificate with it). */
+  readonly agent?: Agent
+}
+
+interface WebPushFailure {
+  readonly statusCode?: number
+  readonly headers?: Record<string, string>
+  readonly body?: string
+  readonly message?: string
+}
+
+/** Creates the Web Push transport. */
+export const createWebPushTransport = (options: WebPushTransportOptions): Transport => {
+  const vapidDetails = {
+    subject: options.vapidSubject,
+    publicKey: options.vapidPublicKey,
+    privateKey: options.vapidPrivateKey,
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000
+  return {
+    channel: 'push',
+    provider: 'web-push',
+    idempotent: false,
+    async send({ address, message, idempotencyKey }) {
+      if (address.channel !== 'push' || message.channel !== 'push')
+        throw new TransportError('permanent', 'CHANNEL_MISMATCH', 'the Web Push transport sends push only')
+      const payload = JSON.stringify({ title: message.title, body: message.body })
+      // Topic: at most 32 characters of the URL-safe base64 alphabet.
+      const topic = new Bun.CryptoHasher('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)
+      try {
+        const result = await webpush.sendNotification(address.subscription, payload, {
+          vapidDetails,
+          TTL: options.ttlSeconds ?? 86_400,
+          topic,
+          timeout: timeoutMs,
+          ...(options.agent ? { agent: options.agent } : {}),
+        })
+        const location = result.headers.location
+        return { providerMessageId: typeof location === 'string' && location !== '' ? location : topic }
+      } catch (error) {
+        const failure = error as WebPushFailure
+        if (typeof failure.statusCode !== 'number') {
+          const timedOut = /timeout/i.test(failure.message ?? '')
+          throw new TransportError(
+            'transient',
+            timedOut ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNREACHABLE',
+            failure.message ?? 'push service unreachable',
+            { cause: error },
+          )
+        }
+        const status = failure.statusCode
+        // 404 / 410: the subscription is gone for good.
+        const code = status === 404 || status === 410 ? 'PUSH_SUBSCRIPTION_GONE' : `PUSH_${status}`
+        const wait = retryAfterMs(failure.headers?.['retry-after'])
+        throw new TransportError(kindOfStatus(status), code, `push service answered ${status}: ${failure.body ?? ''}`, {
+          status,
+          ...(wait === undefined ? {} : { retryAfterMs: wait }),
+        })
+      }
+    },
+  }
+}

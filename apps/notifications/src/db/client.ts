@@ -1,0 +1,93 @@
+/** Opens the libSQL database (a local file by default, a libSQL server URL works too) and migrates it. */
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { type Client, createClient } from '@libsql/client'
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
+import { MIGRATIONS, type Migration } from './migrations.ts'
+
+export type Db = LibSQLDatabase<Record<string, never>>
+
+export interface Database {
+  readonly db: Db
+  readonly client: Client
+  /** Safe to call twice. */
+  close(): void
+}
+
+export interface OpenDatabaseOptions {
+  /** `file:/path/notifications.db` or `libsql://…` */
+  readonly url: string
+  readonly authToken?: string
+  /** @defaultValue MIGRATIONS */
+  readonly migrations?: readonly Migration[]
+}
+
+const BUSY = /SQLITE_BUSY|database is locked/
+
+/** Retries a write while another process holds the file's write lock (async waits, never a blocked loop). */
+export const retryWhileBusy = async <T>(fn: () => Promise<T>, deadlineMs = 20_000): Promise<T> => {
+  const started = Date.now()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (error) {
+      const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`
+      if (!BUSY.test(text) || Date.now() - started > deadlineMs) throw error
+      await Bun.sleep(1 + Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6)))
+    }
+  }
+}
+
+/** Applies every migration newer than the recorded version, each in its own transaction. */
+export const migrate = async (client: Client, migrations: readonly Migration[] = MIGRATIONS) => {
+  await client.execute(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  )
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    await retryWhileBusy(async () => {
+      const tx = await client.transaction('write')
+      try {
+        const done = await tx.execute({
+          sql: 'SELECT 1 FROM schema_migrations WHERE version = ?',
+          args: [migration.version],
+        })
+        if (done.rows.length === 0) {
+          for (const statement of migration.statements) await tx.execute(statement)
+          await tx.execute({
+            sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+            args: [migration.version, migration.name, Date.now()],
+          })
+        }
+        await tx.commit()
+      } finally {
+        tx.close()
+      }
+    })
+  }
+}
+
+/** Opens and migrates the database. Local files get WAL and a short native busy timeout. */
+export const openDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
+  if (options.url.startsWith('file:')) {
+    await mkdir(dirname(options.url.slice('file:'.length)), { recursive: true })
+  }
+  const client = createClient({
+    url: options.url,
+    ...(options.authToken ? { authToken: options.authToken } : {}),
+  })
+  if (options.url.startsWith('file:')) {
+    await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))
+    await client.execute('PRAGMA busy_timeout = 50')
+  }
+  await migrate(client, options.migrations)
+  let closed = false
+  return {
+    db: drizzle(client),
+    client,
+    close() {
+      if (closed) return
+      closed = true
+      client.close()
+    },
+  }
+}

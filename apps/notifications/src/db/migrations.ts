@@ -1,0 +1,93 @@
+/**
+ * Hand-written SQL migrations, applied in order at start (drizzle-kit is not a dependency here).
+ * Append new migrations; never edit one that has shipped.
+ */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly statements: readonly string[]
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'delivery log, attempts, contacts, preferences, outbox, webhook receipts',
+    statements: [
+      `CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        address TEXT,
+        user_id TEXT NOT NULL,
+        tenant_id TEXT,
+        correlation_id TEXT,
+        template TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        category TEXT NOT NULL,
+        critical INTEGER NOT NULL DEFAULT 0,
+        content TEXT,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        provider TEXT,
+        provider_message_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        published_status TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        delivered_at INTEGER
+      )`,
+      'CREATE UNIQUE INDEX deliveries_key ON deliveries (event_id, channel, recipient)',
+      'CREATE INDEX deliveries_user ON deliveries (user_id, created_at, id)',
+      'CREATE INDEX deliveries_status ON deliveries (status, created_at, id)',
+      'CREATE INDEX deliveries_created ON deliveries (created_at, id)',
+      'CREATE INDEX deliveries_provider_message ON deliveries (provider, provider_message_id)',
+      `CREATE TABLE delivery_attempts (
+        delivery_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+      )`,
+      `CREATE TABLE contacts (
+        user_id TEXT PRIMARY KEY NOT NULL,
+        email TEXT,
+        phone TEXT,
+        locale TEXT,
+        timezone TEXT,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE preferences (
+        user_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, category, channel)
+      )`,
+      `CREATE TABLE outbox (
+        id TEXT PRIMARY KEY NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        body TEXT NOT NULL,
+        html TEXT,
+        created_at INTEGER NOT NULL
+      )`,
+      'CREATE UNIQUE INDEX outbox_idempotency ON outbox (idempotency_key)',
+      'CREATE INDEX outbox_created ON outbox (created_at, id)',
+      `CREATE TABLE webhook_receipts (
+        id TEXT PRIMARY KEY NOT NULL,
+        type TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      )`,
+    ],
+  },
+]

@@ -1,0 +1,84 @@
+/**
+ * The local outbox: rendered messages stored in libSQL instead of being sent — the embedded default for
+ * email when no `RESEND_API_KEY` is set (and for SMS / push without their providers). Keyed by the
+ * idempotency key, so a retry never stores a message twice.
+ */
+import { and, desc, eq, lt, or } from 'drizzle-orm'
+import type { Transport } from '../channels/types.ts'
+import { recipientKey, TransportError } from '../channels/types.ts'
+import type { Db } from '../db/client.ts'
+import { retryWhileBusy } from '../db/client.ts'
+import { type OutboxRow, outbox } from '../db/schema.ts'
+import type { ChannelName } from '../templates/model.ts'
+
+export interface OutboxPage {
+  readonly items: OutboxRow[]
+  readonly nextCursor: string | null
+}
+
+export interface OutboxStore {
+  list(options: { channel?: ChannelName; recipient?: string; cursor?: string; limit?: number }): Promise<OutboxPage>
+  count(): Promise<number>
+}
+
+const encodeCursor = (row: OutboxRow) => Buffer.from(`${row.createdAt}|${row.id}`).toString('base64url')
+const decodeCursor = (cursor: string): [number, string] | undefined => {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|')
+  const ms = Number(at)
+  return id && Number.isFinite(ms) ? [ms, id] : undefined
+}
+
+/** Reads the outbox (newest first, cursor pagination). */
+export const createOutboxStore = (db: Db): OutboxStore => ({
+  async list({ channel, recipient, cursor, limit = 50 }) {
+    const after = cursor ? decodeCursor(cursor) : undefined
+    const rows = await db
+      .select()
+      .from(outbox)
+      .where(
+        and(
+          channel ? eq(outbox.channel, channel) : undefined,
+          recipient ? eq(outbox.recipient, recipient) : undefined,
+          after
+            ? or(lt(outbox.createdAt, after[0]), and(eq(outbox.createdAt, after[0]), lt(outbox.id, after[1])))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(outbox.createdAt), desc(outbox.id))
+      .limit(limit + 1)
+    const items = rows.slice(0, limit)
+    const last = items.at(-1)
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
+  },
+  async count() {
+    return (await db.$count(outbox))
+  },
+})
+
+/** A transport that stores the message in the outbox (idempotent on the key). */
+export const createOutboxTransport = (db: Db, channel: ChannelName): Transport => ({
+  channel,
+  provider: 'outbox',
+  idempotent: true,
+  async send({ address, message, idempotencyKey }) {
+    if (address.channel !== channel || message.channel !== channel)
+      throw new TransportError('permanent', 'CHANNEL_MISMATCH', `this outbox transport stores ${channel} only`)
+    const row = {
+      id: Bun.randomUUIDv7(),
+      idempotencyKey,
+      channel,
+      recipient: recipientKey(address),
+      subject: message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null,
+      body: message.channel === 'push' ? message.body : message.text,
+      html: message.channel === 'email' ? message.html : null,
+      createdAt: Date.now(),
+    }
+    await retryWhileBusy(() => db.insert(outbox).values(row).onConflictDoNothing({ target: outbox.idempotencyKey }))
+    const [stored] = await db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(eq(outbox.idempotencyKey, idempotencyKey))
+    if (!stored) throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
+    return { providerMessageId: stored.id }
+  },
+})

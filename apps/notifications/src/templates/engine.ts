@@ -1,0 +1,71 @@
+/**
+ * The template engine: Liquid (liquidjs) — templates cannot run code, only read the data they are given.
+ * HTML parts render with output escaped by default; text parts (subject, plain text, SMS, push) do not
+ * (they are never interpreted as HTML). Undefined variables are errors (`strictVariables`).
+ */
+import { Liquid, type Template } from 'liquidjs'
+
+export interface TemplateEngine {
+  /** Parses once; throws on a syntax error (caught when the registry is built, not at send time). */
+  parse(source: string, kind: 'html' | 'text'): CompiledTemplate
+  /** Names of the top-level variables a source reads (static analysis, used to check declarations). */
+  variablesOf(source: string): string[]
+}
+
+export interface CompiledTemplate {
+  render(scope: Record<string, unknown>): string
+}
+
+const options = {
+  strictVariables: true,
+  strictFilters: true,
+  // `{% if optional %}` and `| default:` work on declared optional variables that were not given.
+  lenientIf: true,
+  // Never read prototype properties (`constructor`, `__proto__`) of the data.
+  ownPropertyOnly: true,
+  // No file system: `{% include %}` / `{% render %}` of files has nothing to read.
+  relativeReference: false,
+  root: [] as string[],
+  partials: [] as string[],
+  layouts: [] as string[],
+}
+
+/** `{{ at | local_time: timezone, locale }}` — an ISO timestamp in the recipient's zone and language. */
+const localTime = (value: unknown, timeZone?: unknown, locale?: unknown): string => {
+  const date = new Date(String(value))
+  if (Number.isNaN(date.getTime())) return String(value)
+  const format = (zone: string | undefined) =>
+    new Intl.DateTimeFormat(typeof locale === 'string' ? locale : 'en', {
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: zone,
+      timeZoneName: 'short',
+    }).format(date)
+  try {
+    return format(typeof timeZone === 'string' && timeZone !== '' ? timeZone : 'UTC')
+  } catch {
+    return format('UTC') // an unknown zone name: fall back rather than fail the message
+  }
+}
+
+/** Creates the engine pair (escaping for HTML, raw for text) with the app's globals (`app.name`…). */
+export const createTemplateEngine = (globals: Record<string, unknown> = {}): TemplateEngine => {
+  const html = new Liquid({ ...options, outputEscape: 'escape', globals })
+  const text = new Liquid({ ...options, globals })
+  for (const engine of [html, text]) engine.registerFilter('local_time', localTime)
+  const compile = (engine: Liquid, templates: Template[]): CompiledTemplate => ({
+    render: (scope) => engine.renderSync(templates, scope) as string,
+  })
+  return {
+    parse(source, kind) {
+      const engine = kind === 'html' ? html : text
+      return compile(engine, engine.parse(source))
+    },
+    variablesOf(source) {
+      return text.globalVariablesSync(source).filter((name) => !(name in globals))
+    },
+  }
+}

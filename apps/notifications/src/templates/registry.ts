@@ -1,0 +1,213 @@
+/**
+ * The template registry: compiles every template once at start, validates event data against each
+ * template's declared variables, resolves locales with fallback, and renders per channel.
+ */
+import { NonRetryableError } from '@flotilla/streams'
+import { Value } from '@sinclair/typebox/value'
+import { type CompiledTemplate, createTemplateEngine } from './engine.ts'
+import type { ChannelName, RenderedMessage, TemplateDefinition, TemplateSummary } from './model.ts'
+
+/** Variables every template may read besides its declared ones. */
+const RESERVED_VARIABLES = new Set(['recipient'])
+
+type CompiledChannel =
+  | { channel: 'email'; subject: CompiledTemplate; html: CompiledTemplate; text: CompiledTemplate }
+  | { channel: 'sms'; text: CompiledTemplate }
+  | { channel: 'push'; title: CompiledTemplate; body: CompiledTemplate }
+
+interface CompiledDefinition {
+  readonly definition: TemplateDefinition
+  readonly locales: ReadonlyMap<string, ReadonlyMap<ChannelName, CompiledChannel>>
+}
+
+/** What a render needs to know about the recipient (for dates and language). */
+export interface RenderRecipient {
+  readonly locale?: string | undefined
+  readonly timezone?: string | undefined
+}
+
+export interface TemplateRegistry {
+  readonly defaultLocale: string
+  get(name: string): TemplateDefinition | undefined
+  list(): TemplateSummary[]
+  /** The locale used for `requested`: exact, then its language (`fr-CA` → `fr`), then the default. */
+  resolveLocale(name: string, requested: string | undefined): string
+  /** Channels that have content in a locale (after fallback). */
+  channelsOf(name: string, locale: string): ChannelName[]
+  /**
+   * Validates `data` against the template's variables and renders the channels. Throws
+   * `NonRetryableError` (`UNKNOWN_TEMPLATE`, `TEMPLATE_DATA_INVALID` naming each variable,
+   * `TEMPLATE_CHANNEL_MISSING`, `TEMPLATE_RENDER_FAILED`).
+   */
+  render(
+    name: string,
+    options: {
+      channels: readonly ChannelName[]
+      locale?: string | undefined
+      data: Record<string, unknown>
+      recipient?: RenderRecipient
+    },
+  ): { locale: string; messages: RenderedMessage[] }
+  /** Only the data check (no rendering): the problems, each naming its variable. */
+  checkData(name: string, data: Record<string, unknown>): { variable: string; message: string }[]
+}
+
+export interface RegistryOptions {
+  readonly templates: readonly TemplateDefinition[]
+  /** @defaultValue 'en' */
+  readonly defaultLocale?: string
+  /** Values every template sees, e.g. `{ app: { name, url } }`. */
+  readonly globals?: Record<string, unknown>
+}
+
+const normalizeLocale = (locale: string) => locale.toLowerCase()
+
+/** Builds the registry; throws at start when a template does not parse or reads an undeclared variable. */
+export const createTemplateRegistry = ({
+  templates,
+  defaultLocale = 'en',
+  globals = {},
+}: RegistryOptions): TemplateRegistry => {
+  const engine = createTemplateEngine(globals)
+  const compiled = new Map<string, CompiledDefinition>()
+
+  for (const definition of templates) {
+    const declared = new Set([...Object.keys(definition.variables.properties), ...RESERVED_VARIABLES])
+    const check = (source: string, where: string) => {
+      for (const variable of engine.variablesOf(source)) {
+        if (!declared.has(variable))
+          throw new Error(`template ${where} reads "${variable}", which it does not declare`)
+      }
+    }
+    if (!definition.locales[defaultLocale])
+      throw new Error(`template ${definition.name} has no ${defaultLocale} (default locale) version`)
+    const locales = new Map<string, Map<ChannelName, CompiledChannel>>()
+    for (const [locale, sources] of Object.entries(definition.locales)) {
+      const channels = new Map<ChannelName, CompiledChannel>()
+      const at = `${definition.name}/${locale}`
+      if (sources.email) {
+        const { subject, html, text } = sources.email
+        for (const [part, source] of Object.entries(sources.email)) check(source, `${at}/email.${part}`)
+        channels.set('email', {
+          channel: 'email',
+          subject: engine.parse(subject, 'text'),
+          html: engine.parse(html, 'html'),
+          text: engine.parse(text, 'text'),
+        })
+      }
+      if (sources.sms) {
+        check(sources.sms.text, `${at}/sms.text`)
+        channels.set('sms', { channel: 'sms', text: engine.parse(sources.sms.text, 'text') })
+      }
+      if (sources.push) {
+        check(sources.push.title, `${at}/push.title`)
+        check(sources.push.body, `${at}/push.body`)
+        channels.set('push', {
+          channel: 'push',
+          title: engine.parse(sources.push.title, 'text'),
+          body: engine.parse(sources.push.body, 'text'),
+        })
+      }
+      locales.set(normalizeLocale(locale), channels)
+    }
+    compiled.set(definition.name, { definition, locales })
+  }
+
+  const require = (name: string): CompiledDefinition => {
+    const found = compiled.get(name)
+    if (!found) throw new NonRetryableError(`unknown template "${name}"`, { code: 'UNKNOWN_TEMPLATE' })
+    return found
+  }
+
+  const resolveLocale = (name: string, requested: string | undefined): string => {
+    const { locales } = require(name)
+    if (requested) {
+      const exact = normalizeLocale(requested)
+      if (locales.has(exact)) return exact
+      const language = exact.split('-')[0] ?? exact
+      if (locales.has(language)) return language
+    }
+    return normalizeLocale(defaultLocale)
+  }
+
+  const checkData: TemplateRegistry['checkData'] = (name, data) => {
+    const { definition } = require(name)
+    const problems: { variable: string; message: string }[] = []
+    const seen = new Set<string>()
+    for (const error of Value.Errors(definition.variables, data)) {
+      const variable = error.path.replace(/^\//, '').replaceAll('/', '.') || '(data)'
+      if (seen.has(variable)) continue // one problem per variable: the first says it best
+      seen.add(variable)
+      problems.push({ variable, message: error.message })
+    }
+    return problems
+  }
+
+  const renderOne = (c: CompiledChannel, scope: Record<string, unknown>): RenderedMessage => {
+    if (c.channel === 'email')
+      return {
+        channel: 'email',
+        subject: c.subject.render(scope).trim(),
+        html: c.html.render(scope),
+        text: c.text.render(scope),
+      }
+    if (c.channel === 'sms') return { channel: 'sms', text: c.text.render(scope).trim() }
+    return { channel: 'push', title: c.title.render(scope).trim(), body: c.body.render(scope).trim() }
+  }
+
+  return {
+    defaultLocale: normalizeLocale(defaultLocale),
+    get: (name) => compiled.get(name)?.definition,
+    list: () =>
+      [...compiled.values()].map(({ definition, locales }) => ({
+        name: definition.name,
+        description: definition.description,
+        category: definition.category,
+        critical: definition.critical ?? false,
+        defaultChannels: [...definition.defaultChannels],
+        channels: [...(locales.get(normalizeLocale(defaultLocale))?.keys() ?? [])],
+        locales: [...locales.keys()],
+        variables: definition.variables,
+      })),
+    resolveLocale,
+    channelsOf: (name, locale) => [...(require(name).locales.get(locale)?.keys() ?? [])],
+    checkData,
+    render(name, { channels, locale, data, recipient = {} }) {
+      const { locales } = require(name)
+      const problems = checkData(name, data)
+      if (problems.length > 0) {
+        const list = problems.map((p) => `"${p.variable}" (${p.message})`).join(', ')
+        throw Object.assign(
+          new NonRetryableError(`template "${name}": invalid or missing variable ${list}`, {
+            code: 'TEMPLATE_DATA_INVALID',
+          }),
+          { problems },
+        )
+      }
+      const used = resolveLocale(name, locale)
+      const fallback = locales.get(normalizeLocale(defaultLocale))
+      const scope = {
+        ...data,
+        // Dates are written in the language of the text actually used.
+        recipient: { locale: used, timezone: recipient.timezone ?? 'UTC' },
+      }
+      const messages = channels.map((channel) => {
+        // A locale may translate only some channels: the rest fall back to the default locale.
+        const source = locales.get(used)?.get(channel) ?? fallback?.get(channel)
+        if (!source)
+          throw new NonRetryableError(`template "${name}" has no ${channel} content`, {
+            code: 'TEMPLATE_CHANNEL_MISSING',
+          })
+        try {
+          return renderOne(source, scope)
+        } catch (error) {
+          throw new NonRetryableError(`template "${name}" failed to render: ${(error as Error).message}`, {
+            code: 'TEMPLATE_RENDER_FAILED',
+            cause: error,
+          })
+        }
+      })
+      return { locale: used, messages }
+    },
+  }
+}
