@@ -227,3 +227,29 @@ describe('consumer pruning', () => {
     expect(await names()).toEqual([consumer.name, 'crashed-owner'].sort())
   })
 })
+
+describe('sharing a group', () => {
+  it('splits work between two consumers, retries transient failures, and ends with every event handled and nothing pending', async () => {
+    const stream = newStream('shared')
+    const events = Array.from({ length: 500 }, () => userRegistered())
+    const handled = new Map<string, number>()
+    const flaky = new Set(events.filter((_, i) => i % 7 === 0).map((e) => e.id))
+    const handler = {
+      handle(m: ConsumerMessage) {
+        if (flaky.delete(m.event.id)) throw new Error('transient')
+        handled.set(m.event.id, (handled.get(m.event.id) ?? 0) + 1)
+      },
+    }
+    const a = pool.create({ stream, group: 'g', batchSize: 20, handler })
+    const b = pool.create({ stream, group: 'g', batchSize: 20, handler })
+    await Promise.all([a.start(), b.start()])
+    await createPublisher({ redis, stream }).publishBatch(events)
+
+    await waitFor(() => handled.size === events.length, { message: 'every event', timeoutMs: 20_000 })
+    await waitFor(async () => (await pendingOf(stream, 'g')) === 0, { message: 'nothing pending' })
+    expect(a.status().processed).toBeGreaterThan(0)
+    expect(b.status().processed).toBeGreaterThan(0)
+    expect(a.status().retried + b.status().retried).toBe(Math.ceil(events.length / 7))
+    expect(a.status().deadLettered + b.status().deadLettered).toBe(0)
+  })
+})
