@@ -142,6 +142,7 @@ export interface ConsumerStatus {
   readonly groupRecreations: number
   /** Times the watchdog replaced a hung blocking connection. */
   readonly readerReconnects: number
+  /** The last Redis-side failure (read, ack, claim, dead-letter move); handler errors go to the hooks instead. */
   readonly lastError: string | null
 }
 
