@@ -7,8 +7,8 @@ import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
 import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
 import { uniqueStreamName } from '../../packages/streams/src/testing.ts'
 import { readFlyConfig } from './lib/fly-config.ts'
-import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
-import { freePort } from './lib/nginx.ts'
+import { cleanupRun } from './lib/isolation.ts'
+import { runApp } from './lib/run-app.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-compiled-'))
 const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
@@ -19,19 +19,6 @@ afterAll(async () => {
   await closeConnection(redis)
   rmSync(work, { recursive: true, force: true })
 })
-
-/** Polls `url` until it answers 200, or gives up at the deadline. */
-const waitFor200 = async (url: string, deadline: number): Promise<number> => {
-  let last = 0
-  while (Date.now() < deadline) {
-    last = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      .then((r) => r.status)
-      .catch(() => 0)
-    if (last === 200) return last
-    await Bun.sleep(100)
-  }
-  return last
-}
 
 describe('packaging (docker/package-app.ts)', () => {
   it('stages the libSQL native addon for exactly the apps that depend on @libsql/client', () => {
@@ -53,35 +40,26 @@ describe.each(APPS.map((app) => [app.name, app] as const))('compiled %s binary',
       const fly = readFlyConfig(name)
       const out = join(work, name)
       const binary = await packageApp(name, out)
-      const port = freePort()
       const run = uniqueStreamName(`compiled-${name}`)
       runs.push(run)
       const dataDir = join(work, `${name}-data`)
       // The image: WORKDIR /app but NODE_PATH=/app/node_modules; run from another directory to prove NODE_PATH is enough.
-      const env = {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'development',
-        PORT: String(port),
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        ...isolatedEnv(run),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        NODE_PATH: join(out, 'node_modules'),
-        FLOTILLA_APP: name,
-      }
-      const proc = Bun.spawn([binary], { cwd: work, env, stdout: 'pipe', stderr: 'pipe' })
-      const logs = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()])
+      const env = { NODE_PATH: join(out, 'node_modules'), FLOTILLA_APP: name }
+      const healthPath = fly.http_service.checks[0]?.path ?? '/health'
+      const running = await runApp(app, { run, dataDir, command: [binary], cwd: work, env }, healthPath)
+      const { proc } = running
       try {
-        const healthPath = fly.http_service.checks[0]?.path ?? '/health'
-        const status = await waitFor200(`http://127.0.0.1:${port}${healthPath}`, Date.now() + 20_000)
-        if (status !== 200) {
-          proc.kill('SIGKILL')
-          throw new Error(`no 200 from ${healthPath} (last ${status}); output:\n${(await logs).join('\n')}`)
+        // Ready means its stores opened (the libSQL addon loaded) and its consumer joined the group.
+        let ready = 0
+        for (let i = 0; i < 100 && ready !== 200; i++) {
+          ready = await fetch(`${running.url}/ready`).then((r) => r.status)
+          if (ready !== 200) await Bun.sleep(100)
         }
+        if (ready !== 200) throw new Error(`/ready answered ${ready}:\n${await running.output()}`)
         // The image's HEALTHCHECK: the same binary run as Bun on docker/healthcheck.ts.
         const probe = Bun.spawnSync([binary, join(ROOT, 'docker', 'healthcheck.ts')], {
           cwd: work,
-          env: { ...env, BUN_BE_BUN: '1' },
+          env: { PATH: process.env.PATH ?? '', ...env, PORT: String(running.port), BUN_BE_BUN: '1' },
         })
         expect(probe.exitCode).toBe(0)
 

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { APPS } from '../../scripts/lib/apps.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
+import { uniqueStreamName } from '../../packages/streams/src/testing.ts'
+import { APPS, hasMain } from '../../scripts/lib/apps.ts'
+import { cleanupRun } from './lib/isolation.ts'
 import { freePort, type Gateway, startGateway } from './lib/nginx.ts'
+import { type RunningApp, runApp } from './lib/run-app.ts'
 
 /** What a stand-in app saw of one request. */
 interface Seen {
@@ -119,4 +126,50 @@ describe('nginx gateway (docker/gateway/nginx.conf)', () => {
       await down.stop()
     }
   })
+})
+
+describe.if(APPS.some(hasMain))('nginx gateway in front of the real apps', () => {
+  const present = APPS.filter(hasMain)
+  const run = uniqueStreamName('gateway')
+  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-gateway-apps-'))
+  const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
+  const running: RunningApp[] = []
+  let front: Gateway
+
+  beforeAll(async () => {
+    const upstreams: Record<string, string> = {}
+    for (const app of APPS) upstreams[app.name] = 'http://127.0.0.1:9'
+    for (const app of present) {
+      const started = await runApp(app, { run, dataDir: join(dataDir, app.name) })
+      running.push(started)
+      upstreams[app.name] = started.url
+    }
+    front = await startGateway(upstreams)
+  }, 60_000)
+
+  afterAll(async () => {
+    await front?.stop()
+    for (const app of running) {
+      app.proc.kill('SIGTERM')
+      await app.proc.exited
+    }
+    await cleanupRun(redis, run)
+    await closeConnection(redis)
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it.each(present.map((a) => a.name))(
+    'serves /%s/health and /%s/swagger/json through the gateway',
+    async (name) => {
+      const health = await fetch(`${front.url}/${name}/health`, {
+        headers: { 'x-request-id': `gw-${name}-1` },
+      })
+      expect(health.status).toBe(200)
+      // One id, the caller's: the app saw it (it echoes it) and nginx does not add a second one.
+      expect(health.headers.get('x-request-id')).toBe(`gw-${name}-1`)
+      const spec = await fetch(`${front.url}/${name}/swagger/json`)
+      expect(spec.status).toBe(200)
+      expect(((await spec.json()) as { openapi?: string }).openapi).toBeDefined()
+    },
+  )
 })
