@@ -18,14 +18,14 @@ console.log(
   }),
 )
 
-let stopping: Promise<void> | undefined
-const shutdown = (signal: string) => {
-  stopping ??= (async () => {
-    console.log(JSON.stringify({ level: 'info', msg: 'shutting down', signal }))
-    await server.stop()
-    await deps.close()
-    process.exit(0)
-  })()
+let stopping = false
+const shutdown = async (signal: string) => {
+  if (stopping) return
+  stopping = true
+  console.log(JSON.stringify({ level: 'info', msg: 'shutting down', signal }))
+  await server.stop()
+  await deps.close()
+  process.exit(0)
 }
 // Fly stops machines with SIGINT; Kubernetes and Docker with SIGTERM.
 process.on('SIGTERM', () => shutdown('SIGTERM'))

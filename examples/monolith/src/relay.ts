@@ -9,9 +9,12 @@ await migrateDatabase(deps.sql, config.DATABASE_SCHEMA)
 await deps.relay?.start()
 console.log(JSON.stringify({ level: 'info', msg: 'outbox relay running', stream: config.EVENTS_STREAM }))
 
-let stopping: Promise<void> | undefined
-const shutdown = () => {
-  stopping ??= deps.close().then(() => process.exit(0))
+let stopping = false
+const shutdown = async () => {
+  if (stopping) return
+  stopping = true
+  await deps.close()
+  process.exit(0)
 }
 process.on('SIGTERM', shutdown)
 process.on('SIGINT', shutdown)
