@@ -5,14 +5,16 @@
  * consumers drop the duplicates.
  */
 import type { AnyEvent } from '@flotilla/contracts'
+import type { Redis } from 'ioredis'
 import type { DeviceStore } from '../devices/store.ts'
-import { authEvent, type EventSink, emit } from '../events.ts'
+import { type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
+import { sessionRevokedFact } from '../sessions/facts.ts'
 import type { SessionRevokedReason } from '../sessions/model.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
 export interface RevocationDeps {
-  readonly redis: import('ioredis').Redis
+  readonly redis: Redis
   readonly prefix: string
   readonly sessions: SessionStore
   readonly devices: DeviceStore
@@ -73,15 +75,11 @@ export const revokeForEvent = async (
     ...(event.actor ? { actor: event.actor } : {}),
   }
   const facts = targets.map((t) =>
-    authEvent(
-      'auth.session.revoked',
-      { sessionId: t.id, userId: options.userId, reason: options.reason },
+    sessionRevokedFact(
+      { id: t.id, userId: options.userId, tenantId: t.tenantId ?? event.tenantId },
+      options.reason,
       cause,
-      {
-        id: derivedEventId(`${event.id}:${t.id}:revoked`),
-        subject: { type: 'session', id: t.id },
-        ...((t.tenantId ?? event.tenantId) ? { tenantId: t.tenantId ?? event.tenantId } : {}),
-      },
+      derivedEventId(`${event.id}:${t.id}:revoked`),
     ),
   )
   await emit(deps.events, deps.logger, facts, true)

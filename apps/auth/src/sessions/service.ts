@@ -2,14 +2,14 @@
  * Sessions and refresh-token rotation: create, refresh (spent exactly once, with a grace window for a
  * concurrent loser and family revocation on reuse), revoke, list.
  */
-import type { AnyEvent } from '@flotilla/contracts'
 import type { DeviceStore } from '../devices/store.ts'
 import { authError, notFound } from '../errors.ts'
-import { type Cause, authEvent, type EventSink, emit } from '../events.ts'
-import { deriveSealingKey } from '../keys/sealing.ts'
+import { type Cause, type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
 import type { CreateSessionBody, SessionRevokedReason, TokenPair } from './model.ts'
+import { refreshReusedFacts, sessionCreatedFacts, sessionRevokedFact } from './facts.ts'
+import { createGrace } from './grace.ts'
 import { hashRefreshToken, newRefreshToken, parseRefreshToken } from './refresh-token.ts'
 import type { SessionRecord, SessionStore } from './store.ts'
 
@@ -40,7 +40,7 @@ const invalidRefresh = (message = 'refresh token is invalid') =>
 /** Creates the session service. */
 export const createSessionService = (deps: SessionServiceDeps) => {
   const { sessions, devices, tokens, events, logger, policy } = deps
-  const graceWaitMs = policy.graceWaitMs ?? 2000
+  const grace = createGrace(sessions, policy.graceWaitMs ?? 2000)
 
   const pairFor = async (session: SessionRecord, refreshToken: string): Promise<TokenPair> => {
     const access = await tokens.issue(
@@ -62,33 +62,6 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       refreshTokenExpiresAt: iso(session.idleExpiresAt),
       sessionExpiresAt: iso(session.absoluteExpiresAt),
     }
-  }
-
-  const revokedEvent = (session: SessionRecord, reason: SessionRevokedReason, cause: Cause, id?: string) =>
-    authEvent('auth.session.revoked', { sessionId: session.id, userId: session.userId, reason }, cause, {
-      subject: { type: 'session', id: session.id },
-      ...(session.tenantId ? { tenantId: session.tenantId } : {}),
-      ...(id ? { id } : {}),
-    })
-
-  /** The sealing key for a grace result: derived from the old token, so only its holder can open it. */
-  const graceSealer = (presentedToken: string) => deriveSealingKey(presentedToken, 'refresh-grace')
-
-  const awaitGraceResult = async (sid: string, token: string, hash: string): Promise<TokenPair> => {
-    const sealer = await graceSealer(token)
-    const deadline = Date.now() + graceWaitMs
-    for (;;) {
-      const sealed = await sessions.graceResult(sid, hash)
-      if (sealed) return JSON.parse(await sealer.open(sealed, `${sid}:${hash}`)) as TokenPair
-      if (Date.now() >= deadline) break
-      await Bun.sleep(25)
-    }
-    throw authError(
-      409,
-      'REFRESH_IN_PROGRESS',
-      'a concurrent refresh is finishing: retry with the same token',
-      1,
-    )
   }
 
   return {
@@ -122,45 +95,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       const refreshToken = newRefreshToken(sessionId)
       await sessions.create(session, hashRefreshToken(refreshToken))
       const pair = await pairFor(session, refreshToken)
-      const envelope = {
-        subject: { type: 'session', id: sessionId },
-        ...(session.tenantId ? { tenantId: session.tenantId } : {}),
-      }
-      const facts: AnyEvent[] = [
-        authEvent(
-          'auth.session.created',
-          {
-            sessionId,
-            userId: session.userId,
-            scopes: session.scopes,
-            expiresAt: iso(absoluteExpiresAt),
-            ...(session.deviceId ? { deviceId: session.deviceId } : {}),
-          },
-          cause,
-          envelope,
-        ),
-      ]
-      if (device?.isNew) {
-        const d = device.device
-        facts.push(
-          authEvent(
-            'auth.device.added',
-            {
-              userId: session.userId,
-              deviceId: d.id,
-              ...(d.name ? { name: d.name } : {}),
-              ...(d.userAgent ? { userAgent: d.userAgent } : {}),
-              ...(d.ip ? { ip: d.ip } : {}),
-            },
-            cause,
-            {
-              subject: { type: 'device', id: d.id },
-              ...(session.tenantId ? { tenantId: session.tenantId } : {}),
-            },
-          ),
-        )
-      }
-      await emit(events, logger, facts)
+      await emit(events, logger, sessionCreatedFacts(session, device, cause))
       return { ...pair, device: device ? { id: device.device.id, isNew: device.isNew } : null }
     },
 
@@ -181,16 +116,11 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       switch (result.outcome) {
         case 'rotated': {
           const pair = await pairFor(result.session, next)
-          const sealer = await graceSealer(token)
-          await sessions.saveGraceResult(
-            sid,
-            hashRefreshToken(next),
-            await sealer.seal(JSON.stringify(pair), `${sid}:${hash}`),
-          )
+          await grace.save(sid, token, hash, hashRefreshToken(next), pair)
           return pair
         }
         case 'grace':
-          return awaitGraceResult(sid, token, hash)
+          return grace.await(sid, token, hash)
         case 'reused': {
           const s = result.session
           await sessions.unindex(s)
@@ -198,26 +128,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
             { sessionId: s.id, userId: s.userId, familyId: s.familyId },
             'refresh token reused: family revoked',
           )
-          const envelope = {
-            subject: { type: 'session', id: s.id },
-            ...(s.tenantId ? { tenantId: s.tenantId } : {}),
-          }
-          await emit(events, logger, [
-            authEvent(
-              'auth.refresh.reused',
-              {
-                userId: s.userId,
-                familyId: s.familyId,
-                sessionId: s.id,
-                ...(s.deviceId ? { deviceId: s.deviceId } : {}),
-                ...(cause.ip ? { ip: cause.ip } : {}),
-                ...(cause.userAgent ? { userAgent: cause.userAgent.slice(0, 1000) } : {}),
-              },
-              cause,
-              envelope,
-            ),
-            revokedEvent(s, 'refresh_reused', cause),
-          ])
+          await emit(events, logger, refreshReusedFacts(s, cause))
           throw authError(
             401,
             'REFRESH_TOKEN_REUSED',
@@ -234,52 +145,30 @@ export const createSessionService = (deps: SessionServiceDeps) => {
     /** A live session, or undefined. */
     get: (sessionId: string) => sessions.get(sessionId),
 
-    /** Revokes one session; true when it was live. `eventId` makes the published fact idempotent. */
-    async revoke(
-      sessionId: string,
-      reason: SessionRevokedReason,
-      cause: Cause,
-      options: { eventId?: string; strict?: boolean } = {},
-    ) {
+    /** Revokes one session; returns it when it was live (and announces it). */
+    async revoke(sessionId: string, reason: SessionRevokedReason, cause: Cause) {
       const session = await sessions.revoke(sessionId)
-      if (session)
-        await emit(events, logger, [revokedEvent(session, reason, cause, options.eventId)], options.strict)
+      if (session) await emit(events, logger, [sessionRevokedFact(session, reason, cause)])
       return session
     },
 
-    /**
-     * Revokes a user's sessions, except `except`, and only those created at or before `createdBefore`
-     * (so a sign-in after a password change survives a late event). Returns the revoked sessions.
-     */
+    /** Revokes every session of a user except `except`; returns the revoked sessions. */
     async revokeAllOf(
       userId: string,
       reason: SessionRevokedReason,
       cause: Cause,
-      options: {
-        except?: string
-        createdBefore?: number
-        eventIdFor?: (sessionId: string) => string
-        strict?: boolean
-      } = {},
-    ): Promise<SessionRecord[]> {
+      options: { except?: string } = {},
+    ) {
       const revoked: SessionRecord[] = []
       for (const sid of await sessions.sessionIdsOf(userId)) {
         if (sid === options.except) continue
-        const session = await sessions.get(sid)
-        if (!session) {
-          await sessions.revoke(sid)
-          continue
-        }
-        if (session.userId !== userId) continue
-        if (options.createdBefore !== undefined && session.createdAt > options.createdBefore) continue
         const gone = await sessions.revoke(sid)
-        if (gone) revoked.push(gone)
+        if (gone && gone.userId === userId) revoked.push(gone)
       }
       await emit(
         events,
         logger,
-        revoked.map((s) => revokedEvent(s, reason, cause, options.eventIdFor?.(s.id))),
-        options.strict,
+        revoked.map((s) => sessionRevokedFact(s, reason, cause)),
       )
       return revoked
     },
@@ -298,7 +187,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       await emit(
         events,
         logger,
-        revoked.map((s) => revokedEvent(s, 'device_removed', cause)),
+        revoked.map((s) => sessionRevokedFact(s, 'device_removed', cause)),
       )
       return true
     },
