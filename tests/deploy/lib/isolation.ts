@@ -7,6 +7,9 @@ type Redis = ReturnType<typeof createRedisConnection>
 export const isolatedEnv = (run: string): Record<string, string> => ({
   EVENTS_STREAM: run,
   AUTH_REDIS_PREFIX: `${run}:auth:`,
+  AUDIT_REDIS_PREFIX: `${run}:audit:`,
+  ANALYTICS_REDIS_PREFIX: `${run}:analytics`,
+  NOTIFICATIONS_REDIS_PREFIX: `${run}:notifications:`,
 })
 
 /** Deletes every key whose name contains `run` (streams, dead letters, prefixed app keys). */
