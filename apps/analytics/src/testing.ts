@@ -2,9 +2,26 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type AnyEvent, createCustomEvent } from '@flotilla/contracts'
+import {
+  type AnyEvent,
+  createCustomEvent,
+  createServiceTokenSigner,
+  encodeEntry,
+  parseKeyRing,
+} from '@flotilla/contracts'
+import {
+  createAccessTokenVerifier,
+  createLogger,
+  DEV_SERVICE_TOKEN_SECRET,
+  type Env,
+} from '@flotilla/service-kit'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { createApp } from './app.ts'
+import { loadAnalyticsConfig } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
+import { type AnalyticsDeps, buildDeps } from './deps.ts'
 import { createIngest, type Ingest } from './ingest/service.ts'
 import { createRollups, type Rollups } from './rollups/service.ts'
 import { createUniques, type Uniques } from './uniques/service.ts'
@@ -98,3 +115,98 @@ export const sampleEvent = (
     ...(o.actor !== undefined ? { actor: { type: 'user', id: o.actor } } : {}),
     ...(o.id !== undefined ? { id: o.id } : {}),
   })
+
+export interface TestApp {
+  readonly app: ReturnType<typeof createApp>
+  readonly deps: AnalyticsDeps
+  readonly env: Env
+  readonly stream: string
+  readonly prefix: string
+  readonly redis: Redis
+  /** A service token for analytics (audience `analytics`). */
+  serviceToken(): Promise<string>
+  /** A user access token signed by the test JWKS key. */
+  userToken(o?: { tenantId?: string; scope?: string }): Promise<string>
+  /** `app.handle` with a bearer token. */
+  get(path: string, token?: string): Promise<Response>
+  /** XADDs events onto the test stream (raw, like the monolith). */
+  publish(events: readonly AnyEvent[]): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The app on its own temp DATA_DIR, stream, Redis prefix and JWKS key; consumer and jobs not started.
+ * `env` overrides any variable.
+ */
+export const createTestApp = async (overrides: { env?: Env; now?: () => number } = {}): Promise<TestApp> => {
+  const dir = mkdtempSync(join(tmpdir(), 'analytics-app-'))
+  const stream = uniqueStreamName('analytics')
+  const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
+  const env: Env = {
+    NODE_ENV: 'test',
+    DATA_DIR: dir,
+    EVENTS_STREAM: stream,
+    ANALYTICS_REDIS_PREFIX: prefix,
+    REDIS_URL: TEST_REDIS_URL,
+    JOBS_ENABLED: 'false',
+    CONSUMER_CLAIM_IDLE_MS: '1000',
+    LOG_LEVEL: 'silent',
+    ...overrides.env,
+  }
+  const config = loadAnalyticsConfig(env)
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
+  const kid = 'test-key'
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] }
+  const deps = await buildDeps(config, {
+    logger: createLogger({ service: 'analytics', level: 'silent' }),
+    accessTokenVerifier: createAccessTokenVerifier({ jwks, issuer: config.AUTH_ISSUER }),
+    instance: `test-${crypto.randomUUID().slice(0, 8)}`,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  })
+  const app = createApp(deps)
+  const redis = new Redis(TEST_REDIS_URL)
+  const signer = createServiceTokenSigner(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), 'ops')
+  let closed = false
+  return {
+    app,
+    deps,
+    env,
+    stream,
+    prefix,
+    redis,
+    serviceToken: () => signer.sign({ audience: 'analytics' }),
+    userToken: ({ tenantId, scope = 'analytics:read' } = {}) =>
+      new SignJWT({ sid: 'session-1', scope, ...(tenantId ? { tid: tenantId } : {}) })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+        .setIssuer(config.AUTH_ISSUER)
+        .setAudience('flotilla')
+        .setSubject('user-1')
+        .setJti(crypto.randomUUID())
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey),
+    get: (path, token) =>
+      app.handle(
+        new Request(
+          `http://analytics.test${path}`,
+          token ? { headers: { authorization: `Bearer ${token}` } } : {},
+        ),
+      ),
+    async publish(events) {
+      for (let i = 0; i < events.length; i += 500) {
+        const pipe = redis.pipeline()
+        for (const e of events.slice(i, i + 500)) pipe.xadd(stream, '*', ...encodeEntry(e))
+        await pipe.exec()
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await deps.close()
+      await cleanupStream(redis, stream)
+      await deleteKeys(redis, `${prefix}:*`)
+      redis.disconnect()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -62,12 +62,18 @@ describe('scheduler', () => {
         {
           name: 'rollup',
           intervalMs: 1000,
-          run: async () => (runs.push(`rollup@${instance}`), rollups.rollupDirty()),
+          run: async () => {
+            runs.push(`rollup@${instance}`)
+            return rollups.rollupDirty()
+          },
         },
         {
           name: 'retention',
           intervalMs: 1000,
-          run: async () => (runs.push(`retention@${instance}`), rollups.retain()),
+          run: async () => {
+            runs.push(`retention@${instance}`)
+            return rollups.retain()
+          },
         },
         {
           name: 'slow',

@@ -1,0 +1,61 @@
+/** Analytics configuration: the only place that reads the environment (validated once, frozen). */
+import { join, resolve } from 'node:path'
+import { baseConfig, type Env, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import { t } from 'elysia'
+
+const DAY_MS = 86_400_000
+const days = (description: string, value: number) =>
+  t.Number({ exclusiveMinimum: 0, default: value, description })
+const ms = (description: string, value: number, minimum = 100) =>
+  t.Integer({ minimum, default: value, description })
+
+/** Every variable analytics reads (documented in `.env.example`). */
+export const AnalyticsConfigSchema = t.Composite([
+  baseConfig({ port: 3004 }),
+  t.Object({
+    ANALYTICS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+    ANALYTICS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
+    ANALYTICS_REDIS_PREFIX: t.String({ minLength: 1, pattern: '^[^\\s{}]+$', default: 'analytics' }),
+    AUTH_JWKS_URL: t.Optional(t.String({ pattern: '^https?://' })),
+    AUTH_ISSUER: t.String({ minLength: 1, default: 'flotilla-auth' }),
+    ANALYTICS_MAX_POINTS: t.Integer({ minimum: 10, maximum: 100_000, default: 1500 }),
+    MINUTE_RETENTION_DAYS: days('minute rows older than this become one row per hour', 7),
+    HOUR_RETENTION_DAYS: days('hour rows older than this become one row per day', 90),
+    PROCESSED_ID_RETENTION_DAYS: days('how long processed envelope ids are remembered', 30),
+    HLL_HOUR_TTL_DAYS: days('Redis TTL of hourly HyperLogLog sketches', 8),
+    HLL_DAY_TTL_DAYS: days('Redis TTL of daily sketches (libSQL keeps them)', 40),
+    JOBS_ENABLED: t.Boolean({ default: true }),
+    ROLLUP_INTERVAL_MS: ms('rollup job period', 30_000),
+    UNIQUES_PERSIST_INTERVAL_MS: ms('daily-sketch copy period', 60_000),
+    RETENTION_INTERVAL_MS: ms('retention job period', 3_600_000),
+    JOBS_TICK_MS: ms('how often each instance looks for due jobs', 5_000),
+    CONSUMER_BATCH_SIZE: t.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+    CONSUMER_CLAIM_IDLE_MS: ms('idle time before another consumer reclaims an entry', 30_000),
+    CONSUMER_MAX_DELIVERIES: t.Integer({ minimum: 1, default: 5 }),
+    DASHBOARD_PUBLIC: t.Optional(t.Boolean()),
+  }),
+])
+
+/** The loaded configuration, with derived values resolved. */
+export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>
+
+/**
+ * Loads and validates the configuration. `ANALYTICS_DB_URL` defaults to `file:<DATA_DIR>/analytics.db`,
+ * `AUTH_JWKS_URL` to the auth service's `/.well-known/jwks.json`, and `DASHBOARD_PUBLIC` to true outside
+ * production only.
+ */
+export const loadAnalyticsConfig = (env: Env = process.env) => {
+  const c = loadConfig(AnalyticsConfigSchema, env)
+  const processedRetentionMs = c.PROCESSED_ID_RETENTION_DAYS * DAY_MS
+  return Object.freeze({
+    ...c,
+    dbUrl: c.ANALYTICS_DB_URL ?? `file:${resolve(join(c.DATA_DIR, 'analytics.db'))}`,
+    jwksUrl: c.AUTH_JWKS_URL ?? `${serviceUrl('auth', env)}/.well-known/jwks.json`,
+    dashboardPublic: c.DASHBOARD_PUBLIC ?? c.NODE_ENV !== 'production',
+    minuteRetentionMs: c.MINUTE_RETENTION_DAYS * DAY_MS,
+    hourRetentionMs: c.HOUR_RETENTION_DAYS * DAY_MS,
+    processedRetentionMs,
+    hllHourTtlMs: c.HLL_HOUR_TTL_DAYS * DAY_MS,
+    hllDayTtlMs: c.HLL_DAY_TTL_DAYS * DAY_MS,
+  })
+}

@@ -1,0 +1,26 @@
+/** The analytics group takes every event, known or opaque: one transaction per consumer batch. */
+import type { BatchHandler, ConsumerMessage } from '@flotilla/streams'
+import type { Ingest } from '../ingest/service.ts'
+
+/**
+ * Counts a batch in one transaction. If the batch fails, each event is retried alone so one bad event
+ * fails (and is eventually dead-lettered) by itself while the rest are counted.
+ */
+export const createEveryEventHandler = ({ ingest }: { ingest: Ingest }): BatchHandler => ({
+  async handleBatch(messages: readonly ConsumerMessage[]) {
+    try {
+      await ingest.ingestBatch(messages.map((m) => m.event))
+      return undefined
+    } catch {
+      const failures = new Map<string, Error>()
+      for (const m of messages) {
+        try {
+          await ingest.ingestBatch([m.event])
+        } catch (error) {
+          failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
+        }
+      }
+      return failures.size > 0 ? failures : undefined
+    }
+  },
+})

@@ -1,0 +1,11 @@
+/** @flotilla/analytics — curated exports for tests, tooling and typed clients. */
+export { createApp } from './app.ts'
+export type { AnalyticsApp } from './app.ts'
+export { AnalyticsConfigSchema, loadAnalyticsConfig } from './config.ts'
+export type { AnalyticsConfig } from './config.ts'
+export { ANALYTICS_GROUP, analyticsJobs, buildDeps } from './deps.ts'
+export type { AnalyticsDeps, DepsOverrides } from './deps.ts'
+export { bucketBoundaries, INTERVALS, WEEKDAYS } from './time/buckets.ts'
+export type { Interval, Weekday } from './time/buckets.ts'
+export { openDatabase } from './db/client.ts'
+export type { Database } from './db/client.ts'

@@ -1,0 +1,50 @@
+/** Pipeline health across the four services: lag, pending and dead letters of every consumer group. */
+import { CONSUMER_GROUPS } from '@flotilla/contracts'
+import { readGroupStats } from '@flotilla/streams'
+import type { Redis } from 'ioredis'
+
+export interface GroupHealth {
+  readonly group: string
+  /** False when the group does not exist yet (its service never started). */
+  readonly exists: boolean
+  readonly lag: number | null
+  readonly pending: number
+  readonly consumers: number
+  readonly deadLetters: number
+  /** `ok`, `behind` (lag or pending above the threshold), `dead-letters`, or `missing`. */
+  readonly status: 'ok' | 'behind' | 'dead-letters' | 'missing'
+}
+
+/** Reads XINFO GROUPS and the dead-letter stream lengths; the four known groups always appear. */
+export const readPipelineHealth = async (
+  redis: Redis,
+  stream: string,
+  behindThreshold = 1000,
+): Promise<GroupHealth[]> => {
+  const stats = await readGroupStats({ redis, stream })
+  const byName = new Map(stats.map((s) => [s.group, s]))
+  const names = [
+    ...CONSUMER_GROUPS,
+    ...stats.map((s) => s.group).filter((g) => !(CONSUMER_GROUPS as readonly string[]).includes(g)),
+  ]
+  return names.map((group): GroupHealth => {
+    const s = byName.get(group)
+    if (!s)
+      return { group, exists: false, lag: null, pending: 0, consumers: 0, deadLetters: 0, status: 'missing' }
+    const status =
+      s.deadLetters > 0
+        ? 'dead-letters'
+        : (s.lag ?? 0) > behindThreshold || s.pending > behindThreshold
+          ? 'behind'
+          : 'ok'
+    return {
+      group,
+      exists: true,
+      lag: s.lag,
+      pending: s.pending,
+      consumers: s.consumers,
+      deadLetters: s.deadLetters,
+      status,
+    }
+  })
+}

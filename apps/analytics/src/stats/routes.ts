@@ -1,0 +1,138 @@
+/** `GET /v1/stats/{timeseries,summary,uniques,percentiles}`: a service token, or a user token with `analytics:read`. */
+import { BEARER_SECURITY, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { Elysia } from 'elysia'
+import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
+import {
+  ErrorResponse,
+  PercentilesQuery,
+  PercentilesResponse,
+  SummaryQuery,
+  SummaryResponse,
+  TimeseriesQuery,
+  TimeseriesResponse,
+  UniquesQuery,
+  UniquesResponse,
+} from './model.ts'
+import type { Stats } from './service.ts'
+import { parseInterval, parseRange, parseTimeZone, parseTypeFilter, parseWeekStart } from './validate.ts'
+
+export interface StatsRoutesOptions {
+  readonly stats: Stats
+  readonly auth: Omit<CallerAuthOptions, 'requiredScope'>
+  /** Longest range a summary or percentile query may span. @defaultValue 400 days */
+  readonly maxRangeMs?: number
+}
+
+const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse }
+const codes = (extra: string) =>
+  `Errors: 401 INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / TENANT_REQUIRED, 404 (another tenant), 422 ${extra}.`
+const security = [{ [BEARER_SECURITY]: [] }]
+
+/** The statistics routes. */
+export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: StatsRoutesOptions) =>
+  new Elysia({ name: 'analytics/stats', prefix: '/v1/stats' })
+    .use(callerAuth({ ...auth, requiredScope: READ_SCOPE }))
+    .get(
+      '/timeseries',
+      ({ query, caller }) => {
+        const range = parseRange(query.from, query.to)
+        const request = {
+          ...range,
+          interval: parseInterval(query.interval),
+          timeZone: parseTimeZone(query.tz),
+          weekStart: parseWeekStart(query.weekStart),
+        }
+        const tenantId = tenantScope(caller, query.tenantId)
+        const type = parseTypeFilter(query.type)
+        return stats.timeseries(request, {
+          ...(tenantId !== undefined ? { tenantId } : {}),
+          ...(type !== undefined ? { type } : {}),
+          ...(query.source !== undefined ? { source: query.source } : {}),
+        })
+      },
+      {
+        query: TimeseriesQuery,
+        response: { 200: TimeseriesResponse, ...errors },
+        detail: {
+          tags: ['stats'],
+          summary: 'Event counts per bucket, zero-filled, in a time zone',
+          description: `Buckets are local to \`tz\`: a day across a DST change is 23 or 25 hours, never missing or doubled. ${codes('INVALID_RANGE, INVALID_INTERVAL, INVALID_TIME_ZONE, INVALID_WEEK_START, INVALID_TYPE, TOO_MANY_POINTS')}`,
+          security,
+        },
+      },
+    )
+    .get(
+      '/summary',
+      ({ query, caller }) => {
+        const range = parseRange(query.from, query.to, maxRangeMs)
+        const tenantId = tenantScope(caller, query.tenantId)
+        return stats.summary(
+          range.from,
+          range.to,
+          tenantId !== undefined ? { tenantId } : {},
+          query.limit ?? 10,
+        )
+      },
+      {
+        query: SummaryQuery,
+        response: { 200: SummaryResponse, ...errors },
+        detail: {
+          tags: ['stats'],
+          summary: 'Totals per type, top types and top sources over a range',
+          description: codes('INVALID_RANGE, RANGE_TOO_LONG'),
+          security,
+        },
+      },
+    )
+    .get(
+      '/uniques',
+      ({ query, caller }) => {
+        const range = parseRange(query.from, query.to)
+        const request = {
+          ...range,
+          interval: parseInterval(query.interval, ['hour', 'day', 'week', 'month']),
+          timeZone: parseTimeZone(query.tz),
+          weekStart: parseWeekStart(query.weekStart),
+        }
+        const tenantId = tenantScope(caller, query.tenantId)
+        const type = parseTypeFilter(query.type)
+        return stats.uniques(request, {
+          ...(tenantId !== undefined ? { tenantId } : {}),
+          ...(type !== undefined ? { type } : {}),
+        })
+      },
+      {
+        query: UniquesQuery,
+        response: { 200: UniquesResponse, ...errors },
+        detail: {
+          tags: ['stats'],
+          summary: 'Distinct actors per bucket (HyperLogLog, ~0.8% error) and over the whole range',
+          description: codes(
+            'INVALID_RANGE, INVALID_INTERVAL (hour|day|week|month), INVALID_TIME_ZONE, INVALID_TYPE, TOO_MANY_POINTS',
+          ),
+          security,
+        },
+      },
+    )
+    .get(
+      '/percentiles',
+      ({ query, caller }) => {
+        const range = parseRange(query.from, query.to, maxRangeMs)
+        const tenantId = tenantScope(caller, query.tenantId)
+        const type = parseTypeFilter(query.type)
+        return stats.percentiles(range.from, range.to, {
+          ...(tenantId !== undefined ? { tenantId } : {}),
+          ...(type !== undefined ? { type } : {}),
+        })
+      },
+      {
+        query: PercentilesQuery,
+        response: { 200: PercentilesResponse, ...errors },
+        detail: {
+          tags: ['stats'],
+          summary: 'p50 / p95 / p99 of payload.durationMs (DDSketch, 1% relative accuracy)',
+          description: codes('INVALID_RANGE, RANGE_TOO_LONG, INVALID_TYPE'),
+          security,
+        },
+      },
+    )
