@@ -1,8 +1,7 @@
 /** GET /v1/audit/export — every matching record as NDJSON or CSV, streamed with flat memory. */
 import { Elysia, t } from 'elysia'
-import type { CallerVerifiers } from '../auth/caller.ts'
-import { tenantScope } from '../auth/caller.ts'
-import { callerAuth } from '../auth/plugin.ts'
+import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { tenantScope } from '../auth/scope.ts'
 import { ErrorResponse, RecordQuery, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CONTENT_TYPES } from './encode.ts'
@@ -10,7 +9,7 @@ import { exportStream } from './service.ts'
 
 export interface ExportRoutesDeps {
   readonly store: AuditStore
-  readonly verifiers: CallerVerifiers
+  readonly auth: CallerAuthOptions
   /** Records per store page. @defaultValue 1000 */
   readonly pageSize?: number
   readonly onExported?: (records: number) => void
@@ -27,8 +26,8 @@ const stamp = (d: Date) =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')
 
-export const exportRoutes = ({ store, verifiers, pageSize, onExported }: ExportRoutesDeps) =>
-  new Elysia({ name: 'audit-export-routes' }).use(callerAuth(verifiers)).get(
+export const exportRoutes = ({ store, auth, pageSize, onExported }: ExportRoutesDeps) =>
+  new Elysia().use(callerAuth(auth)).get(
     '/v1/audit/export',
     async ({ caller, query }) => {
       const tenantId = tenantScope(caller, query.tenantId)

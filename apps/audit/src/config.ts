@@ -1,0 +1,74 @@
+/** The audit service's configuration: the only place that reads the environment (via the kit's loadConfig). */
+import { baseConfig, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import { t } from 'elysia'
+import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
+
+/** Every variable the audit service reads, with defaults (see `.env.example`). */
+export const AuditConfigSchema = t.Object({
+  ...baseConfig({ port: 3003 }).properties,
+  AUDIT_STORE: t.Union([t.Literal('libsql'), t.Literal('mongodb')], { default: 'libsql' }),
+  AUDIT_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+  AUDIT_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
+  MONGODB_URL: t.Optional(t.String({ pattern: '^mongodb(\\+srv)?://' })),
+  MONGODB_DB: t.Optional(t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
+  AUDIT_REDIS_PREFIX: t.String({ minLength: 1, maxLength: 100, pattern: '^[^\\s{}]+$', default: 'audit:' }),
+  AUDIT_BATCH_SIZE: t.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: t.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+  AUDIT_RETENTION_DAYS: t.Integer({ minimum: 0, maximum: 36_500, default: 0 }),
+  AUDIT_RETENTION_OVERRIDES: t.String({ default: '' }),
+  AUDIT_RETENTION_INTERVAL_SECONDS: t.Integer({ minimum: 0, maximum: 7 * 86_400, default: 3600 }),
+  AUDIT_EXPORT_PAGE_SIZE: t.Integer({ minimum: 10, maximum: 5000, default: 1000 }),
+  AUTH_JWKS_URL: t.Optional(t.String({ pattern: '^https?://' })),
+  AUTH_ISSUER: t.String({ minLength: 1, default: 'flotilla-auth' }),
+  AUTH_AUDIENCE: t.String({ minLength: 1, default: 'flotilla' }),
+})
+export type AuditConfig = typeof AuditConfigSchema.static
+
+/** What the app needs, derived from the variables. */
+export interface AuditSettings {
+  readonly config: AuditConfig
+  readonly store:
+    | { readonly kind: 'libsql'; readonly url: string; readonly authToken?: string }
+    | { readonly kind: 'mongodb'; readonly url: string; readonly dbName?: string }
+  readonly retention: RetentionPolicy
+  readonly jwksUrl: string
+}
+
+/**
+ * Loads and checks the configuration; throws naming every bad variable (a missing `MONGODB_URL` with
+ * `AUDIT_STORE=mongodb`, a malformed `AUDIT_RETENTION_OVERRIDES`, or anything the kit refuses).
+ */
+export const loadAuditConfig = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AuditSettings => {
+  const config = loadConfig(AuditConfigSchema, env)
+  const problems: string[] = []
+  let overrides = new Map<string, number>()
+  try {
+    overrides = parseRetentionOverrides(config.AUDIT_RETENTION_OVERRIDES)
+  } catch (error) {
+    problems.push(`AUDIT_RETENTION_OVERRIDES: ${(error as Error).message}`)
+  }
+  if (config.AUDIT_STORE === 'mongodb' && !config.MONGODB_URL) {
+    problems.push('MONGODB_URL is required when AUDIT_STORE=mongodb')
+  }
+  if (problems.length > 0) throw new Error(`invalid audit configuration:\n- ${problems.join('\n- ')}`)
+  const store: AuditSettings['store'] =
+    config.AUDIT_STORE === 'mongodb'
+      ? {
+          kind: 'mongodb',
+          url: config.MONGODB_URL as string,
+          ...(config.MONGODB_DB ? { dbName: config.MONGODB_DB } : {}),
+        }
+      : {
+          kind: 'libsql',
+          url: config.AUDIT_DB_URL ?? `file:${config.DATA_DIR.replace(/\/$/, '')}/audit.db`,
+          ...(config.AUDIT_DB_AUTH_TOKEN ? { authToken: config.AUDIT_DB_AUTH_TOKEN } : {}),
+        }
+  return {
+    config,
+    store,
+    retention: { defaultDays: config.AUDIT_RETENTION_DAYS, overrides },
+    jwksUrl: config.AUTH_JWKS_URL ?? `${serviceUrl('auth', env)}/.well-known/jwks.json`,
+  }
+}

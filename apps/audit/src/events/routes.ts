@@ -1,0 +1,41 @@
+/** GET /v1/audit/events — search audit records, newest first, with an opaque cursor. */
+import { badRequest, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { Elysia } from 'elysia'
+import { tenantScope } from '../auth/scope.ts'
+import { decodeCursor, encodeCursor } from '../store/cursor.ts'
+import type { AuditStore } from '../store/types.ts'
+import { ErrorResponse, EventPage, ListQuery, toFilter } from './model.ts'
+
+export interface EventsRoutesDeps {
+  readonly store: AuditStore
+  readonly auth: CallerAuthOptions
+}
+
+export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
+  new Elysia().use(callerAuth(auth)).get(
+    '/v1/audit/events',
+    async ({ caller, query }): Promise<EventPage> => {
+      const filter = toFilter(query, tenantScope(caller, query.tenantId))
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+      if (after === null) throw badRequest('cursor is not one this API issued', { code: 'INVALID_CURSOR' })
+      const page = await store.list(filter, { limit: query.limit ?? 50, ...(after ? { after } : {}) })
+      return { items: page.records, nextCursor: page.next ? encodeCursor(page.next) : null }
+    },
+    {
+      query: ListQuery,
+      response: {
+        200: EventPage,
+        400: ErrorResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+      },
+      detail: {
+        summary: 'Search audit records',
+        description:
+          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404). Errors: 400 INVALID_CURSOR / INVALID_TIME / INVALID_RANGE, 401 UNAUTHORIZED / INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / NO_TENANT, 404 NOT_FOUND.',
+        tags: ['audit'],
+        security: [{ bearer: [] }],
+      },
+    },
+  )

@@ -1,0 +1,60 @@
+/** GET /v1/audit/stats — record counts grouped by type, actor or source, for reporting. */
+import { Elysia, t } from 'elysia'
+import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { tenantScope } from '../auth/scope.ts'
+import { ErrorResponse, toFilter } from '../events/model.ts'
+import type { AuditStore } from '../store/types.ts'
+
+export const StatsQuery = t.Object({
+  groupBy: t.Union([t.Literal('type'), t.Literal('actor'), t.Literal('source')]),
+  tenantId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  from: t.Optional(t.String({ maxLength: 40, description: 'ISO-8601; occurredAt >= from' })),
+  to: t.Optional(t.String({ maxLength: 40, description: 'ISO-8601; occurredAt < to' })),
+})
+
+export const StatsResponse = t.Object({
+  groupBy: t.String(),
+  tenantId: t.Union([t.String(), t.Null()]),
+  from: t.Union([t.String(), t.Null()]),
+  to: t.Union([t.String(), t.Null()]),
+  total: t.Integer(),
+  groups: t.Array(
+    t.Object({
+      key: t.String({ description: 'type, source, or `actorType:actorId` (`(none)`)' }),
+      count: t.Integer(),
+    }),
+  ),
+})
+
+export const statsRoutes = ({ store, auth }: { store: AuditStore; auth: CallerAuthOptions }) =>
+  new Elysia().use(callerAuth(auth)).get(
+    '/v1/audit/stats',
+    async ({ caller, query }) => {
+      const tenantId = tenantScope(caller, query.tenantId)
+      const filter = toFilter({ from: query.from, to: query.to }, tenantId)
+      const groups = await store.stats(filter, query.groupBy)
+      return {
+        groupBy: query.groupBy,
+        tenantId: tenantId ?? null,
+        from: filter.from?.toISOString() ?? null,
+        to: filter.to?.toISOString() ?? null,
+        total: groups.reduce((sum, g) => sum + g.count, 0),
+        groups,
+      }
+    },
+    {
+      query: StatsQuery,
+      response: {
+        200: StatsResponse,
+        400: ErrorResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+      },
+      detail: {
+        summary: 'Count audit records by type, actor or source',
+        tags: ['audit'],
+        security: [{ bearer: [] }],
+      },
+    },
+  )
