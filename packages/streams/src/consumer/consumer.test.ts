@@ -170,7 +170,8 @@ describe('reclaiming', () => {
 
     await waitFor(() => seen.length === 1, { message: 'the reclaimed entry' })
     expect(seen[0]?.deliveryCount).toBe(2)
-    expect((seen[0]?.at ?? 0) - readAt).toBeGreaterThanOrEqual(800)
+    // Redis measures idle time from its own delivery clock: allow a few ms of skew against ours.
+    expect((seen[0]?.at ?? 0) - readAt).toBeGreaterThanOrEqual(790)
     expect(consumer.status().reclaimed).toBe(1)
   })
 })
