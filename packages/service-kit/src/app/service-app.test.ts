@@ -197,3 +197,13 @@ describe('createServiceApp on a listening server', () => {
     }
   })
 })
+
+describe('access logs and metrics', () => {
+  it('record the status of a Response a handler returns itself', async () => {
+    const { app, lines } = createTestServiceApp()
+    app.get('/v1/raw', () => new Response('gone', { status: 410 }))
+    await app.handle(req('/v1/raw', { headers: { 'x-request-id': 'raw-1' } }))
+    await Bun.sleep(5)
+    expect(lines.find((l) => l.requestId === 'raw-1' && l.msg === 'request')?.status).toBe(410)
+  })
+})

@@ -77,9 +77,15 @@ export const createServiceApp = (options: ServiceAppOptions) => {
       if (rendered.unexpected) context.log.error({ err: error, status: rendered.status }, 'request failed')
       return rendered.body
     })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const context = contextOf(request)
-      const status = typeof set.status === 'number' ? set.status : 200
+      // A handler that returns a Response sets its status there, not on `set`.
+      const status =
+        responseValue instanceof Response
+          ? responseValue.status
+          : typeof set.status === 'number'
+            ? set.status
+            : 200
       const seconds = (performance.now() - context.startedAt) / 1000
       const pattern = route || 'unmatched'
       metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
