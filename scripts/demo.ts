@@ -20,7 +20,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: bun run demo [--users 40] [--hours 24] [--seed N]
 
-  Publishes what a monolith would, spread over the past --hours: registrations, welcome notifications, logins
+  Publishes what a monolith would, spread over the past --hours: registrations (welcome emails follow), password resets, logins
   (sessions created at auth over HTTP when it runs, so auth publishes its own new-device events), failed logins,
   password changes, deletions, and custom domain events (order.placed, order.shipped, cart.abandoned).`)
   process.exit(0)

@@ -14,8 +14,11 @@ export type DemoStep =
       readonly fallback: AnyEvent
     }
 
-/** Template the demo asks notifications to send (a stock template of the notifications service). */
-export const DEMO_TEMPLATE = 'welcome'
+/**
+ * Template the demo asks notifications for explicitly (one notifications ships). Welcome emails need no
+ * request: notifications sends them on `user.registered` by its own rule.
+ */
+export const DEMO_TEMPLATE = 'password-reset'
 
 const FIRST = ['Ada', 'Grace', 'Linus', 'Margaret', 'Alan', 'Barbara', 'Ken', 'Radia', 'Edsger', 'Frances']
 const LAST = [
@@ -120,18 +123,6 @@ export const planDemo = ({ users, hours, seed, now = Date.now() }: DemoOptions):
         { ...base, occurredAt: next() },
       ),
     )
-    event(
-      createEvent(
-        'notification.requested',
-        {
-          recipient: { userId, email, locale, timezone },
-          template: DEMO_TEMPLATE,
-          channels: ['email'],
-          data: { name: first },
-        },
-        { ...base, occurredAt: next() },
-      ),
-    )
     if (chance(0.3)) {
       event(
         createEvent(
@@ -173,10 +164,27 @@ export const planDemo = ({ users, hours, seed, now = Date.now() }: DemoOptions):
         ),
       )
     }
-    if (chance(0.15))
+    // Every third user forgot their password: the monolith asks for the reset email, then the change lands
+    // (auth revokes the sessions that existed before it).
+    if (i % 3 === 0) {
       event(
-        createEvent('user.password.changed', { userId, via: 'settings' }, { ...base, occurredAt: next() }),
+        createEvent(
+          'notification.requested',
+          {
+            recipient: { userId, email, locale, timezone },
+            template: DEMO_TEMPLATE,
+            channels: ['email'],
+            data: {
+              name: first,
+              resetUrl: `https://app.example.com/reset/${run}-${i}`,
+              expiresInMinutes: 30,
+            },
+          },
+          { ...base, occurredAt: next() },
+        ),
       )
+      event(createEvent('user.password.changed', { userId, via: 'reset' }, { ...base, occurredAt: next() }))
+    }
     if (chance(0.05))
       event(
         createEvent(
