@@ -1,0 +1,47 @@
+/**
+ * A real analytics consumer in its own process, for the crash test: it counts batches like the service,
+ * and once `--pause-after=N` events are committed it stops right after a commit, before the ack, prints
+ * `PAUSED`, and waits to be SIGKILLed — the worst moment to die.
+ */
+import { createConsumer, defaultConsumerName } from '@flotilla/streams'
+import { Redis } from 'ioredis'
+import { loadAnalyticsConfig } from '../config.ts'
+import { openDatabase } from '../db/client.ts'
+import { ANALYTICS_GROUP } from '../deps.ts'
+import { createIngest } from '../ingest/service.ts'
+import { createUniques } from '../uniques/service.ts'
+
+const pauseAfter = Number(process.argv.find((a) => a.startsWith('--pause-after='))?.split('=')[1] ?? Infinity)
+const config = loadAnalyticsConfig()
+const database = await openDatabase({ url: config.dbUrl })
+const redis = new Redis(config.REDIS_URL)
+const uniques = createUniques({
+  redis,
+  db: database.db,
+  prefix: config.ANALYTICS_REDIS_PREFIX,
+  hourTtlMs: config.hllHourTtlMs,
+  dayTtlMs: config.hllDayTtlMs,
+})
+const ingest = createIngest({ db: database.db, uniques })
+let counted = 0
+const consumer = createConsumer({
+  redisUrl: config.REDIS_URL,
+  stream: config.EVENTS_STREAM,
+  group: ANALYTICS_GROUP,
+  consumerName: `child-${defaultConsumerName()}`,
+  batchSize: config.CONSUMER_BATCH_SIZE,
+  claimIdleMs: config.CONSUMER_CLAIM_IDLE_MS,
+  handler: {
+    async handleBatch(messages) {
+      const r = await ingest.ingestBatch(messages.map((m) => m.event))
+      counted += r.counted
+      if (counted >= pauseAfter) {
+        console.log(`PAUSED ${counted}`)
+        await new Promise(() => {})
+      }
+      return undefined
+    },
+  },
+})
+await consumer.start()
+console.log('STARTED')

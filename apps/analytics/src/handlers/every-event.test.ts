@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import { type AnyEvent, deadLetterStreamKey } from '@flotilla/contracts'
+import type { ConsumerMessage } from '@flotilla/streams'
+import { waitFor } from '@flotilla/streams/testing'
+import { sql } from 'drizzle-orm'
+import { createTestApp, sampleEvent, type TestApp } from '../testing.ts'
+import { createEveryEventHandler } from './every-event.ts'
+
+let h: TestApp
+beforeEach(async () => {
+  h = await createTestApp({ env: { CONSUMER_BATCH_SIZE: '200', CONSUMER_CLAIM_IDLE_MS: '1000' } })
+})
+afterEach(() => h.close())
+
+const message = (event: AnyEvent, streamId: string): ConsumerMessage => ({
+  streamId,
+  deliveryCount: 1,
+  group: 'analytics',
+  known: false,
+  event,
+})
+
+const readLine = async (reader: ReadableStreamDefaultReader<Uint8Array>, prefix: string) => {
+  const decoder = new TextDecoder()
+  let text = ''
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`child exited before printing ${prefix}; output: ${text}`)
+    text += decoder.decode(value)
+    const line = text.split('\n').find((l) => l.startsWith(prefix))
+    if (line) return line
+  }
+}
+
+describe('every-event handler', () => {
+  it('fails only the event that cannot be counted and counts the rest of its batch', async () => {
+    const good = sampleEvent('order.placed', '2026-03-01T10:00:00Z')
+    const bad = sampleEvent('poison.pill', '2026-03-01T10:00:00Z')
+    await h.deps.database.client.execute(
+      "CREATE TRIGGER poison BEFORE INSERT ON counts WHEN NEW.type = 'poison.pill' BEGIN SELECT RAISE(ABORT, 'no'); END",
+    )
+    const handler = createEveryEventHandler({ ingest: h.deps.ingest })
+    const failures = await handler.handleBatch([message(good, '1-0'), message(bad, '2-0')])
+    expect([...(failures?.keys() ?? [])]).toEqual(['2-0'])
+    const rows = await h.deps.database.db.all<{ n: number }>(sql`SELECT SUM(count) AS n FROM counts`)
+    expect(rows[0]?.n).toBe(1)
+  })
+
+  it('counts 10,000 events exactly through duplicates, redelivery and a consumer SIGKILLed after a commit', async () => {
+    // Types outside the catalogue (opaque payloads): known types would need their typed payloads.
+    const types = ['order.placed', 'order.paid', 'cart.abandoned', 'page.viewed', 'search.performed']
+    const start = Date.parse('2026-04-01T08:00:00Z')
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      sampleEvent(types[i % types.length] as string, new Date(start + i * 997), {
+        tenantId: `t${i % 3}`,
+        source: i % 4 === 0 ? 'shop' : 'monolith',
+        actor: `u${i % 700}`,
+      }),
+    )
+    const expected = new Map<string, number>()
+    for (const e of events)
+      expected.set(
+        `${e.type}|${e.tenantId}|${e.source}`,
+        (expected.get(`${e.type}|${e.tenantId}|${e.source}`) ?? 0) + 1,
+      )
+    // Producers re-append after reconnects: 300 events appear twice in the stream, as new entries.
+    await h.publish([...events, ...events.filter((_, i) => i % 33 === 0).slice(0, 300)])
+
+    const child = Bun.spawn(['bun', join(import.meta.dir, 'consumer-child.ts'), '--pause-after=3000'], {
+      env: { ...process.env, ...h.env },
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    try {
+      const paused = await readLine(child.stdout.getReader(), 'PAUSED')
+      expect(Number(paused.split(' ')[1])).toBeGreaterThanOrEqual(3000)
+      child.kill('SIGKILL')
+      await child.exited
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(child.signalCode).toBe('SIGKILL')
+
+    // The dead consumer left entries pending whose events it had already counted: they will come again.
+    const pending = (await h.redis.xpending(h.stream, 'analytics', '-', '+', 1000)) as [
+      string,
+      string,
+      number,
+      number,
+    ][]
+    expect(pending.length).toBeGreaterThan(0)
+    const pendingIds = new Set(pending.map(([id]) => id))
+    const entries = await h.redis.xrange(h.stream, '-', '+')
+    const pendingEventIds = entries
+      .filter(([id]) => pendingIds.has(id))
+      .map(([, fields]) => (JSON.parse(fields[3] as string) as { id: string }).id)
+    const already = await h.deps.database.db.all<{ n: number }>(
+      sql`SELECT COUNT(*) AS n FROM processed_events WHERE id IN (${sql.join(
+        pendingEventIds.map((id) => sql`${id}`),
+        sql`, `,
+      )})`,
+    )
+    expect(already[0]?.n).toBeGreaterThan(0)
+
+    // A second consumer takes over: reclaims the dead one's entries and finishes the stream.
+    await h.deps.consumer.start()
+    await waitFor(
+      async () => {
+        const groups = (await h.redis.xinfo('GROUPS', h.stream)) as unknown[][]
+        const g = groups.map((x) =>
+          Object.fromEntries(Array.from({ length: x.length / 2 }, (_, i) => [x[2 * i], x[2 * i + 1]])),
+        )
+        const analytics = g.find((x) => x.name === 'analytics')
+        return analytics && analytics.pending === 0 && analytics.lag === 0
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: 'the analytics group to drain' },
+    )
+    expect(h.deps.consumer.status().reclaimed).toBeGreaterThan(0)
+    expect(await h.redis.xlen(deadLetterStreamKey(h.stream, 'analytics'))).toBe(0)
+
+    const rows = await h.deps.database.db.all<{ type: string; tenant_id: string; source: string; n: number }>(
+      sql`SELECT type, tenant_id, source, SUM(count) AS n FROM counts WHERE grain = 'minute' GROUP BY type, tenant_id, source`,
+    )
+    const actual = new Map(rows.map((r) => [`${r.type}|${r.tenant_id}|${r.source}`, r.n]))
+    expect(actual).toEqual(expected)
+    expect([...actual.values()].reduce((a, b) => a + b, 0)).toBe(10_000)
+    const ids = await h.deps.database.db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM processed_events`)
+    expect(ids[0]?.n).toBe(10_000)
+
+    // Rolled up and asked over HTTP, the total is still exact.
+    await h.deps.rollups.rollupDirty()
+    const res = await h.get(
+      `/v1/stats/summary?from=2026-04-01T00:00:00Z&to=2026-04-02T00:00:00Z`,
+      await h.serviceToken(),
+    )
+    expect(((await res.json()) as { total: number }).total).toBe(10_000)
+  })
+})
