@@ -10,6 +10,8 @@ const root = join(import.meta.dir, '..')
 const SUITE_DIRS = ['packages', 'apps', 'examples']
 // Cross-service suites run last: they start the apps as processes.
 const CROSS_SERVICE = ['tests/deploy', 'tests/e2e', 'tests/fault']
+// Per-test limit: these suites talk to real Redis, PostgreSQL and child processes on a shared 2-core machine.
+const TEST_TIMEOUT_MS = '60000'
 
 const hasTests = async (dir: string): Promise<boolean> => {
   const glob = new Bun.Glob('**/*.test.ts')
@@ -43,7 +45,7 @@ const count = (text: string, word: string) => Number(text.match(new RegExp(`^\\s
 const run = async (suite: string): Promise<Tally> => {
   const started = performance.now()
   console.log(`\n━━ ${suite}`)
-  const proc = Bun.spawn(['bun', 'test', `./${suite}`], { cwd: root, stdout: 'pipe', stderr: 'pipe', env: process.env })
+  const proc = Bun.spawn(['bun', 'test', '--timeout', TEST_TIMEOUT_MS, `./${suite}`], { cwd: root, stdout: 'pipe', stderr: 'pipe', env: process.env })
   let summary = ''
   // bun test writes results to stderr; echo both streams and keep the tail for the summary.
   const pump = async (stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) => {
