@@ -48,7 +48,14 @@ describe('the monolith’s login flow through the Eden treaty client', () => {
 describe('operations and documentation', () => {
   it('serves the probes, metrics and the JWKS without authentication', async () => {
     expect((await t.request('GET', '/health')).status).toBe(200)
-    expect((await t.request('GET', '/metrics')).status).toBe(200)
+    const metrics = await t.request('GET', '/metrics')
+    expect(metrics.status).toBe(200)
+    const text = await metrics.text()
+    // The Eden flow above created, rotated, revoked and had a reuse refused.
+    expect(text).toContain('auth_sessions_created_total')
+    expect(text).toMatch(/auth_refresh_total\{[^}]*outcome="rotated"[^}]*\} 1/)
+    expect(text).toMatch(/auth_sessions_revoked_total\{[^}]*reason="logout"[^}]*\} 1/)
+    expect(text).toMatch(/auth_introspections_total\{[^}]*active="false"[^}]*\} 1/)
     const jwks = await t.request('GET', '/.well-known/jwks.json')
     expect(jwks.headers.get('cache-control')).toContain('max-age')
     expect(await jwks.json()).toEqual(await (await t.request('GET', '/v1/jwks')).json())

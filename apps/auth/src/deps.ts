@@ -6,6 +6,7 @@ import { createTokenChecker } from './introspection/service.ts'
 import { createKeyRing } from './keys/key-ring.ts'
 import { deriveSealingKey } from './keys/sealing.ts'
 import type { Logger } from './logger.ts'
+import { type AuthObserver, noopObserver } from './observe.ts'
 import { createRateLimits, type LimitName, type LimitSpec } from './rate-limit/rate-limit.ts'
 import { createSessionService } from './sessions/service.ts'
 import { createSessionStore } from './sessions/store.ts'
@@ -36,10 +37,19 @@ export interface CoreDeps {
   readonly logger: Logger
   /** @defaultValue Date.now (tests move the key ring's clock to check rotation). */
   readonly clock?: () => number
+  /** Where outcomes are counted (`createAuthMetrics`). @defaultValue reports nothing */
+  readonly observer?: AuthObserver
 }
 
 /** Wires the domain; call `keyRing.ensure()` before serving. */
-export const buildCore = async ({ redis, settings: s, events, logger, clock }: CoreDeps) => {
+export const buildCore = async ({
+  redis,
+  settings: s,
+  events,
+  logger,
+  clock,
+  observer = noopObserver,
+}: CoreDeps) => {
   const keyRing = createKeyRing({
     redis,
     prefix: s.redisPrefix,
@@ -66,6 +76,7 @@ export const buildCore = async ({ redis, settings: s, events, logger, clock }: C
     tokens,
     events,
     logger,
+    observer,
     policy: {
       idleMs: s.sessionIdleSeconds * 1000,
       absoluteMs: s.sessionAbsoluteSeconds * 1000,
@@ -78,8 +89,9 @@ export const buildCore = async ({ redis, settings: s, events, logger, clock }: C
     sessions,
     sessionStore,
     devices,
-    checker: createTokenChecker(tokens, sessionStore),
-    rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits),
+    observer,
+    checker: createTokenChecker(tokens, sessionStore, observer),
+    rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits, observer),
   }
 }
 export type Core = Awaited<ReturnType<typeof buildCore>>

@@ -11,6 +11,7 @@ import {
 import { createApp } from './app.ts'
 import { loadAuthConfig, settingsOf } from './config.ts'
 import { buildCore } from './deps.ts'
+import { createAuthMetrics } from './metrics.ts'
 import { createAuthEventHandler } from './handlers/index.ts'
 
 const GROUP = CONSUMER_GROUPS[0] // 'auth'
@@ -28,7 +29,8 @@ const settings = settingsOf(config)
 const redis = createRedisConnection(config.REDIS_URL, 'command')
 const producer = createRedisConnection(config.REDIS_URL, 'producer')
 const publisher = createPublisher({ redis: producer, stream: config.EVENTS_STREAM })
-const core = await buildCore({ redis, settings, events: publisher, logger })
+const observer = createAuthMetrics(metrics.registry)
+const core = await buildCore({ redis, settings, events: publisher, logger, observer })
 await core.keyRing.ensure()
 const keyTimer = setInterval(() => {
   core.keyRing.ensure().catch((error: unknown) => logger.error({ err: error }, 'key ring check failed'))
@@ -45,6 +47,7 @@ const consumer = createConsumer({
     devices: core.devices,
     events: publisher,
     logger,
+    observer,
   }),
   hooks: metrics.streamHooks(GROUP),
   logger,

@@ -7,6 +7,8 @@ import { Redis } from 'ioredis'
 import { type AuthSettings, buildCore, type Core } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
 import { silentLogger } from './logger.ts'
+import { createAuthMetrics } from './metrics.ts'
+import type { AuthObserver } from './observe.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -57,7 +59,7 @@ export interface TestCore extends Core {
 /** The domain over real Redis with its own prefix and stream. */
 export const createTestCore = async (
   overrides: Partial<AuthSettings> = {},
-  options: { clock?: () => number } = {},
+  options: { clock?: () => number; observer?: AuthObserver } = {},
 ): Promise<TestCore> => {
   const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
   const settings = testSettings(overrides)
@@ -70,6 +72,7 @@ export const createTestCore = async (
     events,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   })
   await core.keyRing.ensure()
   return {
@@ -84,6 +87,7 @@ export const createTestCore = async (
       devices: core.devices,
       events,
       logger: silentLogger,
+      observer: core.observer,
     },
     async published(type?: string) {
       const entries = await redis.xrange(stream, '-', '+')
@@ -125,13 +129,14 @@ export const createTestApp = async (
   overrides: Partial<AuthSettings> = {},
   options: { trustedProxyHeader?: string } = {},
 ): Promise<TestApp> => {
-  const core = await createTestCore(overrides)
+  const metrics = createMetrics('auth')
+  const core = await createTestCore(overrides, { observer: createAuthMetrics(metrics.registry) })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
   const app = createApp({
     core,
     logger: createLogger({ service: 'auth', level: 'silent' }),
-    metrics: createMetrics('auth'),
+    metrics,
     serviceKeys,
     deadLetters: createDeadLetters({ redis: core.redis, stream: core.stream, group: 'auth' }),
     ...options,

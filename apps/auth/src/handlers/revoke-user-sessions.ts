@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis'
 import type { DeviceStore } from '../devices/store.ts'
 import { type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
+import type { AuthObserver } from '../observe.ts'
 import { sessionRevokedFact } from '../sessions/facts.ts'
 import type { SessionRevokedReason } from '../sessions/model.ts'
 import type { SessionStore } from '../sessions/store.ts'
@@ -20,6 +21,8 @@ export interface RevocationDeps {
   readonly devices: DeviceStore
   readonly events: EventSink
   readonly logger: Logger
+  /** Counts the revocations (`createAuthMetrics`). */
+  readonly observer?: AuthObserver
 }
 
 /** How long an event's revocation record is kept (longer than any redelivery). */
@@ -83,6 +86,7 @@ export const revokeForEvent = async (
     ),
   )
   await emit(deps.events, deps.logger, facts, true)
+  deps.observer?.sessionsRevoked(options.reason, targets.length)
   await deps.redis.set(doneKey, '1', 'EX', RECORD_TTL_SECONDS)
   deps.logger.info(
     { eventId: event.id, userId: options.userId, sessions: targets.length },

@@ -1,12 +1,17 @@
 /** Token introspection (RFC 7662): active only when the token verifies and its session is live. */
 import { TokenError } from '@flotilla/contracts'
 import type { UserPrincipal } from '@flotilla/service-kit'
+import { type AuthObserver, noopObserver } from '../observe.ts'
 import type { SessionStore } from '../sessions/store.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
 import type { IntrospectionResult } from './model.ts'
 
 /** Verifies an access token and checks its session in Redis, so a revocation takes effect at once. */
-export const createTokenChecker = (tokens: AccessTokens, sessions: SessionStore) => {
+export const createTokenChecker = (
+  tokens: AccessTokens,
+  sessions: SessionStore,
+  observer: AuthObserver = noopObserver,
+) => {
   /** The principal of a valid token of a live session; throws TokenError (401) otherwise. */
   const authenticate = async (token: string): Promise<UserPrincipal> => {
     const principal = await tokens.verifier.verify(token)
@@ -23,9 +28,13 @@ export const createTokenChecker = (tokens: AccessTokens, sessions: SessionStore)
       try {
         principal = await authenticate(token)
       } catch (error) {
-        if (error instanceof TokenError) return { active: false }
+        if (error instanceof TokenError) {
+          observer.introspected(false)
+          return { active: false }
+        }
         throw error
       }
+      observer.introspected(true)
       const c = principal.claims
       return {
         active: true,

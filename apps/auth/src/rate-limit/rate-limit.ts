@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis'
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import { tooManyRequests } from '../errors.ts'
+import { type AuthObserver, noopObserver } from '../observe.ts'
 
 export interface LimitSpec {
   /** Requests allowed per window. */
@@ -16,7 +17,12 @@ export interface LimitSpec {
 export type LimitName = 'refresh:ip' | 'refresh:user' | 'introspect:ip' | 'introspect:user'
 
 /** Creates the named limits; `hit(name, key)` throws a 429 `RATE_LIMITED` with `Retry-After` when over. */
-export const createRateLimits = (redis: Redis, prefix: string, specs: Record<LimitName, LimitSpec>) => {
+export const createRateLimits = (
+  redis: Redis,
+  prefix: string,
+  specs: Record<LimitName, LimitSpec>,
+  observer: AuthObserver = noopObserver,
+) => {
   const limiters = new Map<LimitName, RateLimiterRedis>()
   for (const [name, spec] of Object.entries(specs) as [LimitName, LimitSpec][]) {
     limiters.set(
@@ -37,6 +43,7 @@ export const createRateLimits = (redis: Redis, prefix: string, specs: Record<Lim
       try {
         await limiter.consume(key)
       } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) observer.rateLimited(name)
         if (rejection instanceof RateLimiterRes)
           throw tooManyRequests(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)))
         throw rejection

@@ -3,9 +3,10 @@
  * concurrent loser and family revocation on reuse), revoke, list.
  */
 import type { DeviceStore } from '../devices/store.ts'
-import { authError, notFound } from '../errors.ts'
+import { AppError, authError, notFound } from '../errors.ts'
 import { type Cause, type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
+import type { AuthObserver, RefreshOutcome } from '../observe.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
 import type { CreateSessionBody, SessionRevokedReason, TokenPair } from './model.ts'
 import { refreshReusedFacts, sessionCreatedFacts, sessionRevokedFact } from './facts.ts'
@@ -30,16 +31,22 @@ export interface SessionServiceDeps {
   readonly tokens: AccessTokens
   readonly events: EventSink
   readonly logger: Logger
+  readonly observer: AuthObserver
   readonly policy: SessionPolicy
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
+const REFUSALS: Record<string, RefreshOutcome> = {
+  REFRESH_IN_PROGRESS: 'conflict',
+  REFRESH_TOKEN_REUSED: 'reused',
+  SESSION_EXPIRED: 'expired',
+}
 const invalidRefresh = (message = 'refresh token is invalid') =>
   authError(401, 'INVALID_REFRESH_TOKEN', message)
 
 /** Creates the session service. */
 export const createSessionService = (deps: SessionServiceDeps) => {
-  const { sessions, devices, tokens, events, logger, policy } = deps
+  const { sessions, devices, tokens, events, logger, observer, policy } = deps
   const grace = createGrace(sessions, policy.graceWaitMs ?? 2000)
 
   const pairFor = async (session: SessionRecord, refreshToken: string): Promise<TokenPair> => {
@@ -61,6 +68,47 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       refreshToken,
       refreshTokenExpiresAt: iso(session.idleExpiresAt),
       sessionExpiresAt: iso(session.absoluteExpiresAt),
+    }
+  }
+
+  /** Spends a refresh token (see ROTATE_REFRESH_TOKEN for every outcome). */
+  const rotate = async (
+    token: string,
+    cause: Cause & { ip?: string; userAgent?: string },
+  ): Promise<['rotated' | 'grace', TokenPair]> => {
+    const parsed = parseRefreshToken(token)
+    if (!parsed) throw invalidRefresh('refresh token is malformed')
+    const sid = parsed.sessionId
+    const hash = hashRefreshToken(token)
+    const next = newRefreshToken(sid)
+    const result = await sessions.rotate(sid, hash, hashRefreshToken(next), policy.idleMs, policy.graceMs)
+    switch (result.outcome) {
+      case 'rotated': {
+        const pair = await pairFor(result.session, next)
+        await grace.save(sid, token, hash, hashRefreshToken(next), pair)
+        return ['rotated', pair]
+      }
+      case 'grace':
+        return ['grace', await grace.await(sid, token, hash)]
+      case 'reused': {
+        const s = result.session
+        await sessions.unindex(s)
+        logger.warn(
+          { sessionId: s.id, userId: s.userId, familyId: s.familyId },
+          'refresh token reused: family revoked',
+        )
+        observer.sessionsRevoked('refresh_reused', 1)
+        await emit(events, logger, refreshReusedFacts(s, cause))
+        throw authError(
+          401,
+          'REFRESH_TOKEN_REUSED',
+          'refresh token was already used: the session was revoked',
+        )
+      }
+      case 'expired':
+        throw authError(401, 'SESSION_EXPIRED', 'the session has expired')
+      default:
+        throw invalidRefresh()
     }
   }
 
@@ -95,6 +143,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       const refreshToken = newRefreshToken(sessionId)
       await sessions.create(session, hashRefreshToken(refreshToken))
       const pair = await pairFor(session, refreshToken)
+      observer.sessionCreated()
       await emit(events, logger, sessionCreatedFacts(session, device, cause))
       return { ...pair, device: device ? { id: device.device.id, isNew: device.isNew } : null }
     },
@@ -105,40 +154,15 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       return parsed ? sessions.userIdFor(parsed.sessionId, hashRefreshToken(token)) : undefined
     },
 
-    /** Spends a refresh token and returns a new pair (see ROTATE_REFRESH_TOKEN for every outcome). */
+    /** Spends a refresh token and returns a new pair; every outcome is counted. */
     async refresh(token: string, cause: Cause & { ip?: string; userAgent?: string }): Promise<TokenPair> {
-      const parsed = parseRefreshToken(token)
-      if (!parsed) throw invalidRefresh('refresh token is malformed')
-      const sid = parsed.sessionId
-      const hash = hashRefreshToken(token)
-      const next = newRefreshToken(sid)
-      const result = await sessions.rotate(sid, hash, hashRefreshToken(next), policy.idleMs, policy.graceMs)
-      switch (result.outcome) {
-        case 'rotated': {
-          const pair = await pairFor(result.session, next)
-          await grace.save(sid, token, hash, hashRefreshToken(next), pair)
-          return pair
-        }
-        case 'grace':
-          return grace.await(sid, token, hash)
-        case 'reused': {
-          const s = result.session
-          await sessions.unindex(s)
-          logger.warn(
-            { sessionId: s.id, userId: s.userId, familyId: s.familyId },
-            'refresh token reused: family revoked',
-          )
-          await emit(events, logger, refreshReusedFacts(s, cause))
-          throw authError(
-            401,
-            'REFRESH_TOKEN_REUSED',
-            'refresh token was already used: the session was revoked',
-          )
-        }
-        case 'expired':
-          throw authError(401, 'SESSION_EXPIRED', 'the session has expired')
-        default:
-          throw invalidRefresh()
+      try {
+        const [outcome, pair] = await rotate(token, cause)
+        observer.refreshed(outcome)
+        return pair
+      } catch (error) {
+        observer.refreshed(REFUSALS[error instanceof AppError ? error.code : ''] ?? 'invalid')
+        throw error
       }
     },
 
@@ -148,7 +172,10 @@ export const createSessionService = (deps: SessionServiceDeps) => {
     /** Revokes one session; returns it when it was live (and announces it). */
     async revoke(sessionId: string, reason: SessionRevokedReason, cause: Cause) {
       const session = await sessions.revoke(sessionId)
-      if (session) await emit(events, logger, [sessionRevokedFact(session, reason, cause)])
+      if (session) {
+        observer.sessionsRevoked(reason, 1)
+        await emit(events, logger, [sessionRevokedFact(session, reason, cause)])
+      }
       return session
     },
 
@@ -165,6 +192,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
         const gone = await sessions.revoke(sid)
         if (gone && gone.userId === userId) revoked.push(gone)
       }
+      observer.sessionsRevoked(reason, revoked.length)
       await emit(
         events,
         logger,
@@ -184,6 +212,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
         if (gone) revoked.push(gone)
       }
       await devices.remove(userId, deviceId)
+      observer.sessionsRevoked('device_removed', revoked.length)
       await emit(
         events,
         logger,
