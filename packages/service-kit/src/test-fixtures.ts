@@ -33,3 +33,14 @@ export const jsonInit = (body: unknown, init: RequestInit = {}): RequestInit => 
   headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
   body: typeof body === 'string' ? body : JSON.stringify(body),
 })
+
+/** Polls until `find` returns something (access logs and metrics are written after the response). */
+export const eventually = async <T>(find: () => T | undefined | Promise<T | undefined>, timeoutMs = 2000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = await find()
+    if (found !== undefined && found !== false) return found
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await Bun.sleep(2)
+  }
+}

@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { Elysia, t } from 'elysia'
 import { requestContext } from '../logging/request-context-plugin.ts'
 import { parseExposition } from '../metrics/exposition.ts'
-import { createTestServiceApp, jsonInit, req } from '../test-fixtures.ts'
+import { createTestServiceApp, eventually, jsonInit, req } from '../test-fixtures.ts'
 
 const featureRoutes = new Elysia({ prefix: '/v1/widgets' })
   .use(requestContext)
@@ -90,8 +90,7 @@ describe('createServiceApp', () => {
     await app.handle(
       req('/v1/widgets/42', { headers: { 'x-request-id': 'log-1', authorization: 'Bearer secret' } }),
     )
-    await Bun.sleep(5)
-    const line = lines.find((l) => l.msg === 'request' && l.requestId === 'log-1')
+    const line = await eventually(() => lines.find((l) => l.msg === 'request' && l.requestId === 'log-1'))
     expect(line).toMatchObject({
       method: 'GET',
       path: '/v1/widgets/42',
@@ -103,11 +102,15 @@ describe('createServiceApp', () => {
   })
 
   it('serves /metrics as valid exposition text holding the HTTP histogram of a route pattern', async () => {
-    const { app } = createTestServiceApp()
+    const { app, metrics } = createTestServiceApp()
     app.use(featureRoutes)
     await app.handle(req('/v1/widgets/1'))
     await app.handle(req('/v1/widgets', jsonInit({ name: 'w' })))
-    await Bun.sleep(5)
+    await eventually(async () =>
+      parseExposition(await metrics.text()).samples.find(
+        (s) => s.name === 'http_request_duration_seconds_count' && s.labels.method === 'POST',
+      ),
+    )
     const response = await app.handle(req('/metrics'))
     expect(response.headers.get('content-type')).toStartWith('text/plain; version=0.0.4')
     const { samples, types } = parseExposition(await response.text())
@@ -203,7 +206,7 @@ describe('access logs and metrics', () => {
     const { app, lines } = createTestServiceApp()
     app.get('/v1/raw', () => new Response('gone', { status: 410 }))
     await app.handle(req('/v1/raw', { headers: { 'x-request-id': 'raw-1' } }))
-    await Bun.sleep(5)
-    expect(lines.find((l) => l.requestId === 'raw-1' && l.msg === 'request')?.status).toBe(410)
+    const line = await eventually(() => lines.find((l) => l.requestId === 'raw-1' && l.msg === 'request'))
+    expect(line.status).toBe(410)
   })
 })
