@@ -1,0 +1,178 @@
+/**
+ * The whole system as real processes for one test file: the four apps (`bun apps/<app>/src/main.ts`) on random
+ * ports with a unique stream, Redis prefixes and temp DATA_DIRs, plus the example monolith over its own PostgreSQL
+ * schema. `stop()` ends every process and deletes every key, file and schema it made.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SQL } from 'bun'
+// tests/ is not a workspace package: the shared packages are imported by path.
+import { createServiceTokenSigner, parseKeyRing } from '../../../packages/contracts/src/index.ts'
+import { closeConnection, createRedisConnection } from '../../../packages/streams/src/index.ts'
+import { freePort, killProcess, ROOT, type RunningProcess, startProcess, stopProcess } from './processes.ts'
+
+export const APP_NAMES = ['auth', 'notifications', 'audit', 'analytics'] as const
+export type AppName = (typeof APP_NAMES)[number]
+
+export const REDIS_URL = 'redis://127.0.0.1:6379'
+export const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
+/** The service-token secret every process of the stack shares. */
+export const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'
+
+/** Whether an app has an entry point yet (flows that need a missing app are skipped and reported). */
+export const hasApp = (app: AppName): boolean => existsSync(join(ROOT, 'apps', app, 'src', 'main.ts'))
+
+export interface StackOptions {
+  readonly apps: readonly AppName[]
+  /** Start the example monolith. @defaultValue true */
+  readonly monolith?: boolean
+  /** Run the outbox relay as its own process (so a test can kill it). @defaultValue false */
+  readonly separateRelay?: boolean
+  /** Extra environment per process (`all` applies to every one). */
+  readonly env?: Partial<Record<AppName | 'monolith' | 'all', Record<string, string>>>
+}
+
+export interface Stack {
+  /** Unique id of this run; the stream, prefixes and schema all contain it. */
+  readonly run: string
+  readonly stream: string
+  readonly schema: string
+  url(app: AppName | 'monolith'): string
+  /** A service token from `e2e-tests` for one app. */
+  serviceToken(audience: AppName): Promise<string>
+  /** Starts the standalone outbox relay (when `separateRelay`). */
+  startRelay(): Promise<RunningProcess>
+  /** SIGKILLs the standalone relay. */
+  killRelay(): Promise<void>
+  /** Process logs, for failure messages. */
+  logs(name: AppName | 'monolith' | 'relay', lines?: number): Promise<string>
+  stop(): Promise<void>
+}
+
+const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
+
+/** Starts the stack; throws with the failing process's log when one does not become ready. */
+export const startStack = async (options: StackOptions): Promise<Stack> => {
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
+  const run = `test:e2e:${id}`
+  const schema = `e2e_${id}`
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-'))
+  const ports = new Map<AppName | 'monolith', number>()
+  for (const app of APP_NAMES) ports.set(app, freePort())
+  ports.set('monolith', freePort())
+  const url = (app: AppName | 'monolith') => `http://127.0.0.1:${ports.get(app)}`
+  const processes = new Map<string, RunningProcess>()
+
+  const shared: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    REDIS_URL,
+    EVENTS_STREAM: run,
+    SERVICE_TOKEN_SECRET: E2E_SERVICE_SECRET,
+    AUTH_URL: url('auth'),
+    NOTIFICATIONS_URL: url('notifications'),
+    AUDIT_URL: url('audit'),
+    ANALYTICS_URL: url('analytics'),
+    AUTH_REDIS_PREFIX: `${run}:auth:`,
+    AUDIT_REDIS_PREFIX: `${run}:audit:`,
+    ANALYTICS_REDIS_PREFIX: `${run}:analytics`,
+    NOTIFICATIONS_REDIS_PREFIX: `${run}:notifications:`,
+    ...options.env?.all,
+  }
+  const monolithEnv = (relay: boolean): Record<string, string> => ({
+    ...shared,
+    PORT: String(ports.get('monolith')),
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    OUTBOX_RELAY: String(relay),
+    OUTBOX_POLL_MS: '200',
+    SERVICE_NAME: 'monolith',
+    ...options.env?.monolith,
+  })
+
+  let stopped: Promise<void> | undefined
+  const stop = () => {
+    stopped ??= (async () => {
+      await Promise.all([...processes.values()].map((p) => stopProcess(p)))
+      const redis = createRedisConnection(REDIS_URL, 'command')
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `*${escapeGlob(id)}*`, 'COUNT', 1000)
+        cursor = next
+        if (keys.length > 0) await redis.del(...keys)
+      } while (cursor !== '0')
+      await closeConnection(redis)
+      const sql = new SQL(DATABASE_URL)
+      await sql.unsafe(`drop schema if exists "${schema}" cascade`)
+      await sql.close()
+      if (!process.env.E2E_KEEP_LOGS) rmSync(dir, { recursive: true, force: true })
+    })()
+    return stopped
+  }
+
+  const signer = createServiceTokenSigner(parseKeyRing(E2E_SERVICE_SECRET), 'e2e-tests')
+  try {
+    // Auth first: the others fetch its JWKS.
+    const order = APP_NAMES.filter((a) => options.apps.includes(a))
+    for (const app of order) {
+      const dataDir = join(dir, app)
+      mkdirSync(dataDir, { recursive: true })
+      const env = { ...shared, PORT: String(ports.get(app)), DATA_DIR: dataDir, ...options.env?.[app] }
+      processes.set(
+        app,
+        await startProcess({
+          name: app,
+          entry: `apps/${app}/src/main.ts`,
+          env,
+          port: ports.get(app)!,
+          logDir: dir,
+        }),
+      )
+    }
+    if (options.monolith !== false) {
+      const env = monolithEnv(!options.separateRelay)
+      const entry = 'examples/monolith/src/main.ts'
+      processes.set(
+        'monolith',
+        await startProcess({ name: 'monolith', entry, env, port: ports.get('monolith')!, logDir: dir }),
+      )
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+
+  const startRelay = async () => {
+    const relay = await startProcess({
+      name: 'relay',
+      entry: 'examples/monolith/src/relay.ts',
+      env: monolithEnv(true),
+      port: 0,
+      logDir: dir,
+      readyPath: '',
+    })
+    processes.set('relay', relay)
+    return relay
+  }
+  if (options.monolith !== false && options.separateRelay) await startRelay()
+
+  return {
+    run,
+    stream: run,
+    schema,
+    url,
+    serviceToken: (audience) => signer.sign({ audience }),
+    startRelay,
+    async killRelay() {
+      const relay = processes.get('relay')
+      if (relay) await killProcess(relay)
+      processes.delete('relay')
+    },
+    async logs(name, lines) {
+      return (await processes.get(name)?.tail(lines)) ?? `(no ${name} process)`
+    },
+    stop,
+  }
+}
