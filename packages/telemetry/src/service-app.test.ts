@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createEvent } from '@flotilla/contracts'
+import { createLogger, createMetrics, createServiceApp } from '@flotilla/service-kit'
+import { SpanKind } from '@opentelemetry/api'
+import {
+  httpTracing,
+  InMemorySpanExporter,
+  initTelemetry,
+  injectTraceparent,
+  type Telemetry,
+} from './index.ts'
+
+// The exact wiring the apps add: the kit's service app, then .use(httpTracing()), then feature routes.
+const exporter = new InMemorySpanExporter()
+let telemetry: Telemetry
+let stopServer: (() => Promise<unknown>) | undefined
+
+beforeAll(() => {
+  telemetry = initTelemetry({ service: 'kit-test', exporter })
+})
+afterAll(async () => {
+  await stopServer?.()
+  await telemetry.close()
+})
+
+describe('httpTracing on a service-kit app', () => {
+  it("continues the caller's trace and hands the handler a context that injectTraceparent sees", async () => {
+    const published: string[] = []
+    const app = createServiceApp({
+      name: 'kit-test',
+      version: '0.0.0',
+      logger: createLogger({ service: 'kit-test', level: 'fatal' }),
+      metrics: createMetrics('kit-test'),
+    })
+      .use(httpTracing())
+      .post('/v1/things/:id', ({ params }) => {
+        const event = injectTraceparent(
+          createEvent('user.deleted', { userId: params.id }, { source: 'kit-test' }),
+        )
+        published.push(event.traceparent ?? '')
+        return { ok: true }
+      })
+      .listen(0)
+    stopServer = () => app.stop()
+    const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const response = await fetch(`http://127.0.0.1:${app.server!.port}/v1/things/u_9`, {
+      method: 'POST',
+      headers: { traceparent: incoming, 'x-request-id': 'req-kit-1' },
+    })
+    expect(response.status).toBe(200)
+    for (let i = 0; i < 100 && exporter.getFinishedSpans().length === 0; i++) await Bun.sleep(10)
+    const [span] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)
+    expect(span?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7')
+    expect(span?.name).toBe('POST /v1/things/:id')
+    expect(span?.attributes['http.request.id']).toBe('req-kit-1')
+    expect(published[0]).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${span?.spanContext().spanId}-01`)
+  })
+})
