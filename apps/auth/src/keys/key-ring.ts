@@ -121,7 +121,7 @@ export const createKeyRing = (options: KeyRingOptions) => {
       const due = !newest || now >= newest.activatesAt + options.rotationMs - options.prepublishMs
       const stale = keys.filter((k) => !isPublished(k, keys, now))
       if (!due && stale.length === 0) return
-      await withLock(async () => {
+      const done = await withLock(async () => {
         const current = await load()
         const latest = current[0]
         const t = clock()
@@ -133,6 +133,11 @@ export const createKeyRing = (options: KeyRingOptions) => {
         if (drop.length > 0) await redis.hdel(ringKey, ...drop)
       })
       await reload()
+      // Another instance holds the lock while creating the very first key: wait for it rather than fail.
+      for (let waited = 0; !done && keys.length === 0 && waited < LOCK_TTL_MS; waited += 50) {
+        await Bun.sleep(50)
+        await reload()
+      }
     },
 
     /** Creates a key that signs from the next millisecond on (operator-triggered rotation, tests). */
