@@ -47,3 +47,22 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml', (name,
     expect(config.raw).toContain(`fly secrets set --config fly/${name}.toml SERVICE_TOKEN_SECRET=`)
   })
 })
+
+describe('fly/gateway.toml', () => {
+  const config = readFlyConfig('gateway')
+  const listen = readFileSync(join(ROOT, 'docker', 'gateway', 'env', 'fly.conf'), 'utf8')
+
+  it('builds the gateway image for Fly and checks the port and path nginx serves', () => {
+    expect(config.app).toBe('flotilla-gateway')
+    expect(config.build.args.GATEWAY_ENV).toBe('fly')
+    expect(existsSync(join(ROOT, 'fly', config.build.dockerfile))).toBe(true)
+    expect(listen).toContain(`listen ${config.http_service.internal_port};`)
+    expect(config.http_service.checks.map((c) => c.path)).toEqual(['/health'])
+    expect(config.kill_signal).toBe('SIGQUIT')
+  })
+
+  it('points at the Fly app names of every service', () => {
+    for (const app of APPS)
+      expect(listen).toContain(`set $flotilla_${app.name} http://flotilla-${app.name}.internal:${app.port};`)
+  })
+})
