@@ -96,12 +96,37 @@ export interface ServiceClient {
   /** Sends a request and parses a JSON answer; throws `UpstreamError` on a non-2xx status. */
   json<T>(path: string, init?: ServiceRequestInit): Promise<T>
   /** A `fetch` for Eden treaty and other clients (`treaty(baseUrl, { fetcher: client.fetch })`). */
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  readonly fetch: typeof fetch
   /** `closed`, `open`, `half-open` or `isolated`. */
   breakerState(): string
 }
 
 const STATES = ['closed', 'open', 'half-open', 'isolated'] as const
+
+/** Adapts `request` to the `fetch` signature (what Eden treaty's `fetcher` option takes). */
+const fetchVia = (request: (path: string, init: ServiceRequestInit) => Promise<Response>): typeof fetch =>
+  Object.assign(
+    async (input: string | URL | Request, init: RequestInit = {}) => {
+      const incoming = input instanceof Request ? input : undefined
+      const url = incoming ? incoming.url : String(input)
+      const method = init.method ?? incoming?.method ?? 'GET'
+      const headers = Object.fromEntries(new Headers(init.headers ?? incoming?.headers).entries())
+      const raw = init.body ?? (incoming?.body ? await incoming.arrayBuffer() : undefined)
+      const body =
+        raw === undefined || raw === null
+          ? undefined
+          : typeof raw === 'string'
+            ? raw
+            : new Uint8Array(await new Response(raw).arrayBuffer())
+      return request(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        ...(init.signal ? { signal: init.signal } : {}),
+      })
+    },
+    { preconnect: fetch.preconnect },
+  )
 
 /**
  * Creates a client for one target service.
@@ -211,25 +236,7 @@ export const createServiceClient = (options: ServiceClientOptions): ServiceClien
       if (!response.ok) throw new UpstreamError(target, response.status, parsed)
       return parsed as T
     },
-    async fetch(input, init = {}) {
-      const incoming = input instanceof Request ? input : undefined
-      const url = incoming ? incoming.url : String(input)
-      const method = init.method ?? incoming?.method ?? 'GET'
-      const headers = Object.fromEntries(new Headers(init.headers ?? incoming?.headers).entries())
-      const raw = init.body ?? (incoming?.body ? await incoming.arrayBuffer() : undefined)
-      const body =
-        raw === undefined || raw === null
-          ? undefined
-          : typeof raw === 'string'
-            ? raw
-            : new Uint8Array(await new Response(raw).arrayBuffer())
-      return request(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        ...(init.signal ? { signal: init.signal } : {}),
-      })
-    },
+    fetch: fetchVia(request),
     breakerState: () => STATES[breaker.state] ?? 'closed',
   }
 }
