@@ -3,6 +3,11 @@ import { baseConfig, loadConfig, serviceUrl } from '@flotilla/service-kit'
 import { t } from 'elysia'
 import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
 
+// Elysia's t.Integer also accepts numeric strings (made for query strings), so the kit's env conversion
+// would leave "30" a string; a whole t.Number converts and checks as expected.
+const int = (options: { minimum: number; maximum: number; default: number }) =>
+  t.Number({ multipleOf: 1, ...options })
+
 /** Every variable the audit service reads, with defaults (see `.env.example`). */
 export const AuditConfigSchema = t.Object({
   ...baseConfig({ port: 3003 }).properties,
@@ -12,12 +17,12 @@ export const AuditConfigSchema = t.Object({
   MONGODB_URL: t.Optional(t.String({ pattern: '^mongodb(\\+srv)?://' })),
   MONGODB_DB: t.Optional(t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
   AUDIT_REDIS_PREFIX: t.String({ minLength: 1, maxLength: 100, pattern: '^[^\\s{}]+$', default: 'audit:' }),
-  AUDIT_BATCH_SIZE: t.Integer({ minimum: 1, maximum: 1000, default: 200 }),
-  AUDIT_CHECKPOINT_INTERVAL_SECONDS: t.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
-  AUDIT_RETENTION_DAYS: t.Integer({ minimum: 0, maximum: 36_500, default: 0 }),
+  AUDIT_BATCH_SIZE: int({ minimum: 1, maximum: 1000, default: 200 }),
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: int({ minimum: 0, maximum: 86_400, default: 60 }),
+  AUDIT_RETENTION_DAYS: int({ minimum: 0, maximum: 36_500, default: 0 }),
   AUDIT_RETENTION_OVERRIDES: t.String({ default: '' }),
-  AUDIT_RETENTION_INTERVAL_SECONDS: t.Integer({ minimum: 0, maximum: 7 * 86_400, default: 3600 }),
-  AUDIT_EXPORT_PAGE_SIZE: t.Integer({ minimum: 10, maximum: 5000, default: 1000 }),
+  AUDIT_RETENTION_INTERVAL_SECONDS: int({ minimum: 0, maximum: 7 * 86_400, default: 3600 }),
+  AUDIT_EXPORT_PAGE_SIZE: int({ minimum: 10, maximum: 5000, default: 1000 }),
   AUTH_JWKS_URL: t.Optional(t.String({ pattern: '^https?://' })),
   AUTH_ISSUER: t.String({ minLength: 1, default: 'flotilla-auth' }),
   AUTH_AUDIENCE: t.String({ minLength: 1, default: 'flotilla' }),

@@ -1,6 +1,12 @@
 /** Audit service entry: load config → build deps → createApp → start the `audit` consumer and jobs → listen → shutdown hooks. */
 import { createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
-import { closeAll, createAccessTokenVerifier, createLogger, createMetrics, onShutdown } from '@flotilla/service-kit'
+import {
+  closeAll,
+  createAccessTokenVerifier,
+  createLogger,
+  createMetrics,
+  onShutdown,
+} from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher, createRedisConnection, readGroupStats } from '@flotilla/streams'
 import { createApp } from './app.ts'
 import { AUDIT_READ_SCOPE } from './auth/scope.ts'

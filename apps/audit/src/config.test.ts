@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'bun:test'
+import { loadAuditConfig } from './config.ts'
+
+describe('audit config', () => {
+  it('defaults to a libSQL file under DATA_DIR, port 3003 and no pruning', () => {
+    const s = loadAuditConfig({ DATA_DIR: '/var/data/' })
+    expect(s.config.PORT).toBe(3003)
+    expect(s.store).toEqual({ kind: 'libsql', url: 'file:/var/data/audit.db' })
+    expect(s.retention).toEqual({ defaultDays: 0, overrides: new Map() })
+    expect(s.jwksUrl).toBe('http://127.0.0.1:3001/.well-known/jwks.json')
+  })
+
+  it('reads the store, retention and JWKS settings', () => {
+    const s = loadAuditConfig({
+      AUDIT_STORE: 'mongodb',
+      MONGODB_URL: 'mongodb://db.internal:27017/audit',
+      AUDIT_RETENTION_DAYS: '30',
+      AUDIT_RETENTION_OVERRIDES: 'tenantA:365,tenantB:7',
+      AUTH_JWKS_URL: 'http://auth.internal:3001/.well-known/jwks.json',
+    })
+    expect(s.store).toEqual({ kind: 'mongodb', url: 'mongodb://db.internal:27017/audit' })
+    expect(s.retention.defaultDays).toBe(30)
+    expect([...s.retention.overrides]).toEqual([
+      ['tenantA', 365],
+      ['tenantB', 7],
+    ])
+    expect(s.jwksUrl).toBe('http://auth.internal:3001/.well-known/jwks.json')
+  })
+
+  it('names every problem at once', () => {
+    expect(() => loadAuditConfig({ AUDIT_STORE: 'mongodb', AUDIT_RETENTION_OVERRIDES: 'tenantA' })).toThrow(
+      /AUDIT_RETENTION_OVERRIDES: retention override "tenantA".*\n- MONGODB_URL is required when AUDIT_STORE=mongodb/,
+    )
+  })
+
+  it('refuses bad values and production without a service token secret', () => {
+    expect(() => loadAuditConfig({ AUDIT_STORE: 'postgres' })).toThrow(/AUDIT_STORE/)
+    expect(() => loadAuditConfig({ AUDIT_BATCH_SIZE: '0' })).toThrow(/AUDIT_BATCH_SIZE/)
+    expect(() => loadAuditConfig({ AUDIT_RETENTION_DAYS: '1.5' })).toThrow(/AUDIT_RETENTION_DAYS/)
+    expect(() => loadAuditConfig({ NODE_ENV: 'production' })).toThrow(/SERVICE_TOKEN_SECRET/)
+  })
+})
