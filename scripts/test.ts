@@ -15,7 +15,8 @@ const TEST_TIMEOUT_MS = '60000'
 
 const hasTests = async (dir: string): Promise<boolean> => {
   const glob = new Bun.Glob('**/*.test.ts')
-  for await (const file of glob.scan({ cwd: join(root, dir) })) if (!file.includes('node_modules')) return true
+  for await (const file of glob.scan({ cwd: join(root, dir) }))
+    if (!file.includes('node_modules')) return true
   return false
 }
 
@@ -25,7 +26,8 @@ const suites = async (): Promise<string[]> => {
   const found: string[] = []
   for (const parent of SUITE_DIRS) {
     const entries = await readdir(join(root, parent), { withFileTypes: true }).catch(() => [])
-    for (const e of entries) if (e.isDirectory() && (await hasTests(`${parent}/${e.name}`))) found.push(`${parent}/${e.name}`)
+    for (const e of entries)
+      if (e.isDirectory() && (await hasTests(`${parent}/${e.name}`))) found.push(`${parent}/${e.name}`)
   }
   for (const dir of CROSS_SERVICE) if (await hasTests(dir).catch(() => false)) found.push(dir)
   return found
@@ -40,18 +42,25 @@ interface Tally {
   seconds: number
 }
 
-const count = (text: string, word: string) => Number(text.match(new RegExp(`^\\s*(\\d+) ${word}$`, 'm'))?.[1] ?? 0)
+const count = (text: string, word: string) =>
+  Number(text.match(new RegExp(`^\\s*(\\d+) ${word}$`, 'm'))?.[1] ?? 0)
 
 const run = async (suite: string): Promise<Tally> => {
   const started = performance.now()
   console.log(`\n━━ ${suite}`)
-  const proc = Bun.spawn(['bun', 'test', '--timeout', TEST_TIMEOUT_MS, `./${suite}`], { cwd: root, stdout: 'pipe', stderr: 'pipe', env: process.env })
+  const proc = Bun.spawn(['bun', 'test', '--timeout', TEST_TIMEOUT_MS, `./${suite}`], {
+    cwd: root,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: process.env,
+  })
   let summary = ''
   // bun test writes results to stderr; echo both streams and keep the tail for the summary.
   const pump = async (stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) => {
     const decoder = new TextDecoder()
-    for await (const chunk of stream) {
-      const text = decoder.decode(chunk, { stream: true })
+    const reader = stream.getReader()
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      const text = decoder.decode(r.value, { stream: true })
       out.write(text)
       summary = (summary + text).slice(-4000)
     }

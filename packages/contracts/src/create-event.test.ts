@@ -31,12 +31,9 @@ describe('createEvent', () => {
     const typeErrors = () => {
       // @ts-expect-error userId is required
       createEvent('user.deleted', {}, { source: 'monolith' })
+      const revoked = { sessionId: 's', userId: 'u', reason: 'bored' } as const
       // @ts-expect-error reason must be one of the listed values
-      createEvent(
-        'auth.session.revoked',
-        { sessionId: 's', userId: 'u', reason: 'bored' },
-        { source: 'auth' },
-      )
+      createEvent('auth.session.revoked', revoked, { source: 'auth' })
       // @ts-expect-error unknown types need createCustomEvent
       createEvent('order.placed', { orderId: 'o' }, { source: 'monolith' })
     }
