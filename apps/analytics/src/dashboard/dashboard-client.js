@@ -39,6 +39,7 @@
     const names = chart.series.map((s) => s.name).join('|')
     const data = [chart.times, ...chart.series.map((s) => s.values)]
     const width = Math.max(300, box.clientWidth)
+    const step = chart.times.length > 1 ? chart.times[1] - chart.times[0] : 60
     const existing = charts[id]
     if (existing && existing.names === names) {
       existing.plot.setData(data)
@@ -61,7 +62,14 @@
           height: 240,
           series: [{}, ...series],
           axes: [axis, { ...axis, size: 50 }],
-          scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+          scales: {
+            // Bars need half a step of room on each side, or the first and last are cut in half.
+            x: {
+              time: true,
+              range: (_u, min, max) => (kind === 'bars' ? [min - step / 2, max + step / 2] : [min, max]),
+            },
+            y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+          },
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
         },
@@ -80,7 +88,7 @@
     text('k-rate', `${num(d.totals.perMinute)} / min`)
     text('k-day', num(d.totals.lastDay))
     text('k-types', `${d.topTypes.length} event types`)
-    text('k-u-hour', num(d.uniques.lastHour))
+    text('k-u-hour', num(d.uniques.thisHour))
     text('k-u-day', num(d.uniques.lastDay))
     text('k-p95', d.durations.p95 === null ? '–' : `${num(d.durations.p95)} ms`)
     text(

@@ -62,8 +62,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="error card" id="error"></div>
   <div class="card kpi"><div class="label">Events · last hour</div><div class="value" id="k-hour">–</div><div class="sub" id="k-rate">–</div></div>
   <div class="card kpi"><div class="label">Events · last 24 h</div><div class="value" id="k-day">–</div><div class="sub" id="k-types">–</div></div>
-  <div class="card kpi"><div class="label">Unique actors · 1 h</div><div class="value" id="k-u-hour">–</div><div class="sub">HyperLogLog</div></div>
-  <div class="card kpi"><div class="label">Unique actors · 24 h</div><div class="value" id="k-u-day">–</div><div class="sub">HyperLogLog</div></div>
+  <div class="card kpi"><div class="label">Uniques · this hour</div><div class="value" id="k-u-hour">–</div><div class="sub">distinct actors (HyperLogLog)</div></div>
+  <div class="card kpi"><div class="label">Uniques · 24 h</div><div class="value" id="k-u-day">–</div><div class="sub">distinct actors (HyperLogLog)</div></div>
   <div class="card kpi"><div class="label">Duration p95 · 24 h</div><div class="value" id="k-p95">–</div><div class="sub" id="k-p50">–</div></div>
   <div class="card kpi"><div class="label">Dead letters</div><div class="value" id="k-dlq">–</div><div class="sub" id="k-lag">–</div></div>
   <section class="card wide"><h2>Events per minute · last hour</h2><div class="chart" id="chart-hour" data-chart="lastHour"></div></section>

@@ -22,7 +22,7 @@ export interface DashboardData {
   readonly totals: { readonly lastHour: number; readonly lastDay: number; readonly perMinute: number }
   readonly lastHour: ChartData
   readonly lastDay: ChartData
-  readonly uniques: { readonly lastHour: number; readonly lastDay: number; readonly hourly: ChartData }
+  readonly uniques: { readonly thisHour: number; readonly lastDay: number; readonly hourly: ChartData }
   readonly durations: {
     readonly count: number
     readonly p50: number | null
@@ -111,7 +111,9 @@ export const createDashboardData = (deps: DashboardDeps) => {
       const hourly: number[] = []
       for (let t = day.start; t < day.end; t += HOUR_MS)
         hourly.push((await deps.uniques.count(series, t, t + HOUR_MS, at)).value)
-      const uniquesHour = await deps.uniques.count(series, hour.start, hour.end, at)
+      // Hourly sketches are the finest: "this hour" is exact where "the last 60 minutes" would not be.
+      const thisHour = Math.floor(at / HOUR_MS) * HOUR_MS
+      const uniquesHour = await deps.uniques.count(series, thisHour, thisHour + HOUR_MS, at)
       const uniquesDay = await deps.uniques.count(series, day.start, day.end, at)
 
       const runs = await deps.db.all<{
@@ -127,7 +129,7 @@ export const createDashboardData = (deps: DashboardDeps) => {
         lastHour: hour.data,
         lastDay: day.data,
         uniques: {
-          lastHour: uniquesHour.value,
+          thisHour: uniquesHour.value,
           lastDay: uniquesDay.value,
           hourly: { times: day.data.times, series: [{ name: 'unique actors', values: hourly }] },
         },

@@ -135,5 +135,5 @@ describe('every-event handler', () => {
       await h.serviceToken(),
     )
     expect(((await res.json()) as { total: number }).total).toBe(10_000)
-  })
+  }, 90_000)
 })
