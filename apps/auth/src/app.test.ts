@@ -35,6 +35,17 @@ describe('the monolith’s login flow through the Eden treaty client', () => {
     const mine = await auth.v1.users({ userId: 'u42' }).sessions.get({ query: {}, ...user })
     expect(mine.data?.items.map((s) => s.current)).toEqual([true])
 
+    const other = await auth.v1.sessions.post({ userId: 'u42' }, service)
+    const others = await auth.v1
+      .users({ userId: 'u42' })
+      .sessions.delete(undefined, { query: { except: created.data.sessionId }, ...user })
+    expect(others.data).toEqual({ revoked: 1 })
+    expect(
+      (await auth.v1.tokens.introspect.post({ token: other.data?.accessToken ?? '' }, service)).data,
+    ).toEqual({
+      active: false,
+    })
+
     const out = await auth.v1.sessions({ sessionId: created.data.sessionId }).delete(undefined, user)
     expect(out.data).toEqual({ revoked: 1 })
     const after = await auth.v1.tokens.introspect.post({ token: refreshed.data.accessToken }, service)
@@ -55,7 +66,8 @@ describe('operations and documentation', () => {
     expect(text).toContain('auth_sessions_created_total')
     expect(text).toMatch(/auth_refresh_total\{[^}]*outcome="rotated"[^}]*\} 1/)
     expect(text).toMatch(/auth_sessions_revoked_total\{[^}]*reason="logout"[^}]*\} 1/)
-    expect(text).toMatch(/auth_introspections_total\{[^}]*active="false"[^}]*\} 1/)
+    expect(text).toMatch(/auth_introspections_total\{[^}]*active="false"[^}]*\} 2/)
+    expect(text).toMatch(/auth_sessions_revoked_total\{[^}]*reason="signed_out_everywhere"[^}]*\} 1/)
     const jwks = await t.request('GET', '/.well-known/jwks.json')
     expect(jwks.headers.get('cache-control')).toContain('max-age')
     expect(await jwks.json()).toEqual(await (await t.request('GET', '/v1/jwks')).json())
