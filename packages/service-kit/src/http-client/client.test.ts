@@ -71,6 +71,15 @@ describe('createServiceClient', () => {
     expect(seen).toHaveLength(2)
   })
 
+  it('hands back a 429 whose Retry-After is longer than it would wait, without retrying sooner', async () => {
+    const { baseUrl, seen } = startServer(
+      () => new Response('later', { status: 429, headers: { 'retry-after': '3600' } }),
+    )
+    const response = await client(baseUrl).request('/v1/x')
+    expect(response.status).toBe(429)
+    expect(seen).toHaveLength(1)
+  })
+
   it('returns the last 5xx once the retries are spent, and json() turns it into an UpstreamError', async () => {
     const { baseUrl, seen } = startServer(() => Response.json({ error: { code: 'DOWN' } }, { status: 500 }))
     const error = await failure(client(baseUrl, { retries: 2 }).json('/v1/x'))

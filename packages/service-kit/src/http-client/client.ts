@@ -44,7 +44,7 @@ export interface ServiceClientOptions {
   readonly retries?: number
   /** First backoff step; each retry doubles it (full jitter). @defaultValue 100 */
   readonly backoffMs?: number
-  /** Cap of one wait, `Retry-After` included. @defaultValue 5000 */
+  /** Longest wait between attempts; a `Retry-After` asking for more is not retried. @defaultValue 5000 */
   readonly maxDelayMs?: number
   readonly breaker?: BreakerOptions
 }
@@ -159,13 +159,18 @@ export const createServiceClient = (options: ServiceClientOptions): ServiceClien
     const retryAfter =
       result instanceof Response ? parseRetryAfter(result.headers.get('retry-after')) : undefined
     const ceiling = Math.min(maxDelayMs, backoffMs * 2 ** (context.attempt - 1))
-    return Math.min(maxDelayMs, retryAfter ?? Math.random() * ceiling)
+    return retryAfter ?? Math.random() * ceiling
   })
   const retryable = handleWhen(
     (error) =>
       !(error instanceof BrokenCircuitError) &&
       !(error instanceof DOMException && error.name === 'AbortError'),
-  ).orWhenResult((result) => result instanceof Response && isRetryableStatus(result.status))
+  ).orWhenResult((result) => {
+    if (!(result instanceof Response) || !isRetryableStatus(result.status)) return false
+    // Never retry sooner than the server asked: past our longest wait, hand the answer back instead.
+    const retryAfter = parseRetryAfter(result.headers.get('retry-after'))
+    return retryAfter === undefined || retryAfter <= maxDelayMs
+  })
   const retrying = retry(retryable, { maxAttempts: retries, backoff })
   // Free the connection of a response we are about to discard.
   retrying.onRetry((reason) => {
