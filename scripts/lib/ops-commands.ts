@@ -1,4 +1,5 @@
 /** The ops CLI's commands, over the same library calls the apps use (readGroupStats, createDeadLetters, trimStream). */
+import { CONSUMER_GROUPS } from '../../packages/contracts/src/index.ts'
 import {
   createDeadLetters,
   type DeadLetter,
@@ -90,6 +91,9 @@ export const status = async ({ redis, stream, json }: OpsContext): Promise<void>
       ]),
     ),
   )
+  const missing = CONSUMER_GROUPS.filter((name) => !groups.some((g) => g.group === name))
+  if (missing.length > 0 && groups.length > 0)
+    out(dim(`\nno group yet for ${missing.join(', ')}: that app has not started on this stream`))
   if (consumers.length > 0) {
     out('')
     out(
