@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import { type Database, openDatabase } from '../db/client.ts'
 import { createRollups } from '../rollups/service.ts'
-import { createTestStores, sampleEvent, TEST_REDIS_URL, type TestStores } from '../testing.ts'
+import { createTestApp, createTestStores, sampleEvent, TEST_REDIS_URL, type TestStores } from '../testing.ts'
 import { createLock } from './lock.ts'
 import { createScheduler, type Job } from './scheduler.ts'
 
@@ -141,4 +141,45 @@ describe('scheduler', () => {
     expect((await one.tick(6000))[0]).toMatchObject({ status: 'ran', result: 'ok' })
     expect(await s.redis.exists(`${s.prefix}:lock:flaky`)).toBe(0)
   })
+})
+
+describe('two analytics instances', () => {
+  it('run each production job once per slot with real timers', async () => {
+    const one = await createTestApp({
+      env: {
+        ROLLUP_INTERVAL_MS: '400',
+        UNIQUES_PERSIST_INTERVAL_MS: '400',
+        RETENTION_INTERVAL_MS: '400',
+        JOBS_TICK_MS: '100',
+      },
+    })
+    // The second instance shares the first one's database file, stream and Redis prefix.
+    const two = await createTestApp({
+      env: { ...one.env, DATA_DIR: one.env.DATA_DIR as string },
+    })
+    try {
+      await one.deps.ingest.ingestBatch([sampleEvent('order.placed', new Date(), { actor: 'u1' })])
+      one.deps.scheduler.start()
+      two.deps.scheduler.start()
+      await sleep(2000)
+      await Promise.all([one.deps.scheduler.close(), two.deps.scheduler.close()])
+      const runs = await one.deps.database.db.all<{ job: string; slot: number; instance: string }>(
+        sql`SELECT job, slot, instance FROM job_runs ORDER BY job, slot`,
+      )
+      for (const job of ['rollup', 'uniques-persist', 'retention']) {
+        expect(runs.filter((r) => r.job === job).length).toBeGreaterThanOrEqual(3)
+      }
+      expect(new Set(runs.map((r) => r.instance)).size).toBe(2)
+      expect((await one.deps.database.db.all(sql`SELECT 1 FROM dirty_buckets`)).length).toBe(0)
+      // Both ticking in the same slot: each job reports "ran" on exactly one of them.
+      const at = Date.now() + 60_000
+      const outcomes = (await Promise.all([one.deps.scheduler.tick(at), two.deps.scheduler.tick(at)])).flat()
+      for (const job of ['rollup', 'uniques-persist', 'retention']) {
+        expect(outcomes.filter((o) => o.job === job && o.status === 'ran')).toHaveLength(1)
+      }
+    } finally {
+      await two.close()
+      await one.close()
+    }
+  }, 30_000)
 })
