@@ -58,9 +58,11 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
         const failure = error as WebPushFailure
         if (typeof failure.statusCode !== 'number') {
           const timedOut = /timeout/i.test(failure.message ?? '')
+          // Socket errors carry a code (ECONNREFUSED…); web-push's own checks (bad keys) do not and never pass.
+          const network = timedOut || typeof (error as { code?: unknown }).code === 'string'
           throw new TransportError(
-            'transient',
-            timedOut ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNREACHABLE',
+            network ? 'transient' : 'permanent',
+            timedOut ? 'PROVIDER_TIMEOUT' : network ? 'PROVIDER_UNREACHABLE' : 'PUSH_INVALID_REQUEST',
             failure.message ?? 'push service unreachable',
             { cause: error },
           )

@@ -1,0 +1,82 @@
+/** createApp(deps): the notification service's Elysia app (never listens; main.ts and tests decide how to serve it). */
+import { createServiceTokenVerifier, type KeyRing } from '@flotilla/contracts'
+import {
+  createServiceApp,
+  deadLetterRoutes,
+  type Logger,
+  type Metrics,
+  type ReadinessCheck,
+} from '@flotilla/service-kit'
+import type { DeadLetters } from '@flotilla/streams'
+import type { Core } from './deps.ts'
+import { deliveryRoutes } from './deliveries/routes.ts'
+import { outboxRoutes } from './outbox/routes.ts'
+import { preferenceRoutes } from './preferences/routes.ts'
+import { templateRoutes } from './templates/routes.ts'
+import { webhookRoutes } from './webhooks/routes.ts'
+import { createWebhookService } from './webhooks/service.ts'
+
+/** The service-token audience of this service. */
+export const AUDIENCE = 'notifications'
+
+export interface AppDeps {
+  readonly core: Core
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Service-token secrets (`parseKeyRing(config.SERVICE_TOKEN_SECRET)`). */
+  readonly serviceKeys: KeyRing
+  readonly readiness?: Readonly<Record<string, ReadinessCheck>>
+  /** The `notifications` group's dead letters, for the inspector routes. */
+  readonly deadLetters?: DeadLetters
+  /** @defaultValue '0.1.0' */
+  readonly version?: string
+}
+
+/** Builds the app: templates, preferences, delivery status, outbox, Resend webhooks and dead letters. */
+export const createApp = (deps: AppDeps) => {
+  const { core } = deps
+  const verifier = createServiceTokenVerifier(deps.serviceKeys, { audience: AUDIENCE })
+  const webhooks = core.settings.webhookSecret
+    ? createWebhookService({
+        db: core.database.db,
+        deliveries: core.deliveries,
+        events: core.events,
+        secret: core.settings.webhookSecret,
+      })
+    : undefined
+  return createServiceApp({
+    name: 'notifications',
+    version: deps.version ?? '0.1.0',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    // 256 KiB: Resend webhook bodies can carry a whole message's metadata.
+    bodyLimitBytes: 256 * 1024,
+    swagger: {
+      title: 'Flotilla notifications API',
+      description:
+        'Templates (preview), preferences, delivery status, the local outbox, Resend webhooks and dead letters. Routes take a service token (audience `notifications`); the webhook takes its Svix signature.',
+      tags: [
+        { name: 'templates', description: 'Shipped templates and previews' },
+        { name: 'preferences', description: 'Opt-outs per category × channel' },
+        { name: 'notifications', description: 'Delivery log and status' },
+        { name: 'outbox', description: 'Local outbox (no provider configured)' },
+        { name: 'webhooks', description: 'Provider delivery events' },
+      ],
+    },
+  })
+    .use(templateRoutes({ registry: core.registry, verifier }))
+    .use(preferenceRoutes({ preferences: core.preferences, verifier }))
+    .use(deliveryRoutes({ deliveries: core.deliveries, verifier }))
+    .use(outboxRoutes({ outbox: core.outbox, verifier }))
+    .use(webhookRoutes({ webhooks }))
+    .use(
+      deadLetterRoutes({
+        deadLetters: deps.deadLetters ? { notifications: deps.deadLetters } : {},
+        auth: verifier,
+      }),
+    )
+}
+
+/** The app's type (for an Eden treaty client). */
+export type NotificationsApp = ReturnType<typeof createApp>

@@ -1,0 +1,34 @@
+/** Picks a transport per channel: the real provider when configured, the local outbox otherwise. */
+import type { Agent } from 'node:https'
+import type { Db } from '../db/client.ts'
+import { createOutboxTransport } from '../outbox/store.ts'
+import type { ChannelName } from '../templates/model.ts'
+import { createResendTransport } from './resend.ts'
+import { createTwilioTransport } from './twilio.ts'
+import type { Transport } from './types.ts'
+import { createWebPushTransport } from './web-push.ts'
+
+export interface TransportSettings {
+  readonly timeoutMs: number
+  readonly emailFrom: string
+  readonly resend?: { readonly apiKey: string; readonly baseUrl?: string }
+  readonly twilio?: { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly baseUrl?: string }
+  readonly webPush?: {
+    readonly vapidSubject: string
+    readonly vapidPublicKey: string
+    readonly vapidPrivateKey: string
+    /** Tests trust their local push service with it. */
+    readonly agent?: Agent
+  }
+}
+
+/** One transport per channel. */
+export const createTransports = (db: Db, s: TransportSettings): Record<ChannelName, Transport> => ({
+  email: s.resend
+    ? createResendTransport({ ...s.resend, from: s.emailFrom, timeoutMs: s.timeoutMs })
+    : createOutboxTransport(db, 'email'),
+  sms: s.twilio ? createTwilioTransport({ ...s.twilio, timeoutMs: s.timeoutMs }) : createOutboxTransport(db, 'sms'),
+  push: s.webPush
+    ? createWebPushTransport({ ...s.webPush, timeoutMs: s.timeoutMs })
+    : createOutboxTransport(db, 'push'),
+})

@@ -1,0 +1,120 @@
+/** The notification service's configuration: the only place that reads the environment (via the kit's loadConfig). */
+import { join } from 'node:path'
+import { baseConfig, loadConfig } from '@flotilla/service-kit'
+import { t } from 'elysia'
+import type { TransportSettings } from './channels/index.ts'
+import type { Settings } from './deps.ts'
+
+const int = (fallback: number, minimum: number, maximum: number, description: string) =>
+  t.Integer({ minimum, maximum, default: fallback, description })
+const optionalUrl = (description: string) => t.Optional(t.String({ pattern: '^https?://', description }))
+
+/** Every variable the notification service reads, with defaults (see `.env.example`). */
+export const NotificationsConfigSchema = t.Object({
+  ...baseConfig({ port: 3002 }).properties,
+  NOTIFICATIONS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+  NOTIFICATIONS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
+  NOTIFICATIONS_REDIS_PREFIX: t.String({ pattern: '^[^\\s{}]+$', maxLength: 100, default: 'notifications:' }),
+  NOTIFICATIONS_DEFAULT_LOCALE: t.String({ pattern: '^[a-z]{2,3}$', default: 'en' }),
+  NOTIFICATIONS_APP_NAME: t.String({ minLength: 1, maxLength: 100, default: 'Flotilla' }),
+  NOTIFICATIONS_APP_URL: t.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
+  NOTIFICATIONS_MAX_DELIVERIES: int(8, 1, 50, 'deliveries of an event before it is dead-lettered'),
+  NOTIFICATIONS_CONCURRENCY: int(8, 1, 256, 'events handled at once'),
+  NOTIFICATIONS_CLAIM_IDLE_MS: int(30_000, 1000, 3_600_000, 'idle time before another instance takes an entry'),
+  NOTIFICATIONS_RETRY_BASE_MS: int(2000, 10, 600_000, 'first retry delay ceiling (full jitter)'),
+  NOTIFICATIONS_RETRY_MAX_MS: int(300_000, 100, 86_400_000, 'longest retry delay'),
+  NOTIFICATIONS_PROVIDER_TIMEOUT_MS: int(10_000, 100, 120_000, 'per provider request'),
+  NOTIFICATIONS_RATE_LIMIT_MAX_WAIT_MS: int(10_000, 0, 60_000, 'longest in-process wait for a send slot'),
+  EMAIL_FROM: t.String({ minLength: 3, maxLength: 320, default: 'Flotilla <no-reply@flotilla.local>' }),
+  RESEND_API_KEY: t.Optional(t.String({ minLength: 1, description: 'unset: emails go to the local outbox' })),
+  RESEND_BASE_URL: optionalUrl('Resend API base URL'),
+  RESEND_RATE_PER_SECOND: t.Number({ minimum: 0, maximum: 10_000, default: 2 }),
+  RESEND_WEBHOOK_SECRET: t.Optional(t.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$' })),
+  TWILIO_ACCOUNT_SID: t.Optional(t.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
+  TWILIO_AUTH_TOKEN: t.Optional(t.String({ minLength: 8 })),
+  TWILIO_FROM: t.Optional(t.String({ pattern: '^(\\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})$' })),
+  TWILIO_BASE_URL: optionalUrl('Twilio API base URL'),
+  TWILIO_RATE_PER_SECOND: t.Number({ minimum: 0, maximum: 10_000, default: 10 }),
+  VAPID_SUBJECT: t.Optional(t.String({ pattern: '^(mailto:|https://)' })),
+  VAPID_PUBLIC_KEY: t.Optional(t.String({ pattern: '^[A-Za-z0-9_-]{80,100}$' })),
+  VAPID_PRIVATE_KEY: t.Optional(t.String({ pattern: '^[A-Za-z0-9_-]{40,50}$' })),
+  WEBPUSH_RATE_PER_SECOND: t.Number({ minimum: 0, maximum: 10_000, default: 50 }),
+})
+export type NotificationsConfig = typeof NotificationsConfigSchema.static
+
+const allOrNone = (c: NotificationsConfig, names: (keyof NotificationsConfig)[]): string[] => {
+  const set = names.filter((name) => c[name] !== undefined)
+  return set.length === 0 || set.length === names.length
+    ? []
+    : [`set all of ${names.join(', ')} or none (missing: ${names.filter((n) => !set.includes(n)).join(', ')})`]
+}
+
+const crossChecks = (c: NotificationsConfig): string[] => [
+  ...allOrNone(c, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']),
+  ...allOrNone(c, ['VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']),
+  ...(c.NODE_ENV === 'production' && c.RESEND_API_KEY && !c.RESEND_WEBHOOK_SECRET
+    ? ['RESEND_WEBHOOK_SECRET must be set in production when RESEND_API_KEY is (delivery status comes from it)']
+    : []),
+  ...(c.NOTIFICATIONS_RETRY_BASE_MS > c.NOTIFICATIONS_RETRY_MAX_MS
+    ? ['NOTIFICATIONS_RETRY_BASE_MS must not exceed NOTIFICATIONS_RETRY_MAX_MS']
+    : []),
+]
+
+/** Loads and checks the configuration; throws (naming every bad variable, never a value) on anything wrong. */
+export const loadNotificationsConfig = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): NotificationsConfig => {
+  const config = loadConfig(NotificationsConfigSchema, env)
+  const problems = crossChecks(config)
+  if (problems.length > 0) throw new Error(`invalid notifications configuration:\n- ${problems.join('\n- ')}`)
+  return config
+}
+
+/** Where the database lives: `NOTIFICATIONS_DB_URL`, else a file under `DATA_DIR`. */
+export const databaseUrlOf = (c: NotificationsConfig) =>
+  c.NOTIFICATIONS_DB_URL ?? `file:${join(c.DATA_DIR, 'notifications', 'notifications.db')}`
+
+/** The domain's settings from the configuration. */
+export const settingsOf = (c: NotificationsConfig): Settings => ({
+  redisPrefix: c.NOTIFICATIONS_REDIS_PREFIX,
+  defaultLocale: c.NOTIFICATIONS_DEFAULT_LOCALE,
+  app: { name: c.NOTIFICATIONS_APP_NAME, url: c.NOTIFICATIONS_APP_URL },
+  maxDeliveries: c.NOTIFICATIONS_MAX_DELIVERIES,
+  providerTimeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
+  rateLimitMaxWaitMs: c.NOTIFICATIONS_RATE_LIMIT_MAX_WAIT_MS,
+  rateLimits: {
+    resend: c.RESEND_RATE_PER_SECOND,
+    twilio: c.TWILIO_RATE_PER_SECOND,
+    'web-push': c.WEBPUSH_RATE_PER_SECOND,
+  },
+  ...(c.RESEND_WEBHOOK_SECRET ? { webhookSecret: c.RESEND_WEBHOOK_SECRET } : {}),
+})
+
+/** Transport settings from the configuration (what `createTransports` needs). */
+export const transportSettingsOf = (c: NotificationsConfig): TransportSettings => ({
+  timeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
+  emailFrom: c.EMAIL_FROM,
+  ...(c.RESEND_API_KEY
+    ? { resend: { apiKey: c.RESEND_API_KEY, ...(c.RESEND_BASE_URL ? { baseUrl: c.RESEND_BASE_URL } : {}) } }
+    : {}),
+  ...(c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM
+    ? {
+        twilio: {
+          accountSid: c.TWILIO_ACCOUNT_SID,
+          authToken: c.TWILIO_AUTH_TOKEN,
+          from: c.TWILIO_FROM,
+          ...(c.TWILIO_BASE_URL ? { baseUrl: c.TWILIO_BASE_URL } : {}),
+        },
+      }
+    : {}),
+  ...(c.VAPID_SUBJECT && c.VAPID_PUBLIC_KEY && c.VAPID_PRIVATE_KEY
+    ? {
+        webPush: {
+          vapidSubject: c.VAPID_SUBJECT,
+          vapidPublicKey: c.VAPID_PUBLIC_KEY,
+          vapidPrivateKey: c.VAPID_PRIVATE_KEY,
+        },
+      }
+    : {}),
+})
+

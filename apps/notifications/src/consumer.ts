@@ -1,0 +1,39 @@
+/** The `notifications` consumer: the stream runtime around the rule handler, with this service's retry bounds. */
+import { CONSUMER_GROUPS } from '@flotilla/contracts'
+import { type ConsumerOptions, createConsumer, type StreamHooks, type StreamLogger } from '@flotilla/streams'
+import { createNotificationHandler, type NotificationHandlerDeps } from './handlers/index.ts'
+
+export const NOTIFICATIONS_GROUP = CONSUMER_GROUPS[1]
+
+export interface NotificationConsumerOptions {
+  readonly redisUrl: string
+  readonly stream: string
+  readonly handlerDeps: NotificationHandlerDeps
+  readonly consumerName?: string
+  /** @defaultValue 8 */
+  readonly concurrency?: number
+  readonly claimIdleMs?: number
+  readonly blockMs?: number
+  readonly backoff?: { baseMs: number; maxMs: number }
+  readonly hooks?: StreamHooks
+  readonly logger?: StreamLogger
+}
+
+/** Creates (does not start) the consumer; `maxDeliveries` comes from the handler's settings so both agree. */
+export const createNotificationConsumer = (o: NotificationConsumerOptions) => {
+  const options: ConsumerOptions = {
+    redisUrl: o.redisUrl,
+    stream: o.stream,
+    group: NOTIFICATIONS_GROUP,
+    handler: createNotificationHandler(o.handlerDeps),
+    maxDeliveries: o.handlerDeps.maxDeliveries,
+    concurrency: o.concurrency ?? 8,
+    ...(o.consumerName ? { consumerName: o.consumerName } : {}),
+    ...(o.claimIdleMs ? { claimIdleMs: o.claimIdleMs } : {}),
+    ...(o.blockMs ? { blockMs: o.blockMs } : {}),
+    ...(o.backoff ? { backoff: o.backoff } : {}),
+    ...(o.hooks ? { hooks: o.hooks } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+  }
+  return createConsumer(options)
+}

@@ -1,0 +1,89 @@
+/** Delivery log schemas: one delivery per (event id, channel, recipient), with every attempt. */
+import { Channel } from '@flotilla/contracts'
+import { t } from 'elysia'
+
+/**
+ * `queued` (waiting, or waiting to retry) → `sending` (a lease is held) → `sent` (the provider accepted it)
+ * → `delivered` / `bounced` / `complained` (provider webhooks). `failed`: it could never be sent and is not
+ * dead-lettered (no address, unknown outcome). `dead`: refused for good or out of retries (dead letter).
+ * `suppressed`: the user opted out of this category on this channel.
+ */
+export const DELIVERY_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'failed',
+  'dead',
+  'suppressed',
+] as const
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
+
+/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing). */
+export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'failed',
+  'dead',
+  'suppressed',
+])
+
+export const DeliveryStatusSchema = t.Union([
+  t.Literal('queued'),
+  t.Literal('sending'),
+  t.Literal('sent'),
+  t.Literal('delivered'),
+  t.Literal('bounced'),
+  t.Literal('complained'),
+  t.Literal('failed'),
+  t.Literal('dead'),
+  t.Literal('suppressed'),
+])
+
+export const AttemptView = t.Object({
+  attempt: t.Integer(),
+  startedAt: t.String({ format: 'date-time' }),
+  finishedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+  outcome: t.String({ description: 'started, sent, retry, failed, dead, unknown' }),
+  error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
+})
+
+export const DeliveryView = t.Object({
+  id: t.String(),
+  requestId: t.String({ description: 'id of the event that asked for it' }),
+  eventType: t.String(),
+  userId: t.String(),
+  tenantId: t.Union([t.String(), t.Null()]),
+  channel: Channel,
+  recipient: t.String(),
+  template: t.String(),
+  locale: t.String(),
+  category: t.String(),
+  critical: t.Boolean(),
+  status: DeliveryStatusSchema,
+  attempts: t.Integer(),
+  provider: t.Union([t.String(), t.Null()]),
+  providerMessageId: t.Union([t.String(), t.Null()]),
+  error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+  sentAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+  deliveredAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+})
+export type DeliveryView = typeof DeliveryView.static
+
+export const DeliveryDetail = t.Composite([DeliveryView, t.Object({ attemptLog: t.Array(AttemptView) })])
+export type DeliveryDetail = typeof DeliveryDetail.static
+
+export const DeliveryPage = t.Object({ items: t.Array(DeliveryView), nextCursor: t.Union([t.String(), t.Null()]) })
+
+export const DeliveryQuery = t.Object({
+  userId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  status: t.Optional(DeliveryStatusSchema),
+  cursor: t.Optional(t.String({ maxLength: 200 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+})

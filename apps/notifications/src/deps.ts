@@ -1,0 +1,94 @@
+/** Builds the domain from its dependencies: stores over libSQL, the template registry, transports, limiter, dispatcher. */
+import type { Redis } from 'ioredis'
+import type { Transport } from './channels/types.ts'
+import { createContactStore } from './contacts/store.ts'
+import type { Database } from './db/client.ts'
+import type { EventSink } from './deliveries/outcome-events.ts'
+import { createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
+import { createDeliveryStore } from './deliveries/store.ts'
+import { createDispatcher } from './dispatch/dispatcher.ts'
+import type { NotificationHandlerDeps } from './handlers/index.ts'
+import { createOutboxStore } from './outbox/store.ts'
+import { createPreferenceStore } from './preferences/store.ts'
+import { createRateLimiter } from './rate-limit/limiter.ts'
+import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
+import type { ChannelName, TemplateDefinition } from './templates/model.ts'
+import { createTemplateRegistry } from './templates/registry.ts'
+
+/** The domain's settings (from `config.ts`, or from a test). */
+export interface Settings {
+  readonly redisPrefix: string
+  readonly defaultLocale: string
+  /** Globals every template sees as `app.name` / `app.url`. */
+  readonly app: { readonly name: string; readonly url: string }
+  /** The consumer's `maxDeliveries`: retries of transient failures are bounded by it. */
+  readonly maxDeliveries: number
+  readonly providerTimeoutMs: number
+  readonly rateLimitMaxWaitMs: number
+  /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
+  readonly rateLimits: Readonly<Record<string, number>>
+  /** Svix signing secret of Resend webhooks (`whsec_…`); unset: the webhook route refuses everything. */
+  readonly webhookSecret?: string
+}
+
+export interface CoreDeps {
+  readonly database: Database
+  readonly redis: Redis
+  readonly settings: Settings
+  readonly transports: Readonly<Record<ChannelName, Transport>>
+  readonly events: EventSink
+  readonly logger?: DeliveryLogger
+  /** @defaultValue SHIPPED_TEMPLATES */
+  readonly templates?: readonly TemplateDefinition[]
+  readonly onAttempt?: (info: { channel: string; provider: string; outcome: string }) => void
+}
+
+/** Everything the routes and the consumer use. */
+export const buildCore = (deps: CoreDeps) => {
+  const { database, settings } = deps
+  const { db } = database
+  const registry = createTemplateRegistry({
+    templates: deps.templates ?? SHIPPED_TEMPLATES,
+    defaultLocale: settings.defaultLocale,
+    globals: { app: settings.app },
+  })
+  const contacts = createContactStore(db)
+  const preferences = createPreferenceStore(db)
+  const deliveries = createDeliveryStore(db)
+  const outbox = createOutboxStore(db)
+  const limiter = createRateLimiter({
+    redis: deps.redis,
+    prefix: settings.redisPrefix,
+    limits: settings.rateLimits,
+    maxWaitMs: settings.rateLimitMaxWaitMs,
+  })
+  const service = createDeliveryService({
+    store: deliveries,
+    transports: deps.transports,
+    limiter,
+    events: deps.events,
+    // A claim outlives the longest send (timeout) with room for the bookkeeping around it.
+    leaseMs: settings.providerTimeoutMs * 2 + 1000,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
+  })
+  const dispatcher = createDispatcher({ registry, contacts, preferences, deliveries, service })
+  const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
+  return {
+    database,
+    settings,
+    registry,
+    contacts,
+    preferences,
+    deliveries,
+    outbox,
+    limiter,
+    service,
+    dispatcher,
+    handlerDeps,
+    transports: deps.transports,
+    events: deps.events,
+  }
+}
+
+export type Core = ReturnType<typeof buildCore>

@@ -1,0 +1,29 @@
+/** A request to notify one user: what every rule turns its event into. */
+import type { PushSubscription } from '@flotilla/contracts'
+import type { ChannelName } from '../templates/model.ts'
+
+export interface NotificationRequest {
+  /** The triggering event's id: part of every delivery key. */
+  readonly requestId: string
+  readonly eventType: string
+  readonly tenantId?: string | undefined
+  readonly correlationId?: string | undefined
+  readonly template: string
+  readonly recipient: {
+    readonly userId: string
+    readonly email?: string | undefined
+    readonly phone?: string | undefined
+    readonly pushSubscriptions?: readonly (typeof PushSubscription.static)[] | undefined
+    readonly locale?: string | undefined
+    readonly timezone?: string | undefined
+  }
+  /** Channels that must be attempted (a missing address is a recorded failure). @defaultValue the template's */
+  readonly channels?: readonly ChannelName[] | undefined
+  /** Channels used only when an address is known ("SMS when a phone is known"). */
+  readonly optionalChannels?: readonly ChannelName[] | undefined
+  /** @defaultValue the template's */
+  readonly category?: string | undefined
+  /** Critical requests ignore opt-outs. @defaultValue the template's */
+  readonly critical?: boolean | undefined
+  readonly data: Readonly<Record<string, unknown>>
+}

@@ -1,0 +1,63 @@
+/**
+ * The rules, declared in one place: which consumed event becomes which notification. Every other event
+ * on the stream is acknowledged and ignored.
+ */
+import type { EventOf, EventType } from '@flotilla/contracts'
+import type { ConsumerMessage, EventHandler } from '@flotilla/streams'
+import type { ContactStore } from '../contacts/store.ts'
+import type { Dispatcher } from '../dispatch/dispatcher.ts'
+import { authDeviceAdded } from './auth-device-added.ts'
+import { authRefreshReused } from './auth-refresh-reused.ts'
+import { notificationRequested } from './notification-requested.ts'
+import type { Rule } from './rule.ts'
+import { userRegistered } from './user-registered.ts'
+
+/** Event type → rule. */
+export const RULES = {
+  'notification.requested': notificationRequested,
+  'user.registered': userRegistered,
+  'auth.device.added': authDeviceAdded,
+  'auth.refresh.reused': authRefreshReused,
+} as const satisfies { readonly [T in EventType]?: Rule<T> }
+
+export type ConsumedEventType = keyof typeof RULES
+export const CONSUMED_EVENT_TYPES = Object.keys(RULES) as ConsumedEventType[]
+
+export interface NotificationHandlerDeps {
+  readonly contacts: ContactStore
+  readonly dispatcher: Dispatcher
+  /** The consumer's `maxDeliveries`: on the last delivery a transient failure is final. */
+  readonly maxDeliveries: number
+}
+
+const ruleOf = (type: string): Rule<EventType> | undefined =>
+  Object.hasOwn(RULES, type) ? (RULES[type as ConsumedEventType] as unknown as Rule<EventType>) : undefined
+
+/** Handles one consumed event: feed the directory, then dispatch the rule's request. */
+export const handleEvent = async (
+  deps: NotificationHandlerDeps,
+  event: EventOf<EventType>,
+  context: { deliveryCount: number; replay: boolean },
+): Promise<void> => {
+  const rule = ruleOf(event.type)
+  if (!rule) return
+  const contact = rule.contact?.(event)
+  if (contact) await deps.contacts.upsert(contact)
+  const request = rule.request(event)
+  if (!request) return
+  await deps.dispatcher.dispatch(request, {
+    lastDelivery: context.deliveryCount >= deps.maxDeliveries,
+    replay: context.replay,
+  })
+}
+
+/** The consumer handler (one event at a time; the stream runtime bounds concurrency). */
+export const createNotificationHandler = (deps: NotificationHandlerDeps): EventHandler => ({
+  async handle(message: ConsumerMessage) {
+    if (!message.known) return
+    await handleEvent(deps, message.event, {
+      deliveryCount: message.deliveryCount,
+      replay: message.replayOf !== undefined,
+    })
+  },
+})

@@ -1,0 +1,23 @@
+/** `notification.requested` → the requested template, for the given recipient (who also feeds the directory). */
+import type { Rule } from './rule.ts'
+import { fromEnvelope } from './rule.ts'
+
+export const notificationRequested: Rule<'notification.requested'> = {
+  type: 'notification.requested',
+  contact: ({ payload: { recipient } }) => ({
+    userId: recipient.userId,
+    email: recipient.email,
+    phone: recipient.phone,
+    locale: recipient.locale,
+    timezone: recipient.timezone,
+  }),
+  request: (event) => ({
+    ...fromEnvelope(event),
+    template: event.payload.template,
+    recipient: event.payload.recipient,
+    channels: event.payload.channels,
+    category: event.payload.category,
+    critical: event.payload.critical,
+    data: event.payload.data ?? {},
+  }),
+}

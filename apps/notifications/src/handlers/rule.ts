@@ -1,0 +1,20 @@
+/** A rule: how one consumed event type becomes a notification request (and what it teaches the contact directory). */
+import type { EventOf, EventType } from '@flotilla/contracts'
+import type { ContactInput } from '../contacts/store.ts'
+import type { NotificationRequest } from '../dispatch/model.ts'
+
+export interface Rule<T extends EventType> {
+  readonly type: T
+  /** Contact details the event carries (fed into the recipient directory before dispatching). */
+  contact?(event: EventOf<T>): ContactInput | undefined
+  /** The request to dispatch, or undefined when this event asks for nothing. */
+  request(event: EventOf<T>): NotificationRequest | undefined
+}
+
+/** Envelope fields every request carries over from its event. */
+export const fromEnvelope = (event: EventOf<EventType>) => ({
+  requestId: event.id,
+  eventType: event.type,
+  tenantId: event.tenantId,
+  correlationId: event.correlationId ?? event.id,
+})

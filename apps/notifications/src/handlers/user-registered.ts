@@ -1,0 +1,21 @@
+/** `user.registered` → the welcome email; the new user's addresses go into the directory. */
+import type { Rule } from './rule.ts'
+import { fromEnvelope } from './rule.ts'
+
+export const userRegistered: Rule<'user.registered'> = {
+  type: 'user.registered',
+  contact: ({ payload }) => ({
+    userId: payload.userId,
+    email: payload.email,
+    phone: payload.phone,
+    locale: payload.locale,
+    timezone: payload.timezone,
+  }),
+  request: (event) => ({
+    ...fromEnvelope(event),
+    template: 'welcome',
+    recipient: { userId: event.payload.userId },
+    channels: ['email'],
+    data: event.payload.name === undefined ? {} : { name: event.payload.name },
+  }),
+}

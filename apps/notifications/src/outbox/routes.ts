@@ -1,0 +1,50 @@
+/** `GET /v1/outbox`: what the local outbox transport stored instead of sending (local runs). Service token. */
+import { Channel } from '@flotilla/contracts'
+import { type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
+import { Elysia, t } from 'elysia'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import type { OutboxStore } from './store.ts'
+
+export const OutboxMessage = t.Object({
+  id: t.String(),
+  idempotencyKey: t.String(),
+  channel: Channel,
+  recipient: t.String(),
+  subject: t.Union([t.String(), t.Null()], { description: 'email subject or push title' }),
+  body: t.String({ description: 'plain text (email text, SMS, push body)' }),
+  html: t.Union([t.String(), t.Null()]),
+  createdAt: t.String({ format: 'date-time' }),
+})
+
+export const OutboxPage = t.Object({ items: t.Array(OutboxMessage), nextCursor: t.Union([t.String(), t.Null()]) })
+
+export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifier: ServiceVerifier }) =>
+  new Elysia({ name: 'notifications/outbox' }).use(serviceAuth({ verifier })).get(
+    '/v1/outbox',
+    async ({ query }) => {
+      const page = await outbox.list(query)
+      return {
+        items: page.items.map((row) => ({
+          ...row,
+          channel: row.channel as typeof Channel.static,
+          createdAt: new Date(row.createdAt).toISOString(),
+        })),
+        nextCursor: page.nextCursor,
+      }
+    },
+    {
+      query: t.Object({
+        channel: t.Optional(Channel),
+        recipient: t.Optional(t.String({ maxLength: 2000 })),
+        cursor: t.Optional(t.String({ maxLength: 200 })),
+        limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+      }),
+      response: { 200: OutboxPage, 401: ErrorBody, 422: ErrorBody },
+      detail: {
+        tags: ['outbox'],
+        summary: 'Messages the local outbox stored instead of sending, newest first',
+        description: `Used when no provider is configured (no \`RESEND_API_KEY\`, no Twilio or VAPID keys).${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
+        security: SERVICE_TOKEN,
+      },
+    },
+  )

@@ -1,0 +1,49 @@
+/** Preferences in libSQL: one row per opted-out (user, category, channel). */
+import { and, eq } from 'drizzle-orm'
+import type { Db } from '../db/client.ts'
+import { retryWhileBusy } from '../db/client.ts'
+import { preferences } from '../db/schema.ts'
+import type { ChannelName } from '../templates/model.ts'
+import type { OptOut } from './model.ts'
+
+export interface PreferenceStore {
+  optOuts(userId: string): Promise<OptOut[]>
+  /** Replaces the user's opt-outs (one transaction). */
+  replace(userId: string, optOuts: readonly OptOut[]): Promise<OptOut[]>
+  isOptedOut(userId: string, category: string, channel: ChannelName): Promise<boolean>
+}
+
+export const createPreferenceStore = (db: Db): PreferenceStore => {
+  const optOuts = async (userId: string) =>
+    (
+      await db
+        .select({ category: preferences.category, channel: preferences.channel })
+        .from(preferences)
+        .where(eq(preferences.userId, userId))
+        .orderBy(preferences.category, preferences.channel)
+    ).map((row) => ({ category: row.category, channel: row.channel as ChannelName }))
+  return {
+    optOuts,
+    async replace(userId, next) {
+      const now = Date.now()
+      const unique = [...new Map(next.map((o) => [`${o.category}|${o.channel}`, o])).values()]
+      await retryWhileBusy(() =>
+        db.transaction(async (tx) => {
+          await tx.delete(preferences).where(eq(preferences.userId, userId))
+          if (unique.length > 0)
+            await tx.insert(preferences).values(unique.map((o) => ({ userId, ...o, updatedAt: now })))
+        }),
+      )
+      return optOuts(userId)
+    },
+    async isOptedOut(userId, category, channel) {
+      const [row] = await db
+        .select({ userId: preferences.userId })
+        .from(preferences)
+        .where(
+          and(eq(preferences.userId, userId), eq(preferences.category, category), eq(preferences.channel, channel)),
+        )
+      return row !== undefined
+    },
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Test fixtures: a real libSQL file in a temp dir, real Redis with a random key prefix and stream, the
+ * local outbox (or given transports); everything is deleted on cleanup.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type AnyEvent,
+  createServiceTokenSigner,
+  decodeEntry,
+  type EventOf,
+  type EventType,
+  parseKeyRing,
+} from '@flotilla/contracts'
+import { createLogger, createMetrics } from '@flotilla/service-kit'
+import { createDeadLetters, createPublisher } from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { Redis } from 'ioredis'
+import { createApp, type NotificationsApp } from './app.ts'
+import { createTransports, type TransportSettings } from './channels/index.ts'
+import type { Transport } from './channels/types.ts'
+import { NOTIFICATIONS_GROUP } from './consumer.ts'
+import { openDatabase } from './db/client.ts'
+import { buildCore, type Core, type Settings } from './deps.ts'
+import { handleEvent } from './handlers/index.ts'
+import type { ChannelName } from './templates/model.ts'
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The service-token secret test apps trust. */
+export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'
+/** A Svix secret for webhook tests. */
+export const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from('test-only-webhook-secret-0123456789').toString('base64')}`
+
+/** Settings for tests: generous rate limits, short leases, a random Redis prefix. */
+export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
+  redisPrefix: `test:notifications:${crypto.randomUUID().slice(0, 8)}:`,
+  defaultLocale: 'en',
+  app: { name: 'Flotilla', url: 'https://app.flotilla.test' },
+  maxDeliveries: 5,
+  providerTimeoutMs: 1000,
+  rateLimitMaxWaitMs: 5000,
+  rateLimits: { resend: 1000, twilio: 1000, 'web-push': 1000 },
+  webhookSecret: TEST_WEBHOOK_SECRET,
+  ...overrides,
+})
+
+/** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
+export const deleteKeys = async (redis: Redis, pattern: string) => {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}
+
+export interface TestAppOptions {
+  readonly settings?: Partial<Settings>
+  /** Provider settings (fakes' URLs); unset channels use the outbox. */
+  readonly transports?: Partial<Omit<TransportSettings, 'timeoutMs' | 'emailFrom'>>
+  /** Replace transports outright (per channel). */
+  readonly transportOverrides?: Partial<Record<ChannelName, Transport>>
+}
+
+export interface TestApp {
+  readonly app: NotificationsApp
+  readonly core: Core
+  readonly redis: Redis
+  readonly stream: string
+  readonly dir: string
+  readonly dbUrl: string
+  /** A fresh service token from `monolith` addressed to `notifications`. */
+  serviceToken(audience?: string): Promise<string>
+  /** Sends a request through `app.handle` with a service token unless `token: null`. */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>
+  /** Runs the rule handler for one event as the consumer would (delivery count 1 unless given). */
+  handle(event: AnyEvent, context?: { deliveryCount?: number; replay?: boolean }): Promise<void>
+  /** Events published on the test stream, decoded. */
+  published<T extends EventType>(type: T): Promise<EventOf<T>[]>
+  cleanup(): Promise<void>
+}
+
+/** The whole app over a temp libSQL file and real Redis; HTTP through `app.handle`. */
+export const createTestApp = async (options: TestAppOptions = {}): Promise<TestApp> => {
+  const dir = await mkdtemp(join(tmpdir(), 'notifications-test-'))
+  const dbUrl = `file:${join(dir, 'notifications.db')}`
+  const database = await openDatabase({ url: dbUrl })
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 })
+  const settings = testSettings(options.settings)
+  const stream = uniqueStreamName('notifications')
+  const events = createPublisher({ redis, stream })
+  const transports = {
+    ...createTransports(database.db, { timeoutMs: settings.providerTimeoutMs, emailFrom: 'Flotilla <no-reply@flotilla.test>', ...options.transports }),
+    ...options.transportOverrides,
+  }
+  const core = buildCore({ database, redis, settings, transports, events })
+  const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
+  const signer = createServiceTokenSigner(serviceKeys, 'monolith')
+  const app = createApp({
+    core,
+    logger: createLogger({ service: 'notifications', level: 'silent' }),
+    metrics: createMetrics('notifications'),
+    serviceKeys,
+    deadLetters: createDeadLetters({ redis, stream, group: NOTIFICATIONS_GROUP }),
+  })
+  let closed = false
+  return {
+    app,
+    core,
+    redis,
+    stream,
+    dir,
+    dbUrl,
+    serviceToken: (audience = 'notifications') => signer.sign({ audience }),
+    async request(method, path, { token, body, headers = {} } = {}) {
+      const bearer = token === undefined ? await signer.sign({ audience: 'notifications' }) : token
+      const init: RequestInit = {
+        method,
+        headers: {
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }
+      return app.handle(new Request(`http://notifications.test${path}`, init))
+    },
+    handle: (event, context = {}) =>
+      handleEvent(core.handlerDeps, event as EventOf<EventType>, {
+        deliveryCount: context.deliveryCount ?? 1,
+        replay: context.replay ?? false,
+      }),
+    async published<T extends EventType>(type: T) {
+      const found: EventOf<T>[] = []
+      for (const [, fields] of await redis.xrange(stream, '-', '+')) {
+        const decoded = decodeEntry(fields)
+        if (decoded.ok && decoded.known && decoded.event.type === type) found.push(decoded.event as EventOf<T>)
+      }
+      return found
+    },
+    async cleanup() {
+      if (closed) return
+      closed = true
+      await cleanupStream(redis, stream)
+      await deleteKeys(redis, `${settings.redisPrefix}*`)
+      redis.disconnect()
+      database.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}

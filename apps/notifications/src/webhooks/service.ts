@@ -1,0 +1,89 @@
+/**
+ * Resend webhooks: verify the Svix signature, then record delivered / bounced / complained on the delivery
+ * and publish `notification.delivered` / `notification.bounced`. Idempotent on the Svix message id (a
+ * retried webhook changes nothing and republishes the same event id).
+ */
+import { eq } from 'drizzle-orm'
+import { Webhook, WebhookVerificationError } from 'svix'
+import type { Db } from '../db/client.ts'
+import { retryWhileBusy } from '../db/client.ts'
+import { webhookReceipts } from '../db/schema.ts'
+import { type EventSink, providerEventOf } from '../deliveries/outcome-events.ts'
+import type { DeliveryStore } from '../deliveries/store.ts'
+
+/** The part of a Resend webhook body this service reads. */
+export interface ResendWebhook {
+  readonly type: string
+  readonly created_at?: string
+  readonly data?: {
+    readonly email_id?: string
+    readonly created_at?: string
+    readonly bounce?: { readonly message?: string; readonly type?: string; readonly subType?: string }
+  }
+}
+
+export type WebhookResult =
+  | { readonly outcome: 'invalid-signature'; readonly message: string }
+  | { readonly outcome: 'recorded' | 'duplicate' | 'ignored' | 'unknown-message'; readonly status?: string }
+
+const KINDS = {
+  'email.delivered': 'delivered',
+  'email.bounced': 'bounced',
+  'email.complained': 'complained',
+} as const
+
+export interface WebhookServiceDeps {
+  readonly db: Db
+  readonly deliveries: DeliveryStore
+  readonly events: EventSink
+  readonly secret: string
+}
+
+export const createWebhookService = ({ db, deliveries, events, secret }: WebhookServiceDeps) => {
+  const verifier = new Webhook(secret)
+  return {
+    /** Verifies and applies one webhook; `rawBody` exactly as received (the signature covers the bytes). */
+    async receive(rawBody: string, headers: Record<string, string>): Promise<WebhookResult> {
+      let body: ResendWebhook
+      try {
+        body = verifier.verify(rawBody, headers) as unknown as ResendWebhook
+      } catch (error) {
+        if (error instanceof WebhookVerificationError || error instanceof Error)
+          return { outcome: 'invalid-signature', message: error.message }
+        throw error
+      }
+      const receiptId = headers['svix-id'] ?? ''
+      const [seen] = await db.select().from(webhookReceipts).where(eq(webhookReceipts.id, receiptId))
+      if (seen) return { outcome: 'duplicate' }
+      const kind = KINDS[body.type as keyof typeof KINDS]
+      const messageId = body.data?.email_id
+      let result: WebhookResult = { outcome: 'ignored' }
+      if (kind && messageId) {
+        const row = await deliveries.findByProviderMessage('resend', messageId)
+        if (!row) result = { outcome: 'unknown-message' }
+        else {
+          const at = new Date(body.data?.created_at ?? body.created_at ?? Date.now())
+          const when = Number.isNaN(at.getTime()) ? new Date() : at
+          await deliveries.markOutcome(row.id, kind, when.getTime())
+          const current = (await deliveries.get(row.id)) ?? row
+          // Published whenever the delivery is in this state (also when a retried webhook finds it already applied).
+          if (current.status === kind) {
+            const reason = body.data?.bounce?.message
+            await events.publish(providerEventOf(current, kind, when, receiptId, reason))
+          }
+          result = { outcome: 'recorded', status: current.status }
+        }
+      }
+      // The receipt last: a crash before it lets the provider's retry finish the job.
+      await retryWhileBusy(() =>
+        db
+          .insert(webhookReceipts)
+          .values({ id: receiptId, type: body.type, receivedAt: Date.now() })
+          .onConflictDoNothing(),
+      )
+      return result
+    },
+  }
+}
+
+export type WebhookService = ReturnType<typeof createWebhookService>
