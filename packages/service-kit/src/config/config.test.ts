@@ -135,6 +135,21 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.variable)).toEqual(['COOKIE_SECRET'])
   })
 
+  it('checks uri and email formats before any other module registers them', () => {
+    const schema = Type.Object({
+      WEBHOOK_URL: Type.String({ format: 'uri' }),
+      FROM: Type.String({ format: 'email' }),
+    })
+    expect(
+      loadConfig(schema, { WEBHOOK_URL: 'https://hooks.example/x', FROM: 'ops@flotilla.dev' }).FROM,
+    ).toBe('ops@flotilla.dev')
+    expect(
+      problemsOf(() => loadConfig(schema, { WEBHOOK_URL: 'not a url', FROM: 'nobody' })).map(
+        (p) => p.variable,
+      ),
+    ).toEqual(['WEBHOOK_URL', 'FROM'])
+  })
+
   it('returns a frozen object', () => {
     const config = loadConfig(baseConfig(), {})
     expect(Object.isFrozen(config)).toBe(true)

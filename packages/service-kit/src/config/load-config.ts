@@ -1,6 +1,6 @@
 /** Loads configuration from the environment once, at boot: convert, default, validate, freeze. */
 import type { Static, TObject, TSchema } from '@sinclair/typebox'
-import { OptionalKind } from '@sinclair/typebox'
+import { FormatRegistry, OptionalKind } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type ConfigProblem } from './config-error.ts'
 import { CHECK, DEV_DEFAULT, type FieldCheck } from './fields.ts'
@@ -9,6 +9,16 @@ import { CHECK, DEV_DEFAULT, type FieldCheck } from './fields.ts'
 export type Env = Readonly<Record<string, string | undefined>>
 
 type Schemaish = TSchema & { type?: string; items?: Schemaish; default?: unknown; [key: string]: unknown }
+
+// TypeBox knows no string formats until someone registers them (Elysia does, when it is loaded); config
+// loads first, so the formats config fields use are registered here when missing.
+const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
+  uri: (value) => URL.canParse(value),
+  url: (value) => URL.canParse(value),
+  email: (value) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value),
+}
+for (const [name, check] of Object.entries(FORMATS))
+  if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, check)
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
