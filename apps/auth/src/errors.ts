@@ -21,13 +21,26 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES
 
 /** `{ error: { code, message, details } }`, for response schemas. */
-export const ErrorBody = t.Object({
-  error: t.Object({
-    code: t.String({ examples: ['INVALID_REFRESH_TOKEN'] }),
-    message: t.String(),
-    details: t.Optional(t.Unknown()),
-  }),
-})
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ examples: ['INVALID_REFRESH_TOKEN'] }),
+      message: t.String(),
+      details: t.Optional(t.Unknown()),
+    }),
+  },
+  {
+    examples: [
+      {
+        error: {
+          code: 'RATE_LIMITED',
+          message: 'too many requests, retry later',
+          details: { retryAfterSeconds: 12 },
+        },
+      },
+    ],
+  },
+)
 
 /** A markdown list of the error codes a route can answer with (route descriptions in Swagger). */
 export const errorList = (...codes: ErrorCode[]) =>

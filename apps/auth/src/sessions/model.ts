@@ -34,22 +34,48 @@ export const CreateSessionBody = t.Object(
     scopes: t.Optional(t.Array(Scope, { maxItems: 50, examples: [['profile', 'orders:read']] })),
     device: t.Optional(DeviceInput),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        userId: 'u_42',
+        tenantId: 'acme',
+        scopes: ['profile', 'orders:read'],
+        device: { id: 'ios-7f3a', name: "Ada's iPhone", userAgent: 'Flotilla/3.2 iOS/18', ip: '203.0.113.7' },
+      },
+    ],
+  },
 )
 export type CreateSessionBody = typeof CreateSessionBody.static
 
-export const TokenPair = t.Object({
-  tokenType: t.Literal('Bearer'),
-  sessionId: SessionId,
-  accessToken: t.String({ description: 'EdDSA `at+jwt`, verify with the JWKS or introspection' }),
-  accessTokenExpiresAt: t.String({ format: 'date-time' }),
-  refreshToken: t.String({ description: 'opaque, single use; only its SHA-256 hash is stored' }),
-  refreshTokenExpiresAt: t.String({
-    format: 'date-time',
-    description: 'idle deadline; slides on every refresh',
-  }),
-  sessionExpiresAt: t.String({ format: 'date-time', description: 'absolute deadline; never moves' }),
-})
+export const TokenPair = t.Object(
+  {
+    tokenType: t.Literal('Bearer'),
+    sessionId: SessionId,
+    accessToken: t.String({ description: 'EdDSA `at+jwt`, verify with the JWKS or introspection' }),
+    accessTokenExpiresAt: t.String({ format: 'date-time' }),
+    refreshToken: t.String({ description: 'opaque, single use; only its SHA-256 hash is stored' }),
+    refreshTokenExpiresAt: t.String({
+      format: 'date-time',
+      description: 'idle deadline; slides on every refresh',
+    }),
+    sessionExpiresAt: t.String({ format: 'date-time', description: 'absolute deadline; never moves' }),
+  },
+  {
+    examples: [
+      {
+        tokenType: 'Bearer',
+        sessionId: '0b6f3c1e-8a4d-4c1b-9a37-7c1d2a9e5f10',
+        accessToken:
+          'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1XzQyIn0.c2lnbmF0dXJl',
+        accessTokenExpiresAt: '2026-01-01T12:15:00.000Z',
+        refreshToken: '0b6f3c1e-8a4d-4c1b-9a37-7c1d2a9e5f10.q0Vh3y2P3yq3mQ6fJ1cWmJzQWQ8Hnq2m0r3s4t5u6v7',
+        refreshTokenExpiresAt: '2026-01-15T12:00:00.000Z',
+        sessionExpiresAt: '2026-01-31T12:00:00.000Z',
+      },
+    ],
+  },
+)
 export type TokenPair = typeof TokenPair.static
 
 export const CreatedSession = t.Composite([
