@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'bun:test'
-import { createServiceTokenSigner, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
+import {
+  assertValidEvent,
+  createServiceTokenSigner,
+  createServiceTokenVerifier,
+  parseKeyRing,
+} from '@flotilla/contracts'
 import { Elysia, t } from 'elysia'
 import { serviceAuth } from '../auth/plugins.ts'
 import { createTestServiceApp, jsonInit, req } from '../test-fixtures.ts'
@@ -30,6 +35,7 @@ const build = () => {
         .get('/v1/nope', () => {
           throw forbidden()
         })
+        .get('/v1/event', () => assertValidEvent({ type: 'user.registered', payload: {} }))
         .get('/v1/boom', () => {
           throw new Error('database password is hunter2')
         })
@@ -136,6 +142,16 @@ describe('error shapes', () => {
     expect(response.status).toBe(429)
     expect(response.headers.get('retry-after')).toBe('3')
     expect((await bodyOf(response)).error.code).toBe('TOO_MANY_REQUESTS')
+  })
+
+  it('renders a contract violation as 422 CONTRACT_VIOLATION listing each problem with its path', async () => {
+    const response = await app.handle(req('/v1/event'))
+    expect(response.status).toBe(422)
+    const { error } = await bodyOf(response)
+    expect(error.code).toBe('CONTRACT_VIOLATION')
+    const problems = error.details as { path: string; message: string }[]
+    expect(problems.length).toBeGreaterThan(1)
+    for (const problem of problems) expect(problem.path).toStartWith('/')
   })
 
   it('renders unknown errors as 500 INTERNAL without their message, and logs them with the request id', async () => {
