@@ -90,5 +90,8 @@ describe('service basics', () => {
     expect((await t.get('/health')).status).toBe(200)
     const metrics = await (await t.get('/metrics')).text()
     expect(metrics).toContain('audit_records_appended_total')
+    // The exports above (users of acme: 2 records each) were counted when their last page went out.
+    expect(metrics).toMatch(/^audit_exported_records_total\{[^}]*\} [1-9]\d*$/m)
+    expect(metrics).toMatch(/^audit_verifications_total\{[^}]*result="ok"[^}]*\} [1-9]\d*$/m)
   })
 })

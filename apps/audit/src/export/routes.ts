@@ -34,16 +34,12 @@ export const exportRoutes = ({ store, auth, pageSize, onExported }: ExportRoutes
       const filter = toFilter(query, tenantId)
       const format = query.format ?? 'ndjson'
       const total = await store.count(filter)
-      let last = 0
       const body = exportStream({
         store,
         filter,
         format,
         ...(pageSize ? { pageSize } : {}),
-        onProgress: (n) => {
-          last = n
-          if (n === total) onExported?.(last)
-        },
+        ...(onExported ? { onDone: onExported } : {}),
       })
       const name = `audit-${(tenantId ?? 'all').replace(/[^A-Za-z0-9_.-]/g, '_')}-${stamp(new Date())}.${format}`
       return new Response(body, {

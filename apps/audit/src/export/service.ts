@@ -8,8 +8,10 @@ export interface ExportOptions {
   readonly format: ExportFormat
   /** Records per store query. @defaultValue 1000 */
   readonly pageSize?: number
-  /** Told after each page how many records went out so far (progress for logs and metrics). */
+  /** Told after each page how many records went out so far (progress for logs). */
   readonly onProgress?: (records: number) => void
+  /** Told once, when the last page went out, how many records the export held. */
+  readonly onDone?: (records: number) => void
 }
 
 /**
@@ -33,7 +35,10 @@ export const exportStream = (options: ExportOptions): ReadableStream<Uint8Array>
         options.onProgress?.(sent)
         if (text.length > 0) controller.enqueue(encoder.encode(text))
         if (page.next) after = page.next
-        else controller.close()
+        else {
+          controller.close()
+          options.onDone?.(sent)
+        }
       },
     },
     { highWaterMark: 0 },

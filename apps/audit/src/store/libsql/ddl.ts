@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS audit_anchors (
   pruned_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_retention_mode (id INTEGER PRIMARY KEY CHECK (id = 1));
+-- Every chain ever written, so listing chains never scans the records.
+CREATE TABLE IF NOT EXISTS audit_chains (chain TEXT PRIMARY KEY NOT NULL);
+INSERT OR IGNORE INTO audit_chains (chain) SELECT DISTINCT chain FROM audit_records;
 
 CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
 BEGIN SELECT RAISE(ABORT, 'audit_records is append-only: UPDATE refused'); END;

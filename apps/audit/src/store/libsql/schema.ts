@@ -49,3 +49,8 @@ export const auditAnchors = sqliteTable('audit_anchors', {
 export const auditRetentionMode = sqliteTable('audit_retention_mode', {
   id: integer('id').primaryKey(),
 })
+
+/** Every chain ever written (filled by append), so listing chains never scans the records. */
+export const auditChains = sqliteTable('audit_chains', {
+  chain: text('chain').primaryKey(),
+})

@@ -23,7 +23,7 @@ import {
   type StatsRow,
 } from '../types.ts'
 import { AUDIT_DDL } from './ddl.ts'
-import { auditAnchors, auditRecords, auditRetentionMode } from './schema.ts'
+import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 import { createMutex, retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
@@ -139,6 +139,7 @@ export const createLibsqlStore = async (
           for (const r of rows) seen.add(r.id)
         }
         const heads = new Map<string, { seq: number; hash: string }>()
+        const newChains: string[] = []
         for (const input of inputs) {
           if (seen.has(input.eventId)) {
             duplicates.push(input.eventId)
@@ -146,10 +147,20 @@ export const createLibsqlStore = async (
           }
           seen.add(input.eventId)
           const chain = chainOf(input.tenantId)
-          const head = heads.get(chain) ?? (await headIn(tx, chain)) ?? { seq: 0, hash: GENESIS_HASH }
+          let head = heads.get(chain) ?? (await headIn(tx, chain))
+          if (!head) {
+            newChains.push(chain)
+            head = { seq: 0, hash: GENESIS_HASH }
+          }
           const record = sealRecord(input, chain, head.seq + 1, head.hash)
           heads.set(chain, { seq: record.seq, hash: record.hash })
           appended.push(record)
+        }
+        if (newChains.length > 0) {
+          await tx
+            .insert(auditChains)
+            .values(newChains.map((chain) => ({ chain })))
+            .onConflictDoNothing()
         }
         for (let i = 0; i < appended.length; i += INSERT_CHUNK) {
           await tx.insert(auditRecords).values(appended.slice(i, i + INSERT_CHUNK).map(toRow))
@@ -197,9 +208,7 @@ export const createLibsqlStore = async (
     anchor: (chain) => anchorIn(db, chain),
 
     async chains() {
-      const rows = await db.all<{ chain: string }>(
-        sql`SELECT DISTINCT chain FROM audit_records UNION SELECT chain FROM audit_anchors ORDER BY chain`,
-      )
+      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
       return rows.map((r) => r.chain)
     },
 
