@@ -20,7 +20,12 @@ export const NotificationsConfigSchema = t.Object({
   NOTIFICATIONS_APP_URL: t.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
   NOTIFICATIONS_MAX_DELIVERIES: int(8, 1, 50, 'deliveries of an event before it is dead-lettered'),
   NOTIFICATIONS_CONCURRENCY: int(8, 1, 256, 'events handled at once'),
-  NOTIFICATIONS_CLAIM_IDLE_MS: int(30_000, 1000, 3_600_000, 'idle time before another instance takes an entry'),
+  NOTIFICATIONS_CLAIM_IDLE_MS: int(
+    30_000,
+    1000,
+    3_600_000,
+    'idle time before another instance takes an entry',
+  ),
   NOTIFICATIONS_RETRY_BASE_MS: int(2000, 10, 600_000, 'first retry delay ceiling (full jitter)'),
   NOTIFICATIONS_RETRY_MAX_MS: int(300_000, 100, 86_400_000, 'longest retry delay'),
   NOTIFICATIONS_PROVIDER_TIMEOUT_MS: int(10_000, 100, 120_000, 'per provider request'),
@@ -46,14 +51,18 @@ const allOrNone = (c: NotificationsConfig, names: (keyof NotificationsConfig)[])
   const set = names.filter((name) => c[name] !== undefined)
   return set.length === 0 || set.length === names.length
     ? []
-    : [`set all of ${names.join(', ')} or none (missing: ${names.filter((n) => !set.includes(n)).join(', ')})`]
+    : [
+        `set all of ${names.join(', ')} or none (missing: ${names.filter((n) => !set.includes(n)).join(', ')})`,
+      ]
 }
 
 const crossChecks = (c: NotificationsConfig): string[] => [
   ...allOrNone(c, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']),
   ...allOrNone(c, ['VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']),
   ...(c.NODE_ENV === 'production' && c.RESEND_API_KEY && !c.RESEND_WEBHOOK_SECRET
-    ? ['RESEND_WEBHOOK_SECRET must be set in production when RESEND_API_KEY is (delivery status comes from it)']
+    ? [
+        'RESEND_WEBHOOK_SECRET must be set in production when RESEND_API_KEY is (delivery status comes from it)',
+      ]
     : []),
   ...(c.NOTIFICATIONS_RETRY_BASE_MS > c.NOTIFICATIONS_RETRY_MAX_MS
     ? ['NOTIFICATIONS_RETRY_BASE_MS must not exceed NOTIFICATIONS_RETRY_MAX_MS']
@@ -117,4 +126,3 @@ export const transportSettingsOf = (c: NotificationsConfig): TransportSettings =
       }
     : {}),
 })
-

@@ -1,12 +1,7 @@
 /** Notification service entry: load config → build deps → createApp → start the `notifications` consumer → listen → shutdown hooks. */
 import { parseKeyRing } from '@flotilla/contracts'
 import { closeAll, createLogger, createMetrics, onShutdown } from '@flotilla/service-kit'
-import {
-  createDeadLetters,
-  createPublisher,
-  createRedisConnection,
-  readGroupStats,
-} from '@flotilla/streams'
+import { createDeadLetters, createPublisher, createRedisConnection, readGroupStats } from '@flotilla/streams'
 import { createApp } from './app.ts'
 import { createTransports } from './channels/index.ts'
 import { databaseUrlOf, loadNotificationsConfig, settingsOf, transportSettingsOf } from './config.ts'
@@ -54,7 +49,9 @@ const consumer = createNotificationConsumer({
   logger,
 })
 metrics.trackGroups(async () =>
-  (await readGroupStats({ redis, stream: config.EVENTS_STREAM })).filter((g) => g.group === NOTIFICATIONS_GROUP),
+  (await readGroupStats({ redis, stream: config.EVENTS_STREAM })).filter(
+    (g) => g.group === NOTIFICATIONS_GROUP,
+  ),
 )
 
 const app = createApp({

@@ -95,7 +95,11 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
   const stream = uniqueStreamName('notifications')
   const events = createPublisher({ redis, stream })
   const transports = {
-    ...createTransports(database.db, { timeoutMs: settings.providerTimeoutMs, emailFrom: 'Flotilla <no-reply@flotilla.test>', ...options.transports }),
+    ...createTransports(database.db, {
+      timeoutMs: settings.providerTimeoutMs,
+      emailFrom: 'Flotilla <no-reply@flotilla.test>',
+      ...options.transports,
+    }),
     ...options.transportOverrides,
   }
   const core = buildCore({ database, redis, settings, transports, events })
@@ -139,7 +143,8 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       const found: EventOf<T>[] = []
       for (const [, fields] of await redis.xrange(stream, '-', '+')) {
         const decoded = decodeEntry(fields)
-        if (decoded.ok && decoded.known && decoded.event.type === type) found.push(decoded.event as EventOf<T>)
+        if (decoded.ok && decoded.known && decoded.event.type === type)
+          found.push(decoded.event as EventOf<T>)
       }
       return found
     },

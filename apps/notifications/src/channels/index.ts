@@ -12,7 +12,12 @@ export interface TransportSettings {
   readonly timeoutMs: number
   readonly emailFrom: string
   readonly resend?: { readonly apiKey: string; readonly baseUrl?: string }
-  readonly twilio?: { readonly accountSid: string; readonly authToken: string; readonly from: string; readonly baseUrl?: string }
+  readonly twilio?: {
+    readonly accountSid: string
+    readonly authToken: string
+    readonly from: string
+    readonly baseUrl?: string
+  }
   readonly webPush?: {
     readonly vapidSubject: string
     readonly vapidPublicKey: string
@@ -27,7 +32,9 @@ export const createTransports = (db: Db, s: TransportSettings): Record<ChannelNa
   email: s.resend
     ? createResendTransport({ ...s.resend, from: s.emailFrom, timeoutMs: s.timeoutMs })
     : createOutboxTransport(db, 'email'),
-  sms: s.twilio ? createTwilioTransport({ ...s.twilio, timeoutMs: s.timeoutMs }) : createOutboxTransport(db, 'sms'),
+  sms: s.twilio
+    ? createTwilioTransport({ ...s.twilio, timeoutMs: s.timeoutMs })
+    : createOutboxTransport(db, 'sms'),
   push: s.webPush
     ? createWebPushTransport({ ...s.webPush, timeoutMs: s.timeoutMs })
     : createOutboxTransport(db, 'push'),

@@ -73,9 +73,17 @@ export const createResendTransport = (options: ResendTransportOptions): Transpor
       // The SDK reports network errors and timeouts with statusCode null.
       if (statusCode === null || statusCode === undefined) {
         const what = signal.aborted ? `no answer within ${timeoutMs} ms` : text
-        throw new TransportError('transient', signal.aborted ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNREACHABLE', what)
+        throw new TransportError(
+          'transient',
+          signal.aborted ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNREACHABLE',
+          what,
+        )
       }
-      const kind = PERMANENT.has(name) ? 'permanent' : TRANSIENT.has(name) ? 'transient' : kindOfStatus(statusCode)
+      const kind = PERMANENT.has(name)
+        ? 'permanent'
+        : TRANSIENT.has(name)
+          ? 'transient'
+          : kindOfStatus(statusCode)
       const wait = retryAfterMs(result.headers?.['retry-after'])
       throw new TransportError(kind, code, `Resend answered ${statusCode}: ${text}`, {
         status: statusCode,

@@ -66,7 +66,9 @@ export const createTwilioTransport = (options: TwilioTransportOptions): Transpor
       const body = (await response.json().catch(() => ({}))) as TwilioError & { sid?: string }
       if (response.ok && typeof body.sid === 'string') return { providerMessageId: body.sid }
       const kind =
-        body.code !== undefined && TRANSIENT_CODES.has(body.code) ? 'transient' : kindOfStatus(response.status)
+        body.code !== undefined && TRANSIENT_CODES.has(body.code)
+          ? 'transient'
+          : kindOfStatus(response.status)
       const wait = retryAfterMs(response.headers.get('retry-after'))
       throw new TransportError(
         response.ok ? 'transient' : kind,

@@ -71,10 +71,15 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
         // 404 / 410: the subscription is gone for good.
         const code = status === 404 || status === 410 ? 'PUSH_SUBSCRIPTION_GONE' : `PUSH_${status}`
         const wait = retryAfterMs(failure.headers?.['retry-after'])
-        throw new TransportError(kindOfStatus(status), code, `push service answered ${status}: ${failure.body ?? ''}`, {
-          status,
-          ...(wait === undefined ? {} : { retryAfterMs: wait }),
-        })
+        throw new TransportError(
+          kindOfStatus(status),
+          code,
+          `push service answered ${status}: ${failure.body ?? ''}`,
+          {
+            status,
+            ...(wait === undefined ? {} : { retryAfterMs: wait }),
+          },
+        )
       }
     },
   }

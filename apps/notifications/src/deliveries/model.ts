@@ -79,7 +79,10 @@ export type DeliveryView = typeof DeliveryView.static
 export const DeliveryDetail = t.Composite([DeliveryView, t.Object({ attemptLog: t.Array(AttemptView) })])
 export type DeliveryDetail = typeof DeliveryDetail.static
 
-export const DeliveryPage = t.Object({ items: t.Array(DeliveryView), nextCursor: t.Union([t.String(), t.Null()]) })
+export const DeliveryPage = t.Object({
+  items: t.Array(DeliveryView),
+  nextCursor: t.Union([t.String(), t.Null()]),
+})
 
 export const DeliveryQuery = t.Object({
   userId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),

@@ -3,7 +3,13 @@ import { notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-k
 import { Elysia, t } from 'elysia'
 import type { AttemptRow, DeliveryRow } from '../db/schema.ts'
 import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
-import { DeliveryDetail, DeliveryPage, DeliveryQuery, type DeliveryStatus, type DeliveryView } from './model.ts'
+import {
+  DeliveryDetail,
+  DeliveryPage,
+  DeliveryQuery,
+  type DeliveryStatus,
+  type DeliveryView,
+} from './model.ts'
 import type { DeliveryStore } from './store.ts'
 
 export interface DeliveryRouteDeps {

@@ -68,7 +68,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
   ): Promise<DeliveryOutcome> => {
     await store.markFinal(row.id, status, failure, attempt)
     const settled = await settle(row.id)
-    deps.onAttempt?.({ channel: row.channel, provider: attempt?.provider ?? row.provider ?? 'none', outcome: status })
+    deps.onAttempt?.({
+      channel: row.channel,
+      provider: attempt?.provider ?? row.provider ?? 'none',
+      outcome: status,
+    })
     if (settled.status === 'dead') return { kind: 'dead', failure }
     return { kind: 'settled', status: settled.status as DeliveryStatus }
   }
@@ -113,7 +117,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         await limiter.acquire(transport.provider)
       } catch (error) {
         if (error instanceof RetryLaterError)
-          return { kind: 'retry', delayMs: error.delayMs, failure: { code: 'RATE_LIMITED', message: error.message } }
+          return {
+            kind: 'retry',
+            delayMs: error.delayMs,
+            failure: { code: 'RATE_LIMITED', message: error.message },
+          }
         throw error
       }
       const attempt = await store.claim(row.id, Date.now() + deps.leaseMs)
@@ -152,7 +160,10 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         if (error instanceof TransportError && error.status === 429 && error.retryAfterMs)
           await limiter.pause(provider, error.retryAfterMs)
         if (lastDelivery) {
-          const final = { code: failure.code, message: `out of retries after attempt ${attempt}: ${failure.message}` }
+          const final = {
+            code: failure.code,
+            message: `out of retries after attempt ${attempt}: ${failure.message}`,
+          }
           return giveUp(row, 'dead', final, { number: attempt, outcome: 'dead', provider })
         }
         await store.markRetry(row.id, attempt, provider, failure)

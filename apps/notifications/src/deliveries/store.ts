@@ -186,7 +186,11 @@ export const createDeliveryStore = (db: Db) => {
       await write(() =>
         db
           .update(deliveries)
-          .set({ status: 'queued', content: sql`coalesce(${deliveries.content}, ${content})`, updatedAt: Date.now() })
+          .set({
+            status: 'queued',
+            content: sql`coalesce(${deliveries.content}, ${content})`,
+            updatedAt: Date.now(),
+          })
           .where(and(eq(deliveries.id, id), eq(deliveries.status, 'dead'))),
       )
     },
@@ -197,8 +201,13 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /** A provider webhook moved a sent delivery on; false when the transition does not apply. */
-    async markOutcome(id: string, status: 'delivered' | 'bounced' | 'complained', at: number): Promise<boolean> {
-      const from: DeliveryStatus[] = status === 'delivered' ? ['sending', 'sent'] : ['sending', 'sent', 'delivered']
+    async markOutcome(
+      id: string,
+      status: 'delivered' | 'bounced' | 'complained',
+      at: number,
+    ): Promise<boolean> {
+      const from: DeliveryStatus[] =
+        status === 'delivered' ? ['sending', 'sent'] : ['sending', 'sent', 'delivered']
       const rows = await write(() =>
         db
           .update(deliveries)

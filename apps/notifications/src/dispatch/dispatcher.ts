@@ -43,7 +43,11 @@ export const deliveryIdOf = (requestId: string, channel: string, recipient: stri
 
 const addressesOf = (
   channel: ChannelName,
-  r: { email?: string | null | undefined; phone?: string | null | undefined; push: NotificationRequest['recipient']['pushSubscriptions'] },
+  r: {
+    email?: string | null | undefined
+    phone?: string | null | undefined
+    push: NotificationRequest['recipient']['pushSubscriptions']
+  },
 ): Address[] => {
   if (channel === 'email') return r.email ? [{ channel, email: r.email }] : []
   if (channel === 'sms') return r.phone ? [{ channel, phone: r.phone }] : []

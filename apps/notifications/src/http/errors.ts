@@ -7,7 +7,8 @@ export const ERROR_CODES = {
   INVALID_SIGNATURE: 'the webhook signature (Svix) is missing, stale or wrong: nothing was recorded',
   WEBHOOK_NOT_CONFIGURED: 'no webhook secret is configured (RESEND_WEBHOOK_SECRET)',
   NOT_FOUND: 'no such notification or template',
-  TEMPLATE_DATA_INVALID: 'the data misses or mistypes a variable the template declares (details name each one)',
+  TEMPLATE_DATA_INVALID:
+    'the data misses or mistypes a variable the template declares (details name each one)',
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
   VALIDATION_FAILED: 'the request body, query or path is invalid (details list each problem)',
   MALFORMED_JSON: 'the request body is not JSON',

@@ -16,7 +16,10 @@ export const OutboxMessage = t.Object({
   createdAt: t.String({ format: 'date-time' }),
 })
 
-export const OutboxPage = t.Object({ items: t.Array(OutboxMessage), nextCursor: t.Union([t.String(), t.Null()]) })
+export const OutboxPage = t.Object({
+  items: t.Array(OutboxMessage),
+  nextCursor: t.Union([t.String(), t.Null()]),
+})
 
 export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifier: ServiceVerifier }) =>
   new Elysia({ name: 'notifications/outbox' }).use(serviceAuth({ verifier })).get(

@@ -17,7 +17,12 @@ export interface OutboxPage {
 }
 
 export interface OutboxStore {
-  list(options: { channel?: ChannelName; recipient?: string; cursor?: string; limit?: number }): Promise<OutboxPage>
+  list(options: {
+    channel?: ChannelName
+    recipient?: string
+    cursor?: string
+    limit?: number
+  }): Promise<OutboxPage>
   count(): Promise<number>
 }
 
@@ -51,7 +56,7 @@ export const createOutboxStore = (db: Db): OutboxStore => ({
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
   },
   async count() {
-    return (await db.$count(outbox))
+    return await db.$count(outbox)
   },
 })
 
@@ -62,23 +67,31 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
   idempotent: true,
   async send({ address, message, idempotencyKey }) {
     if (address.channel !== channel || message.channel !== channel)
-      throw new TransportError('permanent', 'CHANNEL_MISMATCH', `this outbox transport stores ${channel} only`)
+      throw new TransportError(
+        'permanent',
+        'CHANNEL_MISMATCH',
+        `this outbox transport stores ${channel} only`,
+      )
     const row = {
       id: Bun.randomUUIDv7(),
       idempotencyKey,
       channel,
       recipient: recipientKey(address),
-      subject: message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null,
+      subject:
+        message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null,
       body: message.channel === 'push' ? message.body : message.text,
       html: message.channel === 'email' ? message.html : null,
       createdAt: Date.now(),
     }
-    await retryWhileBusy(() => db.insert(outbox).values(row).onConflictDoNothing({ target: outbox.idempotencyKey }))
+    await retryWhileBusy(() =>
+      db.insert(outbox).values(row).onConflictDoNothing({ target: outbox.idempotencyKey }),
+    )
     const [stored] = await db
       .select({ id: outbox.id })
       .from(outbox)
       .where(eq(outbox.idempotencyKey, idempotencyKey))
-    if (!stored) throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
+    if (!stored)
+      throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
     return { providerMessageId: stored.id }
   },
 })

@@ -2,14 +2,19 @@
 import { Channel } from '@flotilla/contracts'
 import { t } from 'elysia'
 
-export const Category = t.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'e.g. account, security, marketing' })
+export const Category = t.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+  description: 'e.g. account, security, marketing',
+})
 
 export const OptOut = t.Object({ category: Category, channel: Channel }, { additionalProperties: false })
 export type OptOut = typeof OptOut.static
 
 export const Preferences = t.Object({
   userId: t.String(),
-  optOuts: t.Array(OptOut, { description: 'category × channel pairs the user does not want (critical ones still arrive)' }),
+  optOuts: t.Array(OptOut, {
+    description: 'category × channel pairs the user does not want (critical ones still arrive)',
+  }),
 })
 export type Preferences = typeof Preferences.static
 

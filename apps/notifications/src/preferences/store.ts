@@ -41,7 +41,11 @@ export const createPreferenceStore = (db: Db): PreferenceStore => {
         .select({ userId: preferences.userId })
         .from(preferences)
         .where(
-          and(eq(preferences.userId, userId), eq(preferences.category, category), eq(preferences.channel, channel)),
+          and(
+            eq(preferences.userId, userId),
+            eq(preferences.category, category),
+            eq(preferences.channel, channel),
+          ),
         )
       return row !== undefined
     },

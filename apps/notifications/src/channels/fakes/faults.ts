@@ -1,7 +1,12 @@
 /** Fault injection shared by the fake providers: scripted faults first, then random ones by rate. */
 
 export type Fault =
-  | { readonly kind: 'status'; readonly status: number; readonly body?: unknown; readonly retryAfter?: string }
+  | {
+      readonly kind: 'status'
+      readonly status: number
+      readonly body?: unknown
+      readonly retryAfter?: string
+    }
   /** Accept the request (the provider did its work), then answer only after `ms`. */
   | { readonly kind: 'slow'; readonly ms: number }
 
@@ -39,7 +44,8 @@ export const createFaultPlan = (options: FaultOptions = {}): FaultPlan => {
         const roll = random()
         const failureRate = options.failureRate ?? 0
         if (roll < failureRate) fault = { kind: 'status', status: 503, body: unavailableBody }
-        else if (roll < failureRate + (options.slowRate ?? 0)) fault = { kind: 'slow', ms: options.slowMs ?? 2000 }
+        else if (roll < failureRate + (options.slowRate ?? 0))
+          fault = { kind: 'slow', ms: options.slowMs ?? 2000 }
       }
       if (fault) injected[fault.kind]++
       return fault
@@ -53,4 +59,8 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 
 /** Answers a status fault. */
 export const faultResponse = (fault: Extract<Fault, { kind: 'status' }>) =>
-  json(fault.status, fault.body ?? { message: 'injected failure' }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {})
+  json(
+    fault.status,
+    fault.body ?? { message: 'injected failure' },
+    fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+  )

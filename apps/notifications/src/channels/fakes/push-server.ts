@@ -34,13 +34,34 @@ export interface FakePushService {
 const selfSigned = () => {
   const dir = mkdtempSync(join(tmpdir(), 'fake-push-'))
   try {
-    const result = Bun.spawnSync([
-      'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stderr: 'pipe' })
+    const result = Bun.spawnSync(
+      [
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stderr: 'pipe' },
+    )
     if (result.exitCode !== 0) throw new Error(`openssl failed: ${result.stderr.toString()}`)
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -59,13 +80,16 @@ export const startFakePushService = (options: FaultOptions = {}): FakePushServic
     async fetch(request) {
       const url = new URL(request.url)
       const endpoint = `${url.origin}${url.pathname}`
-      if (request.method !== 'POST' || !url.pathname.startsWith('/push/')) return new Response('not found', { status: 404 })
+      if (request.method !== 'POST' || !url.pathname.startsWith('/push/'))
+        return new Response('not found', { status: 404 })
       if (!/^vapid t=[\w-]+\.[\w-]+\.[\w-]+, k=[\w-]+$/.test(request.headers.get('authorization') ?? ''))
         return new Response('missing or malformed VAPID authorization', { status: 401 })
-      if (request.headers.get('content-encoding') !== 'aes128gcm') return new Response('unsupported encoding', { status: 415 })
+      if (request.headers.get('content-encoding') !== 'aes128gcm')
+        return new Response('unsupported encoding', { status: 415 })
       const body = new Uint8Array(await request.arrayBuffer())
       if (body.byteLength > 4096) return new Response('payload too large', { status: 413 })
-      if (gone.has(endpoint)) return new Response('push subscription has unsubscribed or expired', { status: 410 })
+      if (gone.has(endpoint))
+        return new Response('push subscription has unsubscribed or expired', { status: 410 })
       const fault = faults.take('service unavailable')
       if (fault?.kind === 'status') return faultResponse(fault)
       const id = crypto.randomUUID()
@@ -92,7 +116,10 @@ export const startFakePushService = (options: FaultOptions = {}): FakePushServic
       ecdh.generateKeys()
       return {
         endpoint: `${origin}/push/${crypto.randomUUID()}`,
-        keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+        keys: {
+          p256dh: ecdh.getPublicKey().toString('base64url'),
+          auth: randomBytes(16).toString('base64url'),
+        },
       }
     },
     async close() {

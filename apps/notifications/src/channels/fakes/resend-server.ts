@@ -69,9 +69,17 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
         const known = keys.get(key)
         if (known) {
           if (known.bodyHash !== bodyHash)
-            return error(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload')
+            return error(
+              409,
+              'invalid_idempotent_request',
+              'Same idempotency key used with a different request payload',
+            )
           if (!known.done)
-            return error(409, 'concurrent_idempotent_requests', 'Same idempotency key used while original request is still in progress')
+            return error(
+              409,
+              'concurrent_idempotent_requests',
+              'Same idempotency key used while original request is still in progress',
+            )
           return json(known.response?.status ?? 200, known.response?.body)
         }
       }
@@ -96,7 +104,10 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
               : undefined
       if (problem) {
         state.done = true
-        state.response = { status: 422, body: { statusCode: 422, name: 'validation_error', message: problem } }
+        state.response = {
+          status: 422,
+          body: { statusCode: 422, name: 'validation_error', message: problem },
+        }
         return json(422, state.response.body)
       }
       const email: FakeEmail = {

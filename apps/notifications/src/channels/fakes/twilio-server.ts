@@ -47,7 +47,8 @@ export const startFakeTwilio = (options: FaultOptions = {}): FakeTwilio => {
       const to = form.get('To') ?? ''
       const from = form.get('From') ?? form.get('MessagingServiceSid') ?? ''
       const body = form.get('Body') ?? ''
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`)
+      if (!/^\+[1-9]\d{6,14}$/.test(to))
+        return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`)
       if (!from) return twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required")
       if (!body) return twilioError(400, 21602, 'Message body is required')
       const sms = { sid: `SM${crypto.randomUUID().replaceAll('-', '')}`, to, from, body }

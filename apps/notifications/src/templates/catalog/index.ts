@@ -5,4 +5,9 @@ import { passwordReset } from './password-reset.ts'
 import { securityAlert } from './security-alert.ts'
 import { welcome } from './welcome.ts'
 
-export const SHIPPED_TEMPLATES: readonly TemplateDefinition[] = [welcome, newSignIn, securityAlert, passwordReset]
+export const SHIPPED_TEMPLATES: readonly TemplateDefinition[] = [
+  welcome,
+  newSignIn,
+  securityAlert,
+  passwordReset,
+]
