@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import {
-  assertValidEvent,
   createServiceTokenSigner,
   createServiceTokenVerifier,
+  decodeEntry,
   parseKeyRing,
 } from '@flotilla/contracts'
 import { Elysia, t } from 'elysia'
@@ -35,7 +35,14 @@ const build = () => {
         .get('/v1/nope', () => {
           throw forbidden()
         })
-        .get('/v1/event', () => assertValidEvent({ type: 'user.registered', payload: {} }))
+        .get('/v1/event', () => {
+          const decoded = decodeEntry({
+            type: 'user.registered',
+            event: JSON.stringify({ type: 'user.registered' }),
+          })
+          if (!decoded.ok) throw decoded.error
+          return decoded.event
+        })
         .get('/v1/boom', () => {
           throw new Error('database password is hunter2')
         })
