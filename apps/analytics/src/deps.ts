@@ -25,6 +25,7 @@ import { createDashboardData, type DashboardDataLoader } from './dashboard/servi
 import { type Database, openDatabase } from './db/client.ts'
 import { createEveryEventHandler } from './handlers/every-event.ts'
 import { createIngest, type Ingest } from './ingest/service.ts'
+import { createAnalyticsMetrics } from './metrics.ts'
 import { createScheduler, type Job, type Scheduler } from './jobs/scheduler.ts'
 import { createRollups, type Rollups } from './rollups/service.ts'
 import { createStats, type Stats } from './stats/service.ts'
@@ -80,6 +81,7 @@ export const buildDeps = async (
   const logger = overrides.logger ?? createLogger({ service: 'analytics', level: config.LOG_LEVEL })
   const instance = overrides.instance ?? `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   const metrics = createMetrics('analytics')
+  const own = createAnalyticsMetrics(metrics)
   const database = await openDatabase({
     url: config.dbUrl,
     ...(config.ANALYTICS_DB_AUTH_TOKEN ? { authToken: config.ANALYTICS_DB_AUTH_TOKEN } : {}),
@@ -124,13 +126,14 @@ export const buildDeps = async (
     jobs: analyticsJobs(config, { rollups, uniques }),
     tickMs: config.JOBS_TICK_MS,
     logger,
+    onOutcome: own.job,
   })
   const consumer = createConsumer({
     redisUrl: config.REDIS_URL,
     stream: config.EVENTS_STREAM,
     group: ANALYTICS_GROUP,
     consumerName: instance,
-    handler: createEveryEventHandler({ ingest }),
+    handler: createEveryEventHandler({ ingest, onIngested: own.ingested }),
     batchSize: config.CONSUMER_BATCH_SIZE,
     claimIdleMs: config.CONSUMER_CLAIM_IDLE_MS,
     maxDeliveries: config.CONSUMER_MAX_DELIVERIES,

@@ -128,6 +128,11 @@ describe('every-event handler', () => {
     const ids = await h.deps.database.db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM processed_events`)
     expect(ids[0]?.n).toBe(10_000)
 
+    // The second consumer saw the dead one's counted-but-unacked events again and skipped them.
+    const metrics = await (await h.get('/metrics')).text()
+    const duplicates = Number(metrics.match(/^analytics_events_duplicate_total\{[^}]*\} (\d+)$/m)?.[1])
+    expect(duplicates).toBeGreaterThan(0)
+
     // Rolled up and asked over HTTP, the total is still exact.
     await h.deps.rollups.rollupDirty()
     const res = await h.get(

@@ -1,21 +1,28 @@
 /** The analytics group takes every event, known or opaque: one transaction per consumer batch. */
 import type { BatchHandler, ConsumerMessage } from '@flotilla/streams'
-import type { Ingest } from '../ingest/service.ts'
+import type { Ingest, IngestResult } from '../ingest/service.ts'
 
 /**
  * Counts a batch in one transaction. If the batch fails, each event is retried alone so one bad event
  * fails (and is eventually dead-lettered) by itself while the rest are counted.
  */
-export const createEveryEventHandler = ({ ingest }: { ingest: Ingest }): BatchHandler => ({
+export const createEveryEventHandler = ({
+  ingest,
+  onIngested,
+}: {
+  ingest: Ingest
+  /** Called after each committed batch (metrics). */
+  onIngested?: (result: IngestResult) => void
+}): BatchHandler => ({
   async handleBatch(messages: readonly ConsumerMessage[]) {
     try {
-      await ingest.ingestBatch(messages.map((m) => m.event))
+      onIngested?.(await ingest.ingestBatch(messages.map((m) => m.event)))
       return undefined
     } catch {
       const failures = new Map<string, Error>()
       for (const m of messages) {
         try {
-          await ingest.ingestBatch([m.event])
+          onIngested?.(await ingest.ingestBatch([m.event]))
         } catch (error) {
           failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
         }

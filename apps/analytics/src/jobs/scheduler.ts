@@ -39,6 +39,8 @@ export interface SchedulerOptions {
   /** How often `start()` ticks. @defaultValue 5000 */
   readonly tickMs?: number
   readonly logger?: JobLogger
+  /** Called with every outcome (metrics). */
+  readonly onOutcome?: (outcome: JobOutcome) => void
 }
 
 /** Creates the scheduler; `tick()` is public so tests drive slots without timers. */
@@ -98,6 +100,7 @@ export const createScheduler = (o: SchedulerOptions) => {
         }),
       )
       last.set(job.name, outcome)
+      o.onOutcome?.(outcome)
       outcomes.push(outcome)
     }
     return outcomes
