@@ -77,7 +77,15 @@ describe('operations and documentation', () => {
     const doc = (await (await t.request('GET', '/swagger/json')).json()) as {
       paths: Record<
         string,
-        Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown> }>
+        Record<
+          string,
+          {
+            summary?: string
+            tags?: string[]
+            responses?: Record<string, unknown>
+            requestBody?: { content?: Record<string, unknown> }
+          }
+        >
       >
     }
     const expected = [
@@ -96,6 +104,8 @@ describe('operations and documentation', () => {
       expect(op?.summary, `${method} ${path}`).toBeTruthy()
       expect(op?.tags?.length, `${method} ${path}`).toBeGreaterThan(0)
       if (path !== '/v1/jwks') expect(Object.keys(op?.responses ?? {}), `${method} ${path}`).toContain('401')
+      if (method === 'post')
+        expect(Object.keys(op?.requestBody?.content ?? {}), `${method} ${path}`).toContain('application/json')
     }
     const ui = await t.request('GET', '/swagger')
     expect(ui.status).toBe(200)

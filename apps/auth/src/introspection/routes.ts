@@ -1,6 +1,7 @@
 /** `POST /v1/tokens/introspect` (RFC 7662): service token only, rate-limited per client ip and per user. */
 import { Elysia } from 'elysia'
 import { ErrorBody, errorList } from '../errors.ts'
+import { formOrJsonBody } from '../http/body.ts'
 import type { Guards } from '../http/guards.ts'
 import { clientIp } from '../http/request-info.ts'
 import type { RateLimits } from '../rate-limit/rate-limit.ts'
@@ -32,6 +33,7 @@ export const introspectionRoutes = ({
     },
     {
       body: IntrospectBody,
+      parse: [...formOrJsonBody],
       response: { 200: IntrospectionResult, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
       detail: {
         tags: ['tokens'],

@@ -1,6 +1,7 @@
 /** Session routes: create (service), refresh (public, rate-limited), list and revoke (service or the user). */
 import { Elysia, t } from 'elysia'
 import { ErrorBody, errorList, notFound } from '../errors.ts'
+import { jsonBody } from '../http/body.ts'
 import { actorOf, assertActsFor, type Guards } from '../http/guards.ts'
 import { causeOf, clientIp } from '../http/request-info.ts'
 import type { RateLimits } from '../rate-limit/rate-limit.ts'
@@ -47,6 +48,7 @@ export const refreshRoutes = ({ sessions, rateLimits, trustedProxyHeader }: Sess
     },
     {
       body: RefreshBody,
+      parse: [...jsonBody],
       response: { 200: TokenPair, 401: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody },
       detail: {
         tags: ['sessions'],
@@ -68,6 +70,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
             status(201, await sessions.create(body, causeOf(request, actorOf(caller)))),
           {
             body: CreateSessionBody,
+            parse: [...jsonBody],
             response: { 201: CreatedSession, 401: ErrorBody, 422: ErrorBody },
             detail: {
               tags: ['sessions'],
