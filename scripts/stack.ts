@@ -1,4 +1,5 @@
 /** `bun run start` — the whole stack on one machine: Redis (started if needed), the four apps, their readiness. */
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { APPS, type AppInfo, appUrl, hasMain, mainOf, ROOT } from './lib/apps.ts'
@@ -143,6 +144,8 @@ for (const app of selected) {
     // One folder per app, so their libSQL files and outboxes never collide.
     DATA_DIR: process.env.DATA_DIR ? join(process.env.DATA_DIR, app.name) : join(ROOT, '.data', app.name),
   }
+  // Some apps expect DATA_DIR to exist (the image's /data always does).
+  mkdirSync(env.DATA_DIR, { recursive: true })
   const child = spawnPrefixed(app.name, app.colour, ['bun', mainOf(app)], {
     cwd: ROOT,
     env,

@@ -159,7 +159,7 @@ describe.if(APPS.some(hasMain))('nginx gateway in front of the real apps', () =>
   })
 
   it.each(present.map((a) => a.name))(
-    'serves /%s/health and /%s/swagger/json through the gateway',
+    'serves %s health and OpenAPI JSON through the gateway',
     async (name) => {
       const health = await fetch(`${front.url}/${name}/health`, {
         headers: { 'x-request-id': `gw-${name}-1` },

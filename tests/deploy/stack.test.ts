@@ -72,7 +72,10 @@ describe('bun run start', () => {
       }
       const allReady = `all ${present.length} apps ready`
       const ready = await readUntil(reader, seen, (t) => t.includes(allReady), 60_000)
-      if (!ready) throw new Error(`not all apps became ready:\n${seen.text}\n${await stderr}`)
+      if (!ready) {
+        proc.kill('SIGKILL')
+        throw new Error(`not all apps became ready:\n${seen.text}\n${await stderr}`)
+      }
       for (const app of present) {
         expect(seen.text).toContain(`http://127.0.0.1:${app.port + offset}/swagger`)
         const health = await fetch(`http://127.0.0.1:${app.port + offset}/health`)

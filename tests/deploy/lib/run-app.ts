@@ -1,4 +1,5 @@
 /** Starts one app (from source or a compiled binary) the way a deploy test needs it: isolated, on a free port. */
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppInfo } from '../../../scripts/lib/apps.ts'
 import { mainOf } from '../../../scripts/lib/apps.ts'
@@ -32,6 +33,8 @@ export const runApp = async (
   healthPath = '/health',
 ): Promise<RunningApp> => {
   const port = freePort()
+  // The image ships /data as an existing, writable volume; some apps expect DATA_DIR to exist.
+  mkdirSync(options.dataDir, { recursive: true })
   const proc = Bun.spawn(options.command ?? ['bun', mainOf(app)], {
     cwd: options.cwd ?? join(import.meta.dir, '..', '..', '..'),
     env: {
