@@ -1,5 +1,5 @@
 /** The public HTTP calls the flows make, one helper per question a user would ask. */
-import { call, type JsonResponse } from './http.ts'
+import { call, eventually, type JsonResponse } from './http.ts'
 import type { Stack } from './stack.ts'
 
 export interface AuditRecordView {
@@ -111,3 +111,56 @@ export const metricValue = async (
   }
   return sum
 }
+
+export interface OutboxMessageView {
+  readonly id: string
+  readonly recipient: string
+  readonly subject: string | null
+  readonly body: string
+  readonly channel: string
+}
+
+/** Messages the notifications service stored in its local outbox for one recipient. */
+export const outboxFor = async (stack: Stack, recipient: string): Promise<OutboxMessageView[]> => {
+  const query = new URLSearchParams({ recipient, limit: '100' })
+  const res = await call<{ items: OutboxMessageView[] }>(
+    'GET',
+    `${stack.url('notifications')}/v1/outbox?${query}`,
+    {
+      token: await stack.serviceToken('notifications'),
+    },
+  )
+  if (res.status !== 200) throw new Error(`outbox: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body.items
+}
+
+export interface DeliveryView {
+  readonly id: string
+  readonly template: string
+  readonly status: string
+  readonly channel: string
+  readonly critical: boolean
+  readonly providerMessageId: string | null
+}
+
+/** The delivery log of one user. */
+export const deliveriesOf = async (stack: Stack, userId: string): Promise<DeliveryView[]> => {
+  const query = new URLSearchParams({ userId, limit: '100' })
+  const res = await call<{ items: DeliveryView[] }>(
+    'GET',
+    `${stack.url('notifications')}/v1/notifications?${query}`,
+    {
+      token: await stack.serviceToken('notifications'),
+    },
+  )
+  if (res.status !== 200) throw new Error(`deliveries: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body.items
+}
+
+/** Waits until audit holds the user's `user.registered` (the monolith's outbox has delivered it everywhere). */
+export const registeredEverywhere = async (stack: Stack, userId: string) =>
+  eventually(`user.registered of ${userId} in audit`, async () =>
+    (await auditRecords(stack, { type: 'user.registered', subjectId: userId })).length === 1
+      ? true
+      : undefined,
+  )

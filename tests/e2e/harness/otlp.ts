@@ -15,7 +15,9 @@ interface OtlpValue {
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: { key: string; value?: OtlpValue }[] }
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number }[] }[]
+    scopeSpans?: {
+      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number }[]
+    }[]
   }[]
 }
 
@@ -37,7 +39,8 @@ export const startCollector = () => {
       const body = (await request.json()) as OtlpExport
       for (const resource of body.resourceSpans ?? []) {
         const service =
-          resource.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue ?? 'unknown'
+          resource.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue ??
+          'unknown'
         for (const scope of resource.scopeSpans ?? []) {
           for (const span of scope.spans ?? []) {
             spans.push({
@@ -57,7 +60,8 @@ export const startCollector = () => {
   return {
     endpoint: `http://127.0.0.1:${server.port}`,
     /** Spans of one trace, by service. */
-    servicesIn: (traceId: string) => new Set(spans.filter((s) => s.traceId === traceId).map((s) => s.service)),
+    servicesIn: (traceId: string) =>
+      new Set(spans.filter((s) => s.traceId === traceId).map((s) => s.service)),
     spans: () => [...spans],
     /** Exports the collector could not read (protobuf encoding). */
     undecoded: () => undecoded,
