@@ -1,12 +1,12 @@
 /** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
-import { createLogger, createMetrics } from '@flotilla/service-kit'
+import { createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher } from '@flotilla/streams'
 import { type AuthApp, createApp } from './app.ts'
 import { Redis } from 'ioredis'
 import { type AuthSettings, buildCore, type Core } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
-import { silentLogger } from './logger.ts'
+import { type Logger as AppLogger, silentLogger } from './logger.ts'
 import { createAuthMetrics } from './metrics.ts'
 import type { AuthObserver } from './observe.ts'
 
@@ -59,7 +59,7 @@ export interface TestCore extends Core {
 /** The domain over real Redis with its own prefix and stream. */
 export const createTestCore = async (
   overrides: Partial<AuthSettings> = {},
-  options: { clock?: () => number; observer?: AuthObserver } = {},
+  options: { clock?: () => number; observer?: AuthObserver; logger?: AppLogger } = {},
 ): Promise<TestCore> => {
   const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
   const settings = testSettings(overrides)
@@ -70,7 +70,7 @@ export const createTestCore = async (
     redis,
     settings,
     events,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   })
@@ -86,7 +86,7 @@ export const createTestCore = async (
       sessions: core.sessionStore,
       devices: core.devices,
       events,
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       observer: core.observer,
     },
     async published(type?: string) {
@@ -127,19 +127,20 @@ export interface TestApp {
 /** The whole app over real Redis, a random prefix and stream; HTTP through `app.handle`. */
 export const createTestApp = async (
   overrides: Partial<AuthSettings> = {},
-  options: { trustedProxyHeader?: string } = {},
+  options: { trustedProxyHeader?: string; logger?: Logger } = {},
 ): Promise<TestApp> => {
   const metrics = createMetrics('auth')
-  const core = await createTestCore(overrides, { observer: createAuthMetrics(metrics.registry) })
+  const logger = options.logger ?? createLogger({ service: 'auth', level: 'silent' })
+  const core = await createTestCore(overrides, { observer: createAuthMetrics(metrics.registry), logger })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
   const app = createApp({
     core,
-    logger: createLogger({ service: 'auth', level: 'silent' }),
+    logger,
     metrics,
     serviceKeys,
     deadLetters: createDeadLetters({ redis: core.redis, stream: core.stream, group: 'auth' }),
-    ...options,
+    ...(options.trustedProxyHeader ? { trustedProxyHeader: options.trustedProxyHeader } : {}),
   })
   return {
     app,
