@@ -37,10 +37,14 @@ describe('every-event handler', () => {
   it('fails only the event that cannot be counted and counts the rest of its batch', async () => {
     const good = sampleEvent('order.placed', '2026-03-01T10:00:00Z')
     const bad = sampleEvent('poison.pill', '2026-03-01T10:00:00Z')
-    await h.deps.database.client.execute(
-      "CREATE TRIGGER poison BEFORE INSERT ON counts WHEN NEW.type = 'poison.pill' BEGIN SELECT RAISE(ABORT, 'no'); END",
-    )
-    const handler = createEveryEventHandler({ ingest: h.deps.ingest })
+    // The real ingest, except that any batch holding the poison event fails (as a constraint would).
+    const ingest = {
+      ingestBatch: (events: readonly AnyEvent[]) =>
+        events.some((e) => e.id === bad.id)
+          ? Promise.reject(new Error('poison'))
+          : h.deps.ingest.ingestBatch(events),
+    }
+    const handler = createEveryEventHandler({ ingest })
     const failures = await handler.handleBatch([message(good, '1-0'), message(bad, '2-0')])
     expect([...(failures?.keys() ?? [])]).toEqual(['2-0'])
     const rows = await h.deps.database.db.all<{ n: number }>(sql`SELECT SUM(count) AS n FROM counts`)

@@ -16,13 +16,16 @@ export const createEveryEventHandler = ({
 }): BatchHandler => ({
   async handleBatch(messages: readonly ConsumerMessage[]) {
     try {
-      onIngested?.(await ingest.ingestBatch(messages.map((m) => m.event)))
+      // Not `onIngested?.(await …)`: an optional call skips evaluating its arguments.
+      const result = await ingest.ingestBatch(messages.map((m) => m.event))
+      onIngested?.(result)
       return undefined
     } catch {
       const failures = new Map<string, Error>()
       for (const m of messages) {
         try {
-          onIngested?.(await ingest.ingestBatch([m.event]))
+          const result = await ingest.ingestBatch([m.event])
+          onIngested?.(result)
         } catch (error) {
           failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
         }
