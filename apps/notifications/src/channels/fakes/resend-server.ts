@@ -60,7 +60,16 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
         return error(401, 'invalid_api_key', 'API key is invalid')
       const text = await request.text()
       const fault = faults.take(unavailable)
-      if (fault?.kind === 'status') return faultResponse(fault)
+      // Resend's error bodies always carry statusCode and name (the SDK reads the status from the body).
+      if (fault?.kind === 'status')
+        return faultResponse({
+          ...fault,
+          body: fault.body ?? {
+            statusCode: fault.status,
+            name: fault.status >= 500 ? 'application_error' : 'validation_error',
+            message: 'injected failure',
+          },
+        })
       const key = request.headers.get('idempotency-key')
       const bodyHash = new Bun.CryptoHasher('sha256').update(text).digest('hex')
       if (key !== null) {
