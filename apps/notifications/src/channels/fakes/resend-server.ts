@@ -25,6 +25,8 @@ export interface FakeResend {
   /** Every POST /emails received, including retries and refused ones. */
   readonly requests: number
   readonly faults: { next(fault: Fault): void; readonly injected: { status: number; slow: number } }
+  /** Requests answered from the idempotency store (a retry of a send the provider already did). */
+  readonly replays: number
   /** Addresses the fake refuses with 422 `validation_error`. */
   readonly rejected: Set<string>
   close(): Promise<void>
@@ -47,6 +49,7 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
   const rejected = new Set<string>()
   const faults = createFaultPlan(options)
   let requests = 0
+  let replays = 0
   const unavailable = { statusCode: 503, name: 'application_error', message: 'Service unavailable' }
 
   const server = Bun.serve({
@@ -89,6 +92,7 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
               'concurrent_idempotent_requests',
               'Same idempotency key used while original request is still in progress',
             )
+          replays++
           return json(known.response?.status ?? 200, known.response?.body)
         }
       }
@@ -142,6 +146,9 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
     emails,
     get requests() {
       return requests
+    },
+    get replays() {
+      return replays
     },
     faults,
     rejected,
