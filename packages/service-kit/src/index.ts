@@ -29,6 +29,7 @@ export type { AppErrorOptions, ErrorBody } from './errors/app-error.ts'
 export { renderError } from './errors/render.ts'
 export type { FieldProblem, RenderedError } from './errors/render.ts'
 
+export { bodyLimit } from './app/body-limit.ts'
 export { createServiceApp, DEFAULT_BODY_LIMIT_BYTES } from './app/service-app.ts'
 export type { ServiceApp, ServiceAppOptions } from './app/service-app.ts'
 export { CheckResult, HealthResponse, ReadyResponse, runChecks } from './app/probes.ts'

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Elysia, t } from 'elysia'
 import { requestContext } from '../logging/request-context-plugin.ts'
+import { bodyLimit } from './body-limit.ts'
 import { parseExposition } from '../metrics/exposition.ts'
 import { createTestServiceApp, eventually, jsonInit, req } from '../test-fixtures.ts'
 
@@ -208,5 +209,22 @@ describe('access logs and metrics', () => {
     await app.handle(req('/v1/raw', { headers: { 'x-request-id': 'raw-1' } }))
     const line = await eventually(() => lines.find((l) => l.requestId === 'raw-1' && l.msg === 'request'))
     expect(line.status).toBe(410)
+  })
+})
+
+describe('bodyLimit', () => {
+  it('gives one route family a smaller limit than the app', async () => {
+    const { app } = createTestServiceApp({ bodyLimitBytes: 4096 })
+    app
+      .use(new Elysia({ prefix: '/v1/small' }).use(bodyLimit(64)).post('/', ({ body }) => body))
+      .post('/v1/large', ({ body }) => body)
+    const payload = { text: 'x'.repeat(200) }
+    const small = await app.handle(req('/v1/small', jsonInit(payload)))
+    expect(small.status).toBe(413)
+    expect(await small.json()).toMatchObject({
+      error: { code: 'PAYLOAD_TOO_LARGE', details: { limitBytes: 64 } },
+    })
+    expect((await app.handle(req('/v1/small', jsonInit({ text: 'ok' })))).status).toBe(200)
+    expect((await app.handle(req('/v1/large', jsonInit(payload)))).status).toBe(200)
   })
 })
