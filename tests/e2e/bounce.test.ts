@@ -2,7 +2,7 @@
  * A provider webhook (Resend, Svix-signed) says an email bounced: the delivery is marked bounced,
  * `notification.bounced` is published, audited and counted. Emails go to a local server that speaks the Resend API.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { createHmac, randomBytes } from 'node:crypto'
 import {
   type FakeResend,
@@ -11,6 +11,9 @@ import {
 import { analyticsCount, auditRecords, deliveriesOf, monolith } from './harness/api.ts'
 import { call, eventually } from './harness/http.ts'
 import { APP_NAMES, hasApp, type Stack, startStack } from './harness/stack.ts'
+
+// Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
+setDefaultTimeout(60_000)
 
 const missing = APP_NAMES.filter((app) => !hasApp(app))
 const secretBytes = randomBytes(32)

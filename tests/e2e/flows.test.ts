@@ -2,7 +2,7 @@
  * Flows across all four services with the monolith in front, asserted only through public HTTP APIs:
  * a new device's sign-in email, refresh-token theft, and one trace followed from the monolith into each service.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -18,6 +18,9 @@ import { call, eventually } from './harness/http.ts'
 import { startCollector } from './harness/otlp.ts'
 import { ROOT } from './harness/processes.ts'
 import { APP_NAMES, type AppName, hasApp, type Stack, startStack } from './harness/stack.ts'
+
+// Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
+setDefaultTimeout(60_000)
 
 const missing = APP_NAMES.filter((app) => !hasApp(app))
 const collector = startCollector()

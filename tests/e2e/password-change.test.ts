@@ -2,10 +2,13 @@
  * Password change in the monolith, through its outbox: auth ends every session of the user (inactive at
  * introspection), audit records each `auth.session.revoked` under the request's correlation id, analytics counts them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { analyticsCount, auditRecords, introspect, monolith, signIn, signUpAndIn } from './harness/api.ts'
 import { eventually } from './harness/http.ts'
 import { hasApp, type Stack, startStack } from './harness/stack.ts'
+
+// Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
+setDefaultTimeout(60_000)
 
 const needed = ['auth', 'audit', 'analytics'] as const
 const missing = needed.filter((app) => !hasApp(app))

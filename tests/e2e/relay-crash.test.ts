@@ -3,12 +3,15 @@
  * event still arrives, is published again with the same id when a relay comes back, and audit and analytics
  * take it once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
 import { analyticsCount, auditRecords, metricValue, monolith, signUpAndIn } from './harness/api.ts'
 import { eventually } from './harness/http.ts'
 import { ROOT } from './harness/processes.ts'
 import { DATABASE_URL, hasApp, type Stack, startStack } from './harness/stack.ts'
+
+// Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
+setDefaultTimeout(60_000)
 
 const needed = ['auth', 'audit', 'analytics'] as const
 const missing = needed.filter((app) => !hasApp(app))

@@ -1,8 +1,11 @@
-import { afterEach, describe, expect, it } from 'bun:test'
+import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '../../../apps/auth/src/testing.ts'
 import { createAuthClient } from './auth-client.ts'
 import { loadFlotillaConfig } from './config.ts'
 import { createServiceTokens } from './service-tokens.ts'
+
+// Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
+setDefaultTimeout(30_000)
 
 let auth: TestApp | undefined
 afterEach(async () => {

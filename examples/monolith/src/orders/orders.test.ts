@@ -1,5 +1,8 @@
-import { afterEach, describe, expect, it } from 'bun:test'
+import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { createTestMonolith, type TestMonolith } from '../testing.ts'
+
+// Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
+setDefaultTimeout(30_000)
 
 let m: TestMonolith | undefined
 afterEach(async () => {

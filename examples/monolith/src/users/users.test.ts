@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from 'bun:test'
+import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { flotillaOutbox } from '@flotilla/sdk'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { createTestMonolith, type TestMonolith } from '../testing.ts'
+
+// Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
+setDefaultTimeout(30_000)
 
 let m: TestMonolith | undefined
 afterEach(async () => {

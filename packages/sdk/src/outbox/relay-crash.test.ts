@@ -1,4 +1,4 @@
-import { afterEach, expect, it } from 'bun:test'
+import { afterEach, expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { TEST_DATABASE_URL } from '../testing.ts'
@@ -6,6 +6,9 @@ import { enqueue } from './enqueue.ts'
 import { createOutboxRelay } from './relay.ts'
 import { flotillaOutbox } from './schema.ts'
 import { createOutboxFixture, numberedEvent, type OutboxFixture } from './test-helpers.ts'
+
+// Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
+setDefaultTimeout(30_000)
 
 let fx: OutboxFixture | undefined
 afterEach(async () => {

@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, it } from 'bun:test'
+import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { waitFor } from '@flotilla/streams/testing'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { enqueue } from './enqueue.ts'
 import { createOutboxRelay, type OutboxRelay } from './relay.ts'
 import { flotillaOutbox } from './schema.ts'
 import { createOutboxFixture, numberedEvent, type OutboxFixture } from './test-helpers.ts'
+
+// Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
+setDefaultTimeout(30_000)
 
 let fx: OutboxFixture | undefined
 const relays: OutboxRelay[] = []
