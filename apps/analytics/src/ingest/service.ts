@@ -4,7 +4,7 @@
  * replayed event finds its id already recorded and counts nothing.
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { counts, dirtyBuckets, durationSketches, processedEvents } from '../db/schema.ts'
 import { decodeSketch, durationOf, encodeSketch, newSketch } from '../percentiles/sketch.ts'
@@ -117,22 +117,34 @@ export const createIngest = ({ db, uniques, now = Date.now }: IngestDeps) => ({
       for (const part of chunks(dirty, ROWS_PER_STATEMENT)) {
         await tx.insert(dirtyBuckets).values(part).onConflictDoNothing()
       }
-      for (const d of durations.values()) {
-        const where = and(
-          eq(durationSketches.bucket, d.bucket),
-          eq(durationSketches.tenantId, d.tenantId),
-          eq(durationSketches.type, d.type),
-        )
+      // Duration sketches: one read and one multi-row upsert per statement-sized chunk, not one per series.
+      for (const part of chunks([...durations.values()], 50)) {
         const existing = await tx
-          .select({ sketch: durationSketches.sketch })
+          .select()
           .from(durationSketches)
-          .where(where)
-          .get()
-        const sketch = existing ? decodeSketch(existing.sketch) : newSketch()
-        for (const v of d.values) sketch.accept(v)
+          .where(
+            or(
+              ...part.map((d) =>
+                and(
+                  eq(durationSketches.bucket, d.bucket),
+                  eq(durationSketches.tenantId, d.tenantId),
+                  eq(durationSketches.type, d.type),
+                ),
+              ),
+            ),
+          )
+        const stored = new Map(
+          existing.map((r) => [`${r.bucket}\u0000${r.tenantId}\u0000${r.type}`, r.sketch]),
+        )
+        const rows = part.map((d) => {
+          const bytes = stored.get(`${d.bucket}\u0000${d.tenantId}\u0000${d.type}`)
+          const sketch = bytes ? decodeSketch(bytes) : newSketch()
+          for (const v of d.values) sketch.accept(v)
+          return { bucket: d.bucket, tenantId: d.tenantId, type: d.type, sketch: encodeSketch(sketch) }
+        })
         await tx
           .insert(durationSketches)
-          .values({ bucket: d.bucket, tenantId: d.tenantId, type: d.type, sketch: encodeSketch(sketch) })
+          .values(rows)
           .onConflictDoUpdate({
             target: [durationSketches.bucket, durationSketches.tenantId, durationSketches.type],
             set: { sketch: sql`excluded.sketch` },
