@@ -98,6 +98,7 @@ describe('operations and documentation', () => {
       ['delete', '/v1/users/{userId}/devices/{deviceId}'],
       ['post', '/v1/tokens/introspect'],
       ['get', '/v1/jwks'],
+      ['post', '/v1/keys/rotate'],
     ] as const
     for (const [method, path] of expected) {
       const op = doc.paths[path]?.[method]

@@ -12,7 +12,7 @@ import type { Core } from './deps.ts'
 import { deviceRoutes } from './devices/routes.ts'
 import { AUDIENCE, createGuards } from './http/guards.ts'
 import { introspectionRoutes } from './introspection/routes.ts'
-import { jwksRoutes } from './keys/routes.ts'
+import { jwksRoutes, keyAdminRoutes } from './keys/routes.ts'
 import { refreshRoutes, sessionRoutes } from './sessions/routes.ts'
 
 export interface AppDeps {
@@ -57,6 +57,7 @@ export const createApp = (deps: AppDeps) => {
     },
   })
     .use(jwksRoutes(core.keyRing))
+    .use(keyAdminRoutes(core.keyRing, guards))
     .use(refreshRoutes(routeDeps))
     .use(sessionRoutes(routeDeps))
     .use(deviceRoutes({ ...routeDeps, devices: core.devices }))

@@ -153,6 +153,23 @@ export const createKeyRing = (options: KeyRingOptions) => {
       return created?.kid ?? ''
     },
 
+    /**
+     * Emergency rotation (a signing key leaked): a new key signs from the next millisecond and every
+     * other key is deleted at once, so tokens they signed stop verifying here. Returns the new kid and
+     * the removed ones. Verifiers elsewhere drop them when their JWKS cache expires.
+     */
+    async rotateAndRetire(): Promise<{ kid: string; retired: string[] }> {
+      const kid = await ring.rotateNow()
+      const retired = (await load()).map((k) => k.kid).filter((k) => k !== kid)
+      if (retired.length > 0) await redis.hdel(ringKey, ...retired)
+      for (const old of retired) {
+        privateKeys.delete(old)
+        publicKeys.delete(old)
+      }
+      await reload()
+      return { kid, retired }
+    },
+
     /** The key that signs now. */
     async signingKey(): Promise<SigningKey> {
       const now = clock()

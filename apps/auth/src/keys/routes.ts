@@ -1,5 +1,8 @@
 /** `GET /.well-known/jwks.json`: the public keys that verify access tokens (signing, upcoming and retiring). */
 import { Elysia, t } from 'elysia'
+import { ErrorBody, errorList } from '../errors.ts'
+import { jsonBody } from '../http/body.ts'
+import type { Guards } from '../http/guards.ts'
 import type { KeyRing } from './key-ring.ts'
 
 const Jwks = t.Object({
@@ -42,3 +45,37 @@ export const jwksRoutes = (keyRing: KeyRing) => {
       ),
     })
 }
+
+const RotateBody = t.Object(
+  {
+    retirePrevious: t.Optional(
+      t.Boolean({ default: false, description: 'also delete every other key at once (a key leaked)' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+const Rotated = t.Object({
+  kid: t.String({ description: 'the key that signs from now on' }),
+  retired: t.Array(t.String(), { description: 'keys removed from the JWKS (only with retirePrevious)' }),
+})
+
+/** `POST /v1/keys/rotate`: operator-triggered rotation, optionally retiring every other key at once. */
+export const keyAdminRoutes = (keyRing: KeyRing, guards: Guards) =>
+  new Elysia({ name: 'auth/keys-admin' })
+    .use(guards.service)
+    .post(
+      '/v1/keys/rotate',
+      async ({ body }) =>
+        body.retirePrevious ? keyRing.rotateAndRetire() : { kid: await keyRing.rotateNow(), retired: [] },
+      {
+        body: RotateBody,
+        parse: [...jsonBody],
+        response: { 200: Rotated, 401: ErrorBody, 422: ErrorBody },
+        detail: {
+          tags: ['tokens'],
+          summary: 'Rotate the signing key now',
+          description: `Service token only (operators). Without \`retirePrevious\` the previous key stays published until its tokens expire, like a scheduled rotation. With \`retirePrevious: true\` (a key leaked) every other key is deleted at once: tokens they signed stop verifying here immediately, and in other apps when their JWKS cache expires (at most 10 minutes with the kit's defaults); users refresh to get new tokens.${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
+          security: [{ bearer: [] }],
+        },
+      },
+    )
