@@ -5,6 +5,8 @@ import { t } from 'elysia'
 export const ERROR_CODES = {
   INVALID_TOKEN: 'missing, malformed or refused service token',
   INVALID_SIGNATURE: 'the webhook signature (Svix) is missing, stale or wrong: nothing was recorded',
+  DELIVERY_NOT_RECORDED_YET:
+    'a recent webhook names a message this service has not recorded yet (the provider retries it)',
   WEBHOOK_NOT_CONFIGURED: 'no webhook secret is configured (RESEND_WEBHOOK_SECRET)',
   NOT_FOUND: 'no such notification or template',
   TEMPLATE_DATA_INVALID:

@@ -23,17 +23,23 @@ export const webhookRoutes = ({ webhooks }: { webhooks: WebhookService | undefin
       const result = await webhooks.receive(body, headers)
       if (result.outcome === 'invalid-signature')
         throw unauthorized('the webhook signature does not verify', { code: 'INVALID_SIGNATURE' })
+      if (result.outcome === 'not-yet-known')
+        throw new AppError(
+          409,
+          'DELIVERY_NOT_RECORDED_YET',
+          'no delivery has this message id yet; retry later',
+        )
       return result
     },
     {
       // The signature covers the exact bytes: keep the body as text.
       parse: 'text',
       body: t.String({ maxLength: 256 * 1024 }),
-      response: { 200: WebhookAck, 401: ErrorBody, 503: ErrorBody },
+      response: { 200: WebhookAck, 401: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       detail: {
         tags: ['webhooks'],
         summary: 'Resend delivery events (delivered, bounced, complained)',
-        description: `Authenticated by the Svix headers (\`svix-id\`, \`svix-timestamp\`, \`svix-signature\`) with \`RESEND_WEBHOOK_SECRET\`. Publishes \`notification.delivered\` / \`notification.bounced\`. Idempotent on \`svix-id\`.${errorList('INVALID_SIGNATURE', 'WEBHOOK_NOT_CONFIGURED')}`,
+        description: `Authenticated by the Svix headers (\`svix-id\`, \`svix-timestamp\`, \`svix-signature\`) with \`RESEND_WEBHOOK_SECRET\`. Publishes \`notification.delivered\` / \`notification.bounced\`. Idempotent on \`svix-id\`.${errorList('INVALID_SIGNATURE', 'DELIVERY_NOT_RECORDED_YET', 'WEBHOOK_NOT_CONFIGURED')}`,
       },
     },
   )

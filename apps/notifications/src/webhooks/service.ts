@@ -24,7 +24,11 @@ export interface ResendWebhook {
 
 export type WebhookResult =
   | { readonly outcome: 'invalid-signature'; readonly message: string }
+  | { readonly outcome: 'not-yet-known' }
   | { readonly outcome: 'recorded' | 'duplicate' | 'ignored' | 'unknown-message'; readonly status?: string }
+
+/** How long an unknown message id is worth a provider retry (our record of the send may lag behind). */
+const RECENT_MS = 10 * 60 * 1000
 
 const KINDS = {
   'email.delivered': 'delivered',
@@ -44,13 +48,19 @@ export const createWebhookService = ({ db, deliveries, events, secret }: Webhook
   return {
     /** Verifies and applies one webhook; `rawBody` exactly as received (the signature covers the bytes). */
     async receive(rawBody: string, headers: Record<string, string>): Promise<WebhookResult> {
-      let body: ResendWebhook
       try {
-        body = verifier.verify(rawBody, headers) as unknown as ResendWebhook
+        // svix 2.x verifies and throws; it returns nothing, so the body is parsed here.
+        verifier.verify(rawBody, headers)
       } catch (error) {
         if (error instanceof WebhookVerificationError || error instanceof Error)
           return { outcome: 'invalid-signature', message: error.message }
         throw error
+      }
+      let body: ResendWebhook
+      try {
+        body = JSON.parse(rawBody) as ResendWebhook
+      } catch {
+        return { outcome: 'ignored' }
       }
       const receiptId = headers['svix-id'] ?? ''
       const [seen] = await db.select().from(webhookReceipts).where(eq(webhookReceipts.id, receiptId))
@@ -60,8 +70,12 @@ export const createWebhookService = ({ db, deliveries, events, secret }: Webhook
       let result: WebhookResult = { outcome: 'ignored' }
       if (kind && messageId) {
         const row = await deliveries.findByProviderMessage('resend', messageId)
-        if (!row) result = { outcome: 'unknown-message' }
-        else {
+        if (!row) {
+          // The webhook may beat our own record of the send: a recent one is refused so Svix retries it.
+          const at = Date.parse(body.data?.created_at ?? body.created_at ?? '')
+          if (Number.isFinite(at) && Date.now() - at < RECENT_MS) return { outcome: 'not-yet-known' }
+          result = { outcome: 'unknown-message' }
+        } else {
           const at = new Date(body.data?.created_at ?? body.created_at ?? Date.now())
           const when = Number.isNaN(at.getTime()) ? new Date() : at
           await deliveries.markOutcome(row.id, kind, when.getTime())
