@@ -28,7 +28,8 @@ export interface BaseConfigOptions {
 }
 
 /**
- * The shared variables with this app's default port. Compose with the app's own fields:
+ * The shared variables with this app's default port. Compose with the app's own fields (do not
+ * redeclare a shared one: `Type.Composite` would intersect the two definitions):
  * @example
  * export const AuthConfig = Type.Composite([baseConfig({ port: 3001 }), Type.Object({ ACCESS_TOKEN_TTL_SECONDS: ... })])
  * export const config = loadConfig(AuthConfig)
