@@ -13,6 +13,7 @@ import {
   monolith,
   outboxFor,
   signIn,
+  streamEvents,
 } from './harness/api.ts'
 import { call, eventually } from './harness/http.ts'
 import { startCollector } from './harness/otlp.ts'
@@ -165,10 +166,12 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('initTelemetry('))
     }
     let traceId = ''
+    let correlationId = ''
 
     beforeAll(async () => {
       const user = await register('traced@example.com')
-      const trace = traced(`trace-${crypto.randomUUID()}`)
+      correlationId = `trace-${crypto.randomUUID()}`
+      const trace = traced(correlationId)
       traceId = trace.traceId
       const login = await monolith<{ accessToken: string }>(
         stack,
@@ -181,6 +184,19 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       // The monolith continues the caller's trace.
       expect(login.headers.get('traceparent')?.split('-')[1]).toBe(traceId)
     }, 60_000)
+
+    it('carries the trace id on the stream from the monolith’s events into auth’s', async () => {
+      const caused = await eventually('the login’s events on the stream', async () => {
+        const found = (await streamEvents(stack)).filter((e) => e.correlationId === correlationId)
+        return found.some((e) => e.type === 'auth.device.added') ? found : undefined
+      })
+      const traceOf = (type: string) => caused.find((e) => e.type === type)?.traceparent?.split('-')[1]
+      expect(traceOf('user.login.succeeded')).toBe(traceId)
+      expect(traceOf('auth.session.created')).toBe(traceId)
+      expect(traceOf('auth.device.added')).toBe(traceId)
+    })
+    // Reported, not faked: notification.* events are built without the triggering event's traceparent.
+    it.todo('carries the trace id on into notification.sent (notifications does not copy traceparent yet)')
 
     for (const app of APP_NAMES) {
       it.skipIf(!wired(app))(`${app} reports spans of the monolith's trace`, async () => {

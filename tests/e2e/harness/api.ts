@@ -1,6 +1,8 @@
 /** The public HTTP calls the flows make, one helper per question a user would ask. */
+import { type AnyEvent, decodeEntry } from '../../../packages/contracts/src/index.ts'
+import { closeConnection, createRedisConnection } from '../../../packages/streams/src/index.ts'
 import { call, eventually, type JsonResponse } from './http.ts'
-import type { Stack } from './stack.ts'
+import { REDIS_URL, type Stack } from './stack.ts'
 
 export interface AuditRecordView {
   readonly eventId: string
@@ -164,3 +166,19 @@ export const registeredEverywhere = async (stack: Stack, userId: string) =>
       ? true
       : undefined,
   )
+
+/**
+ * Every event on the run's stream, decoded: the wire contract the monolith itself writes to (BRIEF: "the wire
+ * contract"), read only where no service exposes a field over HTTP (traceparent).
+ */
+export const streamEvents = async (stack: Stack): Promise<AnyEvent[]> => {
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  try {
+    return (await redis.xrange(stack.stream, '-', '+')).flatMap(([, fields]) => {
+      const decoded = decodeEntry(fields)
+      return decoded.ok ? [decoded.event] : []
+    })
+  } finally {
+    await closeConnection(redis)
+  }
+}
