@@ -128,7 +128,7 @@ if (sessionFailures > 0) console.log(red(`✗ ${sessionFailures} session calls f
 const page = (app: string, path: string) => `${appUrl(APPS.find((a) => a.name === app)!)}${path}`
 console.log(`
   see it: dashboard     ${bold(page('analytics', '/dashboard'))}
-          email outbox  ${bold(page('notifications', '/v1/outbox'))} ${dim(`(template "${DEMO_TEMPLATE}")`)}
+          email outbox  ${bold('bun run ops outbox')} ${dim(`(welcome and ${DEMO_TEMPLATE} emails)`)}
           audit log     ${bold(page('audit', '/swagger'))}
           groups        ${bold('bun run ops status')}`)
 

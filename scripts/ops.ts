@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { closeConnection, createRedisConnection } from '../packages/streams/src/index.ts'
 import { dlqList, dlqPurge, dlqReplay, dlqShow, OpsError, status, trim } from './lib/ops-commands.ts'
+import { OpsHttpError, outbox, printToken } from './lib/ops-http.ts'
 import { parseDuration, red } from './lib/term.ts'
 
 const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <command>
@@ -12,8 +13,11 @@ const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <comman
   dlq replay <group> <id> | --all      back onto the stream for that group only      (asks unless --yes)
   dlq purge <group> <id> | --all       delete for good                                 (asks unless --yes)
   trim --retention 7d                  MINID trim, never past a pending or undelivered entry (asks unless --yes)
+  outbox [--limit 20] [--channel email] what notifications stored instead of sending (no provider configured)
+  token <app> [--ttl 3600]             a service token for that app (paste into its Swagger UI: Authorize)
 
-  --stream  defaults to $EVENTS_STREAM, else "events"; --redis defaults to $REDIS_URL, else redis://127.0.0.1:6379`
+  --stream  defaults to $EVENTS_STREAM, else "events"; --redis defaults to $REDIS_URL, else redis://127.0.0.1:6379
+  apps are found at $<APP>_URL, else 127.0.0.1:<port>; tokens are signed with $SERVICE_TOKEN_SECRET (dev default)`
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,6 +31,8 @@ const { values, positionals } = parseArgs({
     limit: { type: 'string', default: '20' },
     cursor: { type: 'string' },
     retention: { type: 'string' },
+    channel: { type: 'string' },
+    ttl: { type: 'string', default: '3600' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -56,6 +62,18 @@ const target = () => {
 }
 
 const run = async (): Promise<void> => {
+  if (command === 'outbox') {
+    const limit = Number(values.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new OpsError('--limit must be 1..100')
+    return outbox({ limit, channel: values.channel, json: values.json })
+  }
+  if (command === 'token') {
+    const ttl = Number(values.ttl)
+    if (!sub) throw new OpsError('token <app>: which app is the token for?')
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400)
+      throw new OpsError('--ttl must be 1..86400 seconds')
+    return printToken(sub, ttl)
+  }
   await redis.connect().catch((error: Error) => {
     throw new OpsError(`cannot reach Redis at ${redisUrl}: ${error.message}`)
   })
@@ -85,8 +103,14 @@ try {
   await run()
 } catch (error) {
   exitCode = 1
-  console.error(red(error instanceof OpsError ? error.message : String((error as Error).stack ?? error)))
+  console.error(
+    red(
+      error instanceof OpsError || error instanceof OpsHttpError
+        ? error.message
+        : String((error as Error).stack ?? error),
+    ),
+  )
 } finally {
-  await closeConnection(redis).catch(() => redis.disconnect())
+  if (redis.status !== 'wait') await closeConnection(redis).catch(() => redis.disconnect())
 }
 process.exit(exitCode)

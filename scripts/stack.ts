@@ -178,9 +178,11 @@ for (const app of started) {
   console.log(`  ${paint(app.colour, app.name.padEnd(WIDTH))}  ${pages}`)
 }
 console.log(
-  dim(
-    '\n  Ctrl-C stops everything. `bun run demo` publishes sample events; `bun run ops status` shows the groups.\n',
-  ),
+  dim(`
+  API routes take a service token: \`bun run ops token <app>\` prints one for Swagger's Authorize button, and
+  \`bun run ops outbox\` lists the email outbox. \`bun run demo\` publishes sample events; \`bun run ops status\`
+  shows the consumer groups. Ctrl-C stops everything.
+`),
 )
 
 // ── Readiness ─────────────────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createEvent, createServiceTokenVerifier, parseKeyRing } from '../../packages/contracts/src/index.ts'
+import { DEV_SERVICE_TOKEN_SECRET } from '../../packages/service-kit/src/index.ts'
+import { closeConnection, createPublisher, createRedisConnection } from '../../packages/streams/src/index.ts'
+import { uniqueStreamName, waitFor } from '../../packages/streams/src/testing.ts'
+import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+import { cleanupRun } from './lib/isolation.ts'
+import { runApp } from './lib/run-app.ts'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const redis = createRedisConnection(REDIS_URL, 'command')
+const run = uniqueStreamName('ops-http')
+const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-ops-http-'))
+const stops: (() => Promise<unknown>)[] = []
+
+afterAll(async () => {
+  for (const stop of stops) await stop()
+  await cleanupRun(redis, run)
+  await closeConnection(redis)
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+const ops = async (args: string[], env: Record<string, string> = {}) => {
+  const proc = Bun.spawn(['bun', 'scripts/ops.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  return { stdout, stderr, code }
+}
+
+describe('bun run ops token / outbox', () => {
+  it('mints a service token the named app accepts, and refuses an unknown app', async () => {
+    const { stdout, code } = await ops(['token', 'audit', '--ttl', '120'], {
+      SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
+    })
+    expect(code).toBe(0)
+    const verifier = createServiceTokenVerifier(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), { audience: 'audit' })
+    expect((await verifier.verify(stdout.trim())).service).toBe('ops')
+    const unknown = await ops(['token', 'billing'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('no service "billing"')
+  })
+
+  const notifications = APPS.find((a) => a.name === 'notifications')!
+  it.skipIf(!hasMain(notifications))(
+    "lists the email notifications stored in the local outbox for a user's registration",
+    async () => {
+      const app = await runApp(notifications, { run, dataDir, env: { LOG_LEVEL: 'error' } })
+      stops.push(async () => {
+        app.proc.kill('SIGTERM')
+        await app.proc.exited
+      })
+      const publisher = createPublisher({ redis: createRedisConnection(REDIS_URL, 'producer'), stream: run })
+      await publisher.publish(
+        createEvent(
+          'user.registered',
+          { userId: 'u_ops_1', email: 'ops.one@example.com', name: 'Ops' },
+          { source: 'monolith' },
+        ),
+      )
+      const env = { NOTIFICATIONS_URL: app.url }
+      const result = await waitFor(
+        async () => {
+          const listed = await ops(['outbox'], env)
+          return listed.stdout.includes('ops.one@example.com') ? listed : null
+        },
+        { timeoutMs: 15_000, intervalMs: 250, message: 'the welcome email in the outbox' },
+      )
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/time\s+channel\s+to\s+subject/)
+      expect(result.stdout).toMatch(/email\s+ops\.one@example\.com\s+Welcome/)
+    },
+    30_000,
+  )
+})
