@@ -4,6 +4,7 @@ import { Elysia, t } from 'elysia'
 import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
 import { ErrorResponse } from '../stats/model.ts'
 import { DASHBOARD_ASSETS } from './assets.ts'
+import { DashboardData } from './model.ts'
 import client from './dashboard-client.js' with { type: 'text' }
 import { DASHBOARD_HTML } from './page.ts'
 import type { DashboardDataLoader } from './service.ts'
@@ -75,7 +76,7 @@ export const dashboardRoutes = (o: DashboardRoutesOptions) =>
       {
         query: DataQuery,
         response: {
-          200: t.Unknown({ description: 'Rates per type, uniques, durations, pipeline health, job runs' }),
+          200: DashboardData,
           401: ErrorResponse,
           403: ErrorResponse,
           404: ErrorResponse,

@@ -5,39 +5,11 @@ import { readCounts } from '../counts/store.ts'
 import type { Db } from '../db/client.ts'
 import type { Grain } from '../db/schema.ts'
 import { readPercentiles } from '../percentiles/service.ts'
-import { type GroupHealth, readPipelineHealth } from '../pipeline/health.ts'
+import { readPipelineHealth } from '../pipeline/health.ts'
 import { GRAIN_MS } from '../time/cover.ts'
 import { HOUR_MS } from '../time/zone.ts'
 import type { Uniques } from '../uniques/service.ts'
-
-/** A chart's data: x in Unix seconds, one array of counts per series. */
-export interface ChartData {
-  readonly times: number[]
-  readonly series: { readonly name: string; readonly values: number[] }[]
-}
-
-export interface DashboardData {
-  readonly generatedAt: string
-  readonly tenantId: string | null
-  readonly totals: { readonly lastHour: number; readonly lastDay: number; readonly perMinute: number }
-  readonly lastHour: ChartData
-  readonly lastDay: ChartData
-  readonly uniques: { readonly thisHour: number; readonly lastDay: number; readonly hourly: ChartData }
-  readonly durations: {
-    readonly count: number
-    readonly p50: number | null
-    readonly p95: number | null
-    readonly p99: number | null
-  }
-  readonly topTypes: { readonly name: string; readonly count: number }[]
-  readonly pipeline: GroupHealth[]
-  readonly jobs: {
-    readonly job: string
-    readonly instance: string
-    readonly startedAt: string
-    readonly ok: boolean
-  }[]
-}
+import type { DashboardData } from './model.ts'
 
 export interface DashboardDeps {
   readonly db: Db

@@ -2,18 +2,7 @@
 import { CONSUMER_GROUPS } from '@flotilla/contracts'
 import { readGroupStats } from '@flotilla/streams'
 import type { Redis } from 'ioredis'
-
-export interface GroupHealth {
-  readonly group: string
-  /** False when the group does not exist yet (its service never started). */
-  readonly exists: boolean
-  readonly lag: number | null
-  readonly pending: number
-  readonly consumers: number
-  readonly deadLetters: number
-  /** `ok`, `behind` (lag or pending above the threshold), `dead-letters`, or `missing`. */
-  readonly status: 'ok' | 'behind' | 'dead-letters' | 'missing'
-}
+import type { GroupHealth } from '../dashboard/model.ts'
 
 /** Reads XINFO GROUPS and the dead-letter stream lengths; the four known groups always appear. */
 export const readPipelineHealth = async (
