@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createEvent } from '@flotilla/contracts'
+import { createTestApp, type TestApp } from '../testing.ts'
+
+type Page = {
+  items: { id: string; status: string; userId: string; template: string }[]
+  nextCursor: string | null
+}
+
+describe('notification status routes', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp()
+    for (const userId of ['u-a', 'u-a', 'u-a', 'u-b'])
+      await t.handle(
+        createEvent('user.registered', { userId, email: `${userId}@example.com` }, { source: 'monolith' }),
+      )
+    await t.handle(createEvent('auth.device.added', { userId: 'u-ghost', deviceId: 'd' }, { source: 'auth' }))
+  })
+  afterAll(() => t.cleanup())
+
+  it('lists a user’s deliveries newest first, page by page with the cursor', async () => {
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : ''
+      const page = (await (
+        await t.request('GET', `/v1/notifications?userId=u-a&limit=2${query}`)
+      ).json()) as Page
+      expect(page.items.every((i) => i.userId === 'u-a')).toBe(true)
+      seen.push(...page.items.map((i) => i.id))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(seen).toHaveLength(3)
+    expect(new Set(seen).size).toBe(3)
+  })
+
+  it('filters by status', async () => {
+    const failed = (await (await t.request('GET', '/v1/notifications?status=failed')).json()) as Page
+    expect(failed.items.map((i) => [i.userId, i.template])).toEqual([['u-ghost', 'new-sign-in']])
+    expect((await t.request('GET', '/v1/notifications?status=lost')).status).toBe(422)
+  })
+
+  it('shows one delivery with its attempts, and 404 for an unknown id', async () => {
+    const page = (await (await t.request('GET', '/v1/notifications?userId=u-b')).json()) as Page
+    const response = await t.request('GET', `/v1/notifications/${page.items[0]?.id}`)
+    expect(response.status).toBe(200)
+    const detail = (await response.json()) as { status: string; attemptLog: { outcome: string }[] }
+    expect(detail.status).toBe('sent')
+    expect(detail.attemptLog.map((a) => a.outcome)).toEqual(['sent'])
+    const missing = await t.request('GET', '/v1/notifications/does-not-exist')
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND')
+  })
+
+  it('shows what the local outbox stored, and requires a token for it', async () => {
+    const page = (await (await t.request('GET', '/v1/outbox?channel=email')).json()) as {
+      items: { recipient: string; subject: string }[]
+    }
+    expect(page.items.map((i) => i.recipient).sort()).toEqual([
+      'u-a@example.com',
+      'u-a@example.com',
+      'u-a@example.com',
+      'u-b@example.com',
+    ])
+    expect((await t.request('GET', '/v1/outbox', { token: null })).status).toBe(401)
+  })
+
+  it('serves the dead-letter inspector and the OpenAPI document', async () => {
+    expect((await t.request('GET', '/v1/dead-letters')).status).toBe(200)
+    const spec = (await (await t.request('GET', '/swagger/json', { token: null })).json()) as {
+      paths: Record<string, unknown>
+    }
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/templates',
+        '/v1/templates/{name}/preview',
+        '/v1/users/{userId}/preferences',
+        '/v1/notifications',
+        '/v1/notifications/{id}',
+        '/v1/outbox',
+        '/v1/webhooks/resend',
+        '/v1/dead-letters',
+      ]),
+    )
+  })
+})
