@@ -146,6 +146,18 @@ describe('createServiceApp', () => {
     expect(result.valid).toBe(true)
   })
 
+  it('documents request bodies and paths with a dot (/.well-known/…) in the OpenAPI document', async () => {
+    const { app } = createTestServiceApp()
+    const routes = app
+      .post('/v1/things', ({ body }) => body, { body: t.Object({ name: t.String() }) })
+      .get('/.well-known/thing.json', () => ({ ok: true }))
+    const doc = (await (await routes.handle(req('/swagger/json'))).json()) as {
+      paths: Record<string, { post?: { requestBody?: { content: Record<string, unknown> } } }>
+    }
+    expect(doc.paths['/v1/things']?.post?.requestBody?.content['application/json']).toBeDefined()
+    expect(doc.paths['/.well-known/thing.json']).toBeDefined()
+  })
+
   it('serves the Swagger UI page with every asset it references from the app itself', async () => {
     const { app } = createTestServiceApp()
     const page = await app.handle(req('/swagger'))

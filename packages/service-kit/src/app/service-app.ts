@@ -56,61 +56,63 @@ export const createServiceApp = (options: ServiceAppOptions) => {
   // Bun's own cap answers an empty 413, so it sits above ours as a backstop: our check answers first, in
   // the one error shape, having read no more than the limit.
   const hardCap = Math.max(bodyLimitBytes * 2, 1024 * 1024)
-  return new Elysia({ serve: { maxRequestBodySize: hardCap } })
-    .onRequest(({ request, set }) => {
-      const context = contextOf(request)
-      set.headers[REQUEST_ID_HEADER] = context.requestId
-      set.headers[CORRELATION_ID_HEADER] = context.correlationId
-      checkDeclaredLength(request, bodyLimitBytes)
-    })
-    .onParse({ as: 'global' }, async ({ request }) => {
-      await checkBody(request, bodyLimitBytes, acceptedContentTypes)
-    })
-    .use(requestContext)
-    .onError({ as: 'global' }, ({ code, error, request, set }) => {
-      const rendered = renderError(code, error)
-      const context = contextOf(request)
-      set.status = rendered.status
-      set.headers[REQUEST_ID_HEADER] = context.requestId
-      set.headers[CORRELATION_ID_HEADER] = context.correlationId
-      for (const [header, value] of Object.entries(rendered.headers)) set.headers[header] = value
-      if (rendered.unexpected) context.log.error({ err: error, status: rendered.status }, 'request failed')
-      return rendered.body
-    })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
-      const context = contextOf(request)
-      // A handler that returns a Response sets its status there, not on `set`.
-      const status =
-        responseValue instanceof Response
-          ? responseValue.status
-          : typeof set.status === 'number'
-            ? set.status
-            : 200
-      const seconds = (performance.now() - context.startedAt) / 1000
-      const pattern = route || 'unmatched'
-      metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
-      const path = new URL(request.url).pathname
-      const line = { method: request.method, path, route: pattern, status, ms: Math.round(seconds * 1000) }
-      if (QUIET_PATHS.has(path)) context.log.debug(line, 'request')
-      else context.log.info(line, 'request')
-    })
-    .use(probes({ service: name, version, readiness, readinessTimeoutMs }))
-    .get(
-      '/metrics',
-      async () =>
-        new Response(await metrics.text(), {
-          headers: { 'content-type': metrics.contentType },
+  return (
+    new Elysia({ serve: { maxRequestBodySize: hardCap } })
+      // The body check runs on request, not as a global parse hook: a parse hook makes the OpenAPI plugin
+      // drop every route's request body from the document.
+      .onRequest(async ({ request, set }) => {
+        const context = contextOf(request)
+        set.headers[REQUEST_ID_HEADER] = context.requestId
+        set.headers[CORRELATION_ID_HEADER] = context.correlationId
+        checkDeclaredLength(request, bodyLimitBytes)
+        await checkBody(request, bodyLimitBytes, acceptedContentTypes)
+      })
+      .use(requestContext)
+      .onError({ as: 'global' }, ({ code, error, request, set }) => {
+        const rendered = renderError(code, error)
+        const context = contextOf(request)
+        set.status = rendered.status
+        set.headers[REQUEST_ID_HEADER] = context.requestId
+        set.headers[CORRELATION_ID_HEADER] = context.correlationId
+        for (const [header, value] of Object.entries(rendered.headers)) set.headers[header] = value
+        if (rendered.unexpected) context.log.error({ err: error, status: rendered.status }, 'request failed')
+        return rendered.body
+      })
+      .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
+        const context = contextOf(request)
+        // A handler that returns a Response sets its status there, not on `set`.
+        const status =
+          responseValue instanceof Response
+            ? responseValue.status
+            : typeof set.status === 'number'
+              ? set.status
+              : 200
+        const seconds = (performance.now() - context.startedAt) / 1000
+        const pattern = route || 'unmatched'
+        metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
+        const path = new URL(request.url).pathname
+        const line = { method: request.method, path, route: pattern, status, ms: Math.round(seconds * 1000) }
+        if (QUIET_PATHS.has(path)) context.log.debug(line, 'request')
+        else context.log.info(line, 'request')
+      })
+      .use(probes({ service: name, version, readiness, readinessTimeoutMs }))
+      .get(
+        '/metrics',
+        async () =>
+          new Response(await metrics.text(), {
+            headers: { 'content-type': metrics.contentType },
+          }),
+        { detail: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
+      )
+      .use(
+        swagger({
+          title: options.swagger?.title ?? `${name} API`,
+          description: options.swagger?.description ?? `HTTP API of the ${name} service`,
+          version,
+          ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
         }),
-      { detail: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
-    )
-    .use(
-      swagger({
-        title: options.swagger?.title ?? `${name} API`,
-        description: options.swagger?.description ?? `HTTP API of the ${name} service`,
-        version,
-        ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
-      }),
-    )
+      )
+  )
 }
 
 /** The app `createServiceApp` returns. */

@@ -47,6 +47,8 @@ export const swagger = (options: SwaggerOptions & { version: string }) =>
         path: '/swagger',
         specPath: '/swagger/json',
         provider: 'swagger-ui',
+        // Paths with a dot (`/.well-known/jwks.json`) are documented too.
+        exclude: { staticFile: false },
         documentation: {
           info: { title: options.title, description: options.description, version: options.version },
           tags: options.tags?.map((tag) => ({ ...tag })),
