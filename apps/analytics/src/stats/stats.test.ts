@@ -225,3 +225,80 @@ describe('summary, uniques and percentiles', () => {
     expect(Math.abs((body.p99 as number) - 99)).toBeLessThanOrEqual(2)
   })
 })
+
+describe('granularity and calendar intervals', () => {
+  it('reads minute rows for a half-hour zone, whose days start at :30 UTC', async () => {
+    // Asia/Kolkata is UTC+5:30: local midnight of June 2nd is 18:30 UTC on June 1st.
+    await h.deps.ingest.ingestBatch([
+      sampleEvent('order.placed', '2026-06-01T18:29:00Z', { tenantId: 'ist' }),
+      sampleEvent('order.placed', '2026-06-01T18:30:00Z', { tenantId: 'ist' }),
+      sampleEvent('order.placed', '2026-06-01T18:31:00Z', { tenantId: 'ist' }),
+    ])
+    await h.deps.rollups.rollupDirty()
+    const { body } = await json(
+      `/v1/stats/timeseries?${q({ tenantId: 'ist', from: '2026-06-01T00:00:00+05:30', to: '2026-06-03T00:00:00+05:30', interval: 'day', tz: 'Asia/Kolkata' })}`,
+    )
+    expect(body.granularity).toBe('minute')
+    expect((body.points as { local: string; count: number }[]).map((p) => [p.local, p.count])).toEqual([
+      ['2026-06-01T00:00', 1],
+      ['2026-06-02T00:00', 2],
+    ])
+  })
+
+  it('starts weeks on the requested day and months on the 1st, in the zone', async () => {
+    await h.deps.ingest.ingestBatch([
+      sampleEvent('order.placed', '2026-02-28T23:30:00Z', { tenantId: 'cal' }), // Sunday 1 March 00:30 in Paris
+      sampleEvent('order.placed', '2026-03-02T10:00:00Z', { tenantId: 'cal' }), // Monday
+    ])
+    const series = async (interval: string, weekStart?: string) =>
+      (
+        await json(
+          `/v1/stats/timeseries?${q({ tenantId: 'cal', from: '2026-02-23T00:00:00+01:00', to: '2026-03-09T00:00:00+01:00', interval, tz: 'Europe/Paris', ...(weekStart ? { weekStart } : {}) })}`,
+        )
+      ).body.points as { local: string; count: number }[]
+    expect((await series('week')).map((p) => [p.local.slice(0, 10), p.count])).toEqual([
+      ['2026-02-23', 1],
+      ['2026-03-02', 1],
+    ])
+    expect((await series('week', 'sunday')).map((p) => [p.local.slice(0, 10), p.count])).toEqual([
+      ['2026-02-22', 0],
+      ['2026-03-01', 2],
+      ['2026-03-08', 0],
+    ])
+    expect((await series('month')).map((p) => [p.local.slice(0, 10), p.count])).toEqual([
+      ['2026-02-01', 0],
+      ['2026-03-01', 2],
+    ])
+  })
+})
+
+describe('answers over compacted data', () => {
+  it('keeps day totals exact and flags minute series as approximate once minutes are compacted', async () => {
+    let now = Date.parse('2026-10-01T12:00:00Z')
+    const old = await createTestApp({ now: () => now })
+    try {
+      await old.deps.ingest.ingestBatch(
+        Array.from({ length: 30 }, (_, i) =>
+          sampleEvent('order.placed', new Date(Date.parse('2026-10-01T10:00:00Z') + i * 120_000)),
+        ),
+      )
+      await old.deps.rollups.rollupDirty()
+      now += 30 * 86_400_000
+      await old.deps.rollups.retain()
+      const token = await old.serviceToken()
+      const get = async (interval: string) =>
+        (await (
+          await old.get(
+            `/v1/stats/timeseries?${q({ from: '2026-10-01T10:00:00Z', to: '2026-10-01T11:00:00Z', interval })}`,
+            token,
+          )
+        ).json()) as { total: number; approximate: boolean; points: { count: number }[] }
+      const minutes = await get('minute')
+      expect([minutes.total, minutes.approximate, minutes.points[0]?.count]).toEqual([30, true, 30])
+      const hours = await get('hour')
+      expect([hours.total, hours.approximate]).toEqual([30, false])
+    } finally {
+      await old.close()
+    }
+  })
+})
