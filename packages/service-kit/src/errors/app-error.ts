@@ -92,7 +92,7 @@ export const unsupportedMediaType = (accepted: readonly string[]) =>
 /** 429 `TOO_MANY_REQUESTS` with `Retry-After` (seconds, rounded up). */
 export const tooManyRequests = (retryAfterSeconds: number, options: Extra & { message?: string } = {}) => {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds))
-  return new AppError(429, 'TOO_MANY_REQUESTS', options.message ?? 'too many requests, retry later', {
+  return new AppError(429, 'RATE_LIMITED', options.message ?? 'too many requests, retry later', {
     details: options.details ?? { retryAfterSeconds: seconds },
     cause: options.cause,
     headers: { 'retry-after': String(seconds) },

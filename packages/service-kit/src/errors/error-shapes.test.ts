@@ -148,7 +148,7 @@ describe('error shapes', () => {
     const response = await app.handle(req('/v1/limited'))
     expect(response.status).toBe(429)
     expect(response.headers.get('retry-after')).toBe('3')
-    expect((await bodyOf(response)).error.code).toBe('TOO_MANY_REQUESTS')
+    expect((await bodyOf(response)).error.code).toBe('RATE_LIMITED')
   })
 
   it('renders a contract violation as 422 CONTRACT_VIOLATION listing each problem with its path', async () => {
