@@ -89,7 +89,7 @@ export const unsupportedMediaType = (accepted: readonly string[]) =>
     details: { accepted },
   })
 
-/** 429 `TOO_MANY_REQUESTS` with `Retry-After` (seconds, rounded up). */
+/** 429 `RATE_LIMITED` with `Retry-After` (seconds, rounded up). */
 export const tooManyRequests = (retryAfterSeconds: number, options: Extra & { message?: string } = {}) => {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds))
   return new AppError(429, 'RATE_LIMITED', options.message ?? 'too many requests, retry later', {
