@@ -4,7 +4,6 @@
  * chain at or past the deleted seq. Idempotent: safe to run at every start.
  */
 export const AUDIT_DDL = `
-PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS audit_records (
   event_id TEXT PRIMARY KEY NOT NULL,
   chain TEXT NOT NULL,
@@ -46,7 +45,8 @@ CREATE TABLE IF NOT EXISTS audit_anchors (
 CREATE TABLE IF NOT EXISTS audit_retention_mode (id INTEGER PRIMARY KEY CHECK (id = 1));
 -- Every chain ever written, so listing chains never scans the records.
 CREATE TABLE IF NOT EXISTS audit_chains (chain TEXT PRIMARY KEY NOT NULL);
-INSERT OR IGNORE INTO audit_chains (chain) SELECT DISTINCT chain FROM audit_records;
+INSERT OR IGNORE INTO audit_chains (chain)
+  SELECT DISTINCT chain FROM audit_records WHERE NOT EXISTS (SELECT 1 FROM audit_chains);
 
 CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
 BEGIN SELECT RAISE(ABORT, 'audit_records is append-only: UPDATE refused'); END;

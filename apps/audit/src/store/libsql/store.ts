@@ -24,13 +24,13 @@ import {
 } from '../types.ts'
 import { AUDIT_DDL } from './ddl.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
-import { createMutex, retryWhileBusy } from './write-lock.ts'
+import { mutexFor, retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
   /** `file:/path/audit.db` or `libsql://…` */
   readonly url: string
   readonly authToken?: string
-  /** Native busy timeout per statement; longer waits for the write lock are async retries. @defaultValue 50 */
+  /** How long BEGIN IMMEDIATE waits in SQLite for another process's write lock. @defaultValue 5000 */
   readonly busyTimeoutMs?: number
   /** How long a write waits in total for another writer's lock before failing. @defaultValue 30000 */
   readonly writeDeadlineMs?: number
@@ -86,12 +86,17 @@ export const createLibsqlStore = async (
   const client = createClient({
     url: options.url,
     ...(options.authToken ? { authToken: options.authToken } : {}),
-    timeout: options.busyTimeoutMs ?? 50,
+    timeout: options.busyTimeoutMs ?? 5000,
   })
-  await client.executeMultiple(AUDIT_DDL)
+  // Idempotent DDL; another instance may hold the write lock while this one starts. The PRAGMA returns a
+  // row: run it on its own so no half-read statement keeps a stale read snapshot on a pooled connection.
+  if (options.url.startsWith('file:')) {
+    await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'), options.writeDeadlineMs)
+  }
+  await retryWhileBusy(() => client.executeMultiple(AUDIT_DDL), options.writeDeadlineMs)
   const db: Db = drizzle(client)
-  const serialize = createMutex()
-  // One write transaction at a time from this handle; other handles and processes queue on the file lock.
+  // One write transaction at a time per database in this process; other processes queue on the file lock.
+  const serialize = mutexFor(options.url)
   const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     serialize(() => retryWhileBusy(() => db.transaction(fn), options.writeDeadlineMs))
 

@@ -1,7 +1,14 @@
 /**
- * Write transactions against a shared libSQL file. BEGIN IMMEDIATE takes the write lock up front; when
- * another connection holds it we wait asynchronously (a long native busy timeout would block the event
- * loop, and with it the very transaction we wait for when both live in one process).
+ * Write transactions against a shared libSQL file.
+ *
+ * - In one process, every handle on the same database takes turns through one async mutex, so a handle
+ *   never waits inside SQLite for a lock that another handle of the same (blocked) event loop holds.
+ * - Across processes, BEGIN IMMEDIATE waits for the write lock in SQLite's busy handler (a few ms: the
+ *   other process holds it for one batch).
+ * - If that wait times out anyway we retry asynchronously. The libSQL client does not reset a statement
+ *   that failed, and a failed BEGIN IMMEDIATE keeps its read snapshot until the statement is collected:
+ *   every later BEGIN on that pooled connection then fails with SQLITE_BUSY_SNAPSHOT. A full GC before
+ *   the retry finalizes it (measured: without it one process stayed stuck until its deadline).
  */
 
 const BUSY = /SQLITE_BUSY|database is locked/
@@ -21,18 +28,33 @@ export const retryWhileBusy = async <T>(fn: () => Promise<T>, deadlineMs = 30_00
       return await fn()
     } catch (error) {
       if (!isBusy(error) || Date.now() - started > deadlineMs) throw error
+      Bun.gc(true)
       const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6))
       await Bun.sleep(1 + Math.random() * cap)
     }
   }
 }
 
-/** Serializes async critical sections inside one process (one write transaction at a time per store). */
-export const createMutex = () => {
+type Mutex = <T>(fn: () => Promise<T>) => Promise<T>
+
+/** Serializes async critical sections. */
+export const createMutex = (): Mutex => {
   let tail: Promise<unknown> = Promise.resolve()
   return <T>(fn: () => Promise<T>): Promise<T> => {
     const run = tail.then(fn, fn)
     tail = run.catch(() => undefined)
     return run
   }
+}
+
+const mutexes = new Map<string, Mutex>()
+
+/** The one mutex of a database in this process (keyed by its URL). */
+export const mutexFor = (key: string): Mutex => {
+  let mutex = mutexes.get(key)
+  if (!mutex) {
+    mutex = createMutex()
+    mutexes.set(key, mutex)
+  }
+  return mutex
 }
