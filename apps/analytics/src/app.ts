@@ -1,11 +1,13 @@
 /** `createApp(deps)`: the analytics HTTP app (stats API, dashboard, dead letters, probes). Never listens. */
 import { createServiceApp, deadLetterRoutes } from '@flotilla/service-kit'
+import { httpTracing } from '@flotilla/telemetry'
 import { sql } from 'drizzle-orm'
 import { dashboardRoutes } from './dashboard/routes.ts'
 import { ANALYTICS_GROUP, type AnalyticsDeps } from './deps.ts'
 import { statsRoutes } from './stats/routes.ts'
 
-const VERSION = '0.1.0'
+/** The service version (health, Swagger, spans). */
+export const VERSION = '0.1.0'
 
 /** Builds the app from its dependencies. */
 export const createApp = (deps: AnalyticsDeps) => {
@@ -33,6 +35,7 @@ export const createApp = (deps: AnalyticsDeps) => {
       ],
     },
   })
+    .use(httpTracing())
     .use(statsRoutes({ stats: deps.stats, auth }))
     .use(dashboardRoutes({ data: deps.dashboard, auth, public: deps.config.dashboardPublic }))
     .use(

@@ -1,6 +1,7 @@
 /** Analytics configuration: the only place that reads the environment (validated once, frozen). */
 import { join, resolve } from 'node:path'
 import { baseConfig, type Env, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 
 const DAY_MS = 86_400_000
@@ -12,6 +13,7 @@ const ms = (description: string, value: number, minimum = 100) =>
 /** Every variable analytics reads (documented in `.env.example`). */
 export const AnalyticsConfigSchema = t.Composite([
   baseConfig({ port: 3004 }),
+  TelemetryConfigSchema,
   t.Object({
     ANALYTICS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
     ANALYTICS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),

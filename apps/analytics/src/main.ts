@@ -1,6 +1,7 @@
 /** Analytics service entry: config → dependencies → app → consumer and jobs → listen → shutdown hooks. */
 import { ConfigError, onShutdown } from '@flotilla/service-kit'
-import { createApp } from './app.ts'
+import { initTelemetry } from '@flotilla/telemetry'
+import { createApp, VERSION } from './app.ts'
 import { loadAnalyticsConfig } from './config.ts'
 import { buildDeps } from './deps.ts'
 
@@ -15,6 +16,13 @@ const loadConfigOrExit = () => {
 }
 
 const config = loadConfigOrExit()
+const telemetry = initTelemetry({
+  service: 'analytics',
+  version: VERSION,
+  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
+  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+})
 const deps = await buildDeps(config)
 const app = createApp(deps)
 await deps.consumer.start()
@@ -32,6 +40,7 @@ onShutdown(
   async () => {
     await app.stop()
     await deps.close()
+    await telemetry.close()
   },
   { logger: deps.logger },
 )

@@ -1,5 +1,6 @@
 /** The analytics group takes every event, known or opaque: one transaction per consumer batch. */
 import type { BatchHandler, ConsumerMessage } from '@flotilla/streams'
+import { startConsumerSpan } from '@flotilla/telemetry'
 import type { Ingest, IngestResult } from '../ingest/service.ts'
 
 /**
@@ -15,22 +16,40 @@ export const createEveryEventHandler = ({
   onIngested?: (result: IngestResult) => void
 }): BatchHandler => ({
   async handleBatch(messages: readonly ConsumerMessage[]) {
+    // One consumer span per event, continuing the producer's trace; they end with the batch.
+    const spans = messages.map((m) =>
+      startConsumerSpan(m.event, { group: m.group, streamId: m.streamId, deliveryCount: m.deliveryCount }),
+    )
+    let failures: Map<string, Error> | undefined
     try {
-      // Not `onIngested?.(await …)`: an optional call skips evaluating its arguments.
-      const result = await ingest.ingestBatch(messages.map((m) => m.event))
-      onIngested?.(result)
-      return undefined
-    } catch {
-      const failures = new Map<string, Error>()
-      for (const m of messages) {
-        try {
-          const result = await ingest.ingestBatch([m.event])
-          onIngested?.(result)
-        } catch (error) {
-          failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
-        }
-      }
-      return failures.size > 0 ? failures : undefined
+      failures = await countBatch(ingest, messages, onIngested)
+      return failures
+    } finally {
+      for (const [i, m] of messages.entries()) spans[i]?.end(failures?.get(m.streamId))
     }
   },
 })
+
+const countBatch = async (
+  ingest: Ingest,
+  messages: readonly ConsumerMessage[],
+  onIngested: ((result: IngestResult) => void) | undefined,
+): Promise<Map<string, Error> | undefined> => {
+  try {
+    // Not `onIngested?.(await …)`: an optional call skips evaluating its arguments.
+    const result = await ingest.ingestBatch(messages.map((m) => m.event))
+    onIngested?.(result)
+    return undefined
+  } catch {
+    const failures = new Map<string, Error>()
+    for (const m of messages) {
+      try {
+        const result = await ingest.ingestBatch([m.event])
+        onIngested?.(result)
+      } catch (error) {
+        failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
+      }
+    }
+    return failures.size > 0 ? failures : undefined
+  }
+}
