@@ -51,7 +51,8 @@ export const createApp = (deps: MonolithDeps) =>
     .get('/ready', async ({ set }) => {
       try {
         await deps.db.execute(sql`select 1`)
-        return { status: 'ready', relay: deps.relay?.status() ?? null }
+        const relay = deps.relay ? { ...deps.relay.status(), ...(await deps.relay.stats()) } : null
+        return { status: 'ready', relay }
       } catch {
         set.status = 503
         return { status: 'unavailable' }

@@ -13,6 +13,9 @@ import type { MonolithDeps } from './app.ts'
 import { createAuthGateway } from './auth-client.ts'
 import type { MonolithConfig } from './config.ts'
 
+const log = (level: string, msg: string, fields: Record<string, unknown>) =>
+  console.log(JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields }))
+
 export interface BuiltDeps extends MonolithDeps {
   /** The postgres-js client (migrations). */
   readonly sql: Sql
@@ -35,7 +38,18 @@ export const buildDeps = (config: MonolithConfig, options: { relay: boolean }): 
     createAuthClient({ baseUrl: config.AUTH_URL, signer: createServiceTokens(config) }),
   )
   const relay: OutboxRelay | undefined = options.relay
-    ? createOutboxRelay({ sql, publisher, pollIntervalMs: config.OUTBOX_POLL_MS })
+    ? createOutboxRelay({
+        sql,
+        publisher,
+        pollIntervalMs: config.OUTBOX_POLL_MS,
+        hooks: {
+          // JSON log lines; a real app would also count these (pending rows, failed rows) in its metrics.
+          onError: (error) =>
+            log('warn', 'outbox batch failed; retrying with backoff', { error: String(error) }),
+          onRowFailed: (eventId, message) =>
+            log('error', 'outbox row breaks the contract', { eventId, message }),
+        },
+      })
     : undefined
   let closed: Promise<void> | undefined
   return {
