@@ -69,7 +69,9 @@ describe('export of 200,000 records', () => {
     // 150,000 more records (~90 MiB more output) may cost only a small fraction of that in memory; memory
     // that grew with the data would cost more than the data itself.
     expect(ndjson.rssGrowth - quarter.rssGrowth).toBeLessThan((ndjson.bytes - quarter.bytes) / 4)
-    expect(ndjson.retainedHeapGrowth - quarter.retainedHeapGrowth).toBeLessThan((ndjson.bytes - quarter.bytes) / 20)
+    expect(ndjson.retainedHeapGrowth - quarter.retainedHeapGrowth).toBeLessThan(
+      (ndjson.bytes - quarter.bytes) / 20,
+    )
   }, 120_000)
 
   it('streams CSV the same way', async () => {
