@@ -109,6 +109,37 @@ export const traceHandler = <M extends TraceableMessage>(handler: {
     }).run(() => handler.handle(message)),
 })
 
+/** What a batch handler returns: nothing when every message succeeded, or the failures by stream id. */
+// biome-ignore lint/suspicious/noConfusingVoidType: mirrors the streams BatchHandler contract
+type BatchResult = Map<string, Error> | void
+
+/**
+ * Wraps a batch handler so each message of the batch gets its own consumer span (continuing its producer's
+ * trace); each span ends with the batch, with the message's failure (or the batch's thrown error) as status.
+ * @example createConsumer({ ..., handler: traceBatchHandler({ handleBatch: (messages) => store.append(messages) }) })
+ */
+export const traceBatchHandler = <M extends TraceableMessage & { readonly streamId: string }>(handler: {
+  handleBatch(messages: readonly M[]): Promise<BatchResult> | BatchResult
+}): { handleBatch(messages: readonly M[]): Promise<BatchResult> } => ({
+  handleBatch: async (messages) => {
+    const spans = messages.map((m) =>
+      startConsumerSpan(m.event, { group: m.group, streamId: m.streamId, deliveryCount: m.deliveryCount }),
+    )
+    let failures: Map<string, Error> | undefined
+    let thrown: unknown
+    try {
+      const result = await handler.handleBatch(messages)
+      if (result instanceof Map) failures = result
+      return result
+    } catch (error) {
+      thrown = error
+      throw error
+    } finally {
+      for (const [i, m] of messages.entries()) spans[i]?.end(thrown ?? failures?.get(m.streamId))
+    }
+  },
+})
+
 /**
  * Runs `fn` inside a new span (a child of the active one), recording a thrown error; the span ends when `fn`
  * settles. For work that is neither an HTTP request nor a consumed event: a publish, a job, an outbound call.

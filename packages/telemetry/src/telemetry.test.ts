@@ -11,6 +11,7 @@ import {
   injectTraceparent,
   startConsumerSpan,
   type Telemetry,
+  traceBatchHandler,
   traceHeaders,
 } from './index.ts'
 
@@ -114,6 +115,31 @@ describe('trace context through HTTP and the stream', () => {
     expect(span?.parentSpanContext).toBeUndefined()
     expect(span?.status.code).toBe(2)
     expect(span?.status.message).toBe('store down')
+  })
+
+  it('gives each message of a batch its own consumer span, failed ones marked with their error', async () => {
+    const producer = getTracer().startSpan('monolith publish')
+    const ctx = trace.setSpan(context.active(), producer)
+    const message = (streamId: string, userId: string) => ({
+      streamId,
+      group: 'audit',
+      deliveryCount: 1,
+      event: injectTraceparent(createEvent('user.deleted', { userId }, { source: 'monolith' }), ctx),
+    })
+    producer.end()
+    const handler = traceBatchHandler({
+      handleBatch: async (messages: readonly ReturnType<typeof message>[]) =>
+        new Map([[messages[1]!.streamId, new Error('bad row')]]),
+    })
+    const failures = await handler.handleBatch([message('1-0', 'u_a'), message('1-1', 'u_b')])
+    expect(failures?.size).toBe(1)
+    const spans = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER)
+    expect(spans.map((s) => s.spanContext().traceId)).toEqual([
+      producer.spanContext().traceId,
+      producer.spanContext().traceId,
+    ])
+    expect(spans.map((s) => s.status.code)).toEqual([0, 2])
+    expect(spans[1]?.status.message).toBe('bad row')
   })
 
   it('leaves an event untouched when no span is active', () => {
