@@ -90,4 +90,12 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'idempotency key generations: a replay after a permanent refusal sends under a new key',
+    statements: [
+      'ALTER TABLE deliveries ADD COLUMN key_generation INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE deliveries ADD COLUMN failure_kind TEXT',
+    ],
+  },
 ]

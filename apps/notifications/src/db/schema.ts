@@ -32,6 +32,14 @@ export const deliveries = sqliteTable('deliveries', {
   updatedAt: integer('updated_at').notNull(),
   sentAt: integer('sent_at'),
   deliveredAt: integer('delivered_at'),
+  /**
+   * Bumped when a replay revives a delivery the provider refused for good (no message exists): the
+   * provider keeps the refusal under the old key, so the new attempt needs a new one. Never bumped after
+   * a transient failure, where the provider may hold the message under the old key.
+   */
+  keyGeneration: integer('key_generation').notNull().default(0),
+  /** `transient` or `permanent`: what the last failure was. */
+  failureKind: text('failure_kind'),
 })
 export type DeliveryRow = typeof deliveries.$inferSelect
 

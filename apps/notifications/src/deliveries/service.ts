@@ -40,7 +40,10 @@ export interface DeliveryServiceDeps {
 }
 
 /** The idempotency key sent with every attempt of one delivery (≤ 256 characters). */
-export const idempotencyKeyOf = (deliveryId: string) => `flotilla-notification-${deliveryId}`
+export const idempotencyKeyOf = (deliveryId: string, generation = 0) =>
+  generation === 0
+    ? `flotilla-notification-${deliveryId}`
+    : `flotilla-notification-${deliveryId}-g${generation}`
 
 export const createDeliveryService = (deps: DeliveryServiceDeps) => {
   const { store, transports, limiter, events } = deps
@@ -111,7 +114,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         }
       }
       if (!row.content || !row.address)
-        return giveUp(row, 'dead', { code: 'DELIVERY_INCOMPLETE', message: 'no rendered content or address' })
+        return giveUp(row, 'dead', {
+          code: 'DELIVERY_INCOMPLETE',
+          message: 'no rendered content or address',
+          kind: 'permanent',
+        })
 
       try {
         await limiter.acquire(transport.provider)
@@ -141,7 +148,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       const request = {
         address: JSON.parse(row.address) as Address,
         message: JSON.parse(row.content) as RenderedMessage,
-        idempotencyKey: idempotencyKeyOf(row.id),
+        idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration),
       }
       const provider = transport.provider
       try {
@@ -153,8 +160,8 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       } catch (error) {
         const failure: Failure =
           error instanceof TransportError
-            ? { code: error.code, message: error.message }
-            : { code: 'SEND_FAILED', message: (error as Error)?.message ?? String(error) }
+            ? { code: error.code, message: error.message, kind: error.kind }
+            : { code: 'SEND_FAILED', message: (error as Error)?.message ?? String(error), kind: 'transient' }
         if (error instanceof TransportError && error.kind === 'permanent')
           return giveUp(row, 'dead', failure, { number: attempt, outcome: 'dead', provider })
         if (error instanceof TransportError && error.status === 429 && error.retryAfterMs)

@@ -22,11 +22,19 @@ export type NewDelivery = Omit<
   | 'deliveredAt'
   | 'errorCode'
   | 'errorMessage'
-> & { readonly errorCode?: string | null; readonly errorMessage?: string | null }
+  | 'keyGeneration'
+  | 'failureKind'
+> & {
+  readonly errorCode?: string | null
+  readonly errorMessage?: string | null
+  readonly failureKind?: string | null
+}
 
 export interface Failure {
   readonly code: string
   readonly message: string
+  /** Whether the provider refused for good (no message exists) or the outcome may pass with time. */
+  readonly kind?: 'transient' | 'permanent'
 }
 
 export interface DeliveryPageOptions {
@@ -149,6 +157,7 @@ export const createDeliveryStore = (db: Db) => {
             status: 'queued',
             provider,
             leaseUntil: 0,
+            failureKind: 'transient',
             errorCode: failure.code,
             errorMessage: clip(failure.message),
             updatedAt: Date.now(),
@@ -171,6 +180,7 @@ export const createDeliveryStore = (db: Db) => {
           .set({
             status,
             leaseUntil: 0,
+            failureKind: failure.kind ?? 'transient',
             errorCode: failure.code,
             errorMessage: clip(failure.message),
             updatedAt: Date.now(),
@@ -181,7 +191,10 @@ export const createDeliveryStore = (db: Db) => {
       if (attempt) await finishAttempt(id, attempt.number, attempt.outcome, failure)
     },
 
-    /** A replayed dead letter gets another chance: `dead` → `queued` (with content now, if it had none). */
+    /**
+     * A replayed dead letter gets another chance: `dead` → `queued` (with content now, if it had none), under a
+     * new idempotency key generation only when the provider had refused it for good.
+     */
     async revive(id: string, content: string | null) {
       await write(() =>
         db
@@ -189,6 +202,7 @@ export const createDeliveryStore = (db: Db) => {
           .set({
             status: 'queued',
             content: sql`coalesce(${deliveries.content}, ${content})`,
+            keyGeneration: sql`${deliveries.keyGeneration} + (case when ${deliveries.failureKind} = 'permanent' then 1 else 0 end)`,
             updatedAt: Date.now(),
           })
           .where(and(eq(deliveries.id, id), eq(deliveries.status, 'dead'))),

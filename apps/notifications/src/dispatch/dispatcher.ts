@@ -139,7 +139,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
         rendered = new Map(messages.map((m) => [m.channel, m]))
       } catch (error) {
         if (!(error instanceof NonRetryableError)) throw error
-        const failure: Failure = { code: error.code, message: error.message }
+        const failure: Failure = { code: error.code, message: error.message, kind: 'permanent' }
         const rows: DeliveryRow[] = []
         for (const target of targets) {
           const row = await deliveries.ensure({
@@ -148,6 +148,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
             status: 'dead',
             errorCode: failure.code,
             errorMessage: failure.message,
+            failureKind: 'permanent',
           })
           rows.push(await service.record(row))
         }
