@@ -249,13 +249,18 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       if (running || closing) return
       running = true
       if (listen) {
-        const [{ schema }] = await options.sql<[{ schema: string }]>`select current_schema() as schema`
-        const meta = await options.sql.listen(OUTBOX_CHANNEL, (payload) => {
-          if (payload !== schema) return
-          woken = true
-          wake?.()
-        })
-        unlisten = () => meta.unlisten()
+        try {
+          const [{ schema }] = await options.sql<[{ schema: string }]>`select current_schema() as schema`
+          const meta = await options.sql.listen(OUTBOX_CHANNEL, (payload) => {
+            if (payload !== schema) return
+            woken = true
+            wake?.()
+          })
+          unlisten = () => meta.unlisten()
+        } catch (error) {
+          // No LISTEN (a transaction-mode pooler in front, say): polling alone still delivers everything.
+          hooks.onError?.(error)
+        }
       }
       loop = run()
     },
