@@ -143,7 +143,10 @@ export const createUniques = (o: UniquesOptions) => {
       await restoreDays(days)
       const list = [...keys]
       if (list.length <= MAX_PFCOUNT_KEYS) return { value: await redis.pfcount(...list), approximate }
-      const temp = `${prefix}:hll:tmp:${crypto.randomUUID()}`
+      // In the tenant's hash slot when the series share one tenant (Redis Cluster refuses cross-slot PFMERGE).
+      const tenants = new Set(series.map((x) => x.tenantId))
+      const tag = tenants.size === 1 ? `{u:${series[0]?.tenantId}}:` : ''
+      const temp = `${prefix}:${tag}hll:tmp:${crypto.randomUUID()}`
       try {
         for (let i = 0; i < list.length; i += MAX_PFCOUNT_KEYS) {
           await redis.pfmerge(temp, ...list.slice(i, i + MAX_PFCOUNT_KEYS))

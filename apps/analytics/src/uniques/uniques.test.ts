@@ -77,4 +77,19 @@ describe('uniques', () => {
     expect(r.approximate).toBe(true)
     expect(r.value).toBeCloseTo(300, -1)
   })
+
+  it('merges through a temporary key when a range needs more sketches than one PFCOUNT takes', async () => {
+    const types = Array.from({ length: 30 }, (_, i) => `kind.k${i}`)
+    await s.ingest.ingestBatch(
+      types.flatMap((type, i) => [
+        sampleEvent(type, '2026-03-02T10:00:00Z', { tenantId: 't1', actor: `a${i % 10}` }),
+        sampleEvent(type, '2026-03-15T10:00:00Z', { tenantId: 't1', actor: `b${i % 7}` }),
+      ]),
+    )
+    const series = types.map((type) => ({ type, tenantId: 't1' }))
+    // 30 series × 20 days = 600 daily sketches.
+    const wide = await s.uniques.count(series, t('2026-03-01T00:00:00Z'), t('2026-03-21T00:00:00Z'), now)
+    expect(wide.value).toBe(17)
+    expect(await s.redis.keys(`${s.prefix}:*tmp*`)).toEqual([])
+  })
 })
