@@ -1,0 +1,62 @@
+/** What every scenario shares: the suite environment and the closing tally of a run. */
+import type { RedisClient } from '../lib/ledger.ts'
+import type { ResultRow } from '../lib/report.ts'
+import { type ScenarioWorld, until } from '../lib/harness.ts'
+
+export interface SuiteEnv {
+  /** The ledger Redis (a private server that is never killed). */
+  readonly ledger: RedisClient
+  readonly ledgerUrl: string
+}
+
+export interface Tally {
+  readonly applied: Set<string>
+  readonly duplicateCalls: number
+  readonly duplicateEffects: number
+  readonly pending: number
+  readonly deadLetters: number
+}
+
+/** Waits (bounded) until `expected` events are applied and nothing is pending, then reads the ledger and the group. */
+export const settle = async (
+  world: ScenarioWorld,
+  expected: number,
+  timeoutMs: number,
+): Promise<Tally & { settledAt: number }> => {
+  await until(
+    async () => (await world.ledger.appliedCount()) >= expected && (await world.pending()) === 0,
+    timeoutMs,
+    100,
+  )
+  const settledAt = Date.now()
+  const totals = await world.ledger.totals()
+  return {
+    applied: await world.ledger.appliedIds(),
+    duplicateCalls: totals.duplicateCalls,
+    duplicateEffects: totals.duplicateEffects,
+    pending: await world.pending(),
+    deadLetters: await world.deadLetters(),
+    settledAt,
+  }
+}
+
+/** Ids in `ids` that were never applied. */
+export const missing = (ids: Iterable<string>, applied: Set<string>): string[] =>
+  [...ids].filter((id) => !applied.has(id))
+
+/** A result row from a tally (the scenario fills in the rest). */
+export const rowOf = (
+  world: ScenarioWorld,
+  tally: Tally,
+  rest: Pick<ResultRow, 'scenario' | 'lost' | 'recoveryMs' | 'notes'> & Partial<ResultRow>,
+): ResultRow => ({
+  published: world.tracker.published,
+  acknowledged: world.tracker.acked.size,
+  unknown: world.tracker.unknown,
+  lostByRedis: 0,
+  duplicateCalls: tally.duplicateCalls,
+  duplicateEffects: tally.duplicateEffects,
+  pending: tally.pending,
+  deadLetters: tally.deadLetters,
+  ...rest,
+})

@@ -1,0 +1,179 @@
+/** Delivery under crashes: SIGKILL storms, a zombie consumer, graceful signals, unique names. */
+import { createWorld, goodEvent, until } from '../lib/harness.ts'
+import type { ResultRow } from '../lib/report.ts'
+import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
+
+/** 20,000 events while a random consumer out of 3 is SIGKILLed (and replaced) every 700 ms, at least 20 times. */
+export const sigkillStorm = async (env: SuiteEnv, total = 20_000, minKills = 20) => {
+  const world = await createWorld(env.ledger, env.ledgerUrl)
+  try {
+    const { supervisor, tracker } = world
+    await Promise.all([supervisor.spawn(), supervisor.spawn(), supervisor.spawn()])
+    const events = Array.from({ length: total }, goodEvent)
+    let kills = 0
+    let lastKill = Date.now()
+    let publishing = true
+    const killer = (async () => {
+      // Bounded: stops after enough kills once publishing is over, or after 200 kills.
+      while ((publishing || kills < minKills) && kills < 200) {
+        await Bun.sleep(700)
+        const live = supervisor.live()
+        const victim = live[Math.floor(Math.random() * live.length)]
+        if (!victim) continue
+        await supervisor.signal(victim, 'SIGKILL')
+        kills++
+        lastKill = Date.now()
+        await supervisor.spawn()
+      }
+    })()
+    const chunk = 250
+    for (let i = 0; i < total; i += chunk) {
+      await tracker.publish(events.slice(i, i + chunk))
+      await Bun.sleep(150)
+    }
+    await tracker.retryFailed()
+    publishing = false
+    await killer
+    const tally = await settle(world, total, 90_000)
+    const lost = missing(
+      events.map((e) => e.id),
+      tally.applied,
+    )
+    const row: ResultRow = rowOf(world, tally, {
+      scenario: `SIGKILL a random consumer of 3 every 0.7 s (${total} events)`,
+      lost: lost.length,
+      recoveryMs: tally.settledAt - lastKill,
+      notes: `${kills} SIGKILLs, each consumer replaced by a new process (new name); stranded entries claimed after claimIdleMs.`,
+    })
+    return { row, kills, lost }
+  } finally {
+    await world.close()
+  }
+}
+
+/**
+ * The zombie ack (PITFALLS): consumer A is SIGSTOPped mid-batch; B claims A's entries after the claim idle
+ * time and holds them; A is resumed, finishes its handlers and tries to ack entries it no longer owns.
+ */
+export const zombieAck = async (env: SuiteEnv, total = 300) => {
+  const world = await createWorld(env.ledger, env.ledgerUrl, {
+    fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50 },
+  })
+  try {
+    const { supervisor, tracker, ledger } = world
+    const events = Array.from({ length: total }, goodEvent)
+    await tracker.publish(events)
+    const a = await supervisor.spawn({ slowMs: 1500 })
+    const aName = await a.name
+    await until(async () => (await world.pending(aName)) > 0, 10_000, 5)
+    supervisor.signal(a, 'SIGSTOP')
+    const stoppedAt = Date.now()
+    const heldByA = await world.pending(aName)
+    // B is slow, so it still owns A's entries when A wakes up.
+    const b = await supervisor.spawn({ slowMs: 2500 })
+    const bName = await b.name
+    // Resume A as soon as B has claimed some of A's entries (the oldest first: the batch A is handling).
+    const claimed = await until(async () => (await world.pending(aName)) < heldByA, 15_000, 10)
+    const pausedMs = Date.now() - stoppedAt
+    supervisor.signal(a, 'SIGCONT')
+    const resumedAt = Date.now()
+    const refusedSeen = await until(
+      async () => ((await ledger.statuses()).find((s) => s.name === aName)?.zombieAcksRefused ?? 0) > 0,
+      10_000,
+    )
+    const tally = await settle(world, total, 60_000)
+    const statuses = await ledger.statuses()
+    const refused = statuses.find((s) => s.name === aName)?.zombieAcksRefused ?? 0
+    const lost = missing(
+      events.map((e) => e.id),
+      tally.applied,
+    )
+    const row = rowOf(world, tally, {
+      scenario: 'SIGSTOP a consumer past claimIdleMs, then SIGCONT (zombie ack)',
+      lost: lost.length,
+      recoveryMs: tally.settledAt - resumedAt,
+      notes: `A held ${heldByA} entries (a batch in its handlers, and any batch read ahead) when stopped for ${(pausedMs / 1000).toFixed(1)} s; B (${bName === aName ? 'same name!' : 'another name'}) claimed them; A woke up, finished its handlers and tried to ack them: ${refused} acks refused by the owner check (they stayed with B, which processed them).`,
+    })
+    return { row, heldByA, claimed, refusedSeen, refused, lost }
+  } finally {
+    await world.close()
+  }
+}
+
+/** SIGINT or SIGTERM while a batch is in flight: the process closes within its grace period, owning nothing. */
+export const gracefulSignal = async (env: SuiteEnv, signal: 'SIGINT' | 'SIGTERM', total = 600) => {
+  const graceMs = 5000
+  const world = await createWorld(env.ledger, env.ledgerUrl, {
+    fixture: { batchSize: 50, concurrency: 10, closeTimeoutMs: 3000 },
+  })
+  try {
+    const { supervisor, tracker, ledger } = world
+    const events = Array.from({ length: total }, goodEvent)
+    await tracker.publish(events)
+    const x = await supervisor.spawn({ slowMs: 100 })
+    const xName = await x.name
+    // Mid-batch: some effects applied, a batch still pending on x.
+    await until(
+      async () => (await ledger.appliedCount()) > 60 && (await world.pending(xName)) > 0,
+      20_000,
+      10,
+    )
+    const pendingAtSignal = await world.pending(xName)
+    const sentAt = Date.now()
+    supervisor.signal(x, signal)
+    const exitCode = await Promise.race([x.exited, Bun.sleep(graceMs + 2000).then(() => -1)])
+    const exitMs = Date.now() - sentAt
+    const ownPendingAfter = await world.pending(xName)
+    const consumers = (await world.redis.xinfo('CONSUMERS', world.stream, 'fault')) as unknown[][]
+    const stillInGroup = consumers.some((c) => c[1] === xName)
+    const appliedByX = await ledger.appliedCount()
+    await supervisor.spawn()
+    const tally = await settle(world, total, 30_000)
+    const lost = missing(
+      events.map((e) => e.id),
+      tally.applied,
+    )
+    const row = rowOf(world, tally, {
+      scenario: `${signal} mid-batch`,
+      lost: lost.length,
+      recoveryMs: exitMs,
+      notes: `${signal} with ${pendingAtSignal} entries pending on the consumer: exit code ${exitCode} after ${exitMs} ms (grace ${graceMs} ms), ${ownPendingAfter} of its own entries left pending, ${stillInGroup ? 'still' : 'no longer'} in the group; it had applied ${appliedByX} events, a new process did the rest (recovery = time to exit).`,
+    })
+    return { row, exitCode, exitMs, graceMs, ownPendingAfter, stillInGroup, lost }
+  } finally {
+    await world.close()
+  }
+}
+
+/** Two processes started with the same configuration (no consumer name given) get distinct names. */
+export const distinctNames = async (env: SuiteEnv, total = 2000) => {
+  const world = await createWorld(env.ledger, env.ledgerUrl)
+  try {
+    const { supervisor, tracker } = world
+    const [one, two] = await Promise.all([supervisor.spawn(), supervisor.spawn()])
+    const names = [await one.name, await two.name]
+    const events = Array.from({ length: total }, goodEvent)
+    const startedAt = Date.now()
+    for (let i = 0; i < total; i += 100) {
+      await tracker.publish(events.slice(i, i + 100))
+      await Bun.sleep(20)
+    }
+    const tally = await settle(world, total, 30_000)
+    const consumers = (await world.redis.xinfo('CONSUMERS', world.stream, 'fault')) as unknown[][]
+    const inGroup = consumers.map((c) => String(c[1]))
+    const statuses = await world.ledger.statuses()
+    const lost = missing(
+      events.map((e) => e.id),
+      tally.applied,
+    )
+    const row = rowOf(world, tally, {
+      scenario: 'two processes, same configuration',
+      lost: lost.length,
+      recoveryMs: tally.settledAt - startedAt,
+      notes: `consumer names ${names.map((n) => `\`${n}\``).join(' and ')}; processed ${statuses.map((s) => s.processed).join(' / ')} (recovery = time to drain).`,
+    })
+    return { row, names, inGroup, lost }
+  } finally {
+    await world.close()
+  }
+}
