@@ -31,19 +31,33 @@ export const runScript = async (
 /**
  * Acks only the ids this consumer still owns. XACK itself does not check ownership (PITFALLS: a consumer
  * paused past the claim idle time would ack an entry another consumer has since claimed — a "zombie ack").
- * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] ids.
+ * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] lowest id, ARGV[4] highest id, ARGV[5..] ids.
+ * One XPENDING range read of this consumer's own entries between the lowest and highest id settles a usual
+ * batch (a per-id XPENDING costs ~3 µs of Lua each, 3× the XACK itself); ids it does not show as ours (taken
+ * by another consumer, no longer pending, or past a range cut short by other own entries) are looked up one
+ * by one, so the range is only a shortcut: a wrong range costs time, never correctness.
  * Returns { acked count, ids owned by another consumer (refused) }. Ids no longer pending are ignored.
  */
 export const ACK_OWNED = script(`
+local group, consumer = ARGV[1], ARGV[2]
+local mine = {}
+for _, row in ipairs(redis.call('XPENDING', KEYS[1], group, ARGV[3], ARGV[4], #ARGV - 4, consumer)) do
+  mine[row[1]] = true
+end
 local owned, refused = {}, {}
-for i = 3, #ARGV do
-  local entry = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
-  if entry then
-    if entry[2] == ARGV[2] then owned[#owned + 1] = ARGV[i] else refused[#refused + 1] = ARGV[i] end
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  if mine[id] then
+    owned[#owned + 1] = id
+  else
+    local entry = redis.call('XPENDING', KEYS[1], group, id, id, 1)[1]
+    if entry then
+      if entry[2] == consumer then owned[#owned + 1] = id else refused[#refused + 1] = id end
+    end
   end
 end
 local acked = 0
-if #owned > 0 then acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(owned)) end
+if #owned > 0 then acked = redis.call('XACK', KEYS[1], group, unpack(owned)) end
 return { acked, refused }
 `)
 

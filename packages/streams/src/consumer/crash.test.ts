@@ -51,7 +51,8 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
     expect(child.signalCode).toBe('SIGKILL')
     const strandedOnDead = await pendingOnDead()
     const handledByDead = await redis.scard(handledKey)
-    expect(strandedOnDead).toBe(100)
+    // The stalled batch, plus the next one when the reader had already prefetched it.
+    expect([100, 200]).toContain(strandedOnDead)
     expect(handledByDead).toBeLessThan(TOTAL)
 
     const survivor = pool.create({

@@ -120,16 +120,46 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     )
   }
 
-  const readNew = async () => {
-    const entries = parseReadReply(await read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']))
-    if (entries.length === 0) return
-    for (const e of entries) rt.inFlight.add(e.id)
-    await rt.exclusive(() =>
+  // The next batch, read on the blocking connection while the current one is handled and acked on the
+  // command connection: the read's round trip leaves the critical path. Its entries are marked in flight
+  // as soon as they arrive, so the reclaimer leaves them alone; they wait at most one batch's handling.
+  let prefetched: Promise<RawEntry[]> | undefined
+
+  const readNewEntries = () =>
+    read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']).then((reply) => {
+      const entries = parseReadReply(reply)
+      for (const e of entries) rt.inFlight.add(e.id)
+      return entries
+    })
+
+  const handleNew = (entries: readonly RawEntry[]) =>
+    rt.exclusive(() =>
       processBatch(
         rt,
         entries.map((e) => ({ ...e, deliveryCount: 1 })),
       ),
     )
+
+  const readNew = async () => {
+    const next = prefetched ?? readNewEntries()
+    prefetched = undefined
+    const entries = await next
+    if (entries.length === 0) return
+    if (options.isRunning() && !needHistory) {
+      prefetched = readNewEntries()
+      // Its failure (NOGROUP, a dropped connection) surfaces when the loop awaits it next.
+      prefetched.catch(() => {})
+    }
+    await handleNew(entries)
+  }
+
+  /** After the loop stopped: what a read still in flight took is handled like any batch, not left waiting. */
+  const settlePrefetched = async () => {
+    const next = prefetched
+    prefetched = undefined
+    if (!next) return
+    const entries = await next.catch(() => [])
+    if (entries.length > 0) await handleNew(entries)
   }
 
   return {
@@ -156,6 +186,7 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
           await sleep(250)
         }
       }
+      await settlePrefetched()
     },
 
     /** Wakes a blocked read (CLIENT UNBLOCK: it returns as a timeout, so nothing read is dropped). */

@@ -28,6 +28,32 @@ export interface DeadLetterItem {
   readonly reason: FailureReason
 }
 
+/**
+ * Whether stream id `a` comes before `b`. Ids from Redis are canonical `<ms>-<seq>` decimals, so a shorter
+ * part is a smaller number; cheaper than parsing to bigints, and a wrong answer only costs the script time.
+ */
+const idBefore = (a: string, b: string): boolean => {
+  const da = a.indexOf('-')
+  const db = b.indexOf('-')
+  if (da !== db) return da < db
+  // Same-length parts on both sides (the usual case): text order is number order.
+  if (a.length === b.length) return a < b
+  const ma = a.slice(0, da)
+  const mb = b.slice(0, db)
+  return ma === mb ? a.length < b.length : ma < mb
+}
+
+/** The lowest and highest of some stream ids (the ack script's range shortcut). */
+const rangeOf = (ids: readonly string[]): [string, string] => {
+  let low = ids[0] as string
+  let high = low
+  for (const id of ids) {
+    if (idBefore(id, low)) low = id
+    else if (idBefore(high, id)) high = id
+  }
+  return [low, high]
+}
+
 // Ids per script call: keeps each call short (the script blocks Redis while it runs) and within Lua's unpack limit.
 const ACK_CHUNK = 500
 
@@ -48,10 +74,12 @@ export const createAcker = (redis: () => Redis, stream: string, group: string, c
         // Take the chunk out first: a concurrent flush (reader and reclaimer) never sends or drops the same ids.
         const chunk = buffer.splice(0, ACK_CHUNK)
         try {
-          const reply = (await runScript(redis(), ACK_OWNED, [stream], [group, consumer, ...chunk])) as [
-            number,
-            string[] | null,
-          ]
+          const reply = (await runScript(
+            redis(),
+            ACK_OWNED,
+            [stream],
+            [group, consumer, ...rangeOf(chunk), ...chunk],
+          )) as [number, string[] | null]
           refused.push(...(reply[1] ?? []))
         } catch (error) {
           // The group is gone (and its pending list with it): nothing is left to ack.
