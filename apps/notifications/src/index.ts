@@ -1,0 +1,24 @@
+/** @flotilla/notifications — the app factory and its type, config, the rules, templates and the models clients see. */
+export { AUDIENCE, createApp } from './app.ts'
+export type { AppDeps, NotificationsApp } from './app.ts'
+export {
+  databaseUrlOf,
+  loadNotificationsConfig,
+  NotificationsConfigSchema,
+  settingsOf,
+  transportSettingsOf,
+} from './config.ts'
+export type { NotificationsConfig } from './config.ts'
+export { buildCore } from './deps.ts'
+export type { Core, Settings } from './deps.ts'
+export { createNotificationConsumer, NOTIFICATIONS_GROUP } from './consumer.ts'
+export { CONSUMED_EVENT_TYPES, RULES } from './handlers/index.ts'
+export { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
+export { PreviewBody, PreviewResult, TemplateList, TemplateSummary } from './templates/model.ts'
+export type { RenderedMessage, TemplateDefinition } from './templates/model.ts'
+export { DELIVERY_STATUSES, DeliveryDetail, DeliveryPage, DeliveryView } from './deliveries/model.ts'
+export type { DeliveryStatus } from './deliveries/model.ts'
+export { Preferences, PutPreferencesBody } from './preferences/model.ts'
+export { ERROR_CODES } from './http/errors.ts'
+export type { ErrorCode } from './http/errors.ts'
+export type { Transport } from './channels/types.ts'
