@@ -4,7 +4,7 @@ import { type FlotillaConfig, loadFlotillaConfig } from '@flotilla/sdk'
 export interface MonolithConfig extends FlotillaConfig {
   /** HTTP port. @defaultValue 3000 */
   readonly PORT: number
-  /** PostgreSQL connection string. */
+  /** PostgreSQL connection string. @defaultValue 'postgres://postgres@127.0.0.1:5432/test' */
   readonly DATABASE_URL: string
   /** The schema the monolith's tables and the outbox live in. @defaultValue 'public' */
   readonly DATABASE_SCHEMA: string
@@ -14,41 +14,34 @@ export interface MonolithConfig extends FlotillaConfig {
   readonly OUTBOX_POLL_MS: number
 }
 
-const problems: string[] = []
-const integer = (
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  min = 0,
-  max = 2 ** 31,
-): number => {
-  if (value === undefined || value === '') return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max)
-    problems.push(`${name} must be an integer in [${min}, ${max}]`)
-  return n
-}
+type Env = Readonly<Record<string, string | undefined>>
 
-/** Parses the environment once; throws listing every bad variable. */
-export const loadConfig = (
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): MonolithConfig => {
-  problems.length = 0
+/** Parses the environment once; throws listing every bad variable (the Flotilla ones first). */
+export const loadConfig = (env: Env = process.env): MonolithConfig => {
   const flotilla = loadFlotillaConfig(env)
+  const problems: string[] = []
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`${name} must be an integer in [${min}, ${max}]`)
+    return n
+  }
   const schema = env.DATABASE_SCHEMA || 'public'
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     problems.push('DATABASE_SCHEMA must be a plain lower-case identifier')
   const databaseUrl = env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// URL')
-  const relay = env.OUTBOX_RELAY ?? 'true'
-  if (!['true', 'false'].includes(relay)) problems.push('OUTBOX_RELAY must be true or false')
+  const relay = env.OUTBOX_RELAY || 'true'
+  if (relay !== 'true' && relay !== 'false') problems.push('OUTBOX_RELAY must be true or false')
   const config: MonolithConfig = {
     ...flotilla,
-    PORT: integer('PORT', env.PORT, 3000, 0, 65535),
+    PORT: integer('PORT', 3000, 0, 65_535),
     DATABASE_URL: databaseUrl,
     DATABASE_SCHEMA: schema,
     OUTBOX_RELAY: relay === 'true',
-    OUTBOX_POLL_MS: integer('OUTBOX_POLL_MS', env.OUTBOX_POLL_MS, 1000, 10),
+    OUTBOX_POLL_MS: integer('OUTBOX_POLL_MS', 1000, 10, 3_600_000),
   }
   if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`)
   return Object.freeze(config)
