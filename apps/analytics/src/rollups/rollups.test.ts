@@ -96,6 +96,22 @@ describe('rollups', () => {
     expect((await rows('day')).length).toBe(before.day.length)
   })
 
+  it('folds a late event into a day whose hours were compacted, without counting the day twice', async () => {
+    await s.ingest.ingestBatch(spread(600)) // 2026-03-01 … 2026-03-03
+    await s.rollups.rollupDirty()
+    clock = Date.parse('2026-05-01T00:00:00Z') // past both retentions
+    await s.rollups.retain()
+    await s.ingest.ingestBatch([sampleEvent('order.placed', '2026-03-01T05:42:00Z', { tenantId: 't0' })])
+    await s.rollups.rollupDirty()
+    expect(await total('day')).toBe(601)
+    expect(await total('hour')).toBe(601)
+    expect(await total('minute')).toBe(601)
+    const day = Date.parse('2026-03-01T00:00:00Z')
+    const hoursOfDay = (await rows('hour')).filter((r) => r.bucket >= day && r.bucket < day + 86_400_000)
+    const dayRow = (await rows('day')).filter((r) => r.bucket === day)
+    expect(hoursOfDay.reduce((n, r) => n + r.count, 0)).toBe(dayRow.reduce((n, r) => n + r.count, 0))
+  })
+
   it('prunes processed ids older than their retention only', async () => {
     await s.ingest.ingestBatch(spread(10))
     clock += 29 * 86_400_000

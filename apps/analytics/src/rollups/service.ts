@@ -5,6 +5,8 @@
  */
 import { sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 import { DAY_MS, HOUR_MS } from '../time/zone.ts'
 
 export interface RollupOptions {
@@ -69,29 +71,54 @@ export const createRollups = (o: RollupOptions) => {
       )
     ).map((r) => Number(r.bucket))
 
-  /** Collapses the `source` rows of each old `target` bucket into one row at the bucket's start. */
-  const compact = async (source: 'minute' | 'hour', horizon: number): Promise<number> => {
-    const size = source === 'minute' ? HOUR_MS : DAY_MS
+  const sumsOf = (tx: Tx, start: number, end: number) =>
+    tx.all<{ tenant_id: string; type: string; source: string; total: number }>(
+      sql`SELECT tenant_id, type, source, SUM(count) AS total FROM counts
+        WHERE grain = 'minute' AND bucket >= ${start} AND bucket < ${end} GROUP BY tenant_id, type, source`,
+    )
+
+  const insertAt = async (
+    tx: Tx,
+    grain: 'minute' | 'hour',
+    bucket: number,
+    sums: Awaited<ReturnType<typeof sumsOf>>,
+  ) => {
+    for (const s of sums) {
+      await tx.run(sql`INSERT INTO counts (grain, bucket, tenant_id, type, source, count)
+        VALUES (${grain}, ${bucket}, ${s.tenant_id}, ${s.type}, ${s.source}, ${s.total})`)
+    }
+  }
+
+  /**
+   * Collapses old buckets into one row at the start of each hour (`size` = hour: minute rows) or day
+   * (`size` = day: minute and hour rows alike, both from the minutes, which stay the source of truth).
+   * Every grain keeps its sums, so rollups recomputed later — late events included — stay exact.
+   */
+  const compact = async (size: number, horizon: number): Promise<number> => {
     const before = Math.floor(horizon / size) * size
+    const grains = size === HOUR_MS ? sql`grain = 'minute'` : sql`grain IN ('minute', 'hour')`
     const targets = (
       await db.all<{ b: number }>(
         sql`SELECT DISTINCT bucket - bucket % ${size} AS b FROM counts
-          WHERE grain = ${source} AND bucket < ${before} AND bucket % ${size} != 0 LIMIT 500`,
+          WHERE ${grains} AND bucket < ${before} AND bucket % ${size} != 0 LIMIT 500`,
       )
     ).map((r) => Number(r.b))
     for (let i = 0; i < targets.length; i += BUCKETS_PER_TX) {
       await db.transaction(async (tx) => {
         for (const start of targets.slice(i, i + BUCKETS_PER_TX)) {
-          const sums = await tx.all<{ tenant_id: string; type: string; source: string; total: number }>(
-            sql`SELECT tenant_id, type, source, SUM(count) AS total FROM counts
-              WHERE grain = ${source} AND bucket >= ${start} AND bucket < ${start + size} GROUP BY tenant_id, type, source`,
-          )
-          await tx.run(
-            sql`DELETE FROM counts WHERE grain = ${source} AND bucket >= ${start} AND bucket < ${start + size}`,
-          )
-          for (const s of sums) {
-            await tx.run(sql`INSERT INTO counts (grain, bucket, tenant_id, type, source, count)
-              VALUES (${source}, ${start}, ${s.tenant_id}, ${s.type}, ${s.source}, ${s.total})`)
+          const end = start + size
+          const sums = await sumsOf(tx, start, end)
+          await tx.run(sql`DELETE FROM counts WHERE ${grains} AND bucket >= ${start} AND bucket < ${end}`)
+          await insertAt(tx, 'minute', start, sums)
+          if (size === DAY_MS) {
+            await insertAt(tx, 'hour', start, sums)
+            // The day's hours now match its minutes; the day row is recomputed from them.
+            await tx.run(
+              sql`DELETE FROM dirty_buckets WHERE grain = 'hour' AND bucket >= ${start} AND bucket < ${end}`,
+            )
+            await tx.run(
+              sql`INSERT INTO dirty_buckets (grain, bucket) VALUES ('day', ${start}) ON CONFLICT DO NOTHING`,
+            )
           }
         }
       })
@@ -139,8 +166,8 @@ export const createRollups = (o: RollupOptions) => {
      */
     async retain(): Promise<RetentionResult> {
       const at = now()
-      const compactedHours = await compact('minute', at - o.minuteRetentionMs)
-      const compactedDays = await compact('hour', at - o.hourRetentionMs)
+      const compactedHours = await compact(HOUR_MS, at - o.minuteRetentionMs)
+      const compactedDays = await compact(DAY_MS, at - o.hourRetentionMs)
       let prunedIds = 0
       for (;;) {
         const r = await db.run(sql`DELETE FROM processed_events WHERE id IN (
