@@ -123,13 +123,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       try {
         await limiter.acquire(transport.provider)
       } catch (error) {
-        if (error instanceof RetryLaterError)
-          return {
-            kind: 'retry',
-            delayMs: error.delayMs,
-            failure: { code: 'RATE_LIMITED', message: error.message },
-          }
-        throw error
+        if (!(error instanceof RetryLaterError)) throw error
+        const failure: Failure = { code: 'RATE_LIMITED', message: error.message, kind: 'transient' }
+        // The stream will not deliver the event again: record why it was never sent.
+        if (lastDelivery) return giveUp(row, 'dead', failure)
+        return { kind: 'retry', delayMs: error.delayMs, failure }
       }
       const attempt = await store.claim(row.id, Date.now() + deps.leaseMs)
       if (attempt === undefined) {
