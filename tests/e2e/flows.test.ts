@@ -134,7 +134,11 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       (await outboxFor(stack, user.email)).find((m) => m.subject?.startsWith('Security alert')),
     )
     expect(alert.channel).toBe('email')
-    const deliveries = await deliveriesOf(stack, user.userId)
+    const deliveries = await eventually('both deliveries in the log', async () => {
+      const found = await deliveriesOf(stack, user.userId)
+      const templates = new Set(found.map((d) => d.template))
+      return templates.has('new-sign-in') && templates.has('security-alert') ? found : undefined
+    })
     // Opted out of security emails: the new sign-in was suppressed, the critical alert was sent.
     expect(deliveries.find((d) => d.template === 'new-sign-in')?.status).toBe('suppressed')
     expect(deliveries.find((d) => d.template === 'security-alert')).toMatchObject({
