@@ -207,3 +207,29 @@ describe('a crash between send and record', () => {
     expect(failed?.payload.error.code).toBe('OUTCOME_UNKNOWN')
   })
 })
+
+describe('the outbound rate limit', () => {
+  it('is shared by instances: a second instance waits for the next Resend slot instead of sending at once', async () => {
+    const shared = { redisPrefix: `test:notifications:shared:${crypto.randomUUID().slice(0, 8)}:` }
+    // One request every 2 s, and no in-process waiting: a busy slot is answered with RetryLaterError.
+    const settings = { ...shared, rateLimits: { resend: 0.5 }, rateLimitMaxWaitMs: 0 }
+    const transports = { resend: { apiKey: resend.apiKey, baseUrl: resend.url } }
+    const [a, b] = [
+      await createTestApp({ settings, transports }),
+      await createTestApp({ settings, transports }),
+    ]
+    try {
+      await a.handle(request('slot-a@example.com'))
+      const error = await failureOf(b.handle(request('slot-b@example.com')))
+      expect(error).toBeInstanceOf(RetryLaterError)
+      expect(error?.message).toContain('RATE_LIMITED')
+      expect((error as RetryLaterError).delayMs).toBeGreaterThan(0)
+      expect((error as RetryLaterError).delayMs).toBeLessThanOrEqual(2000)
+      expect(sentTo('slot-a@example.com')).toHaveLength(1)
+      expect(sentTo('slot-b@example.com')).toHaveLength(0)
+    } finally {
+      await a.cleanup()
+      await b.cleanup()
+    }
+  })
+})
