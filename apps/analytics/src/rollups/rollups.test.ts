@@ -112,12 +112,15 @@ describe('rollups', () => {
     expect(hoursOfDay.reduce((n, r) => n + r.count, 0)).toBe(dayRow.reduce((n, r) => n + r.count, 0))
   })
 
-  it('prunes processed ids older than their retention only', async () => {
+  it('prunes processed ids and job records older than their retention only', async () => {
     await s.ingest.ingestBatch(spread(10))
     clock += 29 * 86_400_000
     await s.ingest.ingestBatch(spread(5).map((e) => ({ ...e, id: crypto.randomUUID() })))
+    await s.database.db.run(
+      sql`INSERT INTO job_runs (job, slot, instance, started_at) VALUES ('rollup', 1, 'old', ${clock - 8 * 86_400_000}), ('rollup', 2, 'new', ${clock})`,
+    )
     clock += 2 * 86_400_000
-    expect((await s.rollups.retain()).prunedIds).toBe(10)
+    expect(await s.rollups.retain()).toMatchObject({ prunedIds: 10, prunedJobRuns: 1 })
     expect((await s.database.db.all(sql`SELECT 1 FROM processed_events`)).length).toBe(5)
   })
 })

@@ -29,7 +29,11 @@ export interface RetentionResult {
   readonly compactedHours: number
   readonly compactedDays: number
   readonly prunedIds: number
+  readonly prunedJobRuns: number
 }
+
+/** How long `job_runs` rows are kept. */
+export const JOB_RUN_RETENTION_MS = 7 * DAY_MS
 
 // Buckets per write transaction: keeps each transaction short so ingest never waits long.
 const BUCKETS_PER_TX = 100
@@ -175,7 +179,11 @@ export const createRollups = (o: RollupOptions) => {
         prunedIds += r.rowsAffected
         if (r.rowsAffected < 5000) break
       }
-      return { compactedHours, compactedDays, prunedIds }
+      // Job records only need to outlive the slots they guard and the dashboard's recent list.
+      const prunedJobRuns = (
+        await db.run(sql`DELETE FROM job_runs WHERE started_at < ${at - JOB_RUN_RETENTION_MS}`)
+      ).rowsAffected
+      return { compactedHours, compactedDays, prunedIds, prunedJobRuns }
     },
   }
 }
