@@ -85,7 +85,7 @@ describe('bun run ops', () => {
     const text = await ops(['status'])
     expect(text.stdout).toMatch(/group\s+consumers\s+lag\s+pending\s+dead letters/)
     expect(text.stdout).toMatch(/audit\s+1\s+0\s+0\s+2/)
-    expect(text.stdout).toMatch(/audit\s+machine-2\s+0\s+\d+ms/)
+    expect(text.stdout).toMatch(/audit\s+machine-2\s+0\s+\d+(ms|s|m \d+s)\n/)
   })
 
   it('lists dead letters and shows one with its error and the event as it was', async () => {
