@@ -51,7 +51,7 @@ describe.each(APPS.map((app) => [app.name, app] as const))('compiled %s binary',
       try {
         // Ready means its stores opened (the libSQL addon loaded) and its consumer joined the group.
         let ready = 0
-        for (let i = 0; i < 100 && ready !== 200; i++) {
+        for (let i = 0; i < 300 && ready !== 200; i++) {
           ready = await fetch(`${running.url}/ready`).then((r) => r.status)
           if (ready !== 200) await Bun.sleep(100)
         }

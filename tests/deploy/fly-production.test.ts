@@ -64,7 +64,7 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml in produ
       const started = await runApp(app, { run, dataDir: join(work, name), env })
       try {
         let ready = 0
-        for (let i = 0; i < 100 && ready !== 200; i++) {
+        for (let i = 0; i < 300 && ready !== 200; i++) {
           ready = await fetch(`${started.url}/ready`).then((r) => r.status)
           if (ready !== 200) await Bun.sleep(100)
         }

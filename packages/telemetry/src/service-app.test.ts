@@ -48,7 +48,7 @@ describe('httpTracing on a service-kit app', () => {
       headers: { traceparent: incoming, 'x-request-id': 'req-kit-1' },
     })
     expect(response.status).toBe(200)
-    for (let i = 0; i < 100 && exporter.getFinishedSpans().length === 0; i++) await Bun.sleep(10)
+    for (let i = 0; i < 500 && exporter.getFinishedSpans().length === 0; i++) await Bun.sleep(10)
     const [span] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)
     expect(span?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7')

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 /** Waits until the exporter holds `count` spans (Elysia ends server spans after the response is sent). */
 const finishedSpans = async (count: number) => {
-  for (let i = 0; i < 100 && exporter.getFinishedSpans().length < count; i++) await Bun.sleep(10)
+  for (let i = 0; i < 500 && exporter.getFinishedSpans().length < count; i++) await Bun.sleep(10)
   return exporter.getFinishedSpans()
 }
 
