@@ -29,12 +29,14 @@ const AUDIENCE = 'flotilla'
 export interface TestAppOverrides {
   /** Records per export page. */
   readonly exportPageSize?: number
+  /** Use this libSQL database instead of a fresh one (it is left in place on close). */
+  readonly dbUrl?: string
 }
 
 /** Builds an isolated audit app; call `close()` to remove its files and keys. */
 export const createTestApp = async (overrides: TestAppOverrides = {}) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'audit-app-'))
-  const store = await createLibsqlStore({ url: `file:${join(dataDir, 'audit.db')}` })
+  const store = await createLibsqlStore({ url: overrides.dbUrl ?? `file:${join(dataDir, 'audit.db')}` })
   const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
   const prefix = `test:audit:${crypto.randomUUID()}:`
   const stream = uniqueStreamName('audit-app')
