@@ -97,15 +97,29 @@ export const PercentilesQuery = t.Object({
   tenantId: TenantParam,
   from: Iso('Start (ISO-8601), inclusive; rounded down to the hour'),
   to: Iso('End (ISO-8601), exclusive; rounded up to the hour'),
+  interval: t.Optional(
+    t.String({ description: 'hour | day | week | month: also return one point per bucket' }),
+  ),
+  tz: t.Optional(t.String({ description: 'IANA time zone of the buckets. @default UTC' })),
+  weekStart: t.Optional(t.String({ description: 'First day of a week. @default monday' })),
 })
 export type PercentilesQuery = typeof PercentilesQuery.static
 
-export const PercentilesResponse = t.Object({
-  field: t.Literal('durationMs'),
+const Quantiles = {
   count: t.Integer({ description: 'Values seen' }),
   p50: t.Nullable(t.Number()),
   p95: t.Nullable(t.Number()),
   p99: t.Nullable(t.Number()),
+}
+
+export const PercentilesResponse = t.Object({
+  field: t.Literal('durationMs'),
+  ...Quantiles,
+  points: t.Optional(
+    t.Array(t.Object({ start: t.String(), end: t.String(), local: t.String(), ...Quantiles }), {
+      description: 'Per bucket, when `interval` is given',
+    }),
+  ),
 })
 export type PercentilesResponse = typeof PercentilesResponse.static
 

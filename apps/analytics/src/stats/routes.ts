@@ -118,12 +118,22 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
       '/percentiles',
       ({ query, caller }) => {
         const range = parseRange(query.from, query.to, maxRangeMs)
+        const series =
+          query.interval === undefined
+            ? undefined
+            : {
+                ...range,
+                interval: parseInterval(query.interval, ['hour', 'day', 'week', 'month']),
+                timeZone: parseTimeZone(query.tz),
+                weekStart: parseWeekStart(query.weekStart),
+              }
         const tenantId = tenantScope(caller, query.tenantId)
         const type = parseTypeFilter(query.type)
-        return stats.percentiles(range.from, range.to, {
+        const filter = {
           ...(tenantId !== undefined ? { tenantId } : {}),
           ...(type !== undefined ? { type } : {}),
-        })
+        }
+        return stats.percentiles(range.from, range.to, filter, series)
       },
       {
         query: PercentilesQuery,
@@ -131,7 +141,9 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         detail: {
           tags: ['stats'],
           summary: 'p50 / p95 / p99 of payload.durationMs (DDSketch, 1% relative accuracy)',
-          description: codes('INVALID_RANGE, RANGE_TOO_LONG, INVALID_TYPE'),
+          description: codes(
+            'INVALID_RANGE, RANGE_TOO_LONG, INVALID_TYPE, INVALID_INTERVAL (hour|day|week|month), INVALID_TIME_ZONE, TOO_MANY_POINTS',
+          ),
           security,
         },
       },

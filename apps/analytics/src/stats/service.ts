@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { type CountFilter, filterSql } from '../counts/filter.ts'
 import { readCounts } from '../counts/store.ts'
-import { readPercentiles } from '../percentiles/service.ts'
+import { readPercentileSeries, readPercentiles } from '../percentiles/service.ts'
 import {
   bucketBoundaries,
   type Interval,
@@ -148,13 +148,23 @@ export const createStats = (deps: StatsDeps) => {
       }
     },
 
-    /** p50 / p95 / p99 of `payload.durationMs`. */
+    /** p50 / p95 / p99 of `payload.durationMs` over the range, and per local bucket when asked. */
     async percentiles(
       from: number,
       to: number,
       filter: Omit<CountFilter, 'source'>,
+      series?: SeriesRequest,
     ): Promise<PercentilesResponse> {
-      return { field: 'durationMs', ...(await readPercentiles(db, filter, from, to)) }
+      const total = await readPercentiles(db, filter, from, to)
+      if (!series) return { field: 'durationMs', ...total }
+      const b = boundaries(series)
+      const points = (await readPercentileSeries(db, filter, b)).map((q, i) => ({
+        start: iso(b[i] as number),
+        end: iso(b[i + 1] as number),
+        local: localLabel(series.timeZone, b[i] as number),
+        ...q,
+      }))
+      return { field: 'durationMs', ...total, points }
     },
   }
 

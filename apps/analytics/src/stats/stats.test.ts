@@ -224,6 +224,32 @@ describe('summary, uniques and percentiles', () => {
     expect(Math.abs((body.p50 as number) - 50)).toBeLessThanOrEqual(1.5)
     expect(Math.abs((body.p99 as number) - 99)).toBeLessThanOrEqual(2)
   })
+
+  it('reports percentiles per bucket when an interval is given', async () => {
+    await h.deps.ingest.ingestBatch([
+      ...Array.from({ length: 50 }, (_, i) =>
+        sampleEvent('job.finished', '2026-09-02T10:00:00Z', {
+          tenantId: 'dur2',
+          payload: { durationMs: 100 + i },
+        }),
+      ),
+      ...Array.from({ length: 50 }, (_, i) =>
+        sampleEvent('job.finished', '2026-09-03T10:00:00Z', {
+          tenantId: 'dur2',
+          payload: { durationMs: 1000 + i * 10 },
+        }),
+      ),
+    ])
+    const { body } = await json(
+      `/v1/stats/percentiles?${q({ tenantId: 'dur2', from: '2026-09-02T00:00:00Z', to: '2026-09-05T00:00:00Z', interval: 'day' })}`,
+    )
+    const points = body.points as { count: number; p50: number | null }[]
+    expect(points.map((p) => p.count)).toEqual([50, 50, 0])
+    expect(Math.abs((points[0]?.p50 as number) - 125)).toBeLessThanOrEqual(2)
+    expect(Math.abs((points[1]?.p50 as number) - 1250)).toBeLessThanOrEqual(15)
+    expect(points[2]?.p50).toBeNull()
+    expect(body.count).toBe(100)
+  })
 })
 
 describe('granularity and calendar intervals', () => {
