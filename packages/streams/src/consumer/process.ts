@@ -65,6 +65,41 @@ const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Pr
   return failures
 }
 
+/** Moves entries to the dead-letter stream; on failure they stay pending and come back through the reclaimer. */
+const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): Promise<void> => {
+  if (dead.length === 0) return
+  const base = { stream: rt.stream, group: rt.group }
+  try {
+    await moveToDeadLetter(rt.command(), rt.stream, rt.group, dead)
+    for (const item of dead) {
+      rt.counters.deadLettered++
+      rt.retryAt.delete(item.id)
+      rt.lastErrors.delete(item.id)
+      callHook(rt, 'onDeadLettered', {
+        ...base,
+        streamId: item.id,
+        type: item.fields?.type ?? '',
+        deliveries: item.deliveries,
+        code: item.reason.code,
+        message: item.reason.message,
+      })
+    }
+    rt.logger.warn(
+      {
+        stream: rt.stream,
+        group: rt.group,
+        ids: dead.map((d) => d.id),
+        reasons: dead.map((d) => d.reason),
+      },
+      'moved entries to the dead-letter stream',
+    )
+  } catch (error) {
+    // They stay pending and come back through the reclaimer; nothing is lost.
+    rt.counters.lastError = reasonOf(error).message
+    rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'dead-letter move failed')
+  }
+}
+
 /** Processes delivered entries (already marked in flight) and settles every one of them before returning. */
 export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[]): Promise<void> => {
   const base = { stream: rt.stream, group: rt.group }
@@ -106,6 +141,9 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
       )
     }
 
+    // Contract violations go to the dead-letter stream before the handler runs: a batch-mate that kills the
+    // process must not send them round again (they would reach the dead letters with a climbing count).
+    await deadLetter(rt, dead.splice(0))
     const failures = await runHandler(rt, messages)
     const now = Date.now()
     for (const m of messages) {
@@ -140,37 +178,7 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
       callHook(rt, 'onRetried', { ...info, delayMs })
     }
 
-    if (dead.length > 0) {
-      try {
-        await moveToDeadLetter(rt.command(), rt.stream, rt.group, dead)
-        for (const item of dead) {
-          rt.counters.deadLettered++
-          rt.retryAt.delete(item.id)
-          rt.lastErrors.delete(item.id)
-          callHook(rt, 'onDeadLettered', {
-            ...base,
-            streamId: item.id,
-            type: item.fields?.type ?? '',
-            deliveries: item.deliveries,
-            code: item.reason.code,
-            message: item.reason.message,
-          })
-        }
-        rt.logger.warn(
-          {
-            stream: rt.stream,
-            group: rt.group,
-            ids: dead.map((d) => d.id),
-            reasons: dead.map((d) => d.reason),
-          },
-          'moved entries to the dead-letter stream',
-        )
-      } catch (error) {
-        // They stay pending and come back through the reclaimer; nothing is lost.
-        rt.counters.lastError = reasonOf(error).message
-        rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'dead-letter move failed')
-      }
-    }
+    await deadLetter(rt, dead)
 
     for (const id of acks) {
       rt.retryAt.delete(id)

@@ -70,6 +70,18 @@ export const reclaimOnce = async (rt: Runtime): Promise<number> => {
     .filter((row) => !rt.inFlight.has(row.id))
     .slice(0, rt.batchSize)
   if (candidates.length === 0) return 0
+  // Another consumer's entries that a takeover already failed to settle (delivered twice or more, never
+  // acked) may hold one that kills its process: take those one at a time, so such an entry takes down only
+  // itself and the delivery counts of its batch-mates stop climbing towards maxDeliveries.
+  const suspects = candidates.filter((row) => row.consumer !== rt.name && row.deliveryCount >= 2)
+  if (suspects.length === 0) return takeOver(rt, candidates)
+  let taken = 0
+  for (const row of suspects) taken += await takeOver(rt, [row])
+  return taken
+}
+
+/** Claims the candidates (or dead-letters those out of deliveries) and processes them as one batch. */
+const takeOver = async (rt: Runtime, candidates: readonly PendingEntry[]): Promise<number> => {
   for (const row of candidates) rt.inFlight.add(row.id)
 
   const claimed: Delivery[] = []
