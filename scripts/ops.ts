@@ -44,7 +44,13 @@ if (values.help || !command) {
 }
 
 const redisUrl = values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = createRedisConnection(redisUrl, 'command', { maxRetriesPerRequest: 1, lazyConnect: true })
+// A CLI does one thing and exits: no reconnect loop, and connection errors surface through the command.
+const redis = createRedisConnection(redisUrl, 'command', {
+  maxRetriesPerRequest: 1,
+  lazyConnect: true,
+  retryStrategy: () => null,
+})
+redis.on('error', () => {})
 const ctx = {
   redis,
   stream: values.stream ?? process.env.EVENTS_STREAM ?? 'events',

@@ -131,6 +131,12 @@ describe('bun run ops', () => {
     expect(await dlq.count()).toBe(0)
   })
 
+  it('says which Redis it cannot reach, without a stack trace', async () => {
+    const result = await ops(['--redis', 'redis://127.0.0.1:9', 'status'])
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim()).toMatch(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:9: /)
+  })
+
   it('names the groups that exist when asked about one that does not', async () => {
     const result = await ops(['dlq', 'list', 'billing'])
     expect(result.code).toBe(1)
