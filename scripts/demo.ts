@@ -132,6 +132,7 @@ console.log(`
           audit log     ${bold(page('audit', '/swagger'))}
           groups        ${bold('bun run ops status')}`)
 
-await telemetry.close()
+// Bounded: an unreachable collector must not hold the terminal.
+await Promise.race([telemetry.close(), Bun.sleep(5000)])
 await closeConnection(redis)
 process.exit(sessionFailures > 0 ? 1 : 0)
