@@ -8,6 +8,7 @@ import {
   type ReadinessCheck,
 } from '@flotilla/service-kit'
 import type { DeadLetters } from '@flotilla/streams'
+import { httpTracing } from '@flotilla/telemetry'
 import type { Core } from './deps.ts'
 import { deliveryRoutes } from './deliveries/routes.ts'
 import { outboxRoutes } from './outbox/routes.ts'
@@ -65,6 +66,7 @@ export const createApp = (deps: AppDeps) => {
       ],
     },
   })
+    .use(httpTracing())
     .use(templateRoutes({ registry: core.registry, verifier }))
     .use(preferenceRoutes({ preferences: core.preferences, verifier }))
     .use(deliveryRoutes({ deliveries: core.deliveries, verifier }))

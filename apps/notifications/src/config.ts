@@ -1,6 +1,7 @@
 /** The notification service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { join } from 'node:path'
 import { baseConfig, loadConfig } from '@flotilla/service-kit'
+import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { TransportSettings } from './channels/index.ts'
 import type { Settings } from './deps.ts'
@@ -12,6 +13,7 @@ const optionalUrl = (description: string) => t.Optional(t.String({ pattern: '^ht
 /** Every variable the notification service reads, with defaults (see `.env.example`). */
 export const NotificationsConfigSchema = t.Object({
   ...baseConfig({ port: 3002 }).properties,
+  ...TelemetryConfigSchema.properties,
   NOTIFICATIONS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
   NOTIFICATIONS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
   NOTIFICATIONS_REDIS_PREFIX: t.String({ pattern: '^[^\\s{}]+$', maxLength: 100, default: 'notifications:' }),

@@ -1,6 +1,7 @@
 /** The `notifications` consumer: the stream runtime around the rule handler, with this service's retry bounds. */
 import { CONSUMER_GROUPS } from '@flotilla/contracts'
 import { type ConsumerOptions, createConsumer, type StreamHooks, type StreamLogger } from '@flotilla/streams'
+import { traceHandler } from '@flotilla/telemetry'
 import { createNotificationHandler, type NotificationHandlerDeps } from './handlers/index.ts'
 
 export const NOTIFICATIONS_GROUP = CONSUMER_GROUPS[1]
@@ -21,11 +22,13 @@ export interface NotificationConsumerOptions {
 
 /** Creates (does not start) the consumer; `maxDeliveries` comes from the handler's settings so both agree. */
 export const createNotificationConsumer = (o: NotificationConsumerOptions) => {
+  const handler = createNotificationHandler(o.handlerDeps)
   const options: ConsumerOptions = {
     redisUrl: o.redisUrl,
     stream: o.stream,
     group: NOTIFICATIONS_GROUP,
-    handler: createNotificationHandler(o.handlerDeps),
+    // One consumer span per event, continuing the producer's trace (`traceparent` on the envelope).
+    handler: traceHandler({ handle: async (m) => handler.handle(m) }),
     maxDeliveries: o.handlerDeps.maxDeliveries,
     concurrency: o.concurrency ?? 8,
     ...(o.consumerName ? { consumerName: o.consumerName } : {}),

@@ -98,4 +98,9 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE deliveries ADD COLUMN failure_kind TEXT',
     ],
   },
+  {
+    version: 3,
+    name: 'trace context of the triggering event, carried into the events a delivery publishes',
+    statements: ['ALTER TABLE deliveries ADD COLUMN traceparent TEXT'],
+  },
 ]

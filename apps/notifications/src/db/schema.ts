@@ -40,6 +40,8 @@ export const deliveries = sqliteTable('deliveries', {
   keyGeneration: integer('key_generation').notNull().default(0),
   /** `transient` or `permanent`: what the last failure was. */
   failureKind: text('failure_kind'),
+  /** W3C trace context of the triggering event (its trace continues into `notification.*`). */
+  traceparent: text('traceparent'),
 })
 export type DeliveryRow = typeof deliveries.$inferSelect
 

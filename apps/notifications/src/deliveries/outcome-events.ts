@@ -16,6 +16,7 @@ const envelopeOf = (row: DeliveryRow, id: string) => ({
   causationId: row.eventId,
   ...(row.correlationId ? { correlationId: row.correlationId } : {}),
   ...(row.tenantId ? { tenantId: row.tenantId } : {}),
+  ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   subject: { type: 'user', id: row.userId },
 })
 

@@ -28,6 +28,7 @@ export type NewDelivery = Omit<
   readonly errorCode?: string | null
   readonly errorMessage?: string | null
   readonly failureKind?: string | null
+  readonly traceparent?: string | null
 }
 
 export interface Failure {

@@ -119,6 +119,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
           userId: recipient.userId,
           tenantId: request.tenantId ?? null,
           correlationId: request.correlationId ?? null,
+          traceparent: request.traceparent ?? null,
           template: template.name,
           locale,
           category,

@@ -8,6 +8,8 @@ export interface NotificationRequest {
   readonly eventType: string
   readonly tenantId?: string | undefined
   readonly correlationId?: string | undefined
+  /** W3C trace context of the triggering event. */
+  readonly traceparent?: string | undefined
   readonly template: string
   readonly recipient: {
     readonly userId: string

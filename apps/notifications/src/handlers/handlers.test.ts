@@ -47,6 +47,23 @@ describe('rules', () => {
     })
   })
 
+  it('carries the triggering event’s correlation id and trace context into notification.sent', async () => {
+    const traceparent = `00-${'a1'.repeat(16)}-${'b2'.repeat(8)}-01`
+    const event = createEvent(
+      'user.registered',
+      { userId: 'u-traced', email: 'traced@example.com' },
+      { source: 'monolith', correlationId: 'signup-42', traceparent, tenantId: 't-1' },
+    )
+    await t.handle(event)
+    const [sent] = await t.published('notification.sent')
+    expect(sent).toMatchObject({
+      correlationId: 'signup-42',
+      causationId: event.id,
+      traceparent,
+      tenantId: 't-1',
+    })
+  })
+
   it('sends the new-sign-in email of auth.device.added to the address from the directory', async () => {
     await t.handle(registered('u-device'))
     await t.handle(deviceAdded('u-device'))

@@ -17,4 +17,5 @@ export const fromEnvelope = (event: EventOf<EventType>) => ({
   eventType: event.type,
   tenantId: event.tenantId,
   correlationId: event.correlationId ?? event.id,
+  traceparent: event.traceparent,
 })
