@@ -74,13 +74,25 @@ export const reclaimOnce = async (rt: Runtime): Promise<number> => {
   // acked) may hold one that kills its process: take those one at a time, so such an entry takes down only
   // itself and the delivery counts of its batch-mates stop climbing towards maxDeliveries.
   const suspects = candidates.filter((row) => row.consumer !== rt.name && row.deliveryCount >= 2)
-  if (suspects.length === 0) return takeOver(rt, candidates)
+  // Claimed inside the exclusive section: an entry's delivery count grows only right before it is handled,
+  // never while it waits behind another batch that may take the process down.
+  // Marked in flight before waiting, so a history read meanwhile leaves them alone.
+  for (const row of candidates) rt.inFlight.add(row.id)
+  if (suspects.length === 0) return rt.exclusive(() => takeOver(rt, candidates))
+  for (const row of candidates) if (!suspects.includes(row)) rt.inFlight.delete(row.id)
   let taken = 0
-  for (const row of suspects) taken += await takeOver(rt, [row])
+  for (const [i, row] of suspects.entries()) {
+    try {
+      taken += await rt.exclusive(() => takeOver(rt, [row]))
+    } catch (error) {
+      for (const rest of suspects.slice(i + 1)) rt.inFlight.delete(rest.id)
+      throw error
+    }
+  }
   return taken
 }
 
-/** Claims the candidates (or dead-letters those out of deliveries) and processes them as one batch. */
+/** Claims the candidates (or dead-letters those out of deliveries) and processes them as one batch. Run it exclusively. */
 const takeOver = async (rt: Runtime, candidates: readonly PendingEntry[]): Promise<number> => {
   for (const row of candidates) rt.inFlight.add(row.id)
 
@@ -128,7 +140,7 @@ const takeOver = async (rt: Runtime, candidates: readonly PendingEntry[]): Promi
   if (deleted.length > 0) rt.acker.add(deleted)
 
   if (exhausted.length > 0) await deadLetterExhausted(rt, exhausted)
-  await rt.exclusive(() => processBatch(rt, claimed))
+  await processBatch(rt, claimed)
   return taken.size + deleted.length
 }
 
