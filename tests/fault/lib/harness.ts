@@ -117,6 +117,8 @@ export const createWorld = async (
   const broker = await startPrivateRedis(options.persistence ?? 'none')
   const redis = createRedisConnection(broker.url, 'command')
   const producer = createRedisConnection(broker.url, 'producer')
+  // Reconnection is automatic; errors during the faults are expected and must not print as unhandled.
+  for (const connection of [redis, producer]) connection.on('error', () => {})
   const stream = `fault:${randomUUID().slice(0, 8)}`
   const run = `ledger:${stream}`
   const config: FixtureConfig = {

@@ -35,6 +35,8 @@ export const redisKillWithAof = async (env: SuiteEnv, total = 10_000) => {
     let restartedAt = 0
     let failedDuringOutage = 0
     await publishThrough(world, total, 0.4, async () => {
+      // A burst just before the kill: acknowledged, most of it not yet processed (a backlog and a pending list).
+      await tracker.publish(Array.from({ length: 1000 }, goodEvent))
       await broker.kill()
       const before = tracker.unknown
       // Keep publishing into the outage: those attempts fail fast (no offline queue) and are retried.
@@ -53,7 +55,7 @@ export const redisKillWithAof = async (env: SuiteEnv, total = 10_000) => {
       scenario: 'redis-server (AOF everysec) SIGKILLed mid-stream, restarted',
       lost: lost.length,
       recoveryMs: tally.settledAt - restartedAt,
-      notes: `SIGKILL at 40% of ${total} events, restart after 1 s on the same AOF; ${failedDuringOutage} publishes failed fast during the outage and all ${tracker.unknown} failed attempts were retried with the same event id (${tracker.unpublished} never got through); ${statuses.filter((s) => s.state === 'running').length} consumers resumed on their own (group kept by the AOF; recreations ${statuses.reduce((n, s) => n + s.groupRecreations, 0)}).`,
+      notes: `SIGKILL at 40% of ${total} events right after a burst of 1,000, restart after 1 s on the same AOF; ${failedDuringOutage} publishes failed fast during the outage and all ${tracker.unknown} failed attempts were retried with the same event id (${tracker.unpublished} never got through); ${statuses.filter((s) => s.state === 'running').length} consumers resumed on their own (group kept by the AOF; recreations ${statuses.reduce((n, s) => n + s.groupRecreations, 0)}).`,
     })
     return { row, lost, unpublished: tracker.unpublished }
   } finally {
@@ -74,6 +76,7 @@ export const redisKillWithoutPersistence = async (env: SuiteEnv, total = 10_000)
     let restartedAt = 0
     let killedAt = 0
     await publishThrough(world, total, 0.4, async () => {
+      await tracker.publish(Array.from({ length: 1000 }, goodEvent))
       killedAt = Date.now()
       await broker.kill()
       await Bun.sleep(1000)
@@ -94,7 +97,7 @@ export const redisKillWithoutPersistence = async (env: SuiteEnv, total = 10_000)
       lost: lost.length,
       lostByRedis: lostByRedis.length,
       recoveryMs: tally.settledAt - restartedAt,
-      notes: `SIGKILL at 40% of ${total} events, restart after 1 s with an empty dataset: consumers recreated the group ${recreations} time(s) (NOGROUP → MKSTREAM from 0) and resumed; ${lostByRedis.length} events Redis had acknowledged before the kill were not yet processed and vanished with the dataset (Redis lost them); every one of the ${ackedAfter.length} events acknowledged after the restart was processed.`,
+      notes: `SIGKILL at 40% of ${total} events right after a burst of 1,000, restart after 1 s with an empty dataset: consumers recreated the group ${recreations} time(s) (NOGROUP → MKSTREAM from 0) and resumed; ${lostByRedis.length} events Redis had acknowledged before the kill were not yet processed and vanished with the dataset (Redis lost them); every one of the ${ackedAfter.length} events acknowledged after the restart was processed.`,
     })
     return { row, lost, lostByRedis, recreations, unpublished: tracker.unpublished }
   } finally {

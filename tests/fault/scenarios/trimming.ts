@@ -59,7 +59,7 @@ export const externalMaxlen = async (env: SuiteEnv, total = 5000) => {
   try {
     const { redis, stream } = world
     await redis.xgroup('CREATE', stream, 'fault', '0', 'MKSTREAM')
-    const events = await appendBacklog(world, total)
+    await appendBacklog(world, total)
     for (const ghost of ['ghost-returns', 'ghost-gone'])
       await redis.call('XREADGROUP', 'GROUP', 'fault', ghost, 'COUNT', 300, 'STREAMS', stream, '>')
     const keep = total - 1000
