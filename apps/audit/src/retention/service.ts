@@ -22,10 +22,14 @@ export const runRetention = async (deps: RetentionDeps): Promise<RetentionAnchor
   for (const chain of await deps.store.chains()) {
     const days = retentionDaysFor(deps.policy, chain)
     if (days <= 0) continue
-    const anchor = await deps.store.prune(chain, new Date(now.getTime() - days * DAY_MS), now)
-    if (!anchor) continue
-    await deps.anchors?.savePruned(anchor)
-    moved.push(anchor)
+    // The anchor is kept outside the store before anything is deleted: a crash in between leaves the outside
+    // copy ahead of the store, which verify reads as a checkpoint, never as tampering.
+    const anchors = deps.anchors
+    const anchor = await deps.store.prune(chain, new Date(now.getTime() - days * DAY_MS), {
+      now,
+      ...(anchors ? { beforeDelete: (a: RetentionAnchor) => anchors.savePruned(a) } : {}),
+    })
+    if (anchor) moved.push(anchor)
   }
   return moved
 }

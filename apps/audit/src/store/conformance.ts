@@ -245,6 +245,34 @@ export const describeStoreConformance = (
         expect(await store.chains()).toContain(t)
       })
 
+      it('keeps the anchor outside before deleting, and prunes nothing when that fails', async () => {
+        const t = tenant('hook')
+        const old = new Date(Date.UTC(2020, 0, 1)).toISOString()
+        const { appended } = await store.append(
+          [old, old].map((receivedAt) => sampleInput({ tenantId: t, receivedAt })),
+        )
+        const cutoff = new Date(Date.UTC(2021, 0, 1))
+        await expect(
+          store.prune(t, cutoff, {
+            beforeDelete: async () => {
+              throw new Error('redis is down')
+            },
+          }),
+        ).rejects.toThrow('redis is down')
+        expect((await store.chainRecords(t, 0, 10)).map((r) => r.seq)).toEqual([1, 2])
+        expect(await store.anchor(t)).toBeNull()
+
+        const seen: unknown[] = []
+        const anchor = await store.prune(t, cutoff, {
+          beforeDelete: async (a) => {
+            // Called before the delete: the records are still there.
+            seen.push(a, (await store.chainRecords(t, 0, 10)).length)
+          },
+        })
+        expect(seen).toEqual([anchor, 2])
+        expect(anchor).toMatchObject({ seq: 2, hash: appended[1]?.hash as string })
+      })
+
       it('prunes nothing when every record is recent', async () => {
         const t = tenant('fresh')
         await store.append([sampleInput({ tenantId: t })])

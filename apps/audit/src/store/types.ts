@@ -44,6 +44,12 @@ export interface AppendResult {
   readonly duplicates: string[]
 }
 
+export interface PruneOptions {
+  /** @defaultValue new Date() */
+  readonly now?: Date
+  readonly beforeDelete?: (anchor: RetentionAnchor) => Promise<void>
+}
+
 /** Append-only, hash-chained storage of audit records. */
 export interface AuditStore {
   readonly kind: 'libsql' | 'mongodb'
@@ -65,9 +71,10 @@ export interface AuditStore {
   /**
    * The retention path: deletes the oldest records of a chain received before `before` (always a prefix
    * of the chain) and anchors the seq and hash of the last one deleted. Returns the new anchor, or null
-   * when nothing was old enough.
+   * when nothing was old enough. `options.beforeDelete` runs once the anchor is known and before anything
+   * is deleted (to keep the anchor outside the store first); if it throws, nothing is pruned.
    */
-  prune(chain: string, before: Date, now?: Date): Promise<RetentionAnchor | null>
+  prune(chain: string, before: Date, options?: PruneOptions): Promise<RetentionAnchor | null>
   stats(filter: RecordFilter, groupBy: StatsGroupBy): Promise<StatsRow[]>
   /** Total number of records matching a filter. */
   count(filter: RecordFilter): Promise<number>

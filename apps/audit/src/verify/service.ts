@@ -64,16 +64,19 @@ export const verifyChain = async (deps: VerifyDeps, chain: string): Promise<Veri
     ...(brokenAt ? { brokenAt } : {}),
   })
 
-  // The anchor row itself could be moved forward to hide deleted history: compare it with the kept one.
+  // The anchor row itself could be moved forward to hide deleted history: compare it with the copy kept
+  // outside. That copy is written before the delete, so it may be ahead (a prune that did not complete):
+  // then it is checked like a checkpoint. Behind, or a different hash at the same seq, is tampering.
   const keptAnchor = await anchors?.lastPruned(chain)
-  if (keptAnchor && (keptAnchor.seq !== base || keptAnchor.hash !== head.hash)) {
+  if (keptAnchor && (keptAnchor.seq < base || (keptAnchor.seq === base && keptAnchor.hash !== head.hash))) {
     return result({
-      seq: Math.min(keptAnchor.seq, base) + 1,
+      seq: keptAnchor.seq + 1,
       eventId: null,
       reason: 'anchor_mismatch',
       message: `retention anchor is at seq ${base}, but seq ${keptAnchor.seq} was anchored when pruning`,
     })
   }
+  if (keptAnchor && keptAnchor.seq > base) checkpoints.push({ seq: keptAnchor.seq, hash: keptAnchor.hash })
 
   // Read before the scan: a checkpoint taken while we scan must not look like a truncated tail.
   const external = await anchors?.lastCheckpoint(chain)

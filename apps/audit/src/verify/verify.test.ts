@@ -161,13 +161,19 @@ describe('verify', () => {
     await c.ingest([sampleEvent(c.tenant, 100), sampleEvent(c.tenant, 101)])
     expect(await c.verify()).toMatchObject({ ok: true, checked: 2, head: { seq: 43 } })
 
+    // A prune that died after keeping its anchor outside but before deleting: the copy outside is ahead of
+    // the store, which verify reads as a checkpoint, not as tampering.
+    await anchors.savePruned({ chain: c.tenant, seq: 42, hash: (await c.store.recordAt(c.tenant, 42))!.hash })
+    expect(await c.verify()).toMatchObject({ ok: true, checked: 2, checkpoints: 1 })
+
+    // Moved forward by hand past the anchor kept outside (42): record 43 would vanish unnoticed otherwise.
     await c.dropTriggers()
     await c.sql('INSERT INTO audit_retention_mode (id) VALUES (1)')
     await c.sql(
-      'UPDATE audit_anchors SET seq = 42, hash = (SELECT hash FROM audit_records WHERE chain = ? AND seq = 42) WHERE chain = ?',
+      'UPDATE audit_anchors SET seq = 43, hash = (SELECT hash FROM audit_records WHERE chain = ? AND seq = 43) WHERE chain = ?',
       [c.tenant, c.tenant],
     )
-    await c.sql('DELETE FROM audit_records WHERE chain = ? AND seq = 42', [c.tenant])
-    expect((await c.verify()).brokenAt).toMatchObject({ seq: 42, reason: 'anchor_mismatch' })
+    await c.sql('DELETE FROM audit_records WHERE chain = ? AND seq IN (42, 43)', [c.tenant])
+    expect((await c.verify()).brokenAt).toMatchObject({ seq: 43, reason: 'anchor_mismatch' })
   })
 })

@@ -217,7 +217,7 @@ export const createLibsqlStore = async (
       return rows.map((r) => r.chain)
     },
 
-    prune: (chain, before, now = new Date()) =>
+    prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
       write(async (tx) => {
         const [firstKept] = await tx
           .select({ seq: auditRecords.seq })
@@ -237,6 +237,8 @@ export const createLibsqlStore = async (
         const hash = last[0]?.hash
         if (!hash) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
         const next: RetentionAnchor = { chain, seq: lastPruned, hash, prunedAt: now.toISOString() }
+        // Kept outside first (we hold the write lock): if this throws, the transaction rolls back.
+        await beforeDelete?.(next)
         // The retention path: the mode row exists only inside this transaction, so no other writer sees it.
         await tx.insert(auditRetentionMode).values({ id: 1 })
         await tx

@@ -167,7 +167,7 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
       return [...new Set([...a, ...b])].sort()
     },
 
-    async prune(chain, before, now = new Date()) {
+    async prune(chain, before, { now = new Date(), beforeDelete } = {}) {
       const [firstKept] = await records
         .find({ chain, receivedAt: { $gte: before.toISOString() } }, { sort: { seq: 1 }, limit: 1 })
         .toArray()
@@ -177,6 +177,7 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
       const record = await records.findOne({ chain, seq: last })
       if (!record) throw new Error(`chain ${chain} has no record at seq ${last}: cannot anchor`)
       const next: RetentionAnchor = { chain, seq: last, hash: record.hash, prunedAt: now.toISOString() }
+      await beforeDelete?.(next)
       // Anchor first: a crash before the delete leaves old records behind the anchor, never a gap.
       const moved = await anchors.updateOne({ chain, seq: { $lt: next.seq } }, { $set: { ...next } })
       if (moved.matchedCount === 0) {
