@@ -128,6 +128,19 @@ describe('delivery through Resend', () => {
     expect(await t.published('notification.failed')).toHaveLength(1)
   })
 
+  it('meets Resend’s 409 concurrent_idempotent_requests when it retries while the first request is in flight, and retries again', async () => {
+    const event = request('inflight@example.com')
+    resend.faults.next({ kind: 'slow', ms: 1800 }) // the first request is still running when the client gives up
+    await failureOf(t.handle(event))
+    const concurrent = await failureOf(t.handle(event, { deliveryCount: 2 }))
+    expect(concurrent).not.toBeInstanceOf(NonRetryableError)
+    expect((await rowOf('inflight@example.com'))?.errorCode).toBe('RESEND_CONCURRENT_IDEMPOTENT_REQUESTS')
+    await Bun.sleep(1000) // the first request finishes
+    await t.handle(event, { deliveryCount: 3 })
+    expect(sentTo('inflight@example.com')).toHaveLength(1)
+    expect(await rowOf('inflight@example.com')).toMatchObject({ status: 'sent', attempts: 3 })
+  })
+
   it('resends after an answer that came too late with the same key, and Resend returns the first message', async () => {
     const before = resend.emails.length
     resend.faults.next({ kind: 'slow', ms: 1500 }) // accepted now, answered after the 1 s timeout
