@@ -124,3 +124,11 @@ export const toMarkdown = (result: ComparisonResult, baseline: string, target?: 
 export const printResult = (result: ComparisonResult, baseline: string, target?: string): void => {
   console.log(`\n${toMarkdown(result, baseline, target)}\n`)
 }
+
+/** A markdown section: the table, then notes as paragraphs. */
+export const section = (
+  result: ComparisonResult,
+  baseline: string,
+  target: string | undefined,
+  notes: readonly string[] = [],
+): string => [toMarkdown(result, baseline, target), ...notes].join('\n\n')

@@ -1,0 +1,174 @@
+/**
+ * Audit ingest: the audit consumer (streams runner → hash-chained libSQL store, one transaction per batch)
+ * draining prefilled events, against a raw libSQL multi-row insert of the same rows into a table with the
+ * same columns and indexes (the ceiling: no Redis, no hashing, no idempotency check).
+ */
+import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@libsql/client'
+import Redis from 'ioredis'
+import { createAuditConsumer } from '../apps/audit/src/ingest/consumer.ts'
+import { recordInputOf } from '../apps/audit/src/records/from-event.ts'
+import { createLibsqlStore } from '../apps/audit/src/store/libsql/store.ts'
+import { benchEvent, benchStream } from './lib/fixtures.ts'
+import { compare, type Measurement, section } from './lib/harness.ts'
+import { prefill } from './lib/prefill.ts'
+import { REDIS_URL } from './lib/redis.ts'
+
+const N = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000)
+const BATCH = 200
+const RAW = `raw libSQL multi-row INSERT (${BATCH} rows per statement, one transaction each)`
+
+const COLUMNS = [
+  'event_id',
+  'chain',
+  'seq',
+  'type',
+  'version',
+  'action',
+  'tenant_id',
+  'actor_type',
+  'actor_id',
+  'subject_type',
+  'subject_id',
+  'source',
+  'occurred_at',
+  'occurred_ms',
+  'received_at',
+  'correlation_id',
+  'causation_id',
+  'payload',
+  'prev_hash',
+  'hash',
+] as const
+
+// The audit table's columns and indexes (apps/audit/src/store/libsql/ddl.ts), without its triggers.
+const RAW_DDL = `
+PRAGMA journal_mode = WAL;
+CREATE TABLE raw_records (${COLUMNS.map((c) => `${c} ${c === 'event_id' ? 'TEXT PRIMARY KEY NOT NULL' : c === 'seq' || c === 'version' || c === 'occurred_ms' ? 'INTEGER' : 'TEXT'}`).join(', ')});
+CREATE UNIQUE INDEX raw_chain_seq ON raw_records (chain, seq);
+CREATE INDEX raw_time ON raw_records (occurred_ms, event_id);
+CREATE INDEX raw_tenant_time ON raw_records (tenant_id, occurred_ms, event_id);
+CREATE INDEX raw_actor_time ON raw_records (actor_id, occurred_ms);
+CREATE INDEX raw_type_time ON raw_records (type, occurred_ms);
+CREATE INDEX raw_subject_time ON raw_records (subject_id, occurred_ms);
+CREATE INDEX raw_correlation ON raw_records (correlation_id);
+CREATE INDEX raw_chain_received ON raw_records (chain, received_at);
+`
+
+/** The rows the audit store would write for the bench events (hashes computed up front, not timed). */
+const rowsOf = (n: number) => {
+  let prev = '0'.repeat(64)
+  return Array.from({ length: n }, (_, i) => {
+    const r = recordInputOf(benchEvent(i), new Date())
+    const payload = JSON.stringify(r.payload)
+    const hash = createHash('sha256').update(`${prev}${r.eventId}${payload}`).digest('hex')
+    const row = [
+      r.eventId,
+      'global',
+      i + 1,
+      r.type,
+      r.version,
+      r.action,
+      r.tenantId,
+      r.actorType,
+      r.actorId,
+      r.subjectType,
+      r.subjectId,
+      r.source,
+      r.occurredAt,
+      Date.parse(r.occurredAt),
+      r.receivedAt,
+      r.correlationId,
+      r.causationId,
+      payload,
+      prev,
+      hash,
+    ]
+    prev = hash
+    return row
+  })
+}
+
+/** The markdown section for docs/benchmarks.md. */
+export const report = async (): Promise<string> => {
+  const redis = new Redis(REDIS_URL)
+  const stream = benchStream('audit')
+  const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'))
+  let dbIndex = 0
+  const freshDb = () => `file:${join(dir, `db-${++dbIndex}.db`)}`
+  try {
+    await prefill(redis, stream, N, 'audit prefill')
+    const rows = rowsOf(N)
+    const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`
+    const result = await compare({
+      title: `audit ingest of ${N.toLocaleString('en-US')} prefilled events, fresh database each round`,
+      unit: 'events/s',
+      contenders: [
+        {
+          name: `audit consumer (batch ${BATCH}, libSQL store, hash chain)`,
+          run: async (): Promise<Measurement> => {
+            const store = await createLibsqlStore({ url: freshDb() })
+            let appended = 0
+            const group = 'audit'
+            await redis.xgroup('CREATE', stream, group, '0')
+            const consumer = createAuditConsumer({
+              redisUrl: REDIS_URL,
+              stream,
+              store,
+              blockMs: 200,
+              onAppended: (n) => {
+                appended += n
+              },
+            })
+            const start = performance.now()
+            await consumer.start()
+            while (appended < N) await Bun.sleep(5)
+            const seconds = (performance.now() - start) / 1000
+            await consumer.close()
+            await store.close()
+            await redis.xgroup('DESTROY', stream, group)
+            return { ops: N, seconds }
+          },
+        },
+        {
+          name: RAW,
+          run: async (): Promise<Measurement> => {
+            const client = createClient({ url: freshDb() })
+            await client.executeMultiple(RAW_DDL)
+            const start = performance.now()
+            for (let i = 0; i < N; i += BATCH) {
+              const chunk = rows.slice(i, i + BATCH)
+              await client.batch(
+                [
+                  {
+                    sql: `INSERT INTO raw_records (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => placeholders).join(', ')}`,
+                    args: chunk.flat(),
+                  },
+                ],
+                'write',
+              )
+            }
+            const seconds = (performance.now() - start) / 1000
+            client.close()
+            return { ops: N, seconds }
+          },
+        },
+      ],
+    })
+    return section(result, RAW, '≥ 0.5× raw', [
+      `The consumer side is the audit service's own ingest (\`createAuditConsumer\`, batch ${BATCH}): read, decode and validate each entry, map it to a record, check the batch's event ids for duplicates, read the chain head, hash each record (SHA-256 of RFC 8785 canonical JSON), insert in one \`BEGIN IMMEDIATE\` transaction, ack. The raw side inserts the same rows (precomputed, hashes included) into a table with the same columns and indexes, ${BATCH} rows per INSERT, each its own write transaction, WAL mode, on a fresh file each round.`,
+    ])
+  } finally {
+    await redis.del(stream)
+    redis.disconnect()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.main) {
+  console.log(await report())
+  process.exit(0)
+}

@@ -1,0 +1,195 @@
+/**
+ * End-to-end latency, open loop: events are sent on a fixed schedule (1k, 5k, 10k events/s) whether or not
+ * earlier ones were answered, and each latency is measured from the event's *scheduled* send time to its
+ * handling (no coordinated omission: a stalled sender shows up as latency). The publisher → consumer runner
+ * against a raw ioredis producer → raw XREADGROUP BLOCK consumer.
+ */
+import { createConsumer, createPublisher, createRedisConnection } from '@flotilla/streams'
+import Redis from 'ioredis'
+import { benchEntry, benchEvent, benchStream } from './lib/fixtures.ts'
+import { type ComparisonResult, compare, type Measurement, percentile } from './lib/harness.ts'
+import { REDIS_URL } from './lib/redis.ts'
+
+const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number)
+const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 1.5)
+const RUNNER = 'publisher → consumer runner'
+const RAW = 'raw ioredis XADD → raw XREADGROUP'
+
+/** Sends `total` events at `rate`/s from `start`; `send(i)` is not awaited (open loop). */
+const openLoop = async (total: number, rate: number, start: number, send: (i: number) => void) => {
+  let next = 0
+  while (next < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1)
+    while (next < due) send(next++)
+    if (next < total) await Bun.sleep(Math.max(0, start + (next * 1000) / rate - performance.now()))
+  }
+}
+
+const summarise = (latencies: number[], total: number, seconds: number): Measurement => {
+  latencies.sort((a, b) => a - b)
+  return {
+    ops: total,
+    seconds,
+    extra: {
+      'p50 ms': percentile(latencies, 50),
+      'p99 ms': percentile(latencies, 99),
+      'max ms': latencies.at(-1) ?? Number.NaN,
+    },
+  }
+}
+
+const waitFor = async (done: () => boolean, timeoutMs: number) => {
+  const until = performance.now() + timeoutMs
+  while (!done() && performance.now() < until) await Bun.sleep(1)
+  if (!done()) throw new Error('not every event arrived within the time limit')
+}
+
+type Round = { run: () => Promise<Measurement> }
+
+const runnerRound = async (rate: number): Promise<Round> => {
+  const total = Math.round(rate * SECONDS)
+  const stream = benchStream('latency')
+  const producer = createRedisConnection(REDIS_URL, 'producer')
+  const publisher = createPublisher({ redis: producer, stream })
+  const events = Array.from({ length: total }, (_, i) => benchEvent(i))
+  const scheduled = new Map<string, number>()
+  const latencies: number[] = []
+  const consumer = createConsumer({
+    redisUrl: REDIS_URL,
+    stream,
+    group: 'latency',
+    startId: '$',
+    handler: {
+      handle: (m) => {
+        latencies.push(performance.now() - (scheduled.get(m.event.id) ?? Number.NaN))
+      },
+    },
+  })
+  await consumer.start()
+  // Connected before the clock starts (the producer connection has no offline queue).
+  if (producer.status !== 'ready') await new Promise((resolve) => producer.once('ready', resolve))
+  return {
+    run: async () => {
+      const start = performance.now()
+      try {
+        await openLoop(total, rate, start, (i) => {
+          const event = events[i]!
+          scheduled.set(event.id, start + (i * 1000) / rate)
+          void publisher.publish(event)
+        })
+        await waitFor(() => latencies.length >= total, 30_000)
+        return summarise(latencies, total, (performance.now() - start) / 1000)
+      } finally {
+        await consumer.close()
+        await producer.del(stream)
+        producer.disconnect()
+      }
+    },
+  }
+}
+
+const rawRound = async (rate: number): Promise<Round> => {
+  const total = Math.round(rate * SECONDS)
+  const stream = benchStream('latency-raw')
+  const producer = new Redis(REDIS_URL)
+  const reader = new Redis(REDIS_URL)
+  const acker = new Redis(REDIS_URL)
+  await producer.xgroup('CREATE', stream, 'latency', '$', 'MKSTREAM')
+  await acker.ping()
+  const entries = Array.from({ length: total }, (_, i) => benchEntry(i))
+  const scheduled: number[] = []
+  const latencies: number[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const reply = (await reader.xreadgroup(
+        'GROUP',
+        'latency',
+        'raw',
+        'COUNT',
+        100,
+        'BLOCK',
+        200,
+        'STREAMS',
+        stream,
+        '>',
+      )) as [string, [string, string[]][]][] | null
+      const got = reply?.[0]?.[1] ?? []
+      if (got.length === 0) continue
+      const now = performance.now()
+      for (const [, fields] of got) latencies.push(now - (scheduled[Number(fields[5])] ?? Number.NaN))
+      await acker.xack(stream, 'latency', ...got.map(([id]) => id))
+    }
+  })()
+  return {
+    run: async () => {
+      const start = performance.now()
+      try {
+        await openLoop(total, rate, start, (i) => {
+          scheduled[i] = start + (i * 1000) / rate
+          void producer.xadd(stream, '*', ...entries[i]!, 'i', String(i))
+        })
+        await waitFor(() => latencies.length >= total, 30_000)
+        return summarise(latencies, total, (performance.now() - start) / 1000)
+      } finally {
+        running = false
+        await loop
+        await producer.del(stream)
+        for (const c of [producer, reader, acker]) c.disconnect()
+      }
+    },
+  }
+}
+
+const roundOf = (make: () => Promise<Round>) => {
+  let round: Round | undefined
+  return {
+    prepare: async () => {
+      round = await make()
+    },
+    run: () => round!.run(),
+  }
+}
+
+const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(2))
+
+/** The markdown section for docs/benchmarks.md. */
+export const report = async (): Promise<string> => {
+  const results: [number, ComparisonResult][] = []
+  for (const rate of RATES) {
+    const result = await compare({
+      title: `latency at ${rate.toLocaleString('en-US')} events/s`,
+      contenders: [
+        { name: RUNNER, ...roundOf(() => runnerRound(rate)) },
+        { name: RAW, ...roundOf(() => rawRound(rate)) },
+      ],
+    })
+    results.push([rate, result])
+  }
+  const lines = [
+    '### end-to-end latency, open loop',
+    '',
+    `${results[0]?.[1].rounds ?? 5} interleaved rounds after warm-up per rate, ${SECONDS} s of sending each; latency from each event's scheduled send time to its handler (milliseconds; median over rounds of each round's percentile); ratio = runner p99 ÷ raw p99; target p99 ≤ 2× raw at each rate.`,
+    '',
+    '| rate (events/s) | runner p50 | runner p99 | runner max | raw p50 | raw p99 | raw max | p99 ratio |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ]
+  for (const [rate, result] of results) {
+    const runner = result.results.find((r) => r.name === RUNNER)?.extra ?? {}
+    const raw = result.results.find((r) => r.name === RAW)?.extra ?? {}
+    const ratio = (runner['p99 ms'] ?? Number.NaN) / (raw['p99 ms'] ?? Number.NaN)
+    lines.push(
+      `| ${rate.toLocaleString('en-US')} | ${fmt(runner['p50 ms'])} | ${fmt(runner['p99 ms'])} | ${fmt(runner['max ms'])} | ${fmt(raw['p50 ms'])} | ${fmt(raw['p99 ms'])} | ${fmt(raw['max ms'])} | ${ratio.toFixed(2)}× |`,
+    )
+  }
+  lines.push(
+    '',
+    `The runner side is \`publisher.publish\` on a \`producer\` connection (auto-pipelined) and a consumer with a \`handle\` handler (concurrency 16, default BLOCK); the raw side is plain ioredis XADD and an XREADGROUP COUNT 100 BLOCK loop with one XACK per batch on a second connection. Both in this one process, so sender and receiver share its event loop.`,
+  )
+  return lines.join('\n')
+}
+
+if (import.meta.main) {
+  console.log(await report())
+  process.exit(0)
+}
