@@ -15,10 +15,11 @@ const compose = Bun.YAML.parse(readFileSync(join(ROOT, 'docker', 'compose.yml'),
 const gatewayEnv = readFileSync(join(ROOT, 'docker', 'gateway', 'env', 'compose.conf'), 'utf8')
 
 describe('docker/compose.yml', () => {
-  it('runs redis, mongo, the gateway and every app', () => {
+  it('runs redis, mongo, the gateway and every app, with a trace viewer behind a profile', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['analytics', 'audit', 'auth', 'gateway', 'mongo', 'notifications', 'redis'].sort(),
+      ['analytics', 'audit', 'auth', 'gateway', 'jaeger', 'mongo', 'notifications', 'redis'].sort(),
     )
+    expect((compose.services.jaeger as { profiles?: string[] }).profiles).toEqual(['tracing'])
   })
 
   it.each(APPS.map((a) => [a.name, a] as const))(
