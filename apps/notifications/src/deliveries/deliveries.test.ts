@@ -130,12 +130,12 @@ describe('delivery through Resend', () => {
 
   it('meets Resend’s 409 concurrent_idempotent_requests when it retries while the first request is in flight, and retries again', async () => {
     const event = request('inflight@example.com')
-    resend.faults.next({ kind: 'slow', ms: 1800 }) // the first request is still running when the client gives up
+    resend.faults.next({ kind: 'slow', ms: 3000 }) // the first request is still running when the client gives up
     await failureOf(t.handle(event))
     const concurrent = await failureOf(t.handle(event, { deliveryCount: 2 }))
     expect(concurrent).not.toBeInstanceOf(NonRetryableError)
     expect((await rowOf('inflight@example.com'))?.errorCode).toBe('RESEND_CONCURRENT_IDEMPOTENT_REQUESTS')
-    await Bun.sleep(1000) // the first request finishes
+    await Bun.sleep(2200) // the first request finishes
     await t.handle(event, { deliveryCount: 3 })
     expect(sentTo('inflight@example.com')).toHaveLength(1)
     expect(await rowOf('inflight@example.com')).toMatchObject({ status: 'sent', attempts: 3 })
@@ -190,7 +190,7 @@ describe('a crash between send and record', () => {
     t = await createTestApp({ settings: { providerTimeoutMs: 200 }, transportOverrides: { email } })
     const event = request('crash@example.com')
     void t.handle(event) // never settles: the "crashed" worker
-    await Bun.sleep(1500) // the lease (2 × 200 ms + 1 s) has expired: the other worker takes over
+    await Bun.sleep(2500) // the lease (2 × 200 ms + 1 s) has expired: the other worker takes over
     await t.handle(event, { deliveryCount: 2 })
     expect(sentTo('crash@example.com')).toHaveLength(1)
     const row = (await t.core.deliveries.list({ userId: 'u-crash@example.com' })).items[0]
@@ -211,7 +211,7 @@ describe('a crash between send and record', () => {
     const phone = '+33698765432'
     const event = request('sms-crash@example.com', { phone, channels: ['sms'] })
     void t.handle(event)
-    await Bun.sleep(1500)
+    await Bun.sleep(2500) // past the lease
     await t.handle(event, { deliveryCount: 2 })
     expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1)
     const row = (await t.core.deliveries.list({ userId: 'u-sms-crash@example.com' })).items[0]
