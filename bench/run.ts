@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   'access-token': () => import('./access-token.ts'),
   introspection: () => import('./introspection.ts'),
   audit: () => import('./audit.ts'),
+  analytics: () => import('./analytics.ts'),
 }
 
 const DOC = join(import.meta.dir, '..', 'docs', 'benchmarks.md')
