@@ -57,12 +57,18 @@ export const createTestMonolith = async () => {
       })
     },
     async cleanup() {
-      await relay.close()
-      await cleanupStream(reader, stream)
-      await closeConnection(reader)
-      await connection.close()
-      await auth.cleanup()
-      await db.drop()
+      // Each step runs even when one before it failed, so no schema, stream or key is left behind.
+      const steps = [
+        () => relay.close(),
+        () => cleanupStream(reader, stream),
+        () => closeConnection(reader),
+        () => connection.close(),
+        () => auth.cleanup(),
+        () => db.drop(),
+      ]
+      const failures: unknown[] = []
+      for (const step of steps) await step().catch((error: unknown) => failures.push(error))
+      if (failures.length > 0) throw new AggregateError(failures, 'test monolith cleanup failed')
     },
   }
 }

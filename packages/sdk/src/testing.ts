@@ -32,6 +32,9 @@ export const createTestSchema = async (
   }
   const admin = postgres(url, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create schema "${schema}"`)
+  // Who made it: a schema left behind by a crashed test names its creator.
+  const creator = (new Error().stack ?? '').split('\n').slice(2, 5).join(' | ').replaceAll("'", '')
+  await admin.unsafe(`comment on schema "${schema}" is '${`pid ${process.pid}: ${creator}`.slice(0, 500)}'`)
   let dropped: Promise<void> | undefined
   return {
     schema,

@@ -22,8 +22,10 @@ export const createOutboxFixture = async (): Promise<OutboxFixture> => {
   const db = await createTestSchema()
   await migrateOutbox(db.sql, { migrationsSchema: db.schema })
   const stream = uniqueStreamName('outbox')
-  const redis = createRedisConnection(REDIS_URL, 'producer')
-  const publisher = createPublisher({ redis, stream })
+  // The producer fails fast while it connects (no offline queue): reads and cleanup go through their own connection.
+  const producer = createRedisConnection(REDIS_URL, 'producer')
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  const publisher = createPublisher({ redis: producer, stream })
   return {
     db,
     stream,
@@ -38,9 +40,12 @@ export const createOutboxFixture = async (): Promise<OutboxFixture> => {
       })
     },
     async close() {
-      await cleanupStream(redis, stream)
-      await closeConnection(redis)
-      await db.drop()
+      try {
+        await cleanupStream(redis, stream)
+      } finally {
+        await Promise.all([closeConnection(redis), closeConnection(producer)])
+        await db.drop()
+      }
     },
   }
 }
