@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { migrate } from './migrations.ts'
+import { mutexFor, serializeWrites } from './write-lock.ts'
 import * as schema from './schema.ts'
 
 export type Db = LibSQLDatabase<typeof schema>
@@ -26,11 +27,12 @@ export interface OpenDatabaseOptions {
 export const openDatabase = async ({ url, authToken }: OpenDatabaseOptions): Promise<Database> => {
   const local = url.startsWith('file:')
   if (local) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true })
-  const client = createClient({
+  const raw = createClient({
     url,
     ...(authToken ? { authToken } : {}),
     ...(local ? { timeout: 10_000 } : {}),
   })
+  const client = local ? serializeWrites(raw, mutexFor(url)) : raw
   if (local) await client.execute('PRAGMA journal_mode = WAL')
   await migrate(client)
   let closed = false
