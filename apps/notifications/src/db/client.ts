@@ -78,6 +78,9 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
   if (options.url.startsWith('file:')) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))
     await client.execute('PRAGMA busy_timeout = 50')
+    // WAL + NORMAL: no fsync per commit (only at checkpoints); a process crash loses nothing, a power cut
+    // may lose the last commits — a resend then reuses the same idempotency key.
+    await client.execute('PRAGMA synchronous = NORMAL')
   }
   await migrate(client, options.migrations)
   let closed = false
