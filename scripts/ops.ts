@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util'
 import { closeConnection, createRedisConnection } from '../packages/streams/src/index.ts'
 import { dlqList, dlqPurge, dlqReplay, dlqShow, OpsError, status, trim } from './lib/ops-commands.ts'
 import { OpsHttpError, outbox, printToken } from './lib/ops-http.ts'
-import { parseDuration, red } from './lib/term.ts'
+import { dim, parseDuration, red } from './lib/term.ts'
 
 const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <command>
 
   status                               the stream, each group (lag, pending, consumers, dead letters), each consumer
+  watch [--interval 2s] [--count N]    status, redrawn every interval until Ctrl-C
   dlq list <group> [--limit N] [--cursor ID] [--oldest]
   dlq show <group> <id>                one dead letter: the error, the deliveries, the event as it was
   dlq replay <group> <id> | --all      back onto the stream for that group only      (asks unless --yes)
@@ -33,6 +34,8 @@ const { values, positionals } = parseArgs({
     retention: { type: 'string' },
     channel: { type: 'string' },
     ttl: { type: 'string', default: '3600' },
+    interval: { type: 'string', default: '2s' },
+    count: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -84,6 +87,21 @@ const run = async (): Promise<void> => {
     throw new OpsError(`cannot reach Redis at ${redisUrl}: ${error.message}`)
   })
   if (command === 'status') return status(ctx)
+  if (command === 'watch') {
+    const intervalMs = parseDuration(values.interval)
+    if (intervalMs === undefined || intervalMs < 100)
+      throw new OpsError('--interval must be a duration ≥ 100ms, e.g. 2s')
+    const count = values.count === undefined ? Number.POSITIVE_INFINITY : Number(values.count)
+    for (let i = 0; i < count; i++) {
+      // Clear and redraw in a terminal; in a pipe, print one snapshot after another.
+      if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H')
+      else if (i > 0) console.log('')
+      console.log(dim(`${new Date().toISOString()}  every ${values.interval} · Ctrl-C to stop`))
+      await status(ctx)
+      if (i + 1 < count) await Bun.sleep(intervalMs)
+    }
+    return
+  }
   if (command === 'trim') {
     const retentionMs = values.retention ? parseDuration(values.retention) : undefined
     if (retentionMs === undefined)

@@ -88,6 +88,13 @@ describe('bun run ops', () => {
     expect(text.stdout).toMatch(/audit\s+machine-2\s+0\s+\d+(ms|s|m \d+s)\n/)
   })
 
+  it('watches: prints a fresh status snapshot every interval', async () => {
+    const result = await ops(['watch', '--interval', '100ms', '--count', '2'])
+    expect(result.code).toBe(0)
+    expect(result.stdout.match(/every 100ms/g)).toHaveLength(2)
+    expect(result.stdout.match(/audit\s+1\s+0\s+0\s+2/g)).toHaveLength(2)
+  })
+
   it('lists dead letters and shows one with its error and the event as it was', async () => {
     const list = await ops(['dlq', 'list', 'audit'])
     expect(list.code).toBe(0)
