@@ -86,6 +86,12 @@ describe('service basics', () => {
     }
   })
 
+  it('serves the dead-letter inspector of the audit group to services only', async () => {
+    const res = await t.get('/v1/dead-letters', await t.serviceToken())
+    expect(res.status).toBe(200)
+    expect((await t.get('/v1/dead-letters', await t.userToken({ tenantId: 'acme' }))).status).toBe(401)
+  })
+
   it('answers /health and exposes its counters on /metrics', async () => {
     expect((await t.get('/health')).status).toBe(200)
     const metrics = await (await t.get('/metrics')).text()
