@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { waitFor } from '@flotilla/streams/testing'
 import { sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import { type Database, openDatabase } from '../db/client.ts'
@@ -161,15 +162,22 @@ describe('two analytics instances', () => {
       await one.deps.ingest.ingestBatch([sampleEvent('order.placed', new Date(), { actor: 'u1' })])
       one.deps.scheduler.start()
       two.deps.scheduler.start()
-      await sleep(2000)
-      await Promise.all([one.deps.scheduler.close(), two.deps.scheduler.close()])
-      const runs = await one.deps.database.db.all<{ job: string; slot: number; instance: string }>(
-        sql`SELECT job, slot, instance FROM job_runs ORDER BY job, slot`,
+      const runsOf = () =>
+        one.deps.database.db.all<{ job: string; slot: number; instance: string }>(
+          sql`SELECT job, slot, instance FROM job_runs ORDER BY job, slot`,
+        )
+      // Wait (no timing assertion) until each job ran a few slots and both instances took part.
+      await waitFor(
+        async () => {
+          const runs = await runsOf()
+          const perJob = ['rollup', 'uniques-persist', 'retention'].map(
+            (j) => runs.filter((r) => r.job === j).length,
+          )
+          return Math.min(...perJob) >= 3 && new Set(runs.map((r) => r.instance)).size === 2
+        },
+        { timeoutMs: 20_000, intervalMs: 100, message: 'three slots of each job, run by both instances' },
       )
-      for (const job of ['rollup', 'uniques-persist', 'retention']) {
-        expect(runs.filter((r) => r.job === job).length).toBeGreaterThanOrEqual(3)
-      }
-      expect(new Set(runs.map((r) => r.instance)).size).toBe(2)
+      await Promise.all([one.deps.scheduler.close(), two.deps.scheduler.close()])
       expect((await one.deps.database.db.all(sql`SELECT 1 FROM dirty_buckets`)).length).toBe(0)
       // Both ticking in the same slot: each job reports "ran" on exactly one of them.
       const at = Date.now() + 60_000
