@@ -92,22 +92,43 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     ...options.env?.monolith,
   })
 
-  let stopped: Promise<void> | undefined
-  const stop = () => {
-    stopped ??= (async () => {
-      await Promise.all([...processes.values()].map((p) => stopProcess(p)))
-      const redis = createRedisConnection(REDIS_URL, 'command')
+  const deleteKeys = async () => {
+    const redis = createRedisConnection(REDIS_URL, 'command')
+    try {
       let cursor = '0'
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `*${escapeGlob(id)}*`, 'COUNT', 1000)
         cursor = next
         if (keys.length > 0) await redis.del(...keys)
       } while (cursor !== '0')
+    } finally {
       await closeConnection(redis)
-      const sql = new SQL(DATABASE_URL)
+    }
+  }
+  const dropSchema = async () => {
+    const sql = new SQL(DATABASE_URL)
+    try {
       await sql.unsafe(`drop schema if exists "${schema}" cascade`)
+    } finally {
       await sql.close()
-      if (!process.env.E2E_KEEP_LOGS) rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  let stopped: Promise<void> | undefined
+  // Every step runs even when one before it failed, so nothing of the run is left behind.
+  const stop = () => {
+    stopped ??= (async () => {
+      const steps = [
+        () => Promise.all([...processes.values()].map((p) => stopProcess(p))),
+        deleteKeys,
+        dropSchema,
+        async () => {
+          if (!process.env.E2E_KEEP_LOGS) rmSync(dir, { recursive: true, force: true })
+        },
+      ]
+      const failures: unknown[] = []
+      for (const step of steps) await step().catch((error: unknown) => failures.push(error))
+      if (failures.length > 0) throw new AggregateError(failures, 'stopping the e2e stack failed')
     })()
     return stopped
   }
@@ -140,7 +161,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       )
     }
   } catch (error) {
-    await stop()
+    await stop().catch(() => {})
     throw error
   }
 
