@@ -7,18 +7,22 @@ import { initTelemetry, inSpan, injectTraceparent, traceHeaders } from '../packa
 import { APPS, appUrl } from './lib/apps.ts'
 import { DEMO_TEMPLATE, type DemoStep, planDemo } from './lib/demo-plan.ts'
 import { HOW_TO_GET_REDIS, redisAnswers } from './lib/redis-local.ts'
-import { bold, dim, green, progressBar, red, table, yellow } from './lib/term.ts'
+import { bold, dim, green, parseDuration, progressBar, red, table, yellow } from './lib/term.ts'
 
 const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '40' },
     hours: { type: 'string', default: '24' },
     seed: { type: 'string' },
+    live: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '2' },
+    duration: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (values.help) {
   console.log(`usage: bun run demo [--users 40] [--hours 24] [--seed N]
+       bun run demo --live [--rate 2] [--duration 5m]     (journeys per second, now, until Ctrl-C or --duration)
 
   Publishes what a monolith would, spread over the past --hours: registrations (welcome emails follow), password resets, logins
   (sessions created at auth over HTTP when it runs, so auth publishes its own new-device events), failed logins,
@@ -35,6 +39,12 @@ if (!Number.isInteger(users) || users < 1 || !(hours > 0)) {
   process.exit(2)
 }
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31)
+const rate = Number(values.rate)
+const durationMs = values.duration ? parseDuration(values.duration) : Number.POSITIVE_INFINITY
+if (values.live && (!(rate > 0) || rate > 1000 || durationMs === undefined)) {
+  console.error(red('--rate must be 0 < rate ≤ 1000 journeys per second, --duration a duration such as 30s'))
+  process.exit(2)
+}
 
 if (!(await redisAnswers(REDIS_URL))) {
   console.error(
@@ -57,9 +67,11 @@ const signer = createServiceTokenSigner(
   'monolith',
 )
 
-const steps = planDemo({ users, hours, seed })
+const steps = values.live ? [] : planDemo({ users, hours, seed })
 console.log(
-  `${bold('demo')}: ${users} users over the last ${hours} h → ${steps.length} steps on stream ${bold(STREAM)} ${dim(`(seed ${seed})`)}`,
+  values.live
+    ? `${bold('demo --live')}: ${rate} journeys/s on stream ${bold(STREAM)}, until ${values.duration ? `${values.duration} have passed` : 'Ctrl-C'}`
+    : `${bold('demo')}: ${users} users over the last ${hours} h → ${steps.length} steps on stream ${bold(STREAM)} ${dim(`(seed ${seed})`)}`,
 )
 console.log(
   authUp
@@ -103,12 +115,30 @@ const runStep = (step: DemoStep): Promise<void> =>
 
 const started = performance.now()
 const tty = process.stdout.isTTY === true
-for (const [i, step] of steps.entries()) {
-  await runStep(step)
-  const done = i + 1
-  if (tty && (done % 5 === 0 || done === steps.length))
-    process.stdout.write(`\r${progressBar(done, steps.length)}`)
-  else if (!tty && (done % 100 === 0 || done === steps.length)) console.log(progressBar(done, steps.length))
+if (values.live) {
+  // Journeys happen now, one every 1/rate seconds, so dashboards and `bun run ops watch` move.
+  let stop = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (stop = true))
+  const endAt = Date.now() + (durationMs ?? 0)
+  let journeys = 0
+  while (!stop && Date.now() < endAt) {
+    const tick = performance.now()
+    for (const step of planDemo({ users: 1, hours: 0.01, seed: seed + journeys })) await runStep(step)
+    journeys++
+    const events = [...published.values()].reduce((a, b) => a + b, 0)
+    const line = `${journeys} journeys, ${events} events${authUp ? `, ${sessions} sessions` : ''}`
+    if (tty) process.stdout.write(`\r${line}`)
+    else if (journeys % 10 === 0) console.log(line)
+    await Bun.sleep(Math.max(0, 1000 / rate - (performance.now() - tick)))
+  }
+} else {
+  for (const [i, step] of steps.entries()) {
+    await runStep(step)
+    const done = i + 1
+    if (tty && (done % 5 === 0 || done === steps.length))
+      process.stdout.write(`\r${progressBar(done, steps.length)}`)
+    else if (!tty && (done % 100 === 0 || done === steps.length)) console.log(progressBar(done, steps.length))
+  }
 }
 if (tty) process.stdout.write('\n')
 const seconds = (performance.now() - started) / 1000

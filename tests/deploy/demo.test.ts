@@ -82,4 +82,34 @@ describe('bun run demo', () => {
     expect(events.some((e) => e.type === 'order.placed' || e.type === 'cart.abandoned')).toBe(true)
     for (const event of events) expect(event.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
   })
+
+  it('keeps publishing journeys of now in --live mode until --duration has passed', async () => {
+    const live = `${stream}-live`
+    const startedAt = Date.now()
+    const proc = Bun.spawn(['bun', 'scripts/demo.ts', '--live', '--rate', '20', '--duration', '500ms'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL,
+        EVENTS_STREAM: live,
+        AUTH_URL: `http://127.0.0.1:${freePort()}`,
+        NO_COLOR: '1',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      expect(await proc.exited).toBe(0)
+      const entries = await redis.xrange(live, '-', '+')
+      const registered = entries.filter(([, fields]) => fields[1] === 'user.registered')
+      expect(registered.length).toBeGreaterThanOrEqual(2)
+      for (const [, fields] of entries) {
+        const at = Date.parse((JSON.parse(fields[3]!) as { occurredAt: string }).occurredAt)
+        expect(at).toBeGreaterThan(startedAt - 15 * 60_000)
+        expect(at).toBeLessThanOrEqual(Date.now())
+      }
+    } finally {
+      await cleanupStream(redis, live)
+    }
+  })
 })
