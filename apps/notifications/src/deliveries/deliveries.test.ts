@@ -195,6 +195,11 @@ describe('a crash between send and record', () => {
     expect(sentTo('crash@example.com')).toHaveLength(1)
     const row = (await t.core.deliveries.list({ userId: 'u-crash@example.com' })).items[0]
     expect(row).toMatchObject({ status: 'sent', attempts: 2 })
+    const log = await t.core.deliveries.attempts(row?.id ?? '')
+    expect(log.map((a) => [a.outcome, a.errorCode])).toEqual([
+      ['abandoned', 'LEASE_EXPIRED'],
+      ['sent', null],
+    ])
   })
 
   it('marks an SMS failed with OUTCOME_UNKNOWN instead of risking a second text (Twilio has no idempotency key)', async () => {

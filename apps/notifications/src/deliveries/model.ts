@@ -48,7 +48,9 @@ export const AttemptView = t.Object({
   attempt: t.Integer(),
   startedAt: t.String({ format: 'date-time' }),
   finishedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
-  outcome: t.String({ description: 'started, sent, retry, failed, dead, unknown' }),
+  outcome: t.String({
+    description: 'started (in flight), sent, retry, dead, abandoned (the worker died mid-send)',
+  }),
   error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
 })
 

@@ -104,6 +104,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
             failure: { code: 'DELIVERY_BUSY', message: 'another worker holds this delivery' },
           }
         // The last attempt ended without a record (a crash mid-send): the provider may have the message.
+        await store.markAbandoned(row.id, row.attempts)
         const keyExpired =
           transport.idempotencyWindowMs !== undefined && now - row.createdAt > transport.idempotencyWindowMs
         if (!transport.idempotent || keyExpired) {

@@ -128,6 +128,14 @@ export const createDeliveryStore = (db: Db) => {
       return row.attempts
     },
 
+    /** An attempt that ended without a record (its worker died mid-send): outcome `abandoned`. */
+    async markAbandoned(id: string, attempt: number) {
+      await finishAttempt(id, attempt, 'abandoned', {
+        code: 'LEASE_EXPIRED',
+        message: 'the worker stopped before recording an answer (crash or stall)',
+      })
+    },
+
     /** The provider accepted attempt `attempt`. */
     async markSent(id: string, attempt: number, provider: string, providerMessageId: string) {
       const now = Date.now()
