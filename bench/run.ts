@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   introspection: () => import('./introspection.ts'),
   audit: () => import('./audit.ts'),
   analytics: () => import('./analytics.ts'),
+  notifications: () => import('./notifications.ts'),
 }
 
 const DOC = join(import.meta.dir, '..', 'docs', 'benchmarks.md')
