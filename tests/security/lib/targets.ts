@@ -1,0 +1,279 @@
+/**
+ * The four apps as attack targets, each built by its own test fixture (real Redis, temp libSQL files) or, where
+ * the fixture keeps its user-token key to itself (audit, analytics), by the same steps with a key we hold, so
+ * claim-level attacks (expired, wrong issuer, refresh token…) can be signed with the key the app trusts.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp as createAnalyticsApp } from '../../../apps/analytics/src/app.ts'
+import { loadAnalyticsConfig } from '../../../apps/analytics/src/config.ts'
+import { buildDeps as buildAnalyticsDeps } from '../../../apps/analytics/src/deps.ts'
+import { createApp as createAuditApp } from '../../../apps/audit/src/app.ts'
+import { createRedisAnchors } from '../../../apps/audit/src/chain/checkpoints.ts'
+import { createRecordEventHandler } from '../../../apps/audit/src/handlers/record-event.ts'
+import { createAuditMetrics } from '../../../apps/audit/src/metrics.ts'
+import { createLibsqlStore } from '../../../apps/audit/src/store/libsql/store.ts'
+import {
+  createTestApp as createAuthTestApp,
+  TEST_SERVICE_SECRET as AUTH_SECRET,
+} from '../../../apps/auth/src/testing.ts'
+import {
+  createTestApp as createNotificationsTestApp,
+  TEST_SERVICE_SECRET as NOTIFICATIONS_SECRET,
+} from '../../../apps/notifications/src/testing.ts'
+import {
+  type AnyEvent,
+  createServiceTokenVerifier,
+  parseKeyRing,
+} from '../../../packages/contracts/src/index.ts'
+import {
+  createAccessTokenVerifier,
+  createLogger,
+  createMetrics,
+  DEV_SERVICE_TOKEN_SECRET,
+} from '../../../packages/service-kit/src/index.ts'
+import { createDeadLetters, createRedisConnection } from '../../../packages/streams/src/index.ts'
+import { cleanupStream, uniqueStreamName } from '../../../packages/streams/src/testing.ts'
+import { ed25519KeyPair, now, type Signing, signJws } from './jws.ts'
+
+const REDIS_URL = 'redis://127.0.0.1:6379'
+export const USER_ISSUER = 'flotilla-auth'
+export const USER_AUDIENCE = 'flotilla'
+
+/** The service-token secret of a ring made from one bare secret, and its key id (as `parseKeyRing` derives it). */
+const serviceKey = (secret: string) => {
+  const ring = parseKeyRing(secret)
+  return { kid: ring.currentKid, secret: ring.keys.get(ring.currentKid) as Uint8Array }
+}
+
+export interface UserSigner {
+  readonly kid: string
+  readonly signing: Signing
+  /** The public JWK the app trusts (for the HS256-with-the-public-key confusion). */
+  readonly publicJwk?: JsonWebKey
+  /** Valid claims for a user of tenant `tid` with the scope the app needs. */
+  claims(o: { userId?: string; tenantId?: string }): Promise<Record<string, unknown>>
+}
+
+export interface Target {
+  readonly name: 'auth' | 'notifications' | 'audit' | 'analytics'
+  handle(request: Request): Promise<Response>
+  /** Service tokens: secret, key id, audience. */
+  readonly service: { readonly kid: string; readonly secret: Uint8Array; readonly audience: string }
+  /** User access tokens, where the app accepts them. */
+  readonly user?: UserSigner
+  close(): Promise<void>
+}
+
+/** Signs a valid service token for the target (HS256, `typ: service+jwt`). */
+export const serviceToken = (
+  t: Target,
+  claims: Record<string, unknown> = {},
+  header: Record<string, unknown> = {},
+) =>
+  signJws(
+    { alg: 'HS256', typ: 'service+jwt', kid: t.service.kid, ...header },
+    {
+      iss: 'monolith',
+      sub: 'monolith',
+      aud: t.service.audience,
+      iat: now(),
+      nbf: now(),
+      exp: now() + 60,
+      jti: crypto.randomUUID(),
+      ...claims,
+    },
+    { kind: 'hs256', secret: t.service.secret },
+  )
+
+/** Signs a valid user access token for the target (EdDSA, `typ: at+jwt`). */
+export const userToken = async (
+  t: Target,
+  o: {
+    userId?: string
+    tenantId?: string
+    claims?: Record<string, unknown>
+    header?: Record<string, unknown>
+  } = {},
+) => {
+  const user = t.user
+  if (!user) throw new Error(`${t.name} takes no user tokens`)
+  return signJws(
+    { alg: 'EdDSA', typ: 'at+jwt', kid: user.kid, ...o.header },
+    { ...(await user.claims(o)), ...o.claims },
+    user.signing,
+  )
+}
+
+const baseUserClaims = (scope: string, o: { userId?: string; tenantId?: string }) => ({
+  iss: USER_ISSUER,
+  aud: USER_AUDIENCE,
+  sub: o.userId ?? 'u_attacker',
+  sid: 'sess-1',
+  scope,
+  ...(o.tenantId ? { tid: o.tenantId } : {}),
+  jti: crypto.randomUUID(),
+  iat: now(),
+  exp: now() + 300,
+})
+
+export const authTarget = async (): Promise<
+  Target & { readonly fixture: Awaited<ReturnType<typeof createAuthTestApp>> }
+> => {
+  const fixture = await createAuthTestApp()
+  const key = await fixture.core.keyRing.signingKey()
+  const jwks = (await (
+    await fixture.app.handle(new Request('http://auth.test/.well-known/jwks.json'))
+  ).json()) as {
+    keys: JsonWebKey[]
+  }
+  return {
+    name: 'auth',
+    fixture,
+    handle: (r) => fixture.app.handle(r),
+    service: { ...serviceKey(AUTH_SECRET), audience: 'auth' },
+    user: {
+      kid: key.kid,
+      signing: { kind: 'ed25519', key: key.privateKey },
+      ...(jwks.keys[0] ? { publicJwk: jwks.keys[0] } : {}),
+      // Auth checks the session behind the token: a real one, created for the user.
+      async claims(o) {
+        const userId = o.userId ?? 'u_attacker'
+        const created = await fixture.request('POST', '/v1/sessions', {
+          token: await fixture.serviceToken(),
+          body: { userId, ...(o.tenantId ? { tenantId: o.tenantId } : {}) },
+        })
+        const body = (await created.json()) as { accessToken?: string }
+        const payload = JSON.parse(
+          Buffer.from((body.accessToken ?? '..').split('.')[1] ?? '', 'base64url').toString() || '{}',
+        )
+        return { ...payload, jti: crypto.randomUUID() }
+      },
+    },
+    close: () => fixture.cleanup(),
+  }
+}
+
+export const notificationsTarget = async (): Promise<Target> => {
+  const fixture = await createNotificationsTestApp()
+  return {
+    name: 'notifications',
+    handle: (r) => fixture.app.handle(r),
+    service: { ...serviceKey(NOTIFICATIONS_SECRET), audience: 'notifications' },
+    close: () => fixture.cleanup(),
+  }
+}
+
+const AUDIT_SECRET = 'security-suite-audit-service-secret-0123456789abcdef'
+
+export const auditTarget = async (): Promise<
+  Target & { ingest(events: readonly AnyEvent[]): Promise<unknown> }
+> => {
+  const dir = await mkdtemp(join(tmpdir(), 'security-audit-'))
+  const store = await createLibsqlStore({ url: `file:${join(dir, 'audit.db')}` })
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  const prefix = `test:security:audit:${crypto.randomUUID()}:`
+  const stream = uniqueStreamName('security-audit')
+  const pair = await ed25519KeyPair('security-key')
+  const metrics = createMetrics('audit')
+  const ring = parseKeyRing(AUDIT_SECRET)
+  const app = createAuditApp({
+    store,
+    anchors: createRedisAnchors(redis, prefix),
+    logger: createLogger({ service: 'audit', level: 'fatal' }),
+    metrics,
+    auditMetrics: createAuditMetrics(metrics),
+    auth: {
+      serviceVerifier: createServiceTokenVerifier(ring, { audience: 'audit' }),
+      accessTokenVerifier: createAccessTokenVerifier({
+        jwks: { keys: [pair.jwk] },
+        issuer: USER_ISSUER,
+        audience: USER_AUDIENCE,
+      }),
+      requiredScope: 'audit:read',
+    },
+    deadLetters: createDeadLetters({ redis, stream, group: 'audit' }),
+  })
+  const handler = createRecordEventHandler({ store })
+  return {
+    name: 'audit',
+    handle: (r) => app.handle(r),
+    service: { ...serviceKey(AUDIT_SECRET), audience: 'audit' },
+    user: {
+      kid: 'security-key',
+      signing: { kind: 'ed25519', key: pair.privateKey },
+      publicJwk: pair.jwk,
+      claims: async (o) => baseUserClaims('audit:read', o),
+    },
+    ingest: (events) => handler.handleBatch(events.map((event, i) => ({ streamId: `0-${i + 1}`, event }))),
+    async close() {
+      await store.close()
+      await cleanupStream(redis, stream)
+      const keys = await redis.keys(`${prefix}*`)
+      if (keys.length > 0) await redis.del(...keys)
+      redis.disconnect()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export const analyticsTarget = async (): Promise<
+  Target & { readonly deps: Awaited<ReturnType<typeof buildAnalyticsDeps>> }
+> => {
+  const dir = await mkdtemp(join(tmpdir(), 'security-analytics-'))
+  const stream = uniqueStreamName('security-analytics')
+  const prefix = `test:security:analytics:${crypto.randomUUID().slice(0, 8)}`
+  const config = loadAnalyticsConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dir,
+    EVENTS_STREAM: stream,
+    ANALYTICS_REDIS_PREFIX: prefix,
+    REDIS_URL,
+    JOBS_ENABLED: 'false',
+    LOG_LEVEL: 'silent',
+  })
+  const pair = await ed25519KeyPair('security-key')
+  const deps = await buildAnalyticsDeps(config, {
+    logger: createLogger({ service: 'analytics', level: 'silent' }),
+    accessTokenVerifier: createAccessTokenVerifier({
+      jwks: { keys: [pair.jwk] },
+      issuer: config.AUTH_ISSUER,
+    }),
+    instance: `security-${crypto.randomUUID().slice(0, 8)}`,
+  })
+  const app = createAnalyticsApp(deps)
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  return {
+    name: 'analytics',
+    deps,
+    handle: (r) => app.handle(r),
+    service: { ...serviceKey(DEV_SERVICE_TOKEN_SECRET), audience: 'analytics' },
+    user: {
+      kid: 'security-key',
+      signing: { kind: 'ed25519', key: pair.privateKey },
+      publicJwk: pair.jwk,
+      claims: async (o) => baseUserClaims('analytics:read', o),
+    },
+    async close() {
+      await deps.close()
+      await cleanupStream(redis, stream)
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+        cursor = next
+        if (keys.length > 0) await redis.del(...keys)
+      } while (cursor !== '0')
+      redis.disconnect()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Every target, built one after the other. */
+export const allTargets = async (): Promise<Target[]> => [
+  await authTarget(),
+  await notificationsTarget(),
+  await auditTarget(),
+  await analyticsTarget(),
+]
