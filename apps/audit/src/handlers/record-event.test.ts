@@ -2,7 +2,8 @@ import { afterAll, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createEvent } from '@flotilla/contracts'
+import { createEvent, type OpaqueEvent } from '@flotilla/contracts'
+import { NonRetryableError } from '@flotilla/streams'
 import { sampleEvent } from '../records/sample.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
 import type { AuditStore } from '../store/types.ts'
@@ -60,4 +61,18 @@ it('fails only the event the store refuses, recording the rest of the batch', as
     events[0]!.id,
     events[2]!.id,
   ])
+})
+
+it('dead-letters at once an event whose payload cannot be hashed (a JSON number too large: Infinity)', async () => {
+  const bad = { ...sampleEvent('h3', 1), payload: JSON.parse('{"amount": 1e999}') } as OpaqueEvent
+  const good = sampleEvent('h3', 2)
+  const failed = await createRecordEventHandler({ store }).handleBatch([
+    { streamId: '3-0', event: bad },
+    { streamId: '3-1', event: good },
+  ])
+  const error = failed?.get('3-0')
+  expect(error).toBeInstanceOf(NonRetryableError)
+  expect((error as NonRetryableError).code).toBe('UNHASHABLE_EVENT')
+  expect([...(failed?.keys() ?? [])]).toEqual(['3-0'])
+  expect((await store.chainRecords('h3', 0, 10)).map((r) => r.eventId)).toEqual([good.id])
 })

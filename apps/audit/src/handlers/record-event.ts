@@ -1,7 +1,22 @@
 /** Handler for every event on the stream (known or opaque): one audit record each, one transaction per batch. */
 import type { AnyEvent } from '@flotilla/contracts'
+import { NonRetryableError } from '@flotilla/streams'
+import canonicalize from 'canonicalize'
 import { recordInputOf } from '../records/from-event.ts'
 import type { AuditStore } from '../store/types.ts'
+
+/**
+ * Why an event can never be hashed (RFC 8785 has no NaN or Infinity; `1e999` in JSON parses to Infinity),
+ * or undefined. Such an event goes to the dead letters at once instead of being retried.
+ */
+const unhashableReason = (event: AnyEvent): string | undefined => {
+  try {
+    canonicalize(event.payload)
+    return undefined
+  } catch (error) {
+    return `payload cannot be canonicalized: ${(error as Error).message}`
+  }
+}
 
 /** What the handler needs of a stream message (the streams runtime passes more). */
 export interface IngestMessage {
@@ -36,6 +51,11 @@ export const createRecordEventHandler = (deps: RecordEventDeps) => {
       } catch {
         const failed = new Map<string, Error>()
         for (const m of messages) {
+          const unhashable = unhashableReason(m.event)
+          if (unhashable) {
+            failed.set(m.streamId, new NonRetryableError(unhashable, { code: 'UNHASHABLE_EVENT' }))
+            continue
+          }
           try {
             const { appended, duplicates } = await deps.store.append([recordInputOf(m.event, receivedAt)])
             deps.onAppended?.(appended.length, duplicates.length)
