@@ -24,6 +24,7 @@ import { NOTIFICATIONS_GROUP } from './consumer.ts'
 import { openDatabase } from './db/client.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
+import { deliveryMetrics } from './metrics.ts'
 import type { ChannelName } from './templates/model.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -102,13 +103,21 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     }),
     ...options.transportOverrides,
   }
-  const core = buildCore({ database, redis, settings, transports, events })
+  const metrics = createMetrics('notifications')
+  const core = buildCore({
+    database,
+    redis,
+    settings,
+    transports,
+    events,
+    onAttempt: deliveryMetrics(metrics),
+  })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
   const app = createApp({
     core,
     logger: createLogger({ service: 'notifications', level: 'silent' }),
-    metrics: createMetrics('notifications'),
+    metrics,
     serviceKeys,
     deadLetters: createDeadLetters({ redis, stream, group: NOTIFICATIONS_GROUP }),
   })

@@ -66,6 +66,15 @@ describe('notification status routes', () => {
     expect((await t.request('GET', '/v1/outbox', { token: null })).status).toBe(401)
   })
 
+  it('counts attempts by channel, provider and outcome on /metrics', async () => {
+    const text = await (await t.request('GET', '/metrics', { token: null })).text()
+    expect(text).toMatch(
+      /notification_attempts_total\{channel="email",provider="outbox",outcome="sent"[^}]*\} 4\n/,
+    )
+    // The address-less new-sign-in never reached a provider: no attempt.
+    expect(text).not.toContain('outcome="failed"')
+  })
+
   it('serves the dead-letter inspector and the OpenAPI document', async () => {
     expect((await t.request('GET', '/v1/dead-letters')).status).toBe(200)
     const spec = (await (await t.request('GET', '/swagger/json', { token: null })).json()) as {
