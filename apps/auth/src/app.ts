@@ -1,5 +1,6 @@
 /** createApp(deps): the auth service's Elysia app (never listens; main.ts and tests decide how to serve it). */
 import { createServiceTokenVerifier, type KeyRing as ServiceKeyRing } from '@flotilla/contracts'
+import { httpTracing } from '@flotilla/telemetry'
 import {
   createServiceApp,
   deadLetterRoutes,
@@ -56,6 +57,7 @@ export const createApp = (deps: AppDeps) => {
       ],
     },
   })
+    .use(httpTracing())
     .use(jwksRoutes(core.keyRing))
     .use(keyAdminRoutes(core.keyRing, guards))
     .use(refreshRoutes(routeDeps))

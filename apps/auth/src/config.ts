@@ -1,5 +1,6 @@
 /** The auth service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { baseConfig, devDefault, loadConfig, secretString } from '@flotilla/service-kit'
+import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { AuthSettings } from './deps.ts'
 
@@ -12,6 +13,7 @@ const seconds = (fallback: number, minimum: number, maximum: number, description
 /** Every variable the auth service reads, with defaults (see `.env.example`). */
 export const AuthConfigSchema = t.Object({
   ...baseConfig({ port: 3001 }).properties,
+  ...TelemetryConfigSchema.properties,
   AUTH_ISSUER: t.String({ minLength: 1, maxLength: 200, default: 'flotilla-auth' }),
   AUTH_AUDIENCE: t.String({ minLength: 1, maxLength: 200, default: 'flotilla' }),
   AUTH_REDIS_PREFIX: t.String({ minLength: 1, maxLength: 100, pattern: '^[^\\s{}]+$', default: 'auth:' }),

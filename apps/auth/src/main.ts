@@ -1,6 +1,7 @@
 /** Auth service entry: load config → build deps → createApp → start the `auth` consumer → listen → shutdown hooks. */
 import { CONSUMER_GROUPS, parseKeyRing } from '@flotilla/contracts'
 import { closeAll, createLogger, createMetrics, onShutdown } from '@flotilla/service-kit'
+import { initTelemetry, traceHandler } from '@flotilla/telemetry'
 import {
   createConsumer,
   createDeadLetters,
@@ -24,6 +25,12 @@ try {
   process.exit(1)
 }
 const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL })
+const telemetry = initTelemetry({
+  service: 'auth',
+  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
+  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+})
 const metrics = createMetrics('auth')
 const settings = settingsOf(config)
 const redis = createRedisConnection(config.REDIS_URL, 'command')
@@ -40,15 +47,17 @@ const consumer = createConsumer({
   redisUrl: config.REDIS_URL,
   stream: config.EVENTS_STREAM,
   group: GROUP,
-  handler: createAuthEventHandler({
-    redis,
-    prefix: settings.redisPrefix,
-    sessions: core.sessionStore,
-    devices: core.devices,
-    events: publisher,
-    logger,
-    observer,
-  }),
+  handler: traceHandler(
+    createAuthEventHandler({
+      redis,
+      prefix: settings.redisPrefix,
+      sessions: core.sessionStore,
+      devices: core.devices,
+      events: publisher,
+      logger,
+      observer,
+    }),
+  ),
   hooks: metrics.streamHooks(GROUP),
   logger,
 })
@@ -87,6 +96,7 @@ onShutdown(
       ['consumer', () => consumer.close()],
       ['producer', () => producer.quit()],
       ['redis', () => redis.quit()],
+      ['telemetry', () => telemetry.close()],
     ],
     logger,
   ),

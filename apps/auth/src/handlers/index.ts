@@ -8,7 +8,9 @@ import { handleUserPasswordChanged } from './user-password-changed.ts'
 export const CONSUMED_EVENT_TYPES = ['user.password.changed', 'user.deleted'] as const
 
 /** Creates the handler for `createConsumer({ group: 'auth', handler })`. */
-export const createAuthEventHandler = (deps: RevocationDeps): EventHandler => ({
+export const createAuthEventHandler = (
+  deps: RevocationDeps,
+): EventHandler & { handle(message: ConsumerMessage): Promise<void> } => ({
   async handle(message: ConsumerMessage) {
     if (!message.known) return
     const { event } = message
