@@ -54,7 +54,7 @@ const spawnConsumer = (consumerName: string) => {
     maxDeliveries: 12,
   }
   const child = Bun.spawn(
-    ['bun', join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)],
+    [process.execPath, join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)],
     {
       stdout: 'inherit',
       stderr: 'inherit',
