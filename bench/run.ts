@@ -22,6 +22,8 @@ const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   audit: () => import('./audit.ts'),
   analytics: () => import('./analytics.ts'),
   notifications: () => import('./notifications.ts'),
+  memory: () => import('./memory.ts'),
+  'cold-start': () => import('./cold-start.ts'),
 }
 
 const DOC = join(import.meta.dir, '..', 'docs', 'benchmarks.md')
