@@ -243,6 +243,11 @@ export const describeStoreConformance = (
         const [next] = (await store.append([sampleInput({ tenantId: t })])).appended
         expect(next).toMatchObject({ seq: 5, prevHash: appended[3]?.hash as string })
         expect(await store.chains()).toContain(t)
+
+        // A replay of a pruned event is still a duplicate: it never comes back as a new record.
+        const replay = await store.append([inputs[0] as RecordInput, inputs[3] as RecordInput])
+        expect(replay.appended).toEqual([])
+        expect(replay.duplicates).toEqual([inputs[0]?.eventId as string, inputs[3]?.eventId as string])
       })
 
       it('keeps the anchor outside before deleting, and prunes nothing when that fails', async () => {

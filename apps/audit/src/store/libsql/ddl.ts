@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS audit_anchors (
   pruned_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_retention_mode (id INTEGER PRIMARY KEY CHECK (id = 1));
+-- Ids of pruned events: a replay of an event whose record retention deleted must not record it again.
+CREATE TABLE IF NOT EXISTS audit_pruned_events (event_id TEXT PRIMARY KEY NOT NULL, chain TEXT NOT NULL, pruned_at TEXT NOT NULL);
 -- Every chain ever written, so listing chains never scans the records.
 CREATE TABLE IF NOT EXISTS audit_chains (chain TEXT PRIMARY KEY NOT NULL);
 INSERT OR IGNORE INTO audit_chains (chain)

@@ -54,3 +54,10 @@ export const auditRetentionMode = sqliteTable('audit_retention_mode', {
 export const auditChains = sqliteTable('audit_chains', {
   chain: text('chain').primaryKey(),
 })
+
+/** Ids of events whose records retention deleted: replays of them stay duplicates. */
+export const auditPrunedEvents = sqliteTable('audit_pruned_events', {
+  eventId: text('event_id').primaryKey(),
+  chain: text('chain').notNull(),
+  prunedAt: text('pruned_at').notNull(),
+})

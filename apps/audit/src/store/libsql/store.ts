@@ -23,7 +23,7 @@ import {
   type StatsRow,
 } from '../types.ts'
 import { AUDIT_DDL } from './ddl.ts'
-import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
+import { auditAnchors, auditChains, auditPrunedEvents, auditRecords, auditRetentionMode } from './schema.ts'
 import { mutexFor, retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
@@ -137,10 +137,17 @@ export const createLibsqlStore = async (
         const ids = [...new Set(inputs.map((i) => i.eventId))]
         const seen = new Set<string>()
         for (let i = 0; i < ids.length; i += 500) {
+          const chunk = ids.slice(i, i + 500)
           const rows = await tx
             .select({ id: auditRecords.eventId })
             .from(auditRecords)
-            .where(inArray(auditRecords.eventId, ids.slice(i, i + 500)))
+            .where(inArray(auditRecords.eventId, chunk))
+            .union(
+              tx
+                .select({ id: auditPrunedEvents.eventId })
+                .from(auditPrunedEvents)
+                .where(inArray(auditPrunedEvents.eventId, chunk)),
+            )
           for (const r of rows) seen.add(r.id)
         }
         const heads = new Map<string, { seq: number; hash: string }>()
@@ -241,6 +248,10 @@ export const createLibsqlStore = async (
         await beforeDelete?.(next)
         // The retention path: the mode row exists only inside this transaction, so no other writer sees it.
         await tx.insert(auditRetentionMode).values({ id: 1 })
+        await tx.run(
+          sql`INSERT OR IGNORE INTO audit_pruned_events (event_id, chain, pruned_at)
+              SELECT event_id, chain, ${next.prunedAt} FROM audit_records WHERE chain = ${chain} AND seq <= ${lastPruned}`,
+        )
         await tx
           .insert(auditAnchors)
           .values(next)

@@ -15,6 +15,14 @@ export interface AnchorDocument {
 
 export const RECORDS_COLLECTION = 'audit_records'
 export const ANCHORS_COLLECTION = 'audit_anchors'
+/** Ids of events whose records retention deleted (`_id` = event id): replays of them stay duplicates. */
+export const PRUNED_EVENTS_COLLECTION = 'audit_pruned_events'
+
+export interface PrunedEventDocument {
+  _id: string
+  chain: string
+  prunedAt: string
+}
 
 /** Indexes created at start: uniqueness carries idempotency and the gapless chain; the rest serve queries. */
 export const RECORD_INDEXES: IndexDescription[] = [

@@ -22,6 +22,8 @@ import {
   filterToQuery,
   fromDocument,
   LIST_SORT,
+  PRUNED_EVENTS_COLLECTION,
+  type PrunedEventDocument,
   RECORD_INDEXES,
   type RecordDocument,
   RECORDS_COLLECTION,
@@ -57,6 +59,7 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
   const db = client.db(options.dbName ?? (new URL(options.url).pathname.slice(1) || 'flotilla_audit'))
   const records: Collection<RecordDocument> = db.collection(RECORDS_COLLECTION)
   const anchors: Collection<AnchorDocument> = db.collection(ANCHORS_COLLECTION)
+  const pruned: Collection<PrunedEventDocument> = db.collection(PRUNED_EVENTS_COLLECTION)
   await records.createIndexes(RECORD_INDEXES)
   await anchors.createIndexes(ANCHOR_INDEXES)
   const maxAttempts = options.maxAttempts ?? 50
@@ -73,9 +76,13 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
     return a ? { chain, seq: a.seq, hash: a.hash } : null
   }
 
+  /** Ids already recorded, or recorded and then pruned. */
   const existingIds = async (ids: string[]): Promise<Set<string>> => {
-    const found = await records.find({ eventId: { $in: ids } }, { projection: { eventId: 1 } }).toArray()
-    return new Set(found.map((d) => d.eventId))
+    const [found, gone] = await Promise.all([
+      records.find({ eventId: { $in: ids } }, { projection: { eventId: 1 } }).toArray(),
+      pruned.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray(),
+    ])
+    return new Set([...found.map((d) => d.eventId), ...gone.map((d) => d._id)])
   }
 
   /** Appends one chain's inputs (all new when read), retrying from a fresh head when a writer races us. */
@@ -189,6 +196,21 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
           throw error
         }
       }
+      // Keep the pruned ids (in pages, never all at once); unordered so ids a crashed earlier run already
+      // kept are skipped while the rest still go in.
+      const keep = (batch: PrunedEventDocument[]) =>
+        pruned.insertMany(batch, { ordered: false }).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error
+        })
+      let batch: PrunedEventDocument[] = []
+      for await (const d of records.find({ chain, seq: { $lte: last } }, { projection: { eventId: 1 } })) {
+        batch.push({ _id: d.eventId, chain, prunedAt: next.prunedAt })
+        if (batch.length === 1000) {
+          await keep(batch)
+          batch = []
+        }
+      }
+      if (batch.length > 0) await keep(batch)
       await records.deleteMany({ chain, seq: { $lte: last } })
       return next
     },
