@@ -1,11 +1,19 @@
 /**
  * The monolith's outbox relay dies after it published a batch but before it marked the rows sent: the committed
- * event still arrives, is published again with the same id when a relay comes back, and audit and analytics
- * take it once.
+ * event still arrives, is published again with the same id when a relay comes back, and audit, analytics and
+ * notifications take it once.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
-import { analyticsCount, auditRecords, metricValue, monolith, signUpAndIn } from './harness/api.ts'
+import {
+  analyticsCount,
+  auditRecords,
+  groupSettled,
+  metricValue,
+  monolith,
+  outboxFor,
+  signUpAndIn,
+} from './harness/api.ts'
 import { eventually } from './harness/http.ts'
 import { ROOT } from './harness/processes.ts'
 import { DATABASE_URL, hasApp, type Stack, startStack } from './harness/stack.ts'
@@ -13,7 +21,7 @@ import { DATABASE_URL, hasApp, type Stack, startStack } from './harness/stack.ts
 // Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
 setDefaultTimeout(60_000)
 
-const needed = ['auth', 'audit', 'analytics'] as const
+const needed = ['auth', 'notifications', 'audit', 'analytics'] as const
 const missing = needed.filter((app) => !hasApp(app))
 let stack: Stack
 
@@ -97,6 +105,15 @@ describe.skipIf(missing.length > 0)(
       expect(records).toHaveLength(2)
       expect(await analyticsCount(stack, 'order.placed')).toBe(2)
       expect(await analyticsCount(stack, 'user.registered')).toBe(1)
+      // user.registered went out twice too: once notifications has taken every entry, one welcome email all the same.
+      await eventually('notifications to take every entry', () => groupSettled(stack, 'notifications'))
+      const welcome = await eventually('the welcome email', async () => {
+        const found = (await outboxFor(stack, 'ken@example.com')).filter((m) =>
+          m.subject?.startsWith('Welcome'),
+        )
+        return found.length > 0 ? found : undefined
+      })
+      expect(welcome).toHaveLength(1)
       // The stream did carry every row of the first batch twice: audit saw and skipped each duplicate.
       await eventually('audit to report the duplicates it skipped', async () =>
         (await metricValue(stack, 'audit', 'audit_duplicates_skipped_total')) >= published.length

@@ -97,21 +97,30 @@ export const analyticsCount = async (stack: Stack, type: string): Promise<number
   return res.body.total
 }
 
-/** The sum of a Prometheus series (every label set) on an app's `/metrics`. */
-export const metricValue = async (
-  stack: Stack,
-  app: 'auth' | 'notifications' | 'audit' | 'analytics',
-  name: string,
-) => {
+type App = 'auth' | 'notifications' | 'audit' | 'analytics'
+
+/** The sum of a Prometheus series (every label set) on an app's `/metrics`; undefined when it has no sample. */
+export const metricSample = async (stack: Stack, app: App, name: string): Promise<number | undefined> => {
   const res = await fetch(`${stack.url(app)}/metrics`)
   const text = await res.text()
-  let sum = 0
+  let sum: number | undefined
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line)
-    if (match?.[1] === name) sum += Number(match[3])
+    if (match?.[1] === name) sum = (sum ?? 0) + Number(match[3])
   }
   return sum
+}
+
+/** The sum of a Prometheus series, 0 when it has no sample yet (a counter never incremented). */
+export const metricValue = async (stack: Stack, app: App, name: string) =>
+  (await metricSample(stack, app, name)) ?? 0
+
+/** True once the app's consumer group has nothing undelivered and nothing unacknowledged (its `/metrics`). */
+export const groupSettled = async (stack: Stack, app: App): Promise<boolean> => {
+  const lag = await metricSample(stack, app, 'stream_group_lag')
+  const pending = await metricSample(stack, app, 'stream_group_pending')
+  return lag === 0 && pending === 0
 }
 
 export interface OutboxMessageView {
