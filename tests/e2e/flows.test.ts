@@ -199,8 +199,14 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       expect(traceOf('auth.session.created')).toBe(traceId)
       expect(traceOf('auth.device.added')).toBe(traceId)
     })
-    // Reported, not faked: notification.* events are built without the triggering event's traceparent.
-    it.todo('carries the trace id on into notification.sent (notifications does not copy traceparent yet)')
+    it('carries the trace id on into the notification.sent of the new-sign-in email', async () => {
+      const sent = await eventually('notification.sent of the login on the stream', async () =>
+        (await streamEvents(stack)).find(
+          (e) => e.correlationId === correlationId && e.type === 'notification.sent',
+        ),
+      )
+      expect(sent.traceparent?.split('-')[1]).toBe(traceId)
+    })
 
     for (const app of APP_NAMES) {
       it.skipIf(!wired(app))(`${app} reports spans of the monolith's trace`, async () => {
