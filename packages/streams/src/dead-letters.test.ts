@@ -1,33 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import type { Redis } from 'ioredis'
-import { createRedisConnection } from './connection.ts'
+import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { ConsumerMessage } from './consumer/types.ts'
 import { createDeadLetters } from './dead-letters.ts'
 import { NonRetryableError } from './errors.ts'
 import { createPublisher } from './publisher.ts'
-import { consumerPool, REDIS_URL, userRegistered } from './test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from './testing.ts'
+import { useRedisStreams, userRegistered } from './test-support.ts'
+import { waitFor } from './testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-let redis: Redis
-const streams: string[] = []
-const pool = consumerPool()
-const newStream = (prefix: string) => {
-  const stream = uniqueStreamName(prefix)
-  streams.push(stream)
-  return stream
-}
-
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterEach(async () => {
-  await pool.closeAll()
-  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
-})
-afterAll(() => redis.quit())
+const { redis, pool, newStream } = useRedisStreams()
 
 /** A stream whose group `g` dead-letters every event it is given. */
 const deadLetterAll = async (count: number) => {

@@ -1,26 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
 import { ContractError } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { createPublisher, PublishError } from './publisher.ts'
-import { REDIS_URL, userRegistered } from './test-support.ts'
-import { cleanupStream, uniqueStreamName } from './testing.ts'
+import { REDIS_URL, useRedisStreams, userRegistered } from './test-support.ts'
 
-let redis: Redis
-const streams: string[] = []
-const newStream = (prefix: string) => {
-  const stream = uniqueStreamName(prefix)
-  streams.push(stream)
-  return stream
-}
-
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterEach(async () => {
-  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
-})
-afterAll(() => redis.quit())
+const { redis, newStream } = useRedisStreams()
 
 describe('createPublisher', () => {
   it('appends the two wire fields and returns stream ids in order', async () => {

@@ -1,7 +1,10 @@
 /** Shared setup for this package's own tests (not exported): a Redis URL, events, a consumer factory. */
+import { afterAll, afterEach } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
+import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
+import { cleanupStream, uniqueStreamName } from './testing.ts'
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
 
@@ -33,4 +36,26 @@ export const consumerPool = () => {
     },
     closeAll: () => Promise.all(consumers.splice(0).map((c) => c.close())),
   }
+}
+
+/**
+ * The hooks every Redis test file here needs: one command connection (quit after the file), unique
+ * streams (deleted with their dead letters after each test) and a consumer pool (closed after each test).
+ */
+export const useRedisStreams = () => {
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  const streams: string[] = []
+  const pool = consumerPool()
+  afterEach(async () => {
+    await pool.closeAll()
+    for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
+  })
+  afterAll(() => redis.quit())
+  /** A stream name of its own, cleaned up after the test. */
+  const newStream = (prefix: string) => {
+    const stream = uniqueStreamName(prefix)
+    streams.push(stream)
+    return stream
+  }
+  return { redis, pool, newStream }
 }

@@ -1,26 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test'
-import type { Redis } from 'ioredis'
-import { createRedisConnection } from './connection.ts'
-import { REDIS_URL } from './test-support.ts'
-import { cleanupStream, uniqueStreamName } from './testing.ts'
+import { describe, expect, it } from 'bun:test'
+import { useRedisStreams } from './test-support.ts'
 import { createTrimmer, trimStream } from './trim.ts'
 
 const DAY = 86_400_000
-let redis: Redis
-const streams: string[] = []
-const newStream = (prefix: string) => {
-  const stream = uniqueStreamName(prefix)
-  streams.push(stream)
-  return stream
-}
-
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterEach(async () => {
-  for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
-})
-afterAll(() => redis.quit())
+const { redis, newStream } = useRedisStreams()
 
 /** Ten old entries with ids 1-1 … 10-1 (1970: far past any retention). */
 const oldStream = async () => {
