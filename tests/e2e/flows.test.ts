@@ -170,6 +170,7 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('initTelemetry('))
     }
     let traceId = ''
+    let monolithSpanId = ''
     let correlationId = ''
 
     beforeAll(async () => {
@@ -187,6 +188,7 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       expect(login.status).toBe(200)
       // The monolith continues the caller's trace.
       expect(login.headers.get('traceparent')?.split('-')[1]).toBe(traceId)
+      monolithSpanId = login.headers.get('traceparent')?.split('-')[2] ?? ''
     }, 60_000)
 
     it('carries the trace id on the stream from the monolith’s events into auth’s', async () => {
@@ -206,6 +208,13 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
         ),
       )
       expect(sent.traceparent?.split('-')[1]).toBe(traceId)
+    })
+
+    it.skipIf(!wired('auth'))('auth’s server span is a child of the monolith’s call', async () => {
+      const child = await eventually('an auth span under the monolith’s span', async () =>
+        collector.spans().find((span) => span.service === 'auth' && span.parentSpanId === monolithSpanId),
+      )
+      expect(child.traceId).toBe(traceId)
     })
 
     for (const app of APP_NAMES) {
