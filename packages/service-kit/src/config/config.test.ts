@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
 import { baseConfig, DEV_SERVICE_TOKEN_SECRET } from './base.ts'
 import { ConfigError } from './config-error.ts'
 import { devDefault, secretString } from './fields.ts'
@@ -53,6 +54,17 @@ describe('loadConfig', () => {
     expect(config.RATIO).toBe(0.25)
     expect(config.ORIGINS).toEqual(['https://a.example', 'https://b.example'])
     expect(config.PORTS).toEqual([1, 2])
+  })
+
+  it("converts Elysia's t.Integer and t.Numeric to numbers (they also accept numeric strings)", () => {
+    const schema = t.Object({ TTL: t.Integer({ minimum: 1 }), RATIO: t.Numeric() })
+    const config = loadConfig(schema, { TTL: '900', RATIO: '0.5' })
+    expect(config.TTL).toBe(900)
+    expect(config.RATIO).toBe(0.5)
+    expect(problemsOf(() => loadConfig(schema, { TTL: '0', RATIO: 'x' })).map((p) => p.variable)).toEqual([
+      'TTL',
+      'RATIO',
+    ])
   })
 
   it('names every bad variable in one error', () => {

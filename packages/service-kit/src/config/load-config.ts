@@ -24,11 +24,19 @@ const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
 const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i
 
+// Elysia's `t.Integer` / `t.Numeric` / `t.BooleanString` are unions of the JSON type and a numeric (or boolean)
+// string: convert to the JSON type, or the value would pass validation and stay a string.
+const jsonTypeOf = (schema: Schemaish): string | undefined =>
+  schema.type ??
+  (schema.anyOf as Schemaish[] | undefined)?.find(
+    (member) => member.type !== undefined && member.type !== 'string',
+  )?.type
+
 // Turns one env string into the schema's JSON type; leaves it as is when it does not fit so the
 // validator reports it with the variable's name.
 const convert = (schema: Schemaish, raw: string): unknown => {
   const value = raw.trim()
-  switch (schema.type) {
+  switch (jsonTypeOf(schema)) {
     case 'number':
     case 'integer':
       return NUMERIC.test(value) ? Number(value) : value
