@@ -46,3 +46,13 @@ export const loadConfig = (env: Env = process.env): MonolithConfig => {
   if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`)
   return Object.freeze(config)
 }
+
+/** For entry points: a bad configuration prints what is wrong (never a secret) and exits with status 1. */
+export const loadConfigOrExit = (): MonolithConfig => {
+  try {
+    return loadConfig()
+  } catch (error) {
+    console.error((error as Error).message)
+    process.exit(1)
+  }
+}

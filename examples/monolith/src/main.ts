@@ -1,10 +1,10 @@
 /** The example monolith: register, login, change-password and place-order over PostgreSQL, with Flotilla wired in. */
 import { createApp } from './app.ts'
-import { loadConfig } from './config.ts'
+import { loadConfigOrExit } from './config.ts'
 import { migrateDatabase } from './db/migrate.ts'
 import { buildDeps } from './deps.ts'
 
-const config = loadConfig()
+const config = loadConfigOrExit()
 const deps = buildDeps(config, { relay: config.OUTBOX_RELAY })
 await migrateDatabase(deps.sql, config.DATABASE_SCHEMA)
 await deps.relay?.start()

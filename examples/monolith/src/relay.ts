@@ -1,9 +1,9 @@
 /** The outbox relay on its own (run it beside a monolith started with OUTBOX_RELAY=false; any number of copies). */
-import { loadConfig } from './config.ts'
+import { loadConfigOrExit } from './config.ts'
 import { migrateDatabase } from './db/migrate.ts'
 import { buildDeps } from './deps.ts'
 
-const config = loadConfig()
+const config = loadConfigOrExit()
 const deps = buildDeps(config, { relay: true })
 await migrateDatabase(deps.sql, config.DATABASE_SCHEMA)
 await deps.relay?.start()
