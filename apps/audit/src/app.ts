@@ -8,6 +8,7 @@ import {
   type ReadinessCheck,
 } from '@flotilla/service-kit'
 import type { DeadLetters } from '@flotilla/streams'
+import { httpTracing } from '@flotilla/telemetry'
 import type { ExternalAnchors } from './chain/checkpoints.ts'
 import { eventsRoutes } from './events/routes.ts'
 import { exportRoutes } from './export/routes.ts'
@@ -56,6 +57,7 @@ export const createApp = (deps: AppDeps) => {
       ],
     },
   })
+    .use(httpTracing())
     .use(eventsRoutes({ store, auth }))
     .use(
       exportRoutes({

@@ -1,5 +1,6 @@
 /** The audit service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { baseConfig, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
 
@@ -11,6 +12,7 @@ const int = (options: { minimum: number; maximum: number; default: number }) =>
 /** Every variable the audit service reads, with defaults (see `.env.example`). */
 export const AuditConfigSchema = t.Object({
   ...baseConfig({ port: 3003 }).properties,
+  ...TelemetryConfigSchema.properties,
   AUDIT_STORE: t.Union([t.Literal('libsql'), t.Literal('mongodb')], { default: 'libsql' }),
   AUDIT_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
   AUDIT_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),

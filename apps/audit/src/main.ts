@@ -8,6 +8,7 @@ import {
   onShutdown,
 } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher, createRedisConnection, readGroupStats } from '@flotilla/streams'
+import { initTelemetry, injectTraceparent } from '@flotilla/telemetry'
 import { createApp } from './app.ts'
 import { AUDIT_READ_SCOPE } from './auth/scope.ts'
 import { createRedisAnchors } from './chain/checkpoints.ts'
@@ -28,6 +29,12 @@ try {
 }
 const { config } = settings
 const logger = createLogger({ service: 'audit', level: config.LOG_LEVEL })
+const telemetry = initTelemetry({
+  service: 'audit',
+  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
+  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+})
 const metrics = createMetrics('audit')
 const auditMetrics = createAuditMetrics(metrics)
 const redis = createRedisConnection(config.REDIS_URL, 'command')
@@ -54,7 +61,8 @@ const checkpoints = startPeriodicJob({
   everyMs: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
   redis,
   lockKey: `${config.AUDIT_REDIS_PREFIX}lock:checkpoint`,
-  run: () => runCheckpoints({ store, anchors, publish: (event) => publisher.publish(event) }),
+  run: () =>
+    runCheckpoints({ store, anchors, publish: (event) => publisher.publish(injectTraceparent(event)) }),
   onRun: (published) => {
     auditMetrics.checkpointed(published.length)
     if (published.length > 0) logger.info({ chains: published.length }, 'chain heads checkpointed')
@@ -122,6 +130,7 @@ onShutdown(
       ['store', () => store.close()],
       ['redis', () => redis.quit()],
       ['producer', () => producer.quit()],
+      ['telemetry', () => telemetry.close()],
     ],
     logger,
   ),

@@ -1,5 +1,6 @@
 /** The audit consumer: group `audit` on the events stream, every event (known or opaque), one transaction per batch. */
 import { type Consumer, createConsumer, type StreamHooks, type StreamLogger } from '@flotilla/streams'
+import { traceBatchHandler } from '@flotilla/telemetry'
 import { createRecordEventHandler } from '../handlers/record-event.ts'
 import type { AuditStore } from '../store/types.ts'
 
@@ -27,10 +28,12 @@ export const createAuditConsumer = (o: AuditConsumerOptions): Consumer =>
     redisUrl: o.redisUrl,
     stream: o.stream,
     group: AUDIT_GROUP,
-    handler: createRecordEventHandler({
-      store: o.store,
-      ...(o.onAppended ? { onAppended: o.onAppended } : {}),
-    }),
+    handler: traceBatchHandler(
+      createRecordEventHandler({
+        store: o.store,
+        ...(o.onAppended ? { onAppended: o.onAppended } : {}),
+      }),
+    ),
     batchSize: o.batchSize ?? 200,
     ...(o.consumerName ? { consumerName: o.consumerName } : {}),
     ...(o.claimIdleMs !== undefined ? { claimIdleMs: o.claimIdleMs } : {}),
