@@ -17,6 +17,14 @@ export interface UsersDeps {
 // Verified against when the email is unknown, so both answers take as long.
 const DUMMY_HASH = await Bun.password.hash('not-a-real-password')
 
+/** PostgreSQL's unique_violation, as postgres-js reports it (drizzle wraps it as the cause). */
+const isUniqueViolation = (error: unknown): boolean => {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === '23505') return true
+  }
+  return false
+}
+
 const trace = (ctx: RequestContext) => ({ correlationId: ctx.correlationId, traceparent: ctx.traceparent })
 const invalidCredentials = () => new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong')
 
@@ -26,25 +34,30 @@ export const createUsersService = ({ db, events, auth }: UsersDeps) => ({
   async register(body: RegisterBody, ctx: RequestContext): Promise<{ userId: string }> {
     const passwordHash = await Bun.password.hash(body.password)
     const email = body.email.toLowerCase()
-    return db.transaction(async (tx) => {
-      const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email))
-      if (existing) throw new HttpError(409, 'EMAIL_TAKEN', 'an account with this email exists')
-      const [user] = await tx
-        .insert(users)
-        .values({ email, passwordHash, ...(body.name ? { name: body.name } : {}) })
-        .returning({ id: users.id })
-      if (!user) throw new Error('insert returned no row')
-      const subject = { type: 'user', id: user.id }
-      await enqueue(
-        tx,
-        events.build(
-          'user.registered',
-          { userId: user.id, email, ...(body.name ? { name: body.name } : {}) },
-          { ...trace(ctx), actor: subject, subject },
-        ),
-      )
-      return { userId: user.id }
-    })
+    const taken = () => new HttpError(409, 'EMAIL_TAKEN', 'an account with this email exists')
+    // No read-then-insert: the unique index decides, so two registrations racing for one email cannot both win.
+    return db
+      .transaction(async (tx) => {
+        const [user] = await tx
+          .insert(users)
+          .values({ email, passwordHash, ...(body.name ? { name: body.name } : {}) })
+          .returning({ id: users.id })
+        if (!user) throw new Error('insert returned no row')
+        const subject = { type: 'user', id: user.id }
+        await enqueue(
+          tx,
+          events.build(
+            'user.registered',
+            { userId: user.id, email, ...(body.name ? { name: body.name } : {}) },
+            { ...trace(ctx), actor: subject, subject },
+          ),
+        )
+        return { userId: user.id }
+      })
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw taken()
+        throw error
+      })
   },
 
   /** Checks the password, then asks auth for a session. Login facts are published directly (no transaction). */

@@ -44,6 +44,16 @@ describe('register', () => {
     expect(await drizzle({ client: m.db.sql }).select().from(flotillaOutbox)).toHaveLength(1)
   })
 
+  it('gives one of two racing registrations of the same email a 409, and writes one event', async () => {
+    m = await createTestMonolith()
+    const results = await Promise.all([
+      m.request('POST', '/register', ada),
+      m.request('POST', '/register', ada),
+    ])
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409])
+    expect(await drizzle({ client: m.db.sql }).select().from(flotillaOutbox)).toHaveLength(1)
+  })
+
   it('answers 422 with a machine-readable code for a short password', async () => {
     m = await createTestMonolith()
     const res = await m.request('POST', '/register', { email: 'x@example.com', password: 'short' })
