@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type Route, routesOf } from './lib/routes.ts'
-import { allTargets, serviceToken, type Target } from './lib/targets.ts'
+import { createCustomEvent } from '../../packages/contracts/src/index.ts'
+import { allTargets, auditTarget, serviceToken, type Target } from './lib/targets.ts'
 
 let targets: Target[] = []
 beforeAll(async () => {
@@ -228,5 +229,40 @@ describe('hostile text is stored as inert text', () => {
     expect((await get("' OR 1=1--")).optOuts?.map((o) => o.category)).toEqual(['security'])
     expect((await get('u_plain')).optOuts?.map((o) => o.category)).toEqual(['marketing'])
     expect((await get('u_nobody')).optOuts ?? []).toEqual([])
+  })
+})
+
+describe('hostile text in events is stored as inert text', () => {
+  it('audit finds a record whose actor id looks like SQL or an operator object only by that exact text', async () => {
+    const audit = await auditTarget()
+    try {
+      const ids = ["' OR 1=1--", '{"$ne":null}', 'plain']
+      await audit.ingest(
+        ids.map((id) =>
+          createCustomEvent(
+            'order.placed',
+            { note: id },
+            { source: 'monolith', tenantId: 't1', actor: { type: 'user', id } },
+          ),
+        ),
+      )
+      const token = await serviceToken(audit)
+      const search = async (query: string) => {
+        const response = await audit.handle(
+          new Request(`http://localhost/v1/audit/events?tenantId=t1&${query}`, {
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        )
+        expect(response.status).toBe(200)
+        return ((await response.json()) as { items: { actorId: string | null }[] }).items.map(
+          (r) => r.actorId,
+        )
+      }
+      expect(await search(`actorId=${encodeURIComponent("' OR 1=1--")}`)).toEqual(["' OR 1=1--"])
+      expect(await search(`actorId=${encodeURIComponent('{"$ne":null}')}`)).toEqual(['{"$ne":null}'])
+      expect(await search('actorId=nobody')).toEqual([])
+    } finally {
+      await audit.close()
+    }
   })
 })
