@@ -8,7 +8,13 @@ export type { OutboxWriter } from './outbox/enqueue.ts'
 export { migrateOutbox, OUTBOX_MIGRATIONS_FOLDER } from './outbox/migrate.ts'
 export type { MigrateOutboxOptions } from './outbox/migrate.ts'
 export { createOutboxRelay } from './outbox/relay.ts'
-export type { OutboxRelay, OutboxRelayHooks, OutboxRelayOptions, OutboxRelayStatus } from './outbox/relay.ts'
+export type {
+  OutboxRelay,
+  OutboxRelayHooks,
+  OutboxRelayOptions,
+  OutboxRelayStatus,
+  OutboxStats,
+} from './outbox/relay.ts'
 export {
   DEV_SERVICE_TOKEN_SECRET,
   FlotillaConfigError,

@@ -36,7 +36,7 @@ describe('outbox relay', () => {
     expect(taken).toBe(1000)
     const onStream = await fx.readStream()
     expect(onStream.map((e) => e.id)).toEqual(events.map((e) => e.id))
-    expect(await relay.stats()).toEqual({ pending: 0, failed: 0 })
+    expect(await relay.stats()).toEqual({ pending: 0, failed: 0, oldestPendingMs: null })
     expect(await relay.relayOnce()).toBe(0)
     expect(await fx.readStream()).toHaveLength(1000)
   })
@@ -121,7 +121,7 @@ describe('outbox relay', () => {
     expect(await relay.relayOnce()).toBe(3)
     expect((await fx.readStream()).map((e) => e.id)).toEqual(good.map((e) => e.id))
     expect(failed).toEqual([broken.id])
-    expect(await relay.stats()).toEqual({ pending: 0, failed: 1 })
+    expect(await relay.stats()).toEqual({ pending: 0, failed: 1, oldestPendingMs: null })
   })
 
   it('keeps rows pending and counts the attempt when Redis refuses the batch', async () => {
@@ -136,6 +136,11 @@ describe('outbox relay', () => {
     const [row] = await db.select().from(flotillaOutbox)
     expect(row?.sentAt).toBeNull()
     expect(row?.attempts).toBe(1)
+    // The backlog shows its age, so an alert can fire while Redis refuses.
+    await fx.db.sql`update flotilla_outbox set created_at = now() - interval '90 seconds'`
+    const { pending, oldestPendingMs } = await relay.stats()
+    expect(pending).toBe(1)
+    expect(oldestPendingMs).toBeGreaterThanOrEqual(90_000)
     expect(row?.lastError).toContain('ECONNREFUSED')
     expect(relay.status().consecutiveFailures).toBe(1)
     // The next relay with a working Redis sends it.

@@ -58,6 +58,15 @@ export interface OutboxRelayStatus {
   readonly lastError?: string
 }
 
+export interface OutboxStats {
+  /** Rows still to send. */
+  readonly pending: number
+  /** Rows that break the contract and will never be sent (they need a person). */
+  readonly failed: number
+  /** Age of the oldest pending row: alert when it grows (a relay is down or Redis refuses). Null when none. */
+  readonly oldestPendingMs: number | null
+}
+
 export interface OutboxRelay {
   /** Subscribes to notifications and starts the loop; resolves once it runs. */
   start(): Promise<void>
@@ -65,8 +74,8 @@ export interface OutboxRelay {
   relayOnce(): Promise<number>
   /** Deletes sent rows past the retention; resolves to how many. */
   prune(): Promise<number>
-  /** Rows still to send and rows that failed for good, for health checks and metrics. */
-  stats(): Promise<{ pending: number; failed: number }>
+  /** The backlog, for health checks and metrics. */
+  stats(): Promise<OutboxStats>
   status(): OutboxRelayStatus
   /** Stops after the batch in flight. Safe to call twice. */
   close(): Promise<void>
@@ -189,14 +198,25 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     return total
   }
 
-  const stats = async () => {
+  const stats = async (): Promise<OutboxStats> => {
     const [row] = await db
       .select({
         pending: sql<number>`count(*) filter (where ${pending})::int`,
         failed: sql<number>`count(*) filter (where ${flotillaOutbox.failedAt} is not null)::int`,
+        // Measured by the database clock, like created_at itself.
+        oldestPendingMs: sql<
+          number | null
+        >`(extract(epoch from now() - min(${flotillaOutbox.createdAt}) filter (where ${pending})) * 1000)::float8`,
       })
       .from(flotillaOutbox)
-    return { pending: row?.pending ?? 0, failed: row?.failed ?? 0 }
+    return {
+      pending: row?.pending ?? 0,
+      failed: row?.failed ?? 0,
+      oldestPendingMs:
+        row?.oldestPendingMs === null || row?.oldestPendingMs === undefined
+          ? null
+          : Math.round(row.oldestPendingMs),
+    }
   }
 
   // The loop: relay until a batch comes back short, then sleep until a notification, the poll interval or close.
