@@ -5,7 +5,7 @@
  */
 import { type AnyEvent, decodeEvent } from '@flotilla/contracts'
 import type { Publisher } from '@flotilla/streams'
-import { and, asc, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import type { Sql } from 'postgres'
 import { flotillaOutbox, OUTBOX_CHANNEL } from './schema.ts'
@@ -134,7 +134,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
         await tx
           .update(flotillaOutbox)
           .set({ failedAt: sql`now()`, lastError: message.slice(0, 2000) })
-          .where(sql`${flotillaOutbox.id} = ${row.id}`)
+          .where(eq(flotillaOutbox.id, row.id))
         hooks.onRowFailed?.(row.eventId, message)
       }
       claimed.push(...sendable)
