@@ -14,6 +14,12 @@ export const freePort = (): number => {
   return port
 }
 
+// Children still running when the test process exits (a crash, a timeout) are killed, never left behind.
+const children = new Set<Subprocess>()
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL')
+})
+
 export interface RunningProcess {
   readonly name: string
   readonly url: string
@@ -46,6 +52,8 @@ export const startProcess = async (options: StartOptions): Promise<RunningProces
     stdout: fd,
     stderr: fd,
   })
+  children.add(proc)
+  proc.exited.then(() => children.delete(proc))
   const url = `http://127.0.0.1:${options.port}`
   const running: RunningProcess = {
     name: options.name,
