@@ -1,8 +1,8 @@
 /** The typed HTTP client for the auth service (Eden treaty over the auth app's own type). */
 import type { AuthApp } from '@flotilla/auth'
-import { createServiceClient, type ServiceClientOptions } from './service-client.ts'
+import { createServiceTreaty, type ServiceTreatyOptions } from './service-treaty.ts'
 
-export type AuthClientOptions = Omit<ServiceClientOptions, 'audience'>
+export type AuthClientOptions = Omit<ServiceTreatyOptions, 'audience'>
 
 /**
  * A client for auth whose every route, body and response is typed from `AuthApp`; each request carries a
@@ -12,7 +12,7 @@ export type AuthClientOptions = Omit<ServiceClientOptions, 'audience'>
  * const { data, error } = await auth.v1.sessions.post({ userId, device: { id: 'ios-7f3a' } })
  */
 export const createAuthClient = (options: AuthClientOptions) =>
-  createServiceClient<AuthApp>({ ...options, audience: 'auth' })
+  createServiceTreaty<AuthApp>({ ...options, audience: 'auth' })
 
 /** The client's type, for dependency injection. */
 export type AuthClient = ReturnType<typeof createAuthClient>

@@ -1,9 +1,9 @@
-/** Typed HTTP clients for the services (Eden treaty), each call carrying a fresh service token. */
+/** Typed HTTP clients for the services (Eden treaty), each call carrying a fresh service token. Not the kit's `createServiceClient` (a plain fetch with retries between services). */
 import { treaty } from '@elysiajs/eden'
 import type { ServiceTokenSigner } from '@flotilla/contracts'
 import type { AnyElysia } from 'elysia'
 
-export interface ServiceClientOptions {
+export interface ServiceTreatyOptions {
   /** The service's base URL, e.g. `http://127.0.0.1:3001`. */
   readonly baseUrl: string
   /** Mints the bearer token; a new one per request, with the target service as audience. */
@@ -18,9 +18,9 @@ export interface ServiceClientOptions {
 
 /**
  * An Eden treaty client for one service: typed routes, request bodies and responses from the app's type.
- * @example const audit = createServiceClient<AuditApp>({ baseUrl, signer, audience: 'audit' })
+ * @example const audit = createServiceTreaty<AuditApp>({ baseUrl, signer, audience: 'audit' })
  */
-export const createServiceClient = <const App extends AnyElysia>(options: ServiceClientOptions) =>
+export const createServiceTreaty = <const App extends AnyElysia>(options: ServiceTreatyOptions) =>
   treaty<App>(options.baseUrl, {
     ...(options.fetcher ? { fetcher: options.fetcher } : {}),
     headers: async () => ({
