@@ -102,7 +102,9 @@ describe('delivery under crashes', () => {
     const r = await externalMaxlen(env)
     record(r.row)
     expect(r.removed).toBe(1000)
-    expect(r.deleted).toBe(600)
+    // Each of the 600 deleted pending entries is acked and counted; two consumers racing for the same one
+    // may both count it (the counter can overstate, never miss).
+    expect(r.deleted).toBeGreaterThanOrEqual(600)
     expect(r.applied).toBe(r.survivors)
     expect(r.lost).toEqual([])
     expect(r.alive).toBe(2)
@@ -116,6 +118,8 @@ describe('Redis faults', () => {
     record(r.row)
     expect(r.unpublished).toBe(0)
     expect(r.lost).toEqual([])
+    // Whatever Redis itself dropped was acknowledged within the everysec window (≤ 2 s) before the kill.
+    expect(r.window.every((ms) => ms >= 0 && ms <= 2500)).toBe(true)
     expect(r.row.duplicateEffects).toBe(0)
     expect(r.row.pending).toBe(0)
   }, 120_000)
