@@ -130,7 +130,14 @@ export const startPrivateRedis = async (persistence: Persistence): Promise<Priva
     await proc.exited
   }
 
-  await start()
+  try {
+    await start()
+  } catch (error) {
+    // Never leave a half-started server or its directory behind.
+    await kill()
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
