@@ -30,3 +30,4 @@ export type {
 export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
 export { SessionRevokedReason } from './events/auth.ts'
 export { asyncApiDocument, jsonSchemaFiles } from './export.ts'
+export { isPublicHttpsUrl, PUBLIC_HTTPS_URL_FORMAT } from './urls.ts'

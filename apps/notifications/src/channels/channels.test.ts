@@ -102,6 +102,8 @@ describeTransportConformance(
         vapidPrivateKey: vapid.privateKey,
         timeoutMs: TIMEOUT_MS,
         agent: fake.agent,
+        // The local push service listens on 127.0.0.1.
+        allowPrivateEndpoints: true,
       }),
       address: () => ({ channel: 'push', subscription: fake.subscription() }),
       invalidAddress() {

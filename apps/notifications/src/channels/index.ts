@@ -24,6 +24,8 @@ export interface TransportSettings {
     readonly vapidPrivateKey: string
     /** Tests trust their local push service with it. */
     readonly agent?: Agent
+    /** Tests with a local push service only (see the Web Push transport). */
+    readonly allowPrivateEndpoints?: boolean
   }
 }
 

@@ -4,6 +4,7 @@
  * an undelivered duplicate on the push service.
  */
 import type { Agent } from 'node:https'
+import { isPublicHttpsUrl } from '@flotilla/contracts'
 import webpush from 'web-push'
 import { kindOfStatus, retryAfterMs, type Transport, TransportError } from './types.ts'
 
@@ -17,6 +18,11 @@ export interface WebPushTransportOptions {
   readonly timeoutMs?: number
   /** An HTTPS agent (tests trust their local push service's certificate with it). */
   readonly agent?: Agent
+  /**
+   * Push to loopback, private, link-local and `.internal` endpoints too. Only tests with a local push service
+   * set it: otherwise an event could make this service call inside the network (SSRF). @defaultValue false
+   */
+  readonly allowPrivateEndpoints?: boolean
 }
 
 interface WebPushFailure {
@@ -41,6 +47,12 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
     async send({ address, message, idempotencyKey }) {
       if (address.channel !== 'push' || message.channel !== 'push')
         throw new TransportError('permanent', 'CHANNEL_MISMATCH', 'the Web Push transport sends push only')
+      if (!options.allowPrivateEndpoints && !isPublicHttpsUrl(address.subscription.endpoint))
+        throw new TransportError(
+          'permanent',
+          'PUSH_ENDPOINT_REFUSED',
+          'push endpoints must be public https URLs (no loopback, private, link-local or .internal host)',
+        )
       const payload = JSON.stringify({ title: message.title, body: message.body })
       // Topic: at most 32 characters of the URL-safe base64 alphabet.
       const topic = new Bun.CryptoHasher('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)

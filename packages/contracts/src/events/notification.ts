@@ -1,12 +1,17 @@
 /** `notification.*` events: requests to notify a user, and what became of each delivery. */
 import { Type } from '@sinclair/typebox'
+import { PUBLIC_HTTPS_URL_FORMAT } from '../urls.ts'
 import { Email, IsoTimestamp, Locale, Phone, TimeZone, UserId } from './common.ts'
 
 export const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('push')])
 
 export const PushSubscription = Type.Object(
   {
-    endpoint: Type.String({ pattern: '^https://', maxLength: 2000 }),
+    endpoint: Type.String({
+      format: PUBLIC_HTTPS_URL_FORMAT,
+      maxLength: 2000,
+      description: 'https URL of a public push service (no loopback, private, link-local or .internal host)',
+    }),
     keys: Type.Object(
       { p256dh: Type.String({ maxLength: 200 }), auth: Type.String({ maxLength: 100 }) },
       { additionalProperties: false },
