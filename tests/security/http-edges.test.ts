@@ -126,6 +126,19 @@ describe.each(BODY_APPS)('%s request bodies', (name) => {
     expect((await t.handle(new Request('http://localhost/health'))).status).toBe(200)
   }, 30_000)
 
+  it('refuses unknown fields with 422 where the body schema says additionalProperties: false', async () => {
+    const t = target(name)
+    const strict = (await bodyRoutes(t)).filter((r) => r.bodySchema?.additionalProperties === false)
+    expect(strict.length).toBeGreaterThan(0)
+    const wrong: string[] = []
+    for (const route of strict) {
+      const response = await send(t, route, JSON.stringify({ ...(route.body as object), unexpected: 1 }))
+      if (response.status !== 422)
+        wrong.push(`${route.method} ${route.template} + {"unexpected":1}: ${response.status}`)
+    }
+    expect(wrong).toEqual([])
+  })
+
   it('never lets __proto__ or constructor.prototype keys pollute Object.prototype', async () => {
     const t = target(name)
     const statuses: string[] = []

@@ -31,6 +31,7 @@ export interface JsonSchema {
   readonly minimum?: number
   readonly minItems?: number
   readonly maxLength?: number
+  readonly additionalProperties?: boolean | JsonSchema
   readonly examples?: readonly unknown[]
   readonly example?: unknown
   readonly default?: unknown
