@@ -2,11 +2,11 @@
 import { Type } from '@sinclair/typebox'
 
 export const UserId = Type.String({ minLength: 1, maxLength: 200 })
-/** Plain addr-spec; CR/LF and spaces are refused so an address can never inject a header. */
-export const Email = Type.String({
-  maxLength: 320,
-  pattern: '^[^\\s@<>,;:"\\\\]+@[^\\s@<>,;:"\\\\]+\\.[^\\s@<>,;:"\\\\]+$',
-})
+// One part of an address: no white space (CR/LF would inject a header), control characters, NUL, surrogate
+// code units (a lone one is not text; astral characters are refused with them) or addr-spec specials.
+const EMAIL_PART = '[^\\s\\u0000-\\u001f\\u007f\\ud800-\\udfff@<>,;:"\\\\]+'
+/** Plain addr-spec, nothing that could inject a header. */
+export const Email = Type.String({ maxLength: 320, pattern: `^${EMAIL_PART}@${EMAIL_PART}\\.${EMAIL_PART}$` })
 /** E.164. */
 export const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })
 /** BCP 47 language tag, e.g. `en`, `fr-CA`. */
