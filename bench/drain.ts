@@ -132,14 +132,17 @@ long path, so problems are listed as before), and only text longer than a third 
 \`Buffer.byteLength\` (~1.6 µs/event). With these the runner went from ~0.43× to ~0.5–0.8× depending on the
 machine's load (table above for this run).
 
-What is left is per event on the client: JSON.parse + the compiled schema check (~1.6 µs; ~16% of the runner's
-profile, JSON.parse about two thirds of it), the ack script's Lua (~1.5–2 µs/event of Redis time against
-~0.4 µs for a bare XACK — on 2 shared cores Redis's time is the benchmark's time too), and the message objects.
-An experiment (not shipped) replacing the owner-checked script with a bare XACK still gave only ~0.45× in that
-run, so the script is not the main gap: the raw loop spends ~5–8 µs per event here, and validation alone adds a
-third of that. Reaching 0.75× would take dropping validation or the owner check — the guarantees this runtime
-exists for — so the target stays missed on this machine. The \`handle\` variant also runs a timeout race and a
-worker loop per message.`
+What is left: the runner spends about twice the raw loop's time per event (~9–10 µs against ~5 µs in a quiet
+moment). Contract decode (JSON.parse + the compiled schema check) is ~0.8–1.6 µs of it (the line above; ~16% of
+the runner's profile, JSON.parse two thirds of that); the ack script's Lua adds ~1.5–2.5 µs/event of Redis time
+over a bare XACK (the Redis µs/event column; on 2 shared cores Redis's time is the benchmark's time too); the
+rest is spread over the message objects, the two sockets the runner uses (a blocking reader and a command
+connection, where the raw loop reads and acks on one) and their reply handling. An experiment (not shipped)
+replacing the owner-checked script with a bare XACK still gave only ~0.45× in its run, and another that sent the
+ack without waiting for it (pipelined with the next batch) gained ~15%, within the noise, and would let a crash
+lose more acks, so neither was kept. No change found closes the gap without dropping validation or the
+owner check — the guarantees this runtime exists for — so the target stays missed on this machine. The
+\`handle\` variant also runs a timeout race and a worker loop per message.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async (): Promise<string> => {

@@ -12,8 +12,8 @@ import { compare, type Measurement, section } from './lib/harness.ts'
 import { rawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
-// 10k requests is the size; at the ~30 requests/s measured here, 6 rounds of it would take over half
-// an hour, so the default is smaller (BENCH_NOTIFICATION_REQUESTS=10000 for the full size).
+// 10k requests is the size; at the 30–140 requests/s measured here, 6 rounds of it would take 7–35
+// minutes, so the default is smaller (BENCH_NOTIFICATION_REQUESTS=10000 for the full size).
 const N = Number(process.env.BENCH_NOTIFICATION_REQUESTS ?? 500)
 const RAW = 'raw XREADGROUP COUNT 100 + XACK per batch'
 

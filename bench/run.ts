@@ -56,6 +56,7 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' / ')
 const loadBefore = load()
+const environment = await describeEnvironment(redisVersion)
 const started = performance.now()
 const sections = new Map<string, string>()
 for (const name of names) {
@@ -84,7 +85,7 @@ baselines alternately (A B A B …) after a warm-up, at least 5 rounds, and repo
 the **ratio** to a baseline: on a shared 2-core machine the absolute numbers mean little, the ratios more.
 Nothing here is a test; nothing asserts a time.
 
-${await describeEnvironment(redisVersion)}
+${environment}
 - load average (1/5/15 min) at start: ${loadBefore}; at the end: ${load()} — other engineers' test suites were
   running on the same 2 cores, so spreads are wide; the ratios compare contenders that ran interleaved.
 - last full or partial run took ${((performance.now() - started) / 1000 / 60).toFixed(1)} min (${names.join(', ')})

@@ -56,6 +56,9 @@ export const timed = async (ops: number, body: () => Promise<void>): Promise<Mea
 const fmt = (n: number) =>
   n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(2) : n.toPrecision(3)
 
+/** Two decimals, or two significant digits for ratios too small for that (0.0012×). */
+export const fmtRatio = (ratio: number): string => (ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2))
+
 /** Runs every contender `rounds` times, interleaved, after `warmup` untimed rounds each. */
 export const compare = async (options: {
   readonly title: string
@@ -112,7 +115,7 @@ export const toMarkdown = (result: ComparisonResult, baseline: string, target?: 
     `| --- | --- | --- | --- |${extraKeys.map(() => ' --- |').join('')}`,
   ]
   for (const r of result.results) {
-    const ratio = base ? (r.median / base.median).toFixed(2) : '—'
+    const ratio = base ? fmtRatio(r.median / base.median) : '—'
     lines.push(
       `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${ratio}× |${extraKeys.map((k) => ` ${r.extra[k] === undefined ? '—' : fmt(r.extra[k]!)} |`).join('')}`,
     )
