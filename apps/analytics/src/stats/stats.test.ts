@@ -129,8 +129,14 @@ describe('bad input', () => {
   })
 
   it('answers 401 without a token and 401 for a token of another service audience', async () => {
-    expect((await json(`/v1/stats/summary?${q(base)}`, '')).status).toBe(401)
-    expect((await json(`/v1/stats/summary?${q(base)}`, 'not.a.token')).status).toBe(401)
+    const summary = { from: base.from, to: base.to }
+    expect((await json(`/v1/stats/summary?${q(summary)}`, '')).status).toBe(401)
+    expect((await json(`/v1/stats/summary?${q(summary)}`, 'not.a.token')).status).toBe(401)
+  })
+
+  it('refuses an unknown query parameter with 422 rather than ignoring it (a typo must not widen a query)', async () => {
+    const res = await json(`/v1/stats/summary?${q({ from: base.from, to: base.to, tenantID: 'acme' })}`)
+    expect(res.status).toBe(422)
   })
 })
 
@@ -156,7 +162,8 @@ describe('tenant isolation', () => {
     const acme = await h.userToken({ tenantId: 'acme' })
     for (const path of ['summary', 'timeseries', 'uniques', 'percentiles']) {
       const res = await json(
-        `/v1/stats/${path}?${q({ ...range, interval: 'day', tenantId: 'globex' })}`,
+        // summary takes no interval (an unknown query parameter is refused with 422)
+        `/v1/stats/${path}?${q({ ...range, ...(path === 'summary' ? {} : { interval: 'day' }), tenantId: 'globex' })}`,
         acme,
       )
       expect([path, res.status]).toEqual([path, 404])

@@ -146,6 +146,33 @@ describe('createServiceApp', () => {
     expect(result.valid).toBe(true)
   })
 
+  it('refuses unknown and wrongly shaped body fields with 422 instead of stripping them', async () => {
+    const { app } = createTestServiceApp()
+    const routes = app.post('/v1/things', ({ body }) => ({ name: body.name }), {
+      body: t.Object({ name: t.String(), device: t.Optional(t.Object({ id: t.Optional(t.String()) })) }),
+      response: t.Object({ name: t.String() }),
+    })
+    const post = (body: unknown) => routes.handle(req('/v1/things', jsonInit(body)))
+    expect((await post({ name: 'a' })).status).toBe(200)
+    const statuses = []
+    for (const bad of [
+      { name: 'a', extra: 1 },
+      { name: 'a', device: [1, 2] },
+    ])
+      statuses.push((await post(bad)).status)
+    expect(statuses).toEqual([422, 422])
+  })
+
+  it('answers 500 (not 422) when a handler returns a body its response schema refuses', async () => {
+    const { app } = createTestServiceApp()
+    const routes = app.get('/v1/leaky', () => ({ name: 'a', secret: 'x' }), {
+      response: t.Object({ name: t.String() }),
+    })
+    const response = await routes.handle(req('/v1/leaky'))
+    expect(response.status).toBe(500)
+    expect(JSON.stringify(await response.json())).not.toContain('secret')
+  })
+
   it('documents request bodies and paths with a dot (/.well-known/…) in the OpenAPI document', async () => {
     const { app } = createTestServiceApp()
     const routes = app

@@ -57,7 +57,9 @@ export const createServiceApp = (options: ServiceAppOptions) => {
   // the one error shape, having read no more than the limit.
   const hardCap = Math.max(bodyLimitBytes * 2, 1024 * 1024)
   return (
-    new Elysia({ serve: { maxRequestBodySize: hardCap } })
+    // normalize: false — Elysia otherwise strips unknown properties before validating, so a body with
+    // extra or wrongly shaped fields (an array where an object belongs) was accepted; now they are a 422.
+    new Elysia({ serve: { maxRequestBodySize: hardCap }, normalize: false })
       // The body check runs on request, not as a global parse hook: a parse hook makes the OpenAPI plugin
       // drop every route's request body from the document.
       .onRequest(async ({ request, set }) => {

@@ -108,6 +108,9 @@ export const renderError = (code: string | number, error: unknown): RenderedErro
   if (error instanceof ElysiaCustomStatusResponse) return fromStatusResponse(error)
   switch (code) {
     case 'VALIDATION':
+      // A response that breaks its own schema is our bug, not the caller's: 500, logged with its details.
+      if ((error as ValidationLike).type === 'response')
+        return { status: 500, body: body('INTERNAL', 'internal error'), headers: {}, unexpected: true }
       return {
         status: 422,
         body: body('VALIDATION_FAILED', 'the request is invalid', fieldProblems(error as ValidationLike)),
