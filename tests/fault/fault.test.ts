@@ -67,12 +67,14 @@ describe('delivery under crashes', () => {
     expect(r.lost).toEqual([])
     expect(r.row.duplicateEffects).toBe(0)
     expect(r.row.pending).toBe(0)
+    expect(r.row.deadLetters).toBe(0)
   }, 90_000)
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`exits within its grace period on ${signal} mid-batch and leaves no pending entries of its own`, async () => {
       const r = await gracefulSignal(env, signal)
       record(r.row)
+      expect(r.row.deadLetters).toBe(0)
       expect(r.exitCode).toBe(0)
       expect(r.exitMs).toBeLessThan(r.graceMs)
       expect(r.ownPendingAfter).toBe(0)
@@ -85,6 +87,7 @@ describe('delivery under crashes', () => {
   it('gives two processes started with the same configuration distinct consumer names', async () => {
     const r = await distinctNames(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(new Set(r.names).size).toBe(2)
     expect(r.inGroup).toEqual(expect.arrayContaining(r.names))
     expect(r.lost).toEqual([])
@@ -93,6 +96,7 @@ describe('delivery under crashes', () => {
   it('loses nothing from a 5,000-entry backlog while trimStream runs', async () => {
     const r = await safeTrimUnderBacklog(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.trimmed).toBeGreaterThan(0)
     expect(r.lost).toEqual([])
     expect(r.row.pending).toBe(0)
@@ -101,6 +105,7 @@ describe('delivery under crashes', () => {
   it("acks, counts and reports entries deleted by someone else's XTRIM MAXLEN, without a crash loop", async () => {
     const r = await externalMaxlen(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.removed).toBe(1000)
     // Each of the 600 deleted pending entries is acked and counted; two consumers racing for the same one
     // may both count it (the counter can overstate, never miss).
@@ -116,6 +121,7 @@ describe('Redis faults', () => {
   it('processes every acknowledged event when redis-server (AOF everysec) is SIGKILLed and restarted', async () => {
     const r = await redisKillWithAof(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.unpublished).toBe(0)
     expect(r.lost).toEqual([])
     // Whatever Redis itself dropped was acknowledged within the everysec window (≤ 2 s) before the kill.
@@ -127,6 +133,7 @@ describe('Redis faults', () => {
   it('recreates the group and resumes when redis-server without persistence is SIGKILLed and restarted', async () => {
     const r = await redisKillWithoutPersistence(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.recreations).toBeGreaterThan(0)
     expect(r.unpublished).toBe(0)
     expect(r.lost).toEqual([])
@@ -137,6 +144,7 @@ describe('Redis faults', () => {
   it('resumes every consumer by itself after Redis was unreachable for 30 s', async () => {
     const r = await redisUnreachable(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.everyoneResumed).toBe(true)
     expect(r.unpublished).toBe(0)
     expect(r.lost).toEqual([])
@@ -147,6 +155,7 @@ describe('Redis faults', () => {
   it('applies no effect twice while client connections are killed every second for 30 s', async () => {
     const r = await clientKills(env)
     record(r.row)
+    expect(r.row.deadLetters).toBe(0)
     expect(r.rounds).toBeGreaterThanOrEqual(25)
     expect(r.unpublished).toBe(0)
     expect(r.lost).toEqual([])

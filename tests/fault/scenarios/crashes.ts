@@ -57,7 +57,9 @@ export const sigkillStorm = async (env: SuiteEnv, total = 20_000, minKills = 20)
  */
 export const zombieAck = async (env: SuiteEnv, total = 300) => {
   const world = await createWorld(env.ledger, env.ledgerUrl, {
-    fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50 },
+    // Handlers here outlive claimIdleMs on purpose (handlerTimeoutMs, which defaults to claimIdleMs, is lifted to
+    // force the zombie), so entries may bounce between A and B a few times: room for that before dead letters.
+    fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50, maxDeliveries: 20 },
   })
   try {
     const { supervisor, tracker, ledger } = world
