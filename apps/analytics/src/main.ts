@@ -1,6 +1,6 @@
 /** Analytics service entry: config → dependencies → app → consumer and jobs → listen → shutdown hooks. */
 import { ConfigError, onShutdown } from '@flotilla/service-kit'
-import { initTelemetry } from '@flotilla/telemetry'
+import { initTelemetry, telemetryOptionsOf } from '@flotilla/telemetry'
 import { createApp, VERSION } from './app.ts'
 import { loadAnalyticsConfig } from './config.ts'
 import { buildDeps } from './deps.ts'
@@ -19,9 +19,7 @@ const config = loadConfigOrExit()
 const telemetry = initTelemetry({
   service: 'analytics',
   version: VERSION,
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
-  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
-  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+  ...telemetryOptionsOf(config),
 })
 const deps = await buildDeps(config)
 const app = createApp(deps)

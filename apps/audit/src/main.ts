@@ -8,7 +8,7 @@ import {
   onShutdown,
 } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher, createRedisConnection, readGroupStats } from '@flotilla/streams'
-import { initTelemetry, injectTraceparent } from '@flotilla/telemetry'
+import { initTelemetry, telemetryOptionsOf, injectTraceparent } from '@flotilla/telemetry'
 import { createApp } from './app.ts'
 import { AUDIT_READ_SCOPE } from './auth/scope.ts'
 import { createRedisAnchors } from './chain/checkpoints.ts'
@@ -31,9 +31,7 @@ const { config } = settings
 const logger = createLogger({ service: 'audit', level: config.LOG_LEVEL })
 const telemetry = initTelemetry({
   service: 'audit',
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
-  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
-  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+  ...telemetryOptionsOf(config),
 })
 const metrics = createMetrics('audit')
 const auditMetrics = createAuditMetrics(metrics)

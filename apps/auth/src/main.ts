@@ -1,7 +1,7 @@
 /** Auth service entry: load config → build deps → createApp → start the `auth` consumer → listen → shutdown hooks. */
 import { CONSUMER_GROUPS, parseKeyRing } from '@flotilla/contracts'
 import { closeAll, createLogger, createMetrics, onShutdown } from '@flotilla/service-kit'
-import { initTelemetry, traceHandler } from '@flotilla/telemetry'
+import { initTelemetry, telemetryOptionsOf, traceHandler } from '@flotilla/telemetry'
 import {
   createConsumer,
   createDeadLetters,
@@ -27,9 +27,7 @@ try {
 const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL })
 const telemetry = initTelemetry({
   service: 'auth',
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
-  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
-  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+  ...telemetryOptionsOf(config),
 })
 const metrics = createMetrics('auth')
 const settings = settingsOf(config)

@@ -2,7 +2,7 @@
 import { parseKeyRing } from '@flotilla/contracts'
 import { closeAll, createLogger, createMetrics, onShutdown } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher, createRedisConnection, readGroupStats } from '@flotilla/streams'
-import { initTelemetry } from '@flotilla/telemetry'
+import { initTelemetry, telemetryOptionsOf } from '@flotilla/telemetry'
 import { createApp } from './app.ts'
 import { createTransports } from './channels/index.ts'
 import { databaseUrlOf, loadNotificationsConfig, settingsOf, transportSettingsOf } from './config.ts'
@@ -22,9 +22,7 @@ const logger = createLogger({ service: 'notifications', level: config.LOG_LEVEL 
 const telemetry = initTelemetry({
   service: 'notifications',
   version: '0.1.0',
-  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
-  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
-  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+  ...telemetryOptionsOf(config),
 })
 const metrics = createMetrics('notifications')
 const settings = settingsOf(config)

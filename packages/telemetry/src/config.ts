@@ -25,3 +25,13 @@ export const parseOtlpHeaders = (value: string | undefined): Record<string, stri
   }
   return headers
 }
+
+/**
+ * The `initTelemetry` options the variables ask for (absent ones left out, so defaults apply).
+ * @example initTelemetry({ service: 'auth', ...telemetryOptionsOf(config) })
+ */
+export const telemetryOptionsOf = (config: TelemetryConfig) => ({
+  ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  ...(config.OTEL_EXPORTER_OTLP_HEADERS ? { headers: config.OTEL_EXPORTER_OTLP_HEADERS } : {}),
+  ...(config.OTEL_TRACES_SAMPLER_ARG !== undefined ? { sampleRatio: config.OTEL_TRACES_SAMPLER_ARG } : {}),
+})

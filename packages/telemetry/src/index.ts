@@ -1,5 +1,5 @@
 /** @flotilla/telemetry — OpenTelemetry tracing for the apps: HTTP spans, trace context through the stream. */
-export { parseOtlpHeaders, TelemetryConfigSchema } from './config.ts'
+export { parseOtlpHeaders, TelemetryConfigSchema, telemetryOptionsOf } from './config.ts'
 export type { TelemetryConfig } from './config.ts'
 export { getTracer, initTelemetry } from './setup.ts'
 export type { Telemetry, TelemetryOptions } from './setup.ts'
