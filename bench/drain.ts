@@ -129,8 +129,11 @@ range with one XPENDING and looks up one by one only the ids not found there, so
 consumer claimed and ids no longer pending behave exactly as before — ~150–220 µs per 100 ids; (3) a
 catalogued event is checked once with its full schema (which contains the envelope; failures still take the
 long path, so problems are listed as before), and only text longer than a third of the size limit pays for
-\`Buffer.byteLength\` (~1.6 µs/event). With these the runner went from ~0.43× to ~0.5–0.8× depending on the
-machine's load (table above for this run).
+\`Buffer.byteLength\` (~1.6 µs/event). Measured once, interleaved in one run against the
+runtime as it was before (commit 0ca389d, loaded from a copy) on 2026-11-27: at 200k events raw 154k/s, before
+67k/s (0.43×), after 122k/s (0.79×); at 1M events raw 201k/s, before 76k/s (0.38×), after 103k/s (0.51×). The
+longer drain loses more (not explained yet: the ack script's range read and the reader's in-flight set do not grow
+with the stream), and the load other engineers put on the machine moves every number between runs.
 
 What is left: the runner spends about twice the raw loop's time per event (~9–10 µs against ~5 µs in a quiet
 moment). Contract decode (JSON.parse + the compiled schema check) is ~0.8–1.6 µs of it (the line above; ~16% of
