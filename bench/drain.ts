@@ -1,4 +1,5 @@
 /** Drain throughput: the consumer-group runner (no-op handler) against a raw XREADGROUP + batch XACK loop. */
+import { loadavg } from 'node:os'
 import { decodeEntry } from '@flotilla/contracts'
 import { createConsumer } from '@flotilla/streams'
 import Redis from 'ioredis'
@@ -10,6 +11,8 @@ import { commandStats, describeDelta, serverMicros } from './lib/redis-stats.ts'
 
 const N = Number(process.env.BENCH_DRAIN_EVENTS ?? 1_000_000)
 const RAW = 'raw XREADGROUP COUNT 100 + XACK per batch'
+const BATCH_RUNNER = 'consumer runner (handleBatch no-op)'
+const HANDLE_RUNNER = 'consumer runner (handle no-op, concurrency 16)'
 
 /** Each round reads the whole prefilled stream through a fresh group, so nothing is refilled between rounds. */
 const freshGroup = async (redis: Redis, stream: string) => {
@@ -90,17 +93,22 @@ export const run = async (): Promise<{ result: ComparisonResult; notes: string[]
         await r.xgroup('DESTROY', stream, group)
         return { ops: n, seconds }
       }),
-      named('consumer runner (handleBatch no-op)', (r) => drainWithRunner(r, stream, N)),
-      named('consumer runner (handle no-op, concurrency 16)', (r) =>
-        drainWithRunner(r, stream, N, { handle: () => {} }),
-      ),
+      named(BATCH_RUNNER, (r) => drainWithRunner(r, stream, N)),
+      named(HANDLE_RUNNER, (r) => drainWithRunner(r, stream, N, { handle: () => {} })),
     ].map((c) => c(redis))
     const result = await compare({
       title: `drain ${N.toLocaleString('en-US')} prefilled events, no-op handler`,
       unit: 'events/s',
       contenders,
     })
+    const ratioOf = (name: string) =>
+      (result.results.find((r) => r.name === name)?.median ?? Number.NaN) /
+      (result.results.find((r) => r.name === RAW)?.median ?? Number.NaN)
+    const batch = ratioOf(BATCH_RUNNER)
+    const single = ratioOf(HANDLE_RUNNER)
+    const verdict = (r: number) => (r >= 0.75 ? 'met' : 'missed')
     const notes = [
+      `**In this run** the runner reached ${batch.toFixed(2)}× with \`handleBatch\` (target ${verdict(batch)}) and ${single.toFixed(2)}× with \`handle\` (target ${verdict(single)}), load average ${loadavg()[0]?.toFixed(1)} at the end.`,
       `Redis commands in the last round of each (INFO commandstats deltas; other clients of this Redis add a little):\n\n${[
         ...lastDelta,
       ]
@@ -116,7 +124,7 @@ export const run = async (): Promise<{ result: ComparisonResult; notes: string[]
   }
 }
 
-const DRAIN_ANALYSIS = `**Why the drain target (≥ 0.75×) is missed, and what was done.** Profiled with \`bun --cpu-prof\` (100k–200k
+const DRAIN_ANALYSIS = `**What was done, and why the target is met in some runs and missed in others.** Profiled with \`bun --cpu-prof\` (100k–200k
 events) and Redis commandstats. Before this work the runner reached ~0.45× of the raw loop at 50k events: its
 owner-checked ack script ran one XPENDING per id inside Lua (~400 µs of Redis time per batch of 100, against
 ~36 µs for the raw loop's XACK); contract decode checked the envelope twice (generic envelope, then envelope +
@@ -143,8 +151,10 @@ rest is spread over the message objects, the two sockets the runner uses (a bloc
 connection, where the raw loop reads and acks on one) and their reply handling. An experiment (not shipped)
 replacing the owner-checked script with a bare XACK still gave only ~0.45× in its run, and another that sent the
 ack without waiting for it (pipelined with the next batch) gained ~15%, within the noise, and would let a crash
-lose more acks, so neither was kept. No change found closes the gap without dropping validation or the
-owner check — the guarantees this runtime exists for — so the target stays missed on this machine. The
+lose more acks, so neither was kept. No change found closes the gap further without dropping validation or the
+owner check — the guarantees this runtime exists for. On this shared machine the ratio moved with the load
+other engineers' suites put on the 2 cores: 0.40–0.51× at 1M events with a load average of 5–10, 0.77–0.86×
+with a load average of 2–3 (the verdict line above is this run's). The
 \`handle\` variant also runs a timeout race and a worker loop per message.`
 
 /** The markdown section for docs/benchmarks.md. */
