@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'bun:test'
 import { createServiceTokenSigner, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { createAccessTokenVerifier } from '../access-token/index.ts'
 import { createTestServiceApp, req } from '../test-fixtures.ts'
@@ -181,5 +181,23 @@ describe('callerAuth', () => {
   it('refuses an expired user access token with 401', async () => {
     const expired = await userToken({ exp: now() - 120, iat: now() - 600 })
     expect((await call(build(), '/v1/records', expired)).status).toBe(401)
+  })
+})
+
+describe('guard order', () => {
+  it('answers 401 to a caller without a valid token before it validates the request (no 422 with schema details)', async () => {
+    const { app } = createTestServiceApp()
+    const routes = app.use(
+      new Elysia()
+        .use(serviceAuth({ verifier: serviceVerifier }))
+        .get('/v1/things', ({ query }) => query, { query: t.Object({ limit: t.Integer({ maximum: 10 }) }) }),
+    )
+    const anonymous = await routes.handle(req('/v1/things?limit=999&unknown=1'))
+    expect(anonymous.status).toBe(401)
+    const token = await signer.sign({ audience: 'audit' })
+    const invalid = await routes.handle(
+      req('/v1/things?limit=999', { headers: { authorization: `Bearer ${token}` } }),
+    )
+    expect(invalid.status).toBe(422)
   })
 })

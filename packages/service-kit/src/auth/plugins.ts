@@ -25,8 +25,10 @@ export interface ServiceAuthOptions {
  * @example new Elysia().use(serviceAuth({ verifier })).get('/v1/x', ({ caller }) => caller.service)
  */
 // No plugin `name`: Elysia deduplicates named plugins, and each use carries its own verifier.
+// `derive` (not `resolve`) runs before validation: a caller without a valid token gets 401, never a 422 that
+// describes the route's schema.
 export const serviceAuth = ({ verifier }: ServiceAuthOptions) =>
-  new Elysia().resolve({ as: 'scoped' }, async ({ request }) => ({
+  new Elysia().derive({ as: 'scoped' }, async ({ request }) => ({
     caller: await verifyService(verifier, bearerToken(request.headers.get('authorization'))),
   }))
 
@@ -73,6 +75,6 @@ export const resolveCaller = async (
  * The header `typ` only picks the verifier; each verifier checks everything itself.
  */
 export const callerAuth = (options: CallerAuthOptions) =>
-  new Elysia().resolve({ as: 'scoped' }, async ({ request }) => ({
+  new Elysia().derive({ as: 'scoped' }, async ({ request }) => ({
     caller: await resolveCaller(request.headers.get('authorization'), options),
   }))
