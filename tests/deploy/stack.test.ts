@@ -38,10 +38,31 @@ const readUntil = async (
   return predicate(seen.text)
 }
 
+/**
+ * A port offset whose four app ports are free right now, below Linux's ephemeral range (32768+) so outgoing
+ * connections of other processes cannot take them between this check and the stack's start.
+ */
+const freePortOffset = (): number => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 7_000 + Math.floor(Math.random() * 20_000)
+    const ports = APPS.map((app) => app.port + offset)
+    const free = ports.every((port) => {
+      try {
+        Bun.serve({ port, hostname: '0.0.0.0', fetch: () => new Response() }).stop(true)
+        return true
+      } catch {
+        return false
+      }
+    })
+    if (free) return offset
+  }
+  throw new Error('no free port range for the stack')
+}
+
 describe('bun run start', () => {
   it('reports apps without an entry point, brings the others to ready, and stops them all on SIGINT', async () => {
     // A port range and stream of its own, so it runs beside a developer's stack.
-    const offset = 20_000 + Math.floor(Math.random() * 20_000)
+    const offset = freePortOffset()
     const proc = Bun.spawn(['bun', 'scripts/stack.ts', '--port-offset', String(offset)], {
       cwd: ROOT,
       env: {
