@@ -47,27 +47,32 @@ afterAll(async () => {
   await ledgerServer?.stop()
 })
 
+/** What every delivery scenario must show: nothing lost, no effect twice, nothing pending, no dead letter. */
+const expectIntact = (r: {
+  readonly lost: readonly unknown[]
+  readonly row: { readonly duplicateEffects: number; readonly pending: number; readonly deadLetters: number }
+}) => {
+  expect(r.lost).toEqual([])
+  expect(r.row.duplicateEffects).toBe(0)
+  expect(r.row.pending).toBe(0)
+  expect(r.row.deadLetters).toBe(0)
+}
+
 describe('delivery under crashes', () => {
   it('loses nothing and applies no effect twice while a random consumer of 3 is SIGKILLed 20+ times over 20,000 events', async () => {
     const r = await sigkillStorm(env)
     record(r.row)
+    expectIntact(r)
     expect(r.kills).toBeGreaterThanOrEqual(20)
-    expect(r.lost).toEqual([])
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
-    expect(r.row.deadLetters).toBe(0)
   }, 180_000)
 
   it('refuses the acks of a consumer resumed after SIGSTOP past claimIdleMs, and loses nothing', async () => {
     const r = await zombieAck(env)
     record(r.row)
+    expectIntact(r)
     expect(r.heldByA).toBeGreaterThan(0)
     expect(r.claimed).toBe(true)
     expect(r.refused).toBeGreaterThan(0)
-    expect(r.lost).toEqual([])
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
-    expect(r.row.deadLetters).toBe(0)
   }, 90_000)
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -121,46 +126,34 @@ describe('Redis faults', () => {
   it('processes every acknowledged event when redis-server (AOF everysec) is SIGKILLed and restarted', async () => {
     const r = await redisKillWithAof(env)
     record(r.row)
-    expect(r.row.deadLetters).toBe(0)
+    expectIntact(r)
     expect(r.unpublished).toBe(0)
-    expect(r.lost).toEqual([])
     // Whatever Redis itself dropped was acknowledged within the everysec window (≤ 2 s) before the kill.
     expect(r.window.every((ms) => ms >= 0 && ms <= 2500)).toBe(true)
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
   }, 120_000)
 
   it('recreates the group and resumes when redis-server without persistence is SIGKILLed and restarted', async () => {
     const r = await redisKillWithoutPersistence(env)
     record(r.row)
-    expect(r.row.deadLetters).toBe(0)
+    expectIntact(r)
     expect(r.recreations).toBeGreaterThan(0)
     expect(r.unpublished).toBe(0)
-    expect(r.lost).toEqual([])
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
   }, 120_000)
 
   it('resumes every consumer by itself after Redis was unreachable for 30 s', async () => {
     const r = await redisUnreachable(env)
     record(r.row)
-    expect(r.row.deadLetters).toBe(0)
+    expectIntact(r)
     expect(r.everyoneResumed).toBe(true)
     expect(r.unpublished).toBe(0)
-    expect(r.lost).toEqual([])
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
   }, 150_000)
 
   it('applies no effect twice while client connections are killed every second for 30 s', async () => {
     const r = await clientKills(env)
     record(r.row)
-    expect(r.row.deadLetters).toBe(0)
+    expectIntact(r)
     expect(r.rounds).toBeGreaterThanOrEqual(25)
     expect(r.unpublished).toBe(0)
-    expect(r.lost).toEqual([])
-    expect(r.row.duplicateEffects).toBe(0)
-    expect(r.row.pending).toBe(0)
   }, 150_000)
 })
 
