@@ -3,6 +3,7 @@
  * Redis HyperLogLogs, one transaction per batch with the event ids) draining prefilled events, against the
  * raw XREADGROUP + XACK drain loop over the same stream.
  */
+import { deleteKeysMatching } from '@flotilla/streams/testing'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,14 +22,7 @@ const N = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 20_000)
 const BATCH = 200
 const RAW = 'raw XREADGROUP COUNT 100 + XACK per batch'
 
-const deleteKeys = async (redis: Redis, pattern: string) => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
-}
+const deleteKeys = deleteKeysMatching
 
 const PROFILE = `Where the consumer's time goes (\`bun --cpu-prof\` of this benchmark at 10,000 events, both sides in the
 profile): the batch's libSQL work — drizzle inserts and upserts (~25% of all samples, a third of it building SQL),

@@ -15,7 +15,7 @@ import {
   DEV_SERVICE_TOKEN_SECRET,
   type Env,
 } from '@flotilla/service-kit'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { createApp } from './app.ts'
@@ -41,15 +41,8 @@ export interface TestStores {
   close(): Promise<void>
 }
 
-/** Deletes every key starting with `prefix:` (SCAN, never FLUSHDB). */
-export const deleteKeys = async (redis: Redis, pattern: string): Promise<void> => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
-}
+/** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
+export const deleteKeys = deleteKeysMatching
 
 /** Stores of one test: own database file, own Redis prefix. */
 export const createTestStores = async (

@@ -1,4 +1,5 @@
 /** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
+import { deleteKeysMatching } from '@flotilla/streams/testing'
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
 import { createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher } from '@flotilla/streams'
@@ -35,15 +36,8 @@ export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSetting
   ...overrides,
 })
 
-/** Deletes every key under a prefix (SCAN, never FLUSHDB). */
-export const deleteKeys = async (redis: Redis, pattern: string) => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
-}
+/** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
+export const deleteKeys = deleteKeysMatching
 
 export interface TestCore extends Core {
   readonly redis: Redis

@@ -15,7 +15,7 @@ import {
 } from '@flotilla/contracts'
 import { createLogger, createMetrics } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { createApp, type NotificationsApp } from './app.ts'
 import { createTransports, type TransportSettings } from './channels/index.ts'
@@ -47,14 +47,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
 })
 
 /** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
-export const deleteKeys = async (redis: Redis, pattern: string) => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
-}
+export const deleteKeys = deleteKeysMatching
 
 export interface TestAppOptions {
   readonly settings?: Partial<Settings>

@@ -32,6 +32,16 @@ export const cleanupStream = async (redis: Redis, stream: string): Promise<void>
   await redis.del(...keys)
 }
 
+/** Deletes every key matching a SCAN pattern (a test's own key prefix) — never FLUSHDB. */
+export const deleteKeysMatching = async (redis: Redis, pattern: string): Promise<void> => {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}
+
 /** The name `docs/foundation-api.md` uses for `cleanupStream`. */
 export const cleanupStreamKeys = cleanupStream
 
