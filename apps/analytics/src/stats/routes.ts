@@ -14,7 +14,7 @@ import {
   UniquesResponse,
 } from './model.ts'
 import type { Stats } from './service.ts'
-import { parseInterval, parseRange, parseTimeZone, parseTypeFilter, parseWeekStart } from './validate.ts'
+import { COARSE_INTERVALS, parseRange, parseSeriesRequest, parseTypeFilter } from './validate.ts'
 
 export interface StatsRoutesOptions {
   readonly stats: Stats
@@ -35,13 +35,7 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
     .get(
       '/timeseries',
       ({ query, caller }) => {
-        const range = parseRange(query.from, query.to)
-        const request = {
-          ...range,
-          interval: parseInterval(query.interval),
-          timeZone: parseTimeZone(query.tz),
-          weekStart: parseWeekStart(query.weekStart),
-        }
+        const request = parseSeriesRequest(parseRange(query.from, query.to), query)
         const tenantId = tenantScope(caller, query.tenantId)
         const type = parseTypeFilter(query.type)
         return stats.timeseries(request, {
@@ -87,13 +81,7 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
     .get(
       '/uniques',
       ({ query, caller }) => {
-        const range = parseRange(query.from, query.to)
-        const request = {
-          ...range,
-          interval: parseInterval(query.interval, ['hour', 'day', 'week', 'month']),
-          timeZone: parseTimeZone(query.tz),
-          weekStart: parseWeekStart(query.weekStart),
-        }
+        const request = parseSeriesRequest(parseRange(query.from, query.to), query, COARSE_INTERVALS)
         const tenantId = tenantScope(caller, query.tenantId)
         const type = parseTypeFilter(query.type)
         return stats.uniques(request, {
@@ -119,14 +107,7 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
       ({ query, caller }) => {
         const range = parseRange(query.from, query.to, maxRangeMs)
         const series =
-          query.interval === undefined
-            ? undefined
-            : {
-                ...range,
-                interval: parseInterval(query.interval, ['hour', 'day', 'week', 'month']),
-                timeZone: parseTimeZone(query.tz),
-                weekStart: parseWeekStart(query.weekStart),
-              }
+          query.interval === undefined ? undefined : parseSeriesRequest(range, query, COARSE_INTERVALS)
         const tenantId = tenantScope(caller, query.tenantId)
         const type = parseTypeFilter(query.type)
         const filter = {

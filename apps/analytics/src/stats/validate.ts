@@ -85,3 +85,18 @@ export const tooManyPoints = (points: number, max: number) =>
     `the series would have ${points > max ? `more than ${max}` : points} points; at most ${max} are returned per request — narrow the range or use a coarser interval`,
     { max },
   )
+
+/** Calendar intervals a sketch-based series (uniques, percentiles) can use: no minutes. */
+export const COARSE_INTERVALS: readonly Interval[] = ['hour', 'day', 'week', 'month']
+
+/** A bucketed series request from its query fields: the range, the interval, the zone and the week start. */
+export const parseSeriesRequest = (
+  range: ReturnType<typeof parseRange>,
+  query: { readonly interval?: string; readonly tz?: string; readonly weekStart?: string },
+  allowed: readonly Interval[] = INTERVALS,
+) => ({
+  ...range,
+  interval: parseInterval(query.interval, allowed),
+  timeZone: parseTimeZone(query.tz),
+  weekStart: parseWeekStart(query.weekStart),
+})
