@@ -1,5 +1,6 @@
 /** Builds the auth service's domain from its settings: key ring, tokens, sessions, devices, limits. */
-import type { Redis } from 'ioredis'
+import { createRedisConnection } from '@flotilla/streams'
+import type { Redis, RedisOptions } from 'ioredis'
 import { createDeviceStore } from './devices/store.ts'
 import type { EventSink } from './events.ts'
 import { createTokenChecker } from './introspection/service.ts'
@@ -40,6 +41,16 @@ export interface CoreDeps {
   /** Where outcomes are counted (`createAuthMetrics`). @defaultValue reports nothing */
   readonly observer?: AuthObserver
 }
+
+/**
+ * The service's command connection (sessions, rate limits, key ring). Auto-pipelined: a request sends two or
+ * three commands at once, and concurrent requests then share one socket write instead of one each.
+ */
+export const openCommandConnection = (url: string, overrides: RedisOptions = {}): Redis =>
+  createRedisConnection(url, 'command', {
+    enableAutoPipelining: true,
+    ...overrides,
+  })
 
 /** Wires the domain; call `keyRing.ensure()` before serving. */
 export const buildCore = async ({

@@ -11,7 +11,7 @@ import {
 } from '@flotilla/streams'
 import { createApp } from './app.ts'
 import { loadAuthConfig, settingsOf } from './config.ts'
-import { buildCore } from './deps.ts'
+import { buildCore, openCommandConnection } from './deps.ts'
 import { createAuthMetrics } from './metrics.ts'
 import { createAuthEventHandler } from './handlers/index.ts'
 
@@ -31,7 +31,7 @@ const telemetry = initTelemetry({
 })
 const metrics = createMetrics('auth')
 const settings = settingsOf(config)
-const redis = createRedisConnection(config.REDIS_URL, 'command')
+const redis = openCommandConnection(config.REDIS_URL)
 const producer = createRedisConnection(config.REDIS_URL, 'producer')
 const publisher = createPublisher({ redis: producer, stream: config.EVENTS_STREAM })
 const observer = createAuthMetrics(metrics.registry)

@@ -4,8 +4,8 @@ import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } fr
 import { createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
 import { createDeadLetters, createPublisher } from '@flotilla/streams'
 import { type AuthApp, createApp } from './app.ts'
-import { Redis } from 'ioredis'
-import { type AuthSettings, buildCore, type Core } from './deps.ts'
+import type { Redis } from 'ioredis'
+import { type AuthSettings, buildCore, type Core, openCommandConnection } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
 import { type Logger as AppLogger, silentLogger } from './logger.ts'
 import { createAuthMetrics } from './metrics.ts'
@@ -55,7 +55,7 @@ export const createTestCore = async (
   overrides: Partial<AuthSettings> = {},
   options: { clock?: () => number; observer?: AuthObserver; logger?: AppLogger } = {},
 ): Promise<TestCore> => {
-  const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+  const redis = openCommandConnection(REDIS_URL, { maxRetriesPerRequest: 3 })
   const settings = testSettings(overrides)
   const stream = `${settings.redisPrefix}events`
   // The real publisher: every event this service emits is validated against the contract.

@@ -22,11 +22,14 @@ export {
 export type {
   KeyRing,
   ServiceTokenSigner,
+  ServiceTokenSignerOptions,
   ServiceTokenVerifier,
   ServiceTokenVerifierOptions,
   SignServiceTokenOptions,
   VerifiedServiceToken,
 } from './service-token.ts'
+export { createVerifiedTokenCache } from './token-cache.ts'
+export type { TimeClaims, VerifiedTokenCache, VerifiedTokenCacheOptions } from './token-cache.ts'
 export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
 export { SessionRevokedReason } from './events/auth.ts'
 export { asyncApiDocument, jsonSchemaFiles } from './export.ts'

@@ -3,6 +3,7 @@
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
 import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { createVerifiedTokenCache, type VerifiedTokenCacheOptions } from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
@@ -53,24 +54,52 @@ export interface SignServiceTokenOptions {
   readonly ttlSeconds?: number
 }
 
+export interface ServiceTokenSignerOptions {
+  /**
+   * Hand out the same token per audience until half its lifetime has passed, instead of minting one per
+   * call: the target's verifier then checks each token's HMAC once, not once per request. A token is a
+   * bearer credential either way; reuse never extends its lifetime. @defaultValue true
+   */
+  readonly reuse?: boolean
+}
+
 /** Creates a signer for one calling service. */
-export const createServiceTokenSigner = (ring: KeyRing, issuer: string) => {
+export const createServiceTokenSigner = (
+  ring: KeyRing,
+  issuer: string,
+  options: ServiceTokenSignerOptions = {},
+) => {
   const key = ring.keys.get(ring.currentKid)
   if (!key) throw new Error('key ring has no current key')
+  const mint = (audience: string, ttlSeconds: number): Promise<string> =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: ring.currentKid, typ: SERVICE_TOKEN_TYPE })
+      .setIssuer(issuer)
+      .setSubject(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime(`${ttlSeconds}s`)
+      .setJti(crypto.randomUUID())
+      .sign(key)
+  // One entry per audience and lifetime: a handful at most.
+  const held = new Map<string, { readonly token: Promise<string>; readonly renewAt: number }>()
   return {
     issuer,
-    /** Signs a fresh token for one target service. */
-    sign: ({ audience, ttlSeconds = 60 }: SignServiceTokenOptions): Promise<string> =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', kid: ring.currentKid, typ: SERVICE_TOKEN_TYPE })
-        .setIssuer(issuer)
-        .setSubject(issuer)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setNotBefore('0s')
-        .setExpirationTime(`${ttlSeconds}s`)
-        .setJti(crypto.randomUUID())
-        .sign(key),
+    /** A token for one target service: a fresh one, or the current one while half its lifetime is left. */
+    sign({ audience, ttlSeconds = 60 }: SignServiceTokenOptions): Promise<string> {
+      if (options.reuse === false) return mint(audience, ttlSeconds)
+      const id = `${audience}\n${ttlSeconds}`
+      const now = Date.now()
+      const current = held.get(id)
+      if (current && now < current.renewAt) return current.token
+      const entry = { token: mint(audience, ttlSeconds), renewAt: now + ttlSeconds * 500 }
+      held.set(id, entry)
+      entry.token.catch(() => {
+        if (held.get(id) === entry) held.delete(id)
+      })
+      return entry.token
+    },
   }
 }
 export type ServiceTokenSigner = ReturnType<typeof createServiceTokenSigner>
@@ -97,6 +126,11 @@ export interface ServiceTokenVerifierOptions {
   readonly clockToleranceSeconds?: number
   /** Refuse tokens whose lifetime exceeds this. @defaultValue 600 */
   readonly maxTtlSeconds?: number
+  /**
+   * Remember verified tokens so a token sent again skips the HMAC (callers reuse a token for half its
+   * lifetime; see the signer). `false` checks every time. @defaultValue `{ maxEntries: 10000, maxTtlSeconds: 300 }`
+   */
+  readonly cache?: VerifiedTokenCacheOptions | false
 }
 
 // Header members that point at keys we would have to fetch or trust from the token itself.
@@ -106,22 +140,32 @@ const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'] as const
 export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenVerifierOptions) => {
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxTtl = options.maxTtlSeconds ?? 600
+  const cache =
+    options.cache === false ? undefined : createVerifiedTokenCache<VerifiedServiceToken>(options.cache)
+  const keyFor = (header: { kid?: unknown }): Uint8Array => {
+    for (const name of FORBIDDEN_HEADERS) {
+      if (name in header) throw new TokenError(`token header "${name}" is not accepted`)
+    }
+    const kid = header.kid
+    const key = typeof kid === 'string' ? ring.keys.get(kid) : undefined
+    if (!key) throw new TokenError('token key id is unknown')
+    return key
+  }
   return {
     /** Verifies a token and returns the calling service; throws TokenError on anything wrong. */
     async verify(token: string): Promise<VerifiedServiceToken> {
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
         throw new TokenError('token is missing or malformed')
       }
+      const remembered = await cache?.get(token, keyFor)
+      if (remembered) return remembered
       try {
+        let used: { header: object; key: Uint8Array } | undefined
         const { payload } = await jwtVerify(
           token,
           (header) => {
-            for (const name of FORBIDDEN_HEADERS) {
-              if (name in header) throw new TokenError(`token header "${name}" is not accepted`)
-            }
-            const kid = header.kid
-            const key = typeof kid === 'string' ? ring.keys.get(kid) : undefined
-            if (!key) throw new TokenError('token key id is unknown')
+            const key = keyFor(header)
+            used = { header, key }
             return key
           },
           {
@@ -142,7 +186,15 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
         ) {
           throw new TokenError('token lifetime is too long')
         }
-        return { service: payload.iss as string, claims: payload }
+        const verified: VerifiedServiceToken = { service: payload.iss as string, claims: payload }
+        if (cache && used) {
+          cache.set(
+            token,
+            { value: verified, ...used, claims: payload },
+            { toleranceSeconds: tolerance, maxAgeSeconds: maxTtl + tolerance },
+          )
+        }
+        return verified
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'

@@ -87,6 +87,8 @@ describe('auth consumer group', () => {
 
   it('keeps a session created after the password change (a late event does not sign the user out again)', async () => {
     const old = await signIn('u1')
+    // The change must fall strictly after the old session's creation millisecond.
+    await Bun.sleep(3)
     const event = passwordChanged('u1', new Date(Date.now() - 1))
     await Bun.sleep(5)
     const fresh = await signIn('u1')

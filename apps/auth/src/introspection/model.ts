@@ -1,4 +1,5 @@
 /** Schemas of the introspection route (RFC 7662). */
+import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 
 export const IntrospectBody = t.Object({
@@ -17,8 +18,10 @@ export const IntrospectionResult = t.Union(
       tenantId: t.Optional(t.String()),
       deviceId: t.Optional(t.String()),
       scope: t.String({ description: 'space-separated scopes' }),
-      exp: t.Integer(),
-      iat: t.Integer(),
+      // TypeBox's own integer, not Elysia's `t.Integer` (a transform that also accepts numeric strings): a
+      // transform makes Elysia encode every response through the union instead of just checking it.
+      exp: Type.Integer(),
+      iat: Type.Integer(),
       iss: t.String(),
       aud: t.Union([t.String(), t.Array(t.String())]),
       jti: t.String(),

@@ -24,11 +24,13 @@ export const introspectionRoutes = ({
   new Elysia({ name: 'auth/introspection' }).use(guards.service).post(
     '/v1/tokens/introspect',
     async ({ body, request, server }) => {
-      await rateLimits.hit('introspect:ip', clientIp(request, server, trustedProxyHeader))
-      const result = await checker.introspect(body.token)
-      // Counted per user only once the token verified: an unverified `sub` would let anyone spend a
-      // victim's budget with forged tokens.
-      if (result.active) await rateLimits.hit('introspect:user', result.sub)
+      // The ip budget is checked while the token verifies; the per-user count goes out with the session
+      // read, and only for a token whose signature verified: an unverified `sub` would let anyone spend a
+      // victim's budget with forged tokens. Either limit answers 429.
+      const [, result] = await Promise.all([
+        rateLimits.hit('introspect:ip', clientIp(request, server, trustedProxyHeader)),
+        checker.introspect(body.token, (userId) => rateLimits.hit('introspect:user', userId)),
+      ])
       return result
     },
     {

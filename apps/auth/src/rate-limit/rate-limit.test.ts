@@ -87,7 +87,12 @@ describe('rate limits', () => {
     const limited = await introspect(pair.accessToken)
     expect(limited?.status).toBe(429)
     expect(limited?.headers.get('retry-after')).not.toBeNull()
-    // Forged tokens naming the same user do not count against that user.
+    // Forged tokens naming the same user do not count against that user: same header and claims, bad signature.
+    const [header, claims, signature = ''] = pair.accessToken.split('.')
+    const forged = `${header}.${claims}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`
+    const refused = await introspect(forged)
+    expect(refused?.status).toBe(200)
+    expect(await refused?.json()).toEqual({ active: false })
     expect((await introspect('garbage'))?.status).toBe(200)
   })
 

@@ -140,7 +140,9 @@ describe('session service', () => {
     core = await createTestCore({ sessionIdleSeconds: 1, sessionAbsoluteSeconds: 1 })
     const s = await core.sessions.create({ userId: 'u1' }, cause)
     expect(Date.parse(s.refreshTokenExpiresAt)).toBeLessThanOrEqual(Date.parse(s.sessionExpiresAt))
+    expect(await core.sessionStore.liveUserId(s.sessionId)).toBe('u1')
     await Bun.sleep(1100)
+    expect(await core.sessionStore.liveUserId(s.sessionId)).toBeUndefined()
     expect(await codeOf(core.sessions.refresh(s.refreshToken, cause))).toMatch(
       /SESSION_EXPIRED|INVALID_REFRESH_TOKEN/,
     )
@@ -161,6 +163,8 @@ describe('session service', () => {
       except: d.sessionId,
     })
     expect(revoked.map((s) => s.id)).toEqual([a.sessionId])
+    expect(await core.sessionStore.liveUserId(a.sessionId)).toBeUndefined()
+    expect(await core.sessionStore.liveUserId(d.sessionId)).toBe('u1')
     expect(await core.sessions.get(d.sessionId)).toBeDefined()
     expect(await core.sessions.get(other.sessionId)).toBeDefined()
   })

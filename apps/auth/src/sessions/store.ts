@@ -111,6 +111,20 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
     },
 
     /**
+     * The user of a live session, or undefined: the three fields a token check needs, not the whole
+     * record (the hot path of introspection and of every user-token request).
+     */
+    async liveUserId(sid: string, now = Date.now()): Promise<string | undefined> {
+      const [userId, idle, absolute] = await redis.hmget(
+        sessionKey(sid),
+        'userId',
+        'idleExpiresAt',
+        'absoluteExpiresAt',
+      )
+      return userId && Number(idle) > now && Number(absolute) > now ? userId : undefined
+    },
+
+    /**
      * The user of a session when `hash` is its current or previous refresh token (for per-user rate
      * limits before rotation; a made-up token never counts against the user it names).
      */

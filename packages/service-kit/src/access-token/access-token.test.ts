@@ -160,3 +160,47 @@ describe('createAccessTokenVerifier with a JWKS URL', () => {
     expect(await refusal(verifier.verify(await signWith(keyA)))).toBeInstanceOf(TokenError)
   })
 })
+
+describe('createAccessTokenVerifier verified-token cache', () => {
+  const resolverOver = (keys: Map<string, CryptoKey>) => (header: { kid?: string }) => {
+    const key = header.kid ? keys.get(header.kid) : undefined
+    if (!key) throw new Error('unknown key id')
+    return key
+  }
+
+  it('answers a token seen before from memory, and verifies every time with cache: false', async () => {
+    const token = await signWith(keyA)
+    const cached = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] } })
+    expect(await cached.verify(token)).toBe(await cached.verify(token))
+    const uncached = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] }, cache: false })
+    const [first, second] = [await uncached.verify(token), await uncached.verify(token)]
+    expect(first).not.toBe(second)
+    expect(first).toEqual(second)
+  })
+
+  it('refuses a remembered token once its key is retired', async () => {
+    const keys = new Map([[keyA.kid, keyA.publicKey]])
+    const verifier = createAccessTokenVerifier({ resolveKey: resolverOver(keys) })
+    const token = await signWith(keyA)
+    expect((await verifier.verify(token)).userId).toBe('u_1')
+    keys.delete(keyA.kid)
+    expect(await refusal(verifier.verify(token))).toBeInstanceOf(TokenError)
+  })
+
+  it('refuses a remembered token when its kid now names another key', async () => {
+    const keys = new Map([[keyA.kid, keyA.publicKey]])
+    const verifier = createAccessTokenVerifier({ resolveKey: resolverOver(keys) })
+    const token = await signWith(keyA)
+    await verifier.verify(token)
+    keys.set(keyA.kid, keyB.publicKey)
+    expect(await refusal(verifier.verify(token))).toBeInstanceOf(TokenError)
+  })
+
+  it('still runs the shape checks before looking in memory', async () => {
+    const verifier = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] } })
+    const token = await signWith(keyA)
+    await verifier.verify(token)
+    expect(await refusal(verifier.verify(`${token}.`))).toBeInstanceOf(TokenError)
+    expect(await refusal(verifier.verify(`${token} `))).toBeInstanceOf(TokenError)
+  })
+})

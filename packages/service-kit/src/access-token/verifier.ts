@@ -4,7 +4,7 @@
  * small clock tolerance, and refuses headers that point at keys (`jwk`, `jku`, `x5u`, `x5c`) without
  * ever fetching them.
  */
-import { TokenError } from '@flotilla/contracts'
+import { createVerifiedTokenCache, TokenError, type VerifiedTokenCacheOptions } from '@flotilla/contracts'
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -50,6 +50,12 @@ export type AccessTokenVerifierOptions = AccessTokenKeySource & {
   readonly jwksCacheMaxAgeMs?: number
   /** Timeout of one JWKS fetch. @defaultValue 5000 */
   readonly jwksTimeoutMs?: number
+  /**
+   * Remember verified tokens (by SHA-256) so a token presented again skips the signature check; a hit
+   * still needs the key source to return the same key, so rotation and retirement take effect as before.
+   * `false` verifies every time. @defaultValue `{ maxEntries: 10000, maxTtlSeconds: 300 }`
+   */
+  readonly cache?: VerifiedTokenCacheOptions | false
 }
 
 const MAX_TOKEN_LENGTH = 8192
@@ -130,20 +136,40 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
   const resolveKey = resolverOf(options)
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxAge = options.maxTokenAgeSeconds ?? 86_400
+  const cache = options.cache === false ? undefined : createVerifiedTokenCache<UserPrincipal>(options.cache)
   return {
     async verify(token: string): Promise<UserPrincipal> {
       checkShape(token, algorithms)
+      const remembered = await cache?.get(token, resolveKey)
+      if (remembered) return remembered
       try {
-        const { payload } = await jwtVerify(token, (header) => resolveKey(header), {
-          algorithms,
-          issuer: options.issuer ?? 'flotilla-auth',
-          audience: options.audience ?? 'flotilla',
-          requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
-          typ: ACCESS_TOKEN_TYPE,
-          clockTolerance: tolerance,
-          maxTokenAge: maxAge + tolerance,
-        })
-        return toPrincipal(payload)
+        let used: { header: object; key: unknown } | undefined
+        const { payload } = await jwtVerify(
+          token,
+          async (header) => {
+            const key = await resolveKey(header)
+            used = { header, key }
+            return key
+          },
+          {
+            algorithms,
+            issuer: options.issuer ?? 'flotilla-auth',
+            audience: options.audience ?? 'flotilla',
+            requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
+            typ: ACCESS_TOKEN_TYPE,
+            clockTolerance: tolerance,
+            maxTokenAge: maxAge + tolerance,
+          },
+        )
+        const principal = toPrincipal(payload)
+        if (cache && used) {
+          cache.set(
+            token,
+            { value: principal, ...used, claims: payload },
+            { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance },
+          )
+        }
+        return principal
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'

@@ -13,14 +13,16 @@ type Script = (request: Request, attempt: number) => Response | Promise<Response
 /** A local server whose answer per path is scripted; records every request it receives. */
 const servers: ReturnType<typeof Bun.serve>[] = []
 const startServer = (script: Script) => {
-  const seen: { request: Request; service: string | undefined; jti: unknown }[] = []
+  const seen: { request: Request; body: string; service: string | undefined; jti: unknown }[] = []
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
     async fetch(request) {
       const token = request.headers.get('authorization')?.replace(/^Bearer /, '') ?? ''
       const verified = await verifier.verify(token).catch(() => undefined)
-      seen.push({ request, service: verified?.service, jti: verified?.claims.jti })
+      // The body is read here: once the answer is sent, the connection may close under a late read.
+      const body = await request.text()
+      seen.push({ request, body, service: verified?.service, jti: verified?.claims.jti })
       return script(request, seen.length)
     },
   })
@@ -51,14 +53,20 @@ const failure = async (promise: Promise<unknown>) => {
 }
 
 describe('createServiceClient', () => {
-  it('retries a 503 and then succeeds, with a fresh service token for each attempt', async () => {
+  it('retries a 503 and then succeeds, with a valid service token on each attempt', async () => {
     const { baseUrl, seen } = startServer((_, attempt) =>
       attempt < 3 ? new Response('busy', { status: 503 }) : Response.json({ ok: true }),
     )
     expect(await client(baseUrl).json('/v1/sessions/s1')).toEqual({ ok: true })
     expect(seen).toHaveLength(3)
     expect(seen.every((s) => s.service === 'notifications')).toBe(true)
-    expect(new Set(seen.map((s) => s.jti)).size).toBe(3)
+    // The signer hands out one token per audience for half its lifetime.
+    expect(new Set(seen.map((s) => s.jti)).size).toBe(1)
+    const fresh = createServiceTokenSigner(ring, 'notifications', { reuse: false })
+    const second = startServer(() => Response.json({ ok: true }))
+    await client(second.baseUrl, { signer: fresh }).json('/v1/a')
+    await client(second.baseUrl, { signer: fresh }).json('/v1/b')
+    expect(new Set(second.seen.map((s) => s.jti)).size).toBe(2)
   })
 
   it('retries a 429 that carries Retry-After', async () => {
@@ -99,7 +107,7 @@ describe('createServiceClient', () => {
     const retried = await c.request('/v1/x', { method: 'POST', json: { a: 1 }, idempotent: true })
     expect(retried.status).toBe(200)
     expect(seen).toHaveLength(3)
-    expect(await seen[2]!.request.json()).toEqual({ a: 1 })
+    expect(JSON.parse(seen[2]!.body)).toEqual({ a: 1 })
   })
 
   it('opens the circuit after consecutive failures and then fails fast without calling', async () => {

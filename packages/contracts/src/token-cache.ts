@@ -1,0 +1,103 @@
+/**
+ * A bounded memory of tokens that verified, so a token presented again (a client reusing its token for its
+ * lifetime, as most do) skips the signature check. Only successes are kept. Each entry remembers the key
+ * that verified it: a hit counts only while the key source still returns that same key for the token's
+ * header, so a key removed or replaced (rotation, an emergency retire) ends its tokens' entries at once. An
+ * entry also ends when the token expires, or when it would outlive its maximum age, or `maxTtlSeconds`.
+ */
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+
+export interface VerifiedTokenCacheOptions {
+  /** Entries kept; the least recently used goes first. @defaultValue 10000 */
+  readonly maxEntries?: number
+  /** Longest time an entry is trusted, whatever the token's own lifetime. @defaultValue 300 */
+  readonly maxTtlSeconds?: number
+}
+
+interface Entry<T> {
+  readonly value: T
+  /** The protected header the key was resolved for (`alg`, `kid`…). */
+  readonly header: object
+  /** The key object that verified the signature. */
+  readonly key: unknown
+  /** Date.now() after which the entry must not be used (the time checks jose would fail). */
+  readonly validUntil: number
+}
+
+/** Claims the cache needs to know how long a verification stays true. */
+export interface TimeClaims {
+  readonly exp?: number
+  readonly iat?: number
+}
+
+export interface VerifiedTokenCache<T> {
+  /**
+   * The remembered result for `token` when its key still resolves to the one that verified it, else
+   * undefined (verify it in full). `resolveKey` is the verifier's own key lookup; if it throws, it is a miss.
+   */
+  get(token: string, resolveKey: (header: never) => unknown): Promise<T | undefined>
+  /**
+   * Remembers a verified token. `toleranceSeconds` and `maxAgeSeconds` are the verifier's clock tolerance and
+   * maximum token age: the entry ends when the token would stop verifying by time.
+   */
+  set(
+    token: string,
+    entry: { value: T; header: object; key: unknown; claims: TimeClaims },
+    limits: { toleranceSeconds: number; maxAgeSeconds?: number },
+  ): void
+  /** Forgets every entry. */
+  clear(): void
+  readonly size: number
+}
+
+// SHA-256 of the token, not the token: entries are 43 bytes whatever the token's size, and a lookup never
+// compares an attacker's string against a stored token.
+const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url')
+
+/**
+ * Creates a cache for one verifier.
+ * @example const cache = createVerifiedTokenCache<Principal>({ maxEntries: 10_000 })
+ */
+export const createVerifiedTokenCache = <T extends object>(
+  options: VerifiedTokenCacheOptions = {},
+): VerifiedTokenCache<T> => {
+  const maxTtlMs = (options.maxTtlSeconds ?? 300) * 1000
+  const entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries ?? 10_000 })
+  return {
+    async get(token, resolveKey) {
+      const id = fingerprint(token)
+      const entry = entries.get(id)
+      if (!entry) return undefined
+      if (Date.now() >= entry.validUntil) {
+        entries.delete(id)
+        return undefined
+      }
+      let key: unknown
+      try {
+        key = await resolveKey(entry.header as never)
+      } catch {
+        key = undefined
+      }
+      if (key !== entry.key) {
+        entries.delete(id)
+        return undefined
+      }
+      return entry.value
+    },
+    set(token, { value, header, key, claims }, { toleranceSeconds, maxAgeSeconds }) {
+      const now = Date.now()
+      let validUntil = now + maxTtlMs
+      if (typeof claims.exp === 'number')
+        validUntil = Math.min(validUntil, (claims.exp + toleranceSeconds) * 1000)
+      if (typeof claims.iat === 'number' && maxAgeSeconds !== undefined)
+        validUntil = Math.min(validUntil, (claims.iat + maxAgeSeconds + toleranceSeconds) * 1000)
+      if (validUntil <= now) return
+      entries.set(fingerprint(token), { value, header, key, validUntil })
+    },
+    clear: () => entries.clear(),
+    get size() {
+      return entries.size
+    },
+  }
+}
