@@ -7,7 +7,8 @@ import { migrate } from './migrations.ts'
 import { mutexFor, serializeWrites } from './write-lock.ts'
 import * as schema from './schema.ts'
 
-export type Db = LibSQLDatabase<typeof schema>
+/** Drizzle over the client; `$client` is for the few hot statements written by hand (`ingest/statements.ts`). */
+export type Db = LibSQLDatabase<typeof schema> & { readonly $client: Client }
 
 export interface Database {
   readonly client: Client

@@ -4,12 +4,21 @@
  * replayed event finds its id already recorded and counts nothing.
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import { and, eq, inArray, or, sql } from 'drizzle-orm'
+import type { Transaction } from '@libsql/client'
+import { inArray } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { counts, dirtyBuckets, durationSketches, processedEvents } from '../db/schema.ts'
+import { processedEvents } from '../db/schema.ts'
 import { decodeSketch, durationOf, encodeSketch, newSketch } from '../percentiles/sketch.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time/zone.ts'
 import type { ActorHit, Uniques } from '../uniques/service.ts'
+import {
+  ADD_MINUTE_COUNTS,
+  MARK_DIRTY,
+  READ_SKETCHES,
+  RECORD_IDS,
+  RECORD_IDS_RETURNING,
+  WRITE_SKETCH,
+} from './statements.ts'
 
 export interface IngestResult {
   /** Events counted by this call. */
@@ -38,11 +47,121 @@ const floorTo = (t: number, step: number) => Math.floor(t / step) * step
 /** The actor identity counted as "unique": `<type>:<id>`. */
 const actorOf = (e: AnyEvent): string | undefined => (e.actor ? `${e.actor.type}:${e.actor.id}` : undefined)
 
+const LONE_SURROGATE = /\p{Surrogate}/u
+/**
+ * The tenant as libSQL stores a bound string: a lone UTF-16 surrogate becomes U+FFFD. Text that reaches SQLite
+ * through JSON would keep it (as invalid UTF-8) and then never match a bound tenant in a query.
+ */
+const storedTenant = (e: AnyEvent): string => {
+  const tenant = e.tenantId ?? ''
+  return LONE_SURROGATE.test(tenant) ? tenant.replace(/\p{Surrogate}/gu, '\uFFFD') : tenant
+}
+
+/** What a batch's new events add: minute cells, dirty hours and days, and duration values per series. */
+const aggregate = (events: readonly AnyEvent[]) => {
+  const cells = new Map<
+    string,
+    [bucket: number, tenantId: string, type: string, source: string, count: number]
+  >()
+  const hours = new Set<number>()
+  const days = new Set<number>()
+  const durations = new Map<string, { bucket: number; tenantId: string; type: string; values: number[] }>()
+  for (const e of events) {
+    const t = Date.parse(e.occurredAt)
+    const bucket = floorTo(t, MINUTE_MS)
+    const hour = floorTo(t, HOUR_MS)
+    const tenantId = storedTenant(e)
+    const key = `${bucket}\u0000${tenantId}\u0000${e.type}\u0000${e.source}`
+    const cell = cells.get(key)
+    if (cell) cell[4]++
+    else cells.set(key, [bucket, tenantId, e.type, e.source, 1])
+    hours.add(hour)
+    days.add(floorTo(t, DAY_MS))
+    const duration = durationOf(e.payload)
+    if (duration !== undefined) {
+      const dKey = `${hour}\u0000${tenantId}\u0000${e.type}`
+      const d = durations.get(dKey) ?? { bucket: hour, tenantId, type: e.type, values: [] }
+      d.values.push(duration)
+      durations.set(dKey, d)
+    }
+  }
+  const dirty = [...[...hours].map((b) => ['hour', b]), ...[...days].map((b) => ['day', b])]
+  return { cells: [...cells.values()], dirty, durations: [...durations.values()] }
+}
+
+/**
+ * Records the ids of `firsts` (one event per id) and returns the events not counted before. The common
+ * case — every id new — needs no rows back; only a batch with some ids already recorded is recorded again,
+ * from a savepoint, returning which ids are new.
+ */
+const recordNew = async (
+  tx: Transaction,
+  firsts: ReadonlyMap<string, AnyEvent>,
+  at: number,
+): Promise<AnyEvent[]> => {
+  const args = [at, JSON.stringify([...firsts.keys()])]
+  await tx.execute('SAVEPOINT record_ids')
+  const recorded = (await tx.execute({ sql: RECORD_IDS, args })).rowsAffected
+  let fresh: AnyEvent[]
+  if (recorded === firsts.size) fresh = [...firsts.values()]
+  else if (recorded === 0) fresh = []
+  else {
+    await tx.execute('ROLLBACK TO record_ids')
+    const { rows } = await tx.execute({ sql: RECORD_IDS_RETURNING, args })
+    fresh = rows.map((row) => firsts.get(String(row[0])) as AnyEvent)
+  }
+  await tx.execute('RELEASE record_ids')
+  return fresh
+}
+
+/** Merges the batch's durations into the stored sketches of their (hour, tenant, type) series. */
+const mergeSketches = async (tx: Transaction, series: ReturnType<typeof aggregate>['durations']) => {
+  if (series.length === 0) return
+  const { rows } = await tx.execute({
+    sql: READ_SKETCHES,
+    args: [JSON.stringify(series.map((d) => [d.bucket, d.tenantId, d.type]))],
+  })
+  const stored = new Map(
+    rows.map((r) => [`${r[0]}\u0000${r[1]}\u0000${r[2]}`, new Uint8Array(r[3] as ArrayBuffer)]),
+  )
+  await tx.batch(
+    series.map((d) => {
+      const bytes = stored.get(`${d.bucket}\u0000${d.tenantId}\u0000${d.type}`)
+      const sketch = bytes ? decodeSketch(bytes) : newSketch()
+      for (const v of d.values) sketch.accept(v)
+      return { sql: WRITE_SKETCH, args: [d.bucket, d.tenantId, d.type, encodeSketch(sketch)] }
+    }),
+  )
+}
+
+/** The counting transaction: ids, counters, dirty marks and sketches commit together or not at all. */
+const countOnce = async (db: Db, events: readonly AnyEvent[], at: number): Promise<IngestResult> => {
+  const firsts = new Map<string, AnyEvent>()
+  for (const e of events) if (!firsts.has(e.id)) firsts.set(e.id, e)
+  const tx = await db.$client.transaction('write')
+  try {
+    const fresh = await recordNew(tx, firsts, at)
+    if (fresh.length > 0) {
+      const { cells, dirty, durations } = aggregate(fresh)
+      await tx.execute({ sql: ADD_MINUTE_COUNTS, args: [JSON.stringify(cells)] })
+      await tx.execute({ sql: MARK_DIRTY, args: [JSON.stringify(dirty)] })
+      await mergeSketches(tx, durations)
+    }
+    await tx.commit()
+    return { counted: fresh.length, duplicates: events.length - fresh.length }
+  } finally {
+    // Rolls back unless committed; gives the connection (and the write lock) back either way.
+    tx.close()
+  }
+}
+
 /** Creates the ingest service. */
 export const createIngest = ({ db, uniques, now = Date.now }: IngestDeps) => ({
   /**
-   * Counts a batch. Uniques go to Redis first (a set union, harmless to repeat), then the counters
-   * commit with the ids in one write transaction.
+   * Counts a batch. Uniques go to Redis beside the transaction (its round trip overlaps the SQL): adding
+   * an actor to a HyperLogLog is a set union, and every event's actor is added whether or not its id was
+   * counted before, so when either side fails the batch is retried and re-adds them harmlessly. The call
+   * settles only after both, so the consumer acks nothing that is not in both stores.
    */
   async ingestBatch(events: readonly AnyEvent[]): Promise<IngestResult> {
     if (events.length === 0) return { counted: 0, duplicates: 0 }
@@ -52,106 +171,10 @@ export const createIngest = ({ db, uniques, now = Date.now }: IngestDeps) => ({
       if (actorId)
         hits.push({ at: Date.parse(e.occurredAt), type: e.type, tenantId: e.tenantId ?? '', actorId })
     }
-    await uniques.add(hits)
-
-    return db.transaction(async (tx) => {
-      const at = now()
-      const fresh = new Set<string>()
-      const ids = [...new Set(events.map((e) => e.id))]
-      for (const part of chunks(ids, ROWS_PER_STATEMENT)) {
-        const inserted = await tx
-          .insert(processedEvents)
-          .values(part.map((id) => ({ id, processedAt: at })))
-          .onConflictDoNothing()
-          .returning({ id: processedEvents.id })
-        for (const row of inserted) fresh.add(row.id)
-      }
-      const counted: AnyEvent[] = []
-      for (const e of events) {
-        if (fresh.delete(e.id)) counted.push(e)
-      }
-      if (counted.length === 0) return { counted: 0, duplicates: events.length }
-
-      const cells = new Map<
-        string,
-        { bucket: number; tenantId: string; type: string; source: string; count: number }
-      >()
-      const hours = new Set<number>()
-      const days = new Set<number>()
-      const durations = new Map<
-        string,
-        { bucket: number; tenantId: string; type: string; values: number[] }
-      >()
-      for (const e of counted) {
-        const t = Date.parse(e.occurredAt)
-        const bucket = floorTo(t, MINUTE_MS)
-        const tenantId = e.tenantId ?? ''
-        const key = `${bucket}\u0000${tenantId}\u0000${e.type}\u0000${e.source}`
-        const cell = cells.get(key)
-        if (cell) cell.count++
-        else cells.set(key, { bucket, tenantId, type: e.type, source: e.source, count: 1 })
-        hours.add(floorTo(t, HOUR_MS))
-        days.add(floorTo(t, DAY_MS))
-        const duration = durationOf(e.payload)
-        if (duration !== undefined) {
-          const hour = floorTo(t, HOUR_MS)
-          const dKey = `${hour}\u0000${tenantId}\u0000${e.type}`
-          const d = durations.get(dKey) ?? { bucket: hour, tenantId, type: e.type, values: [] }
-          d.values.push(duration)
-          durations.set(dKey, d)
-        }
-      }
-      for (const part of chunks([...cells.values()], ROWS_PER_STATEMENT)) {
-        await tx
-          .insert(counts)
-          .values(part.map((c) => ({ grain: 'minute' as const, ...c })))
-          .onConflictDoUpdate({
-            target: [counts.grain, counts.bucket, counts.tenantId, counts.type, counts.source],
-            set: { count: sql`${counts.count} + excluded.count` },
-          })
-      }
-      const dirty = [
-        ...[...hours].map((bucket) => ({ grain: 'hour' as const, bucket })),
-        ...[...days].map((bucket) => ({ grain: 'day' as const, bucket })),
-      ]
-      for (const part of chunks(dirty, ROWS_PER_STATEMENT)) {
-        await tx.insert(dirtyBuckets).values(part).onConflictDoNothing()
-      }
-      // Duration sketches: one read and one multi-row upsert per statement-sized chunk, not one per series.
-      for (const part of chunks([...durations.values()], 50)) {
-        const existing = await tx
-          .select()
-          .from(durationSketches)
-          .where(
-            or(
-              ...part.map((d) =>
-                and(
-                  eq(durationSketches.bucket, d.bucket),
-                  eq(durationSketches.tenantId, d.tenantId),
-                  eq(durationSketches.type, d.type),
-                ),
-              ),
-            ),
-          )
-        const stored = new Map(
-          existing.map((r) => [`${r.bucket}\u0000${r.tenantId}\u0000${r.type}`, r.sketch]),
-        )
-        const rows = part.map((d) => {
-          const bytes = stored.get(`${d.bucket}\u0000${d.tenantId}\u0000${d.type}`)
-          const sketch = bytes ? decodeSketch(bytes) : newSketch()
-          for (const v of d.values) sketch.accept(v)
-          return { bucket: d.bucket, tenantId: d.tenantId, type: d.type, sketch: encodeSketch(sketch) }
-        })
-        await tx
-          .insert(durationSketches)
-          .values(rows)
-          .onConflictDoUpdate({
-            target: [durationSketches.bucket, durationSketches.tenantId, durationSketches.type],
-            set: { sketch: sql`excluded.sketch` },
-          })
-      }
-      return { counted: counted.length, duplicates: events.length - counted.length }
-    })
+    const [added, counted] = await Promise.allSettled([uniques.add(hits), countOnce(db, events, now())])
+    if (added.status === 'rejected') throw added.reason
+    if (counted.status === 'rejected') throw counted.reason
+    return counted.value
   },
 })
 

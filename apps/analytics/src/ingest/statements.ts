@@ -1,0 +1,45 @@
+/**
+ * The ingest transaction's statements. Each binds a whole list as one JSON array read back with
+ * `json_each`, so the text never depends on the batch: libSQL prepares one short statement per step
+ * (instead of a multi-row `VALUES` with hundreds of placeholders), and no query builder runs per batch.
+ * Table and column names come from the drizzle schema, which stays the one definition of the tables.
+ */
+import { getTableName } from 'drizzle-orm'
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
+import { counts, dirtyBuckets, durationSketches, processedEvents } from '../db/schema.ts'
+
+const table = (t: SQLiteTable) => `"${getTableName(t)}"`
+const cols = (...columns: SQLiteColumn[]) => columns.map((c) => `"${c.name}"`).join(', ')
+
+const P = processedEvents
+const C = counts
+const D = dirtyBuckets
+const S = durationSketches
+
+/**
+ * Records envelope ids: `[processedAt, JSON array of ids]`. An id recorded before is skipped (only a
+ * uniqueness conflict: any other failure still aborts). `WHERE true` keeps `ON CONFLICT` from parsing as a join.
+ */
+export const RECORD_IDS = `INSERT INTO ${table(P)} (${cols(P.id, P.processedAt)})
+  SELECT value, ?1 FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING`
+
+/** The same, returning the ids it recorded (the ones not counted before). */
+export const RECORD_IDS_RETURNING = `${RECORD_IDS} RETURNING ${cols(P.id)}`
+
+/** Adds to minute counters: `[JSON array of [bucket, tenantId, type, source, count]]`, one row per cell. */
+export const ADD_MINUTE_COUNTS = `INSERT INTO ${table(C)} (${cols(C.grain, C.bucket, C.tenantId, C.type, C.source, C.count)})
+  SELECT 'minute', value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1) WHERE true
+  ON CONFLICT (${cols(C.grain, C.bucket, C.tenantId, C.type, C.source)})
+  DO UPDATE SET ${cols(C.count)} = ${cols(C.count)} + excluded.${cols(C.count)}`
+
+/** Marks rollup buckets dirty: `[JSON array of [grain, bucket]]`. */
+export const MARK_DIRTY = `INSERT INTO ${table(D)} (${cols(D.grain, D.bucket)})
+  SELECT value->>0, value->>1 FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING`
+
+/** Stored duration sketches of some series: `[JSON array of [bucket, tenantId, type]]`. */
+export const READ_SKETCHES = `SELECT ${cols(S.bucket, S.tenantId, S.type, S.sketch)} FROM ${table(S)}
+  WHERE (${cols(S.bucket, S.tenantId, S.type)}) IN (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))`
+
+/** Writes one series' merged sketch: `[bucket, tenantId, type, sketch bytes]`. */
+export const WRITE_SKETCH = `INSERT INTO ${table(S)} (${cols(S.bucket, S.tenantId, S.type, S.sketch)}) VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT (${cols(S.bucket, S.tenantId, S.type)}) DO UPDATE SET ${cols(S.sketch)} = excluded.${cols(S.sketch)}`
