@@ -1,4 +1,5 @@
 /** ioredis connections tuned per role, as PITFALLS.md asks (producers fail fast, blocking readers wait). */
+import './tracing-channel.ts'
 import { Redis, type RedisOptions } from 'ioredis'
 
 /**
