@@ -121,12 +121,10 @@ const mergeSketches = async (tx: Transaction, series: ReturnType<typeof aggregat
     sql: READ_SKETCHES,
     args: [JSON.stringify(series.map((d) => [d.bucket, d.tenantId, d.type]))],
   })
-  const stored = new Map(
-    rows.map((r) => [`${r[0]}\u0000${r[1]}\u0000${r[2]}`, new Uint8Array(r[3] as ArrayBuffer)]),
-  )
+  const stored = new Map(rows.map((r) => [Number(r[0]), new Uint8Array(r[1] as ArrayBuffer)]))
   await tx.batch(
-    series.map((d) => {
-      const bytes = stored.get(`${d.bucket}\u0000${d.tenantId}\u0000${d.type}`)
+    series.map((d, i) => {
+      const bytes = stored.get(i)
       const sketch = bytes ? decodeSketch(bytes) : newSketch()
       for (const v of d.values) sketch.accept(v)
       return { sql: WRITE_SKETCH, args: [d.bucket, d.tenantId, d.type, encodeSketch(sketch)] }

@@ -36,9 +36,12 @@ export const ADD_MINUTE_COUNTS = `INSERT INTO ${table(C)} (${cols(C.grain, C.buc
 export const MARK_DIRTY = `INSERT INTO ${table(D)} (${cols(D.grain, D.bucket)})
   SELECT value->>0, value->>1 FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING`
 
-/** Stored duration sketches of some series: `[JSON array of [bucket, tenantId, type]]`. */
-export const READ_SKETCHES = `SELECT ${cols(S.bucket, S.tenantId, S.type, S.sketch)} FROM ${table(S)}
-  WHERE (${cols(S.bucket, S.tenantId, S.type)}) IN (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))`
+/**
+ * Stored duration sketches of some series: `[JSON array of [bucket, tenantId, type]]`, answered by index into
+ * that array (a tenant read back as text could differ: libSQL cuts returned text at a NUL character).
+ */
+export const READ_SKETCHES = `SELECT j.key, s.${cols(S.sketch)} FROM json_each(?1) AS j JOIN ${table(S)} AS s
+  ON s.${cols(S.bucket)} = j.value->>0 AND s.${cols(S.tenantId)} = j.value->>1 AND s.${cols(S.type)} = j.value->>2`
 
 /** Writes one series' merged sketch: `[bucket, tenantId, type, sketch bytes]`. */
 export const WRITE_SKETCH = `INSERT INTO ${table(S)} (${cols(S.bucket, S.tenantId, S.type, S.sketch)}) VALUES (?1, ?2, ?3, ?4)
