@@ -1,16 +1,8 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
 import { type Client, createClient } from '@libsql/client'
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
-import { chainOf } from '../../records/from-event.ts'
-import { sealRecord } from '../../records/hash.ts'
-import {
-  type AuditRecord,
-  type ChainHead,
-  GENESIS_HASH,
-  type RecordInput,
-  type RetentionAnchor,
-} from '../../records/model.ts'
+import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
 import {
   type AppendResult,
   type AuditStore,
@@ -22,8 +14,9 @@ import {
   type StatsGroupBy,
   type StatsRow,
 } from '../types.ts'
+import { appendIn, type RecordRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
-import { auditAnchors, auditChains, auditPrunedEvents, auditRecords, auditRetentionMode } from './schema.ts'
+import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 import { mutexFor, retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
@@ -38,14 +31,8 @@ export interface LibsqlStoreOptions {
 
 type Db = LibSQLDatabase<Record<string, never>>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-type Row = typeof auditRecords.$inferSelect
 
-// 21 columns per row: stay far below SQLite's bound-variable limit.
-const INSERT_CHUNK = 200
-
-const toRecord = ({ occurredMs: _ms, ...row }: Row): AuditRecord => row
-
-const toRow = (record: AuditRecord): Row => ({ ...record, occurredMs: Date.parse(record.occurredAt) })
+const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
 
 /** Filter → drizzle WHERE conditions. */
 export const whereOf = (filter: RecordFilter): SQL[] => {
@@ -127,58 +114,20 @@ export const createLibsqlStore = async (
     kind: 'libsql',
     client,
 
-    // drizzle's libSQL transaction is BEGIN IMMEDIATE ("write"): the write lock is taken before the heads
-    // are read, so two processes appending to one chain queue up instead of forking it.
+    // The hot path, on the libSQL transaction itself (append.ts); 'write' is BEGIN IMMEDIATE.
     append: (inputs: readonly RecordInput[]): Promise<AppendResult> =>
-      write(async (tx) => {
-        const appended: AuditRecord[] = []
-        const duplicates: string[] = []
-        if (inputs.length === 0) return { appended, duplicates }
-        const ids = [...new Set(inputs.map((i) => i.eventId))]
-        const seen = new Set<string>()
-        for (let i = 0; i < ids.length; i += 500) {
-          const chunk = ids.slice(i, i + 500)
-          const rows = await tx
-            .select({ id: auditRecords.eventId })
-            .from(auditRecords)
-            .where(inArray(auditRecords.eventId, chunk))
-            .union(
-              tx
-                .select({ id: auditPrunedEvents.eventId })
-                .from(auditPrunedEvents)
-                .where(inArray(auditPrunedEvents.eventId, chunk)),
-            )
-          for (const r of rows) seen.add(r.id)
-        }
-        const heads = new Map<string, { seq: number; hash: string }>()
-        const newChains: string[] = []
-        for (const input of inputs) {
-          if (seen.has(input.eventId)) {
-            duplicates.push(input.eventId)
-            continue
+      serialize(() =>
+        retryWhileBusy(async () => {
+          const tx = await client.transaction('write')
+          try {
+            const result = await appendIn(tx, inputs)
+            await tx.commit()
+            return result
+          } finally {
+            tx.close()
           }
-          seen.add(input.eventId)
-          const chain = chainOf(input.tenantId)
-          let head = heads.get(chain) ?? (await headIn(tx, chain))
-          if (!head) {
-            newChains.push(chain)
-            head = { seq: 0, hash: GENESIS_HASH }
-          }
-          const record = sealRecord(input, chain, head.seq + 1, head.hash)
-          heads.set(chain, { seq: record.seq, hash: record.hash })
-          appended.push(record)
-        }
-        if (newChains.length > 0) {
-          await tx
-            .insert(auditChains)
-            .values(newChains.map((chain) => ({ chain })))
-            .onConflictDoNothing()
-        }
-        for (let i = 0; i < appended.length; i += INSERT_CHUNK) {
-          await tx.insert(auditRecords).values(appended.slice(i, i + INSERT_CHUNK).map(toRow))
-        }
-        return { appended, duplicates }
-      }),
+        }, options.writeDeadlineMs),
+      ),
 
     async list(filter, { after, limit }): Promise<ListPage> {
       const conditions = whereOf(filter)

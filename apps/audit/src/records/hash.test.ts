@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'bun:test'
+import canonicalize from 'canonicalize'
+import { canonicalRecord, type HashedFields, hashRecord, sealRecord } from './hash.ts'
+import { sampleInput } from './sample.ts'
+
+/** The definition: RFC 8785 canonical JSON (the canonicalize package) of every field but `hash`. */
+const reference = (fields: object): string => {
+  const { hash: _ignored, ...rest } = fields as { hash?: unknown }
+  return canonicalize(rest) as string
+}
+
+const sha256 = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest('hex')
+
+const fieldsOf = (overrides: Partial<HashedFields> = {}): HashedFields => ({
+  ...sampleInput(),
+  chain: 'tenant-a',
+  seq: 1,
+  prevHash: '0'.repeat(64),
+  ...overrides,
+})
+
+describe('canonical JSON of a record', () => {
+  const cases: [string, HashedFields][] = [
+    ['a sample record', fieldsOf()],
+    [
+      'nulls in every nullable field',
+      fieldsOf({
+        tenantId: null,
+        actorType: null,
+        actorId: null,
+        subjectType: null,
+        subjectId: null,
+        correlationId: null,
+        causationId: null,
+      }),
+    ],
+    [
+      'strings that need escaping',
+      fieldsOf({
+        source: 'quote " backslash \\ newline \n tab \t nul \u0000',
+        actorId: 'é✓😀',
+        type: '\u2028\u2029',
+      }),
+    ],
+    ['a lone surrogate', fieldsOf({ subjectId: 'broken \ud800 pair' })],
+    [
+      'numbers of every shape in the payload',
+      fieldsOf({
+        payload: { big: 1e21, small: 1e-7, neg: -0, frac: 0.1 + 0.2, max: Number.MAX_SAFE_INTEGER },
+      }),
+    ],
+    [
+      'nested payload keys out of order, unicode keys',
+      fieldsOf({
+        payload: {
+          z: { b: 1, a: [3, { y: null, x: true }] },
+          é: 1,
+          a: 'first',
+          '\u20ac': 2,
+          '\ud83d\ude00': 3,
+          A: 4,
+        },
+      }),
+    ],
+    ['an empty payload', fieldsOf({ payload: {} })],
+    ['a large seq and version', fieldsOf({ seq: 2 ** 40, version: 12 })],
+  ]
+  for (const [name, fields] of cases) {
+    it(`matches canonicalize byte for byte: ${name}`, () => {
+      expect(canonicalRecord(fields)).toBe(reference(fields))
+      expect(hashRecord(fields)).toBe(sha256(reference(fields)))
+    })
+  }
+
+  it('ignores the record’s own hash and the order its keys were written in', () => {
+    const fields = fieldsOf()
+    const reversed = Object.fromEntries(Object.entries({ ...fields, hash: 'x' }).reverse()) as HashedFields
+    expect(canonicalRecord(reversed)).toBe(reference(fields))
+  })
+
+  it('leaves out undefined fields exactly as canonicalize does', () => {
+    const fields = { ...fieldsOf(), tenantId: undefined, action: undefined } as unknown as HashedFields
+    expect(canonicalRecord(fields)).toBe(reference(fields))
+    const firstMissing = { ...fieldsOf(), action: undefined } as unknown as HashedFields
+    expect(canonicalRecord(firstMissing)).toStartWith('{"actorId":')
+    expect(canonicalRecord(firstMissing)).toBe(reference(firstMissing))
+  })
+
+  it('covers fields beyond the schema when a record carries them', () => {
+    const fields = { ...fieldsOf(), extra: { b: 2, a: 1 } } as HashedFields
+    expect(canonicalRecord(fields)).toBe(reference(fields))
+    expect(canonicalRecord(fields)).toContain('"extra":{"a":1,"b":2}')
+  })
+
+  it('refuses what RFC 8785 cannot encode', () => {
+    expect(() => canonicalRecord(fieldsOf({ payload: { x: Number.NaN } }))).toThrow(/NaN/)
+    expect(() => canonicalRecord(fieldsOf({ seq: Number.POSITIVE_INFINITY }))).toThrow(/Infinity/)
+  })
+
+  it('seals a record whose hash covers its chain position and predecessor', () => {
+    const { chain: _c, seq: _s, prevHash: _p, ...input } = fieldsOf()
+    const record = sealRecord(input, 'c', 2, 'f'.repeat(64))
+    expect(record).toMatchObject({ chain: 'c', seq: 2, prevHash: 'f'.repeat(64) })
+    expect(record.hash).toBe(sha256(reference(record)))
+    expect(sealRecord(input, 'c', 3, 'f'.repeat(64)).hash).not.toBe(record.hash)
+  })
+})
