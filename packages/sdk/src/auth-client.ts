@@ -6,7 +6,7 @@ export type AuthClientOptions = Omit<ServiceTreatyOptions, 'audience'>
 
 /**
  * A client for auth whose every route, body and response is typed from `AuthApp`; each request carries a
- * fresh service token (audience `auth`).
+ * current service token (audience `auth`).
  * @example
  * const auth = createAuthClient({ baseUrl: config.AUTH_URL, signer: createServiceTokens(config) })
  * const { data, error } = await auth.v1.sessions.post({ userId, device: { id: 'ios-7f3a' } })

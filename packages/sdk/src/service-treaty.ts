@@ -1,4 +1,4 @@
-/** Typed HTTP clients for the services (Eden treaty), each call carrying a fresh service token. Not the kit's `createServiceClient` (a plain fetch with retries between services). */
+/** Typed HTTP clients for the services (Eden treaty), each call carrying a current service token. Not the kit's `createServiceClient` (a plain fetch with retries between services). */
 import { treaty } from '@elysiajs/eden'
 import type { ServiceTokenSigner } from '@flotilla/contracts'
 import type { AnyElysia } from 'elysia'
@@ -6,7 +6,7 @@ import type { AnyElysia } from 'elysia'
 export interface ServiceTreatyOptions {
   /** The service's base URL, e.g. `http://127.0.0.1:3001`. */
   readonly baseUrl: string
-  /** Mints the bearer token; a new one per request, with the target service as audience. */
+  /** Gives the bearer token per request, with the target service as audience (the SDK signer hands out one token per audience for half its lifetime). */
   readonly signer: Pick<ServiceTokenSigner, 'sign'>
   /** The target service's name (the token's audience). */
   readonly audience: string
