@@ -1,7 +1,6 @@
 /**
  * The inter-service HTTP client: a current service token per call (renewed at half its life), a timeout per
- * attempt, retries with
- * jittered exponential backoff for idempotent calls (honouring `Retry-After`), and a circuit breaker.
+ * attempt, retries with jittered exponential backoff for idempotent calls (honouring `Retry-After`), and a circuit breaker.
  * Resilience comes from cockatiel: maintained, composable policies, no dependencies.
  */
 import {
