@@ -34,6 +34,7 @@ export const openDatabase = async ({ url, authToken }: OpenDatabaseOptions): Pro
     ...(local ? { timeout: 10_000 } : {}),
   })
   const client = local ? serializeWrites(raw, mutexFor(url)) : raw
+  // `synchronous` is left at FULL (the default): a batch is acked once committed, so the commit must be on disk.
   if (local) await client.execute('PRAGMA journal_mode = WAL')
   await migrate(client)
   let closed = false
