@@ -49,7 +49,7 @@ export const canonicalRecord = (fields: HashedFields): string => {
 
 /** Hex SHA-256 of the canonical JSON of `fields`; key order never changes it. */
 export const hashRecord = (fields: HashedFields): string =>
-  new Bun.CryptoHasher('sha256').update(canonicalRecord(fields)).digest('hex')
+  Bun.CryptoHasher.hash('sha256', canonicalRecord(fields), 'hex')
 
 /** Builds the next record of a chain from its input and the chain's current head. */
 export const sealRecord = (
@@ -58,6 +58,8 @@ export const sealRecord = (
   seq: number,
   prevHash: string,
 ): AuditRecord => {
-  const fields: HashedFields = { ...input, chain, seq, prevHash }
-  return { ...fields, hash: hashRecord(fields) }
+  // One object: the hash covers every field but `hash`, so it can be filled in afterwards.
+  const record: AuditRecord = { ...input, chain, seq, prevHash, hash: '' }
+  record.hash = hashRecord(record)
+  return record
 }
