@@ -95,6 +95,41 @@ describe('libSQL append', () => {
     await store.close()
   })
 
+  it('reads a batch of more events and chains than one read statement holds', async () => {
+    const store = await createLibsqlStore({ url: await freshUrl() })
+    const tenants = Array.from({ length: 600 }, (_, i) => `many-${i}`)
+    const first = tenants.map((tenantId) => sampleInput({ tenantId }))
+    await store.append(first)
+    const second = tenants.map((tenantId) => sampleInput({ tenantId }))
+    // 1,200 distinct ids and 600 chains, the first batch's ids among them again.
+    const { appended, duplicates } = await store.append([...first, ...second])
+    expect(duplicates).toEqual(first.map((i) => i.eventId))
+    expect(appended.map((r) => [r.chain, r.seq])).toEqual(tenants.map((t) => [t, 2]))
+    for (const t of [tenants[0], tenants[499], tenants[500], tenants[599]] as string[]) {
+      expect(await verifyChain({ store }, t)).toMatchObject({ ok: true, checked: 2 })
+    }
+    await store.close()
+  })
+
+  it('finds the head of a chain whose name SQLite stores differently than sent (a lone surrogate)', async () => {
+    const store = await createLibsqlStore({ url: await freshUrl() })
+    const input = sampleInput({ tenantId: 'odd \ud800 tenant' })
+    expect((await store.append([input])).appended.map((r) => r.seq)).toEqual([1])
+    const again = await store.append([input, sampleInput({ tenantId: input.tenantId })])
+    expect(again.duplicates).toEqual([input.eventId])
+    expect(again.appended.map((r) => r.seq)).toEqual([2])
+    await store.close()
+  })
+
+  it('records an id once when a batch repeats it under two tenants', async () => {
+    const store = await createLibsqlStore({ url: await freshUrl() })
+    const input = sampleInput({ tenantId: 'twice-a' })
+    const { appended, duplicates } = await store.append([input, { ...input, tenantId: 'twice-b' }])
+    expect(appended.map((r) => r.chain)).toEqual(['twice-a'])
+    expect(duplicates).toEqual([input.eventId])
+    await store.close()
+  })
+
   it('writes nothing of a batch whose insert fails, not even its new chain', async () => {
     const store = await createLibsqlStore({ url: await freshUrl() })
     const good = sampleInput({ tenantId: 'atomic' })

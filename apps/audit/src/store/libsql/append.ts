@@ -29,16 +29,17 @@ const INSERT_CHUNK = 200
 const RECORD_COLUMNS = Object.entries(getTableColumns(auditRecords)) as [keyof RecordRow, Column][]
 const INSERT_HEAD = `INSERT INTO ${table(auditRecords)} (${RECORD_COLUMNS.map(([, c]) => col(c)).join(', ')}) VALUES `
 const ROW_PLACEHOLDERS = `(${RECORD_COLUMNS.map(() => '?').join(', ')})`
-const insertSql = new Map<number, string>()
+const lists = new Map<string, string>()
 
-/** `INSERT … VALUES (…), (…)` for `rows` rows, built once per row count (batches are mostly full). */
-const insertRecordsSql = (rows: number): string => {
-  let sql = insertSql.get(rows)
-  if (sql === undefined) {
-    sql = INSERT_HEAD + Array.from({ length: rows }, () => ROW_PLACEHOLDERS).join(', ')
-    insertSql.set(rows, sql)
+/** `item, item, …` (`n` times), built once per item and count: batches are mostly full, so few are built. */
+const repeated = (item: string, n: number): string => {
+  const key = `${n}:${item}`
+  let list = lists.get(key)
+  if (list === undefined) {
+    list = Array.from({ length: n }, () => item).join(', ')
+    lists.set(key, list)
   }
-  return sql
+  return list
 }
 
 /** A record's bound values, encoded by each column as drizzle's insert would (JSON payload; undefined → NULL). */
@@ -54,23 +55,37 @@ const R = auditRecords
 const P = auditPrunedEvents
 const A = auditAnchors
 
+// Ids or chains per read statement (each id is bound twice): a statement's SQL is reused per count.
+const READ_CHUNK = 500
+
 /**
- * One read for the whole batch: which of its event ids (JSON array ?1) are recorded or were pruned (`head` 0),
- * and where each of its chains (JSON array ?2) stands (`head` 1): last record, else retention anchor, else
- * NULL for a chain never written.
+ * The batch's read: which of its event ids are recorded or were pruned (`head` 0, `id` the stored id), and
+ * where each of its chains stands (`head` 1, `id` the chain's position in the arguments): last record, else
+ * retention anchor, else NULL for a chain never written. Everything is a bound parameter, compared as the
+ * inserts bind it; chains come back by position since SQLite may store a string other than the one sent (a
+ * lone surrogate becomes U+FFFD). Arguments: the ids, the ids again, then (position, chain) pairs.
  */
-const READ_SQL = `
-SELECT 0 AS head, ${col(R.eventId)} AS id, NULL AS seq, NULL AS hash
-  FROM ${table(R)} WHERE ${col(R.eventId)} IN (SELECT value FROM json_each(?1))
-UNION ALL
-SELECT 0, ${col(P.eventId)}, NULL, NULL
-  FROM ${table(P)} WHERE ${col(P.eventId)} IN (SELECT value FROM json_each(?1))
-UNION ALL
-SELECT 1, c.value, coalesce(r.${col(R.seq)}, a.${col(A.seq)}), coalesce(r.${col(R.hash)}, a.${col(A.hash)})
-  FROM json_each(?2) AS c
-  LEFT JOIN ${table(R)} AS r ON r.${col(R.chain)} = c.value AND r.${col(R.seq)} = (
-    SELECT ${col(R.seq)} FROM ${table(R)} WHERE ${col(R.chain)} = c.value ORDER BY ${col(R.seq)} DESC LIMIT 1)
-  LEFT JOIN ${table(A)} AS a ON a.${col(A.chain)} = c.value`
+const readSql = (ids: number, chains: number): string => {
+  const parts: string[] = []
+  if (ids > 0) {
+    parts.push(
+      `SELECT 0 AS head, ${col(R.eventId)} AS id, NULL AS seq, NULL AS hash
+        FROM ${table(R)} WHERE ${col(R.eventId)} IN (${repeated('?', ids)})`,
+      `SELECT 0 AS head, ${col(P.eventId)} AS id, NULL AS seq, NULL AS hash FROM ${table(P)} WHERE ${col(P.eventId)} IN (${repeated('?', ids)})`,
+    )
+  }
+  if (chains > 0) {
+    parts.push(
+      `SELECT 1 AS head, c.column1 AS id, coalesce(r.${col(R.seq)}, a.${col(A.seq)}) AS seq,
+          coalesce(r.${col(R.hash)}, a.${col(A.hash)}) AS hash
+        FROM (VALUES ${repeated('(?, ?)', chains)}) AS c
+        LEFT JOIN ${table(R)} AS r ON r.${col(R.chain)} = c.column2 AND r.${col(R.seq)} = (
+          SELECT ${col(R.seq)} FROM ${table(R)} WHERE ${col(R.chain)} = c.column2 ORDER BY ${col(R.seq)} DESC LIMIT 1)
+        LEFT JOIN ${table(A)} AS a ON a.${col(A.chain)} = c.column2`,
+    )
+  }
+  return parts.join(' UNION ALL ')
+}
 
 const INSERT_CHAINS_HEAD = `INSERT INTO ${table(auditChains)} (${col(auditChains.chain)}) VALUES `
 
@@ -91,16 +106,25 @@ export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]):
     ids.add(input.eventId)
     chains.add(chainOf(input.tenantId))
   }
-  const read = await tx.execute({
-    sql: READ_SQL,
-    args: [JSON.stringify([...ids]), JSON.stringify([...chains])],
-  })
+  const idList = [...ids]
+  const chainList = [...chains]
   const seen = new Set<string>()
   const stored = new Map<string, Head | null>()
-  for (const row of read.rows) {
-    const id = row.id as string
-    if (row.head === 0) seen.add(id)
-    else stored.set(id, row.seq === null ? null : { seq: Number(row.seq), hash: row.hash as string })
+  // One statement for a batch of up to READ_CHUNK events.
+  for (let i = 0; i < Math.max(idList.length, chainList.length); i += READ_CHUNK) {
+    const idPart = idList.slice(i, i + READ_CHUNK)
+    const chainPart = chainList.slice(i, i + READ_CHUNK)
+    const read = await tx.execute({
+      sql: readSql(idPart.length, chainPart.length),
+      args: [...idPart, ...idPart, ...chainPart.flatMap((chain, k) => [k, chain])],
+    })
+    for (const row of read.rows) {
+      if (row.head === 0) seen.add(row.id as string)
+      else {
+        const chain = chainPart[Number(row.id)] as string
+        stored.set(chain, row.seq === null ? null : { seq: Number(row.seq), hash: row.hash as string })
+      }
+    }
   }
 
   const heads = new Map<string, Head>()
@@ -125,7 +149,7 @@ export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]):
 
   if (newChains.length > 0) {
     await tx.execute({
-      sql: `${INSERT_CHAINS_HEAD}${newChains.map(() => '(?)').join(', ')} ON CONFLICT DO NOTHING`,
+      sql: `${INSERT_CHAINS_HEAD}${repeated('(?)', newChains.length)} ON CONFLICT DO NOTHING`,
       args: newChains,
     })
   }
@@ -133,7 +157,7 @@ export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]):
     const chunk = appended.slice(i, i + INSERT_CHUNK)
     const args: InValue[] = []
     for (const record of chunk) recordArgs(record, args)
-    await tx.execute({ sql: insertRecordsSql(chunk.length), args })
+    await tx.execute({ sql: INSERT_HEAD + repeated(ROW_PLACEHOLDERS, chunk.length), args })
   }
   return { appended, duplicates }
 }
