@@ -86,6 +86,33 @@ describe('canonical JSON of a record', () => {
     expect(canonicalRecord(firstMissing)).toBe(reference(firstMissing))
   })
 
+  it('writes odd values in schema fields exactly as canonicalize does', () => {
+    const odd = (overrides: Record<string, unknown>) =>
+      ({ ...fieldsOf(), ...overrides }) as unknown as HashedFields
+    const cases = [
+      odd({ actorId: { b: 1, a: [2, 1] } }),
+      odd({ source: ['x', null] }),
+      odd({ version: true, tenantId: false }),
+      odd({ payload: null }),
+      odd({ payload: 'text' }),
+      odd({ hash: 'ignored', subjectId: Symbol('s') }),
+    ]
+    for (const fields of cases) expect(canonicalRecord(fields)).toBe(reference(fields))
+    const beforePayload = [
+      'action',
+      'actorId',
+      'actorType',
+      'causationId',
+      'chain',
+      'correlationId',
+      'eventId',
+      'occurredAt',
+    ]
+    const nothingBefore = odd(Object.fromEntries(beforePayload.map((k) => [k, undefined])))
+    expect(canonicalRecord(nothingBefore)).toStartWith('{"payload":')
+    expect(canonicalRecord(nothingBefore)).toBe(reference(nothingBefore))
+  })
+
   it('covers fields beyond the schema when a record carries them', () => {
     const fields = { ...fieldsOf(), extra: { b: 2, a: 1 } } as HashedFields
     expect(canonicalRecord(fields)).toBe(reference(fields))
@@ -95,6 +122,7 @@ describe('canonical JSON of a record', () => {
   it('refuses what RFC 8785 cannot encode', () => {
     expect(() => canonicalRecord(fieldsOf({ payload: { x: Number.NaN } }))).toThrow(/NaN/)
     expect(() => canonicalRecord(fieldsOf({ seq: Number.POSITIVE_INFINITY }))).toThrow(/Infinity/)
+    expect(() => canonicalRecord(fieldsOf({ version: Number.NaN }))).toThrow(/NaN/)
   })
 
   it('seals a record whose hash covers its chain position and predecessor', () => {

@@ -10,41 +10,55 @@ const HASHED_KEYS = Object.keys(AuditRecord.properties)
   .filter((k) => k !== 'hash')
   .sort()
 const KNOWN_KEYS = new Set([...HASHED_KEYS, 'hash'])
-// `"key":`, serialized once rather than for every record.
-const KEY_PREFIXES = HASHED_KEYS.map((k) => `${JSON.stringify(k)}:`)
+// The fields around the payload: scalars, which JSON.stringify writes exactly as RFC 8785 does, in the
+// order they are set (none is an integer-like key, which objects would list first).
+const BEFORE_PAYLOAD = HASHED_KEYS.slice(0, HASHED_KEYS.indexOf('payload'))
+const AFTER_PAYLOAD = HASHED_KEYS.slice(HASHED_KEYS.indexOf('payload') + 1)
+
+const generic = (source: object): string => {
+  const { hash: _ignored, ...rest } = source as { hash?: unknown }
+  const canonical = canonicalize(rest)
+  if (canonical === undefined) throw new Error('record cannot be canonicalized')
+  return canonical
+}
+
+/** Copies `keys` of `source` into a new object in that order; false when a value is not a JSON scalar. */
+const scalarsOf = (
+  source: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> | false => {
+  const out: Record<string, unknown> = {}
+  for (const key of keys) {
+    const value = source[key]
+    const type = typeof value
+    // canonicalize leaves out keys whose value is undefined or a symbol
+    if (value === undefined || type === 'symbol') continue
+    if (type === 'number') {
+      if (Number.isNaN(value)) throw new Error('NaN is not allowed')
+      if (!Number.isFinite(value)) throw new Error('Infinity is not allowed')
+    } else if (value !== null && type !== 'string' && type !== 'boolean') return false
+    out[key] = value
+  }
+  return out
+}
 
 /**
  * The canonical JSON of a record's hashed fields. A record of exactly the schema's fields (every append and
- * every stored record) takes a path that skips sorting its keys: it yields the same bytes as `canonicalize`
- * would, which every other object still goes through.
+ * every stored record) takes a path that skips sorting its keys and writes its scalars in two
+ * JSON.stringify calls: it yields the same bytes as `canonicalize` would, which every other object (and
+ * the payload) still goes through.
  */
 export const canonicalRecord = (fields: HashedFields): string => {
-  const source = fields as HashedFields & { hash?: string }
-  let regular = !('toJSON' in source)
-  if (regular) {
-    for (const key in source) {
-      if (!KNOWN_KEYS.has(key) || !Object.hasOwn(source, key)) {
-        regular = false
-        break
-      }
-    }
-  }
-  if (!regular) {
-    const { hash: _ignored, ...rest } = source
-    const canonical = canonicalize(rest)
-    if (canonical === undefined) throw new Error('record cannot be canonicalized')
-    return canonical
-  }
-  let out = '{'
-  for (let i = 0; i < HASHED_KEYS.length; i++) {
-    const value = (source as Record<string, unknown>)[HASHED_KEYS[i] as string]
-    // canonicalize leaves out keys whose value is undefined or a symbol
-    if (value === undefined || typeof value === 'symbol') continue
-    if (out.length > 1) out += ','
-    out += KEY_PREFIXES[i] as string
-    out += typeof value === 'string' ? JSON.stringify(value) : (canonicalize(value) as string)
-  }
-  return `${out}}`
+  const source = fields as HashedFields & Record<string, unknown>
+  if ('toJSON' in source || typeof source.payload !== 'object') return generic(source)
+  for (const key in source) if (!KNOWN_KEYS.has(key) || !Object.hasOwn(source, key)) return generic(source)
+  const before = scalarsOf(source, BEFORE_PAYLOAD)
+  const after = scalarsOf(source, AFTER_PAYLOAD)
+  if (before === false || after === false) return generic(source)
+  const head = JSON.stringify(before).slice(1, -1)
+  const tail = JSON.stringify(after).slice(1, -1)
+  const payload = `"payload":${canonicalize(source.payload)}`
+  return `{${head && `${head},`}${payload}${tail && `,${tail}`}}`
 }
 
 /** Hex SHA-256 of the canonical JSON of `fields`; key order never changes it. */
