@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS, type Migration } from './migrations.ts'
+import { serialized } from './serial.ts'
 
 export type Db = LibSQLDatabase<Record<string, never>>
 
@@ -66,18 +67,22 @@ export const migrate = async (client: Client, migrations: readonly Migration[] =
   }
 }
 
-/** Opens and migrates the database. Local files get WAL and a short native busy timeout. */
+/**
+ * Opens and migrates the database. A local file gets one connection used by one caller at a time (`serial.ts`),
+ * so its settings hold for every statement: WAL, `synchronous = NORMAL`, a short native busy timeout (for other
+ * processes on the file; this process queues in JavaScript).
+ */
 export const openDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
-  if (options.url.startsWith('file:')) {
-    await mkdir(dirname(options.url.slice('file:'.length)), { recursive: true })
-  }
-  const client = createClient({
+  const local = options.url.startsWith('file:')
+  if (local) await mkdir(dirname(options.url.slice('file:'.length)), { recursive: true })
+  const raw = createClient({
     url: options.url,
     ...(options.authToken ? { authToken: options.authToken } : {}),
+    ...(local ? { concurrency: 1, timeout: 50 } : {}),
   })
-  if (options.url.startsWith('file:')) {
+  const client = local ? serialized(raw) : raw
+  if (local) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))
-    await client.execute('PRAGMA busy_timeout = 50')
     // WAL + NORMAL: no fsync per commit (only at checkpoints); a process crash loses nothing, a power cut
     // may lose the last commits — a resend then reuses the same idempotency key.
     await client.execute('PRAGMA synchronous = NORMAL')

@@ -1,0 +1,91 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase } from './client.ts'
+import { Mutex } from './serial.ts'
+
+const dir = await mkdtemp(join(tmpdir(), 'notifications-serial-'))
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+describe('Mutex', () => {
+  it('hands the lock over in call order, one holder at a time', async () => {
+    const mutex = new Mutex()
+    const order: string[] = []
+    let holders = 0
+    let most = 0
+    await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) =>
+        mutex.run(async () => {
+          holders++
+          most = Math.max(most, holders)
+          order.push(name)
+          await Bun.sleep(1)
+          holders--
+        }),
+      ),
+    )
+    expect(order).toEqual(['a', 'b', 'c', 'd'])
+    expect(most).toBe(1)
+    expect(mutex.pending).toBe(0)
+  })
+
+  it('passes the lock on when the holder throws, and releasing twice frees it once', async () => {
+    const mutex = new Mutex()
+    await expect(mutex.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
+    const release = await mutex.lock()
+    const next = mutex.lock()
+    release()
+    release()
+    const releaseNext = await next
+    expect(mutex.pending).toBe(1)
+    releaseNext()
+    expect(mutex.pending).toBe(0)
+  })
+})
+
+describe('a local database', () => {
+  it('applies its settings to every statement, however many run at once', async () => {
+    const database = await openDatabase({ url: `file:${join(dir, 'settings.db')}` })
+    const read = (pragma: string) =>
+      Promise.all(Array.from({ length: 8 }, () => database.client.execute(`PRAGMA ${pragma}`)))
+    const values = (results: Awaited<ReturnType<typeof read>>) => results.map((r) => Number(r.rows[0]?.[0]))
+    expect(values(await read('synchronous'))).toEqual(Array(8).fill(1)) // NORMAL
+    expect(values(await read('busy_timeout'))).toEqual(Array(8).fill(50))
+    database.close()
+  })
+
+  it('queues statements behind an open transaction instead of refusing them, and sees its commit', async () => {
+    const database = await openDatabase({ url: `file:${join(dir, 'queue.db')}` })
+    const { client } = database
+    await client.execute('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)')
+    const tx = await client.transaction('write')
+    await tx.execute("INSERT INTO t (k, n) VALUES ('a', 1)")
+    const read = client.execute("SELECT n FROM t WHERE k = 'a'")
+    const write = client.execute("UPDATE t SET n = n + 1 WHERE k = 'a'")
+    await Bun.sleep(5) // both are waiting, not failing
+    await tx.execute("UPDATE t SET n = n * 10 WHERE k = 'a'")
+    await tx.commit()
+    expect((await read).rows.map((r) => Number(r.n))).toEqual([10])
+    expect((await write).rowsAffected).toBe(1)
+    expect(Number((await client.execute("SELECT n FROM t WHERE k = 'a'")).rows[0]?.n)).toBe(11)
+    database.close()
+  })
+
+  it('frees the connection after a rolled back or closed transaction and after a failed statement', async () => {
+    const database = await openDatabase({ url: `file:${join(dir, 'release.db')}` })
+    const { client } = database
+    await client.execute('CREATE TABLE t (k TEXT PRIMARY KEY)')
+    const rolledBack = await client.transaction('write')
+    await rolledBack.execute("INSERT INTO t (k) VALUES ('gone')")
+    await rolledBack.rollback()
+    const closed = await client.transaction('write')
+    await closed.execute("INSERT INTO t (k) VALUES ('gone too')")
+    closed.close()
+    await client.execute("INSERT INTO t (k) VALUES ('kept')")
+    await expect(client.execute("INSERT INTO t (k) VALUES ('kept')")).rejects.toThrow(/UNIQUE/)
+    const rows = await client.execute('SELECT k FROM t ORDER BY k')
+    expect(rows.rows.map((r) => r.k)).toEqual(['kept'])
+    database.close()
+  })
+})
