@@ -14,10 +14,9 @@ import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './sc
 /** One stored row of audit_records: the record and the millisecond time it sorts by. */
 export type RecordRow = typeof auditRecords.$inferSelect
 
-export const toRow = (record: AuditRecord): RecordRow => ({
-  ...record,
-  occurredMs: Date.parse(record.occurredAt),
-})
+const occurredMsOf = (record: AuditRecord): number => Date.parse(record.occurredAt)
+
+export const toRow = (record: AuditRecord): RecordRow => ({ ...record, occurredMs: occurredMsOf(record) })
 
 // Schema names are plain identifiers: quoting them is enough.
 const table = (t: Table) => `"${getTableName(t)}"`
@@ -44,9 +43,9 @@ const repeated = (item: string, n: number): string => {
 
 /** A record's bound values, encoded by each column as drizzle's insert would (JSON payload; undefined → NULL). */
 export const recordArgs = (record: AuditRecord, into: InValue[]): void => {
-  const row = toRow(record)
+  // toRow's values, read without copying the record
   for (const [key, column] of RECORD_COLUMNS) {
-    const value = row[key]
+    const value = key === 'occurredMs' ? occurredMsOf(record) : record[key]
     into.push(value === null || value === undefined ? null : (column.mapToDriverValue(value) as InValue))
   }
 }
