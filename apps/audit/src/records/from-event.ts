@@ -8,21 +8,26 @@ export const chainOf = (tenantId: string | null | undefined): string => tenantId
 /** The verb of a dotted type: `user.login.failed` → `failed`. */
 export const actionOf = (type: string): string => type.slice(type.lastIndexOf('.') + 1)
 
+// Stores keep text columns as UTF-8, where a lone surrogate cannot exist (SQLite writes U+FFFD in its place):
+// the record takes that form before it is hashed, so the stored text is the hashed text and the chain verifies.
+const text = (value: string | undefined): string | null => (value === undefined ? null : value.toWellFormed())
+
 /** Maps an envelope (known or opaque) to a record input stamped with the time audit received it. */
 export const recordInputOf = (event: AnyEvent, receivedAt: Date): RecordInput => ({
   eventId: event.id,
   type: event.type,
   version: event.version,
   action: actionOf(event.type),
-  tenantId: event.tenantId ?? null,
-  actorType: event.actor?.type ?? null,
-  actorId: event.actor?.id ?? null,
-  subjectType: event.subject?.type ?? null,
-  subjectId: event.subject?.id ?? null,
-  source: event.source,
+  tenantId: text(event.tenantId),
+  actorType: text(event.actor?.type),
+  actorId: text(event.actor?.id),
+  subjectType: text(event.subject?.type),
+  subjectId: text(event.subject?.id),
+  source: event.source.toWellFormed(),
   occurredAt: event.occurredAt,
   receivedAt: receivedAt.toISOString(),
-  correlationId: event.correlationId ?? null,
-  causationId: event.causationId ?? null,
+  correlationId: text(event.correlationId),
+  causationId: text(event.causationId),
+  // Inside the payload (stored as JSON text) a lone surrogate is kept as a \uD800 escape: no change needed.
   payload: event.payload as Record<string, unknown>,
 })

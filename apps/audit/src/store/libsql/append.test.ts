@@ -6,7 +6,8 @@ import { createClient } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import { hashRecord } from '../../records/hash.ts'
 import { GENESIS_HASH, type RecordInput } from '../../records/model.ts'
-import { sampleInput } from '../../records/sample.ts'
+import { recordInputOf } from '../../records/from-event.ts'
+import { sampleEvent, sampleInput } from '../../records/sample.ts'
 import { verifyChain } from '../../verify/service.ts'
 import { toRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
@@ -118,6 +119,22 @@ describe('libSQL append', () => {
     const again = await store.append([input, sampleInput({ tenantId: input.tenantId })])
     expect(again.duplicates).toEqual([input.eventId])
     expect(again.appended.map((r) => r.seq)).toEqual([2])
+    await store.close()
+  })
+
+  it('verifies a chain whose event carried lone surrogates in its text fields and payload', async () => {
+    const store = await createLibsqlStore({ url: await freshUrl() })
+    const event = sampleEvent('odd \ud800 tenant', 1)
+    const odd = {
+      ...event,
+      actor: { type: 'user', id: 'actor \udc00' },
+      payload: { ...event.payload, note: 'half \ud83d pair' },
+    }
+    const input = recordInputOf(odd, new Date())
+    expect(input.tenantId).toBe('odd \ufffd tenant')
+    const [record] = (await store.append([input])).appended
+    expect(record?.chain).toBe('odd \ufffd tenant')
+    expect(await verifyChain({ store }, 'odd \ufffd tenant')).toMatchObject({ ok: true, checked: 1 })
     await store.close()
   })
 
