@@ -17,8 +17,8 @@ export interface ContactInput {
 
 export interface ContactStore {
   get(userId: string): Promise<ContactRow | undefined>
-  /** Inserts or updates; fields not given keep their stored value. */
-  upsert(contact: ContactInput): Promise<void>
+  /** Inserts or updates; fields not given keep their stored value. Resolves to the stored row. */
+  upsert(contact: ContactInput): Promise<ContactRow>
 }
 
 export const createContactStore = (db: Db): ContactStore => ({
@@ -35,7 +35,7 @@ export const createContactStore = (db: Db): ContactStore => ({
       timezone: contact.timezone ?? null,
       updatedAt: Date.now(),
     }
-    await retryWhileBusy(() =>
+    const [stored] = await retryWhileBusy(() =>
       db
         .insert(contacts)
         .values(row)
@@ -48,7 +48,10 @@ export const createContactStore = (db: Db): ContactStore => ({
             timezone: sql`coalesce(excluded.timezone, ${contacts.timezone})`,
             updatedAt: row.updatedAt,
           },
-        }),
+        })
+        .returning(),
     )
+    if (!stored) throw new Error(`contact ${contact.userId} vanished after upsert`)
+    return stored
   },
 })

@@ -6,7 +6,7 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS, type Migration } from './migrations.ts'
 import { serialized } from './serial.ts'
 
-export type Db = LibSQLDatabase<Record<string, never>>
+export type Db = LibSQLDatabase<Record<string, never>> & { readonly $client: Client }
 
 export interface Database {
   readonly db: Db

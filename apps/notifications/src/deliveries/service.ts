@@ -16,11 +16,12 @@ import { SETTLED_STATUSES, type DeliveryStatus } from './model.ts'
 import { type EventSink, outcomeEventOf } from './outcome-events.ts'
 import type { DeliveryStore, Failure } from './store.ts'
 
-/** What became of one delivery in this pass. */
-export type DeliveryOutcome =
+/** What became of one delivery in this pass, with the row as this pass last read or wrote it. */
+export type DeliveryOutcome = { readonly row: DeliveryRow } & (
   | { readonly kind: 'settled'; readonly status: DeliveryStatus }
   | { readonly kind: 'retry'; readonly delayMs?: number; readonly failure: Failure }
   | { readonly kind: 'dead'; readonly failure: Failure }
+)
 
 export interface DeliveryLogger {
   info(obj: object, msg?: string): void
@@ -48,19 +49,22 @@ export const idempotencyKeyOf = (deliveryId: string, generation = 0) =>
 export const createDeliveryService = (deps: DeliveryServiceDeps) => {
   const { store, transports, limiter, events } = deps
 
-  /** Publishes the outcome event a settled row owes, once (a crash before the marker republishes the same id). */
-  const publishOutcome = async (row: DeliveryRow) => {
+  /**
+   * Publishes the outcome event a settled row owes, once (a crash before the marker republishes the same id);
+   * resolves to the row after its marker.
+   */
+  const publishOutcome = async (row: DeliveryRow): Promise<DeliveryRow> => {
     const owed = outcomeEventOf(row)
-    if (!owed || row.publishedStatus === owed.marker) return
+    if (!owed || row.publishedStatus === owed.marker) return row
     await events.publish(owed.event)
     await store.markPublished(row.id, owed.marker)
+    return { ...row, publishedStatus: owed.marker }
   }
 
-  const settle = async (id: string): Promise<DeliveryRow> => {
-    const row = await store.get(id)
+  /** The row a settling write read back, its outcome event published. */
+  const settle = async (id: string, row: DeliveryRow | undefined): Promise<DeliveryRow> => {
     if (!row) throw new Error(`delivery ${id} disappeared`)
-    await publishOutcome(row)
-    return row
+    return publishOutcome(row)
   }
 
   const giveUp = async (
@@ -69,15 +73,14 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     failure: Failure,
     attempt?: { number: number; outcome: string; provider?: string },
   ): Promise<DeliveryOutcome> => {
-    await store.markFinal(row.id, status, failure, attempt)
-    const settled = await settle(row.id)
+    const settled = await settle(row.id, await store.markFinal(row.id, status, failure, attempt))
     deps.onAttempt?.({
       channel: row.channel,
       provider: attempt?.provider ?? row.provider ?? 'none',
       outcome: status,
     })
-    if (settled.status === 'dead') return { kind: 'dead', failure }
-    return { kind: 'settled', status: settled.status as DeliveryStatus }
+    if (settled.status === 'dead') return { kind: 'dead', failure, row: settled }
+    return { kind: 'settled', status: settled.status as DeliveryStatus, row: settled }
   }
 
   return {
@@ -89,10 +92,14 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
      */
     async deliver(row: DeliveryRow, { lastDelivery }: { lastDelivery: boolean }): Promise<DeliveryOutcome> {
       if (SETTLED_STATUSES.has(row.status as DeliveryStatus)) {
-        await publishOutcome(row)
-        return row.status === 'dead'
-          ? { kind: 'dead', failure: { code: row.errorCode ?? 'DEAD', message: row.errorMessage ?? '' } }
-          : { kind: 'settled', status: row.status as DeliveryStatus }
+        const settled = await publishOutcome(row)
+        return settled.status === 'dead'
+          ? {
+              kind: 'dead',
+              failure: { code: settled.errorCode ?? 'DEAD', message: settled.errorMessage ?? '' },
+              row: settled,
+            }
+          : { kind: 'settled', status: settled.status as DeliveryStatus, row: settled }
       }
       const transport = transports[row.channel as ChannelName]
       const now = Date.now()
@@ -102,6 +109,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
             kind: 'retry',
             delayMs: row.leaseUntil - now + 50,
             failure: { code: 'DELIVERY_BUSY', message: 'another worker holds this delivery' },
+            row,
           }
         // The last attempt ended without a record (a crash mid-send): the provider may have the message.
         await store.markAbandoned(row.id, row.attempts)
@@ -128,19 +136,20 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         const failure: Failure = { code: 'RATE_LIMITED', message: error.message, kind: 'transient' }
         // The stream will not deliver the event again: record why it was never sent.
         if (lastDelivery) return giveUp(row, 'dead', failure)
-        return { kind: 'retry', delayMs: error.delayMs, failure }
+        return { kind: 'retry', delayMs: error.delayMs, failure, row }
       }
       const attempt = await store.claim(row.id, Date.now() + deps.leaseMs)
       if (attempt === undefined) {
         const current = await store.get(row.id)
         if (current && SETTLED_STATUSES.has(current.status as DeliveryStatus)) {
-          await publishOutcome(current)
-          return { kind: 'settled', status: current.status as DeliveryStatus }
+          const settled = await publishOutcome(current)
+          return { kind: 'settled', status: current.status as DeliveryStatus, row: settled }
         }
         return {
           kind: 'retry',
           delayMs: Math.max(50, (current?.leaseUntil ?? 0) - Date.now() + 50),
           failure: { code: 'DELIVERY_BUSY', message: 'another worker holds this delivery' },
+          row: current ?? row,
         }
       }
 
@@ -152,10 +161,12 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       const provider = transport.provider
       try {
         const result = await transport.send(request)
-        await store.markSent(row.id, attempt, provider, result.providerMessageId)
-        await settle(row.id)
+        const sent = await settle(
+          row.id,
+          await store.markSent(row.id, attempt, provider, result.providerMessageId),
+        )
         deps.onAttempt?.({ channel: row.channel, provider, outcome: 'sent' })
-        return { kind: 'settled', status: 'sent' }
+        return { kind: 'settled', status: 'sent', row: sent }
       } catch (error) {
         const failure: Failure =
           error instanceof TransportError
@@ -176,14 +187,13 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         deps.onAttempt?.({ channel: row.channel, provider, outcome: 'retry' })
         deps.logger?.info({ deliveryId: row.id, attempt, error: failure }, 'delivery will be retried')
         const delayMs = error instanceof TransportError ? error.retryAfterMs : undefined
-        return { kind: 'retry', ...(delayMs === undefined ? {} : { delayMs }), failure }
+        return { kind: 'retry', ...(delayMs === undefined ? {} : { delayMs }), failure, row }
       }
     },
 
     /** Records a delivery that will never be sent (no address, opted out, bad data) and publishes what it owes. */
     async record(row: DeliveryRow): Promise<DeliveryRow> {
-      await publishOutcome(row)
-      return row
+      return publishOutcome(row)
     },
   }
 }

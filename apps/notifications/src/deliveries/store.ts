@@ -3,7 +3,8 @@
  * one event) can never both hold a delivery: `claim` moves `queued` (or a `sending` whose lease expired)
  * to `sending` and only one caller gets the row back.
  */
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import type { InArgs, InStatement, Row } from '@libsql/client'
+import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
@@ -53,151 +54,189 @@ const decodeCursor = (cursor: string): [number, string] | undefined => {
 }
 const clip = (text: string) => (text.length > 2000 ? `${text.slice(0, 1997)}...` : text)
 
+const COLUMNS = Object.entries(getTableColumns(deliveries))
+// A whole row as one JSON column: the local driver spends ~4.5 µs per result column (its column metadata and
+// row objects), so `SELECT *` of this table's 29 columns cost ~150 µs against ~40 µs for this.
+const ROW = `json_object(${COLUMNS.map(([, column]) => `'${column.name}', ${column.name}`).join(', ')}) AS row`
+
+/** A row read through `ROW`, mapped as drizzle maps it. */
+export const deliveryOf = (raw: Row): DeliveryRow => {
+  const values = JSON.parse(String(raw.row)) as Record<string, unknown>
+  const row: Record<string, unknown> = {}
+  for (const [key, column] of COLUMNS) {
+    const value = values[column.name]
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+  }
+  return row as DeliveryRow
+}
+
+// The statements every delivery runs, written once as short SQL (drizzle would rebuild each per call).
+const SELECT_BY_ID = `SELECT ${ROW} FROM deliveries WHERE id = ?`
+const INSERT = `INSERT INTO deliveries (id, event_id, event_type, channel, recipient, address, user_id, tenant_id,
+  correlation_id, traceparent, template, locale, category, critical, content, status, error_code, error_message,
+  failure_kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING RETURNING ${ROW}`
+const SELECT_BY_KEY = `SELECT ${ROW} FROM deliveries WHERE event_id = ? AND channel = ? AND recipient = ?`
+const CLAIM = `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+  WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts`
+// Runs right after CLAIM in its transaction: changes() is the number of rows CLAIM took (0 or 1).
+const START_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome)
+  SELECT id, attempts, ?, 'started' FROM deliveries WHERE id = ? AND changes() = 1 ON CONFLICT DO NOTHING`
+const FINISH_ATTEMPT = `UPDATE delivery_attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?
+  WHERE delivery_id = ? AND attempt = ?`
+const MARK_SENT = `UPDATE deliveries SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,
+  updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL WHERE id = ? AND status = 'sending'`
+const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
+
+/** A drizzle query as a statement for a batch. */
+const statementOf = (query: { toSQL(): { sql: string; params: unknown[] } }): InStatement => {
+  const built = query.toSQL()
+  return { sql: built.sql, args: built.params as InArgs }
+}
+
 /** Creates the store over a drizzle database. */
 export const createDeliveryStore = (db: Db) => {
+  const client = db.$client
   const write = <T>(fn: () => Promise<T>) => retryWhileBusy(fn)
-  const get = async (id: string) => (await db.select().from(deliveries).where(eq(deliveries.id, id)))[0]
-
-  const finishAttempt = (id: string, attempt: number, outcome: string, failure?: Failure) =>
-    write(() =>
-      db
-        .update(deliveryAttempts)
-        .set({
-          finishedAt: Date.now(),
-          outcome,
-          errorCode: failure?.code ?? null,
-          errorMessage: failure ? clip(failure.message) : null,
-        })
-        .where(and(eq(deliveryAttempts.deliveryId, id), eq(deliveryAttempts.attempt, attempt))),
+  const get = async (id: string): Promise<DeliveryRow | undefined> => {
+    const [raw] = (await client.execute({ sql: SELECT_BY_ID, args: [id] })).rows
+    return raw ? deliveryOf(raw) : undefined
+  }
+  const finishAttempt = (id: string, attempt: number, outcome: string, failure?: Failure): InStatement => ({
+    sql: FINISH_ATTEMPT,
+    args: [Date.now(), outcome, failure?.code ?? null, failure ? clip(failure.message) : null, id, attempt],
+  })
+  /** Runs `statements` in one write transaction, then reads the delivery back in it. */
+  const writeThenGet = async (id: string, statements: InStatement[]): Promise<DeliveryRow | undefined> => {
+    const results = await write(() =>
+      client.batch([...statements, { sql: SELECT_BY_ID, args: [id] }], 'write'),
     )
+    const raw = results.at(-1)?.rows[0]
+    return raw ? deliveryOf(raw) : undefined
+  }
 
   return {
     get,
 
     /** Creates the delivery unless it exists (the unique key decides); returns the stored row. */
-    async ensure(delivery: NewDelivery): Promise<DeliveryRow> {
+    async ensure(d: NewDelivery): Promise<DeliveryRow> {
       const now = Date.now()
-      await write(() =>
-        db
-          .insert(deliveries)
-          .values({ ...delivery, createdAt: now, updatedAt: now })
-          .onConflictDoNothing(),
+      const inserted = await write(() =>
+        client.execute({
+          sql: INSERT,
+          args: [
+            d.id,
+            d.eventId,
+            d.eventType,
+            d.channel,
+            d.recipient,
+            d.address,
+            d.userId,
+            d.tenantId,
+            d.correlationId,
+            d.traceparent ?? null,
+            d.template,
+            d.locale,
+            d.category,
+            d.critical ? 1 : 0,
+            d.content,
+            d.status,
+            d.errorCode ?? null,
+            d.errorMessage ?? null,
+            d.failureKind ?? null,
+            now,
+            now,
+          ],
+        }),
       )
-      const [row] = await db
-        .select()
-        .from(deliveries)
-        .where(
-          and(
-            eq(deliveries.eventId, delivery.eventId),
-            eq(deliveries.channel, delivery.channel),
-            eq(deliveries.recipient, delivery.recipient),
-          ),
-        )
-      if (!row) throw new Error(`delivery ${delivery.id} vanished after insert`)
-      return row
+      const [raw] = inserted.rows.length
+        ? inserted.rows
+        : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
+      if (!raw) throw new Error(`delivery ${d.id} vanished after insert`)
+      return deliveryOf(raw)
     },
 
     /**
-     * Takes the delivery for one attempt until `leaseUntil`; resolves to the attempt number, or undefined
-     * when someone else holds it or it is settled.
+     * Takes the delivery for one attempt until `leaseUntil` and records the attempt, in one transaction;
+     * resolves to the attempt number, or undefined when someone else holds it or it is settled.
      */
     async claim(id: string, leaseUntil: number): Promise<number | undefined> {
       const now = Date.now()
-      const [row] = await write(() =>
-        db
-          .update(deliveries)
-          .set({ status: 'sending', attempts: sql`${deliveries.attempts} + 1`, leaseUntil, updatedAt: now })
-          .where(
-            and(
-              eq(deliveries.id, id),
-              or(
-                eq(deliveries.status, 'queued'),
-                and(eq(deliveries.status, 'sending'), lt(deliveries.leaseUntil, now)),
-              ),
-            ),
-          )
-          .returning({ attempts: deliveries.attempts }),
+      const [claimed] = await write(() =>
+        client.batch(
+          [
+            { sql: CLAIM, args: [leaseUntil, now, id, now] },
+            { sql: START_ATTEMPT, args: [now, id] },
+          ],
+          'write',
+        ),
       )
-      if (!row) return undefined
-      await write(() =>
-        db
-          .insert(deliveryAttempts)
-          .values({ deliveryId: id, attempt: row.attempts, startedAt: now, outcome: 'started' })
-          .onConflictDoNothing(),
-      )
-      return row.attempts
+      const attempts = claimed?.rows[0]?.attempts
+      return attempts === undefined || attempts === null ? undefined : Number(attempts)
     },
 
     /** An attempt that ended without a record (its worker died mid-send): outcome `abandoned`. */
     async markAbandoned(id: string, attempt: number) {
-      await finishAttempt(id, attempt, 'abandoned', {
+      const statement = finishAttempt(id, attempt, 'abandoned', {
         code: 'LEASE_EXPIRED',
         message: 'the worker stopped before recording an answer (crash or stall)',
       })
+      await write(() => client.execute(statement))
     },
 
-    /** The provider accepted attempt `attempt`. */
+    /** The provider accepted attempt `attempt`: the delivery and its attempt settle together; resolves to the row. */
     async markSent(id: string, attempt: number, provider: string, providerMessageId: string) {
       const now = Date.now()
-      await write(() =>
-        db
-          .update(deliveries)
-          .set({
-            status: 'sent',
-            provider,
-            providerMessageId,
-            sentAt: now,
-            updatedAt: now,
-            leaseUntil: 0,
-            errorCode: null,
-            errorMessage: null,
-          })
-          .where(and(eq(deliveries.id, id), eq(deliveries.status, 'sending'))),
-      )
-      await finishAttempt(id, attempt, 'sent')
+      return writeThenGet(id, [
+        { sql: MARK_SENT, args: [provider, providerMessageId, now, now, id] },
+        finishAttempt(id, attempt, 'sent'),
+      ])
     },
 
-    /** A transient failure: back to `queued` (the event is retried later), the error kept. */
+    /** A transient failure: back to `queued` (the event is retried later), the error kept; with its attempt. */
     async markRetry(id: string, attempt: number, provider: string, failure: Failure) {
-      await write(() =>
-        db
-          .update(deliveries)
-          .set({
-            status: 'queued',
-            provider,
-            leaseUntil: 0,
-            failureKind: 'transient',
-            errorCode: failure.code,
-            errorMessage: clip(failure.message),
-            updatedAt: Date.now(),
-          })
-          .where(and(eq(deliveries.id, id), eq(deliveries.status, 'sending'))),
-      )
-      await finishAttempt(id, attempt, 'retry', failure)
+      const update = db
+        .update(deliveries)
+        .set({
+          status: 'queued',
+          provider,
+          leaseUntil: 0,
+          failureKind: 'transient',
+          errorCode: failure.code,
+          errorMessage: clip(failure.message),
+          updatedAt: Date.now(),
+        })
+        .where(and(eq(deliveries.id, id), eq(deliveries.status, 'sending')))
+      const statements = [statementOf(update), finishAttempt(id, attempt, 'retry', failure)]
+      await write(() => client.batch(statements, 'write'))
     },
 
-    /** Settles a delivery as `failed` or `dead` (with the attempt, when one was made). */
+    /**
+     * Settles a delivery as `failed` or `dead` (with the attempt, when one was made), in one transaction;
+     * resolves to the row.
+     */
     async markFinal(
       id: string,
       status: 'failed' | 'dead',
       failure: Failure,
       attempt?: { number: number; outcome: string; provider?: string },
     ) {
-      await write(() =>
-        db
-          .update(deliveries)
-          .set({
-            status,
-            leaseUntil: 0,
-            failureKind: failure.kind ?? 'transient',
-            errorCode: failure.code,
-            errorMessage: clip(failure.message),
-            updatedAt: Date.now(),
-            ...(attempt?.provider ? { provider: attempt.provider } : {}),
-          })
-          .where(and(eq(deliveries.id, id), inArray(deliveries.status, ['queued', 'sending']))),
-      )
-      if (attempt) await finishAttempt(id, attempt.number, attempt.outcome, failure)
+      const update = db
+        .update(deliveries)
+        .set({
+          status,
+          leaseUntil: 0,
+          failureKind: failure.kind ?? 'transient',
+          errorCode: failure.code,
+          errorMessage: clip(failure.message),
+          updatedAt: Date.now(),
+          ...(attempt?.provider ? { provider: attempt.provider } : {}),
+        })
+        .where(and(eq(deliveries.id, id), inArray(deliveries.status, ['queued', 'sending'])))
+      return writeThenGet(id, [
+        statementOf(update),
+        ...(attempt ? [finishAttempt(id, attempt.number, attempt.outcome, failure)] : []),
+      ])
     },
 
     /**
@@ -220,7 +259,7 @@ export const createDeliveryStore = (db: Db) => {
 
     /** Remembers that the event for `status` has been published (so a redelivery does not publish again). */
     async markPublished(id: string, status: string) {
-      await write(() => db.update(deliveries).set({ publishedStatus: status }).where(eq(deliveries.id, id)))
+      await write(() => client.execute({ sql: MARK_PUBLISHED, args: [status, id] }))
     },
 
     /** A provider webhook moved a sent delivery on; false when the transition does not apply. */

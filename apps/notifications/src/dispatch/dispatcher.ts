@@ -8,7 +8,7 @@ import { NonRetryableError, RetryLaterError } from '@flotilla/streams'
 import type { Address } from '../channels/types.ts'
 import { recipientKey } from '../channels/types.ts'
 import type { ContactStore } from '../contacts/store.ts'
-import type { DeliveryRow } from '../db/schema.ts'
+import type { ContactRow, DeliveryRow } from '../db/schema.ts'
 import type { DeliveryOutcome, DeliveryService } from '../deliveries/service.ts'
 import type { DeliveryStore, Failure, NewDelivery } from '../deliveries/store.ts'
 import { derivedId } from '../ids.ts'
@@ -30,6 +30,8 @@ export interface DispatchContext {
   readonly lastDelivery: boolean
   /** The event is a replay of a dead letter: dead deliveries get another chance. */
   readonly replay: boolean
+  /** The directory's row the caller has just written (saves reading it again when it is the recipient's). */
+  readonly contact?: ContactRow | undefined
 }
 
 interface Target {
@@ -84,7 +86,8 @@ export const createDispatcher = (deps: DispatcherDeps) => {
       if (!template)
         throw new NonRetryableError(`unknown template "${request.template}"`, { code: 'UNKNOWN_TEMPLATE' })
       const { recipient } = request
-      const contact = await contacts.get(recipient.userId)
+      const contact =
+        context.contact?.userId === recipient.userId ? context.contact : await contacts.get(recipient.userId)
       const resolved = {
         email: recipient.email ?? contact?.email,
         phone: recipient.phone ?? contact?.phone,
@@ -181,7 +184,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
         }
         const outcome = await service.deliver(row, { lastDelivery: context.lastDelivery })
         outcomes.push(outcome)
-        rows.push((await deliveries.get(row.id)) ?? row)
+        rows.push(outcome.row)
       }
       settleOutcomes(outcomes)
       return rows

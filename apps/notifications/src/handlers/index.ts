@@ -42,12 +42,13 @@ export const handleEvent = async (
   const rule = ruleOf(event.type)
   if (!rule) return
   const contact = rule.contact?.(event)
-  if (contact) await deps.contacts.upsert(contact)
+  const stored = contact ? await deps.contacts.upsert(contact) : undefined
   const request = rule.request(event)
   if (!request) return
   await deps.dispatcher.dispatch(request, {
     lastDelivery: context.deliveryCount >= deps.maxDeliveries,
     replay: context.replay,
+    contact: stored,
   })
 }
 

@@ -83,13 +83,17 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
       html: message.channel === 'email' ? message.html : null,
       createdAt: Date.now(),
     }
-    await retryWhileBusy(() =>
-      db.insert(outbox).values(row).onConflictDoNothing({ target: outbox.idempotencyKey }),
+    const [inserted] = await retryWhileBusy(() =>
+      db
+        .insert(outbox)
+        .values(row)
+        .onConflictDoNothing({ target: outbox.idempotencyKey })
+        .returning({ id: outbox.id }),
     )
-    const [stored] = await db
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(eq(outbox.idempotencyKey, idempotencyKey))
+    // A retry under the same key: the message stored the first time.
+    const [stored] = inserted
+      ? [inserted]
+      : await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.idempotencyKey, idempotencyKey))
     if (!stored)
       throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
     return { providerMessageId: stored.id }
