@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
-import { NonRetryableError } from '@flotilla/streams'
+import { NonRetryableError, RetryLaterError } from '@flotilla/streams'
 import { createTestApp, type TestApp } from '../testing.ts'
 
 let t: TestApp
@@ -118,6 +118,49 @@ describe('delivery guarantees', () => {
     // Copies that found the delivery leased are told to come back later; none sends.
     expect(results.some((r) => r.status === 'fulfilled')).toBe(true)
     expect(await outbox('email')).toHaveLength(1)
+  })
+})
+
+describe('many handlers at once', () => {
+  it('never loses or duplicates a delivery while 40 events, each appended twice, and preference writes run together', async () => {
+    const requested = (i: number) =>
+      createEvent(
+        'notification.requested',
+        {
+          recipient: { userId: `u-many-${i}`, email: `many${i}@example.com` },
+          template: 'password-reset',
+          data: { resetUrl: `https://app.example.com/reset/${i}`, expiresInMinutes: 30 },
+        },
+        { source: 'monolith' },
+      )
+    // Connected first, as under the consumer: the publisher adds listeners per publish while it waits for a
+    // connection's first ready, and 80 at once would trip Node's listener-count warning.
+    await t.redis.ping()
+    const events = Array.from({ length: 40 }, (_, i) => requested(i))
+    const copies = events.flatMap((event) => [event, event])
+    const optOuts = Array.from({ length: 10 }, (_, i) =>
+      t.core.preferences.replace(`u-other-${i}`, [{ category: 'marketing', channel: 'email' }]),
+    )
+    const results = await Promise.allSettled([...copies.map((event) => t.handle(event)), ...optOuts])
+    // A copy that found its twin holding the delivery is told to come back; the stream would redeliver it.
+    const retried = copies.filter((_, i) => results[i]?.status === 'rejected')
+    for (const [i, result] of results.entries())
+      if (result.status === 'rejected')
+        expect(i < copies.length && result.reason instanceof RetryLaterError).toBe(true)
+    await Promise.all(retried.map((event) => t.handle(event, { deliveryCount: 2 })))
+
+    const rows = (await t.core.deliveries.list({ limit: 100 })).items
+    expect(rows.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort())
+    expect(rows.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true)
+    for (const row of rows)
+      expect((await t.core.deliveries.attempts(row.id)).map((a) => a.outcome)).toEqual(['sent'])
+    const sentTo = (await outbox('email')).map((m) => m.recipient).sort()
+    expect(sentTo).toEqual(events.map((_, i) => `many${i}@example.com`).sort())
+    const published = await t.published('notification.sent')
+    expect(published.map((e) => e.payload.requestId).sort()).toEqual(events.map((e) => e.id).sort())
+    expect(await t.core.preferences.optOuts('u-other-9')).toEqual([
+      { category: 'marketing', channel: 'email' },
+    ])
   })
 })
 
