@@ -2,7 +2,7 @@
  * The recipient directory: userId → email, phone, locale, timezone. `auth.*` events carry only a userId;
  * this table, fed by `user.registered` and by `notification.requested` recipients, supplies the address.
  */
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import { type ContactRow, contacts } from '../db/schema.ts'
@@ -21,37 +21,42 @@ export interface ContactStore {
   upsert(contact: ContactInput): Promise<ContactRow>
 }
 
+// Every event with a recipient runs it: short SQL written once (drizzle would rebuild it per call).
+const UPSERT = `INSERT INTO contacts (user_id, email, phone, locale, timezone, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
+  phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
+  timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
+  RETURNING user_id, email, phone, locale, timezone, updated_at`
+
 export const createContactStore = (db: Db): ContactStore => ({
   async get(userId) {
     const [row] = await db.select().from(contacts).where(eq(contacts.userId, userId))
     return row
   },
   async upsert(contact) {
-    const row = {
-      userId: contact.userId,
-      email: contact.email ?? null,
-      phone: contact.phone ?? null,
-      locale: contact.locale ?? null,
-      timezone: contact.timezone ?? null,
-      updatedAt: Date.now(),
+    const [raw] = (
+      await retryWhileBusy(() =>
+        db.$client.execute({
+          sql: UPSERT,
+          args: [
+            contact.userId,
+            contact.email ?? null,
+            contact.phone ?? null,
+            contact.locale ?? null,
+            contact.timezone ?? null,
+            Date.now(),
+          ],
+        }),
+      )
+    ).rows
+    if (!raw) throw new Error(`contact ${contact.userId} vanished after upsert`)
+    return {
+      userId: String(raw.user_id),
+      email: raw.email === null ? null : String(raw.email),
+      phone: raw.phone === null ? null : String(raw.phone),
+      locale: raw.locale === null ? null : String(raw.locale),
+      timezone: raw.timezone === null ? null : String(raw.timezone),
+      updatedAt: Number(raw.updated_at),
     }
-    const [stored] = await retryWhileBusy(() =>
-      db
-        .insert(contacts)
-        .values(row)
-        .onConflictDoUpdate({
-          target: contacts.userId,
-          set: {
-            email: sql`coalesce(excluded.email, ${contacts.email})`,
-            phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
-            locale: sql`coalesce(excluded.locale, ${contacts.locale})`,
-            timezone: sql`coalesce(excluded.timezone, ${contacts.timezone})`,
-            updatedAt: row.updatedAt,
-          },
-        })
-        .returning(),
-    )
-    if (!stored) throw new Error(`contact ${contact.userId} vanished after upsert`)
-    return stored
   },
 })

@@ -60,6 +60,11 @@ export const createOutboxStore = (db: Db): OutboxStore => ({
   },
 })
 
+// Every send runs it: short SQL written once (drizzle would rebuild it per call).
+const INSERT = `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`
+const SELECT_BY_KEY = 'SELECT id FROM outbox WHERE idempotency_key = ?'
+
 /** A transport that stores the message in the outbox (idempotent on the key). */
 export const createOutboxTransport = (db: Db, channel: ChannelName): Transport => ({
   channel,
@@ -72,30 +77,27 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
         'CHANNEL_MISMATCH',
         `this outbox transport stores ${channel} only`,
       )
-    const row = {
-      id: Bun.randomUUIDv7(),
+    const subject =
+      message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null
+    const body = message.channel === 'push' ? message.body : message.text
+    const html = message.channel === 'email' ? message.html : null
+    const args = [
+      Bun.randomUUIDv7(),
       idempotencyKey,
       channel,
-      recipient: recipientKey(address),
-      subject:
-        message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null,
-      body: message.channel === 'push' ? message.body : message.text,
-      html: message.channel === 'email' ? message.html : null,
-      createdAt: Date.now(),
-    }
-    const [inserted] = await retryWhileBusy(() =>
-      db
-        .insert(outbox)
-        .values(row)
-        .onConflictDoNothing({ target: outbox.idempotencyKey })
-        .returning({ id: outbox.id }),
-    )
+      recipientKey(address),
+      subject,
+      body,
+      html,
+      Date.now(),
+    ]
+    const inserted = await retryWhileBusy(() => db.$client.execute({ sql: INSERT, args }))
     // A retry under the same key: the message stored the first time.
-    const [stored] = inserted
-      ? [inserted]
-      : await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.idempotencyKey, idempotencyKey))
+    const [stored] = inserted.rows.length
+      ? inserted.rows
+      : (await db.$client.execute({ sql: SELECT_BY_KEY, args: [idempotencyKey] })).rows
     if (!stored)
       throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
-    return { providerMessageId: stored.id }
+    return { providerMessageId: String(stored.id) }
   },
 })

@@ -1,5 +1,5 @@
 /** Preferences in libSQL: one row per opted-out (user, category, channel). */
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import { preferences } from '../db/schema.ts'
@@ -12,6 +12,9 @@ export interface PreferenceStore {
   replace(userId: string, optOuts: readonly OptOut[]): Promise<OptOut[]>
   isOptedOut(userId: string, category: string, channel: ChannelName): Promise<boolean>
 }
+
+// Every non-critical delivery runs it: short SQL written once (drizzle would rebuild it per call).
+const OPTED_OUT = 'SELECT 1 FROM preferences WHERE user_id = ? AND category = ? AND channel = ?'
 
 export const createPreferenceStore = (db: Db): PreferenceStore => {
   const optOuts = async (userId: string) =>
@@ -37,17 +40,8 @@ export const createPreferenceStore = (db: Db): PreferenceStore => {
       return optOuts(userId)
     },
     async isOptedOut(userId, category, channel) {
-      const [row] = await db
-        .select({ userId: preferences.userId })
-        .from(preferences)
-        .where(
-          and(
-            eq(preferences.userId, userId),
-            eq(preferences.category, category),
-            eq(preferences.channel, channel),
-          ),
-        )
-      return row !== undefined
+      const found = await db.$client.execute({ sql: OPTED_OUT, args: [userId, category, channel] })
+      return found.rows.length > 0
     },
   }
 }
