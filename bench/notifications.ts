@@ -50,9 +50,10 @@ also runs 10 statements in 6 write transactions instead of 14 in 8 (claim and at
 transaction each; inserts returning their row; no re-reads), the hot statements are short SQL written once
 instead of drizzle builders, and a full \`deliveries\` row is read as one \`json_object\` column, since the driver spends
 ~4.5 µs per result column (\`SELECT *\` of its 29 columns ~150 µs, the JSON column ~40 µs). Measured once,
-interleaved in one run against the code before (commit f3dad44, from a copy) at 2,000 requests: before 408
-requests/s (399–415), after 1,318 (1,240–1,363), 3.2×; the machine's disk load moves the "before" side most
-(218–408 requests/s in single runs the same morning), as it paid an fsync per commit.
+interleaved in one run against the code before (commit f3dad44, from a copy): at 2,000 requests before 408
+requests/s (399–415), after 1,318 (1,240–1,363), 3.2×; at 10,000 before 376 (351–388), after 1,243
+(1,059–1,261), 3.3×. The machine's disk load moves the "before" side most (218–408 requests/s in single runs
+the same morning), as it paid an fsync per commit.
 
 Now (\`bun --cpu-prof\`, 2,000 requests): 72% of the samples are under the libSQL driver's \`executeStmt\` — 24%
 preparing statements (the client prepares every statement anew; it has no statement cache), ~37% SQLite running
