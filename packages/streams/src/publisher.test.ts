@@ -23,6 +23,22 @@ describe('createPublisher', () => {
     }
   })
 
+  it('publishes a burst sent before the first connect, sharing one wait for it', async () => {
+    const stream = newStream('burst')
+    const producer = createRedisConnection(REDIS_URL, 'producer', { lazyConnect: true })
+    try {
+      const publisher = createPublisher({ redis: producer, stream })
+      const pending = Array.from({ length: 50 }, (_, i) => publisher.publish(userRegistered(`u_${i}`)))
+      // One ready and one error listener for the whole burst (Node warns past 10 per event).
+      expect(producer.listenerCount('ready')).toBeLessThanOrEqual(2)
+      expect(producer.listenerCount('error')).toBeLessThanOrEqual(2)
+      expect(new Set(await Promise.all(pending)).size).toBe(50)
+      expect(await redis.xlen(stream)).toBe(50)
+    } finally {
+      producer.disconnect()
+    }
+  })
+
   it('refuses an invalid event with a ContractError and appends nothing', async () => {
     const stream = newStream('invalid')
     const publisher = createPublisher({ redis, stream })

@@ -29,21 +29,29 @@ export class PublishError extends Error {
   readonly code = 'PUBLISH_FAILED'
 }
 
-// A connection that has never been ready is worth a short wait; one that dropped is not (fail fast).
+// A connection that has never been ready is worth a short wait; one that dropped is not (fail fast). Callers
+// waiting at once share one wait, so a burst of publishes before the first connect adds two listeners, not two each.
+const firstConnection = new WeakMap<Redis, Promise<void>>()
 const waitForFirstConnection = async (redis: Redis, timeoutMs: number): Promise<void> => {
   if (redis.status === 'ready' || !['wait', 'connecting', 'connect'].includes(redis.status)) return
-  if (redis.status === 'wait') redis.connect().catch(() => {})
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      redis.off('ready', done)
-      redis.off('error', done)
-      resolve()
-    }
-    const timer = setTimeout(done, timeoutMs)
-    redis.once('ready', done)
-    redis.once('error', done)
-  })
+  let waiting = firstConnection.get(redis)
+  if (!waiting) {
+    if (redis.status === 'wait') redis.connect().catch(() => {})
+    waiting = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        redis.off('ready', done)
+        redis.off('error', done)
+        firstConnection.delete(redis)
+        resolve()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      redis.once('ready', done)
+      redis.once('error', done)
+    })
+    firstConnection.set(redis, waiting)
+  }
+  await waiting
 }
 
 /**
