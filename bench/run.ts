@@ -86,8 +86,8 @@ the **ratio** to a baseline: on a shared 2-core machine the absolute numbers mea
 Nothing here is a test; nothing asserts a time.
 
 ${environment}
-- load average (1/5/15 min) at start: ${loadBefore}; at the end: ${load()} — other engineers' test suites were
-  running on the same 2 cores, so spreads are wide; the ratios compare contenders that ran interleaved.
+- load average (1/5/15 min) at start: ${loadBefore}; at the end: ${load()} — above ~1, other work shared the
+  2 cores and widened the spreads; the ratios compare contenders that ran interleaved.
 - last full or partial run took ${((performance.now() - started) / 1000 / 60).toFixed(1)} min (${names.join(', ')})
 `
 
