@@ -45,7 +45,7 @@ requests. The local libSQL client keeps a pool of up to 20 connections, and \`PR
 without any parallelism in exchange, as every statement runs synchronously on the event loop. The service now
 opens a local file with one connection (the busy timeout as a client option, kept for other processes on the
 file) and queues each call — statement, batch, whole transaction — behind a FIFO mutex in JavaScript
-(\`apps/notifications/src/db/serial.ts\`): 162 fsync and 3k pread64 for the same 1,800 requests. A sent email
+(\`queueClient\` in \`@flotilla/service-kit\`): 162 fsync and 3k pread64 for the same 1,800 requests. A sent email
 also runs 10 statements in 6 write transactions instead of 14 in 8 (claim and attempt, settle and attempt in one
 transaction each; inserts returning their row; no re-reads), the hot statements are short SQL written once
 instead of drizzle builders, and a full \`deliveries\` row is read as one \`json_object\` column, since the driver spends

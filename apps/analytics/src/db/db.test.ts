@@ -5,7 +5,6 @@ import { createRollups } from '../rollups/service.ts'
 import { createTestStores, sampleEvent, type TestStores } from '../testing.ts'
 import { type Database, openDatabase } from './client.ts'
 import { MIGRATIONS } from './migrations.ts'
-import { Mutex } from './write-lock.ts'
 
 let s: TestStores
 let other: Database
@@ -57,20 +56,4 @@ describe('database', () => {
       )[0]?.n
     expect([await sum('minute'), await sum('hour'), await sum('day')]).toEqual([4500, 4500, 4500])
   }, 30_000)
-
-  it('hands a mutex out in arrival order, and releasing twice is harmless', async () => {
-    const mutex = new Mutex()
-    const order: number[] = []
-    const first = await mutex.lock()
-    const waiters = [1, 2, 3].map((n) =>
-      mutex.lock().then((release) => {
-        order.push(n)
-        release()
-      }),
-    )
-    first()
-    first()
-    await Promise.all(waiters)
-    expect(order).toEqual([1, 2, 3])
-  })
 })

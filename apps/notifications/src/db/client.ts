@@ -2,9 +2,9 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
+import { Mutex, queueClient } from '@flotilla/service-kit'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS, type Migration } from './migrations.ts'
-import { serialized } from './serial.ts'
 
 export type Db = LibSQLDatabase<Record<string, never>> & { readonly $client: Client }
 
@@ -68,9 +68,16 @@ export const migrate = async (client: Client, migrations: readonly Migration[] =
 }
 
 /**
- * Opens and migrates the database. A local file gets one connection used by one caller at a time (`serial.ts`),
- * so its settings hold for every statement: WAL, `synchronous = NORMAL`, a short native busy timeout (for other
+ * Opens and migrates the database. A local file gets one connection used by one caller at a time, so its
+ * settings hold for every statement: WAL, `synchronous = NORMAL`, a short native busy timeout (for other
  * processes on the file; this process queues in JavaScript).
+ *
+ * Why one connection: `PRAGMA synchronous` and `busy_timeout` are per connection, and the local client's pool
+ * opens more connections on demand (up to 20) without them — so most commits ran with `synchronous = FULL` (an
+ * fsync each) and no busy timeout, on connections whose page caches another connection's writes kept emptying.
+ * Statements run synchronously on the event loop anyway, so a second connection never ran anything in parallel.
+ * Why every call queues: the single connection belongs to an open transaction until it commits, and the client
+ * refuses (`TRANSACTION_ACTIVE`) any other call meanwhile; here it waits its turn instead.
  */
 export const openDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
   const local = options.url.startsWith('file:')
@@ -80,7 +87,7 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
     ...(options.authToken ? { authToken: options.authToken } : {}),
     ...(local ? { concurrency: 1, timeout: 50 } : {}),
   })
-  const client = local ? serialized(raw) : raw
+  const client = local ? queueClient(raw, new Mutex(), { reads: 'queue' }) : raw
   if (local) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))
     // WAL + NORMAL: no fsync per commit (only at checkpoints); a process crash loses nothing, a power cut

@@ -3,46 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from './client.ts'
-import { Mutex } from './serial.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'notifications-serial-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
-
-describe('Mutex', () => {
-  it('hands the lock over in call order, one holder at a time', async () => {
-    const mutex = new Mutex()
-    const order: string[] = []
-    let holders = 0
-    let most = 0
-    await Promise.all(
-      ['a', 'b', 'c', 'd'].map((name) =>
-        mutex.run(async () => {
-          holders++
-          most = Math.max(most, holders)
-          order.push(name)
-          await Bun.sleep(1)
-          holders--
-        }),
-      ),
-    )
-    expect(order).toEqual(['a', 'b', 'c', 'd'])
-    expect(most).toBe(1)
-    expect(mutex.pending).toBe(0)
-  })
-
-  it('passes the lock on when the holder throws, and releasing twice frees it once', async () => {
-    const mutex = new Mutex()
-    await expect(mutex.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
-    const release = await mutex.lock()
-    const next = mutex.lock()
-    release()
-    release()
-    const releaseNext = await next
-    expect(mutex.pending).toBe(1)
-    releaseNext()
-    expect(mutex.pending).toBe(0)
-  })
-})
 
 describe('a local database', () => {
   it('applies its settings to every statement, however many run at once', async () => {

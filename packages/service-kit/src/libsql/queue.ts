@@ -1,28 +1,22 @@
 /**
- * One libSQL connection per process for a local file, used by one caller at a time.
- *
- * Why one connection: `PRAGMA synchronous` and `busy_timeout` are per connection, and the local client's pool
- * opens more connections on demand (up to 20) without them — so most commits ran with `synchronous = FULL` (an
- * fsync each) and no busy timeout, on connections whose page caches another connection's writes kept emptying.
- * Statements run synchronously on the event loop anyway, so a second connection never ran anything in parallel.
- *
- * Why the queue: the single connection belongs to an open transaction until it commits, and the client refuses
- * (`TRANSACTION_ACTIVE`) any other call meanwhile. Here every call waits its turn in JavaScript instead; other
- * processes on the same file still meet SQLite's own lock and busy timeout.
+ * Queueing a local libSQL client's calls in JavaScript. The local driver runs every statement synchronously on
+ * the event loop, so a statement that meets SQLite's write lock inside this same process waits in SQLite's busy
+ * handler — blocking the very event loop the lock holder needs to commit. Waiting here instead costs nothing;
+ * other processes on the file still meet SQLite's own lock and busy timeout, where waiting is harmless.
  */
-import type { Client, Transaction } from '@libsql/client'
+import type { Client, InStatement, Transaction } from '@libsql/client'
 
 /** A FIFO async mutex. */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve()
   #waiting = 0
 
-  /** Callers holding or waiting for the lock (tests). */
+  /** Callers holding or waiting for the lock. */
   get pending(): number {
     return this.#waiting
   }
 
-  /** Resolves with the function that releases the lock (idempotent). */
+  /** Resolves, in call order, with the function that releases the lock (calling it twice is harmless). */
   lock(): Promise<() => void> {
     let release!: () => void
     const held = new Promise<void>((resolve) => {
@@ -51,6 +45,9 @@ export class Mutex {
   }
 }
 
+const isRead = (stmt: InStatement): boolean =>
+  /^\s*select\b/i.test(typeof stmt === 'string' ? stmt : stmt.sql)
+
 /** The transaction, giving the lock back once it commits, rolls back or closes. */
 const releasingOnEnd = (tx: Transaction, release: () => void): Transaction =>
   new Proxy(tx, {
@@ -76,11 +73,21 @@ const releasingOnEnd = (tx: Transaction, release: () => void): Transaction =>
     },
   })
 
+export interface QueueOptions {
+  /**
+   * `queue`: every call waits its turn (a single-connection client, busy while a transaction is open).
+   * `direct`: a `SELECT` goes straight through (a pooled client in WAL mode, where readers never wait).
+   */
+  readonly reads: 'queue' | 'direct'
+}
+
 /**
- * Wraps a single-connection client so each call (a statement, a batch, a whole transaction) takes the mutex.
- * Code inside a transaction must use the transaction object: a call on the client would wait for itself.
+ * Wraps a client so each write transaction, batch and statement takes `mutex` first; a transaction holds it
+ * until it commits, rolls back or closes. Code inside a transaction must use the transaction object: a call
+ * on the client would wait for itself.
+ * @example const client = queueClient(createClient({ url }), new Mutex(), { reads: 'queue' })
  */
-export const serialized = (client: Client, mutex = new Mutex()): Client =>
+export const queueClient = (client: Client, mutex: Mutex, { reads }: QueueOptions): Client =>
   new Proxy(client, {
     get(target, prop) {
       if (prop === 'transaction')
@@ -93,7 +100,12 @@ export const serialized = (client: Client, mutex = new Mutex()): Client =>
             throw error
           }
         }
-      if (prop === 'execute' || prop === 'batch' || prop === 'migrate' || prop === 'executeMultiple')
+      if (prop === 'execute')
+        return (...args: Parameters<Client['execute']>) =>
+          reads === 'direct' && isRead(args[0] as InStatement)
+            ? target.execute(...args)
+            : mutex.run(() => target.execute(...args))
+      if (prop === 'batch' || prop === 'migrate' || prop === 'executeMultiple')
         return (...args: unknown[]) =>
           mutex.run(() => (target[prop] as (...a: unknown[]) => Promise<unknown>)(...args))
       const value = Reflect.get(target, prop, target)
