@@ -93,24 +93,26 @@ const rowsOf = (n: number) => {
 }
 
 const PROFILE = `Where the consumer's time goes (\`bun --cpu-prof\` of this benchmark at 10,000 events, samples split by
-side): the consumer side took 2.3× the raw side's samples (1,295 against 574). Of the consumer's: libSQL running
-the batch's INSERT (rows, nine indexes, the append-only trigger) 22%, its COMMIT (WAL write and fsync) 17%,
-preparing statements 16% (the 200-row INSERT takes ~0.65 ms to prepare, every batch, on both sides:
-@libsql/client caches no statements), the chain hashing (\`sealRecord\`: RFC 8785 canonical JSON + SHA-256)
-12%, the batch's one read of duplicate ids and chain heads 4%, and the stream runtime 18% (read, decode and
-validate, settle and ack, ioredis, one trace span per event). The libSQL steps alone cost the consumer ~1.3×
-what they cost the raw side (the triggers, and CPU caches the rest of the pipeline evicts between them). The
-store writes its INSERT as text built once per row count from the drizzle schema, no longer through drizzle's
-query builder (~15% of samples before); \`INSERT … SELECT … FROM json_each(?)\` prepares in ~30 µs but ran
-slower overall (0.40× against 0.49× in one interleaved run). What remains within reach: a prepared statement
-kept across batches (needs a connection below @libsql/client) and a cheaper stream runtime.
+side): the consumer side took 1.6× the raw side's samples (975 against 621; 2.3× before the statement cache).
+Of the consumer's: libSQL running the batch's INSERT (rows, nine indexes, the append-only trigger) 28%, BEGIN
+IMMEDIATE and COMMIT (WAL write and fsync) 21%, the chain hashing (\`sealRecord\`: RFC 8785 canonical JSON +
+SHA-256) 15%, the batch's one read of duplicate ids and chain heads 5%, preparing statements under 1%, and the
+stream runtime most of the rest (read, decode and validate, settle and ack, ioredis, one trace span per event).
+On a local file the store appends on its own \`libsql\` driver connection that keeps its prepared statements
+across batches (apps/audit/src/store/libsql/local-append.ts): preparing was 16% of the consumer's samples
+before, since @libsql/client prepares every statement anew (the 200-row INSERT takes ~0.65 ms to prepare); the
+raw side goes through @libsql/client and still spends 26% of its samples preparing. Earlier steps: the INSERT is
+text built once per row count from the drizzle schema, no longer drizzle's query builder (~15% of samples);
+\`INSERT … SELECT … FROM json_each(?)\` prepares in ~30 µs but ran slower overall (0.40× against 0.49× in one
+interleaved run). What remains is the INSERT and its durable commit, the hashing and the stream runtime.
 
-**Verdict.** Side by side with the code before this work (same run, 20,000 events): 0.23–0.25× before,
-0.37–0.44× after; single runs of this benchmark on 2026-11-27 measured 0.36–0.53×. The target is met in some
-runs and missed in most: the consumer does everything the raw insert does, plus the hashing, the duplicate and
-chain-head read and the stream runtime, and its libSQL steps alone already take ~1.3× the raw side's. Changing
-\`synchronous\` from its FULL default would cut most of the commit's 17% but would let a power cut lose records
-already acked from the stream, so it was not done.`
+**Verdict.** Side by side with the code before the statement cache (5 alternating runs of this benchmark,
+20,000 events, 2026-11-27): the consumer's run medians were 33,500–35,800 events/s (34,800 typical), 0.39–0.41×,
+before; 38,300–47,400 (40,100 typical), 0.46–0.54×, after: +15% on the consumer side. Single runs after it
+measured 0.50–0.53×. (The work before that took it from 0.23–0.25× to 0.37–0.44×.) The target is met in most
+runs now and missed in some: the consumer does everything the raw insert does, plus the hashing, the duplicate
+and chain-head read and the stream runtime. Changing \`synchronous\` from its FULL default would cut most of the
+commit's cost but would let a power cut lose records already acked from the stream, so it was not done.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async (): Promise<string> => {

@@ -41,11 +41,26 @@ const repeated = (item: string, n: number): string => {
   return list
 }
 
+const insertSqls = new Map<number, string>()
+/** The multi-row INSERT of `n` records: one string per count, so a statement cache keyed by it hits cheaply. */
+const insertSql = (n: number): string => {
+  let sql = insertSqls.get(n)
+  if (sql === undefined) {
+    sql = INSERT_HEAD + repeated(ROW_PLACEHOLDERS, n)
+    insertSqls.set(n, sql)
+  }
+  return sql
+}
+
 /** A record's bound values, encoded by each column as drizzle's insert would (JSON payload; undefined → NULL). */
 export const recordArgs = (record: AuditRecord, into: InValue[]): void => {
   // toRow's values, read without copying the record
   for (const [key, column] of RECORD_COLUMNS) {
     const value = key === 'occurredMs' ? occurredMsOf(record) : record[key]
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // as @libsql/client refuses it; the local driver would bind it as NULL or a REAL
+      throw new RangeError('Only finite numbers (not Infinity or NaN) can be passed as arguments')
+    }
     into.push(value === null || value === undefined ? null : (column.mapToDriverValue(value) as InValue))
   }
 }
@@ -90,11 +105,26 @@ const INSERT_CHAINS_HEAD = `INSERT INTO ${table(auditChains)} (${col(auditChains
 
 type Head = { seq: number; hash: string }
 
+/** What the append runs its statements on: a @libsql/client transaction, or the local driver (local-append.ts). */
+export interface AppendSql {
+  rows(
+    sql: string,
+    args: InValue[],
+  ): Promise<readonly Record<string, unknown>[]> | readonly Record<string, unknown>[]
+  run(sql: string, args: InValue[]): Promise<unknown> | unknown
+}
+
+/** The append's statements on a @libsql/client transaction. */
+export const onTransaction = (tx: Transaction): AppendSql => ({
+  rows: async (sql, args) => (await tx.execute({ sql, args })).rows,
+  run: (sql, args) => tx.execute({ sql, args }),
+})
+
 /**
- * Appends a batch inside `tx`, a write transaction (BEGIN IMMEDIATE) the caller commits: the lock is held
- * before the heads are read, so two writers of one chain queue up instead of forking it.
+ * Appends a batch inside a write transaction (BEGIN IMMEDIATE) the caller commits: the lock is held before
+ * the heads are read, so two writers of one chain queue up instead of forking it.
  */
-export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]): Promise<AppendResult> => {
+export const appendIn = async (tx: AppendSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
   const appended: AuditRecord[] = []
   const duplicates: string[] = []
   if (inputs.length === 0) return { appended, duplicates }
@@ -113,11 +143,12 @@ export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]):
   for (let i = 0; i < Math.max(idList.length, chainList.length); i += READ_CHUNK) {
     const idPart = idList.slice(i, i + READ_CHUNK)
     const chainPart = chainList.slice(i, i + READ_CHUNK)
-    const read = await tx.execute({
-      sql: readSql(idPart.length, chainPart.length),
-      args: [...idPart, ...idPart, ...chainPart.flatMap((chain, k) => [k, chain])],
-    })
-    for (const row of read.rows) {
+    const rows = await tx.rows(readSql(idPart.length, chainPart.length), [
+      ...idPart,
+      ...idPart,
+      ...chainPart.flatMap((chain, k) => [k, chain]),
+    ])
+    for (const row of rows) {
       if (row.head === 0) seen.add(row.id as string)
       else {
         const chain = chainPart[Number(row.id)] as string
@@ -147,16 +178,16 @@ export const appendIn = async (tx: Transaction, inputs: readonly RecordInput[]):
   }
 
   if (newChains.length > 0) {
-    await tx.execute({
-      sql: `${INSERT_CHAINS_HEAD}${repeated('(?)', newChains.length)} ON CONFLICT DO NOTHING`,
-      args: newChains,
-    })
+    await tx.run(
+      `${INSERT_CHAINS_HEAD}${repeated('(?)', newChains.length)} ON CONFLICT DO NOTHING`,
+      newChains,
+    )
   }
   for (let i = 0; i < appended.length; i += INSERT_CHUNK) {
     const chunk = appended.slice(i, i + INSERT_CHUNK)
     const args: InValue[] = []
     for (const record of chunk) recordArgs(record, args)
-    await tx.execute({ sql: INSERT_HEAD + repeated(ROW_PLACEHOLDERS, chunk.length), args })
+    await tx.run(insertSql(chunk.length), args)
   }
   return { appended, duplicates }
 }

@@ -14,8 +14,9 @@ import {
   type StatsGroupBy,
   type StatsRow,
 } from '../types.ts'
-import { appendIn, type RecordRow } from './append.ts'
+import { appendIn, onTransaction, type RecordRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
+import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 import { mutexFor, retryWhileBusy } from './write-lock.ts'
 
@@ -70,10 +71,11 @@ const groupColumn = (groupBy: StatsGroupBy): SQL<string> => {
 export const createLibsqlStore = async (
   options: LibsqlStoreOptions,
 ): Promise<AuditStore & { client: Client }> => {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const client = createClient({
     url: options.url,
     ...(options.authToken ? { authToken: options.authToken } : {}),
-    timeout: options.busyTimeoutMs ?? 5000,
+    timeout: busyTimeoutMs,
   })
   // Idempotent DDL; another instance may hold the write lock while this one starts. The PRAGMA returns a
   // row: run it on its own so no half-read statement keeps a stale read snapshot on a pooled connection.
@@ -82,6 +84,17 @@ export const createLibsqlStore = async (
   }
   await retryWhileBusy(() => client.executeMultiple(AUDIT_DDL), options.writeDeadlineMs)
   const db: Db = drizzle(client)
+  // A local file's append runs on its own driver connection that keeps its prepared statements (local-append.ts).
+  const localPath = localPathOf(options.url)
+  let local: LocalAppender | null = null
+  if (localPath !== null) {
+    try {
+      local = openLocalAppender(localPath, busyTimeoutMs)
+    } catch (error) {
+      client.close()
+      throw error
+    }
+  }
   // One write transaction at a time per database in this process; other processes queue on the file lock.
   const serialize = mutexFor(options.url)
   const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
@@ -114,13 +127,15 @@ export const createLibsqlStore = async (
     kind: 'libsql',
     client,
 
-    // The hot path, on the libSQL transaction itself (append.ts); 'write' is BEGIN IMMEDIATE.
+    // The hot path (append.ts): on the local driver connection for a file, else on a libSQL transaction;
+    // both are BEGIN IMMEDIATE ('write').
     append: (inputs: readonly RecordInput[]): Promise<AppendResult> =>
       serialize(() =>
         retryWhileBusy(async () => {
+          if (local !== null) return local.append(inputs)
           const tx = await client.transaction('write')
           try {
-            const result = await appendIn(tx, inputs)
+            const result = await appendIn(onTransaction(tx), inputs)
             await tx.commit()
             return result
           } finally {
@@ -237,6 +252,7 @@ export const createLibsqlStore = async (
     async close() {
       if (closed) return
       closed = true
+      local?.close()
       client.close()
     },
   }
