@@ -11,6 +11,8 @@
  *   the retry finalizes it (measured: without it one process stayed stuck until its deadline).
  */
 
+import { Mutex } from '@flotilla/service-kit'
+
 const BUSY = /SQLITE_BUSY|database is locked/
 
 const isBusy = (error: unknown): boolean => {
@@ -35,26 +37,18 @@ export const retryWhileBusy = async <T>(fn: () => Promise<T>, deadlineMs = 30_00
   }
 }
 
-type Mutex = <T>(fn: () => Promise<T>) => Promise<T>
+/** Runs an async critical section holding a database's lock. */
+type Serialize = <T>(fn: () => Promise<T>) => Promise<T>
 
-/** Serializes async critical sections. */
-export const createMutex = (): Mutex => {
-  let tail: Promise<unknown> = Promise.resolve()
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn)
-    tail = run.catch(() => undefined)
-    return run
+const mutexes = new Map<string, Serialize>()
+
+/** The one lock of a database in this process (keyed by its URL): the kit's FIFO mutex. */
+export const mutexFor = (key: string): Serialize => {
+  let serialize = mutexes.get(key)
+  if (!serialize) {
+    const mutex = new Mutex()
+    serialize = (fn) => mutex.run(fn)
+    mutexes.set(key, serialize)
   }
-}
-
-const mutexes = new Map<string, Mutex>()
-
-/** The one mutex of a database in this process (keyed by its URL). */
-export const mutexFor = (key: string): Mutex => {
-  let mutex = mutexes.get(key)
-  if (!mutex) {
-    mutex = createMutex()
-    mutexes.set(key, mutex)
-  }
-  return mutex
+  return serialize
 }
