@@ -3,7 +3,7 @@
  * transaction instead of through drizzle's query builder, which rebuilt a 4,000-parameter INSERT for every
  * batch. Table and column names still come from the drizzle schema (schema.ts), written nowhere else.
  */
-import type { InValue, Transaction } from '@libsql/client'
+import type { Client, InValue, Transaction } from '@libsql/client'
 import { type Column, getTableColumns, getTableName, type Table } from 'drizzle-orm'
 import { chainOf } from '../../records/from-event.ts'
 import { sealRecord } from '../../records/hash.ts'
@@ -190,4 +190,19 @@ export const appendIn = async (tx: AppendSql, inputs: readonly RecordInput[]): P
     await tx.run(insertSql(chunk.length), args)
   }
   return { appended, duplicates }
+}
+
+/** A whole append on a @libsql/client write transaction (BEGIN IMMEDIATE): the path remote URLs take. */
+export const appendOnClient = async (
+  client: Client,
+  inputs: readonly RecordInput[],
+): Promise<AppendResult> => {
+  const tx = await client.transaction('write')
+  try {
+    const result = await appendIn(onTransaction(tx), inputs)
+    await tx.commit()
+    return result
+  } finally {
+    tx.close()
+  }
 }

@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import { GENESIS_HASH, type RecordInput } from '../../records/model.ts'
 import { sampleInput } from '../../records/sample.ts'
-import type { AppendResult } from '../types.ts'
-import { appendIn, onTransaction } from './append.ts'
+import { appendOnClient } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
 import { localPathOf, openLocalAppender } from './local-append.ts'
 import { createLibsqlStore } from './store.ts'
@@ -32,21 +31,6 @@ const stored = async (client: ReturnType<typeof createClient>) => ({
   ).rows.map((r) => ({ ...r })),
   chains: (await client.execute('SELECT chain FROM audit_chains ORDER BY chain')).rows.map((r) => r.chain),
 })
-
-/** Appends through @libsql/client's transaction: the path remote URLs take. */
-const appendOnClient = async (
-  client: ReturnType<typeof createClient>,
-  inputs: readonly RecordInput[],
-): Promise<AppendResult> => {
-  const tx = await client.transaction('write')
-  try {
-    const result = await appendIn(onTransaction(tx), inputs)
-    await tx.commit()
-    return result
-  } finally {
-    tx.close()
-  }
-}
 
 /** The error a promise rejects with; a promise that resolves fails the test. */
 const failureOf = (promise: Promise<unknown>): Promise<Error & { code?: string }> =>

@@ -14,7 +14,7 @@ import {
   type StatsGroupBy,
   type StatsRow,
 } from '../types.ts'
-import { appendIn, onTransaction, type RecordRow } from './append.ts'
+import { appendOnClient, type RecordRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
@@ -133,14 +133,7 @@ export const createLibsqlStore = async (
       serialize(() =>
         retryWhileBusy(async () => {
           if (local !== null) return local.append(inputs)
-          const tx = await client.transaction('write')
-          try {
-            const result = await appendIn(onTransaction(tx), inputs)
-            await tx.commit()
-            return result
-          } finally {
-            tx.close()
-          }
+          return appendOnClient(client, inputs)
         }, options.writeDeadlineMs),
       ),
 
