@@ -62,6 +62,22 @@ return { acked, refused }
 `)
 
 /**
+ * Moves one entry to the dead-letter stream only while this consumer still owns it: XADD there and XACK here
+ * together (both keys share the `{stream}` slot). A consumer paused past the claim time must not dead-letter an
+ * entry another consumer has taken (and may yet handle), nor one no longer pending (handled elsewhere).
+ * KEYS[1] stream, KEYS[2] dead-letter stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] id, ARGV[4..] the dead
+ * letter's field-value pairs. Returns 1 when moved, 0 when no longer pending, -1 when another consumer owns it.
+ */
+export const DEAD_LETTER_OWNED = script(`
+local entry = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)[1]
+if not entry then return 0 end
+if entry[2] ~= ARGV[2] then return -1 end
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`)
+
+/**
  * Deletes a consumer only when it has nothing pending (PITFALLS: DELCONSUMER drops pending entries).
  * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer. Returns 1 when deleted, 0 when it still owns entries.
  */

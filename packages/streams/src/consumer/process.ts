@@ -65,16 +65,17 @@ const runHandler = async (rt: Runtime, messages: readonly ConsumerMessage[]): Pr
   return failures
 }
 
-/** Moves entries to the dead-letter stream; on failure they stay pending and come back through the reclaimer. */
-const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): Promise<void> => {
+/**
+ * Moves entries this consumer still owns to the dead-letter stream; on failure they stay pending and come back
+ * through the reclaimer. One another consumer claimed meanwhile is left to it, counted as a refused zombie.
+ */
+export const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): Promise<void> => {
   if (dead.length === 0) return
   const base = { stream: rt.stream, group: rt.group }
   try {
-    await moveToDeadLetter(rt.command(), rt.stream, rt.group, dead)
-    for (const item of dead) {
+    const { moved, refused } = await moveToDeadLetter(rt.command(), rt.stream, rt.group, rt.name, dead)
+    for (const item of moved) {
       rt.counters.deadLettered++
-      rt.retryAt.delete(item.id)
-      rt.lastErrors.delete(item.id)
       callHook(rt, 'onDeadLettered', {
         ...base,
         streamId: item.id,
@@ -84,19 +85,24 @@ const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): Promise
         message: item.reason.message,
       })
     }
-    rt.logger.warn(
-      {
-        stream: rt.stream,
-        group: rt.group,
-        ids: dead.map((d) => d.id),
-        reasons: dead.map((d) => d.reason),
-      },
-      'moved entries to the dead-letter stream',
-    )
+    // Moved, refused or no longer pending: none of them is this consumer's to retry any more.
+    for (const item of dead) {
+      rt.retryAt.delete(item.id)
+      rt.lastErrors.delete(item.id)
+    }
+    if (refused.length > 0) {
+      rt.counters.zombieAcksRefused += refused.length
+      callHook(rt, 'onZombieAckRefused', { ...base, streamIds: refused })
+    }
+    if (moved.length > 0)
+      rt.logger.warn(
+        { ...base, ids: moved.map((d) => d.id), reasons: moved.map((d) => d.reason) },
+        'moved entries to the dead-letter stream',
+      )
   } catch (error) {
     // They stay pending and come back through the reclaimer; nothing is lost.
     rt.counters.lastError = reasonOf(error).message
-    rt.logger.error({ err: error, stream: rt.stream, group: rt.group }, 'dead-letter move failed')
+    rt.logger.error({ err: error, ...base }, 'dead-letter move failed')
   }
 }
 

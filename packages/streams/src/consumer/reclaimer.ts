@@ -6,10 +6,9 @@
  */
 import { retryDelayFor } from '../backoff.ts'
 import { readPending } from './group.ts'
-import { processBatch } from './process.ts'
+import { deadLetter, processBatch } from './process.ts'
 import { type Delivery, fieldsToRecord, type PendingEntry, parseEntries } from './replies.ts'
 import { callHook, type Runtime } from './runtime.ts'
-import { moveToDeadLetter } from './settle.ts'
 
 // How many pages of other consumers' stale entries one pass looks through.
 const MAX_PAGES = 10
@@ -158,21 +157,7 @@ const deadLetterExhausted = async (
     },
   }))
   try {
-    await moveToDeadLetter(rt.command(), rt.stream, rt.group, items)
-    for (const item of items) {
-      rt.counters.deadLettered++
-      rt.retryAt.delete(item.id)
-      rt.lastErrors.delete(item.id)
-      callHook(rt, 'onDeadLettered', {
-        stream: rt.stream,
-        group: rt.group,
-        streamId: item.id,
-        type: item.fields?.type ?? '',
-        deliveries: item.deliveries,
-        code: item.reason.code,
-        message: item.reason.message,
-      })
-    }
+    await deadLetter(rt, items)
   } finally {
     for (const item of items) rt.inFlight.delete(item.id)
   }

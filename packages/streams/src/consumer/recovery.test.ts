@@ -1,6 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Socket } from 'bun'
 import { createRedisConnection } from '../connection.ts'
+import { deadLetterStreamKey } from '@flotilla/contracts'
+import { NonRetryableError } from '../errors.ts'
 import { createPublisher } from '../publisher.ts'
 import { REDIS_URL, useRedisStreams, userRegistered } from '../test-support.ts'
 import { waitFor } from '../testing.ts'
@@ -122,6 +124,41 @@ describe('zombie acks', () => {
 
     await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused ack' })
     expect(refused).toEqual([id as string])
+    const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
+    expect(pending.map(([pid, owner]) => [pid, owner])).toEqual([[id as string, 'intruder']])
+  })
+})
+
+describe('zombie dead letters', () => {
+  it('does not dead-letter an entry another consumer claimed while the handler was failing it', async () => {
+    const stream = newStream('zombie-dlq')
+    const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let started = false
+    const consumer = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: 60_000,
+      handler: {
+        async handle() {
+          started = true
+          await gate
+          throw new NonRetryableError('never valid')
+        },
+      },
+    })
+    await consumer.start()
+    await waitFor(() => started)
+
+    await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
+    release()
+
+    await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused move' })
+    expect(consumer.status().deadLettered).toBe(0)
+    expect(await redis.xlen(deadLetterStreamKey(stream, 'g'))).toBe(0)
     const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
     expect(pending.map(([pid, owner]) => [pid, owner])).toEqual([[id as string, 'intruder']])
   })

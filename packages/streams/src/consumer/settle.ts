@@ -3,7 +3,7 @@ import { deadLetterStreamKey } from '@flotilla/contracts'
 import type { Redis } from 'ioredis'
 import type { FailureReason } from '../errors.ts'
 import { isNoGroupError } from '../errors.ts'
-import { ACK_OWNED, runScript } from '../scripts.ts'
+import { ACK_OWNED, DEAD_LETTER_OWNED, runScript } from '../scripts.ts'
 
 /** Fields of a dead letter, as stored on `{stream}:dlq:<group>`. */
 export const DEAD_LETTER_FIELDS = [
@@ -93,48 +93,68 @@ export const createAcker = (redis: () => Redis, stream: string, group: string, c
   }
 }
 
+/** What became of entries sent to the dead-letter stream. */
+export interface DeadLetterOutcome {
+  /** Moved: dead letter written and the entry acked, in one script call each. */
+  readonly moved: readonly DeadLetterItem[]
+  /** Taken by another consumer meanwhile: left alone, pending with its new owner (a refused zombie move). */
+  readonly refused: readonly string[]
+}
+
 /**
- * Moves entries to the group's dead-letter stream: XADD there and XACK here in one MULTI, so an entry is
- * never acked without its dead letter, nor dead-lettered and left pending. Both keys share the `{stream}` slot.
+ * Moves entries this consumer still owns to the group's dead-letter stream: per entry, one script writes the
+ * dead letter and acks the entry, so an entry is never acked without its dead letter, nor dead-lettered and left
+ * pending — and never moved once another consumer has claimed it. Entries no longer pending are skipped.
  */
 export const moveToDeadLetter = async (
   redis: Redis,
   stream: string,
   group: string,
+  consumer: string,
   items: readonly DeadLetterItem[],
-): Promise<void> => {
-  if (items.length === 0) return
+): Promise<DeadLetterOutcome> => {
+  const moved: DeadLetterItem[] = []
+  const refused: string[] = []
+  if (items.length === 0) return { moved, refused }
   const key = deadLetterStreamKey(stream, group)
   const failedAt = new Date().toISOString()
-  const multi = redis.multi()
-  for (const { id, fields, deliveries, reason } of items) {
-    const replayOf = fields?.replayOf
-    multi.xadd(
-      key,
-      '*',
-      'originalId',
-      id,
-      'originalStream',
-      stream,
-      'group',
-      group,
-      'type',
-      fields?.type ?? '',
-      'event',
-      fields?.event ?? '',
-      'deliveries',
-      String(deliveries),
-      'errorCode',
-      reason.code,
-      'error',
-      reason.message,
-      'failedAt',
-      failedAt,
-      ...(replayOf === undefined ? [] : ['replayOf', replayOf]),
-    )
-    multi.xack(stream, group, id)
-  }
-  const results = await multi.exec()
-  const failure = results?.find(([error]) => error)?.[0]
-  if (failure) throw failure
+  // Sent together (one round trip on an auto-pipelined or busy connection); each call is atomic on its own.
+  const outcomes = await Promise.all(
+    items.map(({ id, fields, deliveries, reason }) => {
+      const replayOf = fields?.replayOf
+      const letter = [
+        'originalId',
+        id,
+        'originalStream',
+        stream,
+        'group',
+        group,
+        'type',
+        fields?.type ?? '',
+        'event',
+        fields?.event ?? '',
+        'deliveries',
+        String(deliveries),
+        'errorCode',
+        reason.code,
+        'error',
+        reason.message,
+        'failedAt',
+        failedAt,
+        ...(replayOf === undefined ? [] : ['replayOf', replayOf]),
+      ]
+      return runScript(
+        redis,
+        DEAD_LETTER_OWNED,
+        [stream, key],
+        [group, consumer, id, ...letter],
+      ) as Promise<number>
+    }),
+  )
+  outcomes.forEach((outcome, i) => {
+    const item = items[i] as DeadLetterItem
+    if (outcome === 1) moved.push(item)
+    else if (outcome === -1) refused.push(item.id)
+  })
+  return { moved, refused }
 }
