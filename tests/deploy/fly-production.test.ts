@@ -41,7 +41,7 @@ const valueFor = (name: string): string => {
 }
 
 // Each fly/<app>.toml's [env] plus exactly its required secrets must boot the app in production mode;
-// and each *_SECRET listed must really be required.
+// and each *_SECRET listed, and REDIS_URL, must really be required.
 describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml in production', (name, app) => {
   const fly = readFlyConfig(name)
   const secrets = requiredSecrets(fly.raw)
@@ -74,7 +74,7 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml in produ
         await started.proc.exited
       }
 
-      for (const secret of secrets.filter((s) => s.endsWith('_SECRET'))) {
+      for (const secret of secrets.filter((s) => s.endsWith('_SECRET') || s === 'REDIS_URL')) {
         const without: Record<string, string> = {
           ...env,
           ...isolatedEnv(run),

@@ -5,6 +5,7 @@ import { DEV_KEY_ENCRYPTION_SECRET, loadAuthConfig, settingsOf } from './config.
 const strong = (label: string) => `${label}-${crypto.randomUUID()}-${crypto.randomUUID()}`
 const production = (overrides: Record<string, string | undefined> = {}) => ({
   NODE_ENV: 'production',
+  REDIS_URL: 'rediss://redis.internal:6379',
   SERVICE_TOKEN_SECRET: strong('svc'),
   AUTH_KEY_ENCRYPTION_SECRET: strong('kek'),
   ...overrides,

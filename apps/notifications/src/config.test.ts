@@ -36,6 +36,7 @@ describe('notifications config', () => {
     expect(() =>
       loadNotificationsConfig({
         NODE_ENV: 'production',
+        REDIS_URL: 'rediss://redis.internal:6379',
         SERVICE_TOKEN_SECRET: STRONG,
         RESEND_API_KEY: 're_live',
       }),

@@ -3,7 +3,7 @@ export { baseConfig, BaseConfigSchema, DEV_SERVICE_TOKEN_SECRET } from './config
 export type { BaseConfig, BaseConfigOptions } from './config/base.ts'
 export { ConfigError } from './config/config-error.ts'
 export type { ConfigProblem } from './config/config-error.ts'
-export { devDefault, secretString, withCheck } from './config/fields.ts'
+export { devDefault, requiredInProduction, secretString, withCheck } from './config/fields.ts'
 export type { CheckContext, FieldCheck } from './config/fields.ts'
 export { loadConfig, loadConfigOrExit } from './config/load-config.ts'
 export type { Env } from './config/load-config.ts'

@@ -2,7 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { DEFAULT_EVENTS_STREAM, parseKeyRing } from '@flotilla/contracts'
 import { LOG_LEVELS } from '../logging/logger.ts'
-import { devDefault, withCheck } from './fields.ts'
+import { devDefault, requiredInProduction, withCheck } from './fields.ts'
 
 /** The development-only service token secret. Production refuses it. */
 export const DEV_SERVICE_TOKEN_SECRET = 'flotilla-dev-only-service-token-secret-0123456789'
@@ -40,7 +40,11 @@ export const baseConfig = ({ port = 3000 }: BaseConfigOptions = {}) =>
       default: 'development',
     }),
     PORT: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
-    REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+    // Required in production: a missing REDIS_URL otherwise meant a local Redis that is not there, and an app
+    // that never became ready instead of one that says what is wrong.
+    REDIS_URL: requiredInProduction(
+      Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+    ),
     EVENTS_STREAM: Type.String({ minLength: 1, pattern: '^[^\\s{}]+$', default: DEFAULT_EVENTS_STREAM }),
     /** HS256 key ring for service tokens: one secret, or `kid=secret,kid=secret` (first signs). */
     SERVICE_TOKEN_SECRET: devDefault(keyRing, DEV_SERVICE_TOKEN_SECRET),

@@ -18,6 +18,9 @@ const problemsOf = (fn: () => unknown) => {
   throw new Error('expected a ConfigError')
 }
 
+/** Production with the one variable every production test sets anyway. */
+const PROD = { NODE_ENV: 'production', REDIS_URL: 'rediss://redis.internal:6379' } as const
+
 describe('loadConfig', () => {
   it('applies the shared defaults outside production', () => {
     const config = loadConfig(baseConfig({ port: 3003 }), {})
@@ -95,16 +98,26 @@ describe('loadConfig', () => {
     }
   })
 
-  it('refuses to start in production without the service token secret, naming the variable', () => {
+  it('refuses to start in production without REDIS_URL and the service token secret, naming both', () => {
     const problems = problemsOf(() => loadConfig(baseConfig(), { NODE_ENV: 'production' }))
     expect(problems).toEqual([
+      { variable: 'REDIS_URL', message: expect.stringContaining('must be set in production') },
       { variable: 'SERVICE_TOKEN_SECRET', message: expect.stringContaining('must be set in production') },
     ])
   })
 
+  it('accepts a local REDIS_URL in production when it is set explicitly', () => {
+    const config = loadConfig(baseConfig(), {
+      ...PROD,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SERVICE_TOKEN_SECRET: STRONG,
+    })
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379')
+  })
+
   it('refuses the development default secret in production', () => {
     const problems = problemsOf(() =>
-      loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET }),
+      loadConfig(baseConfig(), { ...PROD, SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET }),
     )
     expect(problems[0]?.variable).toBe('SERVICE_TOKEN_SECRET')
     expect(problems[0]?.message).toContain('development default')
@@ -112,20 +125,18 @@ describe('loadConfig', () => {
 
   it('refuses a short or low-entropy secret in production', () => {
     expect(
-      problemsOf(() =>
-        loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: 'x'.repeat(20) }),
-      )[0]?.message,
+      problemsOf(() => loadConfig(baseConfig(), { ...PROD, SERVICE_TOKEN_SECRET: 'x'.repeat(20) }))[0]
+        ?.message,
     ).toContain('shorter than 32 bytes')
     expect(
-      problemsOf(() =>
-        loadConfig(baseConfig(), { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: 'a'.repeat(40) }),
-      )[0]?.message,
+      problemsOf(() => loadConfig(baseConfig(), { ...PROD, SERVICE_TOKEN_SECRET: 'a'.repeat(40) }))[0]
+        ?.message,
     ).toContain('too weak')
   })
 
   it('starts in production with a strong secret and a rotated key ring', () => {
     const config = loadConfig(baseConfig(), {
-      NODE_ENV: 'production',
+      ...PROD,
       SERVICE_TOKEN_SECRET: `k2=${STRONG},k1=${STRONG.split('').reverse().join('')}`,
     })
     expect(config.NODE_ENV).toBe('production')
@@ -141,9 +152,7 @@ describe('loadConfig', () => {
     ])
     expect(loadConfig(schema, {}).COOKIE_SECRET).toBe('dev-cookie-secret-0123456789abcdef')
     expect(loadConfig(schema, {}).WEBHOOK_URL).toBeUndefined()
-    const problems = problemsOf(() =>
-      loadConfig(schema, { NODE_ENV: 'production', SERVICE_TOKEN_SECRET: STRONG }),
-    )
+    const problems = problemsOf(() => loadConfig(schema, { ...PROD, SERVICE_TOKEN_SECRET: STRONG }))
     expect(problems.map((p) => p.variable)).toEqual(['COOKIE_SECRET'])
   })
 

@@ -3,6 +3,8 @@ import type { Static, TSchema } from '@sinclair/typebox'
 
 /** Schema keyword marking a default that only applies outside production. */
 export const DEV_DEFAULT = 'x-dev-default'
+/** Schema keyword marking a default that only applies outside production, where any valid value may be set. */
+export const PRODUCTION_REQUIRED = 'x-production-required'
 /** Schema keyword holding an extra check: `(value, { production }) => problem | undefined`. */
 export const CHECK = 'x-check'
 
@@ -18,6 +20,14 @@ export type FieldCheck = (value: unknown, context: CheckContext) => string | und
  */
 export const devDefault = <T extends TSchema>(schema: T, value: Static<T>): T =>
   ({ ...schema, default: value, [DEV_DEFAULT]: true }) as T
+
+/**
+ * Gives a field a default used only outside production, where it must be set explicitly; unlike `devDefault`,
+ * setting it to that same value is fine (a local Redis beside the app is a real deployment).
+ * @example REDIS_URL: requiredInProduction(Type.String({ default: 'redis://127.0.0.1:6379' }))
+ */
+export const requiredInProduction = <T extends TSchema>(schema: T): T =>
+  ({ ...schema, [PRODUCTION_REQUIRED]: true }) as T
 
 /**
  * Adds a check TypeBox cannot express (parsing a key ring, entropy in production). Return a problem

@@ -3,7 +3,7 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox'
 import { FormatRegistry, OptionalKind } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type ConfigProblem } from './config-error.ts'
-import { CHECK, DEV_DEFAULT, type FieldCheck } from './fields.ts'
+import { CHECK, DEV_DEFAULT, type FieldCheck, PRODUCTION_REQUIRED } from './fields.ts'
 
 /** The environment shape `loadConfig` reads (defaults to `process.env`). */
 export type Env = Readonly<Record<string, string | undefined>>
@@ -85,18 +85,19 @@ export const loadConfig = <T extends TObject>(schema: T, env: Env = process.env)
   for (const [variable, fieldSchema] of Object.entries(schema.properties)) {
     const field = fieldSchema as Schemaish
     const devOnly = field[DEV_DEFAULT] === true
+    // Either kind of development-only default: unset in production is a problem.
+    const noDefaultInProduction = production && (devOnly || field[PRODUCTION_REQUIRED] === true)
     const raw = env[variable]
     let value: unknown
     if (raw === undefined || raw.trim() === '') {
-      if (field.default !== undefined && !(production && devOnly)) value = structuredClone(field.default)
+      if (field.default !== undefined && !noDefaultInProduction) value = structuredClone(field.default)
       else if (OptionalKind in field) continue
       else {
         problems.push({
           variable,
-          message:
-            production && devOnly
-              ? 'must be set in production (its default is for development only)'
-              : 'is required but not set',
+          message: noDefaultInProduction
+            ? 'must be set in production (its default is for development only)'
+            : 'is required but not set',
         })
         continue
       }
