@@ -66,8 +66,10 @@ the service kit's hooks (request ids, access log line, metrics: a kit POST alone
 POST) and the socket writes. The reference row is the floor of this design: the same three Redis calls behind a bare
 Elysia POST, with no tokens, no kit and no rate-limit library, reach only about 0.5× of a hello. Meeting 0.35× would
 leave ~70% of that floor's throughput for two token checks, two rate limits, the kit's logging and metrics and
-the response checks; it would take one Redis call per request (rate limits and session read in one script,
-replacing the rate-limit library) or dropping per-request access logs — trade-offs not made here.`
+the response checks. One Redis call per request (both limits and the session read in one script) would need the
+three keys in one hash slot, but they are per ip, per user and per session, so no script may touch them together on
+a Redis Cluster; dropping per-request access logs or the per-user limit would trade away operations or abuse
+protection. Neither was done.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async (): Promise<string> => {
