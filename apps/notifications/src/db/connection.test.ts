@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from './client.ts'
 
-const dir = await mkdtemp(join(tmpdir(), 'notifications-serial-'))
+const dir = await mkdtemp(join(tmpdir(), 'notifications-connection-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
-describe('a local database', () => {
+describe('a local database (one queued connection)', () => {
   it('applies its settings to every statement, however many run at once', async () => {
     const database = await openDatabase({ url: `file:${join(dir, 'settings.db')}` })
     const read = (pragma: string) =>
