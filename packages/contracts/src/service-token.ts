@@ -2,7 +2,7 @@
  * Service-to-service tokens: short-lived HS256 JWTs, issuer = calling service, audience = target.
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
-import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload, jwtVerify, SignJWT } from 'jose'
 import { createVerifiedTokenCache, type VerifiedTokenCacheOptions } from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
@@ -160,7 +160,7 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
       const remembered = await cache?.get(token, keyFor)
       if (remembered) return remembered
       try {
-        let used: { header: object; key: Uint8Array } | undefined
+        let used: { header: JWSHeaderParameters; key: Uint8Array } | undefined
         const { payload } = await jwtVerify(
           token,
           (header) => {

@@ -6,6 +6,7 @@
  * entry also ends when the token expires, or when it would outlive its maximum age, or `maxTtlSeconds`.
  */
 import { createHash } from 'node:crypto'
+import type { JWSHeaderParameters } from 'jose'
 import { LRUCache } from 'lru-cache'
 
 export interface VerifiedTokenCacheOptions {
@@ -18,7 +19,7 @@ export interface VerifiedTokenCacheOptions {
 interface Entry<T> {
   readonly value: T
   /** The protected header the key was resolved for (`alg`, `kid`…). */
-  readonly header: object
+  readonly header: JWSHeaderParameters
   /** The key object that verified the signature. */
   readonly key: unknown
   /** Date.now() after which the entry must not be used (the time checks jose would fail). */
@@ -36,14 +37,14 @@ export interface VerifiedTokenCache<T> {
    * The remembered result for `token` when its key still resolves to the one that verified it, else
    * undefined (verify it in full). `resolveKey` is the verifier's own key lookup; if it throws, it is a miss.
    */
-  get(token: string, resolveKey: (header: never) => unknown): Promise<T | undefined>
+  get(token: string, resolveKey: (header: JWSHeaderParameters) => unknown): Promise<T | undefined>
   /**
    * Remembers a verified token. `toleranceSeconds` and `maxAgeSeconds` are the verifier's clock tolerance and
    * maximum token age: the entry ends when the token would stop verifying by time.
    */
   set(
     token: string,
-    entry: { value: T; header: object; key: unknown; claims: TimeClaims },
+    entry: { value: T; header: JWSHeaderParameters; key: unknown; claims: TimeClaims },
     limits: { toleranceSeconds: number; maxAgeSeconds?: number },
   ): void
   /** Forgets every entry. */
@@ -75,7 +76,7 @@ export const createVerifiedTokenCache = <T extends object>(
       }
       let key: unknown
       try {
-        key = await resolveKey(entry.header as never)
+        key = await resolveKey(entry.header)
       } catch {
         key = undefined
       }

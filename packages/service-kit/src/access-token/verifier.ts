@@ -143,7 +143,7 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
       const remembered = await cache?.get(token, resolveKey)
       if (remembered) return remembered
       try {
-        let used: { header: object; key: unknown } | undefined
+        let used: { header: JWSHeaderParameters; key: unknown } | undefined
         const { payload } = await jwtVerify(
           token,
           async (header) => {
