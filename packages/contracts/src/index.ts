@@ -28,8 +28,14 @@ export type {
   SignServiceTokenOptions,
   VerifiedServiceToken,
 } from './service-token.ts'
-export { createVerifiedTokenCache } from './token-cache.ts'
-export type { TimeClaims, VerifiedTokenCache, VerifiedTokenCacheOptions } from './token-cache.ts'
+export { createVerifiedTokenCache, verifyRemembering } from './token-cache.ts'
+export type {
+  KeyResolver,
+  TimeClaims,
+  TimeLimits,
+  VerifiedTokenCache,
+  VerifiedTokenCacheOptions,
+} from './token-cache.ts'
 export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
 export { SessionRevokedReason } from './events/auth.ts'
 export { asyncApiDocument, jsonSchemaFiles } from './export.ts'

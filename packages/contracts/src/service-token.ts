@@ -2,8 +2,8 @@
  * Service-to-service tokens: short-lived HS256 JWTs, issuer = calling service, audience = target.
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
-import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload, jwtVerify, SignJWT } from 'jose'
-import { createVerifiedTokenCache, type VerifiedTokenCacheOptions } from './token-cache.ts'
+import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
@@ -140,6 +140,7 @@ const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'] as const
 export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenVerifierOptions) => {
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxTtl = options.maxTtlSeconds ?? 600
+  const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxTtl + tolerance }
   const cache =
     options.cache === false ? undefined : createVerifiedTokenCache<VerifiedServiceToken>(options.cache)
   const keyFor = (header: { kid?: unknown }): Uint8Array => {
@@ -157,18 +158,9 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
         throw new TokenError('token is missing or malformed')
       }
-      const remembered = await cache?.get(token, keyFor)
-      if (remembered) return remembered
       try {
-        let used: { header: JWSHeaderParameters; key: Uint8Array } | undefined
-        const { payload } = await jwtVerify(
-          token,
-          (header) => {
-            const key = keyFor(header)
-            used = { header, key }
-            return key
-          },
-          {
+        return await verifyRemembering(cache, token, keyFor, limits, async (resolveKey) => {
+          const { payload } = await jwtVerify(token, resolveKey, {
             algorithms: ['HS256'],
             audience: options.audience,
             ...(options.issuers ? { issuer: [...options.issuers] } : {}),
@@ -176,25 +168,17 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
             typ: SERVICE_TOKEN_TYPE,
             clockTolerance: tolerance,
             maxTokenAge: maxTtl + tolerance,
-          },
-        )
-        if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
-        if (
-          typeof payload.exp === 'number' &&
-          typeof payload.iat === 'number' &&
-          payload.exp - payload.iat > maxTtl
-        ) {
-          throw new TokenError('token lifetime is too long')
-        }
-        const verified: VerifiedServiceToken = { service: payload.iss as string, claims: payload }
-        if (cache && used) {
-          cache.set(
-            token,
-            { value: verified, ...used, claims: payload },
-            { toleranceSeconds: tolerance, maxAgeSeconds: maxTtl + tolerance },
-          )
-        }
-        return verified
+          })
+          if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
+          if (
+            typeof payload.exp === 'number' &&
+            typeof payload.iat === 'number' &&
+            payload.exp - payload.iat > maxTtl
+          ) {
+            throw new TokenError('token lifetime is too long')
+          }
+          return { value: { service: payload.iss as string, claims: payload }, claims: payload }
+        })
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'

@@ -26,6 +26,15 @@ interface Entry<T> {
   readonly validUntil: number
 }
 
+/** The verifier's clock tolerance and maximum token age: an entry ends when its token would stop verifying by time. */
+export interface TimeLimits {
+  readonly toleranceSeconds: number
+  readonly maxAgeSeconds?: number
+}
+
+/** A verifier's key lookup for a token header (jose's key-getter shape). */
+export type KeyResolver<K> = (header: JWSHeaderParameters) => K | Promise<K>
+
 /** Claims the cache needs to know how long a verification stays true. */
 export interface TimeClaims {
   readonly exp?: number
@@ -37,16 +46,23 @@ export interface VerifiedTokenCache<T> {
    * The remembered result for `token` when its key still resolves to the one that verified it, else
    * undefined (verify it in full). `resolveKey` is the verifier's own key lookup; if it throws, it is a miss.
    */
-  get(token: string, resolveKey: (header: JWSHeaderParameters) => unknown): Promise<T | undefined>
-  /**
-   * Remembers a verified token. `toleranceSeconds` and `maxAgeSeconds` are the verifier's clock tolerance and
-   * maximum token age: the entry ends when the token would stop verifying by time.
-   */
+  get(token: string, resolveKey: KeyResolver<unknown>): Promise<T | undefined>
+  /** Remembers a verified token until it would stop verifying by time (see `TimeLimits`). */
   set(
     token: string,
     entry: { value: T; header: JWSHeaderParameters; key: unknown; claims: TimeClaims },
-    limits: { toleranceSeconds: number; maxAgeSeconds?: number },
+    limits: TimeLimits,
   ): void
+  /**
+   * The remembered result for `token`, or `verify` run with a resolver that notes the key it hands out, its
+   * result remembered: the one path both verifiers take (the token is hashed once).
+   */
+  remember<K>(
+    token: string,
+    resolveKey: KeyResolver<K>,
+    limits: TimeLimits,
+    verify: (resolveKey: KeyResolver<K>) => Promise<{ value: T; claims: TimeClaims }>,
+  ): Promise<T>
   /** Forgets every entry. */
   clear(): void
   readonly size: number
@@ -65,36 +81,58 @@ export const createVerifiedTokenCache = <T extends object>(
 ): VerifiedTokenCache<T> => {
   const maxTtlMs = (options.maxTtlSeconds ?? 300) * 1000
   const entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries ?? 10_000 })
+  const lookup = async (id: string, resolveKey: KeyResolver<unknown>): Promise<T | undefined> => {
+    const entry = entries.get(id)
+    if (!entry) return undefined
+    if (Date.now() >= entry.validUntil) {
+      entries.delete(id)
+      return undefined
+    }
+    let key: unknown
+    try {
+      key = await resolveKey(entry.header)
+    } catch {
+      key = undefined
+    }
+    if (key !== entry.key) {
+      entries.delete(id)
+      return undefined
+    }
+    return entry.value
+  }
+  const store = (
+    id: string,
+    {
+      value,
+      header,
+      key,
+      claims,
+    }: { value: T; header: JWSHeaderParameters; key: unknown; claims: TimeClaims },
+    { toleranceSeconds, maxAgeSeconds }: TimeLimits,
+  ): void => {
+    const now = Date.now()
+    let validUntil = now + maxTtlMs
+    if (typeof claims.exp === 'number')
+      validUntil = Math.min(validUntil, (claims.exp + toleranceSeconds) * 1000)
+    if (typeof claims.iat === 'number' && maxAgeSeconds !== undefined)
+      validUntil = Math.min(validUntil, (claims.iat + maxAgeSeconds + toleranceSeconds) * 1000)
+    if (validUntil > now) entries.set(id, { value, header, key, validUntil })
+  }
   return {
-    async get(token, resolveKey) {
+    get: (token, resolveKey) => lookup(fingerprint(token), resolveKey),
+    set: (token, entry, limits) => store(fingerprint(token), entry, limits),
+    async remember(token, resolveKey, limits, verify) {
       const id = fingerprint(token)
-      const entry = entries.get(id)
-      if (!entry) return undefined
-      if (Date.now() >= entry.validUntil) {
-        entries.delete(id)
-        return undefined
-      }
-      let key: unknown
-      try {
-        key = await resolveKey(entry.header)
-      } catch {
-        key = undefined
-      }
-      if (key !== entry.key) {
-        entries.delete(id)
-        return undefined
-      }
-      return entry.value
-    },
-    set(token, { value, header, key, claims }, { toleranceSeconds, maxAgeSeconds }) {
-      const now = Date.now()
-      let validUntil = now + maxTtlMs
-      if (typeof claims.exp === 'number')
-        validUntil = Math.min(validUntil, (claims.exp + toleranceSeconds) * 1000)
-      if (typeof claims.iat === 'number' && maxAgeSeconds !== undefined)
-        validUntil = Math.min(validUntil, (claims.iat + maxAgeSeconds + toleranceSeconds) * 1000)
-      if (validUntil <= now) return
-      entries.set(fingerprint(token), { value, header, key, validUntil })
+      const remembered = await lookup(id, resolveKey)
+      if (remembered) return remembered
+      let used: { header: JWSHeaderParameters; key: unknown } | undefined
+      const { value, claims } = await verify(async (header) => {
+        const key = await resolveKey(header)
+        used = { header, key }
+        return key
+      })
+      if (used) store(id, { value, ...used, claims }, limits)
+      return value
     },
     clear: () => entries.clear(),
     get size() {
@@ -102,3 +140,13 @@ export const createVerifiedTokenCache = <T extends object>(
     },
   }
 }
+
+/** `cache.remember(…)`, or `verify` with the plain resolver when the verifier has no cache (`cache: false`). */
+export const verifyRemembering = async <T extends object, K>(
+  cache: VerifiedTokenCache<T> | undefined,
+  token: string,
+  resolveKey: KeyResolver<K>,
+  limits: TimeLimits,
+  verify: (resolveKey: KeyResolver<K>) => Promise<{ value: T; claims: TimeClaims }>,
+): Promise<T> =>
+  cache ? cache.remember(token, resolveKey, limits, verify) : (await verify(resolveKey)).value

@@ -4,7 +4,12 @@
  * small clock tolerance, and refuses headers that point at keys (`jwk`, `jku`, `x5u`, `x5c`) without
  * ever fetching them.
  */
-import { createVerifiedTokenCache, TokenError, type VerifiedTokenCacheOptions } from '@flotilla/contracts'
+import {
+  createVerifiedTokenCache,
+  TokenError,
+  type VerifiedTokenCacheOptions,
+  verifyRemembering,
+} from '@flotilla/contracts'
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -136,22 +141,14 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
   const resolveKey = resolverOf(options)
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxAge = options.maxTokenAgeSeconds ?? 86_400
+  const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance }
   const cache = options.cache === false ? undefined : createVerifiedTokenCache<UserPrincipal>(options.cache)
   return {
     async verify(token: string): Promise<UserPrincipal> {
       checkShape(token, algorithms)
-      const remembered = await cache?.get(token, resolveKey)
-      if (remembered) return remembered
       try {
-        let used: { header: JWSHeaderParameters; key: unknown } | undefined
-        const { payload } = await jwtVerify(
-          token,
-          async (header) => {
-            const key = await resolveKey(header)
-            used = { header, key }
-            return key
-          },
-          {
+        return await verifyRemembering(cache, token, resolveKey, limits, async (resolve) => {
+          const { payload } = await jwtVerify(token, resolve, {
             algorithms,
             issuer: options.issuer ?? 'flotilla-auth',
             audience: options.audience ?? 'flotilla',
@@ -159,17 +156,9 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
             typ: ACCESS_TOKEN_TYPE,
             clockTolerance: tolerance,
             maxTokenAge: maxAge + tolerance,
-          },
-        )
-        const principal = toPrincipal(payload)
-        if (cache && used) {
-          cache.set(
-            token,
-            { value: principal, ...used, claims: payload },
-            { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance },
-          )
-        }
-        return principal
+          })
+          return { value: toPrincipal(payload), claims: payload }
+        })
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'
