@@ -82,5 +82,5 @@ export type {
 } from './http-client/client.ts'
 export { SERVICE_PORTS, serviceUrl } from './http-client/service-url.ts'
 export type { ServiceName } from './http-client/service-url.ts'
-export { Mutex, queueClient } from './libsql/queue.ts'
+export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'

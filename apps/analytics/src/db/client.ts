@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
-import { Mutex, queueClient } from '@flotilla/service-kit'
+import { mutexFor, queueClient } from '@flotilla/service-kit'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { migrate } from './migrations.ts'
 import * as schema from './schema.ts'
@@ -21,18 +21,6 @@ export interface OpenDatabaseOptions {
   readonly authToken?: string
 }
 
-// One writer at a time per database file in this process (the kit's queueClient says why); a pooled client in
-// WAL mode, so reads go straight through.
-const writeLocks = new Map<string, Mutex>()
-const writeLockOf = (url: string): Mutex => {
-  let mutex = writeLocks.get(url)
-  if (!mutex) {
-    mutex = new Mutex()
-    writeLocks.set(url, mutex)
-  }
-  return mutex
-}
-
 /**
  * Opens and migrates the database. Local files run in WAL mode with a busy timeout, so a second
  * instance on the same file waits for the writer instead of failing.
@@ -45,7 +33,8 @@ export const openDatabase = async ({ url, authToken }: OpenDatabaseOptions): Pro
     ...(authToken ? { authToken } : {}),
     ...(local ? { timeout: 10_000 } : {}),
   })
-  const client = local ? queueClient(raw, writeLockOf(url), { reads: 'direct' }) : raw
+  // One writer at a time per file in this process; a pooled client in WAL mode, so reads go straight through.
+  const client = local ? queueClient(raw, mutexFor(url), { reads: 'direct' }) : raw
   // `synchronous` is left at FULL (the default): a batch is acked once committed, so the commit must be on disk.
   if (local) await client.execute('PRAGMA journal_mode = WAL')
   await migrate(client)

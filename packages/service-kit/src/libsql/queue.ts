@@ -45,6 +45,18 @@ export class Mutex {
   }
 }
 
+const shared = new Map<string, Mutex>()
+
+/** The one mutex of a database in this process (by URL), for every client or connection opened on it. */
+export const mutexFor = (url: string): Mutex => {
+  let mutex = shared.get(url)
+  if (!mutex) {
+    mutex = new Mutex()
+    shared.set(url, mutex)
+  }
+  return mutex
+}
+
 const isRead = (stmt: InStatement): boolean =>
   /^\s*select\b/i.test(typeof stmt === 'string' ? stmt : stmt.sql)
 

@@ -1,4 +1,5 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
+import { mutexFor } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
@@ -18,7 +19,7 @@ import { appendOnClient, type RecordRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
-import { mutexFor, retryWhileBusy } from './write-lock.ts'
+import { retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
   /** `file:/path/audit.db` or `libsql://…` */
@@ -96,7 +97,9 @@ export const createLibsqlStore = async (
     }
   }
   // One write transaction at a time per database in this process; other processes queue on the file lock.
-  const serialize = mutexFor(options.url)
+  // One writer at a time per file in this process (the kit's queueClient explains why).
+  const lock = mutexFor(options.url)
+  const serialize = <T>(fn: () => Promise<T>): Promise<T> => lock.run(fn)
   const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     serialize(() => retryWhileBusy(() => db.transaction(fn), options.writeDeadlineMs))
 

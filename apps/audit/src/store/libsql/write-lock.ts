@@ -1,8 +1,9 @@
 /**
  * Write transactions against a shared libSQL file.
  *
- * - In one process, every handle on the same database takes turns through one async mutex, so a handle
- *   never waits inside SQLite for a lock that another handle of the same (blocked) event loop holds.
+ * - In one process, every handle on the same database takes turns through one async mutex (the kit's
+ *   `mutexFor`, taken in store.ts), so a handle never waits inside SQLite for a lock that another handle of
+ *   the same (blocked) event loop holds.
  * - Across processes, BEGIN IMMEDIATE waits for the write lock in SQLite's busy handler (a few ms: the
  *   other process holds it for one batch).
  * - If that wait times out anyway we retry asynchronously. The libSQL client does not reset a statement
@@ -10,8 +11,6 @@
  *   every later BEGIN on that pooled connection then fails with SQLITE_BUSY_SNAPSHOT. A full GC before
  *   the retry finalizes it (measured: without it one process stayed stuck until its deadline).
  */
-
-import { Mutex } from '@flotilla/service-kit'
 
 const BUSY = /SQLITE_BUSY|database is locked/
 
@@ -35,20 +34,4 @@ export const retryWhileBusy = async <T>(fn: () => Promise<T>, deadlineMs = 30_00
       await Bun.sleep(1 + Math.random() * cap)
     }
   }
-}
-
-/** Runs an async critical section holding a database's lock. */
-type Serialize = <T>(fn: () => Promise<T>) => Promise<T>
-
-const mutexes = new Map<string, Serialize>()
-
-/** The one lock of a database in this process (keyed by its URL): the kit's FIFO mutex. */
-export const mutexFor = (key: string): Serialize => {
-  let serialize = mutexes.get(key)
-  if (!serialize) {
-    const mutex = new Mutex()
-    serialize = (fn) => mutex.run(fn)
-    mutexes.set(key, serialize)
-  }
-  return serialize
 }
