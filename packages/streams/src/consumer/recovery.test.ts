@@ -93,74 +93,58 @@ describe('NOGROUP', () => {
   })
 })
 
+/**
+ * One entry handled by a consumer whose handler waits at a gate; another consumer claims the entry while the
+ * handler waits (as if this one had paused past the claim idle time), then the gate opens and the handler
+ * ends with `outcome`. Resolves once the zombie settle was refused.
+ */
+const claimedWhileHandling = async (name: string, outcome: () => void) => {
+  const stream = newStream(name)
+  const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let started = false
+  const refused: string[] = []
+  const consumer = pool.create({
+    stream,
+    group: 'g',
+    claimIdleMs: 60_000,
+    handler: {
+      async handle() {
+        started = true
+        await gate
+        outcome()
+      },
+    },
+    hooks: { onZombieAckRefused: (info) => void refused.push(...info.streamIds) },
+  })
+  await consumer.start()
+  await waitFor(() => started)
+  await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
+  release()
+  await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused settle' })
+  const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
+  return { id: id as string, stream, consumer, refused, pending: pending.map(([pid, owner]) => [pid, owner]) }
+}
+
 describe('zombie acks', () => {
   it('refuses to ack an entry another consumer claimed while the handler was still running', async () => {
-    const stream = newStream('zombie')
-    const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let started = false
-    const refused: string[] = []
-    const consumer = pool.create({
-      stream,
-      group: 'g',
-      claimIdleMs: 60_000,
-      handler: {
-        async handle() {
-          started = true
-          await gate
-        },
-      },
-      hooks: { onZombieAckRefused: (info) => void refused.push(...info.streamIds) },
-    })
-    await consumer.start()
-    await waitFor(() => started)
-
-    // Another consumer takes the entry over (as if this one had paused past the claim idle time).
-    await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
-    release()
-
-    await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused ack' })
-    expect(refused).toEqual([id as string])
-    const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
-    expect(pending.map(([pid, owner]) => [pid, owner])).toEqual([[id as string, 'intruder']])
+    const { id, refused, pending } = await claimedWhileHandling('zombie', () => {})
+    expect(refused).toEqual([id])
+    expect(pending).toEqual([[id, 'intruder']])
   })
 })
 
 describe('zombie dead letters', () => {
   it('does not dead-letter an entry another consumer claimed while the handler was failing it', async () => {
-    const stream = newStream('zombie-dlq')
-    const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
+    const { id, stream, consumer, pending } = await claimedWhileHandling('zombie-dlq', () => {
+      throw new NonRetryableError('never valid')
     })
-    let started = false
-    const consumer = pool.create({
-      stream,
-      group: 'g',
-      claimIdleMs: 60_000,
-      handler: {
-        async handle() {
-          started = true
-          await gate
-          throw new NonRetryableError('never valid')
-        },
-      },
-    })
-    await consumer.start()
-    await waitFor(() => started)
-
-    await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
-    release()
-
-    await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused move' })
     expect(consumer.status().deadLettered).toBe(0)
     expect(await redis.xlen(deadLetterStreamKey(stream, 'g'))).toBe(0)
-    const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
-    expect(pending.map(([pid, owner]) => [pid, owner])).toEqual([[id as string, 'intruder']])
+    expect(pending).toEqual([[id, 'intruder']])
   })
 })
 
