@@ -18,6 +18,14 @@ const minuteRows = () =>
     sql`SELECT bucket, tenant_id, type, source, count FROM counts WHERE grain = 'minute' ORDER BY bucket, type`,
   )
 
+/** The rollup buckets marked dirty, as `<grain> <ISO start>`. */
+const dirtyBuckets = async () =>
+  (
+    await s.database.db.all<{ grain: string; bucket: number }>(
+      sql`SELECT grain, bucket FROM dirty_buckets ORDER BY grain, bucket`,
+    )
+  ).map((d) => `${d.grain} ${new Date(d.bucket).toISOString()}`)
+
 describe('ingestBatch', () => {
   it('counts per type, tenant, source and minute of occurrence', async () => {
     const r = await s.ingest.ingestBatch([
@@ -80,10 +88,7 @@ describe('ingestBatch', () => {
       sampleEvent('order.placed', '2026-03-01T10:20:00Z'),
       sampleEvent('order.placed', '2026-03-02T23:59:00Z'),
     ])
-    const dirty = await s.database.db.all<{ grain: string; bucket: number }>(
-      sql`SELECT grain, bucket FROM dirty_buckets ORDER BY grain, bucket`,
-    )
-    expect(dirty.map((d) => `${d.grain} ${new Date(d.bucket).toISOString()}`)).toEqual([
+    expect(await dirtyBuckets()).toEqual([
       'day 2026-03-01T00:00:00.000Z',
       'day 2026-03-02T00:00:00.000Z',
       'hour 2026-03-01T10:00:00.000Z',
@@ -175,10 +180,7 @@ describe('ingestBatch under redelivery and at bucket edges', () => {
       '2026-03-01T23:59:00.000Z 1',
       '2026-03-02T00:00:00.000Z 2',
     ])
-    const dirty = await s.database.db.all<{ grain: string; bucket: number }>(
-      sql`SELECT grain, bucket FROM dirty_buckets ORDER BY grain, bucket`,
-    )
-    expect(dirty.map((d) => `${d.grain} ${new Date(d.bucket).toISOString()}`)).toEqual([
+    expect(await dirtyBuckets()).toEqual([
       'day 2026-03-01T00:00:00.000Z',
       'day 2026-03-02T00:00:00.000Z',
       'hour 2026-03-01T10:00:00.000Z',
