@@ -6,6 +6,7 @@
  */
 import { LibsqlError, type InValue } from '@libsql/client'
 import Database from 'libsql'
+import { LRUCache } from 'lru-cache'
 import type { RecordInput } from '../../records/model.ts'
 import type { AppendResult } from '../types.ts'
 import { type AppendSql, appendIn } from './append.ts'
@@ -65,16 +66,13 @@ export const openLocalAppender = (path: string, busyTimeoutMs: number): LocalApp
   } catch (error) {
     throw asLibsqlError(error)
   }
-  const statements = new Map<string, Statement>()
+  const statements = new LRUCache<string, Statement>({ max: MAX_STATEMENTS })
   const prepared = (sql: string): Statement => {
     let statement = statements.get(sql)
     if (statement === undefined) {
       statement = db.prepare(sql)
-      if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value as string)
-    } else {
-      statements.delete(sql)
+      statements.set(sql, statement)
     }
-    statements.set(sql, statement)
     return statement
   }
   const sql: AppendSql = {
