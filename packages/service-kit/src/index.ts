@@ -82,5 +82,7 @@ export type {
 } from './http-client/client.ts'
 export { SERVICE_PORTS, serviceUrl } from './http-client/service-url.ts'
 export type { ServiceName } from './http-client/service-url.ts'
+export { isBusyError, retryWhileBusy } from './libsql/busy.ts'
+export type { RetryWhileBusyOptions } from './libsql/busy.ts'
 export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
-import { Mutex, queueClient } from '@flotilla/service-kit'
+import { Mutex, queueClient, retryWhileBusy as retryBusy } from '@flotilla/service-kit'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS, type Migration } from './migrations.ts'
 
@@ -23,21 +23,8 @@ export interface OpenDatabaseOptions {
   readonly migrations?: readonly Migration[]
 }
 
-const BUSY = /SQLITE_BUSY|database is locked/
-
-/** Retries a write while another process holds the file's write lock (async waits, never a blocked loop). */
-export const retryWhileBusy = async <T>(fn: () => Promise<T>, deadlineMs = 20_000): Promise<T> => {
-  const started = Date.now()
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn()
-    } catch (error) {
-      const text = `${(error as Error)?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`
-      if (!BUSY.test(text) || Date.now() - started > deadlineMs) throw error
-      await Bun.sleep(1 + Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6)))
-    }
-  }
-}
+/** Retries a write while another process holds the file's write lock (the kit's retry, 20 s deadline). */
+export const retryWhileBusy = <T>(fn: () => Promise<T>): Promise<T> => retryBusy(fn, { deadlineMs: 20_000 })
 
 /** Applies every migration newer than the recorded version, each in its own transaction. */
 export const migrate = async (client: Client, migrations: readonly Migration[] = MIGRATIONS) => {

@@ -1,5 +1,5 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
-import { mutexFor } from '@flotilla/service-kit'
+import { mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
@@ -19,7 +19,6 @@ import { appendOnClient, type RecordRow } from './append.ts'
 import { AUDIT_DDL } from './ddl.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
-import { retryWhileBusy } from './write-lock.ts'
 
 export interface LibsqlStoreOptions {
   /** `file:/path/audit.db` or `libsql://…` */
@@ -73,6 +72,11 @@ export const createLibsqlStore = async (
   options: LibsqlStoreOptions,
 ): Promise<AuditStore & { client: Client }> => {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  // A pooled client: a failed BEGIN IMMEDIATE must be collected before its connection can begin again.
+  const busy = {
+    collectGarbage: true,
+    ...(options.writeDeadlineMs === undefined ? {} : { deadlineMs: options.writeDeadlineMs }),
+  }
   const client = createClient({
     url: options.url,
     ...(options.authToken ? { authToken: options.authToken } : {}),
@@ -81,9 +85,9 @@ export const createLibsqlStore = async (
   // Idempotent DDL; another instance may hold the write lock while this one starts. The PRAGMA returns a
   // row: run it on its own so no half-read statement keeps a stale read snapshot on a pooled connection.
   if (options.url.startsWith('file:')) {
-    await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'), options.writeDeadlineMs)
+    await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'), busy)
   }
-  await retryWhileBusy(() => client.executeMultiple(AUDIT_DDL), options.writeDeadlineMs)
+  await retryWhileBusy(() => client.executeMultiple(AUDIT_DDL), busy)
   const db: Db = drizzle(client)
   // A local file's append runs on its own driver connection that keeps its prepared statements (local-append.ts).
   const localPath = localPathOf(options.url)
@@ -101,7 +105,7 @@ export const createLibsqlStore = async (
   const lock = mutexFor(options.url)
   const serialize = <T>(fn: () => Promise<T>): Promise<T> => lock.run(fn)
   const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
-    serialize(() => retryWhileBusy(() => db.transaction(fn), options.writeDeadlineMs))
+    serialize(() => retryWhileBusy(() => db.transaction(fn), busy))
 
   const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
     const [row] = await q.select().from(auditAnchors).where(eq(auditAnchors.chain, chain)).limit(1)
@@ -137,7 +141,7 @@ export const createLibsqlStore = async (
         retryWhileBusy(async () => {
           if (local !== null) return local.append(inputs)
           return appendOnClient(client, inputs)
-        }, options.writeDeadlineMs),
+        }, busy),
       ),
 
     async list(filter, { after, limit }): Promise<ListPage> {
