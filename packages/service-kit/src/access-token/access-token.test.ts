@@ -196,7 +196,7 @@ describe('createAccessTokenVerifier verified-token cache', () => {
     expect(await refusal(verifier.verify(token))).toBeInstanceOf(TokenError)
   })
 
-  it('still runs the shape checks before looking in memory', async () => {
+  it('refuses malformed variants of a remembered token', async () => {
     const verifier = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] } })
     const token = await signWith(keyA)
     await verifier.verify(token)

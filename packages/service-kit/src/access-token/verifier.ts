@@ -145,9 +145,14 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
   const cache = options.cache === false ? undefined : createVerifiedTokenCache<UserPrincipal>(options.cache)
   return {
     async verify(token: string): Promise<UserPrincipal> {
-      checkShape(token, algorithms)
+      // Bounded before it is hashed for the cache; the rest of the shape checks run only when the token is not
+      // remembered (a remembered token passed them when it verified, and the same text passes them again).
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+        return refuse('token is missing or malformed')
+      }
       try {
         return await verifyRemembering(cache, token, resolveKey, limits, async (resolve) => {
+          checkShape(token, algorithms)
           const { payload } = await jwtVerify(token, resolve, {
             algorithms,
             issuer: options.issuer ?? 'flotilla-auth',
