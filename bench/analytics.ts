@@ -21,7 +21,7 @@ import { REDIS_URL } from './lib/redis.ts'
 
 const N = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 20_000)
 // The service's own default, so the benchmark measures what deps.ts wires.
-const BATCH = Number(AnalyticsConfigSchema.properties.CONSUMER_BATCH_SIZE.default)
+const BATCH = Number(AnalyticsConfigSchema.properties.ANALYTICS_CONSUMER_BATCH_SIZE.default)
 const RAW = 'raw XREADGROUP COUNT 100 + XACK per batch'
 
 const deleteKeys = deleteKeysMatching
@@ -40,7 +40,7 @@ no-op handler. At 0.6× the whole ingest could cost at most ~15% of the no-op co
 of a durable commit per 200 events alone costs more than that, so the target is out of reach without giving up
 that durability (or a faster runtime); reported here rather than traded away.
 
-Since then the service's default batch went from 200 to 500 (\`CONSUMER_BATCH_SIZE\`): one commit now covers up
+Since then the service's default batch went from 200 to 500 (\`ANALYTICS_CONSUMER_BATCH_SIZE\`): one commit now covers up
 to 500 events, and the sync's share per event falls by as much. Alternated single runs of this benchmark with the
 batch at 200 / 500 / 1000: 0.41× / 0.55× / 0.60×, then 0.42× / 0.55× / 0.56× of the raw drain. 1000 is the
 setting's maximum and gains little more; 500 keeps a batch's redelivery after a crash and its write

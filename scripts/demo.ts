@@ -1,9 +1,9 @@
 /** `bun run demo` — plays the monolith: registrations, logins (sessions at auth), new devices, orders, and more. */
 import { parseArgs } from 'node:util'
-import { createServiceTokenSigner, parseKeyRing } from '../packages/contracts/src/index.ts'
-import { DEV_SERVICE_TOKEN_SECRET } from '../packages/service-kit/src/index.ts'
-import { closeConnection, createPublisher, createRedisConnection } from '../packages/streams/src/index.ts'
-import { initTelemetry, inSpan, injectTraceparent, traceHeaders } from '../packages/telemetry/src/index.ts'
+import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
+import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
+import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
+import { initTelemetry, inSpan, injectTraceparent, traceHeaders } from '@flotilla/telemetry'
 import { APPS, appUrl } from './lib/apps.ts'
 import { DEMO_TEMPLATE, type DemoStep, planDemo } from './lib/demo-plan.ts'
 import { HOW_TO_GET_REDIS, redisAnswers } from './lib/redis-local.ts'

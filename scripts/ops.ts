@@ -1,6 +1,6 @@
 /** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim. */
 import { parseArgs } from 'node:util'
-import { closeConnection, createRedisConnection } from '../packages/streams/src/index.ts'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { dlqList, dlqPurge, dlqReplay, dlqShow, OpsError, status, trim } from './lib/ops-commands.ts'
 import { OpsHttpError, outbox, printToken } from './lib/ops-http.ts'
 import { dim, parseDuration, red } from './lib/term.ts'

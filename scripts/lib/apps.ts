@@ -1,11 +1,12 @@
-/** The four apps as the run/deploy tooling sees them: name, default port, and the pages worth opening. */
+/** The apps as the run/deploy tooling sees them, derived from the service list in `@flotilla/contracts`. */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { SERVICE_NAMES, SERVICES, type ServiceName, urlVariableOf } from '@flotilla/contracts'
 
 export interface AppInfo {
   /** Directory under `apps/`, consumer group name, and Fly app suffix (`flotilla-<name>`). */
-  readonly name: 'auth' | 'notifications' | 'audit' | 'analytics'
-  /** Default `PORT` (BRIEF.md). */
+  readonly name: ServiceName
+  /** Default `PORT`. */
   readonly port: number
   /** Variable other processes read to find this app (`serviceUrl` in the kit). */
   readonly urlVariable: string
@@ -18,42 +19,16 @@ export interface AppInfo {
 /** Repository root (two levels above this file). */
 export const ROOT = join(import.meta.dir, '..', '..')
 
-export const APPS: readonly AppInfo[] = [
-  {
-    name: 'auth',
-    port: 3001,
-    urlVariable: 'AUTH_URL',
-    pages: [{ label: 'Swagger', path: '/swagger' }],
-    colour: 36,
-  },
-  {
-    name: 'notifications',
-    port: 3002,
-    urlVariable: 'NOTIFICATIONS_URL',
-    pages: [
-      { label: 'Swagger', path: '/swagger' },
-      { label: 'email outbox', path: '/v1/outbox' },
-    ],
-    colour: 35,
-  },
-  {
-    name: 'audit',
-    port: 3003,
-    urlVariable: 'AUDIT_URL',
-    pages: [{ label: 'Swagger', path: '/swagger' }],
-    colour: 33,
-  },
-  {
-    name: 'analytics',
-    port: 3004,
-    urlVariable: 'ANALYTICS_URL',
-    pages: [
-      { label: 'Swagger', path: '/swagger' },
-      { label: 'dashboard', path: '/dashboard' },
-    ],
-    colour: 32,
-  },
-]
+// Cyan, magenta, yellow, green, blue, red: one per app, in service-list order.
+const COLOURS = [36, 35, 33, 32, 34, 31]
+
+export const APPS: readonly AppInfo[] = SERVICE_NAMES.map((name, index) => ({
+  name,
+  port: SERVICES[name].port,
+  urlVariable: urlVariableOf(name),
+  pages: SERVICES[name].pages,
+  colour: COLOURS[index % COLOURS.length] ?? 37,
+}))
 
 /** Path of an app's entry point. */
 export const mainOf = (app: AppInfo): string => join(ROOT, 'apps', app.name, 'src', 'main.ts')

@@ -1,6 +1,6 @@
 /** The demo's script: what a day of the monolith looks like, as a list of steps (events and auth calls). */
-import type { AnyEvent } from '../../packages/contracts/src/index.ts'
-import { createCustomEvent, createEvent } from '../../packages/contracts/src/index.ts'
+import type { AnyEvent } from '@flotilla/contracts'
+import { createCustomEvent, createEvent } from '@flotilla/contracts'
 
 /** One thing the monolith does: publish an event, or start a session at auth (over HTTP). */
 export type DemoStep =

@@ -1,12 +1,7 @@
 /** The ops CLI's commands, over the same library calls the apps use (readGroupStats, createDeadLetters, trimStream). */
-import { CONSUMER_GROUPS } from '../../packages/contracts/src/index.ts'
-import {
-  createDeadLetters,
-  type DeadLetter,
-  readGroupStats,
-  trimStream,
-} from '../../packages/streams/src/index.ts'
-import type { createRedisConnection } from '../../packages/streams/src/index.ts'
+import { CONSUMER_GROUPS } from '@flotilla/contracts'
+import { createDeadLetters, type DeadLetter, readGroupStats, trimStream } from '@flotilla/streams'
+import type { createRedisConnection } from '@flotilla/streams'
 import { bold, confirm, dim, formatDuration, green, progressBar, red, table, yellow } from './term.ts'
 
 type Redis = ReturnType<typeof createRedisConnection>

@@ -1,6 +1,6 @@
 /** Ops commands that talk to the apps over HTTP with a service token (the local outbox, a token for Swagger). */
-import { createServiceTokenSigner, parseKeyRing } from '../../packages/contracts/src/index.ts'
-import { DEV_SERVICE_TOKEN_SECRET } from '../../packages/service-kit/src/index.ts'
+import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
+import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { APPS, appUrl } from './apps.ts'
 import { bold, dim, table } from './term.ts'
 

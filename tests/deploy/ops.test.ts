@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { createCustomEvent, createEvent } from '../../packages/contracts/src/index.ts'
+import { createCustomEvent, createEvent } from '@flotilla/contracts'
 import {
   closeConnection,
   createConsumer,
@@ -7,8 +7,8 @@ import {
   createPublisher,
   createRedisConnection,
   NonRetryableError,
-} from '../../packages/streams/src/index.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../../packages/streams/src/testing.ts'
+} from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { ROOT } from '../../scripts/lib/apps.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'

@@ -3,7 +3,7 @@
  * records one row; a full run prints the table and writes docs/reliability.md (Redis version, date, run time).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import type { RedisClient } from './lib/ledger.ts'
 import { type PrivateRedis, startPrivateRedis } from './lib/redis-server.ts'
 import { record, recorded, textTable, writeReliabilityReport } from './lib/report.ts'

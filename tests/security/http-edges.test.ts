@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { type Route, routesOf } from './lib/routes.ts'
-import { createCustomEvent } from '../../packages/contracts/src/index.ts'
+import { createCustomEvent } from '@flotilla/contracts'
 import { allTargets, auditTarget, serviceToken, type Target } from './lib/targets.ts'
 
 let targets: Target[] = []

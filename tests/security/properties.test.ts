@@ -13,8 +13,8 @@ import {
 } from '../../apps/analytics/src/stats/validate.ts'
 import { toFilter } from '../../apps/audit/src/events/model.ts'
 import { decodeCursor, encodeCursor } from '../../apps/audit/src/store/cursor.ts'
-import { ContractError, createEvent, decodeEntry } from '../../packages/contracts/src/index.ts'
-import { AppError } from '../../packages/service-kit/src/index.ts'
+import { ContractError, createEvent, decodeEntry } from '@flotilla/contracts'
+import { AppError } from '@flotilla/service-kit'
 import { analyticsTarget, auditTarget, serviceToken, type Target, userToken } from './lib/targets.ts'
 
 const RUNS = 300

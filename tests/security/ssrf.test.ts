@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test'
 import { startFakePushService } from '../../apps/notifications/src/channels/fakes/push-server.ts'
 import { createTestApp } from '../../apps/notifications/src/testing.ts'
-import { createEvent, decodeEntry } from '../../packages/contracts/src/index.ts'
+import { createEvent, decodeEntry } from '@flotilla/contracts'
 
 const INTERNAL_ENDPOINTS = [
   'https://127.0.0.1/push/1',

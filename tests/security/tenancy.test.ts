@@ -1,6 +1,6 @@
 /** Another tenant's or another user's data on every read route → 404, whatever the route (read from OpenAPI). */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { createCustomEvent } from '../../packages/contracts/src/index.ts'
+import { createCustomEvent } from '@flotilla/contracts'
 import { routesOf } from './lib/routes.ts'
 import {
   analyticsTarget,

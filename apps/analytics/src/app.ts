@@ -1,30 +1,18 @@
-/** `createApp(deps)`: the analytics HTTP app (stats API, dashboard, dead letters, probes). Never listens. */
-import { createServiceApp, deadLetterRoutes } from '@flotilla/service-kit'
-import { httpTracing } from '@flotilla/telemetry'
-import { sql } from 'drizzle-orm'
+/** `createApp(deps, http)`: the analytics HTTP app (stats API, dashboard) on the kit's base app. Never listens. */
+import { type CallerAuthOptions, createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
+import type { AnalyticsDomain } from './deps.ts'
 import { dashboardRoutes } from './dashboard/routes.ts'
-import { ANALYTICS_GROUP, type AnalyticsDeps } from './deps.ts'
 import { statsRoutes } from './stats/routes.ts'
 
-/** The service version (health, Swagger, spans). */
-export const VERSION = '0.1.0'
+/** The domain plus who may read it. */
+export interface AppDeps extends AnalyticsDomain {
+  readonly auth: Omit<CallerAuthOptions, 'requiredScope'>
+}
 
-/** Builds the app from its dependencies. */
-export const createApp = (deps: AnalyticsDeps) => {
-  const auth = { serviceVerifier: deps.serviceVerifier, accessTokenVerifier: deps.accessTokenVerifier }
-  return createServiceApp({
-    name: 'analytics',
-    version: VERSION,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    readiness: {
-      redis: () => deps.redis.ping(),
-      store: () => deps.database.db.run(sql`SELECT 1`),
-      consumer: async () => {
-        const { state } = deps.consumer.status()
-        if (state !== 'running') throw new Error(`consumer is ${state}`)
-      },
-    },
+/** Builds the app from its dependencies and what the runner wires (logger, metrics, readiness, dead letters). */
+export const createApp = (deps: AppDeps, http: HttpRuntime) =>
+  createServiceApp({
+    ...http,
     swagger: {
       title: 'Flotilla analytics API',
       description:
@@ -35,13 +23,8 @@ export const createApp = (deps: AnalyticsDeps) => {
       ],
     },
   })
-    .use(httpTracing())
-    .use(statsRoutes({ stats: deps.stats, auth }))
-    .use(dashboardRoutes({ data: deps.dashboard, auth, public: deps.config.dashboardPublic }))
-    .use(
-      deadLetterRoutes({ deadLetters: { [ANALYTICS_GROUP]: deps.deadLetters }, auth: deps.serviceVerifier }),
-    )
-}
+    .use(statsRoutes({ stats: deps.stats, auth: deps.auth }))
+    .use(dashboardRoutes({ data: deps.dashboard, auth: deps.auth, public: deps.config.dashboardPublic }))
 
 /** The analytics app's type (for Eden treaty clients). */
 export type AnalyticsApp = ReturnType<typeof createApp>

@@ -21,23 +21,23 @@ export const AnalyticsConfigSchema = t.Composite([
     AUTH_JWKS_URL: t.Optional(t.String({ pattern: '^https?://' })),
     AUTH_ISSUER: t.String({ minLength: 1, default: 'flotilla-auth' }),
     ANALYTICS_MAX_POINTS: t.Integer({ minimum: 10, maximum: 100_000, default: 1500 }),
-    MINUTE_RETENTION_DAYS: days('minute rows older than this become one row per hour', 7),
-    HOUR_RETENTION_DAYS: days('hour rows older than this become one row per day', 90),
-    PROCESSED_ID_RETENTION_DAYS: days('how long processed envelope ids are remembered', 30),
-    HLL_HOUR_TTL_DAYS: days('Redis TTL of hourly HyperLogLog sketches', 8),
-    HLL_DAY_TTL_DAYS: days('Redis TTL of daily sketches (libSQL keeps them)', 40),
-    JOBS_ENABLED: t.Boolean({ default: true }),
-    ROLLUP_INTERVAL_MS: ms('rollup job period', 30_000),
-    UNIQUES_PERSIST_INTERVAL_MS: ms('daily-sketch copy period', 60_000),
-    RETENTION_INTERVAL_MS: ms('retention job period', 3_600_000),
-    JOBS_TICK_MS: ms('how often each instance looks for due jobs', 5_000),
+    ANALYTICS_MINUTE_RETENTION_DAYS: days('minute rows older than this become one row per hour', 7),
+    ANALYTICS_HOUR_RETENTION_DAYS: days('hour rows older than this become one row per day', 90),
+    ANALYTICS_PROCESSED_ID_RETENTION_DAYS: days('how long processed envelope ids are remembered', 30),
+    ANALYTICS_HLL_HOUR_TTL_DAYS: days('Redis TTL of hourly HyperLogLog sketches', 8),
+    ANALYTICS_HLL_DAY_TTL_DAYS: days('Redis TTL of daily sketches (libSQL keeps them)', 40),
+    ANALYTICS_JOBS_ENABLED: t.Boolean({ default: true }),
+    ANALYTICS_ROLLUP_INTERVAL_MS: ms('rollup job period', 30_000),
+    ANALYTICS_UNIQUES_PERSIST_INTERVAL_MS: ms('daily-sketch copy period', 60_000),
+    ANALYTICS_RETENTION_INTERVAL_MS: ms('retention job period', 3_600_000),
+    ANALYTICS_JOBS_TICK_MS: ms('how often each instance looks for due jobs', 5_000),
     // 500: each batch is one durable commit (an fsync), and that commit is the ingest's largest cost; at 200 the
     // analytics benchmark measured 0.41-0.42x of a raw drain, at 500 0.55x (a batch is whatever is waiting, up to
     // this, so a quiet stream still gets small, prompt batches).
-    CONSUMER_BATCH_SIZE: t.Integer({ minimum: 1, maximum: 1000, default: 500 }),
-    CONSUMER_CLAIM_IDLE_MS: ms('idle time before another consumer reclaims an entry', 30_000),
-    CONSUMER_MAX_DELIVERIES: t.Integer({ minimum: 1, default: 5 }),
-    DASHBOARD_PUBLIC: t.Optional(t.Boolean()),
+    ANALYTICS_CONSUMER_BATCH_SIZE: t.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+    ANALYTICS_CONSUMER_CLAIM_IDLE_MS: ms('idle time before another consumer reclaims an entry', 30_000),
+    ANALYTICS_CONSUMER_MAX_DELIVERIES: t.Integer({ minimum: 1, default: 5 }),
+    ANALYTICS_DASHBOARD_PUBLIC: t.Optional(t.Boolean()),
   }),
 ])
 
@@ -46,21 +46,21 @@ export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>
 
 /**
  * Loads and validates the configuration. `ANALYTICS_DB_URL` defaults to `file:<DATA_DIR>/analytics.db`,
- * `AUTH_JWKS_URL` to the auth service's `/.well-known/jwks.json`, and `DASHBOARD_PUBLIC` to true outside
+ * `AUTH_JWKS_URL` to the auth service's `/.well-known/jwks.json`, and `ANALYTICS_DASHBOARD_PUBLIC` to true outside
  * production only.
  */
 export const loadAnalyticsConfig = (env: Env = process.env) => {
   const c = loadConfig(AnalyticsConfigSchema, env)
-  const processedRetentionMs = c.PROCESSED_ID_RETENTION_DAYS * DAY_MS
+  const processedRetentionMs = c.ANALYTICS_PROCESSED_ID_RETENTION_DAYS * DAY_MS
   return Object.freeze({
     ...c,
     dbUrl: c.ANALYTICS_DB_URL ?? `file:${resolve(join(c.DATA_DIR, 'analytics.db'))}`,
     jwksUrl: c.AUTH_JWKS_URL ?? `${serviceUrl('auth', env)}/.well-known/jwks.json`,
-    dashboardPublic: c.DASHBOARD_PUBLIC ?? c.NODE_ENV !== 'production',
-    minuteRetentionMs: c.MINUTE_RETENTION_DAYS * DAY_MS,
-    hourRetentionMs: c.HOUR_RETENTION_DAYS * DAY_MS,
+    dashboardPublic: c.ANALYTICS_DASHBOARD_PUBLIC ?? c.NODE_ENV !== 'production',
+    minuteRetentionMs: c.ANALYTICS_MINUTE_RETENTION_DAYS * DAY_MS,
+    hourRetentionMs: c.ANALYTICS_HOUR_RETENTION_DAYS * DAY_MS,
     processedRetentionMs,
-    hllHourTtlMs: c.HLL_HOUR_TTL_DAYS * DAY_MS,
-    hllDayTtlMs: c.HLL_DAY_TTL_DAYS * DAY_MS,
+    hllHourTtlMs: c.ANALYTICS_HLL_HOUR_TTL_DAYS * DAY_MS,
+    hllDayTtlMs: c.ANALYTICS_HLL_DAY_TTL_DAYS * DAY_MS,
   })
 }

@@ -1,8 +1,7 @@
 /** Analytics' own Prometheus series, on the kit's registry: what ingest counted and skipped, and job runs. */
-import type { Metrics } from '@flotilla/service-kit'
+import type { JobOutcome, Metrics } from '@flotilla/service-kit'
 import { Counter } from 'prom-client'
 import type { IngestResult } from './ingest/service.ts'
-import type { JobOutcome } from './jobs/scheduler.ts'
 
 export interface AnalyticsMetrics {
   /** Records one ingested batch. */

@@ -14,16 +14,18 @@ import {
   createLogger,
   DEV_SERVICE_TOKEN_SECRET,
   type Env,
+  type Scheduler,
+  startService,
 } from '@flotilla/service-kit'
+import type { Consumer } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { createApp } from './app.ts'
-import { loadAnalyticsConfig } from './config.ts'
+import type { AnalyticsApp, AppDeps } from './app.ts'
 import { type Database, openDatabase } from './db/client.ts'
-import { type AnalyticsDeps, buildDeps } from './deps.ts'
 import { createIngest, type Ingest } from './ingest/service.ts'
 import { createRollups, type Rollups } from './rollups/service.ts'
+import { analyticsService } from './service.ts'
 import { createUniques, type Uniques } from './uniques/service.ts'
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379'
@@ -109,9 +111,15 @@ export const sampleEvent = (
     ...(o.id !== undefined ? { id: o.id } : {}),
   })
 
+/** The domain with the consumer and scheduler the runner built around it. */
+export interface TestDeps extends AppDeps {
+  readonly consumer: Consumer
+  readonly scheduler: Scheduler
+}
+
 export interface TestApp {
-  readonly app: ReturnType<typeof createApp>
-  readonly deps: AnalyticsDeps
+  readonly app: AnalyticsApp
+  readonly deps: TestDeps
   readonly env: Env
   readonly stream: string
   readonly prefix: string
@@ -128,8 +136,8 @@ export interface TestApp {
 }
 
 /**
- * The app on its own temp DATA_DIR, stream, Redis prefix and JWKS key; consumer and jobs not started.
- * `env` overrides any variable.
+ * The service, started by the kit's runner as `main.ts` starts it, on its own temp DATA_DIR, stream, Redis
+ * prefix and JWKS key; it does not listen, and its consumer and jobs are not started. `env` overrides any variable.
  */
 export const createTestApp = async (overrides: { env?: Env; now?: () => number } = {}): Promise<TestApp> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-app-'))
@@ -141,22 +149,31 @@ export const createTestApp = async (overrides: { env?: Env; now?: () => number }
     EVENTS_STREAM: stream,
     ANALYTICS_REDIS_PREFIX: prefix,
     REDIS_URL: TEST_REDIS_URL,
-    JOBS_ENABLED: 'false',
-    CONSUMER_CLAIM_IDLE_MS: '1000',
+    ANALYTICS_JOBS_ENABLED: 'false',
+    ANALYTICS_CONSUMER_CLAIM_IDLE_MS: '1000',
     LOG_LEVEL: 'silent',
     ...overrides.env,
   }
-  const config = loadAnalyticsConfig(env)
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
   const kid = 'test-key'
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] }
-  const deps = await buildDeps(config, {
+  const issuer = env.AUTH_ISSUER ?? 'flotilla-auth'
+  const running = await startService(analyticsService, {
+    env,
+    port: false,
+    consume: false,
+    runJobs: false,
+    telemetry: false,
     logger: createLogger({ service: 'analytics', level: 'silent' }),
-    accessTokenVerifier: createAccessTokenVerifier({ jwks, issuer: config.AUTH_ISSUER }),
     instance: `test-${crypto.randomUUID().slice(0, 8)}`,
-    ...(overrides.now ? { now: overrides.now } : {}),
+    overrides: {
+      accessTokenVerifier: createAccessTokenVerifier({ jwks, issuer }),
+      ...(overrides.now ? { now: overrides.now } : {}),
+    },
   })
-  const app = createApp(deps)
+  const { app, consumer, scheduler } = running
+  if (!consumer || !scheduler) throw new Error('analytics declares a consumer and jobs')
+  const deps: TestDeps = { ...running.deps, consumer, scheduler }
   const redis = new Redis(TEST_REDIS_URL)
   const signer = createServiceTokenSigner(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), 'ops')
   let closed = false
@@ -171,7 +188,7 @@ export const createTestApp = async (overrides: { env?: Env; now?: () => number }
     userToken: ({ tenantId, scope = 'analytics:read' } = {}) =>
       new SignJWT({ sid: 'session-1', scope, ...(tenantId ? { tid: tenantId } : {}) })
         .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
-        .setIssuer(config.AUTH_ISSUER)
+        .setIssuer(issuer)
         .setAudience('flotilla')
         .setSubject('user-1')
         .setJti(crypto.randomUUID())
@@ -195,7 +212,7 @@ export const createTestApp = async (overrides: { env?: Env; now?: () => number }
     async close() {
       if (closed) return
       closed = true
-      await deps.close()
+      await running.close()
       await cleanupStream(redis, stream)
       await deleteKeys(redis, `${prefix}:*`)
       redis.disconnect()

@@ -4,7 +4,7 @@ import { loadAuditConfig } from './config.ts'
 describe('audit config', () => {
   it('defaults to a libSQL file under DATA_DIR, port 3003 and no pruning', () => {
     const s = loadAuditConfig({ DATA_DIR: '/var/data/' })
-    expect(s.config.PORT).toBe(3003)
+    expect(s.PORT).toBe(3003)
     expect(s.store).toEqual({ kind: 'libsql', url: 'file:/var/data/audit.db' })
     expect(s.retention).toEqual({ defaultDays: 0, overrides: new Map() })
     expect(s.jwksUrl).toBe('http://127.0.0.1:3001/.well-known/jwks.json')
@@ -29,7 +29,7 @@ describe('audit config', () => {
 
   it('names every problem at once', () => {
     expect(() => loadAuditConfig({ AUDIT_STORE: 'mongodb', AUDIT_RETENTION_OVERRIDES: 'tenantA' })).toThrow(
-      /AUDIT_RETENTION_OVERRIDES: retention override "tenantA".*\n- MONGODB_URL is required when AUDIT_STORE=mongodb/,
+      /AUDIT_RETENTION_OVERRIDES: retention override "tenantA".*\n.*MONGODB_URL: is required when AUDIT_STORE=mongodb/,
     )
   })
 

@@ -1,5 +1,5 @@
 /** The audit service's configuration: the only place that reads the environment (via the kit's loadConfig). */
-import { baseConfig, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import { baseConfig, ConfigError, type ConfigProblem, loadConfig, serviceUrl } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
@@ -31,9 +31,8 @@ export const AuditConfigSchema = t.Object({
 })
 export type AuditConfig = typeof AuditConfigSchema.static
 
-/** What the app needs, derived from the variables. */
-export interface AuditSettings {
-  readonly config: AuditConfig
+/** The variables plus what the app derives from them. */
+export interface AuditSettings extends AuditConfig {
   readonly store:
     | { readonly kind: 'libsql'; readonly url: string; readonly authToken?: string }
     | { readonly kind: 'mongodb'; readonly url: string; readonly dbName?: string }
@@ -49,17 +48,17 @@ export const loadAuditConfig = (
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): AuditSettings => {
   const config = loadConfig(AuditConfigSchema, env)
-  const problems: string[] = []
+  const problems: ConfigProblem[] = []
   let overrides = new Map<string, number>()
   try {
     overrides = parseRetentionOverrides(config.AUDIT_RETENTION_OVERRIDES)
   } catch (error) {
-    problems.push(`AUDIT_RETENTION_OVERRIDES: ${(error as Error).message}`)
+    problems.push({ variable: 'AUDIT_RETENTION_OVERRIDES', message: (error as Error).message })
   }
   if (config.AUDIT_STORE === 'mongodb' && !config.MONGODB_URL) {
-    problems.push('MONGODB_URL is required when AUDIT_STORE=mongodb')
+    problems.push({ variable: 'MONGODB_URL', message: 'is required when AUDIT_STORE=mongodb' })
   }
-  if (problems.length > 0) throw new Error(`invalid audit configuration:\n- ${problems.join('\n- ')}`)
+  if (problems.length > 0) throw new ConfigError(problems)
   const store: AuditSettings['store'] =
     config.AUDIT_STORE === 'mongodb'
       ? {
@@ -72,10 +71,10 @@ export const loadAuditConfig = (
           url: config.AUDIT_DB_URL ?? `file:${config.DATA_DIR.replace(/\/$/, '')}/audit.db`,
           ...(config.AUDIT_DB_AUTH_TOKEN ? { authToken: config.AUDIT_DB_AUTH_TOKEN } : {}),
         }
-  return {
-    config,
+  return Object.freeze({
+    ...config,
     store,
     retention: { defaultDays: config.AUDIT_RETENTION_DAYS, overrides },
     jwksUrl: config.AUTH_JWKS_URL ?? `${serviceUrl('auth', env)}/.well-known/jwks.json`,
-  }
+  })
 }

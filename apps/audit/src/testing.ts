@@ -11,14 +11,13 @@ import {
   createServiceTokenVerifier,
   parseKeyRing,
 } from '@flotilla/contracts'
-import { createAccessTokenVerifier, createLogger, createMetrics } from '@flotilla/service-kit'
-import { createDeadLetters, createRedisConnection } from '@flotilla/streams'
+import { createAccessTokenVerifier, createHttpRuntime, createMetrics } from '@flotilla/service-kit'
+import { createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { createApp } from './app.ts'
 import { createRedisAnchors } from './chain/checkpoints.ts'
 import { createRecordEventHandler } from './handlers/record-event.ts'
-import { AUDIT_GROUP } from './ingest/consumer.ts'
 import { createAuditMetrics } from './metrics.ts'
 import { createLibsqlStore } from './store/libsql/store.ts'
 
@@ -45,12 +44,10 @@ export const createTestApp = async (overrides: TestAppOverrides = {}) => {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'EdDSA', use: 'sig' }
   const metrics = createMetrics('audit')
-  const logger = createLogger({ service: 'audit', level: 'fatal' })
   const app = createApp({
     store,
     anchors,
-    logger,
-    metrics,
+    http: createHttpRuntime({ name: 'audit', metrics, serviceKeys: ring, redis, stream }),
     auditMetrics: createAuditMetrics(metrics),
     auth: {
       serviceVerifier: createServiceTokenVerifier(ring, { audience: 'audit' }),
@@ -61,7 +58,6 @@ export const createTestApp = async (overrides: TestAppOverrides = {}) => {
       }),
       requiredScope: 'audit:read',
     },
-    deadLetters: createDeadLetters({ redis, stream, group: AUDIT_GROUP }),
     ...(overrides.exportPageSize ? { exportPageSize: overrides.exportPageSize } : {}),
   })
   const handler = createRecordEventHandler({ store })

@@ -1,48 +1,29 @@
 /** createApp(deps): the auth service's Elysia app (never listens; main.ts and tests decide how to serve it). */
-import { createServiceTokenVerifier, type KeyRing as ServiceKeyRing } from '@flotilla/contracts'
-import { httpTracing } from '@flotilla/telemetry'
-import {
-  createServiceApp,
-  deadLetterRoutes,
-  type Logger,
-  type Metrics,
-  type ReadinessCheck,
-} from '@flotilla/service-kit'
-import type { DeadLetters } from '@flotilla/streams'
+import { createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
 import type { Core } from './deps.ts'
 import { deviceRoutes } from './devices/routes.ts'
-import { AUDIENCE, createGuards } from './http/guards.ts'
+import { createGuards } from './http/guards.ts'
 import { introspectionRoutes } from './introspection/routes.ts'
 import { jwksRoutes, keyAdminRoutes } from './keys/routes.ts'
 import { refreshRoutes, sessionRoutes } from './sessions/routes.ts'
 
 export interface AppDeps {
   readonly core: Core
-  readonly logger: Logger
-  readonly metrics: Metrics
-  /** Service-token secrets (`parseKeyRing(config.SERVICE_TOKEN_SECRET)`). */
-  readonly serviceKeys: ServiceKeyRing
+  /** What the runner wires: logger, metrics, readiness, service keys, dead letters. */
+  readonly http: HttpRuntime
   /** Header with the client ip when behind a trusted proxy (`fly-client-ip`); else the socket address. */
   readonly trustedProxyHeader?: string
-  readonly readiness?: Readonly<Record<string, ReadinessCheck>>
-  /** The `auth` group's dead letters, for the inspector routes (`GET /v1/dead-letters`…). */
-  readonly deadLetters?: DeadLetters
-  /** @defaultValue '0.1.0' */
-  readonly version?: string
 }
 
 /** Builds the app: JWKS, sessions, refresh, devices and introspection on the kit's base app. */
 export const createApp = (deps: AppDeps) => {
   const { core } = deps
-  const guards = createGuards(deps.serviceKeys, { verify: core.checker.authenticate })
+  const { http } = deps
+  const guards = createGuards(http.serviceKeys, { verify: core.checker.authenticate })
   const proxy = deps.trustedProxyHeader ? { trustedProxyHeader: deps.trustedProxyHeader } : {}
   const routeDeps = { sessions: core.sessions, guards, rateLimits: core.rateLimits, ...proxy }
   return createServiceApp({
-    name: 'auth',
-    version: deps.version ?? '0.1.0',
-    logger: deps.logger,
-    metrics: deps.metrics,
-    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    ...http,
     // 16 KiB: the largest body here is a session request with a user agent.
     bodyLimitBytes: 16 * 1024,
     acceptedContentTypes: ['application/json', 'application/x-www-form-urlencoded'],
@@ -57,19 +38,12 @@ export const createApp = (deps: AppDeps) => {
       ],
     },
   })
-    .use(httpTracing())
     .use(jwksRoutes(core.keyRing))
     .use(keyAdminRoutes(core.keyRing, guards))
     .use(refreshRoutes(routeDeps))
     .use(sessionRoutes(routeDeps))
     .use(deviceRoutes({ ...routeDeps, devices: core.devices }))
     .use(introspectionRoutes({ checker: core.checker, guards, rateLimits: core.rateLimits, ...proxy }))
-    .use(
-      deadLetterRoutes({
-        deadLetters: deps.deadLetters ? { auth: deps.deadLetters } : {},
-        auth: createServiceTokenVerifier(deps.serviceKeys, { audience: AUDIENCE }),
-      }),
-    )
 }
 
 /** The app's type: the monolith's Eden treaty client is typed from it. */

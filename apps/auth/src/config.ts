@@ -1,5 +1,5 @@
 /** The auth service's configuration: the only place that reads the environment (via the kit's loadConfig). */
-import { baseConfig, devDefault, loadConfig, secretString } from '@flotilla/service-kit'
+import { baseConfig, type ConfigProblem, devDefault, loadConfig, secretString } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { AuthSettings } from './deps.ts'
@@ -46,35 +46,41 @@ export const AuthConfigSchema = t.Object({
 export type AuthConfig = typeof AuthConfigSchema.static
 
 /** Relations between variables that a schema cannot express. */
-const crossChecks = (c: AuthConfig): string[] => {
-  const problems: string[] = []
+const crossChecks = (c: AuthConfig): ConfigProblem[] => {
+  const problems: ConfigProblem[] = []
   if (c.AUTH_SESSION_IDLE_SECONDS > c.AUTH_SESSION_ABSOLUTE_SECONDS) {
-    problems.push('AUTH_SESSION_IDLE_SECONDS must not exceed AUTH_SESSION_ABSOLUTE_SECONDS')
+    problems.push({
+      variable: 'AUTH_SESSION_IDLE_SECONDS',
+      message: 'must not exceed AUTH_SESSION_ABSOLUTE_SECONDS',
+    })
   }
   if (c.AUTH_KEY_PREPUBLISH_SECONDS >= c.AUTH_KEY_ROTATION_SECONDS) {
-    problems.push('AUTH_KEY_PREPUBLISH_SECONDS must be shorter than AUTH_KEY_ROTATION_SECONDS')
+    problems.push({
+      variable: 'AUTH_KEY_PREPUBLISH_SECONDS',
+      message: 'must be shorter than AUTH_KEY_ROTATION_SECONDS',
+    })
   }
   if (c.AUTH_ACCESS_TOKEN_TTL_SECONDS >= c.AUTH_KEY_ROTATION_SECONDS) {
-    problems.push('AUTH_ACCESS_TOKEN_TTL_SECONDS must be shorter than AUTH_KEY_ROTATION_SECONDS')
+    problems.push({
+      variable: 'AUTH_ACCESS_TOKEN_TTL_SECONDS',
+      message: 'must be shorter than AUTH_KEY_ROTATION_SECONDS',
+    })
   }
   if (c.NODE_ENV === 'production' && c.AUTH_KEY_ENCRYPTION_SECRET === c.SERVICE_TOKEN_SECRET) {
-    problems.push('AUTH_KEY_ENCRYPTION_SECRET must differ from SERVICE_TOKEN_SECRET')
+    problems.push({
+      variable: 'AUTH_KEY_ENCRYPTION_SECRET',
+      message: 'must differ from SERVICE_TOKEN_SECRET',
+    })
   }
   return problems
 }
 
 /**
- * Loads and checks the configuration; throws (naming every bad variable) on anything wrong, including
+ * Loads and checks the configuration; throws the kit's `ConfigError` (naming every bad variable) on anything wrong, including
  * a missing, default or weak `AUTH_KEY_ENCRYPTION_SECRET` / `SERVICE_TOKEN_SECRET` in production.
  */
-export const loadAuthConfig = (
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): AuthConfig => {
-  const config = loadConfig(AuthConfigSchema, env)
-  const problems = crossChecks(config)
-  if (problems.length > 0) throw new Error(`invalid auth configuration:\n- ${problems.join('\n- ')}`)
-  return config
-}
+export const loadAuthConfig = (env: Readonly<Record<string, string | undefined>> = process.env): AuthConfig =>
+  loadConfig(AuthConfigSchema, env, crossChecks)
 
 /** The domain's settings from the configuration. */
 export const settingsOf = (c: AuthConfig): AuthSettings => {

@@ -43,14 +43,14 @@ export interface CoreDeps {
 }
 
 /**
- * The service's command connection (sessions, rate limits, key ring). Auto-pipelined: a request sends two or
- * three commands at once, and concurrent requests then share one socket write instead of one each.
+ * Options of the service's command connection (sessions, rate limits, key ring). Auto-pipelined: a request
+ * sends two or three commands at once, and concurrent requests then share one socket write instead of one each.
  */
+export const COMMAND_CONNECTION_OPTIONS: RedisOptions = { enableAutoPipelining: true }
+
+/** The command connection as the service opens it (tests and benchmarks open the same). */
 export const openCommandConnection = (url: string, overrides: RedisOptions = {}): Redis =>
-  createRedisConnection(url, 'command', {
-    enableAutoPipelining: true,
-    ...overrides,
-  })
+  createRedisConnection(url, 'command', { ...COMMAND_CONNECTION_OPTIONS, ...overrides })
 
 /** Wires the domain; call `keyRing.ensure()` before serving. */
 export const buildCore = async ({

@@ -17,4 +17,4 @@ export {
 } from './sessions/model.ts'
 export { IntrospectBody, IntrospectionResult } from './introspection/model.ts'
 export { DevicePage, DeviceView } from './devices/model.ts'
-export { CONSUMED_EVENT_TYPES } from './handlers/index.ts'
+export { authService, VERSION } from './service.ts'

@@ -1,8 +1,8 @@
 /** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
-import { createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
-import { createDeadLetters, createPublisher } from '@flotilla/streams'
+import { createHttpRuntime, createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
+import { createPublisher } from '@flotilla/streams'
 import { type AuthApp, createApp } from './app.ts'
 import type { Redis } from 'ioredis'
 import { type AuthSettings, buildCore, type Core, openCommandConnection } from './deps.ts'
@@ -130,10 +130,14 @@ export const createTestApp = async (
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
   const app = createApp({
     core,
-    logger,
-    metrics,
-    serviceKeys,
-    deadLetters: createDeadLetters({ redis: core.redis, stream: core.stream, group: 'auth' }),
+    http: createHttpRuntime({
+      name: 'auth',
+      logger,
+      metrics,
+      serviceKeys,
+      redis: core.redis,
+      stream: core.stream,
+    }),
     ...(options.trustedProxyHeader ? { trustedProxyHeader: options.trustedProxyHeader } : {}),
   })
   return {

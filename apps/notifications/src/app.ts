@@ -1,14 +1,5 @@
 /** createApp(deps): the notification service's Elysia app (never listens; main.ts and tests decide how to serve it). */
-import { createServiceTokenVerifier, type KeyRing } from '@flotilla/contracts'
-import {
-  createServiceApp,
-  deadLetterRoutes,
-  type Logger,
-  type Metrics,
-  type ReadinessCheck,
-} from '@flotilla/service-kit'
-import type { DeadLetters } from '@flotilla/streams'
-import { httpTracing } from '@flotilla/telemetry'
+import { createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
 import type { Core } from './deps.ts'
 import { deliveryRoutes } from './deliveries/routes.ts'
 import { outboxRoutes } from './outbox/routes.ts'
@@ -22,21 +13,14 @@ export const AUDIENCE = 'notifications'
 
 export interface AppDeps {
   readonly core: Core
-  readonly logger: Logger
-  readonly metrics: Metrics
-  /** Service-token secrets (`parseKeyRing(config.SERVICE_TOKEN_SECRET)`). */
-  readonly serviceKeys: KeyRing
-  readonly readiness?: Readonly<Record<string, ReadinessCheck>>
-  /** The `notifications` group's dead letters, for the inspector routes. */
-  readonly deadLetters?: DeadLetters
-  /** @defaultValue '0.1.0' */
-  readonly version?: string
+  /** What the runner wires: logger, metrics, readiness, service tokens, dead letters. */
+  readonly http: HttpRuntime
 }
 
 /** Builds the app: templates, preferences, delivery status, outbox, Resend webhooks and dead letters. */
 export const createApp = (deps: AppDeps) => {
-  const { core } = deps
-  const verifier = createServiceTokenVerifier(deps.serviceKeys, { audience: AUDIENCE })
+  const { core, http } = deps
+  const verifier = http.serviceVerifier
   const webhooks = core.settings.webhookSecret
     ? createWebhookService({
         db: core.database.db,
@@ -46,11 +30,7 @@ export const createApp = (deps: AppDeps) => {
       })
     : undefined
   return createServiceApp({
-    name: 'notifications',
-    version: deps.version ?? '0.1.0',
-    logger: deps.logger,
-    metrics: deps.metrics,
-    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    ...http,
     // 256 KiB: Resend webhook bodies can carry a whole message's metadata.
     bodyLimitBytes: 256 * 1024,
     swagger: {
@@ -66,18 +46,11 @@ export const createApp = (deps: AppDeps) => {
       ],
     },
   })
-    .use(httpTracing())
     .use(templateRoutes({ registry: core.registry, verifier }))
     .use(preferenceRoutes({ preferences: core.preferences, verifier }))
     .use(deliveryRoutes({ deliveries: core.deliveries, verifier }))
     .use(outboxRoutes({ outbox: core.outbox, verifier }))
     .use(webhookRoutes({ webhooks }))
-    .use(
-      deadLetterRoutes({
-        deadLetters: deps.deadLetters ? { notifications: deps.deadLetters } : {},
-        auth: verifier,
-      }),
-    )
 }
 
 /** The app's type (for an Eden treaty client). */

@@ -1,6 +1,6 @@
 /** The notification service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { join } from 'node:path'
-import { baseConfig, loadConfig } from '@flotilla/service-kit'
+import { baseConfig, type ConfigProblem, loadConfig } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { TransportSettings } from './channels/index.ts'
@@ -49,37 +49,37 @@ export const NotificationsConfigSchema = t.Object({
 })
 export type NotificationsConfig = typeof NotificationsConfigSchema.static
 
-const allOrNone = (c: NotificationsConfig, names: (keyof NotificationsConfig)[]): string[] => {
+const allOrNone = (c: NotificationsConfig, names: (keyof NotificationsConfig)[]): ConfigProblem[] => {
   const set = names.filter((name) => c[name] !== undefined)
+  const missing = names.filter((n) => !set.includes(n))
   return set.length === 0 || set.length === names.length
     ? []
-    : [
-        `set all of ${names.join(', ')} or none (missing: ${names.filter((n) => !set.includes(n)).join(', ')})`,
-      ]
+    : missing.map((variable) => ({
+        variable,
+        message: `set all of ${names.join(', ')} or none (missing: ${missing.join(', ')})`,
+      }))
 }
 
-const crossChecks = (c: NotificationsConfig): string[] => [
+const crossChecks = (c: NotificationsConfig): ConfigProblem[] => [
   ...allOrNone(c, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']),
   ...allOrNone(c, ['VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']),
   ...(c.NODE_ENV === 'production' && c.RESEND_API_KEY && !c.RESEND_WEBHOOK_SECRET
     ? [
-        'RESEND_WEBHOOK_SECRET must be set in production when RESEND_API_KEY is (delivery status comes from it)',
+        {
+          variable: 'RESEND_WEBHOOK_SECRET',
+          message: 'must be set in production when RESEND_API_KEY is (delivery status comes from it)',
+        },
       ]
     : []),
   ...(c.NOTIFICATIONS_RETRY_BASE_MS > c.NOTIFICATIONS_RETRY_MAX_MS
-    ? ['NOTIFICATIONS_RETRY_BASE_MS must not exceed NOTIFICATIONS_RETRY_MAX_MS']
+    ? [{ variable: 'NOTIFICATIONS_RETRY_BASE_MS', message: 'must not exceed NOTIFICATIONS_RETRY_MAX_MS' }]
     : []),
 ]
 
 /** Loads and checks the configuration; throws (naming every bad variable, never a value) on anything wrong. */
 export const loadNotificationsConfig = (
   env: Readonly<Record<string, string | undefined>> = process.env,
-): NotificationsConfig => {
-  const config = loadConfig(NotificationsConfigSchema, env)
-  const problems = crossChecks(config)
-  if (problems.length > 0) throw new Error(`invalid notifications configuration:\n- ${problems.join('\n- ')}`)
-  return config
-}
+): NotificationsConfig => loadConfig(NotificationsConfigSchema, env, crossChecks)
 
 /** Where the database lives: `NOTIFICATIONS_DB_URL`, else a file under `DATA_DIR`. */
 export const databaseUrlOf = (c: NotificationsConfig) =>

@@ -1,10 +1,14 @@
-/** The `notifications` consumer: the stream runtime around the rule handler, with this service's retry bounds. */
-import { CONSUMER_GROUPS } from '@flotilla/contracts'
+/**
+ * The `notifications` consumer outside the runner, for crash fixtures and the benchmark: the stream runtime
+ * around the same handler map the service declares, with the same retry bounds.
+ */
+import type { ServiceName } from '@flotilla/contracts'
+import { handlerOfMap } from '@flotilla/service-kit'
 import { type ConsumerOptions, createConsumer, type StreamHooks, type StreamLogger } from '@flotilla/streams'
 import { traceHandler } from '@flotilla/telemetry'
-import { createNotificationHandler, type NotificationHandlerDeps } from './handlers/index.ts'
+import { type NotificationHandlerDeps, notificationHandlers } from './handlers/index.ts'
 
-export const NOTIFICATIONS_GROUP = CONSUMER_GROUPS[1]
+export const NOTIFICATIONS_GROUP: ServiceName = 'notifications'
 
 export interface NotificationConsumerOptions {
   readonly redisUrl: string
@@ -22,7 +26,8 @@ export interface NotificationConsumerOptions {
 
 /** Creates (does not start) the consumer; `maxDeliveries` comes from the handler's settings so both agree. */
 export const createNotificationConsumer = (o: NotificationConsumerOptions) => {
-  const handler = createNotificationHandler(o.handlerDeps)
+  const handler = handlerOfMap(notificationHandlers(o.handlerDeps))
+  if (!('handle' in handler)) throw new Error('a handler map makes a per-event handler')
   const options: ConsumerOptions = {
     redisUrl: o.redisUrl,
     stream: o.stream,

@@ -13,14 +13,13 @@ import {
   type EventType,
   parseKeyRing,
 } from '@flotilla/contracts'
-import { createLogger, createMetrics } from '@flotilla/service-kit'
-import { createDeadLetters, createPublisher } from '@flotilla/streams'
+import { createHttpRuntime, createMetrics } from '@flotilla/service-kit'
+import { createPublisher } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { createApp, type NotificationsApp } from './app.ts'
 import { createTransports, type TransportSettings } from './channels/index.ts'
 import type { Transport } from './channels/types.ts'
-import { NOTIFICATIONS_GROUP } from './consumer.ts'
 import { openDatabase } from './db/client.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
@@ -109,10 +108,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
   const app = createApp({
     core,
-    logger: createLogger({ service: 'notifications', level: 'silent' }),
-    metrics,
-    serviceKeys,
-    deadLetters: createDeadLetters({ redis, stream, group: NOTIFICATIONS_GROUP }),
+    http: createHttpRuntime({ name: 'notifications', metrics, serviceKeys, redis, stream }),
   })
   let closed = false
   return {

@@ -1,4 +1,7 @@
-/** The catalogue of known event types: one payload schema and version per type, plus who produces and consumes it. */
+/**
+ * The catalogue of known event types: one payload schema and version per type, and who produces it. Who consumes
+ * each type is not written here: `consumersOf(type)` reads it from the service list (`services.ts`).
+ */
 import type { Static, TSchema } from '@sinclair/typebox'
 import { AuditCheckpoint } from './events/audit.ts'
 import { AuthDeviceAdded, AuthRefreshReused, AuthSessionCreated, AuthSessionRevoked } from './events/auth.ts'
@@ -22,8 +25,6 @@ export interface CatalogEntry<P extends TSchema = TSchema> {
   readonly payload: P
   readonly description: string
   readonly producer: string
-  /** Consumer groups with a handler of their own (audit and analytics take every event and are not listed). */
-  readonly consumers: readonly string[]
 }
 
 const entry = <P extends TSchema>(e: CatalogEntry<P>) => e
@@ -34,105 +35,90 @@ export const eventCatalog = {
     payload: UserRegistered,
     description: 'A user account was created in the monolith.',
     producer: 'monolith',
-    consumers: ['notifications'],
   }),
   'user.login.succeeded': entry({
     version: 1,
     payload: UserLoginSucceeded,
     description: 'A user proved their credentials.',
     producer: 'monolith',
-    consumers: [],
   }),
   'user.login.failed': entry({
     version: 1,
     payload: UserLoginFailed,
     description: 'A sign-in attempt was refused.',
     producer: 'monolith',
-    consumers: [],
   }),
   'user.password.changed': entry({
     version: 1,
     payload: UserPasswordChanged,
     description: "A user's password changed; every session of theirs must end.",
     producer: 'monolith',
-    consumers: ['auth'],
   }),
   'user.deleted': entry({
     version: 1,
     payload: UserDeleted,
     description: 'A user account was deleted; every session of theirs must end.',
     producer: 'monolith',
-    consumers: ['auth'],
   }),
   'auth.session.created': entry({
     version: 1,
     payload: AuthSessionCreated,
     description: 'A session and its refresh-token family were created.',
     producer: 'auth',
-    consumers: [],
   }),
   'auth.session.revoked': entry({
     version: 1,
     payload: AuthSessionRevoked,
     description: 'A session ended before its time, with the reason.',
     producer: 'auth',
-    consumers: [],
   }),
   'auth.device.added': entry({
     version: 1,
     payload: AuthDeviceAdded,
     description: 'A user signed in from a device not seen before.',
     producer: 'auth',
-    consumers: ['notifications'],
   }),
   'auth.refresh.reused': entry({
     version: 1,
     payload: AuthRefreshReused,
     description: 'A spent refresh token was presented again; its whole family was revoked.',
     producer: 'auth',
-    consumers: ['notifications'],
   }),
   'notification.requested': entry({
     version: 1,
     payload: NotificationRequested,
     description: 'Someone asked for a user to be notified with a template.',
     producer: 'monolith',
-    consumers: ['notifications'],
   }),
   'notification.sent': entry({
     version: 1,
     payload: NotificationSent,
     description: 'A provider accepted one delivery.',
     producer: 'notifications',
-    consumers: [],
   }),
   'notification.failed': entry({
     version: 1,
     payload: NotificationFailed,
     description: 'A delivery failed for good.',
     producer: 'notifications',
-    consumers: [],
   }),
   'notification.delivered': entry({
     version: 1,
     payload: NotificationDelivered,
     description: 'A provider reported a delivery reached the recipient.',
     producer: 'notifications',
-    consumers: [],
   }),
   'notification.bounced': entry({
     version: 1,
     payload: NotificationBounced,
     description: 'A provider reported a bounce or a complaint.',
     producer: 'notifications',
-    consumers: [],
   }),
   'audit.checkpoint': entry({
     version: 1,
     payload: AuditCheckpoint,
     description: 'The head of an audit chain, anchored outside the audit store.',
     producer: 'audit',
-    consumers: [],
   }),
 } as const
 

@@ -1,6 +1,7 @@
 /** JSON Schema files and an AsyncAPI 3 document, generated from the same TypeBox schemas producers and consumers use. */
 import { type EventType, EVENT_TYPES, eventCatalog } from './catalog.ts'
 import { EventEnvelope, envelopeOf } from './envelope.ts'
+import { consumersOf, EVERY_EVENT_CONSUMERS, SERVICE_NAMES, SERVICES } from './services.ts'
 import { DEFAULT_EVENTS_STREAM } from './streams.ts'
 
 // TypeBox schemas are JSON Schema already; a JSON round trip drops the symbol-keyed TypeBox metadata.
@@ -55,7 +56,7 @@ export const asyncApiDocument = (): Record<string, unknown> => {
       payload: { ...plain(envelopeOf(entry.payload, type)) },
       'x-version': entry.version,
       'x-producer': entry.producer,
-      'x-consumers': [...entry.consumers, 'audit', 'analytics'],
+      'x-consumers': [...consumersOf(type), ...EVERY_EVENT_CONSUMERS],
     }
   }
   const ref = (type: EventType) => ({ $ref: `#/channels/events/messages/${messageName(type)}` })
@@ -67,15 +68,14 @@ export const asyncApiDocument = (): Record<string, unknown> => {
       messages: EVENT_TYPES.map(ref),
     },
   }
-  for (const group of ['auth', 'notifications', 'audit', 'analytics']) {
-    const types =
-      group === 'audit' || group === 'analytics'
-        ? EVENT_TYPES
-        : EVENT_TYPES.filter((t) => (eventCatalog[t].consumers as readonly string[]).includes(group))
+  for (const group of SERVICE_NAMES) {
+    const types = EVERY_EVENT_CONSUMERS.includes(group)
+      ? EVENT_TYPES
+      : EVENT_TYPES.filter((t) => consumersOf(t).includes(group))
     operations[`consume_${group}`] = {
       action: 'receive',
       channel: { $ref: '#/channels/events' },
-      summary: `Consumer group "${group}" (XREADGROUP / XACK; dead letters on "{${DEFAULT_EVENTS_STREAM}}:dlq:${group}")`,
+      summary: `Consumer group "${group}" of the ${group} service (${SERVICES[group].summary}; XREADGROUP / XACK; dead letters on "{${DEFAULT_EVENTS_STREAM}}:dlq:${group}")`,
       messages: types.map(ref),
     }
   }

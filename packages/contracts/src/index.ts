@@ -12,6 +12,16 @@ export type { ContractProblem } from './errors.ts'
 export { CONSUMER_GROUPS, DEFAULT_EVENTS_STREAM, deadLetterStreamKey, ENTRY_FIELDS } from './streams.ts'
 export type { ConsumerGroupName } from './streams.ts'
 export {
+  consumersOf,
+  EVERY_EVENT_CONSUMERS,
+  flyAppOf,
+  isServiceName,
+  SERVICE_NAMES,
+  SERVICES,
+  urlVariableOf,
+} from './services.ts'
+export type { Consumes, ServiceInfo, ServiceName } from './services.ts'
+export {
   createServiceTokenSigner,
   createServiceTokenVerifier,
   MIN_SECRET_BYTES,

@@ -1,4 +1,5 @@
 /** Stream and dead-letter key names, shared by every producer and consumer. */
+import { SERVICE_NAMES, type ServiceName } from './services.ts'
 
 /** The default stream every event goes to (`EVENTS_STREAM` overrides it). */
 export const DEFAULT_EVENTS_STREAM = 'events'
@@ -6,9 +7,9 @@ export const DEFAULT_EVENTS_STREAM = 'events'
 /** Field names of one stream entry: `type` for cheap filtering, `event` for the JSON envelope. */
 export const ENTRY_FIELDS = { type: 'type', event: 'event' } as const
 
-/** The consumer groups of the four services. */
-export const CONSUMER_GROUPS = ['auth', 'notifications', 'audit', 'analytics'] as const
-export type ConsumerGroupName = (typeof CONSUMER_GROUPS)[number]
+/** The consumer groups: one per service, named after it (the service list in `services.ts`). */
+export const CONSUMER_GROUPS: readonly ServiceName[] = SERVICE_NAMES
+export type ConsumerGroupName = ServiceName
 
 /**
  * The dead-letter stream of one group. The hash tag `{<stream>}` puts it in the same Redis Cluster

@@ -31,7 +31,7 @@ export type { FieldProblem, RenderedError } from './errors/render.ts'
 
 export { bodyLimit } from './app/body-limit.ts'
 export { createServiceApp, DEFAULT_BODY_LIMIT_BYTES } from './app/service-app.ts'
-export type { ServiceApp, ServiceAppOptions } from './app/service-app.ts'
+export type { DeadLetterService, ServiceApp, ServiceAppOptions } from './app/service-app.ts'
 export { CheckResult, HealthResponse, ReadyResponse, runChecks } from './app/probes.ts'
 export type { ReadinessCheck } from './app/probes.ts'
 export { BEARER_SECURITY, SWAGGER_ASSETS_PATH } from './app/swagger.ts'
@@ -80,9 +80,30 @@ export type {
   ServiceRequestInit,
   TokenSigner,
 } from './http-client/client.ts'
-export { SERVICE_PORTS, serviceUrl } from './http-client/service-url.ts'
-export type { ServiceName } from './http-client/service-url.ts'
+export { serviceUrl } from './http-client/service-url.ts'
 export { isBusyError, retryWhileBusy } from './libsql/busy.ts'
 export type { RetryWhileBusyOptions } from './libsql/busy.ts'
 export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'
+
+export { defineService, handlerOfMap, subscribedTypes } from './runtime/declaration.ts'
+export type {
+  ConsumerTuning,
+  EventSubscription,
+  FeatureFlag,
+  FeatureValues,
+  HandlerMap,
+  HttpRuntime,
+  JobsDeclaration,
+  ServiceConfig,
+  ServiceContext,
+  ServiceDeclaration,
+  Subscription,
+} from './runtime/declaration.ts'
+export { featureVariable, readFeatures } from './runtime/features.ts'
+export { createHttpRuntime } from './runtime/http-runtime.ts'
+export type { HttpRuntimeOptions } from './runtime/http-runtime.ts'
+export { runService, startService } from './runtime/runner.ts'
+export type { RunningService, StartOptions } from './runtime/runner.ts'
+export { createScheduler } from './runtime/scheduler.ts'
+export type { Job, JobOutcome, Scheduler, SchedulerOptions } from './runtime/scheduler.ts'

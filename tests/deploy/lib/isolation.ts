@@ -1,5 +1,5 @@
 /** Keeps an app started by a deploy test off everyone else's keys: its own stream, key prefixes, and cleanup. */
-import type { createRedisConnection } from '../../../packages/streams/src/index.ts'
+import type { createRedisConnection } from '@flotilla/streams'
 
 type Redis = ReturnType<typeof createRedisConnection>
 

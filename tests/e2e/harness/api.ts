@@ -1,6 +1,6 @@
 /** The public HTTP calls the flows make, one helper per question a user would ask. */
-import { type AnyEvent, decodeEntry } from '../../../packages/contracts/src/index.ts'
-import { closeConnection, createRedisConnection } from '../../../packages/streams/src/index.ts'
+import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { call, eventually, type JsonResponse } from './http.ts'
 import { REDIS_URL, type Stack } from './stack.ts'
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
 // tests/ is not a workspace package: the shared packages are imported by path.
-import { createServiceTokenSigner, parseKeyRing } from '../../../packages/contracts/src/index.ts'
-import { closeConnection, createRedisConnection } from '../../../packages/streams/src/index.ts'
+import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { freePort, killProcess, ROOT, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 
 export const APP_NAMES = ['auth', 'notifications', 'audit', 'analytics'] as const

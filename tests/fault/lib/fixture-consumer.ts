@@ -7,8 +7,8 @@
  * Configured by the FAULT_CONSUMER environment variable (JSON, see `FixtureConfig`).
  * Poison types: `fault.poison.throw` always throws; `fault.poison.exit` exits the process mid-batch.
  */
-import { onShutdown } from '../../../packages/service-kit/src/app/shutdown.ts'
-import { createConsumer, createRedisConnection } from '../../../packages/streams/src/index.ts'
+import { onShutdown } from '@flotilla/service-kit'
+import { createConsumer, createRedisConnection } from '@flotilla/streams'
 import { type FixtureConfig, ledgerKeys, RECORD_EFFECT } from './ledger.ts'
 
 const config = JSON.parse(process.env.FAULT_CONSUMER ?? '{}') as FixtureConfig

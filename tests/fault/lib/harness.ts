@@ -1,17 +1,7 @@
 /** One scenario's world: a private broker redis-server, the ledger, a stream, fixture consumers, a tracked publisher. */
 import { randomUUID } from 'node:crypto'
-import {
-  type AnyEvent,
-  createCustomEvent,
-  createEvent,
-  deadLetterStreamKey,
-} from '../../../packages/contracts/src/index.ts'
-import {
-  closeConnection,
-  createPublisher,
-  createRedisConnection,
-  type Publisher,
-} from '../../../packages/streams/src/index.ts'
+import { type AnyEvent, createCustomEvent, createEvent, deadLetterStreamKey } from '@flotilla/contracts'
+import { closeConnection, createPublisher, createRedisConnection, type Publisher } from '@flotilla/streams'
 import { createLedger, type FixtureConfig, type Ledger, type RedisClient } from './ledger.ts'
 import { type Persistence, type PrivateRedis, startPrivateRedis } from './redis-server.ts'
 import { createSupervisor, type Supervisor } from './supervisor.ts'

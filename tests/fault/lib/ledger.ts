@@ -1,5 +1,5 @@
 /** The ledger: where fixture consumers record handler calls and effects, on a Redis that is never killed. */
-import type { createRedisConnection } from '../../../packages/streams/src/index.ts'
+import type { createRedisConnection } from '@flotilla/streams'
 
 export type RedisClient = ReturnType<typeof createRedisConnection>
 

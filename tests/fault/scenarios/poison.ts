@@ -1,5 +1,5 @@
 /** Poison messages: 50 bad entries mixed into 5,000 good ones; exactly the 50 reach the dead-letter stream. */
-import { encodeEntry } from '../../../packages/contracts/src/index.ts'
+import { encodeEntry } from '@flotilla/contracts'
 import { createWorld, goodEvent, poisonEvent, until } from '../lib/harness.ts'
 import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
 

@@ -1,5 +1,5 @@
 /** Redis faults: SIGKILL with AOF and without persistence, 30 s unreachable, client connections killed every second. */
-import type { AnyEvent } from '../../../packages/contracts/src/index.ts'
+import type { AnyEvent } from '@flotilla/contracts'
 import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
 import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
 

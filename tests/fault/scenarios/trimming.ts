@@ -1,5 +1,5 @@
 /** Trimming a backlog: the safe MINID trim loses nothing; someone else's MAXLEN deletions are acked and counted. */
-import { trimStream } from '../../../packages/streams/src/index.ts'
+import { trimStream } from '@flotilla/streams'
 import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
 import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
 

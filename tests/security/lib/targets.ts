@@ -6,9 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp as createAnalyticsApp } from '../../../apps/analytics/src/app.ts'
-import { loadAnalyticsConfig } from '../../../apps/analytics/src/config.ts'
-import { buildDeps as buildAnalyticsDeps } from '../../../apps/analytics/src/deps.ts'
+import { analyticsService } from '../../../apps/analytics/src/service.ts'
 import { createApp as createAuditApp } from '../../../apps/audit/src/app.ts'
 import { createRedisAnchors } from '../../../apps/audit/src/chain/checkpoints.ts'
 import { createRecordEventHandler } from '../../../apps/audit/src/handlers/record-event.ts'
@@ -22,19 +20,17 @@ import {
   createTestApp as createNotificationsTestApp,
   TEST_SERVICE_SECRET as NOTIFICATIONS_SECRET,
 } from '../../../apps/notifications/src/testing.ts'
-import {
-  type AnyEvent,
-  createServiceTokenVerifier,
-  parseKeyRing,
-} from '../../../packages/contracts/src/index.ts'
+import { type AnyEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
 import {
   createAccessTokenVerifier,
+  createHttpRuntime,
   createLogger,
   createMetrics,
   DEV_SERVICE_TOKEN_SECRET,
-} from '../../../packages/service-kit/src/index.ts'
-import { createDeadLetters, createRedisConnection } from '../../../packages/streams/src/index.ts'
-import { cleanupStream, uniqueStreamName } from '../../../packages/streams/src/testing.ts'
+  startService,
+} from '@flotilla/service-kit'
+import { createRedisConnection } from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 import { ed25519KeyPair, now, type Signing, signJws } from './jws.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
@@ -181,8 +177,7 @@ export const auditTarget = async (): Promise<
   const app = createAuditApp({
     store,
     anchors: createRedisAnchors(redis, prefix),
-    logger: createLogger({ service: 'audit', level: 'fatal' }),
-    metrics,
+    http: createHttpRuntime({ name: 'audit', metrics, serviceKeys: ring, redis, stream }),
     auditMetrics: createAuditMetrics(metrics),
     auth: {
       serviceVerifier: createServiceTokenVerifier(ring, { audience: 'audit' }),
@@ -193,7 +188,6 @@ export const auditTarget = async (): Promise<
       }),
       requiredScope: 'audit:read',
     },
-    deadLetters: createDeadLetters({ redis, stream, group: 'audit' }),
   })
   const handler = createRecordEventHandler({ store })
   return {
@@ -218,35 +212,34 @@ export const auditTarget = async (): Promise<
   }
 }
 
-export const analyticsTarget = async (): Promise<
-  Target & { readonly deps: Awaited<ReturnType<typeof buildAnalyticsDeps>> }
-> => {
+export const analyticsTarget = async (): Promise<Target> => {
   const dir = await mkdtemp(join(tmpdir(), 'security-analytics-'))
   const stream = uniqueStreamName('security-analytics')
   const prefix = `test:security:analytics:${crypto.randomUUID().slice(0, 8)}`
-  const config = loadAnalyticsConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dir,
-    EVENTS_STREAM: stream,
-    ANALYTICS_REDIS_PREFIX: prefix,
-    REDIS_URL,
-    JOBS_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-  })
   const pair = await ed25519KeyPair('security-key')
-  const deps = await buildAnalyticsDeps(config, {
+  const running = await startService(analyticsService, {
+    env: {
+      NODE_ENV: 'test',
+      DATA_DIR: dir,
+      EVENTS_STREAM: stream,
+      ANALYTICS_REDIS_PREFIX: prefix,
+      REDIS_URL,
+      ANALYTICS_JOBS_ENABLED: 'false',
+      LOG_LEVEL: 'silent',
+    },
+    port: false,
+    consume: false,
+    telemetry: false,
     logger: createLogger({ service: 'analytics', level: 'silent' }),
-    accessTokenVerifier: createAccessTokenVerifier({
-      jwks: { keys: [pair.jwk] },
-      issuer: config.AUTH_ISSUER,
-    }),
     instance: `security-${crypto.randomUUID().slice(0, 8)}`,
+    overrides: {
+      accessTokenVerifier: createAccessTokenVerifier({ jwks: { keys: [pair.jwk] }, issuer: 'flotilla-auth' }),
+    },
   })
-  const app = createAnalyticsApp(deps)
+  const { app } = running
   const redis = createRedisConnection(REDIS_URL, 'command')
   return {
     name: 'analytics',
-    deps,
     handle: (r) => app.handle(r),
     service: { ...serviceKey(DEV_SERVICE_TOKEN_SECRET), audience: 'analytics' },
     user: {
@@ -256,7 +249,7 @@ export const analyticsTarget = async (): Promise<
       claims: async (o) => baseUserClaims('analytics:read', o),
     },
     async close() {
-      await deps.close()
+      await running.close()
       await cleanupStream(redis, stream)
       let cursor = '0'
       do {

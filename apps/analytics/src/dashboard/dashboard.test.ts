@@ -26,7 +26,7 @@ const ARGS = [
 let h: TestApp
 let base: string
 beforeAll(async () => {
-  h = await createTestApp({ env: { CONSUMER_BATCH_SIZE: '500' } })
+  h = await createTestApp({ env: { ANALYTICS_CONSUMER_BATCH_SIZE: '500' } })
   h.app.listen({ port: 0, hostname: '127.0.0.1' })
   base = `http://127.0.0.1:${h.app.server?.port}`
 })
@@ -158,7 +158,7 @@ describe('GET /dashboard', () => {
   }, 90_000)
 
   it('asks for a token when the dashboard data is not public', async () => {
-    const closed = await createTestApp({ env: { DASHBOARD_PUBLIC: 'false' } })
+    const closed = await createTestApp({ env: { ANALYTICS_DASHBOARD_PUBLIC: 'false' } })
     try {
       expect((await closed.get('/dashboard')).status).toBe(200)
       expect((await closed.get('/dashboard/data')).status).toBe(401)

@@ -85,7 +85,7 @@ export const dashboardRoutes = (o: DashboardRoutesOptions) =>
           tags: ['dashboard'],
           summary: 'Everything the dashboard shows, as JSON (the page polls it)',
           description:
-            'Needs a service token or a user token with analytics:read unless DASHBOARD_PUBLIC is on.',
+            'Needs a service token or a user token with analytics:read unless ANALYTICS_DASHBOARD_PUBLIC is on.',
           security: [{ [BEARER_SECURITY]: [] }],
         },
       },

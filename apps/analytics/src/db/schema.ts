@@ -64,7 +64,7 @@ export const durationSketches = sqliteTable(
   (t) => [primaryKey({ columns: [t.bucket, t.tenantId, t.type] })],
 )
 
-/** One row per scheduled job run (job, time slot): the record that a slot has run. */
+/** One row per scheduled job run (job, time slot), for the dashboard; the slot claim itself lives in Redis. */
 export const jobRuns = sqliteTable(
   'job_runs',
   {

@@ -7,7 +7,6 @@ import { createConsumer, defaultConsumerName } from '@flotilla/streams'
 import { Redis } from 'ioredis'
 import { loadAnalyticsConfig } from '../config.ts'
 import { openDatabase } from '../db/client.ts'
-import { ANALYTICS_GROUP } from '../deps.ts'
 import { createIngest } from '../ingest/service.ts'
 import { createUniques } from '../uniques/service.ts'
 
@@ -27,10 +26,10 @@ let counted = 0
 const consumer = createConsumer({
   redisUrl: config.REDIS_URL,
   stream: config.EVENTS_STREAM,
-  group: ANALYTICS_GROUP,
+  group: 'analytics',
   consumerName: `child-${defaultConsumerName()}`,
-  batchSize: config.CONSUMER_BATCH_SIZE,
-  claimIdleMs: config.CONSUMER_CLAIM_IDLE_MS,
+  batchSize: config.ANALYTICS_CONSUMER_BATCH_SIZE,
+  claimIdleMs: config.ANALYTICS_CONSUMER_CLAIM_IDLE_MS,
   handler: {
     async handleBatch(messages) {
       const r = await ingest.ingestBatch(messages.map((m) => m.event))

@@ -9,7 +9,9 @@ import { createEveryEventHandler } from './every-event.ts'
 
 let h: TestApp
 beforeEach(async () => {
-  h = await createTestApp({ env: { CONSUMER_BATCH_SIZE: '200', CONSUMER_CLAIM_IDLE_MS: '1000' } })
+  h = await createTestApp({
+    env: { ANALYTICS_CONSUMER_BATCH_SIZE: '200', ANALYTICS_CONSUMER_CLAIM_IDLE_MS: '1000' },
+  })
 })
 afterEach(() => h.close())
 

@@ -10,7 +10,6 @@ import { sampleEvent } from '../records/sample.ts'
 import { parseRetentionOverrides, retentionDaysFor } from '../retention/policy.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
 import { runCheckpoints } from './checkpoint.ts'
-import { withLock } from './lock.ts'
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const prefix = `test:audit:${crypto.randomUUID()}:`
@@ -62,38 +61,6 @@ describe('checkpoint job', () => {
     await anchors.saveCheckpoint({ chain: 'c', seq: 9, hash: 'a'.repeat(64) })
     await anchors.saveCheckpoint({ chain: 'c', seq: 4, hash: 'b'.repeat(64) })
     expect(await anchors.lastCheckpoint('c')).toEqual({ chain: 'c', seq: 9, hash: 'a'.repeat(64) })
-  })
-})
-
-describe('job lock', () => {
-  it('lets one holder in at a time and releases only its own lock', async () => {
-    const key = `${prefix}lock`
-    let inside = 0
-    let maxInside = 0
-    const job = async () => {
-      inside += 1
-      maxInside = Math.max(maxInside, inside)
-      await Bun.sleep(30)
-      inside -= 1
-      return 'done'
-    }
-    const results = await Promise.all([withLock(redis, key, 5000, job), withLock(redis, key, 5000, job)])
-    expect(results.filter((r) => r.ran)).toHaveLength(1)
-    expect(maxInside).toBe(1)
-    expect(await redis.exists(key)).toBe(0)
-
-    await redis.set(key, 'someone-else', 'PX', 5000)
-    expect(await withLock(redis, key, 5000, job)).toEqual({ ran: false })
-    expect(await redis.get(key)).toBe('someone-else')
-  })
-
-  it('renews the lock while a job outlives its ttl', async () => {
-    const key = `${prefix}renew`
-    const result = await withLock(redis, key, 150, async () => {
-      await Bun.sleep(400)
-      return redis.get(key)
-    })
-    expect(result.ran && typeof result.value === 'string').toBe(true)
   })
 })
 

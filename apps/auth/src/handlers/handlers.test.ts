@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { createEvent, type EventOf } from '@flotilla/contracts'
+import { handlerOfMap } from '@flotilla/service-kit'
 import { createConsumer, createPublisher } from '@flotilla/streams'
 import { createTestCore, REDIS_URL, type TestCore } from '../testing.ts'
-import { CONSUMED_EVENT_TYPES, createAuthEventHandler } from './index.ts'
+import { authHandlers } from './index.ts'
 import { handleUserDeleted } from './user-deleted.ts'
 import { handleUserPasswordChanged } from './user-password-changed.ts'
 
@@ -34,7 +35,7 @@ describe('auth consumer group', () => {
       redisUrl: REDIS_URL,
       stream: core.stream,
       group: 'auth',
-      handler: createAuthEventHandler(core.revocation),
+      handler: handlerOfMap(authHandlers(core.revocation)),
       blockMs: 100,
     })
     // The stream also holds the auth.session.created facts: all of them fit in the consumer's first batch.
@@ -110,10 +111,11 @@ describe('auth consumer group', () => {
 
   it('acknowledges other event types without touching sessions', async () => {
     const s = await signIn('u1')
-    const handler = createAuthEventHandler(core.revocation)
+    const handler = handlerOfMap(authHandlers(core.revocation))
+    if (!('handle' in handler)) throw new Error('a handler map makes a per-event handler')
     const event = createEvent('user.registered', { userId: 'u1' }, { source: 'monolith' })
     await handler.handle({ streamId: '1-0', deliveryCount: 1, group: 'auth', known: true, event })
     expect(await core.sessions.get(s.sessionId)).toBeDefined()
-    expect(CONSUMED_EVENT_TYPES).toEqual(['user.password.changed', 'user.deleted'])
+    expect(Object.keys(authHandlers(core.revocation))).toEqual(['user.password.changed', 'user.deleted'])
   })
 })

@@ -3,6 +3,7 @@
  * on the stream is acknowledged and ignored.
  */
 import type { EventOf, EventType } from '@flotilla/contracts'
+import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
 import type { ConsumerMessage, EventHandler } from '@flotilla/streams'
 import type { ContactStore } from '../contacts/store.ts'
 import type { Dispatcher } from '../dispatch/dispatcher.ts'
@@ -50,6 +51,19 @@ export const handleEvent = async (
     replay: context.replay,
     contact: stored,
   })
+}
+
+/** The `notifications` group's handler map: one entry per rule, each for version 1 of its event. */
+export const notificationHandlers = (deps: NotificationHandlerDeps): HandlerMap => {
+  const entry = <T extends ConsumedEventType>(_type: T): EventSubscription<T> => ({
+    version: 1,
+    handle: (event, message) =>
+      handleEvent(deps, event as EventOf<EventType>, {
+        deliveryCount: message.deliveryCount,
+        replay: message.replayOf !== undefined,
+      }),
+  })
+  return Object.fromEntries(CONSUMED_EVENT_TYPES.map((type) => [type, entry(type)])) as HandlerMap
 }
 
 /** The consumer handler (one event at a time; the stream runtime bounds concurrency). */

@@ -1,7 +1,7 @@
 /** Liveness and readiness: `/health` says the process runs, `/ready` says its dependencies answer. */
 import { Elysia, t } from 'elysia'
 
-/** One readiness check: resolves when the dependency answers (a string it resolves to is shown as detail), throws when not. */
+/** One readiness check: resolves when the dependency answers (a string it resolves to is shown as detail), throws when not: a check never passes by returning. */
 export type ReadinessCheck = () => Promise<unknown>
 
 export const HealthResponse = t.Object({
@@ -9,6 +9,9 @@ export const HealthResponse = t.Object({
   service: t.String(),
   version: t.String(),
   uptime: t.Number({ description: 'seconds since the process started' }),
+  features: t.Record(t.String(), t.Boolean(), {
+    description: 'feature flags (`FEATURE_<NAME>`) and their values',
+  }),
 })
 export type HealthResponse = typeof HealthResponse.static
 
@@ -67,14 +70,15 @@ export interface ProbeOptions {
   readonly version: string
   readonly readiness: Readonly<Record<string, ReadinessCheck>>
   readonly readinessTimeoutMs: number
+  readonly features: Readonly<Record<string, boolean>>
 }
 
 /** `GET /health` and `GET /ready`. */
-export const probes = ({ service, version, readiness, readinessTimeoutMs }: ProbeOptions) =>
+export const probes = ({ service, version, readiness, readinessTimeoutMs, features }: ProbeOptions) =>
   new Elysia({ name: '@flotilla/service-kit/probes' })
     .get(
       '/health',
-      () => ({ status: 'ok' as const, service, version, uptime: Math.round(process.uptime()) }),
+      () => ({ status: 'ok' as const, service, version, uptime: Math.round(process.uptime()), features }),
       {
         response: HealthResponse,
         detail: { tags: ['operations'], summary: 'Liveness: the process is up' },

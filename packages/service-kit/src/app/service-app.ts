@@ -1,6 +1,10 @@
 /** The base Elysia app of every service: ids and logs, one error shape, body limits, probes, metrics, Swagger. */
+import type { DeadLetters } from '@flotilla/streams'
+import { httpTracing } from '@flotilla/telemetry'
 import { Elysia } from 'elysia'
 import type { Logger } from 'pino'
+import type { ServiceVerifier } from '../auth/types.ts'
+import { deadLetterRoutes } from '../dead-letters/routes.ts'
 import { renderError } from '../errors/render.ts'
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from '../logging/request-context.ts'
 import { requestContext } from '../logging/request-context-plugin.ts'
@@ -28,12 +32,32 @@ export interface ServiceAppOptions {
   readonly acceptedContentTypes?: readonly string[]
   /** Swagger UI page text. @defaultValue title `<name> API` */
   readonly swagger?: Partial<SwaggerOptions>
+  /** Feature flags and their values, shown in `/health`. */
+  readonly features?: Readonly<Record<string, boolean>>
+  /** The service's dead letters: mounts the inspector routes (`/v1/dead-letters`) behind a service token. */
+  readonly deadLetters?: DeadLetterService
+}
+
+/** One consumer group's dead letters and who may inspect them. */
+export interface DeadLetterService {
+  readonly group: string
+  readonly deadLetters: DeadLetters
+  /** Service tokens whose audience is this service. */
+  readonly verifier: ServiceVerifier
 }
 
 const QUIET_PATHS = new Set(['/health', '/ready', '/metrics'])
 
+// Without dead letters the inspector routes answer 401 to anyone (there is nothing behind them).
+const refuseEveryToken: ServiceVerifier = {
+  verify: async () => {
+    throw new Error('this service keeps no dead letters')
+  },
+}
+
 /**
- * Creates the service's Elysia app (it never listens: `main.ts` does). Apps `.use()` their feature routes.
+ * Creates the service's Elysia app (it never listens: the runner does). Apps `.use()` their feature routes.
+ * Every request is traced (`httpTracing`); the dead-letter inspector is mounted when `deadLetters` is given.
  * Routes read `requestId`, `correlationId` and `log` (a child logger with both ids) from the context;
  * feature plugins `.use(requestContext)` to see them typed.
  * @example
@@ -97,7 +121,9 @@ export const createServiceApp = (options: ServiceAppOptions) => {
         if (QUIET_PATHS.has(path)) context.log.debug(line, 'request')
         else context.log.info(line, 'request')
       })
-      .use(probes({ service: name, version, readiness, readinessTimeoutMs }))
+      .use(
+        probes({ service: name, version, readiness, readinessTimeoutMs, features: options.features ?? {} }),
+      )
       .get(
         '/metrics',
         async () =>
@@ -112,6 +138,15 @@ export const createServiceApp = (options: ServiceAppOptions) => {
           description: options.swagger?.description ?? `HTTP API of the ${name} service`,
           version,
           ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
+        }),
+      )
+      .use(httpTracing())
+      .use(
+        deadLetterRoutes({
+          deadLetters: options.deadLetters
+            ? { [options.deadLetters.group]: options.deadLetters.deadLetters }
+            : {},
+          ...(options.deadLetters ? { auth: options.deadLetters.verifier } : { auth: refuseEveryToken }),
         }),
       )
   )

@@ -78,7 +78,12 @@ const describe = (schema: Schemaish, value: unknown): string => {
  * secrets do not end up in logs. Empty strings count as unset.
  * @example const config = loadConfig(Type.Composite([baseConfig({ port: 3001 }), AuthConfig]))
  */
-export const loadConfig = <T extends TObject>(schema: T, env: Env = process.env): Readonly<Static<T>> => {
+export const loadConfig = <T extends TObject>(
+  schema: T,
+  env: Env = process.env,
+  /** Relations between variables a schema cannot express; run only when every variable is valid. */
+  checks?: (config: Readonly<Static<T>>) => readonly ConfigProblem[],
+): Readonly<Static<T>> => {
   const production = env.NODE_ENV?.trim() === 'production'
   const problems: ConfigProblem[] = []
   const config: Record<string, unknown> = {}
@@ -120,7 +125,10 @@ export const loadConfig = <T extends TObject>(schema: T, env: Env = process.env)
     config[variable] = value
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return deepFreeze(config) as Readonly<Static<T>>
+  const checked = deepFreeze(config) as Readonly<Static<T>>
+  const crossProblems = checks?.(checked) ?? []
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems)
+  return checked
 }
 
 /**

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
-import { createLogger, createMetrics, createServiceApp } from '@flotilla/service-kit'
-import { SpanKind } from '@opentelemetry/api'
 import {
-  httpTracing,
   InMemorySpanExporter,
   initTelemetry,
   injectTraceparent,
+  SpanKind,
   type Telemetry,
-} from './index.ts'
+} from '@flotilla/telemetry'
+import { createLogger } from '../logging/logger.ts'
+import { createMetrics } from '../metrics/metrics.ts'
+import { createServiceApp } from './service-app.ts'
 
-// The exact wiring the apps add: the kit's service app, then .use(httpTracing()), then feature routes.
+// The kit's service app traces every request (httpTracing is part of it); feature routes come after.
 const exporter = new InMemorySpanExporter()
 let telemetry: Telemetry
 let stopServer: (() => Promise<unknown>) | undefined
@@ -32,7 +33,6 @@ describe('httpTracing on a service-kit app', () => {
       logger: createLogger({ service: 'kit-test', level: 'fatal' }),
       metrics: createMetrics('kit-test'),
     })
-      .use(httpTracing())
       .post('/v1/things/:id', ({ params }) => {
         const event = injectTraceparent(
           createEvent('user.deleted', { userId: params.id }, { source: 'kit-test' }),

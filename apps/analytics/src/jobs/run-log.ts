@@ -1,0 +1,27 @@
+/** The job run log the dashboard shows: one `job_runs` row per slot that ran (or failed) on some instance. */
+import type { JobOutcome, Logger } from '@flotilla/service-kit'
+import type { Db } from '../db/client.ts'
+import { jobRuns } from '../db/schema.ts'
+
+/** Records a run outcome; `locked` and `done` (another instance had the slot) are not runs and are skipped. */
+export const createJobRunLog =
+  ({ db, instance, logger }: { db: Db; instance: string; logger: Pick<Logger, 'error'> }) =>
+  (outcome: JobOutcome): void => {
+    if (outcome.status !== 'ran' && outcome.status !== 'failed') return
+    const now = Date.now()
+    const result = outcome.status === 'ran' ? outcome.result : { error: outcome.error }
+    db.insert(jobRuns)
+      .values({
+        job: outcome.job,
+        slot: outcome.slot,
+        instance,
+        startedAt: now,
+        finishedAt: now,
+        result: JSON.stringify(result ?? null),
+      })
+      .onConflictDoNothing()
+      .then(
+        () => undefined,
+        (error: unknown) => logger.error({ err: error, job: outcome.job }, 'could not record the job run'),
+      )
+  }

@@ -1,0 +1,51 @@
+/** The auth service, declared: sessions, devices and token checks over Redis; revokes sessions on user events. */
+import { defineService } from '@flotilla/service-kit'
+import { createApp } from './app.ts'
+import { loadAuthConfig, settingsOf } from './config.ts'
+import { buildCore, COMMAND_CONNECTION_OPTIONS } from './deps.ts'
+import { authHandlers } from './handlers/index.ts'
+import { createAuthMetrics } from './metrics.ts'
+
+export const VERSION = '0.1.0'
+
+export const authService = defineService({
+  name: 'auth',
+  version: VERSION,
+  config: loadAuthConfig,
+  commandConnection: COMMAND_CONNECTION_OPTIONS,
+  async build({ config, redis, publisher, logger, metrics }) {
+    const settings = settingsOf(config)
+    const core = await buildCore({
+      redis,
+      settings,
+      events: publisher,
+      logger,
+      observer: createAuthMetrics(metrics.registry),
+    })
+    await core.keyRing.ensure()
+    // Every instance reloads the ring on its own (a rotation by another instance shows within one interval).
+    const keyTimer = setInterval(() => {
+      core.keyRing.ensure().catch((error: unknown) => logger.error({ err: error }, 'key ring check failed'))
+    }, settings.keyCheckIntervalSeconds * 1000)
+    return { core, settings, keyTimer, trustedProxyHeader: config.AUTH_TRUSTED_PROXY_HEADER }
+  },
+  app: ({ core, trustedProxyHeader }, http) =>
+    createApp({ core, http, ...(trustedProxyHeader ? { trustedProxyHeader } : {}) }),
+  subscription: ({ core, settings }, { redis, publisher, logger }) => ({
+    events: authHandlers({
+      redis,
+      prefix: settings.redisPrefix,
+      sessions: core.sessionStore,
+      devices: core.devices,
+      events: publisher,
+      logger,
+      observer: core.observer,
+    }),
+  }),
+  readiness: ({ core }) => ({
+    signingKey: async () => {
+      await core.keyRing.signingKey()
+    },
+  }),
+  close: ({ keyTimer }) => [['key timer', () => clearInterval(keyTimer)]],
+})

@@ -1,0 +1,167 @@
+/**
+ * A service declaration: what one Flotilla service is — its name, config, domain, routes, subscription, jobs,
+ * readiness checks, feature flags and what it closes — with none of the wiring. `startService` / `runService`
+ * (runner.ts) turn any declaration into a running process.
+ */
+import type { EventOf, EventType, KnownEvent, KeyRing, ServiceName } from '@flotilla/contracts'
+import type { ConsumerMessage, ConsumerOptions, Handler, Publisher } from '@flotilla/streams'
+import type { TelemetryConfig } from '@flotilla/telemetry'
+import type { AnyElysia } from 'elysia'
+import type { Redis, RedisOptions } from 'ioredis'
+import type { ReadinessCheck } from '../app/probes.ts'
+import type { CloseStep } from '../app/shutdown.ts'
+import type { ServiceVerifier } from '../auth/types.ts'
+import type { BaseConfig } from '../config/base.ts'
+import type { Env } from '../config/load-config.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import type { DeadLetterService } from '../app/service-app.ts'
+import type { Job, JobOutcome } from './scheduler.ts'
+
+/** What every service's config carries (the kit's base variables and the telemetry ones). */
+export type ServiceConfig = BaseConfig & TelemetryConfig
+
+/** A typed feature flag, read from `FEATURE_<NAME>` (true/false), logged at start and shown in `/health`. */
+export interface FeatureFlag {
+  readonly default: boolean
+  readonly description: string
+}
+
+/** The flags' values by name. */
+export type FeatureValues<F extends Record<string, FeatureFlag>> = { readonly [K in keyof F]: boolean }
+
+/** What the runner has built before the service's own domain: handed to `build`. */
+export interface ServiceContext<C extends ServiceConfig, F extends Record<string, FeatureFlag>> {
+  readonly name: ServiceName
+  readonly version: string
+  readonly config: C
+  readonly features: FeatureValues<F>
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** The command connection (this service's keys, locks, dead letters, readiness). */
+  readonly redis: Redis
+  /** Publishes onto the events stream over its own producer connection. */
+  readonly publisher: Publisher
+  /** Service-token secrets (`SERVICE_TOKEN_SECRET`). */
+  readonly serviceKeys: KeyRing
+  /** Verifies service tokens whose audience is this service. */
+  readonly serviceVerifier: ServiceVerifier
+  /** Unique per process: the consumer name and the owner of job slots. */
+  readonly instance: string
+}
+
+/** What `app` gets from the runner besides the domain: the pieces the kit's base app wires. */
+export interface HttpRuntime {
+  readonly name: ServiceName
+  readonly version: string
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>
+  readonly features: Readonly<Record<string, boolean>>
+  readonly serviceKeys: KeyRing
+  readonly serviceVerifier: ServiceVerifier
+  /** This service's dead letters, for the inspector routes. */
+  readonly deadLetters?: DeadLetterService
+}
+
+/** One handler of a handler map: the event version it understands, and what to do with the event. */
+export interface EventSubscription<T extends EventType> {
+  readonly version: number
+  handle(event: EventOf<T>, message: ConsumerMessage): unknown
+}
+
+/** Event type → handler. Types not in the map are acknowledged and ignored. */
+export type HandlerMap = { readonly [T in EventType]?: EventSubscription<T> }
+
+/** Consumer settings a service may tune (the runner sets stream, group, name, hooks and logger). */
+export type ConsumerTuning = Partial<
+  Pick<
+    ConsumerOptions,
+    | 'batchSize'
+    | 'concurrency'
+    | 'blockMs'
+    | 'claimIdleMs'
+    | 'handlerTimeoutMs'
+    | 'maxDeliveries'
+    | 'backoff'
+    | 'startId'
+  >
+>
+
+/** What a service consumes: a handler map keyed by event type, or one handler for every event. */
+export type Subscription =
+  | { readonly events: HandlerMap; readonly consumer?: ConsumerTuning }
+  | { readonly everyEvent: Handler; readonly consumer?: ConsumerTuning }
+
+/** Scheduled jobs: each runs once per slot across every instance (see `createScheduler`). */
+export interface JobsDeclaration {
+  readonly list: readonly Job[]
+  /** Redis key prefix of the locks and slot claims (the service's own prefix). */
+  readonly keyPrefix: string
+  /** @defaultValue true */
+  readonly enabled?: boolean
+  /** How often each instance looks for due jobs. @defaultValue 5000 */
+  readonly tickMs?: number
+  /** Told every outcome on this instance (metrics). */
+  readonly onOutcome?: (outcome: JobOutcome) => void
+}
+
+/**
+ * One service. Every function gets what the runner built; none of them reads the environment, listens or
+ * starts anything.
+ */
+export interface ServiceDeclaration<
+  C extends ServiceConfig,
+  F extends Record<string, FeatureFlag>,
+  D,
+  A extends AnyElysia,
+  O extends object = Record<never, never>,
+> {
+  readonly name: ServiceName
+  readonly version: string
+  /** Reads and checks the config (throw the kit's `ConfigError`, naming every problem at once). */
+  readonly config: (env: Env) => C
+  /** Feature flags by name (`FEATURE_<NAME>`), each with its default and what it turns on. */
+  readonly features?: F
+  /** Options of the command connection (auth auto-pipelines its request path). */
+  readonly commandConnection?: RedisOptions
+  /** Builds the domain: stores, services, clients. `overrides` come from `startService` (tests: a clock, a JWKS). */
+  readonly build: (context: ServiceContext<C, F>, overrides: Partial<O>) => Promise<D> | D
+  /** The HTTP app: the kit's base app plus the feature routes. */
+  readonly app: (deps: D, http: HttpRuntime, context: ServiceContext<C, F>) => A
+  readonly subscription?: (deps: D, context: ServiceContext<C, F>) => Subscription
+  readonly jobs?: (deps: D, context: ServiceContext<C, F>) => JobsDeclaration
+  /** Readiness checks besides Redis and the consumer (a store, a signing key). */
+  readonly readiness?: (deps: D) => Readonly<Record<string, ReadinessCheck>>
+  /** What to close on shutdown, in order, before the runner's own connections. */
+  readonly close?: (deps: D) => readonly CloseStep[]
+}
+
+/**
+ * Declares a service (an identity function that keeps the types).
+ * @example export const auditService = defineService({ name: 'audit', version, config: loadAuditConfig, build, app })
+ */
+export const defineService = <
+  C extends ServiceConfig,
+  F extends Record<string, FeatureFlag>,
+  D,
+  A extends AnyElysia,
+  O extends object = Record<never, never>,
+>(
+  declaration: ServiceDeclaration<C, F, D, A, O>,
+): ServiceDeclaration<C, F, D, A, O> => declaration
+
+/** The event types a subscription names (empty for an every-event subscription). */
+export const subscribedTypes = (subscription: Subscription): EventType[] =>
+  'events' in subscription ? (Object.keys(subscription.events) as EventType[]) : []
+
+/** Turns a handler map into the consumer's handler: known events of a listed type go to their handler. */
+export const handlerOfMap = (events: HandlerMap): Handler => ({
+  async handle(message: ConsumerMessage) {
+    if (!message.known) return
+    const event: KnownEvent = message.event
+    const subscription = events[event.type] as EventSubscription<EventType> | undefined
+    if (!subscription) return
+    await subscription.handle(event as EventOf<EventType>, message)
+  },
+})
