@@ -1,6 +1,7 @@
 /**
  * Packages one app the way its image ships it: `bun build --compile` of `apps/<app>/src/main.ts` into
- * `<out>/server`, plus the native addons the compiler cannot embed, staged under `<out>/node_modules`.
+ * `<out>/server`, plus the native addons the compiler cannot embed, staged under `<out>/node_modules`, and
+ * `<out>/service.json` (the app's name and default port, from the service list) for the health probe.
  * The Dockerfile runs this script and so does tests/deploy/compiled.test.ts, so the test runs what the image runs.
  *
  *   bun docker/package-app.ts <app> <out-dir>
@@ -9,11 +10,14 @@
  * `bun build --compile` leaves out; the binary then fails with "Cannot find module '@libsql/linux-x64-gnu'".
  * The image sets NODE_PATH=<out>/node_modules so the addon resolves whatever the working directory is.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { isServiceName, SERVICE_NAMES, SERVICES } from '@flotilla/contracts'
 
 const ROOT = join(import.meta.dir, '..')
-const APPS = ['auth', 'notifications', 'audit', 'analytics']
+
+/** Written beside the binary: the health probe reads the app's default port from it. */
+export const SERVICE_FILE = 'service.json'
 
 /** The directory of the native addon an app needs beside its binary, if any (today: libSQL's). */
 export const nativeAddon = (appDir: string): string | undefined => {
@@ -30,7 +34,7 @@ export const nativeAddon = (appDir: string): string | undefined => {
 
 /** Compiles the app and stages its addons; returns the binary path. */
 export const packageApp = async (app: string, outDir: string): Promise<string> => {
-  if (!APPS.includes(app)) throw new Error(`unknown app "${app}" (one of ${APPS.join(', ')})`)
+  if (!isServiceName(app)) throw new Error(`unknown app "${app}" (one of ${SERVICE_NAMES.join(', ')})`)
   const appDir = join(ROOT, 'apps', app)
   const entry = join(appDir, 'src', 'main.ts')
   if (!existsSync(entry)) throw new Error(`${entry} does not exist yet`)
@@ -48,6 +52,7 @@ export const packageApp = async (app: string, outDir: string): Promise<string> =
     mkdirSync(dirname(target), { recursive: true })
     cpSync(addon, target, { recursive: true, dereference: true })
   }
+  writeFileSync(join(out, SERVICE_FILE), `${JSON.stringify({ name: app, port: SERVICES[app].port })}\n`)
   return binary
 }
 

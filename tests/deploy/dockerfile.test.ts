@@ -28,9 +28,10 @@ const find = (stage: [string, string][], keyword: string) =>
 
 // The compiled-binary test runs what this image runs; these checks keep the two from drifting apart.
 describe('docker/Dockerfile', () => {
-  it('compiles with the Bun version CI tests with, through the same packaging script as the smoke test', () => {
+  it('compiles with the pinned Bun version (.bun-version), through the same packaging script as the smoke test', () => {
+    const pinned = readFileSync(join(ROOT, '.bun-version'), 'utf8').trim()
     expect(dockerfile.find(([k, v]) => k === 'ARG' && v.startsWith('BUN_VERSION='))?.[1]).toBe(
-      `BUN_VERSION=${Bun.version}`,
+      `BUN_VERSION=${pinned}`,
     )
     expect(find(build, 'RUN')).toContain('bun install --frozen-lockfile')
     expect(find(build, 'RUN')).toContain('bun docker/package-app.ts "$APP" /out')
@@ -54,9 +55,17 @@ describe('docker/Dockerfile', () => {
     for (const app of APPS) expect(find(runtime, 'STOPSIGNAL')).toEqual([readFlyConfig(app.name).kill_signal])
   })
 
-  it('knows every default port in its probe and exposes them', () => {
-    const probe = readFileSync(join(ROOT, 'docker', 'healthcheck.ts'), 'utf8')
-    for (const app of APPS) expect(probe).toContain(`${app.name}: ${app.port}`)
+  it('runs on the Bun the README asks for', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const minimum = readme.match(/\[Bun\]\([^)]*\) ≥ ([\d.]+)/)?.[1]
+    expect(minimum).toBeDefined()
+    const parts = (v: string) => v.split('.').map(Number)
+    const [major = 0, minor = 0] = parts(Bun.version)
+    const [needMajor = 0, needMinor = 0] = parts(minimum ?? '')
+    expect(major > needMajor || (major === needMajor && minor >= needMinor)).toBe(true)
+  })
+
+  it('exposes every port of the service list', () => {
     expect(find(runtime, 'EXPOSE')).toEqual([APPS.map((a) => a.port).join(' ')])
   })
 })

@@ -18,8 +18,8 @@ const featureRoutes = new Elysia({ prefix: '/v1/widgets' })
   })
 
 describe('createServiceApp', () => {
-  it('answers /health with the service, version and uptime', async () => {
-    const { app } = createTestServiceApp()
+  it('answers /health with the service, version, uptime and feature flags', async () => {
+    const { app } = createTestServiceApp({ features: { digest: true } })
     const response = await app.handle(req('/health'))
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
@@ -27,6 +27,7 @@ describe('createServiceApp', () => {
       service: 'test',
       version: '1.2.3',
       uptime: expect.any(Number),
+      features: { digest: true },
     })
   })
 

@@ -5,7 +5,6 @@ import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/test
 import { Redis } from 'ioredis'
 import { parseExposition } from '../metrics/exposition.ts'
 import { createTestServiceApp, req } from '../test-fixtures.ts'
-import { deadLetterRoutes } from './routes.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const ring = parseKeyRing('dead-letter-routes-test-secret-0123456789')
@@ -15,9 +14,9 @@ const stream = uniqueStreamName('kit-dlq')
 const group = 'audit'
 const redis = new Redis(REDIS_URL)
 
-const { app, metrics } = createTestServiceApp()
 const deadLetters = createDeadLetters({ redis, stream, group })
-app.use(deadLetterRoutes({ deadLetters: { [group]: deadLetters }, auth: verifier }))
+// The kit's base app mounts the inspector (deadLetterRoutes) when it is given the service's dead letters.
+const { app, metrics } = createTestServiceApp({ deadLetters: { group, deadLetters, verifier } })
 metrics.trackGroups(() => readGroupStats({ redis, stream }))
 
 let token = ''

@@ -5,7 +5,13 @@
  * `await runService(declaration)`; tests call `startService` with their own environment.
  */
 import { hostname } from 'node:os'
-import { createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
+import {
+  type Consumes,
+  createServiceTokenVerifier,
+  parseKeyRing,
+  SERVICES,
+  type ServiceName,
+} from '@flotilla/contracts'
 import {
   type Consumer,
   createConsumer,
@@ -35,6 +41,7 @@ import {
   type ServiceContext,
   type ServiceDeclaration,
   type Subscription,
+  subscribedTypes,
 } from './declaration.ts'
 import { readFeatures } from './features.ts'
 import { createHttpRuntime } from './http-runtime.ts'
@@ -102,6 +109,24 @@ const readConfig = <C extends ServiceConfig, F extends Record<string, FeatureFla
   return { config, features }
 }
 
+/** The declaration must consume what the service list says it does (README, AsyncAPI and docs read the list). */
+export const checkSubscription = (name: ServiceName, subscription: Subscription | undefined): void => {
+  const listed: Consumes = SERVICES[name].consumes
+  const declared = !subscription
+    ? []
+    : 'events' in subscription
+      ? subscribedTypes(subscription)
+      : 'every event'
+  const same =
+    listed === 'every event' || declared === 'every event'
+      ? listed === declared
+      : [...listed].sort().join() === [...declared].sort().join()
+  if (!same)
+    throw new Error(
+      `the ${name} declaration consumes ${JSON.stringify(declared)} but the service list (packages/contracts/src/services.ts) says ${JSON.stringify(listed)}`,
+    )
+}
+
 const tracedHandler = (subscription: Subscription): Handler => {
   const handler = 'events' in subscription ? handlerOfMap(subscription.events) : subscription.everyEvent
   if ('handleBatch' in handler) return traceBatchHandler(handler)
@@ -164,6 +189,12 @@ export const startService = async <
   }
 
   const subscription = declaration.subscription?.(deps, context)
+  try {
+    checkSubscription(name, subscription)
+  } catch (error) {
+    await closeAll([...(declaration.close?.(deps) ?? []), ...connections], logger)()
+    throw error
+  }
   const consumer = subscription
     ? createConsumer({
         redisUrl: config.REDIS_URL,
