@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { APPS, type AppInfo, appUrl, hasMain, mainOf, ROOT } from './lib/apps.ts'
+import { APPS, type AppInfo, appUrl, mainOf, ROOT } from './lib/apps.ts'
 import { type Child, spawnPrefixed, stopAll } from './lib/processes.ts'
 import { HOW_TO_GET_REDIS, type LocalRedis, redisAnswers, startLocalRedis } from './lib/redis-local.ts'
 import { bold, dim, green, paint, red, yellow } from './lib/term.ts'
@@ -123,12 +123,6 @@ const urlEnv = Object.fromEntries(
 const started: AppInfo[] = []
 for (const app of selected) {
   const label = paint(app.colour, app.name.padEnd(WIDTH))
-  if (!hasMain(app)) {
-    console.log(
-      `${yellow('!')} ${label} not started: ${mainOf(app).replace(`${ROOT}/`, '')} does not exist yet`,
-    )
-    continue
-  }
   if (portTaken(portOf(app))) {
     console.log(
       `${red('✗')} ${label} not started: port ${portOf(app)} is in use (another \`bun run start\`?)`,

@@ -1,5 +1,4 @@
 /** The apps as the run/deploy tooling sees them, derived from the service list in `@flotilla/contracts`. */
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { SERVICE_NAMES, SERVICES, type ServiceName, urlVariableOf } from '@flotilla/contracts'
 
@@ -32,9 +31,6 @@ export const APPS: readonly AppInfo[] = SERVICE_NAMES.map((name, index) => ({
 
 /** Path of an app's entry point. */
 export const mainOf = (app: AppInfo): string => join(ROOT, 'apps', app.name, 'src', 'main.ts')
-
-/** True when the app's entry point exists yet. */
-export const hasMain = (app: AppInfo): boolean => existsSync(mainOf(app))
 
 /** The base URL other processes use for an app: `<APP>_URL`, else localhost on its default port. */
 export const appUrl = (app: AppInfo, env: Record<string, string | undefined> = process.env): string =>

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName } from '@flotilla/streams/testing'
-import { APPS, hasMain, mainOf, ROOT } from '../../scripts/lib/apps.ts'
+import { APPS, mainOf, ROOT } from '../../scripts/lib/apps.ts'
 import { readFlyConfig } from './lib/fly-config.ts'
 import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
 import { runApp } from './lib/run-app.ts'
@@ -51,53 +51,46 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml in produ
     expect(secrets).toContain('SERVICE_TOKEN_SECRET')
   })
 
-  it.skipIf(!hasMain(app))(
-    'becomes ready with its [env] and the required secrets, and with nothing less',
-    async () => {
-      const run = uniqueStreamName(`fly-prod-${name}`)
-      runs.push(run)
-      const env: Record<string, string> = {
-        ...fly.env,
-        ...Object.fromEntries(secrets.map((s) => [s, valueFor(s)])),
+  it('becomes ready with its [env] and the required secrets, and with nothing less', async () => {
+    const run = uniqueStreamName(`fly-prod-${name}`)
+    runs.push(run)
+    const env: Record<string, string> = {
+      ...fly.env,
+      ...Object.fromEntries(secrets.map((s) => [s, valueFor(s)])),
+    }
+    expect(env.NODE_ENV).toBe('production')
+    const started = await runApp(app, { run, dataDir: join(work, name), env })
+    try {
+      let ready = 0
+      for (let i = 0; i < 300 && ready !== 200; i++) {
+        ready = await fetch(`${started.url}/ready`).then((r) => r.status)
+        if (ready !== 200) await Bun.sleep(100)
       }
-      expect(env.NODE_ENV).toBe('production')
-      const started = await runApp(app, { run, dataDir: join(work, name), env })
-      try {
-        let ready = 0
-        for (let i = 0; i < 300 && ready !== 200; i++) {
-          ready = await fetch(`${started.url}/ready`).then((r) => r.status)
-          if (ready !== 200) await Bun.sleep(100)
-        }
-        expect(ready).toBe(200)
-      } finally {
-        started.proc.kill('SIGTERM')
-        await started.proc.exited
-      }
+      expect(ready).toBe(200)
+    } finally {
+      started.proc.kill('SIGTERM')
+      await started.proc.exited
+    }
 
-      for (const secret of secrets.filter((s) => s.endsWith('_SECRET') || s === 'REDIS_URL')) {
-        const without: Record<string, string> = {
-          ...env,
-          ...isolatedEnv(run),
-          PORT: '0',
-          DATA_DIR: join(work, `${name}-refused`),
-        }
-        delete without[secret]
-        const proc = Bun.spawn(['bun', mainOf(app)], {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', ...without },
-          stdout: 'pipe',
-          stderr: 'pipe',
-        })
-        const exited = await Promise.race([
-          proc.exited,
-          Bun.sleep(15_000).then(() => 'still running' as const),
-        ])
-        if (exited === 'still running') proc.kill('SIGKILL')
-        const output = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text())
-        expect({ secret, exited }).toEqual({ secret, exited: 1 })
-        expect(output).toContain(secret)
+    for (const secret of secrets.filter((s) => s.endsWith('_SECRET') || s === 'REDIS_URL')) {
+      const without: Record<string, string> = {
+        ...env,
+        ...isolatedEnv(run),
+        PORT: '0',
+        DATA_DIR: join(work, `${name}-refused`),
       }
-    },
-    60_000,
-  )
+      delete without[secret]
+      const proc = Bun.spawn(['bun', mainOf(app)], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...without },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const exited = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => 'still running' as const)])
+      if (exited === 'still running') proc.kill('SIGKILL')
+      const output = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text())
+      expect({ secret, exited }).toEqual({ secret, exited: 1 })
+      expect(output).toContain(secret)
+    }
+  }, 60_000)
 })

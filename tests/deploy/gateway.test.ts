@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ServiceName } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName } from '@flotilla/streams/testing'
-import { APPS, hasMain } from '../../scripts/lib/apps.ts'
+import { defaultPorts, renderServicesConf, SERVICES_CONF } from '../../docker/gateway/render.ts'
+import { APPS } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from './lib/isolation.ts'
 import { freePort, type Gateway, startGateway } from './lib/nginx.ts'
 import { type RunningApp, runApp } from './lib/run-app.ts'
@@ -25,7 +27,7 @@ const received: (string | null)[] = []
 let gateway: Gateway
 
 beforeAll(async () => {
-  const upstreams: Record<string, string> = {}
+  const upstreams = {} as Record<ServiceName, string>
   for (const app of APPS) {
     const server = Bun.serve({
       hostname: '127.0.0.1',
@@ -56,6 +58,16 @@ afterAll(async () => {
 })
 
 describe('nginx gateway (docker/gateway/nginx.conf)', () => {
+  it('routes by the services.conf that `bun run generate` writes from the service list', () => {
+    expect(readFileSync(SERVICES_CONF, 'utf8')).toBe(renderServicesConf(defaultPorts()))
+  })
+
+  it('redirects a bare service prefix to its trailing-slash form', async () => {
+    const response = await fetch(`${gateway.url}/audit`, { redirect: 'manual' })
+    expect(response.status).toBe(308)
+    expect(response.headers.get('location')).toEndWith('/audit/')
+  })
+
   it.each(APPS.map((a) => a.name))(
     'routes /%s/ to that app with the prefix stripped and the query kept',
     async (name) => {
@@ -128,8 +140,8 @@ describe('nginx gateway (docker/gateway/nginx.conf)', () => {
   })
 })
 
-describe.if(APPS.some(hasMain))('nginx gateway in front of the real apps', () => {
-  const present = APPS.filter(hasMain)
+describe('nginx gateway in front of the real apps', () => {
+  const present = APPS
   const run = uniqueStreamName('gateway')
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-gateway-apps-'))
   const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
@@ -137,7 +149,7 @@ describe.if(APPS.some(hasMain))('nginx gateway in front of the real apps', () =>
   let front: Gateway
 
   beforeAll(async () => {
-    const upstreams: Record<string, string> = {}
+    const upstreams = {} as Record<ServiceName, string>
     for (const app of APPS) upstreams[app.name] = 'http://127.0.0.1:9'
     for (const app of present) {
       const started = await runApp(app, { run, dataDir: join(dataDir, app.name) })

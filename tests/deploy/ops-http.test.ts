@@ -6,7 +6,7 @@ import { createEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName, waitFor } from '@flotilla/streams/testing'
-import { APPS, hasMain, ROOT } from '../../scripts/lib/apps.ts'
+import { APPS, ROOT } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from './lib/isolation.ts'
 import { runApp } from './lib/run-app.ts'
 
@@ -52,34 +52,30 @@ describe('bun run ops token / outbox', () => {
   })
 
   const notifications = APPS.find((a) => a.name === 'notifications')!
-  it.skipIf(!hasMain(notifications))(
-    "lists the email notifications stored in the local outbox for a user's registration",
-    async () => {
-      const app = await runApp(notifications, { run, dataDir, env: { LOG_LEVEL: 'error' } })
-      stops.push(async () => {
-        app.proc.kill('SIGTERM')
-        await app.proc.exited
-      })
-      const publisher = createPublisher({ redis: createRedisConnection(REDIS_URL, 'producer'), stream: run })
-      await publisher.publish(
-        createEvent(
-          'user.registered',
-          { userId: 'u_ops_1', email: 'ops.one@example.com', name: 'Ops' },
-          { source: 'monolith' },
-        ),
-      )
-      const env = { NOTIFICATIONS_URL: app.url }
-      const result = await waitFor(
-        async () => {
-          const listed = await ops(['outbox'], env)
-          return listed.stdout.includes('ops.one@example.com') ? listed : null
-        },
-        { timeoutMs: 15_000, intervalMs: 250, message: 'the welcome email in the outbox' },
-      )
-      expect(result.code).toBe(0)
-      expect(result.stdout).toMatch(/time\s+channel\s+to\s+subject/)
-      expect(result.stdout).toMatch(/email\s+ops\.one@example\.com\s+Welcome/)
-    },
-    30_000,
-  )
+  it("lists the email notifications stored in the local outbox for a user's registration", async () => {
+    const app = await runApp(notifications, { run, dataDir, env: { LOG_LEVEL: 'error' } })
+    stops.push(async () => {
+      app.proc.kill('SIGTERM')
+      await app.proc.exited
+    })
+    const publisher = createPublisher({ redis: createRedisConnection(REDIS_URL, 'producer'), stream: run })
+    await publisher.publish(
+      createEvent(
+        'user.registered',
+        { userId: 'u_ops_1', email: 'ops.one@example.com', name: 'Ops' },
+        { source: 'monolith' },
+      ),
+    )
+    const env = { NOTIFICATIONS_URL: app.url }
+    const result = await waitFor(
+      async () => {
+        const listed = await ops(['outbox'], env)
+        return listed.stdout.includes('ops.one@example.com') ? listed : null
+      },
+      { timeoutMs: 15_000, intervalMs: 250, message: 'the welcome email in the outbox' },
+    )
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/time\s+channel\s+to\s+subject/)
+    expect(result.stdout).toMatch(/email\s+ops\.one@example\.com\s+Welcome/)
+  }, 30_000)
 })

@@ -3,8 +3,6 @@
  * a new device's sign-in email, refresh-token theft, and one trace followed from the monolith into each service.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import {
   analyticsCount,
   auditRecords,
@@ -17,13 +15,11 @@ import {
 } from './harness/api.ts'
 import { call, eventually } from './harness/http.ts'
 import { startCollector } from './harness/otlp.ts'
-import { ROOT } from './harness/processes.ts'
-import { APP_NAMES, type AppName, hasApp, type Stack, startStack } from './harness/stack.ts'
+import { APP_NAMES, type Stack, startStack } from './harness/stack.ts'
 
 // Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
 setDefaultTimeout(60_000)
 
-const missing = APP_NAMES.filter((app) => !hasApp(app))
 const collector = startCollector()
 let stack: Stack
 
@@ -47,7 +43,7 @@ const traced = (correlationId: string) => {
   }
 }
 
-describe.skipIf(missing.length > 0)('flows across the four services', () => {
+describe('flows across the four services', () => {
   beforeAll(async () => {
     stack = await startStack({
       apps: APP_NAMES,
@@ -161,14 +157,7 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
   })
 
   describe('one trace id from the monolith request into each service', () => {
-    // An app exports spans once it initialises @flotilla/telemetry; until then its check is skipped (and reported).
-    const wired = (app: AppName) => {
-      const dir = join(ROOT, 'apps', app, 'src')
-      const files = readdirSync(dir, { recursive: true })
-        .map(String)
-        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      return files.some((f) => readFileSync(join(dir, f), 'utf8').includes('initTelemetry('))
-    }
+    // Every app's tracing is set up by the kit's runner, so each must report spans of the monolith's trace.
     let traceId = ''
     let monolithSpanId = ''
     let correlationId = ''
@@ -210,7 +199,7 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
       expect(sent.traceparent?.split('-')[1]).toBe(traceId)
     })
 
-    it.skipIf(!wired('auth'))('auth’s server span is a child of the monolith’s call', async () => {
+    it('auth’s server span is a child of the monolith’s call', async () => {
       const child = await eventually('an auth span under the monolith’s span', async () =>
         collector.spans().find((span) => span.service === 'auth' && span.parentSpanId === monolithSpanId),
       )
@@ -218,7 +207,7 @@ describe.skipIf(missing.length > 0)('flows across the four services', () => {
     })
 
     for (const app of APP_NAMES) {
-      it.skipIf(!wired(app))(`${app} reports spans of the monolith's trace`, async () => {
+      it(`${app} reports spans of the monolith's trace`, async () => {
         await eventually(`spans of ${app} in trace ${traceId}`, async () =>
           collector.servicesIn(traceId).has(app) ? true : undefined,
         )

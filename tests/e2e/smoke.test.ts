@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
 import { call } from './harness/http.ts'
-import { APP_NAMES, hasApp, type Stack, startStack } from './harness/stack.ts'
+import { APP_NAMES, type Stack, startStack } from './harness/stack.ts'
 
 // Real processes on a shared 2-core machine: flows wait up to 20 s for the consumers.
 setDefaultTimeout(60_000)
 
-const present = APP_NAMES.filter(hasApp)
+const present = APP_NAMES
 let stack: Stack
 
 beforeAll(async () => {

@@ -1,7 +1,9 @@
-/** Runs docker/gateway/nginx.conf with a generated env.conf, the way the images do, on a free port. */
+/** Runs docker/gateway/nginx.conf with services.conf and an env.conf, the way the images do, on a free port. */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ServiceName } from '@flotilla/contracts'
+import { renderServicesConf } from '../../../docker/gateway/render.ts'
 import { ROOT } from '../../../scripts/lib/apps.ts'
 
 export interface Gateway {
@@ -31,14 +33,24 @@ export const waitForHttp = async (url: string, timeoutMs = 10_000): Promise<void
   }
 }
 
-/** Starts nginx with the repository's gateway config; `upstreams` maps app name → base URL. */
-export const startGateway = async (upstreams: Record<string, string>): Promise<Gateway> => {
+/**
+ * Starts nginx with the repository's gateway config; `upstreams` maps each service to a 127.0.0.1 base URL. The
+ * services.conf it runs with is rendered as `bun run generate` renders the committed one, with these ports.
+ */
+export const startGateway = async (upstreams: Readonly<Record<ServiceName, string>>): Promise<Gateway> => {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-gateway-'))
   const port = freePort()
   copyFileSync(join(ROOT, 'docker', 'gateway', 'nginx.conf'), join(dir, 'nginx.conf'))
-  const lines = [`listen 127.0.0.1:${port};`]
-  for (const [app, url] of Object.entries(upstreams)) lines.push(`set $flotilla_${app} ${url};`)
-  writeFileSync(join(dir, 'env.conf'), `${lines.join('\n')}\n`)
+  const ports = Object.fromEntries(
+    Object.entries(upstreams).map(([name, url]) => {
+      const parsed = new URL(url)
+      if (parsed.hostname !== '127.0.0.1') throw new Error(`upstreams live on 127.0.0.1 here, not ${url}`)
+      return [name, Number(parsed.port)]
+    }),
+  ) as Record<ServiceName, number>
+  writeFileSync(join(dir, 'services.conf'), renderServicesConf(ports))
+  const env = [`listen 127.0.0.1:${port};`, 'set $flotilla_upstream http://127.0.0.1:$flotilla_port;']
+  writeFileSync(join(dir, 'env.conf'), `${env.join('\n')}\n`)
   const proc = Bun.spawn(
     [
       'nginx',

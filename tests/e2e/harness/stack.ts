@@ -4,25 +4,23 @@
  * schema. `stop()` ends every process and deletes every key, file and schema it made.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
 // tests/ is not a workspace package: the shared packages are imported by path.
-import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
+import { createServiceTokenSigner, parseKeyRing, SERVICE_NAMES, type ServiceName } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { freePort, killProcess, ROOT, type RunningProcess, startProcess, stopProcess } from './processes.ts'
+import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 
-export const APP_NAMES = ['auth', 'notifications', 'audit', 'analytics'] as const
-export type AppName = (typeof APP_NAMES)[number]
+/** The services, from the service list. */
+export const APP_NAMES = SERVICE_NAMES
+export type AppName = ServiceName
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
 export const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 /** The service-token secret every process of the stack shares. */
 export const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'
-
-/** Whether an app has an entry point yet (flows that need a missing app are skipped and reported). */
-export const hasApp = (app: AppName): boolean => existsSync(join(ROOT, 'apps', app, 'src', 'main.ts'))
 
 export interface StackOptions {
   readonly apps: readonly AppName[]
