@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createNotificationConsumer } from '../../apps/notifications/src/consumer.ts'
 import { createTestApp, REDIS_URL, type TestApp } from '../../apps/notifications/src/testing.ts'
-import { createEvent } from '../../packages/contracts/src/index.ts'
-import { createPublisher } from '../../packages/streams/src/index.ts'
-import { waitFor } from '../../packages/streams/src/testing.ts'
+import { createEvent } from '@flotilla/contracts'
+import { createPublisher } from '@flotilla/streams'
+import { waitFor } from '@flotilla/streams/testing'
 
 const EVIL_APP = { name: 'EVIL Corp', url: 'https://evil.example/phish' }
 // Every name the service injects or keeps for itself, and what an attacker would put there.
