@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { createHmac } from 'node:crypto'
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import {
   createServiceTokenSigner,
@@ -34,6 +35,15 @@ const forge = (
   })
     .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: SERVICE_TOKEN_TYPE, ...header } as { alg: string })
     .sign(signingKey)
+
+/** A token from raw header and payload JSON text (duplicate keys and all), signed over exactly these segments. */
+const rawToken = (headerJson: string, payloadJson: string, pad = { header: '', payload: '' }) => {
+  const input = `${Buffer.from(headerJson).toString('base64url')}${pad.header}.${Buffer.from(payloadJson).toString('base64url')}${pad.payload}`
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
+}
+const header = (extra = '') => `{"alg":"HS256","kid":"k1","typ":"${SERVICE_TOKEN_TYPE}"${extra}}`
+const payload = (extra = '', aud = '"auth"') =>
+  `{"iss":"notifications","sub":"notifications","aud":${aud},"jti":"j","iat":${now()},"exp":${now() + 60}${extra}}`
 
 const refused = async (token: string) => {
   const error = await verifier.verify(token).catch((e: unknown) => e)
@@ -134,6 +144,60 @@ describe('service tokens', () => {
       await refused(await forge({}, { jti: undefined }))
       await refused(await forge({}, { sub: 'user_1' }))
       await refused(await forge({ typ: 'at+jwt' }))
+    })
+    it('an audience listing several services, or this one inside an array', async () => {
+      await refused(await forge({}, { aud: ['auth', 'notifications', 'audit', 'analytics'] }))
+      await refused(await forge({}, { aud: ['auth'] }))
+      await refused(await forge({}, { aud: ['audit', 'auth'] }))
+      await refused(rawToken(header(), payload('', '["auth"]')))
+    })
+    it('typ in another case or spelling', async () => {
+      for (const typ of ['SERVICE+JWT', 'Service+JWT', 'application/service+jwt', 'service+jwt '])
+        await refused(await forge({ typ }))
+    })
+    it('base64url that is not strict: padding, the other alphabet, non-canonical bits, on any segment', async () => {
+      const token = await signer.sign({ audience: 'auth' })
+      const [h, p, sig] = token.split('.') as [string, string, string]
+      await refused(`${token}=`)
+      await refused(`${token}==`)
+      await refused(
+        `${h}.${p}.${sig.replaceAll('-', '+').replaceAll('_', '/')}${/[-_]/.test(sig) ? '' : '+'}`,
+      )
+      await refused(`${h}.${p}.${sig} `)
+      // The last of 43 characters carries 2 unused bits: flipping them spells the same 32 bytes differently.
+      const last = sig.at(-1) as string
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+      const twin = alphabet[alphabet.indexOf(last) ^ 1] as string
+      expect(Buffer.from(`${sig.slice(0, -1)}${twin}`, 'base64url')).toEqual(Buffer.from(sig, 'base64url'))
+      await refused(`${h}.${p}.${sig.slice(0, -1)}${twin}`)
+      // Padding on the header or payload, signed over exactly that input (so only the spelling is wrong).
+      const headerJson = header()
+      const payloadJson = payload()
+      const padOf = (json: string) =>
+        '='.repeat((4 - (Buffer.from(json).toString('base64url').length % 4)) % 4)
+      expect(await verifier.verify(rawToken(headerJson, payloadJson))).toMatchObject({
+        service: 'notifications',
+      })
+      if (padOf(headerJson))
+        await refused(rawToken(headerJson, payloadJson, { header: padOf(headerJson), payload: '' }))
+      if (padOf(payloadJson))
+        await refused(rawToken(headerJson, payloadJson, { header: '', payload: padOf(payloadJson) }))
+    })
+    it('a header or payload that repeats a key (JSON.parse keeps the last)', async () => {
+      await refused(rawToken(header(',"typ":"service+jwt"'), payload()))
+      await refused(rawToken(header(',"alg":"HS256"'), payload()))
+      await refused(rawToken(header(), payload(',"aud":"auth"', '"audit"')))
+      await refused(rawToken(header(), payload(',"\u0061ud":"auth"', '"audit"')))
+      await refused(rawToken(header(), payload(',"iss":"notifications"')))
+    })
+    it('a refused spelling of a remembered token: the checks run on every miss, before anything is kept', async () => {
+      const cached = createServiceTokenVerifier(ring, { audience: 'auth' })
+      const token = await signer.sign({ audience: 'auth' })
+      await cached.verify(token)
+      for (const variant of [`${token}=`, `${token.split('.')[0]}=.${token.split('.').slice(1).join('.')}`])
+        expect(await cached.verify(variant).catch((e: unknown) => e)).toBeInstanceOf(TokenError)
+      const other = createServiceTokenVerifier(ring, { audience: 'audit' })
+      expect(await other.verify(token).catch((e: unknown) => e)).toBeInstanceOf(TokenError)
     })
     it('malformed segments', async () => {
       for (const t of [

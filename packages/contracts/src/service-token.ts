@@ -3,6 +3,7 @@
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
 import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { compactShapeProblem } from './service-token-shape.ts'
 import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
@@ -118,7 +119,11 @@ export interface VerifiedServiceToken {
 }
 
 export interface ServiceTokenVerifierOptions {
-  /** This service's name: tokens must carry it as audience. */
+  /**
+   * This service's name: a token's `aud` must be exactly this string. An array is refused even when it holds
+   * only this name: the signer never writes one, and a token for several services is a token any of them
+   * could replay to the others.
+   */
   readonly audience: string
   /** Services allowed to call; any issuer when omitted. */
   readonly issuers?: readonly string[]
@@ -159,8 +164,11 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
         throw new TokenError('token is missing or malformed')
       }
       try {
+        // Everything below runs only on a miss, and only a token that passed all of it is remembered.
         return await verifyRemembering(cache, token, keyFor, limits, async (resolveKey) => {
-          const { payload } = await jwtVerify(token, resolveKey, {
+          const problem = compactShapeProblem(token)
+          if (problem) throw new TokenError(problem)
+          const { payload, protectedHeader } = await jwtVerify(token, resolveKey, {
             algorithms: ['HS256'],
             audience: options.audience,
             ...(options.issuers ? { issuer: [...options.issuers] } : {}),
@@ -169,6 +177,11 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
             clockTolerance: tolerance,
             maxTokenAge: maxTtl + tolerance,
           })
+          // jose compares `typ` ignoring case and an `application/` prefix, and takes `aud` from an array.
+          if (protectedHeader.typ !== SERVICE_TOKEN_TYPE)
+            throw new TokenError(`token typ must be exactly "${SERVICE_TOKEN_TYPE}"`)
+          if (payload.aud !== options.audience)
+            throw new TokenError('token audience must be exactly this service, as a single string')
           if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
           if (
             typeof payload.exp === 'number' &&

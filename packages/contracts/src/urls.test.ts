@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { isPublicHttpsUrl } from './urls.ts'
+import { isPublicAddress, isPublicHttpsUrl, nonPublicAddressReason } from './urls.ts'
 
 describe('isPublicHttpsUrl', () => {
   it('accepts public push services', () => {
@@ -38,6 +38,18 @@ describe('isPublicHttpsUrl', () => {
       'https://printer.local/x',
       'https://metadata/x',
       'https://239.1.1.1/x',
+      // IPv4-compatible IPv6 (::/96) reaches the IPv4 host on some stacks; NAT64 and 6to4 embed one too.
+      'https://[::127.0.0.1]/x',
+      'https://[::7f00:1]/x',
+      'https://[::10.0.0.1]/x',
+      'https://[64:ff9b::127.0.0.1]/x',
+      'https://[2002:7f00:1::]/x',
+      'https://[ff02::1]/x',
+      // Empty labels: `localhost..` is not `localhost` to a string compare, but may resolve as one.
+      'https://localhost../x',
+      'https://localhost..:8443/x',
+      'https://push.example..com/x',
+      'https://.example.com/x',
     ])
       expect(isPublicHttpsUrl(url), url).toBe(false)
   })
@@ -51,5 +63,43 @@ describe('isPublicHttpsUrl', () => {
       '',
     ])
       expect(isPublicHttpsUrl(url)).toBe(false)
+  })
+})
+
+describe('nonPublicAddressReason', () => {
+  it('passes public unicast addresses', () => {
+    for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700::1111', '2a00:1450:4007:80f::200a'])
+      expect(nonPublicAddressReason(address), address).toBeUndefined()
+    expect(isPublicAddress('[2606:4700::1111]')).toBe(true)
+  })
+
+  it('names the range of every address that is not public', () => {
+    const cases: [string, string][] = [
+      ['127.0.0.1', 'loopback'],
+      ['10.1.2.3', 'private'],
+      ['172.16.0.1', 'private'],
+      ['192.168.0.1', 'private'],
+      ['169.254.169.254', 'linkLocal'],
+      ['100.64.0.1', 'carrierGradeNat'],
+      ['0.0.0.0', 'unspecified'],
+      ['224.0.0.1', 'multicast'],
+      ['255.255.255.255', 'broadcast'],
+      ['192.0.2.1', 'reserved'],
+      ['::1', 'loopback'],
+      ['::', 'unspecified'],
+      ['::ffff:127.0.0.1', 'ipv4Mapped'],
+      ['::ffff:8.8.8.8', 'ipv4Mapped'],
+      ['::7f00:1', 'ipv4Compatible'],
+      ['::808:808', 'ipv4Compatible'],
+      ['fe80::1', 'linkLocal'],
+      ['fd12:3456::1', 'uniqueLocal'],
+      ['ff02::1', 'multicast'],
+      ['64:ff9b::7f00:1', 'rfc6052'],
+      ['4000::1', 'notGlobalUnicast'],
+      ['127.1', 'invalid'],
+      ['localhost', 'invalid'],
+      ['', 'invalid'],
+    ]
+    for (const [address, reason] of cases) expect(nonPublicAddressReason(address), address).toBe(reason)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { ConsumerMessage } from './consumer/types.ts'
-import { createDeadLetters } from './dead-letters.ts'
+import { createDeadLetters, InvalidEntryIdError, isEntryId } from './dead-letters.ts'
 import { NonRetryableError } from './errors.ts'
 import { createPublisher } from './publisher.ts'
 import { useRedisStreams, userRegistered } from './test-support.ts'
@@ -32,7 +32,64 @@ const deadLetterAll = async (count: number) => {
   return { stream, ids, dlq }
 }
 
+const MAX = '18446744073709551615'
+
+describe('isEntryId', () => {
+  it('accepts ids as Redis writes them, up to the 64-bit maximum of each part', () => {
+    for (const id of ['0-1', '1-0', '1764237600000-0', '1764237600000-42', `${MAX}-${MAX}`])
+      expect(isEntryId(id), id).toBe(true)
+  })
+
+  it('refuses 0-0, out-of-range parts, other spellings and junk', () => {
+    for (const id of [
+      '0-0',
+      '18446744073709551616-0',
+      `0-18446744073709551616`,
+      '99999999999999999999-0',
+      '123456789012345678901-0',
+      '01-0',
+      '1-01',
+      '-1-0',
+      '+1-0',
+      '1',
+      '1-',
+      '-',
+      '+',
+      '1-0 ',
+      '1.5-0',
+      '1e3-0',
+      '١-٠',
+      '',
+    ])
+      expect(isEntryId(id), id).toBe(false)
+  })
+})
+
 describe('createDeadLetters', () => {
+  it('refuses an id or cursor that is not an entry id before asking Redis (which would fail)', async () => {
+    const dlq = createDeadLetters({ redis, stream: newStream('dlq-ids'), group: 'g' })
+    for (const bad of ['0-0', '99999999999999999999-0', `${MAX}-18446744073709551616`, 'abc']) {
+      await expect(dlq.list({ cursor: bad })).rejects.toBeInstanceOf(InvalidEntryIdError)
+      await expect(dlq.get(bad)).rejects.toBeInstanceOf(InvalidEntryIdError)
+      await expect(dlq.replay(bad)).rejects.toBeInstanceOf(InvalidEntryIdError)
+      await expect(dlq.purge(bad)).rejects.toBeInstanceOf(InvalidEntryIdError)
+    }
+  })
+
+  it('answers the edges of the id space with pages, not Redis errors', async () => {
+    const { ids, dlq } = await deadLetterAll(2)
+    expect(await dlq.list({ cursor: '0-1' })).toEqual({ items: [], nextCursor: null })
+    expect(await dlq.list({ cursor: `${MAX}-${MAX}`, order: 'oldest' })).toEqual({
+      items: [],
+      nextCursor: null,
+    })
+    expect((await dlq.list({ cursor: `${MAX}-${MAX}` })).items.map((l) => l.originalId)).toEqual(
+      [...ids].reverse(),
+    )
+    expect((await dlq.list({ cursor: '0-1', order: 'oldest' })).items.map((l) => l.originalId)).toEqual(ids)
+    expect(await dlq.get(`${MAX}-${MAX}`)).toBeNull()
+  })
+
   it('pages newest first by default, oldest first on request, without gaps or repeats', async () => {
     const { ids, dlq } = await deadLetterAll(5)
     const collect = async (order: 'newest' | 'oldest') => {

@@ -25,6 +25,38 @@ export interface DeadLetter {
   readonly replayOf?: string
 }
 
+const MAX_ID_PART = 2n ** 64n - 1n
+// Redis's own spelling: no sign, no leading zeros, at most 20 digits a part (the range is checked below).
+const ENTRY_ID = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/
+const LAST_ID = `${MAX_ID_PART}-${MAX_ID_PART}`
+
+/**
+ * True for an id a stream entry can have: `<ms>-<seq>` as Redis writes it, both parts unsigned 64-bit, above
+ * `0-0` (which Redis never gives an entry). Anything else makes XRANGE fail, so it is refused before.
+ * @example isEntryId('1764237600000-0') // true; isEntryId('99999999999999999999-0') // false
+ */
+export const isEntryId = (value: string): boolean => {
+  const match = ENTRY_ID.exec(value)
+  if (!match) return false
+  const ms = BigInt(match[1] ?? '')
+  const seq = BigInt(match[2] ?? '')
+  return ms <= MAX_ID_PART && seq <= MAX_ID_PART && (ms > 0n || seq > 0n)
+}
+
+/** A dead-letter id or cursor that is not a stream entry id (see `isEntryId`). */
+export class InvalidEntryIdError extends Error {
+  override readonly name = 'InvalidEntryIdError'
+  readonly code = 'INVALID_STREAM_ID'
+  constructor(readonly id: string) {
+    super(`"${id.slice(0, 64)}" is not a stream entry id (<ms>-<seq>, each 0…2^64-1, above 0-0)`)
+  }
+}
+
+const requireEntryId = (id: string): string => {
+  if (!isEntryId(id)) throw new InvalidEntryIdError(id)
+  return id
+}
+
 export interface DeadLetterPage {
   readonly items: DeadLetter[]
   /** Pass back as `cursor` for the next page; null when there is none. */
@@ -34,7 +66,8 @@ export interface DeadLetterPage {
 export interface DeadLetters {
   readonly key: string
   /**
-   * One page, newest first by default (`order: 'oldest'` for oldest first). `limit` is capped at 1000.
+   * One page, newest first by default (`order: 'oldest'` for oldest first), after `cursor` (exclusive).
+   * `limit` is capped at 1000. Every id argument here must pass `isEntryId`, else `InvalidEntryIdError`.
    * @defaultValue { limit: 50, order: 'newest' }
    */
   list(options?: { cursor?: string; limit?: number; order?: 'newest' | 'oldest' }): Promise<DeadLetterPage>
@@ -86,6 +119,9 @@ export const createDeadLetters = ({
     key,
     async list({ cursor, limit = 50, order = 'newest' } = {}) {
       const count = Math.max(1, Math.min(1000, Math.floor(limit)))
+      if (cursor !== undefined) requireEntryId(cursor)
+      // Nothing comes after the last possible id (and Redis refuses an exclusive range past it).
+      if (cursor === LAST_ID && order === 'oldest') return { items: [], nextCursor: null }
       // Fetch one more than asked, to know whether another page exists.
       const reply =
         order === 'newest'
@@ -96,14 +132,17 @@ export const createDeadLetters = ({
       return { items, nextCursor: entries.length > count ? (items.at(-1)?.id ?? null) : null }
     },
     async get(id) {
+      requireEntryId(id)
       const entry = parseEntries(await redis.xrange(key, id, id))[0]
       return entry ? toDeadLetter(entry) : null
     },
     async replay(id) {
+      requireEntryId(id)
       const result = await runScript(redis, REPLAY_DEAD_LETTER, [key, stream], [id, group])
       return typeof result === 'string' ? result : null
     },
     async purge(id) {
+      requireEntryId(id)
       return (await redis.xdel(key, id)) > 0
     },
     async purgeAll() {

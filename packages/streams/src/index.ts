@@ -20,7 +20,7 @@ export type {
   StreamHooks,
   StreamLogger,
 } from './consumer/types.ts'
-export { createDeadLetters } from './dead-letters.ts'
+export { createDeadLetters, InvalidEntryIdError, isEntryId } from './dead-letters.ts'
 export type { DeadLetter, DeadLetterPage, DeadLetters } from './dead-letters.ts'
 export { readGroupStats } from './group-stats.ts'
 export type { GroupStats } from './group-stats.ts'

@@ -2,7 +2,7 @@
  * The JWT attack list of PITFALLS.md (RFC 8725, the jwt_tool list), built against one target: every token here
  * must be refused with 401 on every protected route.
  */
-import { ed25519KeyPair, now, signJws } from './jws.ts'
+import { ed25519KeyPair, now, signJws, signSegments } from './jws.ts'
 import { serviceToken, type Target, USER_AUDIENCE, USER_ISSUER, userToken } from './targets.ts'
 
 export interface Attack {
@@ -63,6 +63,72 @@ const malformed = (): Attack[] => [
   { name: 'whitespace', token: ' ' },
 ]
 
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** A service token from raw JSON text for its header and payload, signed with the target's own key. */
+const rawServiceToken = (t: Target, header: string, payload: string, padding = { header: '', payload: '' }) =>
+  signSegments(
+    `${Buffer.from(header).toString('base64url')}${padding.header}`,
+    `${Buffer.from(payload).toString('base64url')}${padding.payload}`,
+    { kind: 'hs256', secret: t.service.secret },
+  )
+
+/**
+ * Service tokens signed with the key the target trusts, that still must not pass (issue 18, item 4): an
+ * audience naming every service, `typ` in another case, non-strict base64url, repeated JSON keys.
+ */
+const serviceShapeAttacks = async (t: Target, valid: string): Promise<Attack[]> => {
+  const [h, p, s] = parts(valid)
+  const header = `{"alg":"HS256","typ":"service+jwt","kid":${JSON.stringify(t.service.kid)}}`
+  const claims = `"iss":"monolith","sub":"monolith","iat":${now()},"nbf":${now()},"exp":${now() + 60},"jti":"${crypto.randomUUID()}"`
+  const payload = (aud: string, extra = '') => `{${claims},"aud":${aud}${extra}}`
+  const own = JSON.stringify(t.service.audience)
+  // The same header and payload with `=` padding, signed over that very input, so only the spelling is wrong.
+  const padded = (json: string) =>
+    '='.repeat((4 - (Buffer.from(json).toString('base64url').length % 4)) % 4) || '=='
+  return [
+    {
+      name: 'service aud naming all four services',
+      token: await serviceToken(t, { aud: ['auth', 'notifications', 'audit', 'analytics'] }),
+    },
+    {
+      name: 'service aud as a one-element array',
+      token: await serviceToken(t, { aud: [t.service.audience] }),
+    },
+    { name: 'service typ SERVICE+JWT', token: await serviceToken(t, {}, { typ: 'SERVICE+JWT' }) },
+    {
+      name: 'service typ application/service+jwt',
+      token: await serviceToken(t, {}, { typ: 'application/service+jwt' }),
+    },
+    { name: 'service signature with a trailing =', token: `${valid}=` },
+    {
+      // The last of 43 characters carries 2 unused bits: its twin spells the same 32 bytes.
+      name: 'service signature with unused bits set',
+      token: `${h}.${p}.${s.slice(0, -1)}${B64URL[B64URL.indexOf(s.at(-1) ?? 'A') ^ 1]}`,
+    },
+    {
+      name: 'service signature in the standard alphabet',
+      token: `${h}.${p}.${s.replaceAll('-', '+').replaceAll('_', '/')}/`,
+    },
+    {
+      name: 'service header with padding',
+      token: await rawServiceToken(t, header, payload(own), { header: padded(header), payload: '' }),
+    },
+    {
+      name: 'service payload with padding',
+      token: await rawServiceToken(t, header, payload(own), { header: '', payload: padded(payload(own)) }),
+    },
+    {
+      name: 'service header repeating typ',
+      token: await rawServiceToken(t, header.replace('}', ',"typ":"service+jwt"}'), payload(own)),
+    },
+    {
+      name: 'service payload repeating aud (first names another service)',
+      token: await rawServiceToken(t, header, payload('"someone-else"', `,"aud":${own}`)),
+    },
+  ]
+}
+
 /** Service-token attacks (HS256, `typ: service+jwt`). */
 const serviceAttacks = async (t: Target): Promise<Attack[]> => {
   const valid = await serviceToken(t)
@@ -101,6 +167,7 @@ const serviceAttacks = async (t: Target): Promise<Attack[]> => {
         token: await serviceToken(t, {}, { kid }),
       })),
     )),
+    ...(await serviceShapeAttacks(t, valid)),
   ]
   return list
 }

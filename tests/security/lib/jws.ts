@@ -10,12 +10,19 @@ export type Signing =
   | { readonly kind: 'none' }
 
 /** Builds `header.payload.signature` with exactly the header and claims given. */
-export const signJws = async (
+export const signJws = (
   header: Record<string, unknown>,
   claims: Record<string, unknown>,
   signing: Signing,
+): Promise<string> => signSegments(b64url(JSON.stringify(header)), b64url(JSON.stringify(claims)), signing)
+
+/** Signs exactly the two segments given, however they are spelled (padding, raw JSON with repeated keys). */
+export const signSegments = async (
+  headerSegment: string,
+  payloadSegment: string,
+  signing: Signing,
 ): Promise<string> => {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`
+  const input = `${headerSegment}.${payloadSegment}`
   const data = new TextEncoder().encode(input)
   if (signing.kind === 'none') return `${input}.`
   if (signing.kind === 'ed25519') {

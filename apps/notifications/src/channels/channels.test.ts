@@ -101,7 +101,7 @@ describeTransportConformance(
         vapidPublicKey: vapid.publicKey,
         vapidPrivateKey: vapid.privateKey,
         timeoutMs: TIMEOUT_MS,
-        agent: fake.agent,
+        ca: fake.ca,
         // The local push service listens on 127.0.0.1.
         allowPrivateEndpoints: true,
       }),

@@ -1,9 +1,9 @@
 /** Picks a transport per channel: the real provider when configured, the local outbox otherwise. */
-import type { Agent } from 'node:https'
 import type { Db } from '../db/client.ts'
 import { createOutboxTransport } from '../outbox/store.ts'
 import type { ChannelName } from '../templates/model.ts'
 import { createResendTransport } from './resend.ts'
+import type { Resolve } from './public-agent.ts'
 import { createTwilioTransport } from './twilio.ts'
 import type { Transport } from './types.ts'
 import { createWebPushTransport } from './web-push.ts'
@@ -22,10 +22,12 @@ export interface TransportSettings {
     readonly vapidSubject: string
     readonly vapidPublicKey: string
     readonly vapidPrivateKey: string
-    /** Tests trust their local push service with it. */
-    readonly agent?: Agent
+    /** Certificates to trust instead of the system's (PEM): tests' local push service. */
+    readonly ca?: string
     /** Tests with a local push service only (see the Web Push transport). */
     readonly allowPrivateEndpoints?: boolean
+    /** How endpoint host names resolve (tests map a name to an address). */
+    readonly resolve?: Resolve
   }
 }
 

@@ -3,9 +3,9 @@
  * so this transport is not idempotent; the `Topic` header (derived from the delivery) at least collapses
  * an undelivered duplicate on the push service.
  */
-import type { Agent } from 'node:https'
 import { isPublicHttpsUrl } from '@flotilla/contracts'
 import webpush from 'web-push'
+import { ADDRESS_REFUSED, createPublicAgent, type Resolve } from './public-agent.ts'
 import { kindOfStatus, retryAfterMs, type Transport, TransportError } from './types.ts'
 
 export interface WebPushTransportOptions {
@@ -16,13 +16,15 @@ export interface WebPushTransportOptions {
   readonly ttlSeconds?: number
   /** @defaultValue 10000 */
   readonly timeoutMs?: number
-  /** An HTTPS agent (tests trust their local push service's certificate with it). */
-  readonly agent?: Agent
+  /** Certificates to trust instead of the system's (PEM): tests' local push service. */
+  readonly ca?: string
   /**
    * Push to loopback, private, link-local and `.internal` endpoints too. Only tests with a local push service
    * set it: otherwise an event could make this service call inside the network (SSRF). @defaultValue false
    */
   readonly allowPrivateEndpoints?: boolean
+  /** How endpoint host names resolve (tests map a name to an address). @defaultValue `dns.lookup` */
+  readonly resolve?: Resolve
 }
 
 interface WebPushFailure {
@@ -40,6 +42,15 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
     privateKey: options.vapidPrivateKey,
   }
   const timeoutMs = options.timeoutMs ?? 10_000
+  // Endpoints come from event data: the agent checks each address a host resolves to when it connects and
+  // dials exactly that address (the URL check below only sees the spelling).
+  const agent = createPublicAgent({
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+    allowPrivateAddresses: options.allowPrivateEndpoints === true,
+  })
+  const refused = (message: string, cause?: unknown) =>
+    new TransportError('permanent', 'PUSH_ENDPOINT_REFUSED', message, cause === undefined ? {} : { cause })
   return {
     channel: 'push',
     provider: 'web-push',
@@ -48,9 +59,7 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
       if (address.channel !== 'push' || message.channel !== 'push')
         throw new TransportError('permanent', 'CHANNEL_MISMATCH', 'the Web Push transport sends push only')
       if (!options.allowPrivateEndpoints && !isPublicHttpsUrl(address.subscription.endpoint))
-        throw new TransportError(
-          'permanent',
-          'PUSH_ENDPOINT_REFUSED',
+        throw refused(
           'push endpoints must be public https URLs (no loopback, private, link-local or .internal host)',
         )
       const payload = JSON.stringify({ title: message.title, body: message.body })
@@ -62,13 +71,15 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
           TTL: options.ttlSeconds ?? 86_400,
           topic,
           timeout: timeoutMs,
-          ...(options.agent ? { agent: options.agent } : {}),
+          agent,
         })
         const location = result.headers.location
         return { providerMessageId: typeof location === 'string' && location !== '' ? location : topic }
       } catch (error) {
         const failure = error as WebPushFailure
         if (typeof failure.statusCode !== 'number') {
+          if ((error as { code?: unknown }).code === ADDRESS_REFUSED)
+            throw refused(`push endpoint refused: ${failure.message ?? ''}`, error)
           const timedOut = /timeout/i.test(failure.message ?? '')
           // Socket errors carry a code (ECONNREFUSED…); web-push's own checks (bad keys) do not and never pass.
           const network = timedOut || typeof (error as { code?: unknown }).code === 'string'

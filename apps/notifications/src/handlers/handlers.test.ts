@@ -221,6 +221,24 @@ describe('templates in the pipeline', () => {
     expect(await outbox()).toHaveLength(0)
   })
 
+  it('dead-letters a request whose data sets a system variable (app), sending nothing', async () => {
+    const event = createEvent(
+      'notification.requested',
+      {
+        recipient: { userId: 'u-phish', email: 'phish@example.com' },
+        template: 'welcome',
+        data: { name: 'Grace', app: { name: 'EVIL Corp', url: 'https://evil.example/phish' } },
+      },
+      { source: 'monolith' },
+    )
+    const error = await t.handle(event).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NonRetryableError)
+    expect((error as NonRetryableError).code).toBe('TEMPLATE_DATA_RESERVED')
+    const { items } = await t.core.deliveries.list({ userId: 'u-phish' })
+    expect(items[0]).toMatchObject({ status: 'dead', errorCode: 'TEMPLATE_DATA_RESERVED' })
+    expect(await outbox()).toHaveLength(0)
+  })
+
   it('dead-letters a request for an unknown template', async () => {
     const event = createEvent(
       'notification.requested',

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 'no such notification or template',
   TEMPLATE_DATA_INVALID:
     'the data misses or mistypes a variable the template declares (details name each one)',
+  TEMPLATE_DATA_RESERVED:
+    'the data sets a system variable (app, recipient, links, unsubscribe), which only the service fills in',
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
   VALIDATION_FAILED: 'the request body, query or path is invalid (details list each problem)',
   MALFORMED_JSON: 'the request body is not JSON',

@@ -2,6 +2,8 @@
  * The template engine: Liquid (liquidjs) — templates cannot run code, only read the data they are given.
  * HTML parts render with output escaped by default; text parts (subject, plain text, SMS, push) do not
  * (they are never interpreted as HTML). Undefined variables are errors (`strictVariables`).
+ * No Liquid `globals`: a render's scope shadows them, so event data could replace them. System values
+ * (`app`…) go into the scope, last, by the registry.
  */
 import { Liquid, type Template } from 'liquidjs'
 
@@ -51,10 +53,10 @@ const localTime = (value: unknown, timeZone?: unknown, locale?: unknown): string
   }
 }
 
-/** Creates the engine pair (escaping for HTML, raw for text) with the app's globals (`app.name`…). */
-export const createTemplateEngine = (globals: Record<string, unknown> = {}): TemplateEngine => {
-  const html = new Liquid({ ...options, outputEscape: 'escape', globals })
-  const text = new Liquid({ ...options, globals })
+/** Creates the engine pair (escaping for HTML, raw for text). */
+export const createTemplateEngine = (): TemplateEngine => {
+  const html = new Liquid({ ...options, outputEscape: 'escape' })
+  const text = new Liquid(options)
   for (const engine of [html, text]) engine.registerFilter('local_time', localTime)
   const compile = (engine: Liquid, templates: Template[]): CompiledTemplate => ({
     render: (scope) => engine.renderSync(templates, scope) as string,
@@ -65,7 +67,7 @@ export const createTemplateEngine = (globals: Record<string, unknown> = {}): Tem
       return compile(engine, engine.parse(source))
     },
     variablesOf(source) {
-      return text.globalVariablesSync(source).filter((name) => !(name in globals))
+      return text.globalVariablesSync(source)
     },
   }
 }

@@ -7,8 +7,15 @@ import { Value } from '@sinclair/typebox/value'
 import { type CompiledTemplate, createTemplateEngine } from './engine.ts'
 import type { ChannelName, RenderedMessage, TemplateDefinition, TemplateSummary } from './model.ts'
 
-/** Variables every template may read besides its declared ones. */
-const RESERVED_VARIABLES = new Set(['recipient'])
+/**
+ * The system namespace: top-level names the service fills in on every render (`app.name`, `app.url`,
+ * `recipient.locale`…) or keeps for what it will inject (`links`, `unsubscribe`). Event data may not carry
+ * them (`TEMPLATE_DATA_RESERVED`), a template may not declare them, and every system value must live under
+ * one of them, so a `notification.requested` cannot make a genuine email say "Welcome to EVIL Corp" or
+ * point its links elsewhere.
+ */
+export const SYSTEM_VARIABLES: readonly string[] = Object.freeze(['app', 'recipient', 'links', 'unsubscribe'])
+const SYSTEM = new Set(SYSTEM_VARIABLES)
 
 type CompiledChannel =
   | { channel: 'email'; subject: CompiledTemplate; html: CompiledTemplate; text: CompiledTemplate }
@@ -36,8 +43,9 @@ export interface TemplateRegistry {
   channelsOf(name: string, locale: string): ChannelName[]
   /**
    * Validates `data` against the template's variables and renders the channels. Throws
-   * `NonRetryableError` (`UNKNOWN_TEMPLATE`, `TEMPLATE_DATA_INVALID` naming each variable,
-   * `TEMPLATE_CHANNEL_MISSING`, `TEMPLATE_RENDER_FAILED`).
+   * `NonRetryableError` (`UNKNOWN_TEMPLATE`, `TEMPLATE_DATA_RESERVED` when data sets a system variable,
+   * `TEMPLATE_DATA_INVALID` naming each variable, `TEMPLATE_CHANNEL_MISSING`, `TEMPLATE_RENDER_FAILED`),
+   * with the problems as `problems`.
    */
   render(
     name: string,
@@ -48,15 +56,29 @@ export interface TemplateRegistry {
       recipient?: RenderRecipient
     },
   ): { locale: string; messages: RenderedMessage[] }
-  /** Only the data check (no rendering): the problems, each naming its variable. */
-  checkData(name: string, data: Record<string, unknown>): { variable: string; message: string }[]
+  /**
+   * Only the data check (no rendering): the problems, each naming its variable; system variables the data
+   * tries to set come first, with `reserved: true`.
+   */
+  checkData(name: string, data: Record<string, unknown>): DataProblem[]
+}
+
+/** One thing wrong with a template's data. */
+export interface DataProblem {
+  readonly variable: string
+  readonly message: string
+  /** Set when the data tries to set a system variable. */
+  readonly reserved?: true
 }
 
 export interface RegistryOptions {
   readonly templates: readonly TemplateDefinition[]
   /** @defaultValue 'en' */
   readonly defaultLocale?: string
-  /** Values every template sees, e.g. `{ app: { name, url } }`. */
+  /**
+   * System values every template sees, e.g. `{ app: { name, url } }`; each key must be one of
+   * `SYSTEM_VARIABLES` (other than `recipient`, which the registry fills in per render).
+   */
   readonly globals?: Record<string, unknown>
 }
 
@@ -68,11 +90,25 @@ export const createTemplateRegistry = ({
   defaultLocale = 'en',
   globals = {},
 }: RegistryOptions): TemplateRegistry => {
-  const engine = createTemplateEngine(globals)
+  for (const key of Object.keys(globals)) {
+    if (!SYSTEM.has(key) || key === 'recipient')
+      throw new Error(
+        `template global "${key}" must be one of the system variables (${SYSTEM_VARIABLES.join(', ')})`,
+      )
+  }
+  const system = Object.freeze({ ...globals })
+  // What a template may read besides what it declares: the system values actually provided.
+  const provided = [...Object.keys(system), 'recipient']
+  const engine = createTemplateEngine()
   const compiled = new Map<string, CompiledDefinition>()
 
   for (const definition of templates) {
-    const declared = new Set([...Object.keys(definition.variables.properties), ...RESERVED_VARIABLES])
+    const own = Object.keys(definition.variables.properties)
+    for (const variable of own) {
+      if (SYSTEM.has(variable))
+        throw new Error(`template ${definition.name} declares "${variable}", a system variable`)
+    }
+    const declared = new Set([...own, ...provided])
     const check = (source: string, where: string) => {
       for (const variable of engine.variablesOf(source)) {
         if (!declared.has(variable))
@@ -132,7 +168,16 @@ export const createTemplateRegistry = ({
 
   const checkData: TemplateRegistry['checkData'] = (name, data) => {
     const { definition } = require(name)
-    const problems: { variable: string; message: string }[] = []
+    const problems: DataProblem[] = []
+    for (const variable of SYSTEM_VARIABLES) {
+      if (Object.hasOwn(data, variable))
+        problems.push({
+          variable,
+          message: 'is a system variable, set by the service; event data may not carry it',
+          reserved: true,
+        })
+    }
+    if (problems.length > 0) return problems
     const seen = new Set<string>()
     for (const error of Value.Errors(definition.variables, data)) {
       const variable = error.path.replace(/^\//, '').replaceAll('/', '.') || '(data)'
@@ -177,17 +222,23 @@ export const createTemplateRegistry = ({
       const problems = checkData(name, data)
       if (problems.length > 0) {
         const list = problems.map((p) => `"${p.variable}" (${p.message})`).join(', ')
+        const reserved = problems.some((p) => p.reserved)
         throw Object.assign(
-          new NonRetryableError(`template "${name}": invalid or missing variable ${list}`, {
-            code: 'TEMPLATE_DATA_INVALID',
-          }),
+          new NonRetryableError(
+            reserved
+              ? `template "${name}": data may not set system variable ${list}`
+              : `template "${name}": invalid or missing variable ${list}`,
+            { code: reserved ? 'TEMPLATE_DATA_RESERVED' : 'TEMPLATE_DATA_INVALID' },
+          ),
           { problems },
         )
       }
       const used = resolveLocale(name, locale)
       const fallback = locales.get(normalizeLocale(defaultLocale))
+      // System values last: even if data carried one, the service's value is what renders.
       const scope = {
         ...data,
+        ...system,
         // Dates are written in the language of the text actually used.
         recipient: { locale: used, timezone: recipient.timezone ?? 'UTC' },
       }

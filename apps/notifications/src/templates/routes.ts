@@ -51,7 +51,7 @@ export const templateRoutes = ({ registry, verifier }: TemplateRouteDeps) =>
         detail: {
           tags: ['templates'],
           summary: 'Render a template without sending it',
-          description: `Validates \`data\` against the template's declared variables, resolves the locale (exact, then language, then the default) and renders each channel. HTML is escaped by default.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'TEMPLATE_DATA_INVALID', 'TEMPLATE_CHANNEL_MISSING', 'VALIDATION_FAILED')}`,
+          description: `Refuses \`data\` that sets a system variable (\`app\`, \`recipient\`, \`links\`, \`unsubscribe\`: \`TEMPLATE_DATA_RESERVED\`), validates it against the template's declared variables, resolves the locale (exact, then language, then the default) and renders each channel. HTML is escaped by default.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'TEMPLATE_DATA_INVALID', 'TEMPLATE_DATA_RESERVED', 'TEMPLATE_CHANNEL_MISSING', 'VALIDATION_FAILED')}`,
           security: SERVICE_TOKEN,
         },
       },

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { createTestApp, type TestApp } from '../testing.ts'
 import { SHIPPED_TEMPLATES } from './catalog/index.ts'
 import type { TemplateDefinition } from './model.ts'
-import { createTemplateRegistry } from './registry.ts'
+import { createTemplateRegistry, SYSTEM_VARIABLES } from './registry.ts'
 
 const globals = { app: { name: 'Flotilla', url: 'https://app.test' } }
 const custom = (overrides: Partial<TemplateDefinition>): TemplateDefinition => ({
@@ -82,6 +82,54 @@ describe('template registry', () => {
   })
 })
 
+describe('the system namespace', () => {
+  const registry = createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals })
+  const phishing = { name: 'Grace', app: { name: 'EVIL Corp', url: 'https://evil.example/phish' } }
+
+  it('refuses data that sets a system variable with TEMPLATE_DATA_RESERVED, naming it', () => {
+    const error = (() => {
+      try {
+        registry.render('welcome', { channels: ['email'], data: phishing })
+      } catch (e) {
+        return e
+      }
+    })() as NonRetryableError & { problems?: unknown }
+    expect(error).toBeInstanceOf(NonRetryableError)
+    expect(error.code).toBe('TEMPLATE_DATA_RESERVED')
+    expect(error.problems).toEqual([expect.objectContaining({ variable: 'app', reserved: true })])
+  })
+
+  it('reserves every system variable, present or planned, whatever its value', () => {
+    for (const variable of SYSTEM_VARIABLES) {
+      for (const value of [{ name: 'x' }, 'x', null, []]) {
+        expect(registry.checkData('welcome', { [variable]: value }), variable).toEqual([
+          expect.objectContaining({ variable, reserved: true }),
+        ])
+      }
+    }
+    expect(registry.checkData('welcome', { name: 'Grace', App: 'x', apps: 'x' })).toEqual([])
+  })
+
+  it('renders the service’s own app name and URL', () => {
+    const { messages } = registry.render('welcome', { channels: ['email'], data: { name: 'Grace' } })
+    const email = messages[0] as { subject: string; html: string }
+    expect(email.subject).toBe('Welcome to Flotilla')
+    expect(email.html).toContain('href="https://app.test"')
+  })
+
+  it('refuses at start a template declaring a system variable, or a global outside the namespace', () => {
+    expect(() =>
+      createTemplateRegistry({
+        templates: [custom({ variables: Type.Object({ name: Type.String(), app: Type.String() }) })],
+        globals,
+      }),
+    ).toThrow('declares "app", a system variable')
+    expect(() =>
+      createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals: { ...globals, brand: 'x' } }),
+    ).toThrow('template global "brand" must be one of the system variables')
+  })
+})
+
 describe('template routes', () => {
   let t: TestApp
   beforeAll(async () => {
@@ -125,5 +173,18 @@ describe('template routes', () => {
     expect(body.error.code).toBe('TEMPLATE_DATA_INVALID')
     expect(body.error.details.map((d) => d.variable)).toEqual(['resetUrl'])
     expect((await t.request('POST', '/v1/templates/nope/preview', { body: {} })).status).toBe(404)
+  })
+
+  it('answers 422 TEMPLATE_DATA_RESERVED to a preview whose data sets app, and renders nothing', async () => {
+    const response = await t.request('POST', '/v1/templates/welcome/preview', {
+      body: { data: { name: 'Grace', app: { name: 'EVIL Corp', url: 'https://evil.example/phish' } } },
+    })
+    expect(response.status).toBe(422)
+    const text = await response.text()
+    expect(JSON.parse(text).error).toMatchObject({
+      code: 'TEMPLATE_DATA_RESERVED',
+      details: [{ variable: 'app', reserved: true }],
+    })
+    expect(text).not.toContain('evil.example')
   })
 })

@@ -94,8 +94,54 @@ describe('deadLetterRoutes', () => {
     expect((await call('GET', '/v1/dead-letters?group=nobody')).body.error.code).toBe('UNKNOWN_GROUP')
   })
 
-  it('refuses an id that is not a stream id with 422', async () => {
-    expect((await call('GET', '/v1/dead-letters/abc')).status).toBe(422)
+  it('answers 400 INVALID_CURSOR, never 500, for a cursor that is not a stream entry id', async () => {
+    for (const cursor of [
+      '0-0',
+      '99999999999999999999-0',
+      '18446744073709551616-0',
+      '0-18446744073709551616',
+      '01-0',
+      'abc',
+      '1-',
+      '',
+      '-',
+      '+',
+    ]) {
+      const { status, body } = await call('GET', `/v1/dead-letters?cursor=${encodeURIComponent(cursor)}`)
+      expect({ cursor, status, code: body?.error?.code }).toEqual({
+        cursor,
+        status: 400,
+        code: 'INVALID_CURSOR',
+      })
+    }
+  })
+
+  it('takes the largest possible cursor as a cursor (everything is older)', async () => {
+    const { status, body } = await call(
+      'GET',
+      '/v1/dead-letters?cursor=18446744073709551615-18446744073709551615',
+    )
+    expect(status).toBe(200)
+    expect((body as Page).items.length).toBe((body as Page).total)
+  })
+
+  it('answers 400 INVALID_ID, never 500, for an id that is not a stream entry id, on every id route', async () => {
+    for (const id of ['abc', '0-0', '99999999999999999999-0', '1-18446744073709551616']) {
+      for (const [method, path] of [
+        ['GET', `/v1/dead-letters/${id}`],
+        ['POST', `/v1/dead-letters/${id}/replay`],
+        ['DELETE', `/v1/dead-letters/${id}`],
+      ] as const) {
+        const { status, body } = await call(method, path)
+        expect({ method, path, status, code: body?.error?.code }).toEqual({
+          method,
+          path,
+          status: 400,
+          code: 'INVALID_ID',
+        })
+      }
+    }
+    expect((await call('GET', '/v1/dead-letters/18446744073709551615-18446744073709551615')).status).toBe(404)
   })
 
   it('counts the dead letters in /metrics, from the hooks and from the group stats', async () => {

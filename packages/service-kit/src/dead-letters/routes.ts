@@ -1,5 +1,5 @@
 /** Dead-letter inspector over HTTP: list, get, replay, purge — behind a service token. */
-import type { DeadLetters } from '@flotilla/streams'
+import { type DeadLetters, isEntryId } from '@flotilla/streams'
 import { Elysia, t } from 'elysia'
 import { badRequest, notFound } from '../errors/app-error.ts'
 import { BEARER_SECURITY } from '../app/swagger.ts'
@@ -31,7 +31,20 @@ const ErrorSchema = t.Object({
   error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
 })
 
-const STREAM_ID = '^\\d+-\\d+$'
+// Ids and cursors are checked in the handlers (not by a schema pattern) so that every bad one, including a
+// well-formed id past Redis's 64-bit range, gets the same 400 with its own code.
+const ENTRY_ID_RULE = 'a stream entry id: `<ms>-<seq>`, each part 0…18446744073709551615, above `0-0`'
+const EntryIdString = (description: string) =>
+  t.String({ description: `${description} (${ENTRY_ID_RULE})`, examples: ['1764237600000-0'] })
+
+/** 400 `INVALID_CURSOR` / `INVALID_ID` unless `value` is a stream entry id. */
+const requireEntryId = (value: string, code: 'INVALID_CURSOR' | 'INVALID_ID', what: string): string => {
+  if (isEntryId(value)) return value
+  throw badRequest(`${what} must be ${ENTRY_ID_RULE.replaceAll('`', '')}`, {
+    code,
+    details: { [what]: value.slice(0, 64) },
+  })
+}
 
 export interface DeadLetterRoutesOptions {
   /** The dead letters of each group this service consumes as, by group name. */
@@ -57,7 +70,8 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     return [name, store]
   }
   const groupQuery = t.Object({ group: t.Optional(t.String({ minLength: 1 })) })
-  const idParams = t.Object({ id: t.String({ pattern: STREAM_ID }) })
+  const idParams = t.Object({ id: EntryIdString('id on the dead-letter stream') })
+  const idOf = (params: { id: string }) => requireEntryId(params.id, 'INVALID_ID', 'id')
   const detail = (summary: string) => ({
     tags: ['dead letters'],
     summary,
@@ -70,9 +84,11 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .get(
       '',
       async ({ query }) => {
+        const cursor =
+          query.cursor === undefined ? undefined : requireEntryId(query.cursor, 'INVALID_CURSOR', 'cursor')
         const [group, store] = pick(query.group)
         const [page, total] = await Promise.all([
-          store.list({ ...(query.cursor ? { cursor: query.cursor } : {}), limit: query.limit ?? 50 }),
+          store.list({ ...(cursor ? { cursor } : {}), limit: query.limit ?? 50 }),
           store.count(),
         ])
         return { group, items: page.items, nextCursor: page.nextCursor, total }
@@ -80,7 +96,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
       {
         query: t.Object({
           group: t.Optional(t.String({ minLength: 1 })),
-          cursor: t.Optional(t.String({ pattern: STREAM_ID })),
+          cursor: t.Optional(EntryIdString('`nextCursor` of the previous page; omit it for the first page')),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })),
         }),
         response: { 200: DeadLetterPageSchema, ...errors },
@@ -90,8 +106,9 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .get(
       '/:id',
       async ({ params, query }) => {
+        const id = idOf(params)
         const [group, store] = pick(query.group)
-        const letter = await store.get(params.id)
+        const letter = await store.get(id)
         if (!letter) throw notFound(`no dead letter ${params.id} in group ${group}`)
         return letter
       },
@@ -105,8 +122,9 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .post(
       '/:id/replay',
       async ({ params, query }) => {
+        const id = idOf(params)
         const [group, store] = pick(query.group)
-        const streamId = await store.replay(params.id)
+        const streamId = await store.replay(id)
         if (!streamId) throw notFound(`no dead letter ${params.id} in group ${group}`)
         return { replayed: params.id, group, streamId }
       },
@@ -123,8 +141,9 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .delete(
       '/:id',
       async ({ params, query, set }) => {
+        const id = idOf(params)
         const [group, store] = pick(query.group)
-        if (!(await store.purge(params.id))) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        if (!(await store.purge(id))) throw notFound(`no dead letter ${params.id} in group ${group}`)
         set.status = 204
       },
       {

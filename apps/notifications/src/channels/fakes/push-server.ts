@@ -18,16 +18,28 @@ export interface FakePush {
   readonly bytes: number
 }
 
+/**
+ * A name the certificate also holds, which no DNS server knows: a test maps it to 127.0.0.1 with its own
+ * resolver to play a public-looking name that resolves inside the network.
+ */
+export const FAKE_PUSH_HOST = 'push.flotilla.test'
+
 export interface FakePushService {
   readonly origin: string
-  /** An HTTPS agent that trusts this service's certificate (pass it to the transport). */
+  /** The port it listens on (127.0.0.1). */
+  readonly port: number
+  /** Its self-signed certificate (PEM): pass it to the transport as `ca`. */
+  readonly ca: string
+  /** An HTTPS agent that trusts this service's certificate. */
   readonly agent: Agent
   readonly pushes: FakePush[]
+  /** Every request that reached it, on any path (an attack test expects 0). */
+  readonly requests: { count: number }
   /** Endpoints that answer 410 Gone. */
   readonly gone: Set<string>
   readonly faults: { next(fault: Fault): void; readonly injected: { status: number; slow: number } }
-  /** A fresh, valid-looking subscription on this service. */
-  subscription(): { endpoint: string; keys: { p256dh: string; auth: string } }
+  /** A fresh, valid-looking subscription on this service (at `origin`, or at `https://<host>:<port>`). */
+  subscription(host?: string): { endpoint: string; keys: { p256dh: string; auth: string } }
   close(): Promise<void>
 }
 
@@ -53,7 +65,7 @@ const selfSigned = () => {
         '-subj',
         '/CN=127.0.0.1',
         '-addext',
-        'subjectAltName=IP:127.0.0.1',
+        `subjectAltName=IP:127.0.0.1,DNS:${FAKE_PUSH_HOST}`,
       ],
       { stderr: 'pipe' },
     )
@@ -73,11 +85,13 @@ export const startFakePushService = (options: FaultOptions = {}): FakePushServic
   const pushes: FakePush[] = []
   const gone = new Set<string>()
   const faults = createFaultPlan(options)
+  const requests = { count: 0 }
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
     tls,
     async fetch(request) {
+      requests.count += 1
       const url = new URL(request.url)
       const endpoint = `${url.origin}${url.pathname}`
       if (request.method !== 'POST' || !url.pathname.startsWith('/push/'))
@@ -107,15 +121,18 @@ export const startFakePushService = (options: FaultOptions = {}): FakePushServic
   const origin = `https://127.0.0.1:${server.port}`
   return {
     origin,
+    port: server.port as number,
+    ca: tls.cert,
     agent: new Agent({ ca: tls.cert }),
     pushes,
+    requests,
     gone,
     faults,
-    subscription() {
+    subscription(host) {
       const ecdh = createECDH('prime256v1')
       ecdh.generateKeys()
       return {
-        endpoint: `${origin}/push/${crypto.randomUUID()}`,
+        endpoint: `${host ? `https://${host}:${server.port}` : origin}/push/${crypto.randomUUID()}`,
         keys: {
           p256dh: ecdh.getPublicKey().toString('base64url'),
           auth: randomBytes(16).toString('base64url'),
