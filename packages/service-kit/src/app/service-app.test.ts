@@ -268,3 +268,14 @@ describe('bodyLimit', () => {
     expect((await app.handle(req('/v1/large', jsonInit(payload)))).status).toBe(200)
   })
 })
+
+describe('createServiceApp without dead letters', () => {
+  it('answers the inspector routes with 401 in the error shape, never 500', async () => {
+    const { app } = createTestServiceApp()
+    const response = await app.handle(
+      req('/v1/dead-letters', { headers: { authorization: 'Bearer abc.def.ghi' } }),
+    )
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_TOKEN')
+  })
+})

@@ -1,4 +1,5 @@
 /** The base Elysia app of every service: ids and logs, one error shape, body limits, probes, metrics, Swagger. */
+import { TokenError } from '@flotilla/contracts'
 import type { DeadLetters } from '@flotilla/streams'
 import { httpTracing } from '@flotilla/telemetry'
 import { Elysia } from 'elysia'
@@ -51,7 +52,7 @@ const QUIET_PATHS = new Set(['/health', '/ready', '/metrics'])
 // Without dead letters the inspector routes answer 401 to anyone (there is nothing behind them).
 const refuseEveryToken: ServiceVerifier = {
   verify: async () => {
-    throw new Error('this service keeps no dead letters')
+    throw new TokenError('this service keeps no dead letters')
   },
 }
 
