@@ -32,8 +32,8 @@ describe('docker/compose.yml', () => {
       expect(service.environment?.PORT).toBe(String(app.port))
       expect(service.environment?.REDIS_URL).toBe('redis://redis:6379')
       expect(service.stop_grace_period).toBe('30s')
-      // The gateway's compose env file points at the same service name and port.
-      expect(gatewayEnv).toContain(`set $flotilla_${name} http://${name}:${app.port};`)
+      // The gateway's compose env file reaches each service by its compose name and its port from the list.
+      expect(gatewayEnv).toContain('set $flotilla_upstream http://$flotilla_service:$flotilla_port;')
     },
   )
 })

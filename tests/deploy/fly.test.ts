@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { flyAppOf } from '@flotilla/contracts'
 import { APPS, ROOT } from '../../scripts/lib/apps.ts'
 import { readFlyConfig } from './lib/fly-config.ts'
 
@@ -61,8 +62,10 @@ describe('fly/gateway.toml', () => {
     expect(config.kill_signal).toBe('SIGQUIT')
   })
 
-  it('points at the Fly app names of every service', () => {
-    for (const app of APPS)
-      expect(listen).toContain(`set $flotilla_${app.name} http://flotilla-${app.name}.internal:${app.port};`)
+  it('points at the Fly app of every service, named as fly/<service>.toml names it', () => {
+    expect(listen).toContain(
+      'set $flotilla_upstream http://flotilla-$flotilla_service.internal:$flotilla_port;',
+    )
+    for (const app of APPS) expect(readFlyConfig(app.name).app).toBe(flyAppOf(app.name))
   })
 })

@@ -1,5 +1,6 @@
 /** The JWT attack list against every protected route of every app: 401, never anything else. */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { SERVICE_NAMES } from '@flotilla/contracts'
 import { type Attack, attacksOn } from './lib/attacks.ts'
 import { requestFor, type Route, routesOf } from './lib/routes.ts'
 import { allTargets, serviceToken, type Target, userToken } from './lib/targets.ts'
@@ -25,7 +26,7 @@ afterAll(async () => {
   attackerServer.stop(true)
 })
 
-const APPS = ['auth', 'notifications', 'audit', 'analytics'] as const
+const APPS = SERVICE_NAMES
 const target = (name: (typeof APPS)[number]) => targets.find((t) => t.name === name) as Target
 
 /** Sends every attack to every protected route; resolves to the answers that were not 401. */

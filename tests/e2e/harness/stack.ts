@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
 // tests/ is not a workspace package: the shared packages are imported by path.
-import { createServiceTokenSigner, parseKeyRing, SERVICE_NAMES, type ServiceName } from '@flotilla/contracts'
+import {
+  createServiceTokenSigner,
+  parseKeyRing,
+  SERVICE_NAMES,
+  type ServiceName,
+  urlVariableOf,
+} from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 
@@ -69,14 +75,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     REDIS_URL,
     EVENTS_STREAM: run,
     SERVICE_TOKEN_SECRET: E2E_SERVICE_SECRET,
-    AUTH_URL: url('auth'),
-    NOTIFICATIONS_URL: url('notifications'),
-    AUDIT_URL: url('audit'),
-    ANALYTICS_URL: url('analytics'),
-    AUTH_REDIS_PREFIX: `${run}:auth:`,
-    AUDIT_REDIS_PREFIX: `${run}:audit:`,
-    ANALYTICS_REDIS_PREFIX: `${run}:analytics`,
-    NOTIFICATIONS_REDIS_PREFIX: `${run}:notifications:`,
+    // Each service's URL and its own Redis key prefix (`<SERVICE>_REDIS_PREFIX`), from the service list.
+    ...Object.fromEntries(APP_NAMES.map((app) => [urlVariableOf(app), url(app)])),
+    ...Object.fromEntries(APP_NAMES.map((app) => [`${app.toUpperCase()}_REDIS_PREFIX`, `${run}:${app}:`])),
     ...options.env?.all,
   }
   const monolithEnv = (relay: boolean): Record<string, string> => ({
