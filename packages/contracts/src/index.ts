@@ -24,6 +24,7 @@ export type { Consumes, ServiceInfo, ServiceName } from './services.ts'
 export {
   createServiceTokenSigner,
   createServiceTokenVerifier,
+  MAX_SERVICE_TOKEN_TTL_SECONDS,
   MIN_SECRET_BYTES,
   parseKeyRing,
   SERVICE_TOKEN_TYPE,

@@ -9,6 +9,8 @@ import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembe
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
 /** Minimum secret length in bytes (RFC 7518 §3.2: at least the hash size). */
 export const MIN_SECRET_BYTES = 32
+/** The longest service-token lifetime a verifier accepts unless told otherwise (`maxTtlSeconds`). */
+export const MAX_SERVICE_TOKEN_TTL_SECONDS = 600
 
 export interface KeyRing {
   /** The kid new tokens are signed with. */
@@ -124,7 +126,7 @@ export interface ServiceTokenVerifierOptions {
   readonly issuers?: readonly string[]
   /** @defaultValue 5 */
   readonly clockToleranceSeconds?: number
-  /** Refuse tokens whose lifetime exceeds this. @defaultValue 600 */
+  /** Refuse tokens whose lifetime exceeds this. @defaultValue MAX_SERVICE_TOKEN_TTL_SECONDS (600) */
   readonly maxTtlSeconds?: number
   /**
    * Remember verified tokens so a token sent again skips the HMAC (callers reuse a token for half its
@@ -139,7 +141,7 @@ const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'] as const
 /** Creates a verifier for tokens addressed to one service. */
 export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenVerifierOptions) => {
   const tolerance = options.clockToleranceSeconds ?? 5
-  const maxTtl = options.maxTtlSeconds ?? 600
+  const maxTtl = options.maxTtlSeconds ?? MAX_SERVICE_TOKEN_TTL_SECONDS
   const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxTtl + tolerance }
   const cache =
     options.cache === false ? undefined : createVerifiedTokenCache<VerifiedServiceToken>(options.cache)
