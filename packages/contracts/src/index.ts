@@ -50,4 +50,4 @@ export type {
 export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
 export { SessionRevokedReason } from './events/auth.ts'
 export { asyncApiDocument, jsonSchemaFiles } from './export.ts'
-export { isPublicHttpsUrl, PUBLIC_HTTPS_URL_FORMAT } from './urls.ts'
+export { isPublicHttpsUrl, PUBLIC_HTTPS_URL_FORMAT, PUBLIC_HTTPS_URL_PATTERN } from './urls.ts'
