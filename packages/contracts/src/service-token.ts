@@ -2,6 +2,7 @@
  * Service-to-service tokens: short-lived HS256 JWTs, issuer = calling service, audience = target.
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
+import { createHash, randomUUID } from 'node:crypto'
 import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
 import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
 
@@ -21,7 +22,7 @@ export interface KeyRing {
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const encoder = new TextEncoder()
 
-const kidOf = (secret: string) => new Bun.CryptoHasher('sha256').update(secret).digest('hex').slice(0, 12)
+const kidOf = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 12)
 
 /**
  * Parses `SERVICE_TOKEN_SECRET`: one secret, or `kid=secret` pairs separated by commas where the first
@@ -82,7 +83,7 @@ export const createServiceTokenSigner = (
       .setIssuedAt()
       .setNotBefore('0s')
       .setExpirationTime(`${ttlSeconds}s`)
-      .setJti(crypto.randomUUID())
+      .setJti(randomUUID())
       .sign(key)
   // One entry per audience and lifetime: a handful at most.
   const held = new Map<string, { readonly token: Promise<string>; readonly renewAt: number }>()

@@ -1,5 +1,7 @@
 /** The typed HTTP client for the auth service (Eden treaty over the auth app's own type). */
-import type { AuthApp } from '@flotilla/auth'
+import type { Treaty } from '@elysiajs/eden'
+// `@flotilla/auth` in the workspace; a general Elysia type in the packed SDK (see package.json "imports").
+import type { AuthApp } from '#auth-app'
 import { createServiceTreaty, type ServiceTreatyOptions } from './service-treaty.ts'
 
 export type AuthClientOptions = Omit<ServiceTreatyOptions, 'audience'>
@@ -11,7 +13,7 @@ export type AuthClientOptions = Omit<ServiceTreatyOptions, 'audience'>
  * const auth = createAuthClient({ baseUrl: config.AUTH_URL, signer: createServiceTokens(config) })
  * const { data, error } = await auth.v1.sessions.post({ userId, device: { id: 'ios-7f3a' } })
  */
-export const createAuthClient = (options: AuthClientOptions) =>
+export const createAuthClient = (options: AuthClientOptions): Treaty.Create<AuthApp> =>
   createServiceTreaty<AuthApp>({ ...options, audience: 'auth' })
 
 /** The client's type, for dependency injection. */

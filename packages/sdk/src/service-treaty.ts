@@ -1,5 +1,5 @@
 /** Typed HTTP clients for the services (Eden treaty), each call carrying a current service token. Not the kit's `createServiceClient` (a plain fetch with retries between services). */
-import { treaty } from '@elysiajs/eden'
+import { type Treaty, treaty } from '@elysiajs/eden'
 import type { ServiceTokenSigner } from '@flotilla/contracts'
 import type { AnyElysia } from 'elysia'
 
@@ -20,7 +20,9 @@ export interface ServiceTreatyOptions {
  * An Eden treaty client for one service: typed routes, request bodies and responses from the app's type.
  * @example const audit = createServiceTreaty<AuditApp>({ baseUrl, signer, audience: 'audit' })
  */
-export const createServiceTreaty = <const App extends AnyElysia>(options: ServiceTreatyOptions) =>
+export const createServiceTreaty = <const App extends AnyElysia>(
+  options: ServiceTreatyOptions,
+): Treaty.Create<App> =>
   treaty<App>(options.baseUrl, {
     ...(options.fetcher ? { fetcher: options.fetcher } : {}),
     headers: async () => ({
