@@ -111,7 +111,7 @@ export const createResilientFetch = (
   const withRetries = wrap(retrying, breaker, perAttempt)
 
   const resilientFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const request = new Request(input, init)
+    const request = input instanceof Request ? new Request(input, init) : new Request(String(input), init)
     const policy = isIdempotent(request.method, new URL(request.url)) ? withRetries : once
     // Each attempt needs its own body: read it once, send a copy per attempt.
     const body = request.body ? await request.arrayBuffer() : undefined
