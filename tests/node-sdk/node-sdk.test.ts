@@ -7,9 +7,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '../../apps/auth/src/testing.ts'
-import { createTestSchema, type TestSchema } from '../../packages/sdk/src/testing.ts'
-import { closeConnection, createRedisConnection } from '../../packages/streams/src/index.ts'
-import { cleanupStream, uniqueStreamName } from '../../packages/streams/src/testing.ts'
+import { createTestSchema, type TestSchema } from '@flotilla/sdk/testing'
+import { closeConnection, createRedisConnection } from '@flotilla/streams'
+import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 
 // Build, pack and npm install on a shared 2-core machine.
 setDefaultTimeout(300_000)
