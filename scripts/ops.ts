@@ -1,7 +1,17 @@
 /** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim. */
 import { parseArgs } from 'node:util'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { dlqList, dlqPurge, dlqReplay, dlqShow, OpsError, status, trim } from './lib/ops-commands.ts'
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  dlqList,
+  dlqPurge,
+  dlqReplay,
+  dlqShow,
+  OpsError,
+  parseTokenTtl,
+  status,
+  trim,
+} from './lib/ops-commands.ts'
 import { OpsHttpError, outbox, printToken } from './lib/ops-http.ts'
 import { dim, parseDuration, red } from './lib/term.ts'
 
@@ -15,7 +25,8 @@ const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <comman
   dlq purge <group> <id> | --all       delete for good                                 (asks unless --yes)
   trim --retention 7d                  MINID trim, never past a pending or undelivered entry (asks unless --yes)
   outbox [--limit 20] [--channel email] what notifications stored instead of sending (no provider configured)
-  token <app> [--ttl 3600]             a service token for that app (paste into its Swagger UI: Authorize)
+  token <app> [--ttl ${DEFAULT_TOKEN_TTL_SECONDS}]              a service token for that app (paste into its Swagger UI: Authorize);
+                                       ${DEFAULT_TOKEN_TTL_SECONDS} s is the longest lifetime the apps accept
 
   --stream  defaults to $EVENTS_STREAM, else "events"; --redis defaults to $REDIS_URL, else redis://127.0.0.1:6379
   apps are found at $<APP>_URL, else 127.0.0.1:<port>; tokens are signed with $SERVICE_TOKEN_SECRET (dev default)`
@@ -33,7 +44,7 @@ const { values, positionals } = parseArgs({
     cursor: { type: 'string' },
     retention: { type: 'string' },
     channel: { type: 'string' },
-    ttl: { type: 'string', default: '3600' },
+    ttl: { type: 'string' },
     interval: { type: 'string', default: '2s' },
     count: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -77,11 +88,8 @@ const run = async (): Promise<void> => {
     return outbox({ limit, channel: values.channel, json: values.json })
   }
   if (command === 'token') {
-    const ttl = Number(values.ttl)
     if (!sub) throw new OpsError('token <app>: which app is the token for?')
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400)
-      throw new OpsError('--ttl must be 1..86400 seconds')
-    return printToken(sub, ttl)
+    return printToken(sub, parseTokenTtl(values.ttl))
   }
   await redis.connect().catch((error: Error) => {
     throw new OpsError(`cannot reach Redis at ${redisUrl}: ${error.message}`)

@@ -1,5 +1,5 @@
 /** The ops CLI's commands, over the same library calls the apps use (readGroupStats, createDeadLetters, trimStream). */
-import { CONSUMER_GROUPS } from '@flotilla/contracts'
+import { CONSUMER_GROUPS, MAX_SERVICE_TOKEN_TTL_SECONDS } from '@flotilla/contracts'
 import { createDeadLetters, type DeadLetter, readGroupStats, trimStream } from '@flotilla/streams'
 import type { createRedisConnection } from '@flotilla/streams'
 import { bold, confirm, dim, formatDuration, green, progressBar, red, table, yellow } from './term.ts'
@@ -17,6 +17,23 @@ export interface OpsContext {
 
 /** A command refused or failed in a way the operator should read (exit code 1, no stack trace). */
 export class OpsError extends Error {}
+
+/** `token <app>` without `--ttl`: the longest lifetime every app's verifier accepts. */
+export const DEFAULT_TOKEN_TTL_SECONDS = MAX_SERVICE_TOKEN_TTL_SECONDS
+
+/** Reads `--ttl` for `token <app>`: whole seconds, 1 up to the verifiers' cap; the cap when absent. */
+export const parseTokenTtl = (value: string | undefined): number => {
+  if (value === undefined) return DEFAULT_TOKEN_TTL_SECONDS
+  const ttl = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(ttl) || ttl < 1)
+    throw new OpsError(`--ttl must be a whole number of seconds, 1..${MAX_SERVICE_TOKEN_TTL_SECONDS}`)
+  if (ttl > MAX_SERVICE_TOKEN_TTL_SECONDS)
+    throw new OpsError(
+      `--ttl ${ttl} is longer than the ${MAX_SERVICE_TOKEN_TTL_SECONDS} s every app accepts for a service token ` +
+        `(they would refuse it with 401); give --ttl ${MAX_SERVICE_TOKEN_TTL_SECONDS} or less`,
+    )
+  return ttl
+}
 
 const out = (text: string) => console.log(text)
 

@@ -2,7 +2,12 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
+import {
+  createEvent,
+  createServiceTokenVerifier,
+  MAX_SERVICE_TOKEN_TTL_SECONDS,
+  parseKeyRing,
+} from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName, waitFor } from '@flotilla/streams/testing'
@@ -39,16 +44,29 @@ const ops = async (args: string[], env: Record<string, string> = {}) => {
 }
 
 describe('bun run ops token / outbox', () => {
-  it('mints a service token the named app accepts, and refuses an unknown app', async () => {
-    const { stdout, code } = await ops(['token', 'audit', '--ttl', '120'], {
+  it('mints, by default, a service token the named app accepts, and refuses an unknown app', async () => {
+    const { stdout, code } = await ops(['token', 'audit'], { SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET })
+    expect(code).toBe(0)
+    // The app's own verifier with its defaults: the default lifetime is the longest it accepts.
+    const verifier = createServiceTokenVerifier(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), { audience: 'audit' })
+    const verified = await verifier.verify(stdout.trim())
+    expect(verified.service).toBe('ops')
+    expect(Number(verified.claims.exp) - Number(verified.claims.iat)).toBe(MAX_SERVICE_TOKEN_TTL_SECONDS)
+    const shorter = await ops(['token', 'audit', '--ttl', '120'], {
       SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
     })
-    expect(code).toBe(0)
-    const verifier = createServiceTokenVerifier(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), { audience: 'audit' })
-    expect((await verifier.verify(stdout.trim())).service).toBe('ops')
+    expect((await verifier.verify(shorter.stdout.trim())).claims.exp).toBeDefined()
     const unknown = await ops(['token', 'billing'])
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain('no service "billing"')
+  })
+
+  it('refuses a token --ttl longer than the apps accept, naming the cap', async () => {
+    const tooLong = await ops(['token', 'audit', '--ttl', String(MAX_SERVICE_TOKEN_TTL_SECONDS + 1)])
+    expect(tooLong.code).toBe(1)
+    expect(tooLong.stdout).toBe('')
+    expect(tooLong.stderr).toContain(`give --ttl ${MAX_SERVICE_TOKEN_TTL_SECONDS} or less`)
+    expect((await ops(['token', 'audit', '--ttl', '1.5'])).stderr).toContain('whole number of seconds')
   })
 
   const notifications = APPS.find((a) => a.name === 'notifications')!

@@ -1,5 +1,5 @@
 /** The AuthGateway over the auth service's typed Eden client (from @flotilla/sdk). */
-import type { AuthClient } from '@flotilla/sdk'
+import { type AuthClient, ServiceUnavailableError } from '@flotilla/sdk'
 import type { AuthGateway, RequestContext } from './auth-gateway.ts'
 import { HttpError } from './errors.ts'
 
@@ -12,10 +12,17 @@ const headersOf = (ctx: RequestContext) => ({
 })
 
 // Auth being down or refusing us is our failure, not the user's: 503 with a code the client can retry on.
+// A call the SDK's client could not make at all (timeout, circuit open, unreachable) arrives from Eden as
+// status 503 with the SDK's ServiceUnavailableError as its value: its reason goes into the details.
 const unavailable = (what: string, status: number, cause: unknown) =>
-  new HttpError(503, 'AUTH_UNAVAILABLE', `auth could not ${what} (status ${status})`, {
-    cause: String(cause),
-  })
+  cause instanceof ServiceUnavailableError
+    ? new HttpError(503, 'AUTH_UNAVAILABLE', `auth could not ${what}: ${cause.message}`, {
+        reason: cause.reason,
+        ...(cause.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }),
+      })
+    : new HttpError(503, 'AUTH_UNAVAILABLE', `auth could not ${what} (status ${status})`, {
+        cause: String(cause),
+      })
 
 /** Wraps the Eden client in the two calls the monolith makes. */
 export const createAuthGateway = (client: AuthClient): AuthGateway => ({

@@ -1,6 +1,12 @@
 /** Test fixture: the monolith over a schema of its own, the real auth app (in process), a unique stream. */
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
-import { connectStream, createAuthClient, createEventPublisher, createOutboxRelay } from '@flotilla/sdk'
+import {
+  connectStream,
+  createAuthClient,
+  createEventPublisher,
+  createOutboxRelay,
+  type ResilienceOptions,
+} from '@flotilla/sdk'
 import { createTestSchema } from '@flotilla/sdk/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
@@ -11,7 +17,14 @@ import { createAuthGateway } from './auth-client.ts'
 import { migrateDatabase } from './db/migrate.ts'
 import { createServiceTokens } from '@flotilla/sdk'
 
-export const createTestMonolith = async () => {
+export interface TestMonolithOptions {
+  /** Call auth over HTTP at this URL instead of in process (a test's own server in front of auth). */
+  readonly authUrl?: string
+  /** The auth client's timeout, retries and breaker. */
+  readonly authResilience?: ResilienceOptions
+}
+
+export const createTestMonolith = async (options: TestMonolithOptions = {}) => {
   const db = await createTestSchema()
   await migrateDatabase(db.sql, db.schema)
   const auth = await createTestApp()
@@ -19,10 +32,15 @@ export const createTestMonolith = async () => {
   const connection = connectStream({ redisUrl: 'redis://127.0.0.1:6379', stream })
   const reader = createRedisConnection('redis://127.0.0.1:6379', 'command')
   const client = createAuthClient({
-    baseUrl: 'http://auth.test',
+    baseUrl: options.authUrl ?? 'http://auth.test',
     signer: createServiceTokens({ SERVICE_TOKEN_SECRET: TEST_SERVICE_SECRET, SERVICE_NAME: 'monolith' }),
-    fetcher: ((input: RequestInfo | URL, init?: RequestInit) =>
-      auth.app.handle(new Request(input, init))) as typeof fetch,
+    ...(options.authUrl
+      ? {}
+      : {
+          fetcher: ((input: RequestInfo | URL, init?: RequestInit) =>
+            auth.app.handle(new Request(input, init))) as typeof fetch,
+        }),
+    ...(options.authResilience ? { resilience: options.authResilience } : {}),
   })
   const relay = createOutboxRelay({ sql: db.sql, publisher: connection.publisher, listen: false })
   const app = createApp({

@@ -1,4 +1,5 @@
 /** Building events: fills id (time-ordered UUIDv7), version, source and occurredAt. */
+import { v7 as uuidv7 } from 'uuid'
 import { type EventType, eventCatalog, type PayloadOf } from './catalog.ts'
 import type { Party } from './envelope.ts'
 import type { EventOf, OpaqueEvent } from './types.ts'
@@ -28,7 +29,7 @@ const envelope = (type: string, version: number, payload: unknown, o: CreateEven
         : o.occurredAt.toISOString()
   // Only set optional fields that are present: undefined keys would not survive a JSON round trip.
   const event: Record<string, unknown> = {
-    id: o.id ?? Bun.randomUUIDv7(),
+    id: o.id ?? uuidv7(),
     type,
     version,
     source: o.source,

@@ -3,9 +3,21 @@ import { type EventType, EVENT_TYPES, eventCatalog } from './catalog.ts'
 import { EventEnvelope, envelopeOf } from './envelope.ts'
 import { consumersOf, EVERY_EVENT_CONSUMERS, SERVICE_NAMES, SERVICES } from './services.ts'
 import { DEFAULT_EVENTS_STREAM } from './streams.ts'
+import { PUBLIC_HTTPS_URL_FORMAT } from './urls.ts'
+
+// Formats only TypeBox knows (registered in TypeScript). Each schema that uses one also carries a `pattern`,
+// which is all another language's validator gets: the exported files use standard keywords and formats only.
+const CUSTOM_FORMATS: ReadonlySet<unknown> = new Set([PUBLIC_HTTPS_URL_FORMAT])
 
 // TypeBox schemas are JSON Schema already; a JSON round trip drops the symbol-keyed TypeBox metadata.
-const plain = (schema: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(schema))
+const plain = (schema: unknown): Record<string, unknown> =>
+  JSON.parse(
+    JSON.stringify(schema, function (this: Record<string, unknown>, key, value) {
+      if (key !== 'format' || !CUSTOM_FORMATS.has(value)) return value
+      if (typeof this.pattern !== 'string') throw new Error(`format "${value}" needs a pattern beside it`)
+      return undefined
+    }),
+  )
 
 const schemaId = (type: string) => `https://flotilla.dev/schemas/events/${type}.json`
 

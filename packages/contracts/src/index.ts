@@ -24,6 +24,7 @@ export type { Consumes, ServiceInfo, ServiceName } from './services.ts'
 export {
   createServiceTokenSigner,
   createServiceTokenVerifier,
+  MAX_SERVICE_TOKEN_TTL_SECONDS,
   MIN_SECRET_BYTES,
   parseKeyRing,
   SERVICE_TOKEN_TYPE,
@@ -49,4 +50,10 @@ export type {
 export { Channel, NotificationRequested, PushSubscription } from './events/notification.ts'
 export { SessionRevokedReason } from './events/auth.ts'
 export { asyncApiDocument, jsonSchemaFiles } from './export.ts'
-export { isPublicAddress, isPublicHttpsUrl, nonPublicAddressReason, PUBLIC_HTTPS_URL_FORMAT } from './urls.ts'
+export {
+  isPublicAddress,
+  isPublicHttpsUrl,
+  nonPublicAddressReason,
+  PUBLIC_HTTPS_URL_FORMAT,
+  PUBLIC_HTTPS_URL_PATTERN,
+} from './urls.ts'

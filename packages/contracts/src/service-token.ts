@@ -2,6 +2,7 @@
  * Service-to-service tokens: short-lived HS256 JWTs, issuer = calling service, audience = target.
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
+import { createHash, randomUUID } from 'node:crypto'
 import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
 import { compactShapeProblem } from './service-token-shape.ts'
 import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
@@ -10,6 +11,8 @@ import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembe
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
 /** Minimum secret length in bytes (RFC 7518 §3.2: at least the hash size). */
 export const MIN_SECRET_BYTES = 32
+/** The longest service-token lifetime a verifier accepts unless told otherwise (`maxTtlSeconds`). */
+export const MAX_SERVICE_TOKEN_TTL_SECONDS = 600
 
 export interface KeyRing {
   /** The kid new tokens are signed with. */
@@ -20,7 +23,7 @@ export interface KeyRing {
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const encoder = new TextEncoder()
 
-const kidOf = (secret: string) => new Bun.CryptoHasher('sha256').update(secret).digest('hex').slice(0, 12)
+const kidOf = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 12)
 
 /**
  * Parses `SERVICE_TOKEN_SECRET`: one secret, or `kid=secret` pairs separated by commas where the first
@@ -81,7 +84,7 @@ export const createServiceTokenSigner = (
       .setIssuedAt()
       .setNotBefore('0s')
       .setExpirationTime(`${ttlSeconds}s`)
-      .setJti(crypto.randomUUID())
+      .setJti(randomUUID())
       .sign(key)
   // One entry per audience and lifetime: a handful at most.
   const held = new Map<string, { readonly token: Promise<string>; readonly renewAt: number }>()
@@ -129,7 +132,7 @@ export interface ServiceTokenVerifierOptions {
   readonly issuers?: readonly string[]
   /** @defaultValue 5 */
   readonly clockToleranceSeconds?: number
-  /** Refuse tokens whose lifetime exceeds this. @defaultValue 600 */
+  /** Refuse tokens whose lifetime exceeds this. @defaultValue MAX_SERVICE_TOKEN_TTL_SECONDS (600) */
   readonly maxTtlSeconds?: number
   /**
    * Remember verified tokens so a token sent again skips the HMAC (callers reuse a token for half its
@@ -144,7 +147,7 @@ const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'] as const
 /** Creates a verifier for tokens addressed to one service. */
 export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenVerifierOptions) => {
   const tolerance = options.clockToleranceSeconds ?? 5
-  const maxTtl = options.maxTtlSeconds ?? 600
+  const maxTtl = options.maxTtlSeconds ?? MAX_SERVICE_TOKEN_TTL_SECONDS
   const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxTtl + tolerance }
   const cache =
     options.cache === false ? undefined : createVerifiedTokenCache<VerifiedServiceToken>(options.cache)

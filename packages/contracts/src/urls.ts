@@ -9,8 +9,14 @@
 import { FormatRegistry } from '@sinclair/typebox'
 import ipaddr from 'ipaddr.js'
 
-/** The JSON Schema `format` of such URLs. */
+/** The custom `format` of such URLs, checked by `isPublicHttpsUrl` wherever TypeBox validates. */
 export const PUBLIC_HTTPS_URL_FORMAT = 'public-https-url'
+
+/**
+ * What a plain regular expression can say of such a URL, for the exported JSON Schemas (which carry no custom
+ * format): `https://`, no credentials, no whitespace. The private-host checks need `isPublicHttpsUrl`.
+ */
+export const PUBLIC_HTTPS_URL_PATTERN = '^https://[^/?#@\\s]+([/?#]\\S*)?$'
 
 const PRIVATE_HOST_SUFFIXES = ['.localhost', '.internal', '.local', '.localdomain', '.home.arpa']
 

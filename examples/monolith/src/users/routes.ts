@@ -23,7 +23,7 @@ export const usersRoutes = (users: UsersService, auth: AuthGateway) =>
     )
     .post('/login', ({ body, ctx }) => users.login(body, ctx), {
       body: LoginBody,
-      response: { 200: LoggedIn, 401: ErrorBody, 422: ErrorBody },
+      response: { 200: LoggedIn, 401: ErrorBody, 422: ErrorBody, 503: ErrorBody },
       detail: { tags: ['users'], summary: 'Sign in; auth opens a session for the device' },
     })
     .post(

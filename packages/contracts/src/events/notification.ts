@@ -1,13 +1,15 @@
 /** `notification.*` events: requests to notify a user, and what became of each delivery. */
 import { Type } from '@sinclair/typebox'
-import { PUBLIC_HTTPS_URL_FORMAT } from '../urls.ts'
+import { PUBLIC_HTTPS_URL_FORMAT, PUBLIC_HTTPS_URL_PATTERN } from '../urls.ts'
 import { Email, IsoTimestamp, Locale, Phone, TimeZone, UserId } from './common.ts'
 
 export const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('push')])
 
 export const PushSubscription = Type.Object(
   {
+    // The pattern is what the exported JSON Schema keeps; the format adds the private-host checks in TypeScript.
     endpoint: Type.String({
+      pattern: PUBLIC_HTTPS_URL_PATTERN,
       format: PUBLIC_HTTPS_URL_FORMAT,
       maxLength: 2000,
       description: 'https URL of a public push service (no loopback, private, link-local or .internal host)',

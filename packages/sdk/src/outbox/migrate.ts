@@ -1,11 +1,12 @@
 /** Applies the outbox migration (the SQL drizzle-kit generated from `schema.ts`, plus the notify trigger). */
-import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate } from 'drizzle-orm/postgres-js/migrator'
 import type { Sql } from 'postgres'
 
 /** The folder of SQL migrations, for apps that copy them into their own migration tool. */
-export const OUTBOX_MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'drizzle')
+// `../../drizzle` from both `src/outbox/` (Bun, the workspace) and `dist/outbox/` (Node, the package).
+export const OUTBOX_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
 export interface MigrateOutboxOptions {
   /** Where drizzle records applied migrations. @defaultValue 'drizzle' */
