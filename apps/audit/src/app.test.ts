@@ -72,7 +72,7 @@ describe('access to every audit route', () => {
   it('refuses a user token that names no tenant', async () => {
     const res = await t.get('/v1/audit/events', await t.userToken({}))
     expect(res.status).toBe(403)
-    expect(await res.json()).toMatchObject({ error: { code: 'NO_TENANT' } })
+    expect(await res.json()).toMatchObject({ error: { code: 'TENANT_REQUIRED' } })
   })
 })
 

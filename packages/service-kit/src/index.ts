@@ -42,6 +42,7 @@ export type { CloseStep, ShutdownHandle, ShutdownOptions } from './app/shutdown.
 export { bearerToken, peekTokenType } from './auth/bearer.ts'
 export { callerAuth, resolveCaller, serviceAuth } from './auth/plugins.ts'
 export type { CallerAuthOptions, ServiceAuthOptions } from './auth/plugins.ts'
+export { TENANT_REQUIRED, tenantScope } from './auth/tenant-scope.ts'
 export type {
   AccessTokenVerifier,
   Caller,

@@ -1,7 +1,13 @@
 /** `GET /dashboard` (the page), its assets (uPlot served locally, no CDN) and `GET /dashboard/data` (JSON). */
-import { BEARER_SECURITY, type CallerAuthOptions, notFound, resolveCaller } from '@flotilla/service-kit'
+import {
+  BEARER_SECURITY,
+  type CallerAuthOptions,
+  notFound,
+  resolveCaller,
+  tenantScope,
+} from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
+import { READ_SCOPE } from '../auth/tenant.ts'
 import { ErrorResponse } from '../stats/model.ts'
 import { DASHBOARD_ASSETS } from './assets.ts'
 import { DashboardData } from './model.ts'

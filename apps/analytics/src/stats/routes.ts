@@ -1,7 +1,7 @@
 /** `GET /v1/stats/{timeseries,summary,uniques,percentiles}`: a service token, or a user token with `analytics:read`. */
-import { BEARER_SECURITY, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { BEARER_SECURITY, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
-import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
+import { READ_SCOPE } from '../auth/tenant.ts'
 import {
   ErrorResponse,
   PercentilesQuery,

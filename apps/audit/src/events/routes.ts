@@ -1,7 +1,6 @@
 /** GET /v1/audit/events — search audit records, newest first, with an opaque cursor. */
-import { badRequest, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { badRequest, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
-import { tenantScope } from '../auth/scope.ts'
 import { decodeCursor, encodeCursor } from '../store/cursor.ts'
 import type { AuditStore } from '../store/types.ts'
 import { ErrorResponse, EventPage, ListQuery, toFilter } from './model.ts'
@@ -33,7 +32,7 @@ export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
       detail: {
         summary: 'Search audit records',
         description:
-          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404). Errors: 400 INVALID_CURSOR / INVALID_TIME / INVALID_RANGE, 401 UNAUTHORIZED / INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / NO_TENANT, 404 NOT_FOUND.',
+          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404). Errors: 400 INVALID_CURSOR / INVALID_TIME / INVALID_RANGE, 401 UNAUTHORIZED / INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / TENANT_REQUIRED, 404 NOT_FOUND.',
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

@@ -1,7 +1,6 @@
 /** GET /v1/audit/export — every matching record as NDJSON or CSV, streamed with flat memory. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { ErrorResponse, RecordQuery, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CONTENT_TYPES } from './encode.ts'

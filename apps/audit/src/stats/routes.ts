@@ -1,7 +1,6 @@
 /** GET /v1/audit/stats — record counts grouped by type, actor or source, for reporting. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { ErrorResponse, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 

@@ -1,7 +1,6 @@
 /** GET /v1/audit/verify — recomputes one chain and compares it with its checkpoints. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import type { ExternalAnchors } from '../chain/checkpoints.ts'
 import { ErrorResponse } from '../events/model.ts'
 import { GLOBAL_CHAIN } from '../records/model.ts'
