@@ -84,6 +84,8 @@ export type {
 export { serviceUrl } from './http-client/service-url.ts'
 export { isBusyError, retryWhileBusy } from './libsql/busy.ts'
 export type { RetryWhileBusyOptions } from './libsql/busy.ts'
+export { migrate } from './libsql/migrate.ts'
+export type { MigrateOptions, Migration } from './libsql/migrate.ts'
 export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'
 
