@@ -6,6 +6,8 @@ export { AppError }
 
 /** Every code this service answers with, for Swagger and clients. */
 export const ERROR_CODES = {
+  INVALID_CURSOR:
+    'the cursor is not a nextCursor this API issued (malformed, of another version, or altered)',
   INVALID_TOKEN: 'missing, malformed or refused bearer token (or the session of a user token has ended)',
   INVALID_REFRESH_TOKEN: 'the refresh token is malformed, unknown, or its session was revoked or has expired',
   REFRESH_TOKEN_REUSED: 'a spent refresh token was presented again: its whole family (session) was revoked',

@@ -70,6 +70,14 @@ export type {
 export { DeadLetterPageSchema, DeadLetterSchema, deadLetterRoutes } from './dead-letters/routes.ts'
 export type { DeadLetterRoutesOptions } from './dead-letters/routes.ts'
 
+export {
+  CursorQuery,
+  createCursorCodec,
+  INVALID_CURSOR,
+  MAX_CURSOR_LENGTH,
+} from './pagination/cursor.ts'
+export type { CursorCodec, CursorCodecOptions } from './pagination/cursor.ts'
+
 export { createMetrics } from './metrics/metrics.ts'
 export type { GroupSnapshot, Metrics, ObserveRequest } from './metrics/metrics.ts'
 

@@ -1,5 +1,5 @@
 /** Query and response schemas of the audit read API (shared by listing, export and stats). */
-import { badRequest } from '@flotilla/service-kit'
+import { badRequest, CursorQuery, createCursorCodec } from '@flotilla/service-kit'
 import { t } from 'elysia'
 import { AuditRecord } from '../records/model.ts'
 import type { RecordFilter } from '../store/types.ts'
@@ -33,10 +33,15 @@ export type RecordQuery = typeof RecordQuery.static
 
 export const ListQuery = t.Object({
   ...RecordQuery.properties,
-  cursor: t.Optional(t.String({ maxLength: 512, description: 'nextCursor of the previous page' })),
+  cursor: t.Optional(CursorQuery),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })),
 })
 export type ListQuery = typeof ListQuery.static
+
+/** The listing's cursor: the keyset position (occurredAt, then event id) after which the next page starts. */
+export const eventCursor = createCursorCodec(
+  t.Object({ occurredMs: t.Integer(), eventId: t.String({ minLength: 1, maxLength: 200 }) }),
+)
 
 export const EventPage = t.Object({
   items: t.Array(AuditRecord),

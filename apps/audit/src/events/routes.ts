@@ -1,9 +1,8 @@
 /** GET /v1/audit/events — search audit records, newest first, with an opaque cursor. */
-import { badRequest, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
-import { decodeCursor, encodeCursor } from '../store/cursor.ts'
 import type { AuditStore } from '../store/types.ts'
-import { ErrorResponse, EventPage, ListQuery, toFilter } from './model.ts'
+import { ErrorResponse, EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
 
 export interface EventsRoutesDeps {
   readonly store: AuditStore
@@ -15,10 +14,9 @@ export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
     '/v1/audit/events',
     async ({ caller, query }): Promise<EventPage> => {
       const filter = toFilter(query, tenantScope(caller, query.tenantId))
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-      if (after === null) throw badRequest('cursor is not one this API issued', { code: 'INVALID_CURSOR' })
+      const after = eventCursor.decodeOptional(query.cursor)
       const page = await store.list(filter, { limit: query.limit ?? 50, ...(after ? { after } : {}) })
-      return { items: page.records, nextCursor: page.next ? encodeCursor(page.next) : null }
+      return { items: page.records, nextCursor: page.next ? eventCursor.encode(page.next) : null }
     },
     {
       query: ListQuery,

@@ -35,6 +35,16 @@ describe('notification status routes', () => {
     expect(new Set(seen).size).toBe(3)
   })
 
+  it('answers 400 INVALID_CURSOR to a cursor it did not issue, on the log and on the outbox', async () => {
+    const old = Buffer.from('1700000000000|d1').toString('base64url') // the earlier unversioned format
+    for (const path of ['/v1/notifications', '/v1/outbox'])
+      for (const cursor of ['garbage', old]) {
+        const res = await t.request('GET', `${path}?cursor=${cursor}`)
+        const body = (await res.json()) as { error?: { code: string } }
+        expect([path, cursor, res.status, body.error?.code]).toEqual([path, cursor, 400, 'INVALID_CURSOR'])
+      }
+  })
+
   it('filters by status', async () => {
     const failed = (await (await t.request('GET', '/v1/notifications?status=failed')).json()) as Page
     expect(failed.items.map((i) => [i.userId, i.template])).toEqual([['u-ghost', 'new-sign-in']])

@@ -3,6 +3,8 @@ import { BEARER_SECURITY } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 export const ERROR_CODES = {
+  INVALID_CURSOR:
+    'the cursor is not a nextCursor this API issued (malformed, of another version, or altered)',
   INVALID_TOKEN: 'missing, malformed or refused service token',
   INVALID_SIGNATURE: 'the webhook signature (Svix) is missing, stale or wrong: nothing was recorded',
   DELIVERY_NOT_RECORDED_YET:
