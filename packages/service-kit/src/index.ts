@@ -17,6 +17,7 @@ export type { RequestContext } from './logging/request-context.ts'
 export {
   AppError,
   badRequest,
+  ErrorBody,
   conflict,
   forbidden,
   notFound,
@@ -25,7 +26,15 @@ export {
   unauthorized,
   unsupportedMediaType,
 } from './errors/app-error.ts'
-export type { AppErrorOptions, ErrorBody } from './errors/app-error.ts'
+export type { AppErrorOptions } from './errors/app-error.ts'
+export {
+  COMMON_ERROR_CODES,
+  defineErrorCodes,
+  documentedErrorCodes,
+  ERRORS_HEADING,
+  errorDocProblems,
+} from './errors/error-codes.ts'
+export type { DocumentedErrorCode, ErrorCodes, ErrorDocProblems } from './errors/error-codes.ts'
 export { renderError } from './errors/render.ts'
 export type { FieldProblem, RenderedError } from './errors/render.ts'
 

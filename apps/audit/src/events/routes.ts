@@ -2,7 +2,8 @@
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
 import type { AuditStore } from '../store/types.ts'
-import { ErrorResponse, EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
+import { ErrorBody, ERRORS } from '../errors.ts'
+import { EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
 
 export interface EventsRoutesDeps {
   readonly store: AuditStore
@@ -22,15 +23,24 @@ export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
       query: ListQuery,
       response: {
         200: EventPage,
-        400: ErrorResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
       },
       detail: {
         summary: 'Search audit records',
-        description:
-          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404). Errors: 400 INVALID_CURSOR / INVALID_TIME / INVALID_RANGE, 401 UNAUTHORIZED / INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / TENANT_REQUIRED, 404 NOT_FOUND.',
+        description: ERRORS.describe(
+          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404).',
+          'INVALID_CURSOR',
+          'INVALID_TIME',
+          'INVALID_RANGE',
+          'INVALID_TOKEN',
+          'INSUFFICIENT_SCOPE',
+          'TENANT_REQUIRED',
+          'NOT_FOUND',
+          'VALIDATION_FAILED',
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

@@ -1,7 +1,8 @@
 /** GET /v1/audit/stats — record counts grouped by type, actor or source, for reporting. */
 import { Elysia, t } from 'elysia'
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
-import { ErrorResponse, toFilter } from '../events/model.ts'
+import { ErrorBody, ERRORS } from '../errors.ts'
+import { toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 
 export const StatsQuery = t.Object({
@@ -45,13 +46,22 @@ export const statsRoutes = ({ store, auth }: { store: AuditStore; auth: CallerAu
       query: StatsQuery,
       response: {
         200: StatsResponse,
-        400: ErrorResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
       },
       detail: {
         summary: 'Count audit records by type, actor or source',
+        description: ERRORS.errorList(
+          'INVALID_TIME',
+          'INVALID_RANGE',
+          'INVALID_TOKEN',
+          'INSUFFICIENT_SCOPE',
+          'TENANT_REQUIRED',
+          'NOT_FOUND',
+          'VALIDATION_FAILED',
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

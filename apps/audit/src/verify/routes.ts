@@ -2,7 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import type { ExternalAnchors } from '../chain/checkpoints.ts'
-import { ErrorResponse } from '../events/model.ts'
+import { ErrorBody, ERRORS } from '../errors.ts'
 import { GLOBAL_CHAIN } from '../records/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { verifyChain } from './service.ts'
@@ -54,11 +54,17 @@ export const verifyRoutes = ({ store, anchors, auth, onVerified }: VerifyRoutesD
     },
     {
       query: VerifyQuery,
-      response: { 200: VerifyResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+      response: { 200: VerifyResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       detail: {
         summary: 'Verify a tenant chain',
-        description:
+        description: ERRORS.describe(
           'Recomputes every hash and link from the retention anchor to the head, then compares with the checkpoints (in-chain `audit.checkpoint` records and the last one kept in Redis). `brokenAt` names the first record that fails and why.',
+          'INVALID_TOKEN',
+          'INSUFFICIENT_SCOPE',
+          'TENANT_REQUIRED',
+          'NOT_FOUND',
+          'VALIDATION_FAILED',
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

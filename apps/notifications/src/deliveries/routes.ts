@@ -3,7 +3,7 @@ import { notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-k
 import { Elysia, t } from 'elysia'
 import { rowCursor } from '../db/page.ts'
 import type { AttemptRow, DeliveryRow } from '../db/schema.ts'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import {
   DeliveryDetail,
   DeliveryPage,

@@ -3,7 +3,7 @@ import { Channel } from '@flotilla/contracts'
 import { CursorQuery, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
 import { rowCursor } from '../db/page.ts'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import type { OutboxStore } from './store.ts'
 
 export const OutboxMessage = t.Object({
