@@ -5,9 +5,7 @@ export { ErrorBody }
 
 export const ERRORS = defineErrorCodes({
   ...COMMON_ERROR_CODES,
-  INVALID_TOKEN: 'missing, malformed or refused service or user access token',
   INSUFFICIENT_SCOPE: 'the user access token lacks the analytics:read scope',
-  NOT_FOUND: 'another tenant than the user token’s own (its existence is never confirmed)',
   INVALID_RANGE: 'from or to is not an ISO-8601 timestamp with a zone, or from is not before to',
   RANGE_TOO_LONG: 'the range spans more days than this route allows (details.maxDays)',
   INVALID_INTERVAL: 'interval is not one this route accepts (details.allowed)',

@@ -2,7 +2,7 @@
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
 import type { AuditStore } from '../store/types.ts'
-import { ErrorBody, ERRORS } from '../errors.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
 
 export interface EventsRoutesDeps {
@@ -35,11 +35,7 @@ export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
           'INVALID_CURSOR',
           'INVALID_TIME',
           'INVALID_RANGE',
-          'INVALID_TOKEN',
-          'INSUFFICIENT_SCOPE',
-          'TENANT_REQUIRED',
-          'NOT_FOUND',
-          'VALIDATION_FAILED',
+          ...READ_ERRORS,
         ),
         tags: ['audit'],
         security: [{ bearer: [] }],

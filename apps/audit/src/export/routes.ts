@@ -1,7 +1,7 @@
 /** GET /v1/audit/export — every matching record as NDJSON or CSV, streamed with flat memory. */
 import { Elysia, t } from 'elysia'
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
-import { ErrorBody, ERRORS } from '../errors.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { RecordQuery, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CONTENT_TYPES } from './encode.ts'
@@ -61,11 +61,7 @@ export const exportRoutes = ({ store, auth, pageSize, onExported }: ExportRoutes
           'Same filters as /v1/audit/events; newest first; every field including seq, prevHash and hash. Streamed page by page (memory stays flat). `X-Total-Count` gives the number of records up front. CSV cells starting with = + - @ tab or CR are prefixed with a quote so spreadsheets never run them.',
           'INVALID_TIME',
           'INVALID_RANGE',
-          'INVALID_TOKEN',
-          'INSUFFICIENT_SCOPE',
-          'TENANT_REQUIRED',
-          'NOT_FOUND',
-          'VALIDATION_FAILED',
+          ...READ_ERRORS,
         ),
         tags: ['audit'],
         security: [{ bearer: [] }],

@@ -1,7 +1,7 @@
 /** GET /v1/audit/stats — record counts grouped by type, actor or source, for reporting. */
 import { Elysia, t } from 'elysia'
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
-import { ErrorBody, ERRORS } from '../errors.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 
@@ -53,15 +53,7 @@ export const statsRoutes = ({ store, auth }: { store: AuditStore; auth: CallerAu
       },
       detail: {
         summary: 'Count audit records by type, actor or source',
-        description: ERRORS.errorList(
-          'INVALID_TIME',
-          'INVALID_RANGE',
-          'INVALID_TOKEN',
-          'INSUFFICIENT_SCOPE',
-          'TENANT_REQUIRED',
-          'NOT_FOUND',
-          'VALIDATION_FAILED',
-        ),
+        description: ERRORS.errorList('INVALID_TIME', 'INVALID_RANGE', ...READ_ERRORS),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

@@ -2,7 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import type { ExternalAnchors } from '../chain/checkpoints.ts'
-import { ErrorBody, ERRORS } from '../errors.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { GLOBAL_CHAIN } from '../records/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { verifyChain } from './service.ts'
@@ -59,11 +59,7 @@ export const verifyRoutes = ({ store, anchors, auth, onVerified }: VerifyRoutesD
         summary: 'Verify a tenant chain',
         description: ERRORS.describe(
           'Recomputes every hash and link from the retention anchor to the head, then compares with the checkpoints (in-chain `audit.checkpoint` records and the last one kept in Redis). `brokenAt` names the first record that fails and why.',
-          'INVALID_TOKEN',
-          'INSUFFICIENT_SCOPE',
-          'TENANT_REQUIRED',
-          'NOT_FOUND',
-          'VALIDATION_FAILED',
+          ...READ_ERRORS,
         ),
         tags: ['audit'],
         security: [{ bearer: [] }],

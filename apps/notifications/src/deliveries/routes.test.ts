@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { errorDocProblems } from '@flotilla/service-kit'
+import { ERRORS } from '../errors.ts'
 import { createEvent } from '@flotilla/contracts'
 import { createTestApp, type TestApp } from '../testing.ts'
 
@@ -83,6 +85,13 @@ describe('notification status routes', () => {
     )
     // The address-less new-sign-in never reached a provider: no attempt.
     expect(text).not.toContain('outcome="failed"')
+  })
+
+  it('lists only error codes its ERRORS map declares, on every route of its own', async () => {
+    const doc = (await (await t.request('GET', '/swagger/json', { token: null })).json()) as Parameters<
+      typeof errorDocProblems
+    >[0]
+    expect(errorDocProblems(doc, ERRORS)).toEqual({ undeclared: [], unlisted: [] })
   })
 
   it('serves the dead-letter inspector and the OpenAPI document', async () => {
