@@ -11,8 +11,7 @@ import {
   parseTypeFilter,
   parseWeekStart,
 } from '../../apps/analytics/src/stats/validate.ts'
-import { toFilter } from '../../apps/audit/src/events/model.ts'
-import { decodeCursor, encodeCursor } from '../../apps/audit/src/store/cursor.ts'
+import { eventCursor, toFilter } from '../../apps/audit/src/events/model.ts'
 import { ContractError, createEvent, decodeEntry } from '@flotilla/contracts'
 import { AppError } from '@flotilla/service-kit'
 import { analyticsTarget, auditTarget, serviceToken, type Target, userToken } from './lib/targets.ts'
@@ -149,12 +148,19 @@ describe('audit query parsers', () => {
     )
   })
 
-  it('decodes any cursor to a position or null, and its own cursors back exactly', () => {
+  it('decodes any cursor to a position or a 400 INVALID_CURSOR, and its own cursors back exactly', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (cursor) => {
-        const key = decodeCursor(cursor)
+        let key: ReturnType<typeof eventCursor.decode> | AppError
+        try {
+          key = eventCursor.decode(cursor)
+        } catch (error) {
+          key = error as AppError
+        }
         expect(
-          key === null || (Number.isSafeInteger(key.occurredMs) && typeof key.eventId === 'string'),
+          key instanceof AppError
+            ? key.status === 400 && key.code === 'INVALID_CURSOR'
+            : Number.isSafeInteger(key.occurredMs) && typeof key.eventId === 'string',
         ).toBe(true)
       }),
       { numRuns: RUNS },
@@ -164,7 +170,10 @@ describe('audit query parsers', () => {
         fc.integer({ min: 0 }),
         fc.string({ minLength: 1, maxLength: 200 }),
         (occurredMs, eventId) => {
-          expect(decodeCursor(encodeCursor({ occurredMs, eventId }))).toEqual({ occurredMs, eventId })
+          expect(eventCursor.decode(eventCursor.encode({ occurredMs, eventId }))).toEqual({
+            occurredMs,
+            eventId,
+          })
         },
       ),
       { numRuns: RUNS },

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { errorDocProblems } from '@flotilla/service-kit'
+import { ERRORS } from './errors.ts'
 import { sampleEvent } from './records/sample.ts'
 import { createTestApp, type TestApp } from './testing.ts'
 
@@ -72,7 +74,7 @@ describe('access to every audit route', () => {
   it('refuses a user token that names no tenant', async () => {
     const res = await t.get('/v1/audit/events', await t.userToken({}))
     expect(res.status).toBe(403)
-    expect(await res.json()).toMatchObject({ error: { code: 'NO_TENANT' } })
+    expect(await res.json()).toMatchObject({ error: { code: 'TENANT_REQUIRED' } })
   })
 })
 
@@ -84,6 +86,11 @@ describe('service basics', () => {
     for (const path of ['/v1/audit/events', '/v1/audit/export', '/v1/audit/verify', '/v1/audit/stats']) {
       expect(doc.paths[path]?.get?.summary).toBeString()
     }
+  })
+
+  it('lists only error codes its ERRORS map declares, on every route of its own', async () => {
+    const doc = (await (await t.get('/swagger/json')).json()) as Parameters<typeof errorDocProblems>[0]
+    expect(errorDocProblems(doc, ERRORS)).toEqual({ undeclared: [], unlisted: [] })
   })
 
   it('serves the dead-letter inspector of the audit group to services only', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { errorDocProblems } from '@flotilla/service-kit'
+import { ERRORS } from './errors.ts'
 import { treaty } from '@elysiajs/eden'
 import type { AuthApp } from './index.ts'
 import { createTestApp, type TestApp } from './testing.ts'
@@ -71,6 +73,13 @@ describe('operations and documentation', () => {
     const jwks = await t.request('GET', '/.well-known/jwks.json')
     expect(jwks.headers.get('cache-control')).toContain('max-age')
     expect(await jwks.json()).toEqual(await (await t.request('GET', '/v1/jwks')).json())
+  })
+
+  it('lists only error codes its ERRORS map declares, on every route of its own', async () => {
+    const doc = (await (await t.request('GET', '/swagger/json')).json()) as Parameters<
+      typeof errorDocProblems
+    >[0]
+    expect(errorDocProblems(doc, ERRORS, { except: ['/v1/jwks'] })).toEqual({ undeclared: [], unlisted: [] })
   })
 
   it('documents every route with a summary, a tag and its error responses', async () => {

@@ -1,4 +1,4 @@
-/** The event envelope: the wire contract every producer and consumer shares (see BRIEF.md). */
+/** The event envelope: the wire contract every producer and consumer shares (docs/pitfalls.md, "The wire contract"). */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 /** Dotted, lower-case, at least two segments: `user.registered`, `auth.session.created`. */

@@ -17,6 +17,7 @@ export type { RequestContext } from './logging/request-context.ts'
 export {
   AppError,
   badRequest,
+  ErrorBody,
   conflict,
   forbidden,
   notFound,
@@ -25,7 +26,15 @@ export {
   unauthorized,
   unsupportedMediaType,
 } from './errors/app-error.ts'
-export type { AppErrorOptions, ErrorBody } from './errors/app-error.ts'
+export type { AppErrorOptions } from './errors/app-error.ts'
+export {
+  COMMON_ERROR_CODES,
+  defineErrorCodes,
+  documentedErrorCodes,
+  ERRORS_HEADING,
+  errorDocProblems,
+} from './errors/error-codes.ts'
+export type { DocumentedErrorCode, ErrorCodes, ErrorDocProblems } from './errors/error-codes.ts'
 export { renderError } from './errors/render.ts'
 export type { FieldProblem, RenderedError } from './errors/render.ts'
 
@@ -42,6 +51,7 @@ export type { CloseStep, ShutdownHandle, ShutdownOptions } from './app/shutdown.
 export { bearerToken, peekTokenType } from './auth/bearer.ts'
 export { callerAuth, resolveCaller, serviceAuth } from './auth/plugins.ts'
 export type { CallerAuthOptions, ServiceAuthOptions } from './auth/plugins.ts'
+export { TENANT_REQUIRED, tenantScope } from './auth/tenant-scope.ts'
 export type {
   AccessTokenVerifier,
   Caller,
@@ -69,6 +79,14 @@ export type {
 export { DeadLetterPageSchema, DeadLetterSchema, deadLetterRoutes } from './dead-letters/routes.ts'
 export type { DeadLetterRoutesOptions } from './dead-letters/routes.ts'
 
+export {
+  CursorQuery,
+  createCursorCodec,
+  INVALID_CURSOR,
+  MAX_CURSOR_LENGTH,
+} from './pagination/cursor.ts'
+export type { CursorCodec, CursorCodecOptions } from './pagination/cursor.ts'
+
 export { createMetrics } from './metrics/metrics.ts'
 export type { GroupSnapshot, Metrics, ObserveRequest } from './metrics/metrics.ts'
 
@@ -83,6 +101,8 @@ export type {
 export { serviceUrl } from './http-client/service-url.ts'
 export { isBusyError, retryWhileBusy } from './libsql/busy.ts'
 export type { RetryWhileBusyOptions } from './libsql/busy.ts'
+export { migrate } from './libsql/migrate.ts'
+export type { MigrateOptions, Migration } from './libsql/migrate.ts'
 export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'
 

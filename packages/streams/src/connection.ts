@@ -1,4 +1,4 @@
-/** ioredis connections tuned per role, as PITFALLS.md asks (producers fail fast, blocking readers wait). */
+/** ioredis connections tuned per role, as docs/pitfalls.md explains (producers fail fast, blocking readers wait). */
 import './tracing-channel.ts'
 import { Redis, type RedisOptions } from 'ioredis'
 
@@ -24,7 +24,7 @@ const roleOptions: Record<ConnectionRole, RedisOptions> = {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 2000,
-    // Producers gain a little from auto-pipelining; consumers lose (PITFALLS: ~38% slower).
+    // Producers gain a little from auto-pipelining; consumers lose (docs/pitfalls.md: ~38% slower).
     enableAutoPipelining: true,
   },
   consumer: {

@@ -20,6 +20,8 @@ export type {
   StreamHooks,
   StreamLogger,
 } from './consumer/types.ts'
+export { withPerMessageFallback } from './consumer/per-message-fallback.ts'
+export type { FallbackBatchHandler, StreamMessage } from './consumer/per-message-fallback.ts'
 export { createDeadLetters, InvalidEntryIdError, isEntryId } from './dead-letters.ts'
 export type { DeadLetter, DeadLetterPage, DeadLetters } from './dead-letters.ts'
 export { readGroupStats } from './group-stats.ts'

@@ -29,7 +29,7 @@ export const runScript = async (
 }
 
 /**
- * Acks only the ids this consumer still owns. XACK itself does not check ownership (PITFALLS: a consumer
+ * Acks only the ids this consumer still owns. XACK itself does not check ownership (docs/pitfalls.md: a consumer
  * paused past the claim idle time would ack an entry another consumer has since claimed — a "zombie ack").
  * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] lowest id, ARGV[4] highest id, ARGV[5..] ids.
  * One XPENDING range read of this consumer's own entries between the lowest and highest id settles a usual
@@ -78,7 +78,7 @@ return 1
 `)
 
 /**
- * Deletes a consumer only when it has nothing pending (PITFALLS: DELCONSUMER drops pending entries).
+ * Deletes a consumer only when it has nothing pending (docs/pitfalls.md: DELCONSUMER drops pending entries).
  * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer. Returns 1 when deleted, 0 when it still owns entries.
  */
 export const DELETE_IDLE_CONSUMER = script(`

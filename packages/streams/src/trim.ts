@@ -1,5 +1,5 @@
 /**
- * Safe trimming. Before Redis 8.2 trimming ignores consumer groups (PITFALLS), so the MINID is the oldest
+ * Safe trimming. Before Redis 8.2 trimming ignores consumer groups (docs/pitfalls.md), so the MINID is the oldest
  * of: now − retention, every group's oldest pending id, every group's last-delivered id. Nothing pending or
  * not yet delivered to some group is ever removed.
  */

@@ -177,8 +177,8 @@ export const registeredEverywhere = async (stack: Stack, userId: string) =>
   )
 
 /**
- * Every event on the run's stream, decoded: the wire contract the monolith itself writes to (BRIEF: "the wire
- * contract"), read only where no service exposes a field over HTTP (traceparent).
+ * Every event on the run's stream, decoded: the wire contract the monolith itself writes to (docs/pitfalls.md,
+ * "The wire contract"), read only where no service exposes a field over HTTP (traceparent).
  */
 export const streamEvents = async (stack: Stack): Promise<AnyEvent[]> => {
   const redis = createRedisConnection(REDIS_URL, 'command')

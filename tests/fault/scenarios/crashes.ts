@@ -52,7 +52,7 @@ export const sigkillStorm = async (env: SuiteEnv, total = 20_000, minKills = 20)
 }
 
 /**
- * The zombie ack (PITFALLS): consumer A is SIGSTOPped mid-batch; B claims A's entries after the claim idle
+ * The zombie ack (docs/pitfalls.md): consumer A is SIGSTOPped mid-batch; B claims A's entries after the claim idle
  * time and holds them; A is resumed, finishes its handlers and tries to ack entries it no longer owns.
  */
 export const zombieAck = async (env: SuiteEnv, total = 300) => {

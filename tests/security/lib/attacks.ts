@@ -1,5 +1,5 @@
 /**
- * The JWT attack list of PITFALLS.md (RFC 8725, the jwt_tool list), built against one target: every token here
+ * The JWT attack list of docs/pitfalls.md (RFC 8725, the jwt_tool list), built against one target: every token here
  * must be refused with 401 on every protected route.
  */
 import { ed25519KeyPair, now, signJws, signSegments } from './jws.ts'

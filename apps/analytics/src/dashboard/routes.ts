@@ -1,8 +1,14 @@
 /** `GET /dashboard` (the page), its assets (uPlot served locally, no CDN) and `GET /dashboard/data` (JSON). */
-import { BEARER_SECURITY, type CallerAuthOptions, notFound, resolveCaller } from '@flotilla/service-kit'
+import {
+  BEARER_SECURITY,
+  type CallerAuthOptions,
+  notFound,
+  resolveCaller,
+  tenantScope,
+} from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
-import { ErrorResponse } from '../stats/model.ts'
+import { READ_SCOPE } from '../auth/tenant.ts'
+import { ErrorBody, ERRORS } from '../errors.ts'
 import { DASHBOARD_ASSETS } from './assets.ts'
 import { DashboardData } from './model.ts'
 import client from './dashboard-client.js' with { type: 'text' }
@@ -77,15 +83,21 @@ export const dashboardRoutes = (o: DashboardRoutesOptions) =>
         query: DataQuery,
         response: {
           200: DashboardData,
-          401: ErrorResponse,
-          403: ErrorResponse,
-          404: ErrorResponse,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
         },
         detail: {
           tags: ['dashboard'],
           summary: 'Everything the dashboard shows, as JSON (the page polls it)',
-          description:
+          description: ERRORS.describe(
             'Needs a service token or a user token with analytics:read unless ANALYTICS_DASHBOARD_PUBLIC is on.',
+            'INVALID_TOKEN',
+            'INSUFFICIENT_SCOPE',
+            'TENANT_REQUIRED',
+            'NOT_FOUND',
+            'VALIDATION_FAILED',
+          ),
           security: [{ [BEARER_SECURITY]: [] }],
         },
       },

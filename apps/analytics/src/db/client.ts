@@ -2,9 +2,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
-import { mutexFor, queueClient } from '@flotilla/service-kit'
+import { migrate, mutexFor, queueClient } from '@flotilla/service-kit'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
-import { migrate } from './migrations.ts'
+import { MIGRATIONS } from './migrations.ts'
 import * as schema from './schema.ts'
 
 /** Drizzle over the client; `$client` is for the few hot statements written by hand (`ingest/statements.ts`). */
@@ -37,7 +37,7 @@ export const openDatabase = async ({ url, authToken }: OpenDatabaseOptions): Pro
   const client = local ? queueClient(raw, mutexFor(url), { reads: 'direct' }) : raw
   // `synchronous` is left at FULL (the default): a batch is acked once committed, so the commit must be on disk.
   if (local) await client.execute('PRAGMA journal_mode = WAL')
-  await migrate(client)
+  await migrate(client, MIGRATIONS)
   let closed = false
   return {
     client,

@@ -1,16 +1,11 @@
-/** Hand-written SQL migrations, applied in order at start and recorded in `schema_migrations`. */
-import type { Client } from '@libsql/client'
+/** Hand-written SQL migrations, applied in order at start by the kit's `migrate` (recorded in `schema_migrations`). */
+import type { Migration } from '@flotilla/service-kit'
 
-/** Each entry runs once, in its own transaction. Append only; never edit a released one. */
-export const MIGRATIONS: readonly {
-  readonly id: number
-  readonly name: string
-  readonly sql: readonly string[]
-}[] = [
+/** Each entry runs once, in its own transaction. Append only; never edit or rename a released one. */
+export const MIGRATIONS: readonly Migration[] = [
   {
-    id: 1,
     name: 'initial',
-    sql: [
+    statements: [
       `CREATE TABLE counts (
           grain TEXT NOT NULL, bucket INTEGER NOT NULL, tenant_id TEXT NOT NULL,
           type TEXT NOT NULL, source TEXT NOT NULL, count INTEGER NOT NULL,
@@ -36,35 +31,3 @@ export const MIGRATIONS: readonly {
     ],
   },
 ]
-
-/**
- * Applies the migrations not yet recorded. Safe when several instances start at once: each migration
- * runs in a write transaction that re-checks whether it was applied.
- */
-export const migrate = async (client: Client): Promise<number[]> => {
-  await client.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-  )
-  const applied: number[] = []
-  for (const migration of MIGRATIONS) {
-    const tx = await client.transaction('write')
-    try {
-      const done = await tx.execute({
-        sql: 'SELECT 1 FROM schema_migrations WHERE id = ?',
-        args: [migration.id],
-      })
-      if (done.rows.length === 0) {
-        for (const statement of migration.sql) await tx.execute(statement)
-        await tx.execute({
-          sql: 'INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)',
-          args: [migration.id, migration.name, Date.now()],
-        })
-        applied.push(migration.id)
-      }
-      await tx.commit()
-    } finally {
-      tx.close()
-    }
-  }
-  return applied
-}

@@ -1,5 +1,5 @@
 /** The analytics group takes every event, known or opaque: one transaction per consumer batch. */
-import type { BatchHandler, ConsumerMessage } from '@flotilla/streams'
+import { type BatchHandler, type ConsumerMessage, withPerMessageFallback } from '@flotilla/streams'
 import { startConsumerSpan } from '@flotilla/telemetry'
 import type { Ingest, IngestResult } from '../ingest/service.ts'
 
@@ -30,26 +30,18 @@ export const createEveryEventHandler = ({
   },
 })
 
-const countBatch = async (
+const countBatch = (
   ingest: Ingest,
   messages: readonly ConsumerMessage[],
   onIngested: ((result: IngestResult) => void) | undefined,
 ): Promise<Map<string, Error> | undefined> => {
-  try {
+  const count = async (events: ConsumerMessage['event'][]) => {
     // Not `onIngested?.(await …)`: an optional call skips evaluating its arguments.
-    const result = await ingest.ingestBatch(messages.map((m) => m.event))
+    const result = await ingest.ingestBatch(events)
     onIngested?.(result)
-    return undefined
-  } catch {
-    const failures = new Map<string, Error>()
-    for (const m of messages) {
-      try {
-        const result = await ingest.ingestBatch([m.event])
-        onIngested?.(result)
-      } catch (error) {
-        failures.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
-      }
-    }
-    return failures.size > 0 ? failures : undefined
   }
+  return withPerMessageFallback<ConsumerMessage>(
+    (batch) => count(batch.map((m) => m.event)),
+    (m) => count([m.event]),
+  ).handleBatch(messages)
 }

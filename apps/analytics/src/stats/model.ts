@@ -122,7 +122,3 @@ export const PercentilesResponse = t.Object({
   ),
 })
 export type PercentilesResponse = typeof PercentilesResponse.static
-
-export const ErrorResponse = t.Object({
-  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
-})

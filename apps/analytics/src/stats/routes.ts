@@ -1,9 +1,9 @@
 /** `GET /v1/stats/{timeseries,summary,uniques,percentiles}`: a service token, or a user token with `analytics:read`. */
-import { BEARER_SECURITY, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { BEARER_SECURITY, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
-import { READ_SCOPE, tenantScope } from '../auth/tenant.ts'
+import { READ_SCOPE } from '../auth/tenant.ts'
+import { ErrorBody, type ErrorCode, ERRORS } from '../errors.ts'
 import {
-  ErrorResponse,
   PercentilesQuery,
   PercentilesResponse,
   SummaryQuery,
@@ -23,9 +23,18 @@ export interface StatsRoutesOptions {
   readonly maxRangeMs?: number
 }
 
-const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse }
-const codes = (extra: string) =>
-  `Errors: 401 INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / TENANT_REQUIRED, 404 (another tenant), 422 ${extra}.`
+const errors = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody }
+/** A route's description: its text, then its own codes and those every statistics route shares. */
+const describe = (text: string, ...codes: ErrorCode[]) =>
+  ERRORS.describe(
+    text,
+    ...codes,
+    'INVALID_TOKEN',
+    'INSUFFICIENT_SCOPE',
+    'TENANT_REQUIRED',
+    'NOT_FOUND',
+    'VALIDATION_FAILED',
+  )
 const security = [{ [BEARER_SECURITY]: [] }]
 
 /** The statistics routes. */
@@ -50,7 +59,15 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         detail: {
           tags: ['stats'],
           summary: 'Event counts per bucket, zero-filled, in a time zone',
-          description: `Buckets are local to \`tz\`: a day across a DST change is 23 or 25 hours, never missing or doubled. ${codes('INVALID_RANGE, INVALID_INTERVAL, INVALID_TIME_ZONE, INVALID_WEEK_START, INVALID_TYPE, TOO_MANY_POINTS')}`,
+          description: describe(
+            'Buckets are local to `tz`: a day across a DST change is 23 or 25 hours, never missing or doubled.',
+            'INVALID_RANGE',
+            'INVALID_INTERVAL',
+            'INVALID_TIME_ZONE',
+            'INVALID_WEEK_START',
+            'INVALID_TYPE',
+            'TOO_MANY_POINTS',
+          ),
           security,
         },
       },
@@ -73,7 +90,7 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         detail: {
           tags: ['stats'],
           summary: 'Totals per type, top types and top sources over a range',
-          description: codes('INVALID_RANGE, RANGE_TOO_LONG'),
+          description: describe('', 'INVALID_RANGE', 'RANGE_TOO_LONG'),
           security,
         },
       },
@@ -95,8 +112,13 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         detail: {
           tags: ['stats'],
           summary: 'Distinct actors per bucket (HyperLogLog, ~0.8% error) and over the whole range',
-          description: codes(
-            'INVALID_RANGE, INVALID_INTERVAL (hour|day|week|month), INVALID_TIME_ZONE, INVALID_TYPE, TOO_MANY_POINTS',
+          description: describe(
+            'Intervals: hour, day, week, month.',
+            'INVALID_RANGE',
+            'INVALID_INTERVAL',
+            'INVALID_TIME_ZONE',
+            'INVALID_TYPE',
+            'TOO_MANY_POINTS',
           ),
           security,
         },
@@ -122,8 +144,14 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         detail: {
           tags: ['stats'],
           summary: 'p50 / p95 / p99 of payload.durationMs (DDSketch, 1% relative accuracy)',
-          description: codes(
-            'INVALID_RANGE, RANGE_TOO_LONG, INVALID_TYPE, INVALID_INTERVAL (hour|day|week|month), INVALID_TIME_ZONE, TOO_MANY_POINTS',
+          description: describe(
+            'Intervals (optional, for a series): hour, day, week, month.',
+            'INVALID_RANGE',
+            'RANGE_TOO_LONG',
+            'INVALID_TYPE',
+            'INVALID_INTERVAL',
+            'INVALID_TIME_ZONE',
+            'TOO_MANY_POINTS',
           ),
           security,
         },

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { errorDocProblems } from '@flotilla/service-kit'
+import { ERRORS } from '../errors.ts'
 import { createTestApp, sampleEvent, type TestApp } from '../testing.ts'
 import { localDate } from '../time/zone.ts'
 
@@ -178,6 +180,11 @@ describe('tenant isolation', () => {
     expect([noScope.status, noScope.body.error?.code]).toEqual([403, 'INSUFFICIENT_SCOPE'])
     const noTenant = await json(`/v1/stats/summary?${q(range)}`, await h.userToken({}))
     expect([noTenant.status, noTenant.body.error?.code]).toEqual([403, 'TENANT_REQUIRED'])
+  })
+
+  it('lists only error codes its ERRORS map declares, on every route of its own', async () => {
+    const doc = (await (await h.get('/swagger/json')).json()) as Parameters<typeof errorDocProblems>[0]
+    expect(errorDocProblems(doc, ERRORS)).toEqual({ undeclared: [], unlisted: [] })
   })
 
   it('lets a service read every tenant or one', async () => {

@@ -1,11 +1,11 @@
 /** Turning query strings into a checked range, interval, zone and type, with one 422 code per problem. */
-import { AppError } from '@flotilla/service-kit'
+import { type ErrorCode, ERRORS } from '../errors.ts'
 import { TYPE_FILTER_PATTERN } from '../counts/filter.ts'
 import { INTERVALS, type Interval, WEEKDAYS, type Weekday } from '../time/buckets.ts'
 import { canonicalTimeZone } from '../time/zone.ts'
 
-const invalid = (code: string, message: string, details?: unknown) =>
-  new AppError(422, code, message, details === undefined ? {} : { details })
+const invalid = (code: ErrorCode, message: string, details?: unknown) =>
+  ERRORS.error(422, code, message, details === undefined ? {} : { details })
 
 const typePattern = new RegExp(TYPE_FILTER_PATTERN)
 // Accepts ISO-8601 with a zone (Z or ±hh:mm), or a date alone (UTC midnight).

@@ -99,6 +99,7 @@ describe('GET /v1/audit/events', () => {
   it('answers 400 with a code for a bad cursor, time, range, type or limit', async () => {
     const cases: [string, number, string | undefined][] = [
       ['cursor=not-ours', 400, 'INVALID_CURSOR'],
+      [`cursor=${Buffer.from('{"v":1,"occurredMs":"1"}').toString('base64url')}`, 400, 'INVALID_CURSOR'],
       ['from=yesterday', 400, 'INVALID_TIME'],
       [`from=${at(4)}&to=${at(2)}`, 400, 'INVALID_RANGE'],
       ['type=User', 422, undefined],

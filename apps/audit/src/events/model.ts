@@ -1,6 +1,7 @@
 /** Query and response schemas of the audit read API (shared by listing, export and stats). */
-import { badRequest } from '@flotilla/service-kit'
+import { CursorQuery, createCursorCodec } from '@flotilla/service-kit'
 import { t } from 'elysia'
+import { ERRORS } from '../errors.ts'
 import { AuditRecord } from '../records/model.ts'
 import type { RecordFilter } from '../store/types.ts'
 
@@ -33,10 +34,15 @@ export type RecordQuery = typeof RecordQuery.static
 
 export const ListQuery = t.Object({
   ...RecordQuery.properties,
-  cursor: t.Optional(t.String({ maxLength: 512, description: 'nextCursor of the previous page' })),
+  cursor: t.Optional(CursorQuery),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })),
 })
 export type ListQuery = typeof ListQuery.static
+
+/** The listing's cursor: the keyset position (occurredAt, then event id) after which the next page starts. */
+export const eventCursor = createCursorCodec(
+  t.Object({ occurredMs: t.Integer(), eventId: t.String({ minLength: 1, maxLength: 200 }) }),
+)
 
 export const EventPage = t.Object({
   items: t.Array(AuditRecord),
@@ -44,16 +50,11 @@ export const EventPage = t.Object({
 })
 export type EventPage = typeof EventPage.static
 
-export const ErrorResponse = t.Object({
-  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
-})
-
 const parseTime = (name: string, value: string | undefined): Date | undefined => {
   if (value === undefined) return undefined
   const ms = Date.parse(value)
   if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(ms)) {
-    throw badRequest(`${name} must be an ISO-8601 date-time`, {
-      code: 'INVALID_TIME',
+    throw ERRORS.error(400, 'INVALID_TIME', `${name} must be an ISO-8601 date-time`, {
       details: { [name]: value },
     })
   }
@@ -65,7 +66,7 @@ export const toFilter = (query: RecordQuery, tenantId: string | undefined): Reco
   const from = parseTime('from', query.from)
   const to = parseTime('to', query.to)
   if (from && to && from.getTime() >= to.getTime()) {
-    throw badRequest('from must be before to', { code: 'INVALID_RANGE' })
+    throw ERRORS.error(400, 'INVALID_RANGE', 'from must be before to')
   }
   const type = query.type
   const prefix = type?.endsWith('.*') ? type.slice(0, -1) : undefined

@@ -1,10 +1,9 @@
 /** GET /v1/audit/events — search audit records, newest first, with an opaque cursor. */
-import { badRequest, type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
-import { tenantScope } from '../auth/scope.ts'
-import { decodeCursor, encodeCursor } from '../store/cursor.ts'
 import type { AuditStore } from '../store/types.ts'
-import { ErrorResponse, EventPage, ListQuery, toFilter } from './model.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
 
 export interface EventsRoutesDeps {
   readonly store: AuditStore
@@ -16,24 +15,28 @@ export const eventsRoutes = ({ store, auth }: EventsRoutesDeps) =>
     '/v1/audit/events',
     async ({ caller, query }): Promise<EventPage> => {
       const filter = toFilter(query, tenantScope(caller, query.tenantId))
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-      if (after === null) throw badRequest('cursor is not one this API issued', { code: 'INVALID_CURSOR' })
+      const after = eventCursor.decodeOptional(query.cursor)
       const page = await store.list(filter, { limit: query.limit ?? 50, ...(after ? { after } : {}) })
-      return { items: page.records, nextCursor: page.next ? encodeCursor(page.next) : null }
+      return { items: page.records, nextCursor: page.next ? eventCursor.encode(page.next) : null }
     },
     {
       query: ListQuery,
       response: {
         200: EventPage,
-        400: ErrorResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
       },
       detail: {
         summary: 'Search audit records',
-        description:
-          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404). Errors: 400 INVALID_CURSOR / INVALID_TIME / INVALID_RANGE, 401 UNAUTHORIZED / INVALID_TOKEN, 403 INSUFFICIENT_SCOPE / NO_TENANT, 404 NOT_FOUND.',
+        description: ERRORS.describe(
+          'Newest first (occurredAt, then event id). Services read every tenant; a user token with `audit:read` reads its own tenant only (another tenant answers 404).',
+          'INVALID_CURSOR',
+          'INVALID_TIME',
+          'INVALID_RANGE',
+          ...READ_ERRORS,
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

@@ -1,8 +1,8 @@
 /** GET /v1/audit/export — every matching record as NDJSON or CSV, streamed with flat memory. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
-import { ErrorResponse, RecordQuery, toFilter } from '../events/model.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { RecordQuery, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CONTENT_TYPES } from './encode.ts'
 import { exportStream } from './service.ts'
@@ -54,11 +54,15 @@ export const exportRoutes = ({ store, auth, pageSize, onExported }: ExportRoutes
     },
     {
       query: ExportQuery,
-      response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+      response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       detail: {
         summary: 'Export audit records (NDJSON or CSV)',
-        description:
+        description: ERRORS.describe(
           'Same filters as /v1/audit/events; newest first; every field including seq, prevHash and hash. Streamed page by page (memory stays flat). `X-Total-Count` gives the number of records up front. CSV cells starting with = + - @ tab or CR are prefixed with a quote so spreadsheets never run them.',
+          'INVALID_TIME',
+          'INVALID_RANGE',
+          ...READ_ERRORS,
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
         responses: {

@@ -1,6 +1,6 @@
 /** Handler for every event on the stream (known or opaque): one audit record each, one transaction per batch. */
 import type { AnyEvent } from '@flotilla/contracts'
-import { NonRetryableError } from '@flotilla/streams'
+import { NonRetryableError, withPerMessageFallback } from '@flotilla/streams'
 import canonicalize from 'canonicalize'
 import { recordInputOf } from '../records/from-event.ts'
 import type { AuditStore } from '../store/types.ts'
@@ -34,37 +34,29 @@ export interface RecordEventDeps {
 
 /**
  * Appends a batch in one store transaction. If the batch fails as a whole, each message is retried alone so
- * that one bad event fails (and is eventually dead-lettered) without holding back the others.
- * Idempotent on the envelope id: redelivered events are skipped by the store.
+ * that one bad event fails (and is eventually dead-lettered) without holding back the others; an event that
+ * can never be hashed is dead-lettered at once. Idempotent on the envelope id: redelivered events are skipped
+ * by the store.
  */
 export const createRecordEventHandler = (deps: RecordEventDeps) => {
   const now = deps.now ?? (() => new Date())
+  const append = async (messages: readonly IngestMessage[], receivedAt: Date) => {
+    const { appended, duplicates } = await deps.store.append(
+      messages.map((m) => recordInputOf(m.event, receivedAt)),
+    )
+    deps.onAppended?.(appended.length, duplicates.length)
+  }
   return {
-    async handleBatch(messages: readonly IngestMessage[]): Promise<Map<string, Error> | undefined> {
+    handleBatch(messages: readonly IngestMessage[]): Promise<Map<string, Error> | undefined> {
       const receivedAt = now()
-      try {
-        const { appended, duplicates } = await deps.store.append(
-          messages.map((m) => recordInputOf(m.event, receivedAt)),
-        )
-        deps.onAppended?.(appended.length, duplicates.length)
-        return undefined
-      } catch {
-        const failed = new Map<string, Error>()
-        for (const m of messages) {
+      return withPerMessageFallback<IngestMessage>(
+        (batch) => append(batch, receivedAt),
+        async (m) => {
           const unhashable = unhashableReason(m.event)
-          if (unhashable) {
-            failed.set(m.streamId, new NonRetryableError(unhashable, { code: 'UNHASHABLE_EVENT' }))
-            continue
-          }
-          try {
-            const { appended, duplicates } = await deps.store.append([recordInputOf(m.event, receivedAt)])
-            deps.onAppended?.(appended.length, duplicates.length)
-          } catch (error) {
-            failed.set(m.streamId, error instanceof Error ? error : new Error(String(error)))
-          }
-        }
-        return failed.size > 0 ? failed : undefined
-      }
+          if (unhashable) throw new NonRetryableError(unhashable, { code: 'UNHASHABLE_EVENT' })
+          await append([m], receivedAt)
+        },
+      ).handleBatch(messages)
     },
   }
 }

@@ -1,8 +1,8 @@
 /** GET /v1/audit/stats — record counts grouped by type, actor or source, for reporting. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
-import { ErrorResponse, toFilter } from '../events/model.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 
 export const StatsQuery = t.Object({
@@ -46,13 +46,14 @@ export const statsRoutes = ({ store, auth }: { store: AuditStore; auth: CallerAu
       query: StatsQuery,
       response: {
         200: StatsResponse,
-        400: ErrorResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
       },
       detail: {
         summary: 'Count audit records by type, actor or source',
+        description: ERRORS.errorList('INVALID_TIME', 'INVALID_RANGE', ...READ_ERRORS),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

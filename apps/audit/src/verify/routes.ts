@@ -1,9 +1,8 @@
 /** GET /v1/audit/verify — recomputes one chain and compares it with its checkpoints. */
 import { Elysia, t } from 'elysia'
-import { type CallerAuthOptions, callerAuth } from '@flotilla/service-kit'
-import { tenantScope } from '../auth/scope.ts'
+import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import type { ExternalAnchors } from '../chain/checkpoints.ts'
-import { ErrorResponse } from '../events/model.ts'
+import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { GLOBAL_CHAIN } from '../records/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { verifyChain } from './service.ts'
@@ -55,11 +54,13 @@ export const verifyRoutes = ({ store, anchors, auth, onVerified }: VerifyRoutesD
     },
     {
       query: VerifyQuery,
-      response: { 200: VerifyResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+      response: { 200: VerifyResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       detail: {
         summary: 'Verify a tenant chain',
-        description:
+        description: ERRORS.describe(
           'Recomputes every hash and link from the retention anchor to the head, then compares with the checkpoints (in-chain `audit.checkpoint` records and the last one kept in Redis). `brokenAt` names the first record that fails and why.',
+          ...READ_ERRORS,
+        ),
         tags: ['audit'],
         security: [{ bearer: [] }],
       },

@@ -42,6 +42,13 @@ describe('devices', () => {
     expect(next.nextCursor).toBeNull()
   })
 
+  it('answers 400 INVALID_CURSOR to a cursor it did not issue, instead of starting over', async () => {
+    await signIn({ id: 'd1' })
+    const res = await t.request('GET', '/v1/users/u1/devices?cursor=garbage', { token: service })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_CURSOR')
+  })
+
   it('answers 404 for a device the user does not have', async () => {
     await signIn({ id: 'd1' })
     const res = await t.request('DELETE', '/v1/users/u1/devices/nope', { token: service })

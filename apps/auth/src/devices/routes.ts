@@ -1,4 +1,5 @@
 /** Device routes: list a user's devices, forget one (revoking its sessions). Service or the user's own token. */
+import { createCursorCodec } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
 import { ErrorBody, errorList, notFound } from '../errors.ts'
 import { actorOf, assertActsFor, type Guards } from '../http/guards.ts'
@@ -23,18 +24,14 @@ const toView = (d: DeviceRecord): DeviceView => ({
   lastSeenAt: new Date(d.lastSeenAt).toISOString(),
 })
 
-// Cursor: the position after which the next page starts, in the (lastSeenAt desc, id) order.
-const encodeCursor = (d: DeviceRecord) =>
-  Buffer.from(JSON.stringify([d.lastSeenAt, d.id])).toString('base64url')
-const afterCursor = (cursor: string | undefined) => {
-  if (!cursor) return () => true
-  try {
-    const [seen, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [number, string]
-    return (d: DeviceRecord) => d.lastSeenAt < seen || (d.lastSeenAt === seen && d.id.localeCompare(id) > 0)
-  } catch {
-    return () => true
-  }
-}
+/** Where a page of devices (most recently seen first, then id) starts: after this device. */
+const deviceCursor = createCursorCodec(
+  t.Object({ lastSeenAt: t.Integer(), id: t.String({ minLength: 1, maxLength: 200 }) }),
+)
+const after = (position: { lastSeenAt: number; id: string } | undefined) => (d: DeviceRecord) =>
+  !position ||
+  d.lastSeenAt < position.lastSeenAt ||
+  (d.lastSeenAt === position.lastSeenAt && d.id.localeCompare(position.id) > 0)
 
 const bearer = [{ bearer: [] }]
 
@@ -46,19 +43,26 @@ export const deviceRoutes = ({ sessions, devices, guards }: DeviceRouteDeps) =>
       async ({ params, query, caller }) => {
         assertActsFor(caller, params.userId)
         const limit = query.limit ?? 20
-        const all = (await devices.list(params.userId)).filter(afterCursor(query.cursor))
+        const position = deviceCursor.decodeOptional(query.cursor)
+        const all = (await devices.list(params.userId)).filter(after(position))
         const page = all.slice(0, limit)
         const last = page.at(-1)
-        return { items: page.map(toView), nextCursor: all.length > limit && last ? encodeCursor(last) : null }
+        return {
+          items: page.map(toView),
+          nextCursor:
+            all.length > limit && last
+              ? deviceCursor.encode({ lastSeenAt: last.lastSeenAt, id: last.id })
+              : null,
+        }
       },
       {
         params: t.Object({ userId: UserId }),
         query: PageQuery,
-        response: { 200: DevicePage, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: { 200: DevicePage, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
         detail: {
           tags: ['devices'],
           summary: "List a user's devices (most recently seen first, cursor pagination)",
-          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
           security: bearer,
         },
       },

@@ -1,5 +1,6 @@
 /** Request and response schemas of the session routes (written once; types derived from them). */
 import type { PayloadOf } from '@flotilla/contracts'
+import { CursorQuery, createCursorCodec } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 /** Why a session ended (the `auth.session.revoked` payload's `reason`). */
@@ -111,8 +112,16 @@ export const SessionPage = t.Object({
 
 export const PageQuery = t.Object({
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  cursor: t.Optional(t.String({ maxLength: 300 })),
+  cursor: t.Optional(CursorQuery),
 })
+
+/** Where a page of a user's sessions (newest first: created at, then id) starts: after this session. */
+export const SessionPosition = t.Object({
+  createdAt: t.Integer({ minimum: 0 }),
+  id: t.String({ minLength: 1, maxLength: 64, pattern: '^[0-9A-Fa-f-]+$' }),
+})
+export type SessionPosition = typeof SessionPosition.static
+export const sessionCursor = createCursorCodec(SessionPosition)
 
 export const RevokeOthersQuery = t.Object({ except: t.Optional(SessionId) })
 

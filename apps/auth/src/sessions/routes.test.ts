@@ -159,6 +159,19 @@ describe('the session flow over HTTP', () => {
     expect(second.items[0]?.current).toBe(true)
     expect(second.nextCursor).toBeNull()
   })
+
+  it('answers 400 INVALID_CURSOR to a cursor it did not issue', async () => {
+    const me = await signIn('u1')
+    const forged = Buffer.from(JSON.stringify({ v: 1, createdAt: 1, id: '+' })).toString('base64url')
+    for (const cursor of ['garbage', forged]) {
+      const res = await t.request('GET', `/v1/users/u1/sessions?cursor=${cursor}`, { token: me.accessToken })
+      expect([cursor, res.status, (await json<{ error: { code: string } }>(res)).error.code]).toEqual([
+        cursor,
+        400,
+        'INVALID_CURSOR',
+      ])
+    }
+  })
 })
 
 describe('BOLA: a user reaches only their own sessions and devices', () => {

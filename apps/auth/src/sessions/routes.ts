@@ -14,6 +14,7 @@ import {
   RevokeOthersQuery,
   SessionId,
   SessionPage,
+  sessionCursor,
   TokenPair,
   UserId,
 } from './model.ts'
@@ -105,21 +106,22 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
       '/v1/users/:userId/sessions',
       async ({ params, query, caller }) => {
         assertActsFor(caller, params.userId)
-        const page = await sessions.list(params.userId, query.limit ?? 20, query.cursor)
+        const after = sessionCursor.decodeOptional(query.cursor)
+        const page = await sessions.list(params.userId, query.limit ?? 20, after)
         const current = caller.kind === 'user' ? caller.sessionId : undefined
         return {
           items: page.sessions.map((s) => toSessionView(s, current)),
-          nextCursor: page.nextCursor ?? null,
+          nextCursor: page.next ? sessionCursor.encode(page.next) : null,
         }
       },
       {
         params: t.Object({ userId: UserId }),
         query: PageQuery,
-        response: { 200: SessionPage, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: { 200: SessionPage, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
         detail: {
           tags: ['sessions'],
           summary: "List a user's live sessions (newest first, cursor pagination)",
-          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
           security: bearer,
         },
       },

@@ -8,7 +8,7 @@ import { type Cause, type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
 import type { AuthObserver, RefreshOutcome } from '../observe.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
-import type { CreateSessionBody, SessionRevokedReason, TokenPair } from './model.ts'
+import type { CreateSessionBody, SessionPosition, SessionRevokedReason, TokenPair } from './model.ts'
 import { refreshReusedFacts, sessionCreatedFacts, sessionRevokedFact } from './facts.ts'
 import { createGrace } from './grace.ts'
 import { hashRefreshToken, newRefreshToken, parseRefreshToken } from './refresh-token.ts'
@@ -222,7 +222,8 @@ export const createSessionService = (deps: SessionServiceDeps) => {
     },
 
     /** One page of a user's sessions. */
-    list: (userId: string, limit: number, cursor?: string) => sessions.listByUser(userId, limit, cursor),
+    list: (userId: string, limit: number, after?: SessionPosition) =>
+      sessions.listByUser(userId, limit, after),
 
     /** Throws 404 unless the session is live and belongs to `userId`. */
     async requireOwned(userId: string, sessionId: string): Promise<SessionRecord> {

@@ -177,9 +177,9 @@ describe('session service', () => {
     }
     await core.sessions.revoke(ids[2] ?? '', 'logout', cause)
     const page1 = await core.sessions.list('u1', 2)
-    const page2 = await core.sessions.list('u1', 2, page1.nextCursor)
+    const page2 = await core.sessions.list('u1', 2, page1.next)
     expect(page1.sessions.map((s) => s.id)).toEqual(ids.slice(3).reverse())
     expect(page2.sessions.map((s) => s.id)).toEqual(ids.slice(0, 2).reverse())
-    expect(page2.nextCursor).toBeUndefined()
+    expect(page2.next).toBeUndefined()
   })
 })

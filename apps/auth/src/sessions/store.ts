@@ -4,6 +4,7 @@
  * `P:u:{uid}:sessions` the user's sessions (sorted set, lexicographic `createdAt:sid` members).
  */
 import type { Redis } from 'ioredis'
+import type { SessionPosition } from './model.ts'
 import { REVOKE_SESSION, ROTATE_REFRESH_TOKEN, SAVE_GRACE_RESULT } from './scripts.ts'
 
 /** A session as stored (times in ms since epoch). */
@@ -185,13 +186,13 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
     },
 
     /**
-     * One page of a user's live sessions, newest first. `cursor` is the last member of the previous page.
+     * One page of a user's live sessions, newest first, starting after `after` (the `next` of the previous page).
      * Index entries whose session is gone are removed on the way.
      */
-    async listByUser(userId: string, limit: number, cursor?: string) {
+    async listByUser(userId: string, limit: number, after?: SessionPosition) {
       const index = indexKey(userId)
       const sessions: SessionRecord[] = []
-      let from = cursor ? `(${cursor}` : '+'
+      let from = after ? `(${member(after)}` : '+'
       let next: string | undefined
       const now = Date.now()
       while (sessions.length < limit) {
@@ -214,7 +215,8 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
       const more = next
         ? (await redis.zrange(index, `(${next}`, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)).length > 0
         : false
-      return { sessions, nextCursor: more ? next : undefined }
+      const last = sessions.at(-1)
+      return { sessions, next: more && last ? { createdAt: last.createdAt, id: last.id } : undefined }
     },
 
     /** Every session id in a user's index (live or not yet cleaned). */

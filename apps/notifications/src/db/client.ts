@@ -2,9 +2,15 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Client, createClient } from '@libsql/client'
-import { Mutex, queueClient, retryWhileBusy as retryBusy } from '@flotilla/service-kit'
+import {
+  type Migration,
+  migrate,
+  Mutex,
+  queueClient,
+  retryWhileBusy as retryBusy,
+} from '@flotilla/service-kit'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
-import { MIGRATIONS, type Migration } from './migrations.ts'
+import { MIGRATIONS } from './migrations.ts'
 
 export type Db = LibSQLDatabase<Record<string, never>> & { readonly $client: Client }
 
@@ -23,36 +29,11 @@ export interface OpenDatabaseOptions {
   readonly migrations?: readonly Migration[]
 }
 
-/** Retries a write while another process holds the file's write lock (the kit's retry, 20 s deadline). */
-export const retryWhileBusy = <T>(fn: () => Promise<T>): Promise<T> => retryBusy(fn, { deadlineMs: 20_000 })
+const BUSY_DEADLINE_MS = 20_000
 
-/** Applies every migration newer than the recorded version, each in its own transaction. */
-export const migrate = async (client: Client, migrations: readonly Migration[] = MIGRATIONS) => {
-  await client.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-  )
-  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-    await retryWhileBusy(async () => {
-      const tx = await client.transaction('write')
-      try {
-        const done = await tx.execute({
-          sql: 'SELECT 1 FROM schema_migrations WHERE version = ?',
-          args: [migration.version],
-        })
-        if (done.rows.length === 0) {
-          for (const statement of migration.statements) await tx.execute(statement)
-          await tx.execute({
-            sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-            args: [migration.version, migration.name, Date.now()],
-          })
-        }
-        await tx.commit()
-      } finally {
-        tx.close()
-      }
-    })
-  }
-}
+/** Retries a write while another process holds the file's write lock (the kit's retry, 20 s deadline). */
+export const retryWhileBusy = <T>(fn: () => Promise<T>): Promise<T> =>
+  retryBusy(fn, { deadlineMs: BUSY_DEADLINE_MS })
 
 /**
  * Opens and migrates the database. A local file gets one connection used by one caller at a time, so its
@@ -81,7 +62,7 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
     // may lose the last commits — a resend then reuses the same idempotency key.
     await client.execute('PRAGMA synchronous = NORMAL')
   }
-  await migrate(client, options.migrations)
+  await migrate(client, options.migrations ?? MIGRATIONS, { busy: { deadlineMs: BUSY_DEADLINE_MS } })
   let closed = false
   return {
     db: drizzle(client),

@@ -3,20 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
-import { migrate, openDatabase } from './client.ts'
+import { migrate } from '@flotilla/service-kit'
+import { openDatabase } from './client.ts'
 import { MIGRATIONS } from './migrations.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'notifications-db-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
 describe('migrations', () => {
-  it('applies every migration once, in order, and records each version', async () => {
+  it('applies every migration once, in order, and records each by name', async () => {
     const url = `file:${join(dir, 'fresh.db')}`
     const first = await openDatabase({ url })
     first.close()
     const again = await openDatabase({ url }) // reopening applies nothing twice
-    const versions = await again.client.execute('SELECT version FROM schema_migrations ORDER BY version')
-    expect(versions.rows.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version))
+    const recorded = await again.client.execute('SELECT name FROM schema_migrations ORDER BY version')
+    expect(recorded.rows.map((r) => String(r.name))).toEqual(MIGRATIONS.map((m) => m.name))
     again.close()
   })
 

@@ -1,16 +1,11 @@
 /**
- * Hand-written SQL migrations, applied in order at start (drizzle-kit is not a dependency here).
- * Append new migrations; never edit one that has shipped.
+ * Hand-written SQL migrations, applied in order at start by the kit's `migrate` (drizzle-kit is not a dependency
+ * here). Append new migrations; never edit, rename or reorder one that has shipped (its name is its identity).
  */
-export interface Migration {
-  readonly version: number
-  readonly name: string
-  readonly statements: readonly string[]
-}
+import type { Migration } from '@flotilla/service-kit'
 
 export const MIGRATIONS: readonly Migration[] = [
   {
-    version: 1,
     name: 'delivery log, attempts, contacts, preferences, outbox, webhook receipts',
     statements: [
       `CREATE TABLE deliveries (
@@ -91,7 +86,6 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 2,
     name: 'idempotency key generations: a replay after a permanent refusal sends under a new key',
     statements: [
       'ALTER TABLE deliveries ADD COLUMN key_generation INTEGER NOT NULL DEFAULT 0',
@@ -99,7 +93,6 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 3,
     name: 'trace context of the triggering event, carried into the events a delivery publishes',
     statements: ['ALTER TABLE deliveries ADD COLUMN traceparent TEXT'],
   },

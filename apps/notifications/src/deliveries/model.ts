@@ -1,5 +1,6 @@
 /** Delivery log schemas: one delivery per (event id, channel, recipient), with every attempt. */
 import { Channel } from '@flotilla/contracts'
+import { CursorQuery } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 /**
@@ -89,6 +90,6 @@ export const DeliveryPage = t.Object({
 export const DeliveryQuery = t.Object({
   userId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
   status: t.Optional(DeliveryStatusSchema),
-  cursor: t.Optional(t.String({ maxLength: 200 })),
+  cursor: t.Optional(CursorQuery),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
 })

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { errorDocProblems } from '@flotilla/service-kit'
+import { ERRORS } from '../errors.ts'
 import { createEvent } from '@flotilla/contracts'
 import { createTestApp, type TestApp } from '../testing.ts'
 
@@ -33,6 +35,16 @@ describe('notification status routes', () => {
     } while (cursor)
     expect(seen).toHaveLength(3)
     expect(new Set(seen).size).toBe(3)
+  })
+
+  it('answers 400 INVALID_CURSOR to a cursor it did not issue, on the log and on the outbox', async () => {
+    const old = Buffer.from('1700000000000|d1').toString('base64url') // the earlier unversioned format
+    for (const path of ['/v1/notifications', '/v1/outbox'])
+      for (const cursor of ['garbage', old]) {
+        const res = await t.request('GET', `${path}?cursor=${cursor}`)
+        const body = (await res.json()) as { error?: { code: string } }
+        expect([path, cursor, res.status, body.error?.code]).toEqual([path, cursor, 400, 'INVALID_CURSOR'])
+      }
   })
 
   it('filters by status', async () => {
@@ -73,6 +85,13 @@ describe('notification status routes', () => {
     )
     // The address-less new-sign-in never reached a provider: no attempt.
     expect(text).not.toContain('outcome="failed"')
+  })
+
+  it('lists only error codes its ERRORS map declares, on every route of its own', async () => {
+    const doc = (await (await t.request('GET', '/swagger/json', { token: null })).json()) as Parameters<
+      typeof errorDocProblems
+    >[0]
+    expect(errorDocProblems(doc, ERRORS)).toEqual({ undeclared: [], unlisted: [] })
   })
 
   it('serves the dead-letter inspector and the OpenAPI document', async () => {

@@ -1,8 +1,9 @@
 /** Notification status routes: the delivery log, filtered and paginated, and one delivery with its attempts. Service token. */
 import { notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
+import { rowCursor } from '../db/page.ts'
 import type { AttemptRow, DeliveryRow } from '../db/schema.ts'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import {
   DeliveryDetail,
   DeliveryPage,
@@ -57,16 +58,17 @@ export const deliveryRoutes = ({ deliveries, verifier }: DeliveryRouteDeps) =>
     .get(
       '/v1/notifications',
       async ({ query }) => {
-        const page = await deliveries.list(query)
-        return { items: page.items.map(toView), nextCursor: page.nextCursor }
+        const { cursor, ...filters } = query
+        const page = await deliveries.list({ ...filters, after: rowCursor.decodeOptional(cursor) })
+        return { items: page.items.map(toView), nextCursor: page.next && rowCursor.encode(page.next) }
       },
       {
         query: DeliveryQuery,
-        response: { 200: DeliveryPage, 401: ErrorBody, 422: ErrorBody },
+        response: { 200: DeliveryPage, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
         detail: {
           tags: ['notifications'],
           summary: 'List deliveries, newest first (filter by user and status; cursor pagination)',
-          description: errorList('INVALID_TOKEN', 'VALIDATION_FAILED'),
+          description: errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'VALIDATION_FAILED'),
           security: SERVICE_TOKEN,
         },
       },

@@ -4,9 +4,10 @@
  * to `sending` and only one caller gets the row back.
  */
 import type { InArgs, InStatement, Row } from '@libsql/client'
-import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
+import { nextPosition, olderThan, type RowPosition } from '../db/page.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
 import type { DeliveryStatus } from './model.ts'
 
@@ -42,16 +43,11 @@ export interface Failure {
 export interface DeliveryPageOptions {
   readonly userId?: string | undefined
   readonly status?: DeliveryStatus | undefined
-  readonly cursor?: string | undefined
+  /** The `next` of the previous page. */
+  readonly after?: RowPosition | undefined
   readonly limit?: number | undefined
 }
 
-const encodeCursor = (row: DeliveryRow) => Buffer.from(`${row.createdAt}|${row.id}`).toString('base64url')
-const decodeCursor = (cursor: string): [number, string] | undefined => {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|')
-  const ms = Number(at)
-  return id && Number.isFinite(ms) ? [ms, id] : undefined
-}
 const clip = (text: string) => (text.length > 2000 ? `${text.slice(0, 1997)}...` : text)
 
 const COLUMNS = Object.entries(getTableColumns(deliveries))
@@ -297,8 +293,7 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /** Newest first, cursor pagination, filtered by user and status. */
-    async list({ userId, status, cursor, limit = 20 }: DeliveryPageOptions) {
-      const after = cursor ? decodeCursor(cursor) : undefined
+    async list({ userId, status, after, limit = 20 }: DeliveryPageOptions) {
       const rows = await db
         .select()
         .from(deliveries)
@@ -306,19 +301,12 @@ export const createDeliveryStore = (db: Db) => {
           and(
             userId ? eq(deliveries.userId, userId) : undefined,
             status ? eq(deliveries.status, status) : undefined,
-            after
-              ? or(
-                  lt(deliveries.createdAt, after[0]),
-                  and(eq(deliveries.createdAt, after[0]), lt(deliveries.id, after[1])),
-                )
-              : undefined,
+            after ? olderThan(deliveries, after) : undefined,
           ),
         )
         .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
         .limit(limit + 1)
-      const items = rows.slice(0, limit)
-      const last = items.at(-1)
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
+      return { items: rows.slice(0, limit), next: nextPosition(rows, limit) }
     },
 
     /** Count by status (tests and metrics). */

@@ -1,8 +1,9 @@
 /** `GET /v1/outbox`: what the local outbox transport stored instead of sending (local runs). Service token. */
 import { Channel } from '@flotilla/contracts'
-import { type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
+import { CursorQuery, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { rowCursor } from '../db/page.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import type { OutboxStore } from './store.ts'
 
 export const OutboxMessage = t.Object({
@@ -25,28 +26,29 @@ export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifi
   new Elysia({ name: 'notifications/outbox' }).use(serviceAuth({ verifier })).get(
     '/v1/outbox',
     async ({ query }) => {
-      const page = await outbox.list(query)
+      const { cursor, ...filters } = query
+      const page = await outbox.list({ ...filters, after: rowCursor.decodeOptional(cursor) })
       return {
         items: page.items.map((row) => ({
           ...row,
           channel: row.channel as typeof Channel.static,
           createdAt: new Date(row.createdAt).toISOString(),
         })),
-        nextCursor: page.nextCursor,
+        nextCursor: page.next && rowCursor.encode(page.next),
       }
     },
     {
       query: t.Object({
         channel: t.Optional(Channel),
         recipient: t.Optional(t.String({ maxLength: 2000 })),
-        cursor: t.Optional(t.String({ maxLength: 200 })),
+        cursor: t.Optional(CursorQuery),
         limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
       }),
-      response: { 200: OutboxPage, 401: ErrorBody, 422: ErrorBody },
+      response: { 200: OutboxPage, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
       detail: {
         tags: ['outbox'],
         summary: 'Messages the local outbox stored instead of sending, newest first',
-        description: `Used when no provider is configured (no \`RESEND_API_KEY\`, no Twilio or VAPID keys).${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
+        description: `Used when no provider is configured (no \`RESEND_API_KEY\`, no Twilio or VAPID keys).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'VALIDATION_FAILED')}`,
         security: SERVICE_TOKEN,
       },
     },

@@ -3,40 +3,34 @@
  * email when no `RESEND_API_KEY` is set (and for SMS / push without their providers). Keyed by the
  * idempotency key, so a retry never stores a message twice.
  */
-import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { and, desc, eq } from 'drizzle-orm'
 import type { Transport } from '../channels/types.ts'
 import { recipientKey, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
+import { nextPosition, olderThan, type RowPosition } from '../db/page.ts'
 import { type OutboxRow, outbox } from '../db/schema.ts'
 import type { ChannelName } from '../templates/model.ts'
 
 export interface OutboxPage {
   readonly items: OutboxRow[]
-  readonly nextCursor: string | null
+  /** Where the next page starts; null on the last page. */
+  readonly next: RowPosition | null
 }
 
 export interface OutboxStore {
   list(options: {
     channel?: ChannelName
     recipient?: string
-    cursor?: string
+    after?: RowPosition
     limit?: number
   }): Promise<OutboxPage>
   count(): Promise<number>
 }
 
-const encodeCursor = (row: OutboxRow) => Buffer.from(`${row.createdAt}|${row.id}`).toString('base64url')
-const decodeCursor = (cursor: string): [number, string] | undefined => {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|')
-  const ms = Number(at)
-  return id && Number.isFinite(ms) ? [ms, id] : undefined
-}
-
 /** Reads the outbox (newest first, cursor pagination). */
 export const createOutboxStore = (db: Db): OutboxStore => ({
-  async list({ channel, recipient, cursor, limit = 50 }) {
-    const after = cursor ? decodeCursor(cursor) : undefined
+  async list({ channel, recipient, after, limit = 50 }) {
     const rows = await db
       .select()
       .from(outbox)
@@ -44,16 +38,12 @@ export const createOutboxStore = (db: Db): OutboxStore => ({
         and(
           channel ? eq(outbox.channel, channel) : undefined,
           recipient ? eq(outbox.recipient, recipient) : undefined,
-          after
-            ? or(lt(outbox.createdAt, after[0]), and(eq(outbox.createdAt, after[0]), lt(outbox.id, after[1])))
-            : undefined,
+          after ? olderThan(outbox, after) : undefined,
         ),
       )
       .orderBy(desc(outbox.createdAt), desc(outbox.id))
       .limit(limit + 1)
-    const items = rows.slice(0, limit)
-    const last = items.at(-1)
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
+    return { items: rows.slice(0, limit), next: nextPosition(rows, limit) }
   },
   async count() {
     return await db.$count(outbox)

@@ -1,7 +1,7 @@
 /** Preference routes: read and replace a user's opt-outs (category × channel). Service token. */
 import { type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import { Preferences, PutPreferencesBody } from './model.ts'
 import type { PreferenceStore } from './store.ts'
 

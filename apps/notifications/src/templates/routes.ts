@@ -2,7 +2,7 @@
 import { AppError, notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { NonRetryableError } from '@flotilla/streams'
 import { Elysia, t } from 'elysia'
-import { ErrorBody, errorList, SERVICE_TOKEN } from '../http/errors.ts'
+import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import { PreviewBody, PreviewResult, TemplateList } from './model.ts'
 import type { TemplateRegistry } from './registry.ts'
 

@@ -1,7 +1,7 @@
 /** `POST /v1/webhooks/resend`: Resend's delivery events, authenticated by their Svix signature (no service token). */
 import { AppError, unauthorized } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { ErrorBody, errorList } from '../http/errors.ts'
+import { ErrorBody, errorList } from '../errors.ts'
 import type { WebhookService } from './service.ts'
 
 const WebhookAck = t.Object({

@@ -1,6 +1,6 @@
 /**
  * JWKS verifier for user access tokens issued by the auth service (RFC 9068 `at+jwt`).
- * Checks everything PITFALLS.md lists: algorithm allow-list, typ, issuer, audience, required claims,
+ * Checks every JWT trap of docs/pitfalls.md: algorithm allow-list, typ, issuer, audience, required claims,
  * small clock tolerance, and refuses headers that point at keys (`jwk`, `jku`, `x5u`, `x5c`) without
  * ever fetching them.
  */

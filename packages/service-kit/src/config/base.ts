@@ -1,4 +1,4 @@
-/** The variables every Flotilla app shares (BRIEF.md "Conventions every app follows"). */
+/** The variables every Flotilla app shares (docs/pitfalls.md, "Conventions every app follows"). */
 import { type Static, Type } from '@sinclair/typebox'
 import { DEFAULT_EVENTS_STREAM, parseKeyRing } from '@flotilla/contracts'
 import { LOG_LEVELS } from '../logging/logger.ts'

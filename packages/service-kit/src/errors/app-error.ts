@@ -1,13 +1,31 @@
 /** Errors as data: a status, a machine-readable code, a message safe to show, optional details. */
+import { t } from 'elysia'
 
-/** One rendered error body: `{ error: { code, message, details } }`. */
-export interface ErrorBody {
-  readonly error: {
-    readonly code: string
-    readonly message: string
-    readonly details?: unknown
-  }
-}
+/** One rendered error body, `{ error: { code, message, details? } }`: the schema of every error response. */
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({
+        description: 'machine-readable; listed in the route description',
+        examples: ['NOT_FOUND'],
+      }),
+      message: t.String({ description: 'safe to show; never parsed' }),
+      details: t.Optional(t.Unknown({ description: 'extra data of the code (field problems, limits…)' })),
+    }),
+  },
+  {
+    examples: [
+      {
+        error: {
+          code: 'RATE_LIMITED',
+          message: 'too many requests, retry later',
+          details: { retryAfterSeconds: 12 },
+        },
+      },
+    ],
+  },
+)
+export type ErrorBody = typeof ErrorBody.static
 
 export interface AppErrorOptions {
   /** Machine-readable extra data (field problems, limits…), rendered as `details`. */

@@ -15,7 +15,7 @@ import { createMutex, newCounters, type Runtime, silentLogger } from './runtime.
 import { createAcker } from './settle.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions, ConsumerStatus } from './types.ts'
 
-/** `${hostname}-${pid}-${random}`: unique per process and per consumer instance (PITFALLS: never share a name). */
+/** `${hostname}-${pid}-${random}`: unique per process and per consumer instance (docs/pitfalls.md: never share a name). */
 export const defaultConsumerName = (): string =>
   `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`
 

@@ -1,5 +1,5 @@
 /**
- * Removes consumers that are gone: every process has a unique name (PITFALLS), so crashed ones would pile up
+ * Removes consumers that are gone: every process has a unique name (docs/pitfalls.md), so crashed ones would pile up
  * in the group. Only consumers idle past a long threshold and owning nothing pending are deleted, and the
  * pending check and DELCONSUMER run in one script (DELCONSUMER would drop pending entries).
  */

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { migrate } from '@flotilla/service-kit'
 import { createClient } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import { hashRecord } from '../../records/hash.ts'
@@ -10,7 +11,7 @@ import { recordInputOf } from '../../records/from-event.ts'
 import { sampleEvent, sampleInput } from '../../records/sample.ts'
 import { verifyChain } from '../../verify/service.ts'
 import { toRow } from './append.ts'
-import { AUDIT_DDL } from './ddl.ts'
+import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { auditRecords } from './schema.ts'
 import { createLibsqlStore } from './store.ts'
 
@@ -57,7 +58,7 @@ describe('libSQL append', () => {
 
     // The same records through drizzle's insert builder, into another fresh database.
     const reference = createClient({ url: await freshUrl() })
-    await reference.executeMultiple(AUDIT_DDL)
+    await migrate(reference, AUDIT_MIGRATIONS)
     await drizzle(reference).insert(auditRecords).values(appended.map(toRow))
 
     const ours = (await store.client.execute(STORED)).rows

@@ -2,11 +2,12 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { migrate } from '@flotilla/service-kit'
 import { createClient } from '@libsql/client'
 import { GENESIS_HASH, type RecordInput } from '../../records/model.ts'
 import { sampleInput } from '../../records/sample.ts'
 import { appendOnClient } from './append.ts'
-import { AUDIT_DDL } from './ddl.ts'
+import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { localPathOf, openLocalAppender } from './local-append.ts'
 import { createLibsqlStore } from './store.ts'
 
@@ -19,7 +20,7 @@ const freshDb = async () => {
   dirs.push(dir)
   const path = join(dir, 'audit.db')
   const client = createClient({ url: `file:${path}` })
-  await client.executeMultiple(AUDIT_DDL)
+  await migrate(client, AUDIT_MIGRATIONS)
   return { path, client }
 }
 

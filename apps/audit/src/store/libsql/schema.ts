@@ -1,4 +1,4 @@
-/** Drizzle schema of the libSQL audit store (the DDL with its append-only triggers is in ddl.ts). */
+/** Drizzle schema of the libSQL audit store (the migrations with its append-only triggers are in migrations.ts). */
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 export const auditRecords = sqliteTable(

@@ -1,5 +1,5 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
-import { mutexFor, retryWhileBusy } from '@flotilla/service-kit'
+import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
@@ -16,7 +16,7 @@ import {
   type StatsRow,
 } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
-import { AUDIT_DDL } from './ddl.ts'
+import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 
@@ -82,12 +82,13 @@ export const createLibsqlStore = async (
     ...(options.authToken ? { authToken: options.authToken } : {}),
     timeout: busyTimeoutMs,
   })
-  // Idempotent DDL; another instance may hold the write lock while this one starts. The PRAGMA returns a
-  // row: run it on its own so no half-read statement keeps a stale read snapshot on a pooled connection.
+  // Another instance may hold the write lock while this one starts. The PRAGMA returns a row: run it on its
+  // own so no half-read statement keeps a stale read snapshot on a pooled connection.
   if (options.url.startsWith('file:')) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'), busy)
   }
-  await retryWhileBusy(() => client.executeMultiple(AUDIT_DDL), busy)
+  // Under this process's lock for the file: stores opened together here never wait on SQLite's busy handler.
+  await mutexFor(options.url).run(() => migrate(client, AUDIT_MIGRATIONS, { busy }))
   const db: Db = drizzle(client)
   // A local file's append runs on its own driver connection that keeps its prepared statements (local-append.ts).
   const localPath = localPathOf(options.url)

@@ -3,7 +3,6 @@ import { MongoClient } from 'mongodb'
 import { hashRecord } from '../../records/hash.ts'
 import { sampleInput } from '../../records/sample.ts'
 import { describeStoreConformance } from '../conformance.ts'
-import { decodeCursor, encodeCursor } from '../cursor.ts'
 import { filterToQuery, fromDocument, LIST_SORT, RECORD_INDEXES, statsPipeline, toDocument } from './query.ts'
 import { createMongoStore } from './store.ts'
 
@@ -106,26 +105,5 @@ describe('MongoDB store: query documents (no server needed)', () => {
     const back = fromDocument({ ...doc, _id: 'x' } as never)
     expect(back).toEqual(record)
     expect(hashRecord(back)).toBe(record.hash)
-  })
-})
-
-describe('cursor encoding', () => {
-  it('round-trips a keyset position as an opaque url-safe string', () => {
-    const cursor = encodeCursor({ occurredMs: 1_767_225_600_000, eventId: '0193a-e' })
-    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/)
-    expect(decodeCursor(cursor)).toEqual({ occurredMs: 1_767_225_600_000, eventId: '0193a-e' })
-  })
-
-  it('refuses cursors it did not issue', () => {
-    for (const bad of [
-      '',
-      'not base64!',
-      Buffer.from('[2,1,"x"]').toString('base64url'),
-      'e30',
-      'a'.repeat(600),
-    ]) {
-      expect(decodeCursor(bad)).toBeNull()
-    }
-    expect(decodeCursor(Buffer.from('[1,"1","x"]').toString('base64url'))).toBeNull()
   })
 })

@@ -1,8 +1,10 @@
 /** Error codes of the notification service, for Swagger and clients; errors are the kit's `AppError`s. */
-import { BEARER_SECURITY } from '@flotilla/service-kit'
-import { t } from 'elysia'
+import { BEARER_SECURITY, COMMON_ERROR_CODES, defineErrorCodes, ErrorBody } from '@flotilla/service-kit'
 
-export const ERROR_CODES = {
+export { ErrorBody }
+
+export const ERRORS = defineErrorCodes({
+  ...COMMON_ERROR_CODES,
   INVALID_TOKEN: 'missing, malformed or refused service token',
   INVALID_SIGNATURE: 'the webhook signature (Svix) is missing, stale or wrong: nothing was recorded',
   DELIVERY_NOT_RECORDED_YET:
@@ -14,21 +16,12 @@ export const ERROR_CODES = {
   TEMPLATE_DATA_RESERVED:
     'the data sets a system variable (app, recipient, links, unsubscribe), which only the service fills in',
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
-  VALIDATION_FAILED: 'the request body, query or path is invalid (details list each problem)',
-  MALFORMED_JSON: 'the request body is not JSON',
-  PAYLOAD_TOO_LARGE: 'the request body is larger than the limit',
-  UNSUPPORTED_MEDIA_TYPE: 'the request body has an unsupported content type',
-} as const
+})
+export const ERROR_CODES = ERRORS.codes
 export type ErrorCode = keyof typeof ERROR_CODES
 
-/** `{ error: { code, message, details } }`, for response schemas. */
-export const ErrorBody = t.Object({
-  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
-})
-
 /** A markdown list of the error codes a route can answer with. */
-export const errorList = (...codes: ErrorCode[]) =>
-  `\n\nErrors:\n${codes.map((code) => `- \`${code}\`: ${ERROR_CODES[code]}`).join('\n')}`
+export const errorList = ERRORS.errorList
 
 /** Swagger security requirement of service-token routes. */
 export const SERVICE_TOKEN = [{ [BEARER_SECURITY]: [] }]
