@@ -1,47 +1,7 @@
-import { afterAll, describe, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startService } from '@flotilla/service-kit'
-import { readinessAroundConsumerStop } from '@flotilla/service-kit/testing'
-import { cleanupStream, deleteKeysMatching, uniqueStreamName } from '@flotilla/streams/testing'
-import { Redis } from 'ioredis'
+import { describe } from 'bun:test'
+import { itIsNotReadyWithoutItsConsumer } from '@flotilla/service-kit/testing'
 import { auditService } from './service.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
-const redis = new Redis(REDIS_URL)
-const prefix = `test:audit-service:${crypto.randomUUID().slice(0, 8)}:`
-const dir = mkdtempSync(join(tmpdir(), 'audit-service-'))
-const stream = uniqueStreamName('audit-service')
-afterAll(async () => {
-  await deleteKeysMatching(redis, `${prefix}*`)
-  await cleanupStream(redis, stream)
-  redis.disconnect()
-  rmSync(dir, { recursive: true, force: true })
-})
-
 describe('the audit service, started by the runner', () => {
-  it('answers /ready 503 naming the consumer once its consumer stops', async () => {
-    const running = await startService(auditService, {
-      env: {
-        REDIS_URL,
-        EVENTS_STREAM: stream,
-        AUDIT_REDIS_PREFIX: prefix,
-        DATA_DIR: dir,
-        LOG_LEVEL: 'silent',
-      },
-      port: false,
-      telemetry: false,
-    })
-    try {
-      const { running: before, stopped } = await readinessAroundConsumerStop(running)
-      expect(before[0]).toBe(200)
-      expect(before[1].checks.consumer?.status).toBe('ok')
-      expect(stopped[0]).toBe(503)
-      expect(stopped[1].checks.consumer).toMatchObject({ status: 'failed', detail: 'consumer is closed' })
-      expect(stopped[1].checks.store?.status).toBe('ok')
-    } finally {
-      await running.close()
-    }
-  })
+  itIsNotReadyWithoutItsConsumer(auditService, { prefixVariable: 'AUDIT_REDIS_PREFIX', ownCheck: 'store' })
 })
