@@ -32,3 +32,18 @@ export const nextPosition = (
   const last = rows[limit - 1]
   return rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null
 }
+
+/**
+ * One newest-first page: `query` runs with the filters (plus the keyset condition after `after`) and a row
+ * limit one past `limit`, so the page knows whether more rows follow.
+ */
+export const newestFirstPage = async <R extends { readonly createdAt: number; readonly id: string }>(
+  query: (where: SQL | undefined, rows: number) => Promise<R[]>,
+  columns: { readonly createdAt: SQLiteColumn; readonly id: SQLiteColumn },
+  filters: readonly (SQL | undefined)[],
+  after: RowPosition | undefined,
+  limit: number,
+): Promise<{ items: R[]; next: RowPosition | null }> => {
+  const rows = await query(and(...filters, after ? olderThan(columns, after) : undefined), limit + 1)
+  return { items: rows.slice(0, limit), next: nextPosition(rows, limit) }
+}

@@ -7,7 +7,7 @@ import type { InArgs, InStatement, Row } from '@libsql/client'
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
-import { nextPosition, olderThan, type RowPosition } from '../db/page.ts'
+import { newestFirstPage, type RowPosition } from '../db/page.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
 import type { DeliveryStatus } from './model.ts'
 
@@ -293,21 +293,23 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /** Newest first, cursor pagination, filtered by user and status. */
-    async list({ userId, status, after, limit = 20 }: DeliveryPageOptions) {
-      const rows = await db
-        .select()
-        .from(deliveries)
-        .where(
-          and(
-            userId ? eq(deliveries.userId, userId) : undefined,
-            status ? eq(deliveries.status, status) : undefined,
-            after ? olderThan(deliveries, after) : undefined,
-          ),
-        )
-        .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-        .limit(limit + 1)
-      return { items: rows.slice(0, limit), next: nextPosition(rows, limit) }
-    },
+    list: ({ userId, status, after, limit = 20 }: DeliveryPageOptions) =>
+      newestFirstPage(
+        (where, rows) =>
+          db
+            .select()
+            .from(deliveries)
+            .where(where)
+            .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+            .limit(rows),
+        deliveries,
+        [
+          userId ? eq(deliveries.userId, userId) : undefined,
+          status ? eq(deliveries.status, status) : undefined,
+        ],
+        after,
+        limit,
+      ),
 
     /** Count by status (tests and metrics). */
     async countByStatus(): Promise<Record<string, number>> {

@@ -3,12 +3,12 @@
  * email when no `RESEND_API_KEY` is set (and for SMS / push without their providers). Keyed by the
  * idempotency key, so a retry never stores a message twice.
  */
-import { and, desc, eq } from 'drizzle-orm'
+import { desc, eq } from 'drizzle-orm'
 import type { Transport } from '../channels/types.ts'
 import { recipientKey, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
-import { nextPosition, olderThan, type RowPosition } from '../db/page.ts'
+import { newestFirstPage, type RowPosition } from '../db/page.ts'
 import { type OutboxRow, outbox } from '../db/schema.ts'
 import type { ChannelName } from '../templates/model.ts'
 
@@ -30,21 +30,18 @@ export interface OutboxStore {
 
 /** Reads the outbox (newest first, cursor pagination). */
 export const createOutboxStore = (db: Db): OutboxStore => ({
-  async list({ channel, recipient, after, limit = 50 }) {
-    const rows = await db
-      .select()
-      .from(outbox)
-      .where(
-        and(
-          channel ? eq(outbox.channel, channel) : undefined,
-          recipient ? eq(outbox.recipient, recipient) : undefined,
-          after ? olderThan(outbox, after) : undefined,
-        ),
-      )
-      .orderBy(desc(outbox.createdAt), desc(outbox.id))
-      .limit(limit + 1)
-    return { items: rows.slice(0, limit), next: nextPosition(rows, limit) }
-  },
+  list: ({ channel, recipient, after, limit = 50 }) =>
+    newestFirstPage(
+      (where, rows) =>
+        db.select().from(outbox).where(where).orderBy(desc(outbox.createdAt), desc(outbox.id)).limit(rows),
+      outbox,
+      [
+        channel ? eq(outbox.channel, channel) : undefined,
+        recipient ? eq(outbox.recipient, recipient) : undefined,
+      ],
+      after,
+      limit,
+    ),
   async count() {
     return await db.$count(outbox)
   },

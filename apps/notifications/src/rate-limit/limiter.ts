@@ -7,14 +7,17 @@
 import { RetryLaterError } from '@flotilla/streams'
 import type { Redis } from 'ioredis'
 
-// KEYS[1] = the provider's key. ARGV = interval ms, max wait ms, now ms ('' = Redis TIME).
-// Returns { reserved (1|0), wait ms }.
-const RESERVE = `
-local now = tonumber(ARGV[3])
+// `now` from the given argument, or Redis's own clock when it is '' (one clock for every instance).
+const nowFrom = (arg: number) => `
+local now = tonumber(ARGV[${arg}])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+end`
+
+// KEYS[1] = the provider's key. ARGV = interval ms, max wait ms, now ms ('' = Redis TIME).
+// Returns { reserved (1|0), wait ms }.
+const RESERVE = `${nowFrom(3)}
 local interval = tonumber(ARGV[1])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
@@ -26,12 +29,7 @@ return {1, wait}
 `
 
 // KEYS[1] = the provider's key. ARGV = pause ms, now ms ('' = Redis TIME). Pushes every slot past now + pause.
-const PAUSE = `
-local now = tonumber(ARGV[2])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+const PAUSE = `${nowFrom(2)}
 local until_ = now + tonumber(ARGV[1])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < until_ then redis.call('SET', KEYS[1], until_, 'PX', math.ceil(until_ - now) + 1000) end
