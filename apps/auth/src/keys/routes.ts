@@ -22,6 +22,8 @@ const Jwks = t.Object({
 const describe = (summary: string, extra = '') => ({
   tags: ['tokens'],
   summary,
+  // Public: verifiers fetch it without a token.
+  security: [],
   description: `EdDSA (Ed25519) public keys with \`kid\`: the key that signs now, a key about to sign (published ahead so caches know it), and retired keys until every token they signed has expired. No authentication; cacheable for a minute (verifiers refetch sooner when they meet an unknown kid).${extra}`,
 })
 

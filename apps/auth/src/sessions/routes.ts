@@ -54,6 +54,8 @@ export const refreshRoutes = ({ sessions, rateLimits, trustedProxyHeader }: Sess
       detail: {
         tags: ['sessions'],
         summary: 'Rotate a refresh token',
+        // The refresh token in the body is the credential.
+        security: [],
         description: `Spends the refresh token and returns a new access + refresh token pair. Each refresh token works once. Two requests racing with the same token (two tabs) both succeed with the same new pair, or the loser gets a retryable 409; a spent token presented again later revokes the whole session. Rate-limited per client ip and per user.${errorList('INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'SESSION_EXPIRED', 'REFRESH_IN_PROGRESS', 'RATE_LIMITED', 'VALIDATION_FAILED')}`,
       },
     },

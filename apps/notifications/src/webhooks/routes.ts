@@ -38,6 +38,8 @@ export const webhookRoutes = ({ webhooks }: { webhooks: WebhookService | undefin
       response: { 200: WebhookAck, 401: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       detail: {
         tags: ['webhooks'],
+        // Authenticated by the Svix signature headers, not a bearer token.
+        security: [],
         summary: 'Resend delivery events (delivered, bounced, complained)',
         description: `Authenticated by the Svix headers (\`svix-id\`, \`svix-timestamp\`, \`svix-signature\`) with \`RESEND_WEBHOOK_SECRET\`. Publishes \`notification.delivered\` / \`notification.bounced\`. Idempotent on \`svix-id\`.${errorList('INVALID_SIGNATURE', 'DELIVERY_NOT_RECORDED_YET', 'WEBHOOK_NOT_CONFIGURED')}`,
       },

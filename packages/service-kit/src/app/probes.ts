@@ -81,7 +81,7 @@ export const probes = ({ service, version, readiness, readinessTimeoutMs, featur
       () => ({ status: 'ok' as const, service, version, uptime: Math.round(process.uptime()), features }),
       {
         response: HealthResponse,
-        detail: { tags: ['operations'], summary: 'Liveness: the process is up' },
+        detail: { tags: ['operations'], summary: 'Liveness: the process is up', security: [] },
       },
     )
     .get(
@@ -96,6 +96,7 @@ export const probes = ({ service, version, readiness, readinessTimeoutMs, featur
         detail: {
           tags: ['operations'],
           summary: 'Readiness: every dependency answers (503 when one does not)',
+          security: [],
         },
       },
     )

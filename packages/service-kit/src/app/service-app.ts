@@ -131,7 +131,19 @@ export const createServiceApp = (options: ServiceAppOptions) => {
           new Response(await metrics.text(), {
             headers: { 'content-type': metrics.contentType },
           }),
-        { detail: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
+        {
+          detail: {
+            tags: ['operations'],
+            summary: 'Prometheus metrics (text exposition format)',
+            security: [],
+            responses: {
+              200: {
+                description: 'every metric of this process',
+                content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
+              },
+            },
+          },
+        },
       )
       .use(
         swagger({
@@ -139,6 +151,7 @@ export const createServiceApp = (options: ServiceAppOptions) => {
           description: options.swagger?.description ?? `HTTP API of the ${name} service`,
           version,
           ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
+          ...(options.swagger?.models ? { models: options.swagger.models } : {}),
         }),
       )
       .use(httpTracing())

@@ -39,7 +39,7 @@ console.log('PORT=' + app.server?.port)
       )
       expect(references.length).toBeGreaterThanOrEqual(2)
       for (const reference of references) {
-        const asset = await fetch(`${origin}${reference}`)
+        const asset = await fetch(new URL(reference, `${origin}/swagger`))
         expect(asset.status).toBe(200)
         expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1000)
       }

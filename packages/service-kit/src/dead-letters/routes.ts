@@ -1,7 +1,7 @@
 /** Dead-letter inspector over HTTP: list, get, replay, purge — behind a service token. */
 import { type DeadLetters, isEntryId } from '@flotilla/streams'
 import { Elysia, t } from 'elysia'
-import { badRequest, notFound } from '../errors/app-error.ts'
+import { badRequest, ErrorBody, notFound } from '../errors/app-error.ts'
 import { BEARER_SECURITY } from '../app/swagger.ts'
 import type { ServiceVerifier } from '../auth/types.ts'
 import { serviceAuth } from '../auth/plugins.ts'
@@ -25,10 +25,6 @@ export const DeadLetterPageSchema = t.Object({
   items: t.Array(DeadLetterSchema),
   nextCursor: t.Union([t.String(), t.Null()]),
   total: t.Integer({ description: 'dead letters of this group right now' }),
-})
-
-const ErrorSchema = t.Object({
-  error: t.Object({ code: t.String(), message: t.String(), details: t.Optional(t.Unknown()) }),
 })
 
 // Ids and cursors are checked in the handlers (not by a schema pattern) so that every bad one, including a
@@ -77,7 +73,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     summary,
     security: [{ [BEARER_SECURITY]: [] }],
   })
-  const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema }
+  const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody }
 
   return new Elysia({ prefix: '/v1/dead-letters' })
     .use(serviceAuth({ verifier: auth }))
@@ -149,7 +145,8 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
       {
         params: idParams,
         query: groupQuery,
-        detail: detail('Delete one dead letter'),
+        response: errors,
+        detail: { ...detail('Delete one dead letter'), responses: { 204: { description: 'deleted' } } },
       },
     )
 }
