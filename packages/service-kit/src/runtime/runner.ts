@@ -4,6 +4,7 @@
  * app with Swagger and the dead-letter routes — and closes it all in order. `main.ts` of every app is
  * `await runService(declaration)`; tests call `startService` with their own environment.
  */
+import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import {
   type Consumes,
@@ -46,6 +47,9 @@ import {
 import { readFeatures } from './features.ts'
 import { createHttpRuntime } from './http-runtime.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
+
+/** Every address, IPv4 and IPv6: Fly's private network (6PN) and `<app>.internal` are IPv6 only. */
+export const LISTEN_HOSTNAME = '::'
 
 export interface StartOptions<O extends object = Record<never, never>> {
   /** Handed to the declaration's `build` (tests inject a clock or a local JWKS). */
@@ -151,6 +155,8 @@ export const startService = async <
   const env = options.env ?? process.env
   const { name, version } = declaration
   const { config, features } = readConfig(declaration.config, declaration.features ?? ({} as F), env)
+  // Every store opener writes under DATA_DIR; libSQL cannot create the folder (SQLITE_CANTOPEN, error 14).
+  mkdirSync(config.DATA_DIR, { recursive: true })
   const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL })
   const telemetry: Telemetry | undefined =
     options.telemetry === false
@@ -264,7 +270,7 @@ export const startService = async <
   try {
     if (consumer && options.consume !== false) await consumer.start()
     if (scheduler && jobs?.enabled !== false && options.runJobs !== false) scheduler.start()
-    if (options.port !== false) app.listen({ port: options.port ?? config.PORT })
+    if (options.port !== false) app.listen({ port: options.port ?? config.PORT, hostname: LISTEN_HOSTNAME })
   } catch (error) {
     await close()
     throw error
