@@ -16,12 +16,16 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml', (name,
     expect(existsSync(join(ROOT, 'apps', name, 'package.json'))).toBe(true)
   })
 
-  it("routes to the app's port and checks its /health", () => {
+  it("routes to the app's port when its /ready answers, and checks its /health for liveness", () => {
     expect(config.http_service.internal_port).toBe(app.port)
     expect(config.env.PORT).toBe(String(app.port))
     expect(config.metrics.port).toBe(app.port)
     expect(config.metrics.path).toBe('/metrics')
-    expect(config.http_service.checks.map((c) => c.path)).toContain('/health')
+    // Fly's proxy routes only to machines passing the service checks: ready means Redis, store and consumer answer.
+    expect(config.http_service.checks.map((c) => c.path)).toEqual(['/ready'])
+    expect(Object.values(config.checks)).toContainEqual(
+      expect.objectContaining({ type: 'http', port: app.port, path: '/health' }),
+    )
     // The app documents the same default port in its .env.example, once it has one.
     const example = join(ROOT, 'apps', name, '.env.example')
     if (existsSync(example)) {

@@ -20,6 +20,8 @@ export interface FlyConfig {
     readonly checks: readonly { readonly path: string; readonly method: string }[]
   }
   readonly metrics: { readonly port: number; readonly path: string }
+  /** Top-level machine checks, by name (informational: the proxy does not route by them). */
+  readonly checks: Readonly<Record<string, { readonly type: string; readonly port: number; readonly path: string }>>
 }
 
 /** Parses `fly/<name>.toml`; a missing section surfaces as a failed expectation, not a crash. */
@@ -45,5 +47,6 @@ export const readFlyConfig = (name: string): FlyConfig => {
       checks: parsed.http_service?.checks ?? [],
     },
     metrics: parsed.metrics ?? { port: 0, path: '' },
+    checks: parsed.checks ?? {},
   }
 }
