@@ -28,6 +28,8 @@ const ERROR_REF = { $ref: `#/components/schemas/${ERROR_BODY_MODEL}` }
 
 // A prefix the gateway sets is a plain path; anything else (a forged header on a direct call) is ignored.
 const SAFE_PREFIX = /^\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/
+const isSafePrefix = (prefix: string) => SAFE_PREFIX.test(prefix) && !DOT_SEGMENT.test(prefix)
 
 const errorResponse = (description: string, headers?: Json): Json => ({
   description,
@@ -89,6 +91,10 @@ const toOpenApiPath = (path: string) => path.replace(/:([^/]+)/g, '{$1}')
 const PLUGIN_DESCRIPTION = /^Response for status \d+$/
 
 const STATUS_TEXT: Readonly<Record<string, string>> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
   400: 'Bad request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -100,6 +106,11 @@ const STATUS_TEXT: Readonly<Record<string, string>> = {
   429: 'Too many requests',
   500: 'Internal error',
   503: 'Unavailable',
+}
+
+const isErrorBody = (response: Json): boolean => {
+  const content = isObject(response.content) ? response.content['application/json'] : undefined
+  return isObject(content) && isObject(content.schema) && content.schema.$ref === ERROR_REF.$ref
 }
 
 /** Adds what an operation can answer besides what its route declares. */
@@ -125,12 +136,13 @@ const completeOperation = (
   if (typeof operation.description === 'string' && operation.description.includes('`RATE_LIMITED`')) add(429)
   add(500)
   for (const [status, response] of Object.entries(responses)) {
-    // The plugin's "Response for status 404" says nothing; the route's description lists the codes.
-    if (isObject(response) && PLUGIN_DESCRIPTION.test(String(response.description)) && Number(status) >= 400)
-      responses[status] = {
-        ...response,
-        description: `${STATUS_TEXT[status] ?? 'Error'}: see the codes under Errors`,
-      }
+    // The plugin's "Response for status 404" says nothing; an error's codes are listed in the route description.
+    if (!isObject(response) || !PLUGIN_DESCRIPTION.test(String(response.description))) continue
+    const text = STATUS_TEXT[status] ?? `Status ${status}`
+    responses[status] = {
+      ...response,
+      description: isErrorBody(response) ? `${text}: see the codes under Errors` : text,
+    }
   }
   return { ...operation, responses }
 }
@@ -149,8 +161,10 @@ export const finishDocument = (raw: Json, options: FinishOptions = {}): Json => 
       d.responses,
     ]),
   )
+  // Refs first: an error response is recognised by its $ref to ErrorBody.
+  const inline = useRefs(isObject(raw.paths) ? raw.paths : {}, models) as Json
   const paths: Json = {}
-  for (const [path, item] of Object.entries(isObject(raw.paths) ? raw.paths : {})) {
+  for (const [path, item] of Object.entries(inline)) {
     if (!isObject(item)) continue
     paths[path] = Object.fromEntries(
       Object.entries(item).map(([method, operation]) =>
@@ -160,13 +174,13 @@ export const finishDocument = (raw: Json, options: FinishOptions = {}): Json => 
       ),
     )
   }
-  const prefix = options.prefix && SAFE_PREFIX.test(options.prefix) ? options.prefix : '/'
+  const prefix = options.prefix && isSafePrefix(options.prefix) ? options.prefix : '/'
   return dropNullable({
     ...raw,
     servers: [
       { url: prefix, description: prefix === '/' ? 'this service' : 'this service, through the gateway' },
     ],
-    paths: useRefs(paths, models),
+    paths,
     components: {
       ...components,
       schemas: Object.fromEntries(

@@ -5,13 +5,13 @@ import { httpTracing } from '@flotilla/telemetry'
 import { Elysia } from 'elysia'
 import type { Logger } from 'pino'
 import type { ServiceVerifier } from '../auth/types.ts'
-import { deadLetterRoutes } from '../dead-letters/routes.ts'
+import { DeadLetterPageSchema, DeadLetterSchema, deadLetterRoutes } from '../dead-letters/routes.ts'
 import { renderError } from '../errors/render.ts'
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from '../logging/request-context.ts'
 import { requestContext } from '../logging/request-context-plugin.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import { checkBody, checkDeclaredLength } from './body-limit.ts'
-import { probes, type ReadinessCheck } from './probes.ts'
+import { HealthResponse, probes, type ReadinessCheck, ReadyResponse } from './probes.ts'
 import { type SwaggerOptions, swagger } from './swagger.ts'
 
 /** 64 KiB: every JSON body these services take is small; Bun's own default is 128 MiB. */
@@ -151,7 +151,14 @@ export const createServiceApp = (options: ServiceAppOptions) => {
           description: options.swagger?.description ?? `HTTP API of the ${name} service`,
           version,
           ...(options.swagger?.tags ? { tags: options.swagger.tags } : {}),
-          ...(options.swagger?.models ? { models: options.swagger.models } : {}),
+          // The kit's own shared models (ErrorBody is registered by swagger itself), then the app's.
+          models: {
+            Health: HealthResponse,
+            Readiness: ReadyResponse,
+            DeadLetter: DeadLetterSchema,
+            DeadLetterPage: DeadLetterPageSchema,
+            ...options.swagger?.models,
+          },
         }),
       )
       .use(httpTracing())
