@@ -23,18 +23,20 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 const run = uniqueStreamName('swagger-gateway')
 const dataDir = mkdtempSync(join(tmpdir(), 'swagger-gateway-'))
-let audit: Awaited<ReturnType<typeof startService<typeof auditService>>> | undefined
+const startAudit = () =>
+  startService(auditService, {
+    env: { REDIS_URL, ...isolatedEnv(run), DATA_DIR: join(dataDir, 'audit'), LOG_LEVEL: 'silent' },
+    port: 0,
+    telemetry: false,
+  })
+let audit: Awaited<ReturnType<typeof startAudit>> | undefined
 let standIn: ReturnType<typeof Bun.serve> | undefined
 let gateway: Gateway | undefined
 let browser: Browser | undefined
 
 beforeAll(async () => {
   if (!CHROMIUM) throw new Error('Chromium is required for this test (install it or set CHROMIUM_PATH)')
-  audit = await startService(auditService, {
-    env: { REDIS_URL, ...isolatedEnv(run), DATA_DIR: join(dataDir, 'audit'), LOG_LEVEL: 'silent' },
-    port: 0,
-    telemetry: false,
-  })
+  audit = await startAudit()
   // The other services are not under test: one stand-in answers for them.
   standIn = Bun.serve({
     hostname: '127.0.0.1',

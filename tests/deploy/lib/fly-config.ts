@@ -21,7 +21,9 @@ export interface FlyConfig {
   }
   readonly metrics: { readonly port: number; readonly path: string }
   /** Top-level machine checks, by name (informational: the proxy does not route by them). */
-  readonly checks: Readonly<Record<string, { readonly type: string; readonly port: number; readonly path: string }>>
+  readonly checks: Readonly<
+    Record<string, { readonly type: string; readonly port: number; readonly path: string }>
+  >
 }
 
 /** Parses `fly/<name>.toml`; a missing section surfaces as a failed expectation, not a crash. */

@@ -40,6 +40,13 @@ export interface SwaggerOptions {
 /** The security scheme routes behind a bearer token refer to: `detail: { security: [{ bearer: [] }] }`. */
 export const BEARER_SECURITY = 'bearer'
 
+/** What the document needs of a mounted route. */
+interface RouteLike {
+  readonly method: string
+  readonly path: string
+  readonly hooks: { readonly detail?: unknown }
+}
+
 /** The OpenAPI document plugin plus the routes that serve Swagger UI's files. */
 export const swagger = (options: SwaggerOptions & { version: string }) => {
   const plugin = new Elysia({ name: '@flotilla/service-kit/swagger' })
@@ -47,10 +54,14 @@ export const swagger = (options: SwaggerOptions & { version: string }) => {
   // also has response schemas. Read once, on the first document request, when every route is mounted.
   let declared: DeclaredResponses[] | undefined
   const declaredResponses = () =>
-    (declared ??= plugin.getGlobalRoutes().flatMap((route) => {
-      const responses = (route.hooks.detail as { responses?: Record<string, unknown> } | undefined)?.responses
-      return responses ? [{ method: route.method, path: route.path, responses }] : []
-    }))
+    // getGlobalRoutes is protected in Elysia's types; @elysiajs/openapi builds the document from it the same way.
+    (declared ??= (plugin as unknown as { getGlobalRoutes(): RouteLike[] })
+      .getGlobalRoutes()
+      .flatMap((route) => {
+        const responses = (route.hooks.detail as { responses?: Record<string, unknown> } | undefined)
+          ?.responses
+        return responses ? [{ method: route.method, path: route.path, responses }] : []
+      }))
   return (
     plugin
       .model({ [ERROR_BODY_MODEL]: ErrorBody, ...options.models })
