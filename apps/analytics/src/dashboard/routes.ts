@@ -56,7 +56,9 @@ export const dashboardRoutes = (o: DashboardRoutesOptions) =>
           summary: 'The analytics dashboard (HTML; charts drawn with uPlot served by this app)',
           // The page is public; the data it loads (`/dashboard/data`) takes a token.
           security: [],
-          responses: { 200: { description: 'the page', content: { 'text/html': { schema: { type: 'string' } } } } },
+          responses: {
+            200: { description: 'the page', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
         },
       },
     )
