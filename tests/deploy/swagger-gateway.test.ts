@@ -74,6 +74,12 @@ describe('Swagger UI through the gateway', () => {
     expect(direct.servers).toEqual([{ url: '/', description: 'this service' }])
   })
 
+  it('sends /audit/swagger/ (trailing slash, where relative URLs would miss) to /audit/swagger', async () => {
+    const response = await fetch(`${gateway?.url}/audit/swagger/`)
+    expect(response.status).toBe(200)
+    expect(response.url).toBe(`${gateway?.url}/audit/swagger`)
+  })
+
   it('renders /audit/swagger, and "Try it out" calls the route under /audit', async () => {
     const origin = gateway?.url ?? ''
     const context = await browser!.newContext()

@@ -14,6 +14,8 @@ import faviconPath from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' 
 
 /** Where the UI's assets are served. */
 export const SWAGGER_ASSETS_PATH = '/swagger/assets'
+/** Where the Swagger UI page is served. */
+export const SWAGGER_PAGE_PATH = '/swagger'
 /** Where the OpenAPI document is served. */
 export const SWAGGER_JSON_PATH = '/swagger/json'
 // Relative to the page (`/swagger`, or `/audit/swagger` behind the gateway): never the host's root.
@@ -65,6 +67,16 @@ export const swagger = (options: SwaggerOptions & { version: string }) => {
   return (
     plugin
       .model({ [ERROR_BODY_MODEL]: ErrorBody, ...options.models })
+      // The page's URLs are relative to `/swagger`; at `/swagger/` they would miss, so send the browser back there.
+      .onRequest(({ request }) => {
+        if (!request.url.includes(`${SWAGGER_PAGE_PATH}/`)) return
+        const url = new URL(request.url)
+        if (url.pathname !== `${SWAGGER_PAGE_PATH}/`) return
+        return new Response(null, {
+          status: 308,
+          headers: { location: `..${SWAGGER_PAGE_PATH}${url.search}` },
+        })
+      })
       // Local to this plugin: it sees the document route of the openapi plugin below, and nothing else.
       .onAfterHandle(({ request, responseValue }) => {
         if (new URL(request.url).pathname !== SWAGGER_JSON_PATH) return
@@ -91,7 +103,7 @@ export const swagger = (options: SwaggerOptions & { version: string }) => {
       )
       .use(
         openapi({
-          path: '/swagger',
+          path: SWAGGER_PAGE_PATH,
           specPath: SWAGGER_JSON_PATH,
           provider: 'swagger-ui',
           // Paths with a dot (`/.well-known/jwks.json`) are documented too.
