@@ -4,7 +4,7 @@ import type { Core } from './deps.ts'
 import { deviceRoutes } from './devices/routes.ts'
 import { createGuards } from './http/guards.ts'
 import { introspectionRoutes } from './introspection/routes.ts'
-import { jwksRoutes, keyAdminRoutes } from './keys/routes.ts'
+import { Jwks, jwksRoutes, keyAdminRoutes } from './keys/routes.ts'
 import { refreshRoutes, sessionRoutes } from './sessions/routes.ts'
 
 export interface AppDeps {
@@ -29,6 +29,8 @@ export const createApp = (deps: AppDeps) => {
     acceptedContentTypes: ['application/json', 'application/x-www-form-urlencoded'],
     swagger: {
       title: 'Flotilla auth API',
+      // Shared models: in components.schemas, referenced wherever a route answers with them.
+      models: { Jwks },
       description:
         'Sessions, refresh-token families, devices, token introspection and the JWKS. Service routes take a service token (audience `auth`); user routes also take the user’s own access token.',
       tags: [

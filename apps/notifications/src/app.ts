@@ -3,6 +3,7 @@ import { createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
 import type { Core } from './deps.ts'
 import { deliveryRoutes } from './deliveries/routes.ts'
 import { outboxRoutes } from './outbox/routes.ts'
+import { Preferences } from './preferences/model.ts'
 import { preferenceRoutes } from './preferences/routes.ts'
 import { templateRoutes } from './templates/routes.ts'
 import { webhookRoutes } from './webhooks/routes.ts'
@@ -35,6 +36,8 @@ export const createApp = (deps: AppDeps) => {
     bodyLimitBytes: 256 * 1024,
     swagger: {
       title: 'Flotilla notifications API',
+      // Shared models: in components.schemas, referenced wherever a route answers with them.
+      models: { Preferences },
       description:
         'Templates (preview), preferences, delivery status, the local outbox, Resend webhooks and dead letters. Routes take a service token (audience `notifications`); the webhook takes its Svix signature.',
       tags: [

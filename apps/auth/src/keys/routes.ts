@@ -5,7 +5,7 @@ import { jsonBody } from '../http/body.ts'
 import type { Guards } from '../http/guards.ts'
 import type { KeyRing } from './key-ring.ts'
 
-const Jwks = t.Object({
+export const Jwks = t.Object({
   keys: t.Array(
     t.Object({
       kty: t.String({ examples: ['OKP'] }),
