@@ -7,6 +7,7 @@ import { closeConnection, createRedisConnection } from '../connection.ts'
 import { isNoGroupError, reasonOf } from '../errors.ts'
 import { DELETE_IDLE_CONSUMER, runScript } from '../scripts.ts'
 import { ensureGroup } from './group.ts'
+import { createHeartbeat } from './heartbeat.ts'
 import { flushAcks } from './process.ts'
 import { pruneIdleConsumers } from './prune.ts'
 import { reclaimOnce } from './reclaimer.ts'
@@ -45,6 +46,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
   const batchSize = options.batchSize ?? 100
   const blockMs = options.blockMs ?? 2000
   const claimIdleMs = options.claimIdleMs ?? 30_000
+  const heartbeatTtlMs = options.heartbeatTtlMs ?? Math.min(5000, claimIdleMs)
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   const reclaimIntervalMs =
     options.reclaimIntervalMs ?? Math.max(50, Math.min(5000, claimIdleMs / 2, backoff.baseMs))
@@ -86,6 +88,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     handlerTimeoutMs: options.handlerTimeoutMs ?? claimIdleMs,
     maxDeliveries: options.maxDeliveries ?? 5,
     claimIdleMs,
+    heartbeatTtlMs,
     backoff,
     hooks: options.hooks ?? {},
     logger,
@@ -115,6 +118,8 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
       return recovering
     },
   }
+
+  const heartbeat = createHeartbeat(rt, heartbeatTtlMs)
 
   const reader = createReader(rt, {
     blockMs,
@@ -155,6 +160,8 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
       try {
         const created = await ensureGroup(command, stream, group, startId)
         if (created) logger.info({ stream, group, startId }, 'created consumer group')
+        // Alive before reading anything: no other consumer may take this one for dead once it owns entries.
+        await heartbeat.start()
       } catch (error) {
         // Let the caller retry start() (e.g. Redis not up yet at boot).
         await closeConnection(command)
@@ -193,6 +200,8 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
           await runScript(command, DELETE_IDLE_CONSUMER, [stream], [group, name]).catch(() => {})
         }
       }
+      // Gone: whatever is still pending here (a close that timed out) is for the others to take at once.
+      if (command) await heartbeat.stop()
       await reader.close()
       if (command) await closeConnection(command)
       state = 'closed'

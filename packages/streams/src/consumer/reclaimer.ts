@@ -2,10 +2,12 @@
  * The reclaimer: finds pending entries that have waited long enough (XPENDING, extended form, which carries
  * delivery counts and idle times) and claims them (XCLAIM) for another delivery, or dead-letters them once
  * they have used up `maxDeliveries`. XAUTOCLAIM is not used: it applies one idle threshold to a whole range
- * and returns no delivery counts, while each entry here waits its own backoff.
+ * and returns no delivery counts, while each entry here waits its own backoff. Entries of a consumer that is
+ * provably dead (no heartbeat) are taken without waiting for `claimIdleMs`.
  */
 import { retryDelayFor } from '../backoff.ts'
 import { readPending } from './group.ts'
+import { deadConsumers } from './heartbeat.ts'
 import { deadLetter, processBatch } from './process.ts'
 import { type Delivery, fieldsToRecord, type PendingEntry, parseEntries } from './replies.ts'
 import { callHook, type Runtime } from './runtime.ts'
@@ -40,9 +42,37 @@ const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
   })
 }
 
-/** Other consumers' entries idle past `claimIdleMs` and past their own backoff (the owner may be dead). */
+/**
+ * Other consumers' entries whose backoff has passed and whose owner is gone: any owner once an entry is idle
+ * past `claimIdleMs`, and at once (whatever the idle time) when the owner is provably dead — no heartbeat
+ * (`heartbeat.ts`). The XCLAIM in `takeOver` still uses the idle time seen here, so two reclaimers racing for
+ * the same entry take it once.
+ */
 const othersDue = async (rt: Runtime, limit: number): Promise<PendingEntry[]> => {
   const due: PendingEntry[] = []
+  const seen = new Set<string>()
+  const consider = (row: PendingEntry) => {
+    if (row.consumer === rt.name || rt.inFlight.has(row.id) || seen.has(row.id)) return
+    if (row.idleMs < retryDelayFor(row.id, row.deliveryCount, rt.backoff)) return
+    seen.add(row.id)
+    due.push(row)
+  }
+  const dead = await deadConsumers(rt, rt.heartbeatTtlMs)
+  for (const consumer of dead) {
+    if (due.length >= limit) break
+    const rows = await readPending(rt.command(), rt.stream, rt.group, {
+      start: '-',
+      end: '+',
+      count: rt.batchSize * 2,
+      consumer,
+    })
+    if (rows.length > 0)
+      rt.logger.info(
+        { stream: rt.stream, group: rt.group, consumer: rt.name, dead: consumer, pending: rows.length },
+        'taking over the pending entries of a consumer with no heartbeat',
+      )
+    for (const row of rows) consider(row)
+  }
   let start = '-'
   for (let page = 0; page < MAX_PAGES && due.length < limit; page++) {
     const rows = await readPending(rt.command(), rt.stream, rt.group, {
@@ -51,10 +81,7 @@ const othersDue = async (rt: Runtime, limit: number): Promise<PendingEntry[]> =>
       count: rt.batchSize * 2,
       minIdleMs: rt.claimIdleMs,
     })
-    for (const row of rows) {
-      if (row.consumer === rt.name || rt.inFlight.has(row.id)) continue
-      if (row.idleMs >= retryDelayFor(row.id, row.deliveryCount, rt.backoff)) due.push(row)
-    }
+    for (const row of rows) consider(row)
     const last = rows.at(-1)
     if (!last || rows.length < rt.batchSize * 2) break
     start = `(${last.id}`

@@ -29,6 +29,8 @@ export interface Runtime {
   readonly handlerTimeoutMs: number
   readonly maxDeliveries: number
   readonly claimIdleMs: number
+  /** A consumer without a heartbeat key, silent this long, is dead: its entries are taken at once. */
+  readonly heartbeatTtlMs: number
   readonly backoff: BackoffOptions
   readonly hooks: StreamHooks
   readonly logger: StreamLogger

@@ -93,6 +93,12 @@ interface ConsumerOptionsBase {
   readonly watchdogMarginMs?: number
   /** Entries of other consumers are claimed only after this idle time (the floor). @defaultValue 30000 */
   readonly claimIdleMs?: number
+  /**
+   * Each consumer keeps a heartbeat key alive with this TTL (refreshed every TTL / 5). Another consumer's
+   * pending entries are taken at once, without waiting `claimIdleMs`, when it has no heartbeat and has been
+   * silent this long (SIGKILLed, its machine gone). @defaultValue min(5000, claimIdleMs)
+   */
+  readonly heartbeatTtlMs?: number
   /** How often the reclaimer looks at the pending list. @defaultValue between 50 and 5000: min(claimIdleMs / 2, backoff.baseMs) */
   readonly reclaimIntervalMs?: number
   /**

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
+import { join } from 'node:path'
+import type { Redis } from 'ioredis'
+import { createRedisConnection } from '../connection.ts'
+import { createPublisher } from '../publisher.ts'
+import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { heartbeatKey } from './heartbeat.ts'
+
+// Real Redis and child processes under a loaded CI machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000)
+
+// Far beyond any wait below: an entry taken over here can only have been taken through the heartbeat.
+const NEVER_BY_IDLE_TIME = 600_000
+
+let redis: Redis
+beforeAll(() => {
+  redis = createRedisConnection(REDIS_URL, 'command')
+})
+afterAll(() => redis.quit())
+
+const pendingOf = async (stream: string, consumer: string) =>
+  ((await redis.xpending(stream, 'g', '-', '+', 1000, consumer).catch(() => [])) as unknown[]).length
+
+const consumerIdle = async (stream: string, consumer: string) => {
+  const rows = (await redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]
+  const row = rows.find((r) => r[1] === consumer)
+  return row ? Number(row[row.indexOf('idle') + 1]) : -1
+}
+
+/** Spawns the stalling fixture and resolves to its consumer name once it is ready. */
+const spawnStalling = (stream: string, handledKey: string) => {
+  const child = Bun.spawn(
+    [
+      'bun',
+      join(import.meta.dir, '..', 'test-fixtures', 'stalling-consumer.ts'),
+      REDIS_URL,
+      stream,
+      'g',
+      'hang',
+      handledKey,
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  )
+  const name = (async () => {
+    let text = ''
+    const decoder = new TextDecoder()
+    const reader = child.stdout.getReader()
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+      const line = text.split('\n').find((l) => l.includes('"ready":true'))
+      if (line) return (JSON.parse(line) as { name: string }).name
+    }
+    throw new Error('the child exited before it was ready')
+  })()
+  return { child, name }
+}
+
+it('takes over a SIGKILLed process’s pending entries as soon as its heartbeat is gone, not after claimIdleMs', async () => {
+  const stream = uniqueStreamName('heartbeat')
+  const handledKey = `${stream}:handled`
+  const pool = consumerPool()
+  const events = Array.from({ length: 120 }, () => userRegistered())
+  await createPublisher({ redis, stream }).publishBatch(events)
+  const { child, name } = spawnStalling(stream, handledKey)
+  try {
+    const deadName = await name
+    await waitFor(async () => (await pendingOf(stream, deadName)) > 0, {
+      timeoutMs: 30_000,
+      message: 'the child to hang with entries pending',
+    })
+    expect(await redis.exists(heartbeatKey(stream, 'g', deadName))).toBe(1)
+    child.kill('SIGKILL')
+    await child.exited
+    const stranded = await pendingOf(stream, deadName)
+    expect(stranded).toBeGreaterThan(0)
+
+    // The restarted process: a new consumer name, and a claim idle time it will never reach here.
+    const deliveries = new Map<string, number>()
+    const restarted = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: NEVER_BY_IDLE_TIME,
+      handler: {
+        handle: async (m) => {
+          deliveries.set(m.event.id, m.deliveryCount)
+          await redis.sadd(handledKey, m.event.id)
+        },
+      },
+    })
+    await restarted.start()
+    await waitFor(async () => (await redis.scard(handledKey)) === events.length, {
+      timeoutMs: 60_000,
+      message: 'every event handled',
+    })
+    await waitFor(async () => Number(((await redis.xpending(stream, 'g')) as [number])[0]) === 0, {
+      timeoutMs: 30_000,
+      message: 'nothing pending',
+    })
+    expect(await redis.exists(heartbeatKey(stream, 'g', deadName))).toBe(0)
+    expect(restarted.status().reclaimed).toBe(stranded)
+    expect(restarted.status().deadLettered).toBe(0)
+    // Delivery counts carry over: the entries the dead process held come back as their second delivery.
+    expect([...deliveries.values()].filter((n) => n === 2)).toHaveLength(stranded)
+    expect([...deliveries.values()].filter((n) => n !== 1 && n !== 2)).toEqual([])
+  } finally {
+    child.kill('SIGKILL')
+    await pool.closeAll()
+    await redis.del(handledKey)
+    await cleanupStream(redis, stream)
+  }
+})
+
+it('leaves a live consumer’s entries alone while its handler runs long past the heartbeat TTL', async () => {
+  const stream = uniqueStreamName('heartbeat-live')
+  const pool = consumerPool()
+  let release: () => void = () => {}
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const seen: string[] = []
+  try {
+    const busy = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: NEVER_BY_IDLE_TIME,
+      heartbeatTtlMs: 200,
+      handler: {
+        handle: async (m) => {
+          seen.push(`busy:${m.event.id}`)
+          await released
+        },
+      },
+    })
+    await busy.start()
+    const other = pool.create({
+      stream,
+      group: 'g',
+      claimIdleMs: NEVER_BY_IDLE_TIME,
+      heartbeatTtlMs: 200,
+      handler: { handle: (m) => void seen.push(`other:${m.event.id}`) },
+    })
+    const event = userRegistered()
+    await createPublisher({ redis, stream }).publish(event)
+    await waitFor(async () => (await pendingOf(stream, busy.name)) === 1, {
+      message: 'the busy consumer to hold it',
+    })
+    await other.start()
+    // Silent (no read, no claim) for many heartbeat TTLs, yet beating: it is busy, not dead.
+    await waitFor(async () => (await consumerIdle(stream, busy.name)) >= 2000, {
+      timeoutMs: 30_000,
+      message: 'the busy consumer to stay silent for 10 heartbeat TTLs',
+    })
+    expect(other.status().reclaimed).toBe(0)
+    expect(await pendingOf(stream, busy.name)).toBe(1)
+    release()
+    await waitFor(async () => busy.status().processed === 1, { message: 'the busy handler to finish' })
+    expect(seen).toEqual([`busy:${event.id}`])
+    expect(busy.status().zombieAcksRefused).toBe(0)
+  } finally {
+    release()
+    await pool.closeAll()
+    await cleanupStream(redis, stream)
+  }
+})
+
+it('deletes its heartbeat on close', async () => {
+  const stream = uniqueStreamName('heartbeat-close')
+  const pool = consumerPool()
+  try {
+    const consumer = pool.create({ stream, group: 'g', handler: { handle: () => {} } })
+    await consumer.start()
+    expect(await redis.pttl(heartbeatKey(stream, 'g', consumer.name))).toBeGreaterThan(0)
+    await consumer.close()
+    expect(await redis.exists(heartbeatKey(stream, 'g', consumer.name))).toBe(0)
+  } finally {
+    await pool.closeAll()
+    await cleanupStream(redis, stream)
+  }
+})
