@@ -8,7 +8,13 @@ import type { RedisClient } from './lib/ledger.ts'
 import { type PrivateRedis, startPrivateRedis } from './lib/redis-server.ts'
 import { record, recorded, textTable, writeReliabilityReport } from './lib/report.ts'
 import type { SuiteEnv } from './scenarios/common.ts'
-import { distinctNames, gracefulSignal, sigkillStorm, zombieAck } from './scenarios/crashes.ts'
+import {
+  distinctNames,
+  gracefulSignal,
+  sigkillRestart,
+  sigkillStorm,
+  zombieAck,
+} from './scenarios/crashes.ts'
 import { poisonMessages } from './scenarios/poison.ts'
 import {
   clientKills,
@@ -18,7 +24,7 @@ import {
 } from './scenarios/redis-faults.ts'
 import { externalMaxlen, safeTrimUnderBacklog } from './scenarios/trimming.ts'
 
-const SCENARIOS = 12
+const SCENARIOS = 13
 const suiteStarted = performance.now()
 let ledgerServer: PrivateRedis
 let ledger: RedisClient
@@ -65,6 +71,16 @@ describe('delivery under crashes', () => {
     expectIntact(r)
     expect(r.kills).toBeGreaterThanOrEqual(20)
   }, 180_000)
+
+  it('takes over a SIGKILLed consumer’s pending entries from its restarted successor without waiting for claimIdleMs', async () => {
+    const r = await sigkillRestart(env)
+    record(r.row)
+    expectIntact(r)
+    expect(r.stranded).toBeGreaterThan(0)
+    expect(r.reclaimed).toBeGreaterThanOrEqual(r.stranded)
+    // The point of the heartbeat: well before the claim idle time (5 s heartbeat TTL against 30 s).
+    expect(r.row.recoveryMs).toBeLessThan(r.claimIdleMs)
+  }, 150_000)
 
   it('refuses the acks of a consumer resumed after SIGSTOP past claimIdleMs, and loses nothing', async () => {
     const r = await zombieAck(env)

@@ -179,3 +179,46 @@ export const distinctNames = async (env: SuiteEnv, total = 2000) => {
     await world.close()
   }
 }
+
+/**
+ * SIGKILL, restart, nothing pending: a consumer with the production claim idle time (30 s) is SIGKILLed mid-batch
+ * and a new process (a new consumer name) starts in its place. The new process finds the dead one without a
+ * heartbeat and takes its entries at once; recovery = from the restart to every event applied and nothing pending.
+ */
+export const sigkillRestart = async (env: SuiteEnv, total = 3000) => {
+  const claimIdleMs = 30_000
+  const world = await createWorld(env.ledger, env.ledgerUrl, { fixture: { claimIdleMs } })
+  try {
+    const { supervisor, tracker, ledger } = world
+    const events = Array.from({ length: total }, goodEvent)
+    await tracker.publish(events)
+    const first = await supervisor.spawn({ slowMs: 20 })
+    const firstName = await first.name
+    await until(
+      async () => (await ledger.appliedCount()) > 500 && (await world.pending(firstName)) > 0,
+      30_000,
+      10,
+    )
+    await supervisor.signal(first, 'SIGKILL')
+    const stranded = await world.pending(firstName)
+    const restartedAt = Date.now()
+    const second = await supervisor.spawn()
+    const secondName = await second.name
+    const tally = await settle(world, total, 90_000)
+    const recoveryMs = tally.settledAt - restartedAt
+    const reclaimed = (await ledger.statuses()).find((s) => s.name === secondName)?.reclaimed ?? 0
+    const lost = missing(
+      events.map((e) => e.id),
+      tally.applied,
+    )
+    const row = rowOf(world, tally, {
+      scenario: 'SIGKILL, restart, nothing pending',
+      lost: lost.length,
+      recoveryMs,
+      notes: `claimIdleMs ${claimIdleMs / 1000} s (the production default), heartbeat TTL 5 s: the consumer was SIGKILLed with ${stranded} entries pending; the restarted process (a new name) found it without a heartbeat and took them over (${reclaimed} reclaimed) instead of waiting for claimIdleMs (recovery = from the restart to everything applied and nothing pending, ${(recoveryMs / 1000).toFixed(1)} s).`,
+    })
+    return { row, stranded, reclaimed, claimIdleMs, lost }
+  } finally {
+    await world.close()
+  }
+}
