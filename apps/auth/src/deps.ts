@@ -8,6 +8,7 @@ import { createKeyRing } from './keys/key-ring.ts'
 import { deriveSealingKey } from './keys/sealing.ts'
 import type { Logger } from './logger.ts'
 import { type AuthObserver, noopObserver } from './observe.ts'
+import { createFactOutbox } from './outbox/outbox.ts'
 import { createRateLimits, type LimitName, type LimitSpec } from './rate-limit/rate-limit.ts'
 import { createSessionService } from './sessions/service.ts'
 import { createSessionStore } from './sessions/store.ts'
@@ -40,6 +41,8 @@ export interface CoreDeps {
   readonly clock?: () => number
   /** Where outcomes are counted (`createAuthMetrics`). @defaultValue reports nothing */
   readonly observer?: AuthObserver
+  /** How old an outbox mark must be before the relay takes it. @defaultValue DEFAULT_SETTLE_MS (30 s) */
+  readonly outboxSettleMs?: number
 }
 
 /**
@@ -60,6 +63,7 @@ export const buildCore = async ({
   logger,
   clock,
   observer = noopObserver,
+  outboxSettleMs,
 }: CoreDeps) => {
   const keyRing = createKeyRing({
     redis,
@@ -81,11 +85,18 @@ export const buildCore = async ({
   })
   const sessionStore = createSessionStore(redis, s.redisPrefix)
   const devices = createDeviceStore(redis, s.redisPrefix)
+  const outbox = createFactOutbox({
+    redis,
+    prefix: s.redisPrefix,
+    sink: events,
+    logger,
+    ...(outboxSettleMs === undefined ? {} : { settleMs: outboxSettleMs }),
+  })
   const sessions = createSessionService({
     sessions: sessionStore,
     devices,
     tokens,
-    events,
+    outbox,
     logger,
     observer,
     policy: {
@@ -100,6 +111,7 @@ export const buildCore = async ({
     sessions,
     sessionStore,
     devices,
+    outbox,
     observer,
     checker: createTokenChecker(tokens, sessionStore, observer),
     rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits, observer),

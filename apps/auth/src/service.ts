@@ -42,6 +42,11 @@ export const authService = defineService({
       observer: core.observer,
     }),
   }),
+  // Facts the request path could not publish (the stream write failed, the process died) leave the outbox here.
+  jobs: ({ core, settings }) => ({
+    keyPrefix: settings.redisPrefix,
+    list: [{ name: 'facts-relay', everyMs: 10_000, run: () => core.outbox.relayOnce() }],
+  }),
   readiness: ({ core }) => ({
     signingKey: async () => {
       await core.keyRing.signingKey()

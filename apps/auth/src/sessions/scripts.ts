@@ -5,11 +5,14 @@
 
 /**
  * Spends a refresh token exactly once.
- * KEYS: session hash, spent-hash set. ARGV: presented hash, new hash, now (ms), idle (ms), grace (ms).
+ * KEYS: session hash, spent-hash set, outbox. ARGV: presented hash, new hash, now (ms), idle (ms), grace (ms),
+ * outbox TTL (ms), then the reuse facts as outbox field/value pairs (may be none).
  * Returns `{ outcome, ...HGETALL }` with outcome `rotated` (the caller won), `grace` (the immediately
  * previous token, inside the grace window: another request just won), `reused` (a spent token: the family
- * is deleted), `expired`, `missing` (revoked, expired or never existed) or `unknown` (not a token of this
- * family: refused without revoking, so a guessed token cannot sign a user out).
+ * is deleted and the facts written to the outbox, together), `reuse_detected` (a spent token, but no facts
+ * were given: nothing changed, call again with the facts built from the returned record), `expired`,
+ * `missing` (revoked, expired or never existed) or `unknown` (not a token of this family: refused without
+ * revoking, so a guessed token cannot sign a user out).
  */
 export const ROTATE_REFRESH_TOKEN = `
 local session = KEYS[1]
@@ -37,7 +40,14 @@ end
 if f[2] == ARGV[1] and now - tonumber(f[3]) <= tonumber(ARGV[5]) then return {'grace'} end
 if redis.call('SISMEMBER', spent, ARGV[1]) == 1 then
   local out = redis.call('HGETALL', session)
+  -- The family is revoked only together with its facts (the security alert): never one without the other.
+  if #ARGV < 8 then
+    table.insert(out, 1, 'reuse_detected')
+    return out
+  end
   redis.call('DEL', session, spent)
+  redis.call('HSET', KEYS[3], unpack(ARGV, 7))
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
   table.insert(out, 1, 'reused')
   return out
 end
@@ -57,9 +67,18 @@ end
 return 0
 `
 
-/** Deletes a session and returns what it held (empty when it was already gone). KEYS: session, spent set. */
+/**
+ * Deletes a session and returns what it held (empty when it was already gone); when it was there, writes the
+ * given facts to its outbox in the same step. KEYS: session, spent set, outbox. ARGV: outbox TTL (ms), then
+ * the facts as outbox field/value pairs (may be none).
+ */
 export const REVOKE_SESSION = `
 local out = redis.call('HGETALL', KEYS[1])
+if #out == 0 then return out end
 redis.call('DEL', KEYS[1], KEYS[2])
+if #ARGV > 1 then
+  redis.call('HSET', KEYS[3], unpack(ARGV, 2))
+  redis.call('PEXPIRE', KEYS[3], ARGV[1])
+end
 return out
 `

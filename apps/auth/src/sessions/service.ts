@@ -2,11 +2,13 @@
  * Sessions and refresh-token rotation: create, refresh (spent exactly once, with a grace window for a
  * concurrent loser and family revocation on reuse), revoke, list.
  */
+import type { AnyEvent } from '@flotilla/contracts'
 import type { DeviceStore } from '../devices/store.ts'
 import { AppError, authError, notFound } from '../errors.ts'
-import { type Cause, type EventSink, emit } from '../events.ts'
+import type { Cause } from '../events.ts'
 import type { Logger } from '../logger.ts'
 import type { AuthObserver, RefreshOutcome } from '../observe.ts'
+import type { FactOutbox } from '../outbox/outbox.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
 import type { CreateSessionBody, SessionPosition, SessionRevokedReason, TokenPair } from './model.ts'
 import { refreshReusedFacts, sessionCreatedFacts, sessionRevokedFact } from './facts.ts'
@@ -29,7 +31,8 @@ export interface SessionServiceDeps {
   readonly sessions: SessionStore
   readonly devices: DeviceStore
   readonly tokens: AccessTokens
-  readonly events: EventSink
+  /** Publishes the facts each change wrote to its session's outbox (the relay retries what fails). */
+  readonly outbox: FactOutbox
   readonly logger: Logger
   readonly observer: AuthObserver
   readonly policy: SessionPolicy
@@ -46,7 +49,7 @@ const invalidRefresh = (message = 'refresh token is invalid') =>
 
 /** Creates the session service. */
 export const createSessionService = (deps: SessionServiceDeps) => {
-  const { sessions, devices, tokens, events, logger, observer, policy } = deps
+  const { sessions, devices, tokens, outbox, logger, observer, policy } = deps
   const grace = createGrace(sessions, policy.graceWaitMs ?? 2000)
 
   const pairFor = async (session: SessionRecord, refreshToken: string): Promise<TokenPair> => {
@@ -81,7 +84,14 @@ export const createSessionService = (deps: SessionServiceDeps) => {
     const sid = parsed.sessionId
     const hash = hashRefreshToken(token)
     const next = newRefreshToken(sid)
-    const result = await sessions.rotate(sid, hash, hashRefreshToken(next), policy.idleMs, policy.graceMs)
+    const nextHash = hashRefreshToken(next)
+    let result = await sessions.rotate(sid, hash, nextHash, policy.idleMs, policy.graceMs)
+    let reuseFacts: AnyEvent[] = []
+    if (result.outcome === 'reuse_detected') {
+      // Revoke the family and record the alert together: the second call writes both in one script.
+      reuseFacts = refreshReusedFacts(result.session, cause)
+      result = await sessions.rotate(sid, hash, nextHash, policy.idleMs, policy.graceMs, reuseFacts)
+    }
     switch (result.outcome) {
       case 'rotated': {
         const pair = await pairFor(result.session, next)
@@ -98,7 +108,7 @@ export const createSessionService = (deps: SessionServiceDeps) => {
           'refresh token reused: family revoked',
         )
         observer.sessionsRevoked('refresh_reused', 1)
-        await emit(events, logger, refreshReusedFacts(s, cause))
+        await outbox.publish(s.id, reuseFacts)
         throw authError(
           401,
           'REFRESH_TOKEN_REUSED',
@@ -110,6 +120,24 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       default:
         throw invalidRefresh()
     }
+  }
+
+  /**
+   * Revokes one session (of `userId` only, when given) with its `auth.session.revoked` written to its outbox in
+   * the same script, then publishes it; resolves to the session when this call revoked it.
+   */
+  const revokeAnnounced = async (
+    sessionId: string,
+    reason: SessionRevokedReason,
+    cause: Cause,
+    userId?: string,
+  ): Promise<SessionRecord | undefined> => {
+    const gone = await sessions.revokeWithFacts(sessionId, (s) =>
+      userId === undefined || s.userId === userId ? [sessionRevokedFact(s, reason, cause)] : [],
+    )
+    if (!gone || (userId !== undefined && gone.session.userId !== userId)) return undefined
+    await outbox.publish(sessionId, gone.facts)
+    return gone.session
   }
 
   return {
@@ -141,10 +169,11 @@ export const createSessionService = (deps: SessionServiceDeps) => {
         ...(input.device?.userAgent ? { userAgent: input.device.userAgent } : {}),
       }
       const refreshToken = newRefreshToken(sessionId)
-      await sessions.create(session, hashRefreshToken(refreshToken))
+      const facts = sessionCreatedFacts(session, device, cause)
+      await sessions.create(session, hashRefreshToken(refreshToken), facts)
       const pair = await pairFor(session, refreshToken)
       observer.sessionCreated()
-      await emit(events, logger, sessionCreatedFacts(session, device, cause))
+      await outbox.publish(sessionId, facts)
       return { ...pair, device: device ? { id: device.device.id, isNew: device.isNew } : null }
     },
 
@@ -171,12 +200,9 @@ export const createSessionService = (deps: SessionServiceDeps) => {
 
     /** Revokes one session; returns it when it was live (and announces it). */
     async revoke(sessionId: string, reason: SessionRevokedReason, cause: Cause) {
-      const session = await sessions.revoke(sessionId)
-      if (session) {
-        observer.sessionsRevoked(reason, 1)
-        await emit(events, logger, [sessionRevokedFact(session, reason, cause)])
-      }
-      return session
+      const gone = await revokeAnnounced(sessionId, reason, cause)
+      if (gone) observer.sessionsRevoked(reason, 1)
+      return gone
     },
 
     /** Revokes every session of a user except `except`; returns the revoked sessions. */
@@ -189,15 +215,10 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       const revoked: SessionRecord[] = []
       for (const sid of await sessions.sessionIdsOf(userId)) {
         if (sid === options.except) continue
-        const gone = await sessions.revoke(sid)
-        if (gone && gone.userId === userId) revoked.push(gone)
+        const gone = await revokeAnnounced(sid, reason, cause, userId)
+        if (gone) revoked.push(gone)
       }
       observer.sessionsRevoked(reason, revoked.length)
-      await emit(
-        events,
-        logger,
-        revoked.map((s) => sessionRevokedFact(s, reason, cause)),
-      )
       return revoked
     },
 
@@ -208,16 +229,11 @@ export const createSessionService = (deps: SessionServiceDeps) => {
       for (const sid of await sessions.sessionIdsOf(userId)) {
         const session = await sessions.get(sid)
         if (session?.deviceId !== deviceId) continue
-        const gone = await sessions.revoke(sid)
+        const gone = await revokeAnnounced(sid, 'device_removed', cause, userId)
         if (gone) revoked.push(gone)
       }
       await devices.remove(userId, deviceId)
       observer.sessionsRevoked('device_removed', revoked.length)
-      await emit(
-        events,
-        logger,
-        revoked.map((s) => sessionRevokedFact(s, 'device_removed', cause)),
-      )
       return true
     },
 

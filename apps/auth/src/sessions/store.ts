@@ -1,9 +1,13 @@
 /**
  * Redis records of sessions, refresh-token families and the per-user session index.
  * Keys (prefix `P`): `P:s:{sid}` session hash, `P:s:{sid}:spent` spent refresh-token hashes,
- * `P:u:{uid}:sessions` the user's sessions (sorted set, lexicographic `createdAt:sid` members).
+ * `P:u:{uid}:sessions` the user's sessions (sorted set, lexicographic `createdAt:sid` members),
+ * `P:s:{sid}:outbox` the session's facts not yet published (`outbox/outbox.ts`), written in the same
+ * transaction as the change they describe.
  */
+import type { AnyEvent } from '@flotilla/contracts'
 import type { Redis } from 'ioredis'
+import { markPending, OUTBOX_TTL_MS, outboxFields, outboxKey } from '../outbox/outbox.ts'
 import type { SessionPosition } from './model.ts'
 import { REVOKE_SESSION, ROTATE_REFRESH_TOKEN, SAVE_GRACE_RESULT } from './scripts.ts'
 
@@ -26,7 +30,7 @@ export interface SessionRecord {
 
 /** What `rotate` found. */
 export type RotateOutcome =
-  | { readonly outcome: 'rotated' | 'reused'; readonly session: SessionRecord }
+  | { readonly outcome: 'rotated' | 'reused' | 'reuse_detected'; readonly session: SessionRecord }
   | { readonly outcome: 'grace' | 'expired' | 'missing' | 'unknown' }
 
 const pad = (ms: number) => ms.toString().padStart(15, '0')
@@ -88,14 +92,22 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
     s && s.idleExpiresAt > now && s.absoluteExpiresAt > now ? s : undefined
 
   return {
-    /** Stores a new session with the hash of its first refresh token. */
-    async create(record: SessionRecord, refreshHash: string): Promise<void> {
+    /** Stores a new session with the hash of its first refresh token, and its facts in its outbox (one MULTI). */
+    async create(record: SessionRecord, refreshHash: string, facts: readonly AnyEvent[] = []): Promise<void> {
       const index = indexKey(record.userId)
-      await redis
+      if (facts.length > 0) await markPending(redis, prefix, record.id)
+      const tx = redis
         .multi()
         .hset(sessionKey(record.id), toHash({ ...record, currentHash: refreshHash }))
         .pexpireat(sessionKey(record.id), record.idleExpiresAt)
-        .exec()
+      if (facts.length > 0)
+        tx.hset(outboxKey(prefix, record.id), ...outboxFields(facts)).pexpire(
+          outboxKey(prefix, record.id),
+          OUTBOX_TTL_MS,
+        )
+      const results = await tx.exec()
+      const failed = results?.find(([error]) => error)?.[0]
+      if (!results || failed) throw failed ?? new Error('session transaction was aborted')
       // The index lives in the user's hash slot; it is updated separately and cleaned lazily on reads.
       // NX sets the first expiry, GT only ever extends it: the index lives as long as its longest session.
       await redis
@@ -139,21 +151,36 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
       return userId && (hash === current || hash === previous) ? userId : undefined
     },
 
-    /** Atomically spends `presentedHash` and makes `newHash` current (see ROTATE_REFRESH_TOKEN). */
-    async rotate(sid: string, presentedHash: string, newHash: string, idleMs: number, graceMs: number) {
+    /**
+     * Atomically spends `presentedHash` and makes `newHash` current (see ROTATE_REFRESH_TOKEN). A reuse revokes
+     * the family only when `reuseFacts` are given (they go to the outbox in the same script); without them it
+     * answers `reuse_detected` with the record, changing nothing.
+     */
+    async rotate(
+      sid: string,
+      presentedHash: string,
+      newHash: string,
+      idleMs: number,
+      graceMs: number,
+      reuseFacts: readonly AnyEvent[] = [],
+    ) {
+      if (reuseFacts.length > 0) await markPending(redis, prefix, sid)
       const raw = (await redis.eval(
         ROTATE_REFRESH_TOKEN,
-        2,
+        3,
         sessionKey(sid),
         spentKey(sid),
+        outboxKey(prefix, sid),
         presentedHash,
         newHash,
         Date.now(),
         idleMs,
         graceMs,
+        OUTBOX_TTL_MS,
+        ...outboxFields(reuseFacts),
       )) as unknown[]
       const outcome = String(raw[0]) as RotateOutcome['outcome']
-      if (outcome === 'rotated' || outcome === 'reused') {
+      if (outcome === 'rotated' || outcome === 'reused' || outcome === 'reuse_detected') {
         const session = fromHash(pairs(raw.slice(1)))
         if (session) return { outcome, session } satisfies RotateOutcome
         return { outcome: 'missing' } satisfies RotateOutcome
@@ -174,10 +201,37 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
 
     /** Deletes a session; returns it when this call deleted it (so the revocation is announced once). */
     async revoke(sid: string): Promise<SessionRecord | undefined> {
-      const raw = (await redis.eval(REVOKE_SESSION, 2, sessionKey(sid), spentKey(sid))) as unknown[]
+      return (await this.revokeWithFacts(sid))?.session
+    },
+
+    /**
+     * Deletes a session like `revoke`, and writes the facts `factsOf` builds from it to its outbox in the same
+     * script: they describe the record read just before, and the fields they use never change.
+     */
+    async revokeWithFacts(
+      sid: string,
+      factsOf?: (session: SessionRecord) => readonly AnyEvent[],
+    ): Promise<{ session: SessionRecord; facts: readonly AnyEvent[] } | undefined> {
+      let facts: readonly AnyEvent[] = []
+      if (factsOf) {
+        const before = fromHash(await redis.hgetall(sessionKey(sid)))
+        if (!before) return undefined
+        facts = factsOf(before)
+        if (facts.length > 0) await markPending(redis, prefix, sid)
+      }
+      const raw = (await redis.eval(
+        REVOKE_SESSION,
+        3,
+        sessionKey(sid),
+        spentKey(sid),
+        outboxKey(prefix, sid),
+        OUTBOX_TTL_MS,
+        ...outboxFields(facts),
+      )) as unknown[]
       const session = fromHash(pairs(raw))
-      if (session) await redis.zrem(indexKey(session.userId), member(session))
-      return session
+      if (!session) return undefined
+      await redis.zrem(indexKey(session.userId), member(session))
+      return { session, facts }
     },
 
     /** Removes a session from its user's index (after the family was deleted by a reuse). */

@@ -1,0 +1,156 @@
+/**
+ * Auth's outbox: every `auth.*` fact is written in the same Redis transaction (MULTI or script) as the state
+ * change it describes, into a hash in the session's own hash slot (`P:s:{sid}:outbox`, event id → envelope),
+ * because the session keys and the events stream live in different Redis Cluster slots. The request then
+ * publishes the facts and deletes them from the outbox; whatever it could not publish (the stream write failed,
+ * the process died) is found by the relay through the pending index and published with the same envelope ids
+ * (at least once: consumers deduplicate on the envelope id).
+ *
+ * The pending index (`P:outbox:pending`, session id → time of the last mark) lives in its own slot, so the
+ * store marks it *before* the transaction (`markPending`): a crash right after the transaction still leaves
+ * the session findable. The relay takes only marks older than `settleMs`, and drops a mark only when the
+ * outbox is empty and the mark was not renewed meanwhile (one script), so a write in flight keeps its mark.
+ * (A mark could only be dropped under a write if that writer stalled for `settleMs` between its mark and its
+ * transaction, and then also failed to publish: its facts would wait in the outbox until its next mark.)
+ */
+import type { AnyEvent } from '@flotilla/contracts'
+import type { Redis } from 'ioredis'
+import type { EventSink } from '../events.ts'
+import type { Logger } from '../logger.ts'
+
+/** How long facts wait in an outbox at most before they expire (the relay has long since published them). */
+export const OUTBOX_TTL_MS = 7 * 24 * 3600 * 1000
+
+/** A mark is relayed this long after it was last set: the request publishes its own facts well before. */
+export const DEFAULT_SETTLE_MS = 30_000
+
+/** Session ids per page, pages per relay pass. */
+const RELAY_BATCH = 100
+const MAX_PAGES = 10
+
+/** Removes a pending mark only while it is still the one the relay saw. KEYS: index. ARGV: sid, mark time. */
+const DROP_MARK = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`
+
+/** The outbox of one session: same hash tag as `P:s:{sid}`, so a session script can write it. */
+export const outboxKey = (prefix: string, sessionId: string): string => `${prefix}s:{${sessionId}}:outbox`
+
+/** The index of sessions whose outbox may hold facts (session id → time of the last mark, ms). */
+export const pendingIndexKey = (prefix: string): string => `${prefix}outbox:pending`
+
+/** Marks a session as possibly holding facts; the store calls it right before the transaction that writes them. */
+export const markPending = async (redis: Redis, prefix: string, sessionId: string, now = Date.now()) => {
+  // GT: a mark only moves later, so the relay never drops the mark of a write still in flight.
+  await redis.zadd(pendingIndexKey(prefix), 'GT', now, sessionId)
+}
+
+/** Facts as outbox fields: event id, envelope JSON, … (HSET's field/value pairs). */
+export const outboxFields = (facts: readonly AnyEvent[]): string[] =>
+  facts.flatMap((fact) => [fact.id, JSON.stringify(fact)])
+
+export interface FactOutboxOptions {
+  readonly redis: Redis
+  readonly prefix: string
+  readonly sink: EventSink
+  readonly logger: Logger
+  /** @defaultValue DEFAULT_SETTLE_MS */
+  readonly settleMs?: number
+}
+
+/** What one relay pass did. */
+export interface RelayResult {
+  /** Sessions whose outbox was looked at. */
+  readonly sessions: number
+  /** Facts published (again) from the outboxes. */
+  readonly published: number
+  /** Sessions whose publish failed; their marks stay for the next pass. */
+  readonly failed: number
+}
+
+/** Creates the outbox over the service's command connection. */
+export const createFactOutbox = ({
+  redis,
+  prefix,
+  sink,
+  logger,
+  settleMs = DEFAULT_SETTLE_MS,
+}: FactOutboxOptions) => {
+  const pendingKey = pendingIndexKey(prefix)
+
+  /** Publishes facts and deletes them from the outbox; on failure they stay there for the relay. */
+  const publish = async (sessionId: string, facts: readonly AnyEvent[]): Promise<boolean> => {
+    if (facts.length === 0) return true
+    try {
+      await sink.publishBatch([...facts])
+    } catch (error) {
+      logger.error(
+        { err: error, sessionId, eventIds: facts.map((f) => f.id) },
+        'publishing auth events failed; they stay in the outbox for the relay',
+      )
+      return false
+    }
+    await redis.hdel(outboxKey(prefix, sessionId), ...facts.map((f) => f.id)).catch((error: unknown) => {
+      // Published but not deleted: the relay publishes them again under the same ids (deduplicated downstream).
+      logger.warn({ err: error, sessionId }, 'could not delete published facts from the outbox')
+    })
+    return true
+  }
+
+  /** One session's leftovers: publish what its outbox holds, then drop its mark if nothing came meanwhile. */
+  const relaySession = async (sessionId: string, markedAt: string): Promise<number> => {
+    const stored = await redis.hgetall(outboxKey(prefix, sessionId))
+    const facts = Object.values(stored)
+      .map((json) => JSON.parse(json) as AnyEvent)
+      .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
+    if (facts.length > 0) {
+      await sink.publishBatch(facts)
+      await redis.hdel(outboxKey(prefix, sessionId), ...facts.map((f) => f.id))
+    }
+    // A write marked after the relay read the mark moved it: the mark stays and a later pass looks again.
+    if ((await redis.hlen(outboxKey(prefix, sessionId))) === 0)
+      await redis.eval(DROP_MARK, 1, pendingKey, sessionId, markedAt)
+    return facts.length
+  }
+
+  return {
+    publish,
+
+    /** Relays every session marked at least `settleMs` before `now`; a failed session keeps its mark. */
+    async relayOnce(now = Date.now()): Promise<RelayResult> {
+      let sessions = 0
+      let published = 0
+      let failed = 0
+      let offset = 0
+      for (let pages = 0; pages < MAX_PAGES; pages++) {
+        const page = await redis.zrangebyscore(
+          pendingKey,
+          '-inf',
+          now - settleMs,
+          'WITHSCORES',
+          'LIMIT',
+          offset,
+          RELAY_BATCH,
+        )
+        if (page.length === 0) break
+        for (let i = 0; i + 1 < page.length; i += 2) {
+          const sessionId = page[i] as string
+          sessions++
+          try {
+            published += await relaySession(sessionId, page[i + 1] as string)
+          } catch (error) {
+            failed++
+            logger.error({ err: error, sessionId }, 'relaying auth events failed; will retry')
+          }
+        }
+        // Failed sessions keep their marks: step over them so one broken outbox never stalls the rest.
+        offset = failed
+        if (page.length < RELAY_BATCH * 2) break
+      }
+      if (published > 0) logger.info({ sessions, published }, 'relayed auth events from the outbox')
+      return { sessions, published, failed }
+    },
+  }
+}
+export type FactOutbox = ReturnType<typeof createFactOutbox>
