@@ -11,7 +11,10 @@ export const uniqueStreamName = (prefix = 'stream'): string =>
 // Glob-escape for SCAN MATCH.
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
 
-/** Deletes a stream and every dead-letter stream of it (`{stream}:dlq:*`). Never touches other keys. */
+/**
+ * Deletes a stream and every key hash-tagged with it: its dead-letter streams (`{stream}:dlq:*`) and consumer
+ * heartbeats (`{stream}:alive:*`). Never touches other keys.
+ */
 export const cleanupStream = async (redis: Redis, stream: string): Promise<void> => {
   const keys = new Set([stream])
   const groups = await redis.xinfo('GROUPS', stream).catch(() => [])
@@ -19,13 +22,7 @@ export const cleanupStream = async (redis: Redis, stream: string): Promise<void>
     keys.add(deadLetterStreamKey(stream, String(pairsToRecord(g).name)))
   let cursor = '0'
   do {
-    const [next, found] = await redis.scan(
-      cursor,
-      'MATCH',
-      `${escapeGlob(deadLetterStreamKey(stream, ''))}*`,
-      'COUNT',
-      1000,
-    )
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${escapeGlob(`{${stream}}:`)}*`, 'COUNT', 1000)
     cursor = next
     for (const key of found) keys.add(key)
   } while (cursor !== '0')
