@@ -8,10 +8,11 @@
  *
  * The pending index (`P:outbox:pending`, session id → time of the last mark) lives in its own slot, so the
  * store marks it *before* the transaction (`markPending`): a crash right after the transaction still leaves
- * the session findable. The relay takes only marks older than `settleMs`, and drops a mark only when the
- * outbox is empty and the mark was not renewed meanwhile (one script), so a write in flight keeps its mark.
+ * the session findable. The relay takes only marks older than `settleMs`, publishes what their outboxes hold,
+ * and drops each mark only if it was not renewed meanwhile (one script), so a newer write keeps its mark.
  * (A mark could only be dropped under a write if that writer stalled for `settleMs` between its mark and its
- * transaction, and then also failed to publish: its facts would wait in the outbox until its next mark.)
+ * transaction, and then crashed before publishing: its facts would wait in the outbox until its next mark; a
+ * publish that fails marks the session again.)
  */
 import type { AnyEvent } from '@flotilla/contracts'
 import type { Redis } from 'ioredis'
@@ -24,9 +25,9 @@ export const OUTBOX_TTL_MS = 7 * 24 * 3600 * 1000
 /** A mark is relayed this long after it was last set: the request publishes its own facts well before. */
 export const DEFAULT_SETTLE_MS = 30_000
 
-/** Session ids per page, pages per relay pass. */
-const RELAY_BATCH = 100
-const MAX_PAGES = 10
+/** Session ids per page, pages per relay pass (a pass covers up to 10,000 sessions: 1,000 sign-ins a second). */
+const RELAY_BATCH = 500
+const MAX_PAGES = 20
 
 /** Removes a pending mark only while it is still the one the relay saw. KEYS: index. ARGV: sid, mark time. */
 const DROP_MARK = `
@@ -79,7 +80,10 @@ export const createFactOutbox = ({
 }: FactOutboxOptions) => {
   const pendingKey = pendingIndexKey(prefix)
 
-  /** Publishes facts and deletes them from the outbox; on failure they stay there for the relay. */
+  /**
+   * Publishes facts and deletes them from the outbox. On failure they stay there, and the session is marked
+   * again: its mark then outlives any relay pass that read an older one.
+   */
   const publish = async (sessionId: string, facts: readonly AnyEvent[]): Promise<boolean> => {
     if (facts.length === 0) return true
     try {
@@ -89,6 +93,7 @@ export const createFactOutbox = ({
         { err: error, sessionId, eventIds: facts.map((f) => f.id) },
         'publishing auth events failed; they stay in the outbox for the relay',
       )
+      await markPending(redis, prefix, sessionId).catch(() => {})
       return false
     }
     await redis.hdel(outboxKey(prefix, sessionId), ...facts.map((f) => f.id)).catch((error: unknown) => {
@@ -98,9 +103,16 @@ export const createFactOutbox = ({
     return true
   }
 
-  /** One session's leftovers: publish what its outbox holds, then drop its mark if nothing came meanwhile. */
-  const relaySession = async (sessionId: string, markedAt: string): Promise<number> => {
-    const stored = await redis.hgetall(outboxKey(prefix, sessionId))
+  /**
+   * One session's leftovers (`stored`: its outbox as read): publish them, delete them, then drop its mark
+   * unless a write marked it again meanwhile. A write that marked earlier and lands after the read publishes
+   * its own facts, or marks again when it cannot.
+   */
+  const relaySession = async (
+    sessionId: string,
+    markedAt: string,
+    stored: Record<string, string>,
+  ): Promise<number> => {
     const facts = Object.values(stored)
       .map((json) => JSON.parse(json) as AnyEvent)
       .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
@@ -108,10 +120,20 @@ export const createFactOutbox = ({
       await sink.publishBatch(facts)
       await redis.hdel(outboxKey(prefix, sessionId), ...facts.map((f) => f.id))
     }
-    // A write marked after the relay read the mark moved it: the mark stays and a later pass looks again.
-    if ((await redis.hlen(outboxKey(prefix, sessionId))) === 0)
-      await redis.eval(DROP_MARK, 1, pendingKey, sessionId, markedAt)
+    await redis.eval(DROP_MARK, 1, pendingKey, sessionId, markedAt)
     return facts.length
+  }
+
+  /** Reads the outboxes of a page of marked sessions in one round trip. */
+  const readOutboxes = async (sessionIds: readonly string[]) => {
+    const pipeline = redis.pipeline()
+    for (const sid of sessionIds) pipeline.hgetall(outboxKey(prefix, sid))
+    const results = (await pipeline.exec()) ?? []
+    return sessionIds.map((_, i) => {
+      const [error, stored] = results[i] ?? [new Error('no reply'), null]
+      if (error) throw error
+      return (stored ?? {}) as Record<string, string>
+    })
   }
 
   return {
@@ -134,16 +156,23 @@ export const createFactOutbox = ({
           RELAY_BATCH,
         )
         if (page.length === 0) break
-        for (let i = 0; i + 1 < page.length; i += 2) {
-          const sessionId = page[i] as string
-          sessions++
-          try {
-            published += await relaySession(sessionId, page[i + 1] as string)
-          } catch (error) {
-            failed++
-            logger.error({ err: error, sessionId }, 'relaying auth events failed; will retry')
-          }
-        }
+        const marks: { sessionId: string; markedAt: string }[] = []
+        for (let i = 0; i + 1 < page.length; i += 2)
+          marks.push({ sessionId: page[i] as string, markedAt: page[i + 1] as string })
+        const outboxes = await readOutboxes(marks.map((m) => m.sessionId))
+        sessions += marks.length
+        // Concurrently: the producer and the command connection pipeline the page's commands together, and
+        // each session fails alone (one bad outbox never holds back the others).
+        const counts = await Promise.all(
+          marks.map(({ sessionId, markedAt }, i) =>
+            relaySession(sessionId, markedAt, outboxes[i] ?? {}).catch((error: unknown) => {
+              failed++
+              logger.error({ err: error, sessionId }, 'relaying auth events failed; will retry')
+              return 0
+            }),
+          ),
+        )
+        published += counts.reduce((a, b) => a + b, 0)
         // Failed sessions keep their marks: step over them so one broken outbox never stalls the rest.
         offset = failed
         if (page.length < RELAY_BATCH * 2) break
