@@ -38,6 +38,7 @@ export const authService = defineService({
       sessions: core.sessionStore,
       devices: core.devices,
       events: publisher,
+      outbox: core.outbox,
       logger,
       observer: core.observer,
     }),

@@ -80,6 +80,7 @@ export const createTestCore = async (
       sessions: core.sessionStore,
       devices: core.devices,
       events,
+      outbox: core.outbox,
       logger: options.logger ?? silentLogger,
       observer: core.observer,
     },

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis'
 import type { DeviceStore } from '../devices/store.ts'
 import { type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
+import type { FactOutbox } from '../outbox/outbox.ts'
 import type { AuthObserver } from '../observe.ts'
 import { sessionRevokedFact } from '../sessions/facts.ts'
 import type { SessionRevokedReason } from '../sessions/model.ts'
@@ -20,6 +21,8 @@ export interface RevocationDeps {
   readonly sessions: SessionStore
   readonly devices: DeviceStore
   readonly events: EventSink
+  /** Where each revocation's fact waits until it is published (`outbox/outbox.ts`). */
+  readonly outbox: FactOutbox
   readonly logger: Logger
   /** Counts the revocations (`createAuthMetrics`). */
   readonly observer?: AuthObserver
@@ -69,8 +72,6 @@ export const revokeForEvent = async (
     recorded = (await deps.redis.get(listKey)) ?? '[]'
   }
   const targets = JSON.parse(recorded) as { id: string; tenantId?: string }[]
-  for (const target of targets) await deps.sessions.revoke(target.id)
-  if (options.forgetDevices) await deps.devices.removeAll(options.userId)
   const cause = {
     causationId: event.id,
     ...(event.correlationId ? { correlationId: event.correlationId } : {}),
@@ -85,7 +86,16 @@ export const revokeForEvent = async (
       derivedEventId(`${event.id}:${t.id}:revoked`),
     ),
   )
+  // Each revocation writes its fact to the session's outbox in the same script: should every delivery fail to
+  // publish (the event then ends in the dead letters), the relay still publishes it.
+  for (const [i, target] of targets.entries())
+    await deps.sessions.revokeWithFacts(target.id, (s) =>
+      s.userId === options.userId ? [facts[i] as AnyEvent] : [],
+    )
+  if (options.forgetDevices) await deps.devices.removeAll(options.userId)
+  // Strict: a failed publish fails the delivery, and the redelivery republishes the same ids.
   await emit(deps.events, deps.logger, facts, true)
+  await deps.outbox.forget(targets.map((t, i) => [t.id, facts[i]?.id ?? ''] as const))
   deps.observer?.sessionsRevoked(options.reason, targets.length)
   await deps.redis.set(doneKey, '1', 'EX', RECORD_TTL_SECONDS)
   deps.logger.info(

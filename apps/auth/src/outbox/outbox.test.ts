@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import type { AnyEvent } from '@flotilla/contracts'
+import { type AnyEvent, createEvent } from '@flotilla/contracts'
 import { AppError } from '../errors.ts'
+import { handleUserDeleted } from '../handlers/user-deleted.ts'
 import { hashRefreshToken } from '../sessions/refresh-token.ts'
 import { silentLogger } from '../logger.ts'
 import { createTestCore, type TestCore } from '../testing.ts'
@@ -161,5 +162,24 @@ describe('facts survive a failed publish', () => {
     expect(found.outcome).toBe('reuse_detected')
     expect(await core.sessions.get(s.sessionId)).toBeDefined()
     expect(await outboxOf(s.sessionId)).toEqual([])
+  })
+
+  it('keeps the facts of a user.deleted revocation whose every delivery failed to publish, for the relay', async () => {
+    const a = await core.sessions.create({ userId: 'gone' }, cause)
+    const b = await core.sessions.create({ userId: 'gone' }, cause)
+    await relayLater()
+    const stream = await breakStream()
+    const event = createEvent('user.deleted', { userId: 'gone' }, { source: 'monolith' })
+    // Strict: the delivery fails (and would be retried, then dead-lettered), but the sessions are revoked.
+    expect(await errorCode(handleUserDeleted(core.revocation, event))).toContain('WRONGTYPE')
+    expect(await core.sessions.get(a.sessionId)).toBeUndefined()
+    await stream.restore()
+
+    expect((await relayLater()).published).toBe(2)
+    const revoked = await core.published('auth.session.revoked')
+    expect(revoked.map((e) => (e.payload as { sessionId: string }).sessionId).sort()).toEqual(
+      [a.sessionId, b.sessionId].sort(),
+    )
+    expect(revoked.every((e) => e.causationId === event.id)).toBe(true)
   })
 })

@@ -139,6 +139,15 @@ export const createFactOutbox = ({
   return {
     publish,
 
+    /** Deletes facts published by other means (session id, event id pairs); the relay would only repeat them. */
+    async forget(published: readonly (readonly [string, string])[]): Promise<void> {
+      await Promise.all(
+        published.map(([sessionId, id]) => redis.hdel(outboxKey(prefix, sessionId), id)),
+      ).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not delete published facts from the outbox'),
+      )
+    },
+
     /** Relays every session marked at least `settleMs` before `now`; a failed session keeps its mark. */
     async relayOnce(now = Date.now()): Promise<RelayResult> {
       let sessions = 0
