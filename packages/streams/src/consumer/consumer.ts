@@ -77,6 +77,10 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     return redis
   }
 
+  const heartbeat = createHeartbeat(
+    { stream, group, name, logger, command: () => rt.command() },
+    heartbeatTtlMs,
+  )
   let recovering: Promise<void> | undefined
   const rt: Runtime = {
     stream,
@@ -89,6 +93,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     maxDeliveries: options.maxDeliveries ?? 5,
     claimIdleMs,
     heartbeatTtlMs,
+    mayJudgeOthers: () => heartbeat.mayJudgeOthers(),
     backoff,
     hooks: options.hooks ?? {},
     logger,
@@ -118,8 +123,6 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
       return recovering
     },
   }
-
-  const heartbeat = createHeartbeat(rt, heartbeatTtlMs)
 
   const reader = createReader(rt, {
     blockMs,

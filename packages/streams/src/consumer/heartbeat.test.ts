@@ -5,7 +5,8 @@ import { createRedisConnection } from '../connection.ts'
 import { createPublisher } from '../publisher.ts'
 import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
 import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
-import { heartbeatKey } from './heartbeat.ts'
+import { createHeartbeat, heartbeatKey } from './heartbeat.ts'
+import { silentLogger } from './runtime.ts'
 
 // Real Redis and child processes under a loaded CI machine: room beyond bun's 5 s default.
 setDefaultTimeout(120_000)
@@ -178,5 +179,42 @@ it('deletes its heartbeat on close', async () => {
   } finally {
     await pool.closeAll()
     await cleanupStream(redis, stream)
+  }
+})
+
+it('calls nobody dead while its own beats are not getting through, nor for one TTL after they resume', async () => {
+  let paused: Promise<void> | undefined
+  let resume: () => void = () => {}
+  let beats = 0
+  // A command connection whose SET hangs while "Redis" is paused.
+  const command = {
+    set: async () => {
+      if (paused) await paused
+      beats++
+      return 'OK'
+    },
+    del: async () => 1,
+  } as unknown as Redis
+  const heartbeat = createHeartbeat(
+    { stream: 's', group: 'g', name: 'me', logger: silentLogger, command: () => command },
+    500,
+  )
+  await heartbeat.start()
+  try {
+    expect(heartbeat.mayJudgeOthers()).toBe(true)
+    paused = new Promise<void>((resolve) => {
+      resume = resolve
+    })
+    await waitFor(() => !heartbeat.mayJudgeOthers(), { message: 'its own beats to stop getting through' })
+    const before = beats
+    paused = undefined
+    resume()
+    await waitFor(() => beats > before, { message: 'a beat after the pause' })
+    // Back, but every other consumer's key may have lapsed meanwhile: give them a TTL to beat again.
+    expect(heartbeat.mayJudgeOthers()).toBe(false)
+    await waitFor(() => heartbeat.mayJudgeOthers(), { message: 'one TTL of beats after the pause' })
+  } finally {
+    resume()
+    await heartbeat.stop()
   }
 })

@@ -4,7 +4,6 @@
  * waiting `claimIdleMs` for them. A restarted process joins under a new name (docs/pitfalls.md: names are never
  * shared), so without this its predecessor's entries would wait the full claim idle time.
  */
-import type { Redis } from 'ioredis'
 import { pairsToRecord } from './replies.ts'
 import type { Runtime } from './runtime.ts'
 
@@ -15,21 +14,33 @@ import type { Runtime } from './runtime.ts'
 export const heartbeatKey = (stream: string, group: string, consumer: string): string =>
   `{${stream}}:alive:${group}:${consumer}`
 
-/** Keeps this consumer's heartbeat key alive; `stop()` deletes it (others may take what it left at once). */
+/**
+ * Keeps this consumer's heartbeat key alive; `stop()` deletes it (others may take what it left at once).
+ * `mayJudgeOthers()` is false while this consumer's own beats are not getting through, and for one TTL after a
+ * gap longer than the TTL between two of them (Redis paused or unreachable, this process stalled): every key may
+ * have lapsed meanwhile, the others' included, and they need a TTL to beat again before anyone is called dead.
+ */
 export const createHeartbeat = (
   rt: Pick<Runtime, 'stream' | 'group' | 'name' | 'logger' | 'command'>,
   ttlMs: number,
 ) => {
   const key = heartbeatKey(rt.stream, rt.group, rt.name)
   let timer: ReturnType<typeof setInterval> | undefined
-  const beat = (redis: Redis) => redis.set(key, String(process.pid), 'PX', ttlMs)
+  let lastBeat = 0
+  let judgeFrom = 0
+  const beat = async () => {
+    await rt.command().set(key, String(process.pid), 'PX', ttlMs)
+    const now = Date.now()
+    if (lastBeat !== 0 && now - lastBeat > ttlMs) judgeFrom = now + ttlMs
+    lastBeat = now
+  }
   return {
     /** Writes the first beat (before the consumer reads anything), then one every `ttlMs / 5`. */
     async start() {
-      await beat(rt.command())
+      await beat()
       timer = setInterval(
         () => {
-          beat(rt.command()).catch((error) =>
+          beat().catch((error) =>
             rt.logger.debug({ err: error, consumer: rt.name }, 'heartbeat failed; retrying'),
           )
         },
@@ -37,6 +48,9 @@ export const createHeartbeat = (
       )
       // A heartbeat alone never keeps the process alive.
       timer.unref?.()
+    },
+    mayJudgeOthers(now = Date.now()): boolean {
+      return lastBeat !== 0 && now - lastBeat <= ttlMs && now >= judgeFrom
     },
     async stop() {
       clearInterval(timer)
@@ -56,6 +70,7 @@ export const createHeartbeat = (
  * keeps reading; a SIGKILLed consumer meets both about `ttlMs` after its last beat.
  */
 export const deadConsumers = async (rt: Runtime, ttlMs: number): Promise<Set<string>> => {
+  if (!rt.mayJudgeOthers()) return new Set()
   const reply = await rt.command().xinfo('CONSUMERS', rt.stream, rt.group)
   const silent = (Array.isArray(reply) ? reply : [])
     .map(pairsToRecord)

@@ -31,6 +31,8 @@ export interface Runtime {
   readonly claimIdleMs: number
   /** A consumer without a heartbeat key, silent this long, is dead: its entries are taken at once. */
   readonly heartbeatTtlMs: number
+  /** Whether this consumer's own heartbeat is healthy enough to call others dead (`heartbeat.ts`). */
+  mayJudgeOthers(): boolean
   readonly backoff: BackoffOptions
   readonly hooks: StreamHooks
   readonly logger: StreamLogger
