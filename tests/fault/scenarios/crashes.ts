@@ -206,7 +206,11 @@ export const sigkillRestart = async (env: SuiteEnv, total = 3000) => {
     const secondName = await second.name
     const tally = await settle(world, total, 90_000)
     const recoveryMs = tally.settledAt - restartedAt
-    const reclaimed = (await ledger.statuses()).find((s) => s.name === secondName)?.reclaimed ?? 0
+    // The child writes its status every 100 ms: wait (bounded) for the one written after its last takeover.
+    const reclaimedBy = async () =>
+      (await ledger.statuses()).find((s) => s.name === secondName)?.reclaimed ?? 0
+    await until(async () => (await reclaimedBy()) >= stranded, 5000)
+    const reclaimed = await reclaimedBy()
     const lost = missing(
       events.map((e) => e.id),
       tally.applied,
