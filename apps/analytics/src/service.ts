@@ -18,7 +18,7 @@ export const analyticsService = defineService({
   name: 'analytics',
   version: VERSION,
   config: loadAnalyticsConfig,
-  async build({ config, redis, metrics, logger, serviceVerifier }, overrides: Partial<AnalyticsOverrides>) {
+  async build({ config, redis, metrics, logger, serviceVerifier, revocations }, overrides: Partial<AnalyticsOverrides>) {
     const domain = await buildDomain({
       config,
       redis,
@@ -28,7 +28,7 @@ export const analyticsService = defineService({
     })
     const accessTokenVerifier =
       overrides.accessTokenVerifier ??
-      createAccessTokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.AUTH_ISSUER })
+      createAccessTokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.AUTH_ISSUER, revocations })
     return { ...domain, auth: { serviceVerifier, accessTokenVerifier } }
   },
   app: (deps, http) => createApp(deps, http),

@@ -18,7 +18,7 @@ export const auditService = defineService({
   name: 'audit',
   version: VERSION,
   config: loadAuditConfig,
-  async build({ config, redis, metrics, serviceVerifier }) {
+  async build({ config, redis, metrics, serviceVerifier, revocations }) {
     const store = await openStore(config.store)
     return {
       store,
@@ -30,6 +30,7 @@ export const auditService = defineService({
           jwksUrl: config.jwksUrl,
           issuer: config.AUTH_ISSUER,
           audience: config.AUTH_AUDIENCE,
+          revocations,
         }),
         requiredScope: AUDIT_READ_SCOPE,
       },

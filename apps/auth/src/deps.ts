@@ -1,4 +1,5 @@
 /** Builds the auth service's domain from its settings: key ring, tokens, sessions, devices, limits. */
+import { createRevocationWriter, type RevocationList } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
 import type { Redis, RedisOptions } from 'ioredis'
 import { createDeviceStore } from './devices/store.ts'
@@ -35,6 +36,10 @@ export interface AuthSettings {
 export interface CoreDeps {
   readonly redis: Redis
   readonly settings: AuthSettings
+  /** The events stream: names the revocation sets and channel every verifier listens to. */
+  readonly stream: string
+  /** The runner's revocation list: this instance's own verifier refuses keys retired by another instance. */
+  readonly revocations?: RevocationList
   readonly events: EventSink
   readonly logger: Logger
   /** @defaultValue Date.now (tests move the key ring's clock to check rotation). */
@@ -46,25 +51,35 @@ export interface CoreDeps {
 }
 
 /**
- * Options of the service's command connection (sessions, rate limits, key ring). Auto-pipelined: a request
- * sends two or three commands at once, and concurrent requests then share one socket write instead of one each.
+ * Options of the service's command connection (sessions, rate limits, key ring), on top of the `request` role
+ * (a command fails within a second when Redis is gone). Auto-pipelined: a request sends two or three commands at
+ * once, and concurrent requests then share one socket write instead of one each.
  */
 export const COMMAND_CONNECTION_OPTIONS: RedisOptions = { enableAutoPipelining: true }
 
 /** The command connection as the service opens it (tests and benchmarks open the same). */
 export const openCommandConnection = (url: string, overrides: RedisOptions = {}): Redis =>
-  createRedisConnection(url, 'command', { ...COMMAND_CONNECTION_OPTIONS, ...overrides })
+  createRedisConnection(url, 'request', { ...COMMAND_CONNECTION_OPTIONS, ...overrides })
 
 /** Wires the domain; call `keyRing.ensure()` before serving. */
 export const buildCore = async ({
   redis,
   settings: s,
+  stream,
+  revocations,
   events,
   logger,
   clock,
   observer = noopObserver,
   outboxSettleMs,
 }: CoreDeps) => {
+  // Revocations reach every verifier through Redis (sets + pub/sub), for as long as a revoked token could live.
+  const revocationWriter = createRevocationWriter({
+    redis,
+    stream,
+    tokenLifetimeMs: (s.accessTokenTtlSeconds + 2 * s.clockToleranceSeconds) * 1000,
+    ...(clock ? { clock } : {}),
+  })
   const keyRing = createKeyRing({
     redis,
     prefix: s.redisPrefix,
@@ -74,6 +89,7 @@ export const buildCore = async ({
     // A retired key stays published while a token it signed can still be valid, plus one check interval
     // for instances that have not reloaded the ring yet.
     retainMs: (s.accessTokenTtlSeconds + s.clockToleranceSeconds + s.keyCheckIntervalSeconds) * 1000,
+    revocations: revocationWriter,
     ...(clock ? { clock } : {}),
   })
   const tokens = createAccessTokens({
@@ -82,8 +98,9 @@ export const buildCore = async ({
     audience: s.audience,
     ttlSeconds: s.accessTokenTtlSeconds,
     clockToleranceSeconds: s.clockToleranceSeconds,
+    ...(revocations ? { revocations } : {}),
   })
-  const sessionStore = createSessionStore(redis, s.redisPrefix)
+  const sessionStore = createSessionStore(redis, s.redisPrefix, revocationWriter)
   const devices = createDeviceStore(redis, s.redisPrefix)
   const outbox = createFactOutbox({
     redis,
@@ -108,6 +125,7 @@ export const buildCore = async ({
   return {
     keyRing,
     tokens,
+    revocationWriter,
     sessions,
     sessionStore,
     devices,

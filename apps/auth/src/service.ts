@@ -13,16 +13,23 @@ export const authService = defineService({
   version: VERSION,
   config: loadAuthConfig,
   commandConnection: COMMAND_CONNECTION_OPTIONS,
-  async build({ config, redis, publisher, logger, metrics }) {
+  async build({ config, redis, publisher, logger, metrics, revocations }) {
     const settings = settingsOf(config)
     const core = await buildCore({
       redis,
       settings,
+      stream: config.EVENTS_STREAM,
+      revocations,
       events: publisher,
       logger,
       observer: createAuthMetrics(metrics.registry),
     })
     await core.keyRing.ensure()
+    // A key retired by another instance: stop signing with it now, not at the next check.
+    revocations.onKeysRetired(() => {
+      core.keyRing.refresh(0).catch((error: unknown) => logger.error({ err: error }, 'key ring reload failed'))
+    })
+    revocations.start()
     // Every instance reloads the ring on its own (a rotation by another instance shows within one interval).
     const keyTimer = setInterval(() => {
       core.keyRing.ensure().catch((error: unknown) => logger.error({ err: error }, 'key ring check failed'))
@@ -41,6 +48,7 @@ export const authService = defineService({
       outbox: core.outbox,
       logger,
       observer: core.observer,
+      revocations: core.revocationWriter,
     }),
   }),
   // Facts the request path could not publish (the stream write failed, the process died) leave the outbox here.

@@ -63,6 +63,7 @@ export const createTestCore = async (
   const core = await buildCore({
     redis,
     settings,
+    stream,
     events,
     logger: options.logger ?? silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -83,6 +84,7 @@ export const createTestCore = async (
       outbox: core.outbox,
       logger: options.logger ?? silentLogger,
       observer: core.observer,
+      revocations: core.revocationWriter,
     },
     async published(type?: string) {
       const entries = await redis.xrange(stream, '-', '+')

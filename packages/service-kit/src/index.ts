@@ -19,6 +19,7 @@ export {
   badRequest,
   ErrorBody,
   conflict,
+  dependencyUnavailable,
   forbidden,
   notFound,
   payloadTooLarge,
@@ -75,6 +76,18 @@ export type {
   AttackToken,
   AttackTokenOptions,
 } from './access-token/index.ts'
+
+export { createRevocationList } from './revocation/list.ts'
+export type {
+  RevocationList,
+  RevocationListOptions,
+  RevocationReason,
+  RevocationSubject,
+} from './revocation/list.ts'
+export { parseRevocationMessage, revocationNames } from './revocation/names.ts'
+export type { RevocationKind, RevocationMessage, RevocationNames } from './revocation/names.ts'
+export { createRevocationWriter, RETIRED_KEY_RETENTION_MS } from './revocation/writer.ts'
+export type { RevocationWriter, RevocationWriterOptions } from './revocation/writer.ts'
 
 export { DeadLetterPageSchema, DeadLetterSchema, deadLetterRoutes } from './dead-letters/routes.ts'
 export type { DeadLetterRoutesOptions } from './dead-letters/routes.ts'

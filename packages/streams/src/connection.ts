@@ -8,8 +8,11 @@ import { Redis, type RedisOptions } from 'ioredis'
  * - `consumer`: blocking reads (XREADGROUP BLOCK) on a connection of their own; waits through reconnects
  *   (`maxRetriesPerRequest: null`), guarded by the consumer's watchdog (ioredis#1285).
  * - `command`: everything else (acks, claims, dead letters, stats): ioredis defaults plus a command timeout.
+ * - `request`: what a request waits on (sessions, rate limits, token checks): a command fails within a second when
+ *   Redis is gone, so the caller answers 503 instead of hanging (see `failFastAfterFirstConnect`).
+ * - `subscriber`: pub/sub (the revocation channel); waits through reconnects, resubscribed by its owner.
  */
-export type ConnectionRole = 'producer' | 'consumer' | 'command'
+export type ConnectionRole = 'producer' | 'consumer' | 'command' | 'request' | 'subscriber'
 
 /** Reconnect delay after `times` failed attempts: exponential from 50 ms, capped at 2 s, with jitter. */
 export const reconnectDelay = (times: number): number => {
@@ -35,6 +38,46 @@ const roleOptions: Record<ConnectionRole, RedisOptions> = {
     connectTimeout: 5000,
     commandTimeout: 5000,
   },
+  request: {
+    connectTimeout: 5000,
+    commandTimeout: 1000,
+    // A command cut off by a reconnect has already failed its request (timeout): never run it later.
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+  },
+  subscriber: {
+    maxRetriesPerRequest: null,
+    connectTimeout: 5000,
+    autoResubscribe: false,
+  },
+}
+
+/** Where a connection reports its errors (the service's pino logger fits). */
+export interface ConnectionLogger {
+  warn(obj: Record<string, unknown>, msg: string): void
+}
+
+/**
+ * The offline queue stays on until the first connection, so commands sent at boot wait for it; after that a
+ * command sent while Redis is unreachable fails at once ("Stream isn't writeable…") rather than waiting in the
+ * queue for its timeout. ioredis reads `enableOfflineQueue` on every command, so switching it here is enough.
+ */
+const failFastAfterFirstConnect = (redis: Redis): void => {
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false
+  })
+}
+
+/** True when `error` says Redis could not be reached or did not answer in time (not a command's own error). */
+export const isRedisUnavailableError = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false
+  if (error.name === 'MaxRetriesPerRequestError') return true
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code))
+    return true
+  return /^(Command timed out|Connection is closed\.|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries)/.test(
+    error.message,
+  )
 }
 
 /**
@@ -45,13 +88,22 @@ export const createRedisConnection = (
   url: string,
   role: ConnectionRole,
   overrides: RedisOptions = {},
-): Redis =>
-  new Redis(url, {
+  logger?: ConnectionLogger,
+): Redis => {
+  const redis = new Redis(url, {
     connectionName: `flotilla-${role}`,
     retryStrategy: reconnectDelay,
     ...roleOptions[role],
     ...overrides,
   })
+  if (role === 'request') failFastAfterFirstConnect(redis)
+  // With a listener ioredis never prints its raw "[ioredis] Unhandled error event" line: one JSON log line instead.
+  if (logger)
+    redis.on('error', (error: Error) =>
+      logger.warn({ err: error, connection: `flotilla-${role}`, status: redis.status }, 'redis connection error'),
+    )
+  return redis
+}
 
 /** The options a role gets (for callers that build their own client, e.g. a cluster). */
 export const connectionOptionsFor = (role: ConnectionRole): RedisOptions => ({

@@ -1,8 +1,13 @@
 /** @flotilla/streams — publisher, consumer-group runner, dead letters, safe trimming over Redis Streams. */
 export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
 export type { BackoffOptions } from './backoff.ts'
-export { closeConnection, connectionOptionsFor, createRedisConnection } from './connection.ts'
-export type { ConnectionRole } from './connection.ts'
+export {
+  closeConnection,
+  connectionOptionsFor,
+  createRedisConnection,
+  isRedisUnavailableError,
+} from './connection.ts'
+export type { ConnectionLogger, ConnectionRole } from './connection.ts'
 export { HandlerTimeoutError, NonRetryableError, RetryLaterError } from './errors.ts'
 export type { FailureReason } from './errors.ts'
 export { createPublisher, PublishError } from './publisher.ts'

@@ -5,6 +5,7 @@
  * consumers drop the duplicates.
  */
 import type { AnyEvent } from '@flotilla/contracts'
+import type { RevocationWriter } from '@flotilla/service-kit'
 import type { Redis } from 'ioredis'
 import type { DeviceStore } from '../devices/store.ts'
 import { type EventSink, emit } from '../events.ts'
@@ -26,6 +27,8 @@ export interface RevocationDeps {
   readonly logger: Logger
   /** Counts the revocations (`createAuthMetrics`). */
   readonly observer?: AuthObserver
+  /** Announces "every token of this user issued before…" to every verifier. */
+  readonly revocations: Pick<RevocationWriter, 'revokeUserBefore'>
 }
 
 /** How long an event's revocation record is kept (longer than any redelivery). */
@@ -58,6 +61,9 @@ export const revokeForEvent = async (
   const doneKey = `${deps.prefix}evt:{${event.id}}:done`
   const listKey = `${deps.prefix}evt:{${event.id}}:sessions`
   if (await deps.redis.exists(doneKey)) return 0
+  // Before the sessions: every token of the user issued before the event is refused everywhere, including tokens
+  // of a session the index missed. A redelivery records the same time again (idempotent).
+  await deps.revocations.revokeUserBefore(options.userId, options.createdBefore ?? Date.parse(event.occurredAt))
   let recorded = await deps.redis.get(listKey)
   if (recorded === null) {
     const targets: { id: string; tenantId?: string }[] = []

@@ -34,6 +34,8 @@ export interface KeyRingOptions {
   readonly prepublishMs: number
   /** The longest access-token lifetime plus clock tolerance: how long a retired key stays published. */
   readonly retainMs: number
+  /** Announces retired keys to every verifier at once (`createRevocationWriter`). */
+  readonly revocations?: { retireKeys(kids: readonly string[]): Promise<void> }
   /** @defaultValue Date.now */
   readonly clock?: () => number
 }
@@ -156,11 +158,13 @@ export const createKeyRing = (options: KeyRingOptions) => {
     /**
      * Emergency rotation (a signing key leaked): a new key signs from the next millisecond and every
      * other key is deleted at once, so tokens they signed stop verifying here. Returns the new kid and
-     * the removed ones. Verifiers elsewhere drop them when their JWKS cache expires.
+     * the removed ones. The retirement is announced first (`revocations`), so every verifier — other
+     * services and other auth instances — refuses the old keys at once, not when its JWKS cache expires.
      */
     async rotateAndRetire(): Promise<{ kid: string; retired: string[] }> {
       const kid = await ring.rotateNow()
       const retired = (await load()).map((k) => k.kid).filter((k) => k !== kid)
+      if (retired.length > 0) await options.revocations?.retireKeys(retired)
       if (retired.length > 0) await redis.hdel(ringKey, ...retired)
       for (const old of retired) {
         privateKeys.delete(old)

@@ -30,7 +30,8 @@ const describe = (summary: string, extra = '') => ({
 /** The JWKS at its well-known path, and at `/v1/jwks` (the same document; Swagger lists only that one). */
 export const jwksRoutes = (keyRing: KeyRing) => {
   const serve = async ({ set }: { set: { headers: Record<string, string | number> } }) => {
-    await keyRing.refresh()
+    // Redis down: serve the keys in memory (a verifier needs them most when it cannot ask anything else).
+    await keyRing.refresh().catch(() => undefined)
     set.headers['cache-control'] = 'public, max-age=60'
     return keyRing.jwks()
   }
@@ -76,7 +77,7 @@ export const keyAdminRoutes = (keyRing: KeyRing, guards: Guards) =>
         detail: {
           tags: ['tokens'],
           summary: 'Rotate the signing key now',
-          description: `Service token only (operators). Without \`retirePrevious\` the previous key stays published until its tokens expire, like a scheduled rotation. With \`retirePrevious: true\` (a key leaked) every other key is deleted at once: tokens they signed stop verifying here immediately, and in other apps when their JWKS cache expires (at most 10 minutes with the kit's defaults); users refresh to get new tokens.${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
+          description: `Service token only (operators). Without \`retirePrevious\` the previous key stays published until its tokens expire, like a scheduled rotation. With \`retirePrevious: true\` (a key leaked) every other key is deleted at once: tokens they signed stop verifying here immediately, and in every other app and auth instance too: the retirement is published on the revocation channel their verifiers listen to (their JWKS caches are reloaded too); users refresh to get new tokens.${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
           security: [{ bearer: [] }],
         },
       },

@@ -82,8 +82,16 @@ const pairs = (flat: unknown[]): Record<string, string> => {
   return out
 }
 
-/** Creates the session store over one Redis connection and key prefix. */
-export const createSessionStore = (redis: Redis, prefix: string) => {
+/** Tells every verifier that a session's access tokens are revoked (`createRevocationWriter`). */
+export interface SessionRevocations {
+  revokeSessions(sessionIds: readonly string[]): Promise<void>
+}
+
+/**
+ * Creates the session store over one Redis connection and key prefix. Every way a session ends early (revoke,
+ * a reused refresh token) goes through `revocations`, so its access tokens are refused everywhere at once.
+ */
+export const createSessionStore = (redis: Redis, prefix: string, revocations: SessionRevocations) => {
   const sessionKey = (sid: string) => `${prefix}s:{${sid}}`
   const spentKey = (sid: string) => `${prefix}s:{${sid}}:spent`
   const indexKey = (uid: string) => `${prefix}u:{${uid}}:sessions`
@@ -180,6 +188,8 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
         ...outboxFields(reuseFacts),
       )) as unknown[]
       const outcome = String(raw[0]) as RotateOutcome['outcome']
+      // The script deleted the family: its access tokens must die with it.
+      if (outcome === 'reused') await revocations.revokeSessions([sid])
       if (outcome === 'rotated' || outcome === 'reused' || outcome === 'reuse_detected') {
         const session = fromHash(pairs(raw.slice(1)))
         if (session) return { outcome, session } satisfies RotateOutcome
@@ -199,7 +209,10 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
       return previous === presentedHash && sealed ? sealed : undefined
     },
 
-    /** Deletes a session; returns it when this call deleted it (so the revocation is announced once). */
+    /**
+     * Deletes a session and revokes its access tokens everywhere; returns it when this call deleted it (so the
+     * revocation is announced once).
+     */
     async revoke(sid: string): Promise<SessionRecord | undefined> {
       return (await this.revokeWithFacts(sid))?.session
     },
@@ -219,6 +232,9 @@ export const createSessionStore = (redis: Redis, prefix: string) => {
         facts = factsOf(before)
         if (facts.length > 0) await markPending(redis, prefix, sid)
       }
+      // Its access tokens are revoked first: a crash in between leaves a revoked live session, never a deleted one
+      // whose tokens still pass.
+      await revocations.revokeSessions([sid])
       const raw = (await redis.eval(
         REVOKE_SESSION,
         3,

@@ -1,5 +1,10 @@
 /** Issues user access tokens (RFC 9068 `at+jwt`, EdDSA) and verifies them with the kit's verifier. */
-import { ACCESS_TOKEN_TYPE, type AccessTokenVerifier, createAccessTokenVerifier } from '@flotilla/service-kit'
+import {
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenVerifier,
+  createAccessTokenVerifier,
+  type RevocationList,
+} from '@flotilla/service-kit'
 import { SignJWT } from 'jose'
 import type { KeyRing } from '../keys/key-ring.ts'
 
@@ -18,6 +23,8 @@ export interface AccessTokenOptions {
   readonly audience: string
   readonly ttlSeconds: number
   readonly clockToleranceSeconds: number
+  /** Refuse keys retired (and sessions revoked) by any auth instance, as the other services do. */
+  readonly revocations?: RevocationList
 }
 
 /** Signs and verifies access tokens with the shared key ring. */
@@ -35,6 +42,7 @@ export const createAccessTokens = (options: AccessTokenOptions) => {
     algorithms: ['EdDSA'],
     clockToleranceSeconds: options.clockToleranceSeconds,
     maxTokenAgeSeconds: options.ttlSeconds,
+    ...(options.revocations ? { revocations: options.revocations } : {}),
   })
   return {
     verifier,

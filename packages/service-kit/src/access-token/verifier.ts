@@ -20,6 +20,7 @@ import {
   type JWTPayload,
   jwtVerify,
 } from 'jose'
+import type { RevocationList } from '../revocation/list.ts'
 import type { AccessTokenVerifier, UserPrincipal } from './types.ts'
 
 /** Header `typ` of every user access token (RFC 9068). */
@@ -61,6 +62,12 @@ export type AccessTokenVerifierOptions = AccessTokenKeySource & {
    * `false` verifies every time. @defaultValue `{ maxEntries: 10000, maxTtlSeconds: 300 }`
    */
   readonly cache?: VerifiedTokenCacheOptions | false
+  /**
+   * Refuse tokens of revoked sessions, of users whose tokens were revoked, and of retired keys, checked on every
+   * call (remembered tokens too) against the runner's list (`ServiceContext.revocations`). A key retirement
+   * heard on the list also reloads a remote JWKS at once. @defaultValue no revocation check
+   */
+  readonly revocations?: RevocationList
 }
 
 const MAX_TOKEN_LENGTH = 8192
@@ -119,14 +126,18 @@ const toPrincipal = (claims: JWTPayload): UserPrincipal => {
   }
 }
 
-const resolverOf = (options: AccessTokenVerifierOptions): AccessTokenKeyResolver => {
-  if (options.resolveKey) return options.resolveKey
-  if (options.jwks) return createLocalJWKSet(options.jwks)
-  return createRemoteJWKSet(new URL(options.jwksUrl), {
+/** The key lookup, and how to refetch the keys now (a remote JWKS only). */
+const resolverOf = (
+  options: AccessTokenVerifierOptions,
+): { resolveKey: AccessTokenKeyResolver; reload?: () => Promise<void> } => {
+  if (options.resolveKey) return { resolveKey: options.resolveKey }
+  if (options.jwks) return { resolveKey: createLocalJWKSet(options.jwks) }
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
     cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
     timeoutDuration: options.jwksTimeoutMs ?? 5_000,
   })
+  return { resolveKey: remote, reload: () => remote.reload() }
 }
 
 /**
@@ -138,7 +149,10 @@ const resolverOf = (options: AccessTokenVerifierOptions): AccessTokenKeyResolver
  */
 export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): AccessTokenVerifier => {
   const algorithms = [...(options.algorithms ?? ACCESS_TOKEN_ALGORITHMS)]
-  const resolveKey = resolverOf(options)
+  const { resolveKey, reload } = resolverOf(options)
+  const { revocations } = options
+  // An emergency retirement usually comes with a new signing key: fetch it now rather than after the cooldown.
+  if (revocations && reload) revocations.onKeysRetired(() => void reload().catch(() => undefined))
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxAge = options.maxTokenAgeSeconds ?? 86_400
   const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance }
@@ -150,8 +164,17 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
         return refuse('token is missing or malformed')
       }
+      // The kid the token was checked with (the cache and jose both ask the resolver), for the revocation check.
+      let kid: string | undefined
+      const resolveNoting: AccessTokenKeyResolver = revocations
+        ? (header) => {
+            kid = header.kid
+            return resolveKey(header)
+          }
+        : resolveKey
+      let principal: UserPrincipal
       try {
-        return await verifyRemembering(cache, token, resolveKey, limits, async (resolve) => {
+        principal = await verifyRemembering(cache, token, resolveNoting, limits, async (resolve) => {
           checkShape(token, algorithms)
           const { payload } = await jwtVerify(token, resolve, {
             algorithms,
@@ -169,6 +192,15 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'
         return refuse(`token refused (${reason})`, cause)
       }
+      if (!revocations) return principal
+      // After the cache, on every call: a remembered token of a session revoked since is refused too.
+      const revoked = await revocations.check({
+        ...(kid === undefined ? {} : { kid }),
+        sid: principal.sessionId,
+        sub: principal.userId,
+        ...(typeof principal.claims.iat === 'number' ? { iat: principal.claims.iat } : {}),
+      })
+      return revoked ? refuse(`token refused (${revoked})`) : principal
     },
   }
 }

@@ -116,3 +116,14 @@ export const tooManyRequests = (retryAfterSeconds: number, options: Extra & { me
     headers: { 'retry-after': String(seconds) },
   })
 }
+
+/**
+ * 503 `DEPENDENCY_UNAVAILABLE` with `Retry-After: 1`: a store this request needs (Redis) cannot answer now.
+ * `details.dependency` names it; the cause (the client's own error) is logged, never shown.
+ */
+export const dependencyUnavailable = (dependency: string, options: Pick<Extra, 'cause'> = {}) =>
+  new AppError(503, 'DEPENDENCY_UNAVAILABLE', `${dependency} is unavailable, retry shortly`, {
+    details: { dependency },
+    cause: options.cause,
+    headers: { 'retry-after': '1' },
+  })

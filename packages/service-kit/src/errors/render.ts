@@ -1,7 +1,8 @@
 /** Maps anything thrown during a request to one status, headers and `{ error: { code, message, details } }`. */
 import { ContractError } from '@flotilla/contracts'
+import { isRedisUnavailableError } from '@flotilla/streams'
 import { ElysiaCustomStatusResponse } from 'elysia'
-import { AppError, type ErrorBody } from './app-error.ts'
+import { AppError, dependencyUnavailable, type ErrorBody } from './app-error.ts'
 
 export interface RenderedError {
   readonly status: number
@@ -106,6 +107,11 @@ export const renderError = (code: string | number, error: unknown): RenderedErro
     }
   }
   if (error instanceof ElysiaCustomStatusResponse) return fromStatusResponse(error)
+  // Redis unreachable or too slow (connection refused, offline, command timeout): the caller may retry, it is
+  // not our bug — 503, logged as a warning by the app's onError, never a 500 after the client's retries.
+  if (isRedisUnavailableError(error) || (error instanceof Error && isRedisUnavailableError(error.cause))) {
+    return renderError(code, dependencyUnavailable('redis', { cause: error }))
+  }
   switch (code) {
     case 'VALIDATION':
       // A response that breaks its own schema is our bug, not the caller's: 500, logged with its details.

@@ -15,6 +15,7 @@ import type { BaseConfig } from '../config/base.ts'
 import type { Env } from '../config/load-config.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import type { RevocationList } from '../revocation/list.ts'
 import type { DeadLetterService } from '../app/service-app.ts'
 import type { Job, JobOutcome } from './scheduler.ts'
 
@@ -38,8 +39,16 @@ export interface ServiceContext<C extends ServiceConfig, F extends Record<string
   readonly features: FeatureValues<F>
   readonly logger: Logger
   readonly metrics: Metrics
-  /** The command connection (this service's keys, locks, dead letters, readiness). */
+  /**
+   * The request-path connection (this service's keys, locks, dead letters, readiness): a command fails within a
+   * second when Redis is unreachable, and the kit renders that as 503 `DEPENDENCY_UNAVAILABLE`.
+   */
   readonly redis: Redis
+  /**
+   * Revoked sessions, users and signing keys, kept current over pub/sub: pass it to `createAccessTokenVerifier`
+   * (`revocations`) so a logout, a password change or a key retirement reaches this service at once.
+   */
+  readonly revocations: RevocationList
   /** Publishes onto the events stream over its own producer connection. */
   readonly publisher: Publisher
   /** Service-token secrets (`SERVICE_TOKEN_SECRET`). */

@@ -35,6 +35,7 @@ import { ConfigError, type ConfigProblem } from '../config/config-error.ts'
 import type { Env } from '../config/load-config.ts'
 import { createLogger, type Logger } from '../logging/logger.ts'
 import { createMetrics } from '../metrics/metrics.ts'
+import { createRevocationList } from '../revocation/list.ts'
 import {
   type FeatureFlag,
   handlerOfMap,
@@ -164,8 +165,16 @@ export const startService = async <
       : initTelemetry({ service: name, version, ...telemetryOptionsOf(config) })
   const metrics = createMetrics(name)
   const stream = config.EVENTS_STREAM
-  const redis = createRedisConnection(config.REDIS_URL, 'command', declaration.commandConnection ?? {})
-  const producer = createRedisConnection(config.REDIS_URL, 'producer')
+  // Every connection logs its errors through the service logger (JSON), never ioredis' raw unhandled-error line.
+  const redis = createRedisConnection(config.REDIS_URL, 'request', declaration.commandConnection ?? {}, logger)
+  const producer = createRedisConnection(config.REDIS_URL, 'producer', {}, logger)
+  const revocations = createRevocationList({
+    redis,
+    subscriber: () =>
+      createRedisConnection(config.REDIS_URL, 'subscriber', { connectionName: 'flotilla-revocations' }, logger),
+    stream,
+    logger,
+  })
   const serviceKeys = parseKeyRing(config.SERVICE_TOKEN_SECRET)
   const instance = options.instance ?? defaultInstance()
   const context: ServiceContext<C, F> = {
@@ -176,12 +185,14 @@ export const startService = async <
     logger,
     metrics,
     redis,
+    revocations,
     publisher: createPublisher({ redis: producer, stream }),
     serviceKeys,
     serviceVerifier: createServiceTokenVerifier(serviceKeys, { audience: name }),
     instance,
   }
   const connections: CloseStep[] = [
+    ['revocations', () => revocations.close()],
     ['producer', () => producer.quit()],
     ['redis', () => redis.quit()],
     ['telemetry', () => telemetry?.close()],
