@@ -18,7 +18,10 @@ export const analyticsService = defineService({
   name: 'analytics',
   version: VERSION,
   config: loadAnalyticsConfig,
-  async build({ config, redis, metrics, logger, serviceVerifier, revocations }, overrides: Partial<AnalyticsOverrides>) {
+  async build(
+    { config, redis, metrics, logger, serviceVerifier, revocations },
+    overrides: Partial<AnalyticsOverrides>,
+  ) {
     const domain = await buildDomain({
       config,
       redis,

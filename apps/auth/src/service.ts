@@ -27,7 +27,9 @@ export const authService = defineService({
     await core.keyRing.ensure()
     // A key retired by another instance: stop signing with it now, not at the next check.
     revocations.onKeysRetired(() => {
-      core.keyRing.refresh(0).catch((error: unknown) => logger.error({ err: error }, 'key ring reload failed'))
+      core.keyRing
+        .refresh(0)
+        .catch((error: unknown) => logger.error({ err: error }, 'key ring reload failed'))
     })
     revocations.start()
     // Every instance reloads the ring on its own (a rotation by another instance shows within one interval).

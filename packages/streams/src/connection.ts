@@ -73,7 +73,10 @@ export const isRedisUnavailableError = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false
   if (error.name === 'MaxRetriesPerRequestError') return true
   const code = (error as { code?: unknown }).code
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code))
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code)
+  )
     return true
   return /^(Command timed out|Connection is closed\.|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries)/.test(
     error.message,
@@ -100,7 +103,10 @@ export const createRedisConnection = (
   // With a listener ioredis never prints its raw "[ioredis] Unhandled error event" line: one JSON log line instead.
   if (logger)
     redis.on('error', (error: Error) =>
-      logger.warn({ err: error, connection: `flotilla-${role}`, status: redis.status }, 'redis connection error'),
+      logger.warn(
+        { err: error, connection: `flotilla-${role}`, status: redis.status },
+        'redis connection error',
+      ),
     )
   return redis
 }

@@ -63,7 +63,10 @@ export const revokeForEvent = async (
   if (await deps.redis.exists(doneKey)) return 0
   // Before the sessions: every token of the user issued before the event is refused everywhere, including tokens
   // of a session the index missed. A redelivery records the same time again (idempotent).
-  await deps.revocations.revokeUserBefore(options.userId, options.createdBefore ?? Date.parse(event.occurredAt))
+  await deps.revocations.revokeUserBefore(
+    options.userId,
+    options.createdBefore ?? Date.parse(event.occurredAt),
+  )
   let recorded = await deps.redis.get(listKey)
   if (recorded === null) {
     const targets: { id: string; tenantId?: string }[] = []

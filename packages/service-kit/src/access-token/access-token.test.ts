@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { TokenError } from '@flotilla/contracts'
 import { exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose'
+import { AppError, dependencyUnavailable } from '../errors/app-error.ts'
+import type { RevocationList } from '../revocation/list.ts'
 import { buildAttackTokens } from './attack-tokens.ts'
 import { createAccessTokenVerifier } from './verifier.ts'
 
@@ -202,5 +204,55 @@ describe('createAccessTokenVerifier verified-token cache', () => {
     await verifier.verify(token)
     expect(await refusal(verifier.verify(`${token}.`))).toBeInstanceOf(TokenError)
     expect(await refusal(verifier.verify(`${token} `))).toBeInstanceOf(TokenError)
+  })
+})
+
+describe('createAccessTokenVerifier with a revocation list', () => {
+  /** An in-memory list: what the runner's list answers once it is synced. */
+  const fakeList = () => {
+    const sessions = new Set<string>()
+    const kids = new Set<string>()
+    let failing = false
+    const list: RevocationList = {
+      async check({ kid, sid }) {
+        if (failing) throw dependencyUnavailable('redis')
+        if (kid && kids.has(kid)) return 'signing key retired'
+        if (sid && sessions.has(sid)) return 'session revoked'
+        return undefined
+      },
+      onKeysRetired() {},
+      start() {},
+      synced: true,
+      async close() {},
+    }
+    return { list, sessions, kids, fail: () => (failing = true) }
+  }
+
+  it('refuses a remembered token once its session is revoked (the cache never outlives a revocation)', async () => {
+    const { list, sessions } = fakeList()
+    const verifier = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] }, revocations: list })
+    const token = await signWith(keyA)
+    expect((await verifier.verify(token)).sessionId).toBe('s_1')
+    sessions.add('s_1')
+    expect(await refusal(verifier.verify(token))).toBeInstanceOf(TokenError)
+  })
+
+  it('refuses tokens signed by a retired kid, remembered or not', async () => {
+    const { list, kids } = fakeList()
+    const verifier = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] }, revocations: list })
+    const remembered = await signWith(keyA)
+    await verifier.verify(remembered)
+    kids.add(keyA.kid)
+    expect(await refusal(verifier.verify(remembered))).toBeInstanceOf(TokenError)
+    expect(await refusal(verifier.verify(await signWith(keyA)))).toBeInstanceOf(TokenError)
+  })
+
+  it('answers 503 DEPENDENCY_UNAVAILABLE, not 401, when the revocation state cannot be known', async () => {
+    const { list, fail } = fakeList()
+    const verifier = createAccessTokenVerifier({ jwks: { keys: [keyA.jwk] }, revocations: list })
+    fail()
+    const error = await refusal(verifier.verify(await signWith(keyA)))
+    expect(error).toBeInstanceOf(AppError)
+    expect((error as AppError).status).toBe(503)
   })
 })

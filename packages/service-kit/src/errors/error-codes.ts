@@ -17,7 +17,8 @@ export const COMMON_ERROR_CODES = {
     'the cursor is not a nextCursor this API issued (malformed, of another version, or altered)',
   NOT_FOUND: 'no such resource (or not visible to this caller)',
   RATE_LIMITED: 'too many requests: wait Retry-After seconds',
-  DEPENDENCY_UNAVAILABLE: 'a store this request needs (details.dependency: redis) cannot answer now: retry shortly',
+  DEPENDENCY_UNAVAILABLE:
+    'a store this request needs (details.dependency: redis) cannot answer now: retry shortly',
 } as const
 
 /** Where a route's error list starts in its description. */

@@ -166,12 +166,22 @@ export const startService = async <
   const metrics = createMetrics(name)
   const stream = config.EVENTS_STREAM
   // Every connection logs its errors through the service logger (JSON), never ioredis' raw unhandled-error line.
-  const redis = createRedisConnection(config.REDIS_URL, 'request', declaration.commandConnection ?? {}, logger)
+  const redis = createRedisConnection(
+    config.REDIS_URL,
+    'request',
+    declaration.commandConnection ?? {},
+    logger,
+  )
   const producer = createRedisConnection(config.REDIS_URL, 'producer', {}, logger)
   const revocations = createRevocationList({
     redis,
     subscriber: () =>
-      createRedisConnection(config.REDIS_URL, 'subscriber', { connectionName: 'flotilla-revocations' }, logger),
+      createRedisConnection(
+        config.REDIS_URL,
+        'subscriber',
+        { connectionName: 'flotilla-revocations' },
+        logger,
+      ),
     stream,
     logger,
   })
