@@ -23,6 +23,8 @@ export interface Stack {
   readonly analytics: Running | undefined
   /** A request to auth with a monolith service token. */
   authCall(method: string, path: string, body?: unknown): Promise<Response>
+  /** A GET to audit or analytics with a monolith service token. */
+  serviceCall(service: 'audit' | 'analytics', path: string): Promise<Response>
   /** Starts a session with the scopes audit and analytics ask of users; returns its token pair. */
   signIn(userId: string): Promise<TokenPair>
   /** The status audit and analytics answer a user route with this access token. */
@@ -46,7 +48,7 @@ const summaryRange = () => {
 }
 
 export const startStack = async (
-  o: { redisUrl?: string; logger?: Logger; withReaders?: boolean } = {},
+  o: { redisUrl?: string; logger?: Logger; withReaders?: boolean; readersConsume?: boolean } = {},
 ): Promise<Stack> => {
   const redisUrl = o.redisUrl ?? 'redis://127.0.0.1:6379'
   const stream = uniqueStreamName('security-revocation')
@@ -84,7 +86,7 @@ export const startStack = async (
           AUTH_JWKS_URL: jwks,
         },
         port: false,
-        consume: false,
+        consume: o.readersConsume === true,
         runJobs: false,
         ...options('analytics'),
       })
@@ -111,6 +113,15 @@ export const startStack = async (
     audit,
     analytics,
     authCall,
+    async serviceCall(service, path) {
+      const running = service === 'audit' ? audit : analytics
+      if (!running) throw new Error(`${service} is not running`)
+      return running.app.handle(
+        new Request(`http://${service}.test${path}`, {
+          headers: { authorization: `Bearer ${await signer.sign({ audience: service })}` },
+        }),
+      )
+    },
     async signIn(userId) {
       const response = await authCall('POST', '/v1/sessions', {
         userId,
