@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   fanout: () => import('./fanout.ts'),
   latency: () => import('./latency.ts'),
   'access-token': () => import('./access-token.ts'),
+  revocation: () => import('./revocation.ts'),
   introspection: () => import('./introspection.ts'),
   audit: () => import('./audit.ts'),
   analytics: () => import('./analytics.ts'),
