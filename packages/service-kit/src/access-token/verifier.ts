@@ -194,12 +194,14 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
       }
       if (!revocations) return principal
       // After the cache, on every call: a remembered token of a session revoked since is refused too.
-      const revoked = await revocations.check({
+      const { iat } = principal.claims
+      const answer = revocations.check({
         ...(kid === undefined ? {} : { kid }),
         sid: principal.sessionId,
         sub: principal.userId,
-        ...(typeof principal.claims.iat === 'number' ? { iat: principal.claims.iat } : {}),
+        ...(typeof iat === 'number' ? { iat } : {}),
       })
+      const revoked = answer instanceof Promise ? await answer : answer
       return revoked ? refuse(`token refused (${revoked})`) : principal
     },
   }

@@ -112,7 +112,7 @@ describe('revocation list', () => {
     await redis.ping()
     redis.disconnect()
     list.start()
-    const error = await list.check({ sid: 's-1' }).catch((e: unknown) => e)
+    const error = await Promise.resolve(list.check({ sid: 's-1' })).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AppError)
     expect((error as AppError).status).toBe(503)
     expect((error as AppError).code).toBe('DEPENDENCY_UNAVAILABLE')
