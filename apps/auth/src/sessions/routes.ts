@@ -99,7 +99,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
         detail: {
           tags: ['sessions'],
           summary: 'Sign out one session',
-          description: `Service token, or the access token of the session's own user. Publishes \`auth.session.revoked\` (\`logout\`); its access tokens stop introspecting as active at once.${errorList('INVALID_TOKEN', 'NOT_FOUND')}`,
+          description: `Service token, or the access token of the session's own user. Publishes \`auth.session.revoked\` (\`logout\`); its access tokens stop introspecting as active, and are refused by every service's verifier, at once.${errorList('INVALID_TOKEN', 'NOT_FOUND')}`,
           security: bearer,
         },
       },
