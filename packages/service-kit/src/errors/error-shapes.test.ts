@@ -5,6 +5,7 @@ import {
   decodeEntry,
   parseKeyRing,
 } from '@flotilla/contracts'
+import { createRedisConnection } from '@flotilla/streams'
 import { Elysia, t } from 'elysia'
 import { serviceAuth } from '../auth/plugins.ts'
 import { createTestServiceApp, jsonInit, req } from '../test-fixtures.ts'
@@ -45,6 +46,22 @@ const build = () => {
         })
         .get('/v1/boom', () => {
           throw new Error('database password is hunter2')
+        })
+        .get('/v1/redis-offline', async () => {
+          // What a real ioredis client throws for a command sent while its connection is down.
+          const redis = createRedisConnection('redis://127.0.0.1:9', 'request', {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            retryStrategy: () => null,
+          })
+          try {
+            return await redis.get('x')
+          } finally {
+            redis.disconnect()
+          }
+        })
+        .get('/v1/redis-timeout', () => {
+          throw new Error('Command timed out')
         })
         .use(new Elysia().use(serviceAuth({ verifier })).get('/v1/private', ({ caller }) => caller)),
     ),
@@ -169,6 +186,19 @@ describe('error shapes', () => {
     expect(JSON.parse(text).error.code).toBe('INTERNAL')
     const logged = lines.find((l) => l.requestId === 'boom-1' && l.level === 'error')
     expect(logged?.err).toMatchObject({ message: 'database password is hunter2' })
+  })
+
+  it('renders Redis unreachable or timing out as 503 DEPENDENCY_UNAVAILABLE with Retry-After, never 500', async () => {
+    for (const path of ['/v1/redis-offline', '/v1/redis-timeout']) {
+      const response = await app.handle(req(path))
+      expect(response.status).toBe(503)
+      expect(response.headers.get('retry-after')).toBe('1')
+      expect((await bodyOf(response)).error).toEqual({
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: 'redis is unavailable, retry shortly',
+        details: { dependency: 'redis' },
+      })
+    }
   })
 
   it('accepts a valid token and a valid body (the guards are not refusing everything)', async () => {
