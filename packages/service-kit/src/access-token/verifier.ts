@@ -153,6 +153,8 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
   const { revocations } = options
   // An emergency retirement usually comes with a new signing key: fetch it now rather than after the cooldown.
   if (revocations && reload) revocations.onKeysRetired(() => void reload().catch(() => undefined))
+  // Subscribe now, so the first requests are answered from memory rather than by the Redis fallback.
+  revocations?.start()
   const tolerance = options.clockToleranceSeconds ?? 5
   const maxAge = options.maxTokenAgeSeconds ?? 86_400
   const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance }
