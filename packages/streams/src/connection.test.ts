@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { createRedisConnection, isRedisUnavailableError } from './connection.ts'
+import { createRedisConnection, isRedisUnavailableError, whenReady } from './connection.ts'
 import { waitFor } from './testing.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
@@ -48,5 +48,18 @@ describe('request connections', () => {
       isRedisUnavailableError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')),
     ).toBe(false)
     expect(isRedisUnavailableError('Connection is closed.')).toBe(false)
+  })
+
+  it('whenReady says whether the connection came up, and never throws when it does not', async () => {
+    const up = createRedisConnection(REDIS_URL, 'request')
+    const down = createRedisConnection('redis://127.0.0.1:9', 'request', {}, { warn() {} })
+    try {
+      expect(await whenReady(up, 5000)).toBe(true)
+      expect(await whenReady(up, 0)).toBe(true)
+      expect(await whenReady(down, 100)).toBe(false)
+    } finally {
+      up.disconnect()
+      down.disconnect()
+    }
   })
 })

@@ -68,6 +68,24 @@ const failFastAfterFirstConnect = (redis: Redis): void => {
   })
 }
 
+/**
+ * Resolves true once `redis` is ready, or false after `timeoutMs` (never rejects): a boot can wait out a Redis that
+ * starts a moment later without letting its first commands time out, and still go on when Redis stays away.
+ */
+export const whenReady = (redis: Redis, timeoutMs: number): Promise<boolean> => {
+  if (redis.status === 'ready') return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer)
+      redis.off('ready', onReady)
+      resolve(ready)
+    }
+    const onReady = () => done(true)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    redis.on('ready', onReady)
+  })
+}
+
 /** True when `error` says Redis could not be reached or did not answer in time (not a command's own error). */
 export const isRedisUnavailableError = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false

@@ -6,6 +6,7 @@ export {
   connectionOptionsFor,
   createRedisConnection,
   isRedisUnavailableError,
+  whenReady,
 } from './connection.ts'
 export type { ConnectionLogger, ConnectionRole } from './connection.ts'
 export { HandlerTimeoutError, NonRetryableError, RetryLaterError } from './errors.ts'

@@ -20,6 +20,7 @@ import {
   createRedisConnection,
   type Handler,
   readGroupStats,
+  whenReady,
 } from '@flotilla/streams'
 import {
   initTelemetry,
@@ -86,6 +87,9 @@ export interface RunningService<C extends ServiceConfig, D, A extends AnyElysia>
   /** Stops HTTP, consumer and jobs, then the service's own resources, then the connections. Safe to call twice. */
   close(): Promise<void>
 }
+
+/** How long a boot waits for Redis before building the service anyway (its readiness then says what is missing). */
+const BOOT_REDIS_WAIT_MS = 10_000
 
 const defaultInstance = () => `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
 
@@ -209,6 +213,8 @@ export const startService = async <
   ]
   let deps: D
   try {
+    // Request commands fail within a second once connected; at boot, give a Redis starting alongside us a moment.
+    await whenReady(redis, BOOT_REDIS_WAIT_MS)
     deps = await declaration.build(context, options.overrides ?? {})
   } catch (error) {
     await closeAll(connections, logger)()
