@@ -40,7 +40,7 @@ export const introspectionRoutes = ({
       detail: {
         tags: ['tokens'],
         summary: 'Introspect an access token (RFC 7662)',
-        description: `Service token (audience \`auth\`) only. JSON or \`application/x-www-form-urlencoded\` body. \`active: true\` only when the signature, \`typ\`, issuer, audience and lifetime verify **and** the session is still live in Redis, so a revocation shows at once. Every bad token answers \`{ "active": false }\`, never an error.${errorList('INVALID_TOKEN', 'RATE_LIMITED', 'VALIDATION_FAILED')}`,
+        description: `Service token (audience \`auth\`) only. JSON or \`application/x-www-form-urlencoded\` body. \`active: true\` only when the signature, \`typ\`, issuer, audience and lifetime verify **and** the session is still live in Redis, so a revocation shows at once. Every bad token answers \`{ "active": false }\`, never an error.${errorList('INVALID_TOKEN', 'RATE_LIMITED', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
         security: [{ bearer: [] }],
       },
     },

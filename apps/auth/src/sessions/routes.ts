@@ -56,7 +56,7 @@ export const refreshRoutes = ({ sessions, rateLimits, trustedProxyHeader }: Sess
         summary: 'Rotate a refresh token',
         // The refresh token in the body is the credential.
         security: [],
-        description: `Spends the refresh token and returns a new access + refresh token pair. Each refresh token works once. Two requests racing with the same token (two tabs) both succeed with the same new pair, or the loser gets a retryable 409; a spent token presented again later revokes the whole session. Rate-limited per client ip and per user.${errorList('INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'SESSION_EXPIRED', 'REFRESH_IN_PROGRESS', 'RATE_LIMITED', 'VALIDATION_FAILED')}`,
+        description: `Spends the refresh token and returns a new access + refresh token pair. Each refresh token works once. Two requests racing with the same token (two tabs) both succeed with the same new pair, or the loser gets a retryable 409; a spent token presented again later revokes the whole session. Rate-limited per client ip and per user.${errorList('INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED', 'SESSION_EXPIRED', 'REFRESH_IN_PROGRESS', 'RATE_LIMITED', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
       },
     },
   )
@@ -78,7 +78,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
             detail: {
               tags: ['sessions'],
               summary: 'Start a session (after the monolith checked the credentials)',
-              description: `Service token (audience \`auth\`) only. Always a new session id. Publishes \`auth.session.created\`, and \`auth.device.added\` the first time this user signs in on the device.${errorList('INVALID_TOKEN', 'VALIDATION_FAILED')}`,
+              description: `Service token (audience \`auth\`) only. Always a new session id. Publishes \`auth.session.created\`, and \`auth.device.added\` the first time this user signs in on the device.${errorList('INVALID_TOKEN', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
               security: bearer,
             },
           },
@@ -99,7 +99,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
         detail: {
           tags: ['sessions'],
           summary: 'Sign out one session',
-          description: `Service token, or the access token of the session's own user. Publishes \`auth.session.revoked\` (\`logout\`); its access tokens stop introspecting as active, and are refused by every service's verifier, at once.${errorList('INVALID_TOKEN', 'NOT_FOUND')}`,
+          description: `Service token, or the access token of the session's own user. Publishes \`auth.session.revoked\` (\`logout\`); its access tokens stop introspecting as active, and are refused by every service's verifier, at once.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE')}`,
           security: bearer,
         },
       },
@@ -123,7 +123,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
         detail: {
           tags: ['sessions'],
           summary: "List a user's live sessions (newest first, cursor pagination)",
-          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
           security: bearer,
         },
       },
@@ -147,7 +147,7 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
         detail: {
           tags: ['sessions'],
           summary: 'Sign out everywhere (or everywhere else with `except`)',
-          description: `Revokes every session of the user except \`except\` (usually the caller's own). Publishes \`auth.session.revoked\` (\`signed_out_everywhere\`) per session.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
+          description: `Revokes every session of the user except \`except\` (usually the caller's own). Publishes \`auth.session.revoked\` (\`signed_out_everywhere\`) per session.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
           security: bearer,
         },
       },

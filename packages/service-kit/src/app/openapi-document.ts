@@ -53,6 +53,10 @@ const COMMON_RESPONSES = {
     errorResponse('`RATE_LIMITED`: too many requests', {
       'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } },
     }),
+  503: () =>
+    errorResponse('`DEPENDENCY_UNAVAILABLE`: a store this route needs (Redis) cannot answer now', {
+      'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } },
+    }),
   500: () => errorResponse('`INTERNAL`: an unexpected failure (logged with the request id)'),
 } as const
 
@@ -134,6 +138,8 @@ const completeOperation = (
   }
   if (hasBody || parameters.length > 0) add(422)
   if (typeof operation.description === 'string' && operation.description.includes('`RATE_LIMITED`')) add(429)
+  if (typeof operation.description === 'string' && operation.description.includes('`DEPENDENCY_UNAVAILABLE`'))
+    add(503)
   add(500)
   for (const [status, response] of Object.entries(responses)) {
     // The plugin's "Response for status 404" says nothing; an error's codes are listed in the route description.
