@@ -14,6 +14,8 @@ export interface MonolithDeps {
   readonly db: PostgresJsDatabase
   readonly events: EventPublisher
   readonly auth: AuthGateway
+  /** The version of `user.password.changed` to publish. @defaultValue 2 */
+  readonly passwordChangedVersion?: 1 | 2
   /** The in-process relay, when this process runs one (reported by /ready). */
   readonly relay?: OutboxRelay
 }

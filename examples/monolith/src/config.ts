@@ -12,6 +12,11 @@ export interface MonolithConfig extends FlotillaConfig {
   readonly OUTBOX_RELAY: boolean
   /** The relay's fallback poll interval when no NOTIFY arrives. @defaultValue 1000 */
   readonly OUTBOX_POLL_MS: number
+  /**
+   * The version of `user.password.changed` this monolith publishes: 1 until every consumer handles 2 (consumers
+   * are deployed first, producers after; see ARCHITECTURE.md, "Changing an event"). @defaultValue 2
+   */
+  readonly PASSWORD_CHANGED_VERSION: 1 | 2
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -42,6 +47,7 @@ export const loadConfig = (env: Env = process.env): MonolithConfig => {
     DATABASE_SCHEMA: schema,
     OUTBOX_RELAY: relay === 'true',
     OUTBOX_POLL_MS: integer('OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+    PASSWORD_CHANGED_VERSION: integer('PASSWORD_CHANGED_VERSION', 2, 1, 2) as 1 | 2,
   }
   if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`)
   return Object.freeze(config)

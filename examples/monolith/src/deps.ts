@@ -56,6 +56,7 @@ export const buildDeps = (config: MonolithConfig, options: { relay: boolean }): 
     db: drizzle({ client: sql }),
     events,
     auth,
+    passwordChangedVersion: config.PASSWORD_CHANGED_VERSION,
     ...(relay ? { relay } : {}),
     sql,
     close() {

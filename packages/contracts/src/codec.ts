@@ -1,7 +1,7 @@
 /** Stream entry <-> event. Decoding validates strictly; encoding is its exact inverse. */
 import type { TSchema } from '@sinclair/typebox'
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
-import { type EventType, eventCatalog, isKnownType } from './catalog.ts'
+import { type EventType, isKnownType, versionEntryOf } from './catalog.ts'
 import { EventEnvelope, envelopeOf } from './envelope.ts'
 import { type ContractProblem, ContractError } from './errors.ts'
 import { ENTRY_FIELDS } from './streams.ts'
@@ -19,14 +19,19 @@ export type DecodeResult =
 export type EntryFields = readonly string[] | Readonly<Record<string, string>>
 
 const envelopeCheck = TypeCompiler.Compile(EventEnvelope)
-const knownChecks = new Map<EventType, TypeCheck<TSchema>>()
-const checkFor = (type: EventType): TypeCheck<TSchema> => {
-  let check = knownChecks.get(type)
-  if (!check) {
-    check = TypeCompiler.Compile(envelopeOf(eventCatalog[type].payload, type))
-    knownChecks.set(type, check)
+// One compiled check per (type, version), compiled on first use.
+const knownChecks = new Map<string, TypeCheck<TSchema> | null>()
+/** The full check of one listed version of a type, or undefined when the catalogue does not list it. */
+const checkFor = (type: EventType, version: unknown): TypeCheck<TSchema> | undefined => {
+  const key = `${type}\u0000${String(version)}`
+  let check = knownChecks.get(key)
+  if (check === undefined) {
+    const listed = versionEntryOf(type, version)
+    check = listed ? TypeCompiler.Compile(envelopeOf(listed.payload, type)) : null
+    // Only listed versions are kept: an unlisted one (any number a producer sends) must not grow the map.
+    if (check) knownChecks.set(key, check)
   }
-  return check
+  return check ?? undefined
 }
 
 const problemsOf = (check: TypeCheck<TSchema>, value: unknown, prefix: string): ContractProblem[] =>
@@ -71,14 +76,14 @@ const validDate = (iso: string) => !Number.isNaN(Date.parse(iso))
 const knownCheckFor = (value: unknown): TypeCheck<TSchema> | undefined => {
   if (typeof value !== 'object' || value === null) return undefined
   const { type, version } = value as { type?: unknown; version?: unknown }
-  if (typeof type !== 'string' || !isKnownType(type) || eventCatalog[type].version !== version)
-    return undefined
-  return checkFor(type)
+  if (typeof type !== 'string' || !isKnownType(type)) return undefined
+  return checkFor(type, version)
 }
 
 /**
- * Validates an event object: the envelope always; the payload strictly when the type and version are
- * in the catalogue; otherwise the event is opaque (accepted by audit and analytics).
+ * Validates an event object: the envelope always; the payload strictly, against that version's schema, when the
+ * type and version are in the catalogue; otherwise the event is opaque (accepted by audit and analytics; a typed
+ * consumer of a known type dead-letters a version it cannot handle). Never upcasts: the event is what was published.
  */
 export const decodeEvent = (value: unknown, prefix = ''): DecodeResult => {
   // A catalogued type passes one check with its full schema, which holds the envelope too (every payload is
@@ -97,8 +102,8 @@ export const decodeEvent = (value: unknown, prefix = ''): DecodeResult => {
       error: new ContractError([{ path: `${prefix}/occurredAt`, message: 'is not a real date' }]),
     }
   }
-  if (isKnownType(value.type) && eventCatalog[value.type].version === value.version) {
-    const check = checkFor(value.type)
+  const check = isKnownType(value.type) ? checkFor(value.type, value.version) : undefined
+  if (check) {
     if (!check.Check(value)) return { ok: false, error: new ContractError(problemsOf(check, value, prefix)) }
     return { ok: true, known: true, event: value as unknown as KnownEvent }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { eventCatalog } from './catalog.ts'
+import { eventCatalog, latestVersionOf, versionsOfType } from './catalog.ts'
 import { decodeEvent } from './codec.ts'
 import { createCustomEvent, createEvent } from './create-event.ts'
 
@@ -9,7 +9,7 @@ describe('createEvent', () => {
     const b = createEvent('user.deleted', { userId: 'u_1' }, { source: 'monolith' })
     expect(a.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(a.id < b.id).toBe(true)
-    expect(a.version).toBe(eventCatalog['user.deleted'].version)
+    expect(a.version as number).toBe(latestVersionOf('user.deleted'))
     expect(a.source).toBe('monolith')
     expect(Date.parse(a.occurredAt)).not.toBeNaN()
     expect(decodeEvent(a).ok).toBe(true)
@@ -42,12 +42,49 @@ describe('createEvent', () => {
     expect(decodeEvent(custom)).toMatchObject({ ok: true, known: false })
   })
 
-  it('gives every catalogue entry a version, a producer and a payload schema', () => {
+  it('gives every catalogue entry versions 1..N, each with a payload schema and (past 1) an upcaster, and a producer', () => {
     for (const [type, entry] of Object.entries(eventCatalog)) {
       expect(type).toMatch(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/)
-      expect(entry.version).toBeGreaterThanOrEqual(1)
+      const versions = versionsOfType(type as keyof typeof eventCatalog)
+      expect(versions).toEqual(versions.map((_, i) => i + 1))
       expect(entry.producer.length).toBeGreaterThan(0)
-      expect(entry.payload.type).toBe('object')
+      for (const version of versions) {
+        const listed = (entry.versions as Record<number, { payload: { type: string }; upcast?: unknown }>)[
+          version
+        ]
+        expect(listed?.payload.type).toBe('object')
+        expect(typeof listed?.upcast).toBe(version === 1 ? 'undefined' : 'function')
+      }
     }
+  })
+
+  it('builds the latest version by default and any listed version on request, each valid', () => {
+    const latest = createEvent(
+      'user.password.changed',
+      { userId: 'u_1', reason: 'reset' },
+      { source: 'monolith' },
+    )
+    expect(latest.version).toBe(2)
+    expect(decodeEvent(latest)).toMatchObject({ ok: true, known: true })
+    const v1 = createEvent(
+      'user.password.changed',
+      { userId: 'u_1', via: 'reset' },
+      { source: 'monolith', version: 1 },
+    )
+    expect(v1.version).toBe(1)
+    expect(Object.keys(v1)).toEqual(['id', 'type', 'version', 'source', 'occurredAt', 'payload'])
+    expect(decodeEvent(v1)).toMatchObject({ ok: true, known: true })
+    const typeErrors = () => {
+      // @ts-expect-error a v1 payload is not a v2 one (the default is the latest)
+      createEvent('user.password.changed', { userId: 'u_1', via: 'reset' }, { source: 'monolith' })
+      const type = 'user.password.changed' as const
+      const asV1 = { source: 'monolith', version: 1 } as const
+      // @ts-expect-error a v2 payload is not a v1 one
+      createEvent(type, { userId: 'u', reason: 'reset' }, asV1)
+      const asV3 = { source: 'monolith', version: 3 } as const
+      // @ts-expect-error version 3 is not listed
+      createEvent(type, { userId: 'u', reason: 'reset' }, asV3)
+    }
+    expect(typeof typeErrors).toBe('function')
   })
 })

@@ -1,6 +1,12 @@
 /** Building events: fills id (time-ordered UUIDv7), version, source and occurredAt. */
 import { v7 as uuidv7 } from 'uuid'
-import { type EventType, eventCatalog, type PayloadOf } from './catalog.ts'
+import {
+  type EventType,
+  type LatestVersionOf,
+  latestVersionOf,
+  type PayloadOf,
+  type VersionOf,
+} from './catalog.ts'
 import type { Party } from './envelope.ts'
 import type { EventOf, OpaqueEvent } from './types.ts'
 
@@ -49,15 +55,26 @@ const envelope = (type: string, version: number, payload: unknown, o: CreateEven
   return event
 }
 
+/** Options of `createEvent`: the envelope fields, and the version to build (any listed one). */
+export type CreateKnownEventOptions<V extends number> = CreateEventOptions & {
+  /** Build this listed version instead of the latest (a producer not yet moved to the latest). @defaultValue the latest */
+  readonly version?: V
+}
+
 /**
- * Creates an event of a known type; the payload is checked at compile time against the catalogue.
+ * Creates an event of a known type; the payload is checked at compile time against the catalogue, at the latest
+ * version unless `version` names another listed one.
  * @example createEvent('user.registered', { userId: 'u_1', email: 'a@example.com' }, { source: 'monolith' })
+ * @example createEvent('user.password.changed', { userId: 'u_1', via: 'reset' }, { source: 'monolith', version: 1 })
  */
-export const createEvent = <T extends EventType>(
+export const createEvent = <T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
   type: T,
-  payload: PayloadOf<T>,
-  options: CreateEventOptions,
-): EventOf<T> => envelope(type, eventCatalog[type].version, payload, options) as unknown as EventOf<T>
+  payload: PayloadOf<T, NoInfer<V>>,
+  options: CreateKnownEventOptions<V>,
+): EventOf<T, V> => {
+  const { version, ...rest } = options
+  return envelope(type, version ?? latestVersionOf(type), payload, rest) as unknown as EventOf<T, V>
+}
 
 /**
  * Creates an event of a type the catalogue does not know (a domain event such as `order.placed`);

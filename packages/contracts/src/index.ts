@@ -1,10 +1,28 @@
 /** @flotilla/contracts — the one typed contract: envelope, event catalogue, codec, stream names, service tokens. */
 export { EventEnvelope, envelopeOf, EVENT_TYPE_PATTERN, Party, TRACEPARENT_PATTERN } from './envelope.ts'
-export { eventCatalog, EVENT_TYPES, isKnownType } from './catalog.ts'
-export type { CatalogEntry, EventCatalog, EventType, PayloadOf } from './catalog.ts'
-export type { AnyEvent, EventOf, KnownEvent, OpaqueEvent } from './types.ts'
+export {
+  eventCatalog,
+  EVENT_TYPES,
+  isKnownType,
+  isKnownVersion,
+  latestVersionOf,
+  versionEntryOf,
+  versionsOfType,
+} from './catalog.ts'
+export type {
+  CatalogEntry,
+  EventCatalog,
+  EventType,
+  LatestVersionOf,
+  PayloadOf,
+  VersionEntry,
+  VersionOf,
+} from './catalog.ts'
+export type { AnyEvent, AnyVersionOf, EventOf, KnownEvent, OpaqueEvent } from './types.ts'
 export { createCustomEvent, createEvent } from './create-event.ts'
-export type { CreateEventOptions } from './create-event.ts'
+export type { CreateEventOptions, CreateKnownEventOptions } from './create-event.ts'
+export { upcastEvent } from './upcast.ts'
+export type { UpcastResult } from './upcast.ts'
 export { assertValidEvent, decodeEntry, decodeEvent, encodeEntry, MAX_EVENT_BYTES } from './codec.ts'
 export type { DecodeResult, EntryFields } from './codec.ts'
 export { ContractError } from './errors.ts'

@@ -1,15 +1,15 @@
 import { expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { EVENT_TYPES, eventCatalog } from './catalog.ts'
+import { EVENT_TYPES, eventCatalog, versionsOfType } from './catalog.ts'
 import { type Consumes, consumersOf, SERVICE_NAMES, SERVICES } from './services.ts'
 
-it("lists every catalogue event in README's event table with its version and producer", async () => {
+it("lists every catalogue event in README's event table with its versions and producer", async () => {
   const readme = await Bun.file(join(import.meta.dir, '..', '..', '..', 'README.md')).text()
   for (const type of EVENT_TYPES) {
     const row = readme.split('\n').find((line) => line.startsWith(`| \`${type}\` |`))
     expect(row, `README has no row for ${type}`).toBeDefined()
     const cells = row!.split('|').map((c) => c.trim())
-    expect(cells[2]).toBe(String(eventCatalog[type].version))
+    expect(cells[2]).toBe(versionsOfType(type).join(', '))
     expect(cells[3]).toBe(eventCatalog[type].producer)
   }
 })

@@ -1,10 +1,9 @@
 /** Typed views of decoded events. */
 import type { EventEnvelope, Party } from './envelope.ts'
-import type { EventType, PayloadOf } from './catalog.ts'
+import type { EventType, LatestVersionOf, PayloadOf, VersionOf } from './catalog.ts'
 
 interface EnvelopeFields {
   readonly id: string
-  readonly version: number
   readonly source: string
   readonly occurredAt: string
   readonly tenantId?: string
@@ -15,14 +14,18 @@ interface EnvelopeFields {
   readonly traceparent?: string
 }
 
-/** An event of one known type, its payload typed from the catalogue. */
-export type EventOf<T extends EventType> = EnvelopeFields & {
+/** An event of one known type at one version (the latest by default), its payload typed from the catalogue. */
+export type EventOf<T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>> = EnvelopeFields & {
   readonly type: T
-  readonly payload: PayloadOf<T>
+  readonly version: V
+  readonly payload: PayloadOf<T, V>
 }
 
-/** Any known event, discriminated on `type`. */
-export type KnownEvent = { [T in EventType]: EventOf<T> }[EventType]
+/** An event of one known type at any of its listed versions, discriminated on `version`. */
+export type AnyVersionOf<T extends EventType> = { [V in VersionOf<T>]: EventOf<T, V> }[VersionOf<T>]
+
+/** Any known event at any listed version, discriminated on `type`, then on `version`. */
+export type KnownEvent = { [T in EventType]: AnyVersionOf<T> }[EventType]
 
 /** An event the catalogue does not know (or a version it does not know): the envelope with an opaque payload. */
 export type OpaqueEvent = EventEnvelope

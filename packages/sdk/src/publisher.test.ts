@@ -97,7 +97,7 @@ describe('event publisher', () => {
     })
 
     proxy.loseNextXaddReply()
-    const published = await events.emit('user.password.changed', { userId: 'u_1', via: 'settings' })
+    const published = await events.emit('user.password.changed', { userId: 'u_1', reason: 'change' })
 
     expect(retries.length).toBeGreaterThanOrEqual(1)
     const onStream = await readStream(direct, stream)

@@ -7,13 +7,18 @@ import {
   createEvent,
   type EventOf,
   type EventType,
+  type LatestVersionOf,
   type OpaqueEvent,
   type PayloadOf,
+  type VersionOf,
 } from '@flotilla/contracts'
 import type { Publisher } from '@flotilla/streams'
 
 /** Options for a publish; `source` defaults to the publisher's. */
 export type EmitOptions = Omit<CreateEventOptions, 'source'> & { readonly source?: string }
+
+/** Options for a catalogued event: any listed `version` (the latest by default). */
+export type EmitKnownOptions<V extends number> = EmitOptions & { readonly version?: V }
 
 export interface EventPublisherOptions {
   /** The stream publisher (`createPublisher` from `@flotilla/streams`, on a `producer` connection). */
@@ -42,8 +47,12 @@ export interface Published {
 export interface EventPublisher {
   /** Publishes a built event; a retry re-sends the very same event (same `id`), so consumers drop the duplicate. */
   publish(event: AnyEvent): Promise<Published>
-  /** Builds a catalogued event (payload checked at compile time) and publishes it. */
-  emit<T extends EventType>(type: T, payload: PayloadOf<T>, options?: EmitOptions): Promise<Published>
+  /** Builds a catalogued event (payload checked at compile time, at the latest or the given version) and publishes it. */
+  emit<T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    options?: EmitKnownOptions<V>,
+  ): Promise<Published>
   /** Builds and publishes a domain event the catalogue does not know, such as `order.placed`. */
   emitCustom(
     type: string,
@@ -51,7 +60,11 @@ export interface EventPublisher {
     options?: EmitOptions & { readonly version?: number },
   ): Promise<Published>
   /** The same builders without publishing, for the outbox (`enqueue(tx, publisher.build(...))`). */
-  build<T extends EventType>(type: T, payload: PayloadOf<T>, options?: EmitOptions): EventOf<T>
+  build<T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    options?: EmitKnownOptions<V>,
+  ): EventOf<T, V>
   buildCustom(
     type: string,
     payload: Record<string, unknown>,
@@ -87,8 +100,11 @@ export const createEventPublisher = (options: EventPublisherOptions): EventPubli
     }
   }
 
-  const build = <T extends EventType>(type: T, payload: PayloadOf<T>, o?: EmitOptions) =>
-    createEvent(type, payload, withSource(o))
+  const build = <T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    o?: EmitKnownOptions<V>,
+  ): EventOf<T, V> => createEvent<T, V>(type, payload, withSource(o))
   const buildCustom = (
     type: string,
     payload: Record<string, unknown>,
@@ -97,7 +113,7 @@ export const createEventPublisher = (options: EventPublisherOptions): EventPubli
 
   return {
     publish,
-    emit: (type, payload, o) => publish(build(type, payload, o)),
+    emit: (type, payload, o) => publish(build(type, payload, o) as AnyEvent),
     emitCustom: (type, payload, o) => publish(buildCustom(type, payload, o)),
     build,
     buildCustom,

@@ -119,13 +119,14 @@ export type { MigrateOptions, Migration } from './libsql/migrate.ts'
 export { Mutex, mutexFor, queueClient } from './libsql/queue.ts'
 export type { QueueOptions } from './libsql/queue.ts'
 
-export { defineService, handlerOfMap, subscribedTypes } from './runtime/declaration.ts'
+export { defineService, handlerOfMap, subscribedTypes, UNSUPPORTED_VERSION } from './runtime/declaration.ts'
 export type {
   ConsumerTuning,
   EventSubscription,
   FeatureFlag,
   FeatureValues,
   HandlerMap,
+  HandlerMapObserver,
   HttpRuntime,
   JobsDeclaration,
   ServiceConfig,

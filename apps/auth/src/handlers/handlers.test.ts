@@ -21,7 +21,7 @@ const signIn = (userId: string, deviceId?: string) =>
 const passwordChanged = (userId: string, occurredAt = new Date()): EventOf<'user.password.changed'> =>
   createEvent(
     'user.password.changed',
-    { userId, via: 'settings' },
+    { userId, reason: 'change' },
     { source: 'monolith', occurredAt, correlationId: 'c-9' },
   )
 
@@ -96,6 +96,49 @@ describe('auth consumer group', () => {
     await handleUserPasswordChanged(core.revocation, event)
     expect(await core.sessions.get(old.sessionId)).toBeUndefined()
     expect(await core.sessions.get(fresh.sessionId)).toBeDefined()
+  })
+
+  it('revokes every session on a v1 event too, upcast through the handler map', async () => {
+    const sessions = [await signIn('u1'), await signIn('u1')]
+    const handler = handlerOfMap(authHandlers(core.revocation))
+    if (!('handle' in handler)) throw new Error('a handler map makes a per-event handler')
+    const event = createEvent(
+      'user.password.changed',
+      { userId: 'u1', via: 'settings' },
+      { source: 'monolith', version: 1 },
+    )
+    await handler.handle({ streamId: '1-0', deliveryCount: 1, group: 'auth', known: true, event })
+    for (const s of sessions) expect(await core.sessions.get(s.sessionId)).toBeUndefined()
+    expect((await core.published('auth.session.revoked')).map((e) => e.causationId)).toEqual([
+      event.id,
+      event.id,
+    ])
+  })
+
+  it('keeps the session a password was changed from (v2 reason change), and only that one', async () => {
+    const here = await signIn('u1')
+    const elsewhere = await signIn('u1')
+    const event = createEvent(
+      'user.password.changed',
+      { userId: 'u1', reason: 'change', keepSessionId: here.sessionId },
+      { source: 'monolith' },
+    )
+    expect(await handleUserPasswordChanged(core.revocation, event)).toBe(1)
+    expect(await core.sessions.get(here.sessionId)).toBeDefined()
+    expect(await core.sessions.get(elsewhere.sessionId)).toBeUndefined()
+  })
+
+  it('ends every session after a reset or an admin change, whatever keepSessionId says', async () => {
+    for (const reason of ['reset', 'admin'] as const) {
+      const here = await signIn('u1')
+      const event = createEvent(
+        'user.password.changed',
+        { userId: 'u1', reason, keepSessionId: here.sessionId },
+        { source: 'monolith' },
+      )
+      await handleUserPasswordChanged(core.revocation, event)
+      expect(await core.sessions.get(here.sessionId)).toBeUndefined()
+    }
   })
 
   it('revokes every session and forgets the devices of a deleted user', async () => {

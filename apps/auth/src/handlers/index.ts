@@ -7,6 +7,7 @@ import { handleUserPasswordChanged } from './user-password-changed.ts'
 /** Every other event on the stream is acknowledged and ignored. */
 export const authHandlers = (deps: RevocationDeps) =>
   ({
-    'user.password.changed': { version: 1, handle: (event) => handleUserPasswordChanged(deps, event) },
+    // v2; v1 events arrive upcast (the contracts' upcaster), newer ones wait in the dead letters.
+    'user.password.changed': { version: 2, handle: (event) => handleUserPasswordChanged(deps, event) },
     'user.deleted': { version: 1, handle: (event) => handleUserDeleted(deps, event) },
   }) satisfies HandlerMap

@@ -48,6 +48,8 @@ export interface RevokeForEventOptions {
   readonly reason: SessionRevokedReason
   /** Only sessions created at or before this time (ms): a sign-in after a password change survives. */
   readonly createdBefore?: number
+  /** This session of the user stays (the one a password was changed from). */
+  readonly keepSessionId?: string
   /** Also forget the user's devices (user deleted). */
   readonly forgetDevices?: boolean
 }
@@ -74,6 +76,7 @@ export const revokeForEvent = async (
       const s = await deps.sessions.get(sid)
       if (!s || s.userId !== options.userId) continue
       if (options.createdBefore !== undefined && s.createdAt > options.createdBefore) continue
+      if (s.id === options.keepSessionId) continue
       targets.push({ id: s.id, ...(s.tenantId ? { tenantId: s.tenantId } : {}) })
     }
     // NX: a concurrent delivery of the same event (claimed by another consumer) uses the first list.

@@ -2,7 +2,7 @@
  * The rules, declared in one place: which consumed event becomes which notification. Every other event
  * on the stream is acknowledged and ignored.
  */
-import type { EventOf, EventType } from '@flotilla/contracts'
+import type { EventOf, EventType, KnownEvent } from '@flotilla/contracts'
 import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
 import type { ConsumerMessage, EventHandler } from '@flotilla/streams'
 import type { ContactStore } from '../contacts/store.ts'
@@ -55,14 +55,16 @@ export const handleEvent = async (
 
 /** The `notifications` group's handler map: one entry per rule, each for version 1 of its event. */
 export const notificationHandlers = (deps: NotificationHandlerDeps): HandlerMap => {
-  const entry = <T extends ConsumedEventType>(_type: T): EventSubscription<T> => ({
-    version: 1,
-    handle: (event, message) =>
-      handleEvent(deps, event as EventOf<EventType>, {
-        deliveryCount: message.deliveryCount,
-        replay: message.replayOf !== undefined,
-      }),
-  })
+  const entry = <T extends ConsumedEventType>(_type: T): EventSubscription<T> =>
+    // Every consumed type is at version 1 (the only one it lists), so the event is an EventOf<T>.
+    ({
+      version: 1,
+      handle: (event: KnownEvent, message: ConsumerMessage) =>
+        handleEvent(deps, event as EventOf<EventType>, {
+          deliveryCount: message.deliveryCount,
+          replay: message.replayOf !== undefined,
+        }),
+    }) as unknown as EventSubscription<T>
   return Object.fromEntries(CONSUMED_EVENT_TYPES.map((type) => [type, entry(type)])) as HandlerMap
 }
 
@@ -70,7 +72,7 @@ export const notificationHandlers = (deps: NotificationHandlerDeps): HandlerMap 
 export const createNotificationHandler = (deps: NotificationHandlerDeps): EventHandler => ({
   async handle(message: ConsumerMessage) {
     if (!message.known) return
-    await handleEvent(deps, message.event, {
+    await handleEvent(deps, message.event as EventOf<EventType>, {
       deliveryCount: message.deliveryCount,
       replay: message.replayOf !== undefined,
     })

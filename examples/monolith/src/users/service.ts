@@ -12,6 +12,8 @@ export interface UsersDeps {
   readonly db: PostgresJsDatabase
   readonly events: EventPublisher
   readonly auth: AuthGateway
+  /** The version of `user.password.changed` to publish. @defaultValue 2 */
+  readonly passwordChangedVersion?: 1 | 2
 }
 
 // Verified against when the email is unknown, so both answers take as long.
@@ -29,7 +31,7 @@ const trace = (ctx: RequestContext) => ({ correlationId: ctx.correlationId, trac
 const invalidCredentials = () => new HttpError(401, 'INVALID_CREDENTIALS', 'email or password is wrong')
 
 /** Creates the user service. */
-export const createUsersService = ({ db, events, auth }: UsersDeps) => ({
+export const createUsersService = ({ db, events, auth, passwordChangedVersion = 2 }: UsersDeps) => ({
   /** Creates the user and enqueues `user.registered` in one transaction. */
   async register(body: RegisterBody, ctx: RequestContext): Promise<{ userId: string }> {
     const passwordHash = await Bun.password.hash(body.password)
@@ -104,7 +106,10 @@ export const createUsersService = ({ db, events, auth }: UsersDeps) => ({
     return { userId: user.id, ...session }
   },
 
-  /** Changes the password and enqueues `user.password.changed`; auth then ends every session of the user. */
+  /**
+   * Changes the password and enqueues `user.password.changed` (v2 `reason: change`, or v1 `via: settings` while
+   * `passwordChangedVersion` is 1); auth then ends every session of the user.
+   */
   async changePassword(userId: string, body: ChangePasswordBody, ctx: RequestContext): Promise<void> {
     const [user] = await db.select().from(users).where(eq(users.id, userId))
     if (!user) throw new HttpError(404, 'NOT_FOUND', 'user not found')
@@ -113,13 +118,12 @@ export const createUsersService = ({ db, events, auth }: UsersDeps) => ({
     await db.transaction(async (tx) => {
       await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId))
       const subject = { type: 'user', id: userId }
+      const options = { ...trace(ctx), actor: subject, subject }
       await enqueue(
         tx,
-        events.build(
-          'user.password.changed',
-          { userId, via: 'settings' },
-          { ...trace(ctx), actor: subject, subject },
-        ),
+        passwordChangedVersion === 1
+          ? events.build('user.password.changed', { userId, via: 'settings' }, { ...options, version: 1 })
+          : events.build('user.password.changed', { userId, reason: 'change' }, options),
       )
     })
   },

@@ -1,5 +1,5 @@
 /** `user.*` events: facts the monolith publishes about its users. */
-import { Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { Email, Ip, Locale, Phone, TimeZone, UserAgent, UserId } from './common.ts'
 
 export const UserRegistered = Type.Object(
@@ -49,13 +49,47 @@ export const UserLoginFailed = Type.Object(
   { additionalProperties: false },
 )
 
-export const UserPasswordChanged = Type.Object(
+/** v1: the user's password changed; every session of theirs ends. */
+export const UserPasswordChangedV1 = Type.Object(
   {
     userId: UserId,
     via: Type.Optional(Type.Union([Type.Literal('settings'), Type.Literal('reset'), Type.Literal('admin')])),
   },
   { additionalProperties: false },
 )
+export type UserPasswordChangedV1 = Static<typeof UserPasswordChangedV1>
+
+/**
+ * v2: why the password changed (required), and the one session the user changed it from, which may survive.
+ * `keepSessionId` is honoured only for `reason: 'change'`: after a reset or an admin change every session ends.
+ */
+export const UserPasswordChangedV2 = Type.Object(
+  {
+    userId: UserId,
+    reason: Type.Union([Type.Literal('reset'), Type.Literal('change'), Type.Literal('admin')], {
+      description: 'reset: forgotten password; change: the user changed it signed in; admin: an operator did',
+    }),
+    keepSessionId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'The session the user changed the password from (reason "change" only): it stays signed in, every other session ends',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type UserPasswordChangedV2 = Static<typeof UserPasswordChangedV2>
+
+/**
+ * v1 → v2. `via: settings` (or none: a v1 producer that did not say) is a `change`; no session is kept, as v1
+ * consumers revoked every session.
+ */
+export const userPasswordChangedV1ToV2 = (v1: UserPasswordChangedV1): UserPasswordChangedV2 => ({
+  userId: v1.userId,
+  reason: v1.via === 'reset' || v1.via === 'admin' ? v1.via : 'change',
+})
 
 export const UserDeleted = Type.Object(
   { userId: UserId, reason: Type.Optional(Type.String({ maxLength: 500 })) },

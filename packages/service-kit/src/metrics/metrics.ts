@@ -20,6 +20,14 @@ export interface Metrics {
   /** The hook object for `createConsumer({ hooks })` of one group. */
   streamHooks(group: string): StreamHooks
   /**
+   * What a handler map of one group passed over: unknown types (`stream_events_unknown_type_total`, by group:
+   * any producer can invent a type) and unsupported versions (`stream_events_unsupported_version_total`).
+   */
+  handlerMapObserver(group: string): {
+    unknownType(type: string): void
+    unsupportedVersion(type: string, version: number, handles: number): void
+  }
+  /**
    * Registers the callback that reads lag, pending and dead-letter length per group at each scrape
    * (usually `() => readGroupStats({ redis, stream })`). Calling it again replaces the callback.
    */
@@ -69,6 +77,15 @@ export const createMetrics = (service: string): Metrics => {
     'Acks refused because another consumer owns the entry',
     ['group'],
   )
+  const unknownType = counter(
+    'stream_events_unknown_type_total',
+    'Events of a type the catalogue does not know, acked and ignored by a typed consumer',
+    ['group'],
+  )
+  const unsupportedVersion = counter(
+    'stream_events_unsupported_version_total',
+    'Events of a handled type at a version the handler cannot get to (newer, or no upcaster): dead-lettered',
+  )
   const handlerSeconds = new Histogram({
     name: 'stream_handler_duration_seconds',
     help: 'Time spent in a handler per event (or per batch for batch handlers)',
@@ -115,6 +132,10 @@ export const createMetrics = (service: string): Metrics => {
         handlerSeconds.observe({ group, outcome: ok ? 'ok' : 'error' }, durationMs / 1000),
       onDeletedEntry: () => deleted.inc({ group }),
       onZombieAckRefused: ({ streamIds }) => zombie.inc({ group }, streamIds.length),
+    }),
+    handlerMapObserver: (group) => ({
+      unknownType: () => unknownType.inc({ group }),
+      unsupportedVersion: (type) => unsupportedVersion.inc({ group, type }),
     }),
     trackGroups: (read) => {
       readGroups = read

@@ -3,8 +3,22 @@
  * readiness checks, feature flags and what it closes — with none of the wiring. `startService` / `runService`
  * (runner.ts) turn any declaration into a running process.
  */
-import type { EventOf, EventType, KnownEvent, KeyRing, ServiceName } from '@flotilla/contracts'
-import type { ConsumerMessage, ConsumerOptions, Handler, Publisher } from '@flotilla/streams'
+import {
+  type EventOf,
+  type EventType,
+  isKnownType,
+  type KeyRing,
+  type ServiceName,
+  upcastEvent,
+  type VersionOf,
+} from '@flotilla/contracts'
+import {
+  type ConsumerMessage,
+  type ConsumerOptions,
+  type Handler,
+  NonRetryableError,
+  type Publisher,
+} from '@flotilla/streams'
 import type { TelemetryConfig } from '@flotilla/telemetry'
 import type { AnyElysia } from 'elysia'
 import type { Redis, RedisOptions } from 'ioredis'
@@ -73,11 +87,16 @@ export interface HttpRuntime {
   readonly deadLetters?: DeadLetterService
 }
 
-/** One handler of a handler map: the event version it understands, and what to do with the event. */
-export interface EventSubscription<T extends EventType> {
-  readonly version: number
-  handle(event: EventOf<T>, message: ConsumerMessage): unknown
-}
+/**
+ * One handler of a handler map: the event version it understands, and what to do with the event. Older versions
+ * reach `handle` upcast to that version; newer or unlisted ones are dead-lettered (`UNSUPPORTED_VERSION`).
+ */
+export type EventSubscription<T extends EventType> = {
+  [V in VersionOf<T>]: {
+    readonly version: V
+    handle(event: EventOf<T, V>, message: ConsumerMessage): unknown
+  }
+}[VersionOf<T>]
 
 /** Event type → handler. Types not in the map are acknowledged and ignored. */
 export type HandlerMap = { readonly [T in EventType]?: EventSubscription<T> }
@@ -164,13 +183,39 @@ export const defineService = <
 export const subscribedTypes = (subscription: Subscription): EventType[] =>
   'events' in subscription ? (Object.keys(subscription.events) as EventType[]) : []
 
-/** Turns a handler map into the consumer's handler: known events of a listed type go to their handler. */
-export const handlerOfMap = (events: HandlerMap): Handler => ({
+/** The dead-letter code of an event whose version the consumer cannot handle. */
+export const UNSUPPORTED_VERSION = 'UNSUPPORTED_VERSION'
+
+/** Told what a handler map passed over (the runner counts both in the service's metrics). */
+export interface HandlerMapObserver {
+  /** An event of a type the catalogue does not know: acknowledged and ignored. */
+  unknownType?(type: string): void
+  /** An event of a handled type at a version the handler cannot get to: dead-lettered. */
+  unsupportedVersion?(type: EventType, version: number, handles: number): void
+}
+
+type AnySubscription = { readonly version: number; handle(event: unknown, message: ConsumerMessage): unknown }
+
+/**
+ * Turns a handler map into the consumer's handler. An event of a listed type is upcast to the version its handler
+ * declares and handed over; one it cannot get there (newer than the handler, unlisted, or no upcaster on the way)
+ * throws a `NonRetryableError` coded `UNSUPPORTED_VERSION`, so it waits in the group's dead letters for a replay
+ * after the upgrade instead of being dropped. Types the map does not list are acknowledged and ignored.
+ */
+export const handlerOfMap = (events: HandlerMap, observer: HandlerMapObserver = {}): Handler => ({
   async handle(message: ConsumerMessage) {
-    if (!message.known) return
-    const event: KnownEvent = message.event
-    const subscription = events[event.type] as EventSubscription<EventType> | undefined
+    const { event } = message
+    if (!isKnownType(event.type)) {
+      observer.unknownType?.(event.type)
+      return
+    }
+    const subscription = events[event.type] as AnySubscription | undefined
     if (!subscription) return
-    await subscription.handle(event as EventOf<EventType>, message)
+    const upcast = upcastEvent(event, subscription.version)
+    if (!upcast.ok) {
+      observer.unsupportedVersion?.(event.type, event.version, subscription.version)
+      throw new NonRetryableError(upcast.reason, { code: UNSUPPORTED_VERSION })
+    }
+    await subscription.handle(upcast.event, message)
   },
 })

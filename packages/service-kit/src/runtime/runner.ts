@@ -40,6 +40,7 @@ import { createRevocationList } from '../revocation/list.ts'
 import {
   type FeatureFlag,
   handlerOfMap,
+  type HandlerMapObserver,
   type ServiceConfig,
   type ServiceContext,
   type ServiceDeclaration,
@@ -136,8 +137,9 @@ export const checkSubscription = (name: ServiceName, subscription: Subscription 
     )
 }
 
-const tracedHandler = (subscription: Subscription): Handler => {
-  const handler = 'events' in subscription ? handlerOfMap(subscription.events) : subscription.everyEvent
+const tracedHandler = (subscription: Subscription, observer: HandlerMapObserver): Handler => {
+  const handler =
+    'events' in subscription ? handlerOfMap(subscription.events, observer) : subscription.everyEvent
   if ('handleBatch' in handler) return traceBatchHandler(handler)
   return traceHandler({ handle: async (message) => handler.handle(message) })
 }
@@ -234,7 +236,7 @@ export const startService = async <
         stream,
         group: name,
         consumerName: instance,
-        handler: tracedHandler(subscription),
+        handler: tracedHandler(subscription, metrics.handlerMapObserver(name)),
         hooks: metrics.streamHooks(name),
         logger,
         ...subscription.consumer,
