@@ -50,10 +50,35 @@ const pairs = (reply: unknown): Record<string, unknown> => {
   return record
 }
 
-/** `status`: the stream, each group (lag, pending, consumers, dead letters), and each consumer. */
+/** The dead-letter code of an event a group's handler cannot handle at its version (service-kit's handler map). */
+const UNSUPPORTED_VERSION = 'UNSUPPORTED_VERSION'
+
+/** How many of a group's dead letters carry `code`, reading the dead-letter stream a page at a time. */
+const deadLettersWithCode = async (redis: Redis, stream: string, group: string, code: string) => {
+  const dlq = createDeadLetters({ redis, stream, group })
+  let count = 0
+  let cursor: string | undefined
+  do {
+    const page = await dlq.list({ limit: 1000, order: 'oldest', ...(cursor ? { cursor } : {}) })
+    count += page.items.filter((d) => d.error.code === code).length
+    cursor = page.nextCursor ?? undefined
+  } while (cursor)
+  return count
+}
+
+/**
+ * `status`: the stream, each group (lag, pending, consumers, dead letters, and how many of those are events at a
+ * version the group cannot handle yet: replay them once it is upgraded), and each consumer.
+ */
 export const status = async ({ redis, stream, json }: OpsContext): Promise<void> => {
   const info = pairs(await redis.xinfo('STREAM', stream).catch(() => null))
-  const groups = await readGroupStats({ redis, stream })
+  const groups = await Promise.all(
+    (await readGroupStats({ redis, stream })).map(async (g) => ({
+      ...g,
+      unsupportedVersion:
+        g.deadLetters > 0 ? await deadLettersWithCode(redis, stream, g.group, UNSUPPORTED_VERSION) : 0,
+    })),
+  )
   const consumers: { group: string; name: string; pending: number; idleMs: number }[] = []
   for (const g of groups) {
     const reply = (await redis.xinfo('CONSUMERS', stream, g.group)) as unknown[]
@@ -92,13 +117,14 @@ export const status = async ({ redis, stream, json }: OpsContext): Promise<void>
     n === null ? '?' : n > warn ? yellow(String(n)) : String(n)
   out(
     table(
-      ['group', 'consumers', 'lag', 'pending', 'dead letters', 'last delivered'],
+      ['group', 'consumers', 'lag', 'pending', 'dead letters', 'unsupported version', 'last delivered'],
       groups.map((g) => [
         g.group,
         g.consumers,
         flag(g.lag, 1000),
         flag(g.pending, 100),
         g.deadLetters > 0 ? red(String(g.deadLetters)) : '0',
+        g.unsupportedVersion > 0 ? yellow(String(g.unsupportedVersion)) : '0',
         g.lastDeliveredId,
       ]),
     ),

@@ -50,6 +50,8 @@ export interface Stack {
   startRelay(): Promise<RunningProcess>
   /** SIGKILLs the standalone relay. */
   killRelay(): Promise<void>
+  /** Stops the monolith and starts it again on the same port with extra environment (a producer's redeploy). */
+  restartMonolith(env: Record<string, string>): Promise<void>
   /** Process logs, for failure messages. */
   logs(name: AppName | 'monolith' | 'relay', lines?: number): Promise<string>
   stop(): Promise<void>
@@ -189,6 +191,20 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       const relay = processes.get('relay')
       if (relay) await killProcess(relay)
       processes.delete('relay')
+    },
+    async restartMonolith(env) {
+      const running = processes.get('monolith')
+      if (running) await stopProcess(running)
+      processes.set(
+        'monolith',
+        await startProcess({
+          name: 'monolith',
+          entry: 'examples/monolith/src/main.ts',
+          env: { ...monolithEnv(!options.separateRelay), ...env },
+          port: ports.get('monolith')!,
+          logDir: dir,
+        }),
+      )
     },
     async logs(name, lines) {
       return (await processes.get(name)?.tail(lines)) ?? `(no ${name} process)`
