@@ -15,6 +15,7 @@ type Report = () => Promise<string>
 const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   publish: () => import('./publish.ts'),
   drain: () => import('./drain.ts'),
+  versions: () => import('./versions.ts'),
   fanout: () => import('./fanout.ts'),
   latency: () => import('./latency.ts'),
   'access-token': () => import('./access-token.ts'),
