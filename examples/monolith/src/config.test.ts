@@ -9,7 +9,9 @@ describe('monolith config', () => {
       OUTBOX_RELAY: true,
       OUTBOX_POLL_MS: 1000,
       SERVICE_NAME: 'monolith',
+      PASSWORD_CHANGED_VERSION: 2,
     })
+    expect(loadConfig({ PASSWORD_CHANGED_VERSION: '1' }).PASSWORD_CHANGED_VERSION).toBe(1)
   })
 
   it('names every bad variable at once', () => {
@@ -18,6 +20,7 @@ describe('monolith config', () => {
       DATABASE_SCHEMA: 'Drop Table',
       OUTBOX_RELAY: 'yes',
       DATABASE_URL: 'mysql://x',
+      PASSWORD_CHANGED_VERSION: '3',
     }
     const message = (() => {
       try {

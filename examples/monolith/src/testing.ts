@@ -22,6 +22,8 @@ export interface TestMonolithOptions {
   readonly authUrl?: string
   /** The auth client's timeout, retries and breaker. */
   readonly authResilience?: ResilienceOptions
+  /** The version of `user.password.changed` to publish. @defaultValue 2 */
+  readonly passwordChangedVersion?: 1 | 2
 }
 
 export const createTestMonolith = async (options: TestMonolithOptions = {}) => {
@@ -48,6 +50,7 @@ export const createTestMonolith = async (options: TestMonolithOptions = {}) => {
     events: createEventPublisher({ publisher: connection.publisher, source: 'monolith' }),
     auth: createAuthGateway(client),
     relay,
+    ...(options.passwordChangedVersion ? { passwordChangedVersion: options.passwordChangedVersion } : {}),
   })
   return {
     app,

@@ -95,7 +95,7 @@ describe('change password', () => {
     expect(res.body.error.code).toBe('UNAUTHORIZED')
   })
 
-  it('stores the new password and publishes user.password.changed through the outbox', async () => {
+  it('stores the new password and publishes user.password.changed v2 through the outbox', async () => {
     m = await createTestMonolith()
     const { userId, login } = await signUpAndIn(m)
     const res = await m.request(
@@ -106,11 +106,25 @@ describe('change password', () => {
     )
     expect(res.status).toBe(204)
     const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
-    expect(changed.map((e) => e.payload)).toEqual([{ userId, via: 'settings' }])
+    expect(changed.map((e) => [e.version, e.payload])).toEqual([[2, { userId, reason: 'change' }]])
     const old = await m.request('POST', '/login', { email: ada.email, password: ada.password })
     expect(old.status).toBe(401)
     const fresh = await m.request('POST', '/login', { email: ada.email, password: 'a brand new password' })
     expect(fresh.status).toBe(200)
+  })
+
+  it('publishes v1 while configured to (a producer not yet moved to v2)', async () => {
+    m = await createTestMonolith({ passwordChangedVersion: 1 })
+    const { userId, login } = await signUpAndIn(m)
+    const res = await m.request(
+      'POST',
+      '/change-password',
+      { currentPassword: ada.password, newPassword: 'a brand new password' },
+      { authorization: `Bearer ${login.body.accessToken}` },
+    )
+    expect(res.status).toBe(204)
+    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    expect(changed.map((e) => [e.version, e.payload])).toEqual([[1, { userId, via: 'settings' }]])
   })
 
   it('refuses a wrong current password and changes nothing', async () => {
