@@ -183,7 +183,9 @@ export const planDemo = ({ users, hours, seed, now = Date.now() }: DemoOptions):
           { ...base, occurredAt: next() },
         ),
       )
-      event(createEvent('user.password.changed', { userId, via: 'reset' }, { ...base, occurredAt: next() }))
+      event(
+        createEvent('user.password.changed', { userId, reason: 'reset' }, { ...base, occurredAt: next() }),
+      )
     }
     if (chance(0.05))
       event(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import type { AnyEvent } from './types.ts'
 import { eventCatalog, latestVersionOf, versionsOfType } from './catalog.ts'
 import { decodeEvent } from './codec.ts'
 import { createCustomEvent, createEvent } from './create-event.ts'
@@ -81,6 +82,9 @@ describe('createEvent', () => {
       const asV1 = { source: 'monolith', version: 1 } as const
       // @ts-expect-error a v2 payload is not a v1 one
       createEvent(type, { userId: 'u', reason: 'reset' }, asV1)
+      const publish = (event: AnyEvent) => event
+      // @ts-expect-error the expected type does not widen the version: a v1 payload is not the latest
+      publish(createEvent(type, { userId: 'u', via: 'reset' }, { source: 'monolith' }))
       const asV3 = { source: 'monolith', version: 3 } as const
       // @ts-expect-error version 3 is not listed
       createEvent(type, { userId: 'u', reason: 'reset' }, asV3)

@@ -1,12 +1,6 @@
 /** Building events: fills id (time-ordered UUIDv7), version, source and occurredAt. */
 import { v7 as uuidv7 } from 'uuid'
-import {
-  type EventType,
-  type LatestVersionOf,
-  latestVersionOf,
-  type PayloadOf,
-  type VersionOf,
-} from './catalog.ts'
+import { type EventType, latestVersionOf, type PayloadOf, type VersionOf } from './catalog.ts'
 import type { Party } from './envelope.ts'
 import type { EventOf, OpaqueEvent } from './types.ts'
 
@@ -55,10 +49,28 @@ const envelope = (type: string, version: number, payload: unknown, o: CreateEven
   return event
 }
 
-/** Options of `createEvent`: the envelope fields, and the version to build (any listed one). */
+/** Options of `createEvent` for one listed version other than the latest (a producer not yet moved to it). */
 export type CreateKnownEventOptions<V extends number> = CreateEventOptions & {
-  /** Build this listed version instead of the latest (a producer not yet moved to the latest). @defaultValue the latest */
-  readonly version?: V
+  /** Build this listed version instead of the latest. */
+  readonly version: V
+}
+
+/**
+ * The latest version unless `version` is given. Two signatures rather than one with a defaulted version: a
+ * defaulted type parameter is still inferred from the expected return type (`publish(createEvent(…))` would
+ * widen it to every version and let an old payload through as the latest).
+ */
+export interface CreateEvent {
+  <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    options: CreateEventOptions & { readonly version?: undefined },
+  ): EventOf<T>
+  <T extends EventType, V extends VersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    options: CreateKnownEventOptions<V>,
+  ): EventOf<T, V>
 }
 
 /**
@@ -67,13 +79,13 @@ export type CreateKnownEventOptions<V extends number> = CreateEventOptions & {
  * @example createEvent('user.registered', { userId: 'u_1', email: 'a@example.com' }, { source: 'monolith' })
  * @example createEvent('user.password.changed', { userId: 'u_1', via: 'reset' }, { source: 'monolith', version: 1 })
  */
-export const createEvent = <T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
-  type: T,
-  payload: PayloadOf<T, NoInfer<V>>,
-  options: CreateKnownEventOptions<V>,
-): EventOf<T, V> => {
+export const createEvent: CreateEvent = (
+  type: EventType,
+  payload: unknown,
+  options: CreateEventOptions & { readonly version?: number },
+) => {
   const { version, ...rest } = options
-  return envelope(type, version ?? latestVersionOf(type), payload, rest) as unknown as EventOf<T, V>
+  return envelope(type, version ?? latestVersionOf(type), payload, rest) as never
 }
 
 /**

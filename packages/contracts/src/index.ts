@@ -20,7 +20,7 @@ export type {
 } from './catalog.ts'
 export type { AnyEvent, AnyVersionOf, EventOf, KnownEvent, OpaqueEvent } from './types.ts'
 export { createCustomEvent, createEvent } from './create-event.ts'
-export type { CreateEventOptions, CreateKnownEventOptions } from './create-event.ts'
+export type { CreateEvent, CreateEventOptions, CreateKnownEventOptions } from './create-event.ts'
 export { upcastEvent } from './upcast.ts'
 export type { UpcastResult } from './upcast.ts'
 export { assertValidEvent, decodeEntry, decodeEvent, encodeEntry, MAX_EVENT_BYTES } from './codec.ts'

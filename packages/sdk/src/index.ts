@@ -1,6 +1,14 @@
 /** @flotilla/sdk — what a monolith imports: typed publisher, transactional outbox on PostgreSQL, auth client. */
 export { createEventPublisher } from './publisher.ts'
-export type { EmitOptions, EventPublisher, EventPublisherOptions, Published } from './publisher.ts'
+export type {
+  BuildEvent,
+  EmitEvent,
+  EmitKnownOptions,
+  EmitOptions,
+  EventPublisher,
+  EventPublisherOptions,
+  Published,
+} from './publisher.ts'
 export { flotillaOutbox, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox/schema.ts'
 export type { OutboxRow } from './outbox/schema.ts'
 export { enqueue } from './outbox/enqueue.ts'

@@ -7,7 +7,6 @@ import {
   createEvent,
   type EventOf,
   type EventType,
-  type LatestVersionOf,
   type OpaqueEvent,
   type PayloadOf,
   type VersionOf,
@@ -17,8 +16,36 @@ import type { Publisher } from '@flotilla/streams'
 /** Options for a publish; `source` defaults to the publisher's. */
 export type EmitOptions = Omit<CreateEventOptions, 'source'> & { readonly source?: string }
 
-/** Options for a catalogued event: any listed `version` (the latest by default). */
-export type EmitKnownOptions<V extends number> = EmitOptions & { readonly version?: V }
+/** Options for a catalogued event at a listed version other than the latest. */
+export type EmitKnownOptions<V extends number> = EmitOptions & { readonly version: V }
+
+/** Builds a catalogued event: the latest version, or the listed `version` given (see `CreateEvent`). */
+export interface BuildEvent {
+  <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    options?: EmitOptions & { readonly version?: undefined },
+  ): EventOf<T>
+  <T extends EventType, V extends VersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    options: EmitKnownOptions<V>,
+  ): EventOf<T, V>
+}
+
+/** Builds a catalogued event and publishes it: the latest version, or the listed `version` given. */
+export interface EmitEvent {
+  <T extends EventType>(
+    type: T,
+    payload: PayloadOf<T>,
+    options?: EmitOptions & { readonly version?: undefined },
+  ): Promise<Published>
+  <T extends EventType, V extends VersionOf<T>>(
+    type: T,
+    payload: PayloadOf<T, NoInfer<V>>,
+    options: EmitKnownOptions<V>,
+  ): Promise<Published>
+}
 
 export interface EventPublisherOptions {
   /** The stream publisher (`createPublisher` from `@flotilla/streams`, on a `producer` connection). */
@@ -48,11 +75,7 @@ export interface EventPublisher {
   /** Publishes a built event; a retry re-sends the very same event (same `id`), so consumers drop the duplicate. */
   publish(event: AnyEvent): Promise<Published>
   /** Builds a catalogued event (payload checked at compile time, at the latest or the given version) and publishes it. */
-  emit<T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    options?: EmitKnownOptions<V>,
-  ): Promise<Published>
+  readonly emit: EmitEvent
   /** Builds and publishes a domain event the catalogue does not know, such as `order.placed`. */
   emitCustom(
     type: string,
@@ -60,11 +83,7 @@ export interface EventPublisher {
     options?: EmitOptions & { readonly version?: number },
   ): Promise<Published>
   /** The same builders without publishing, for the outbox (`enqueue(tx, publisher.build(...))`). */
-  build<T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    options?: EmitKnownOptions<V>,
-  ): EventOf<T, V>
+  readonly build: BuildEvent
   buildCustom(
     type: string,
     payload: Record<string, unknown>,
@@ -100,11 +119,11 @@ export const createEventPublisher = (options: EventPublisherOptions): EventPubli
     }
   }
 
-  const build = <T extends EventType, V extends VersionOf<T> = LatestVersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    o?: EmitKnownOptions<V>,
-  ): EventOf<T, V> => createEvent<T, V>(type, payload, withSource(o))
+  // The typed signatures are BuildEvent's; underneath, any type and version goes to createEvent.
+  const createAny = createEvent as (type: EventType, payload: unknown, o: CreateEventOptions) => AnyEvent
+  const buildAny = (type: EventType, payload: unknown, o?: EmitOptions & { readonly version?: number }) =>
+    createAny(type, payload, withSource(o))
+  const build = buildAny as BuildEvent
   const buildCustom = (
     type: string,
     payload: Record<string, unknown>,
@@ -113,7 +132,8 @@ export const createEventPublisher = (options: EventPublisherOptions): EventPubli
 
   return {
     publish,
-    emit: (type, payload, o) => publish(build(type, payload, o) as AnyEvent),
+    emit: ((type: EventType, payload: unknown, o?: EmitOptions & { readonly version?: number }) =>
+      publish(buildAny(type, payload, o))) as EmitEvent,
     emitCustom: (type, payload, o) => publish(buildCustom(type, payload, o)),
     build,
     buildCustom,
