@@ -30,14 +30,21 @@ export const requestContext = new Elysia({ name: 'monolith/request-context' }).d
 )
 
 /** Resolves the signed-in user by asking auth to introspect the bearer token (revocations apply at once). */
-export const currentUser = async (
+export const currentSession = async (
   auth: AuthGateway,
   authorization: string | undefined,
   ctx: RequestContext,
-) => {
+): Promise<{ userId: string; sessionId: string }> => {
   const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : ''
   if (!token) throw unauthorized()
   const result = await auth.introspect(token, ctx)
   if (!result.active) throw unauthorized('the session has ended or the token is invalid')
-  return result.userId
+  return { userId: result.userId, sessionId: result.sessionId }
 }
+
+/** The signed-in user's id (see `currentSession`). */
+export const currentUser = async (
+  auth: AuthGateway,
+  authorization: string | undefined,
+  ctx: RequestContext,
+) => (await currentSession(auth, authorization, ctx)).userId

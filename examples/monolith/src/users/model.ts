@@ -44,6 +44,12 @@ export const ChangePasswordBody = t.Object(
   {
     currentPassword: t.String({ maxLength: 200 }),
     newPassword: t.String({ minLength: 10, maxLength: 200 }),
+    keepThisSession: t.Optional(
+      t.Boolean({
+        description:
+          'Stay signed in here: auth keeps this session and ends every other one (user.password.changed v2 only)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

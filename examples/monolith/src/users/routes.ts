@@ -1,7 +1,7 @@
 /** HTTP routes for users: register, login, change password. */
 import { Elysia } from 'elysia'
 import type { AuthGateway } from '../auth-gateway.ts'
-import { currentUser, requestContext } from '../context.ts'
+import { currentSession, requestContext } from '../context.ts'
 import { ErrorBody } from '../error-body.ts'
 import { ChangePasswordBody, LoggedIn, LoginBody, Registered, RegisterBody } from './model.ts'
 import type { UsersService } from './service.ts'
@@ -29,12 +29,15 @@ export const usersRoutes = (users: UsersService, auth: AuthGateway) =>
     .post(
       '/change-password',
       async ({ body, ctx, headers, set }) => {
-        const userId = await currentUser(auth, headers.authorization, ctx)
-        await users.changePassword(userId, body, ctx)
+        const session = await currentSession(auth, headers.authorization, ctx)
+        await users.changePassword(session, body, ctx)
         set.status = 204
       },
       {
         body: ChangePasswordBody,
-        detail: { tags: ['users'], summary: 'Change the password; every session of the user ends' },
+        detail: {
+          tags: ['users'],
+          summary: 'Change the password; every session of the user ends (but this one with keepThisSession)',
+        },
       },
     )

@@ -108,9 +108,14 @@ export const createUsersService = ({ db, events, auth, passwordChangedVersion = 
 
   /**
    * Changes the password and enqueues `user.password.changed` (v2 `reason: change`, or v1 `via: settings` while
-   * `passwordChangedVersion` is 1); auth then ends every session of the user.
+   * `passwordChangedVersion` is 1); auth then ends every session of the user, but the one it was changed from
+   * when `keepThisSession` is set (v2 only: v1 cannot say so, and every session ends).
    */
-  async changePassword(userId: string, body: ChangePasswordBody, ctx: RequestContext): Promise<void> {
+  async changePassword(
+    { userId, sessionId }: { userId: string; sessionId: string },
+    body: ChangePasswordBody,
+    ctx: RequestContext,
+  ): Promise<void> {
     const [user] = await db.select().from(users).where(eq(users.id, userId))
     if (!user) throw new HttpError(404, 'NOT_FOUND', 'user not found')
     if (!(await Bun.password.verify(body.currentPassword, user.passwordHash))) throw invalidCredentials()
@@ -123,7 +128,11 @@ export const createUsersService = ({ db, events, auth, passwordChangedVersion = 
         tx,
         passwordChangedVersion === 1
           ? events.build('user.password.changed', { userId, via: 'settings' }, { ...options, version: 1 })
-          : events.build('user.password.changed', { userId, reason: 'change' }, options),
+          : events.build(
+              'user.password.changed',
+              { userId, reason: 'change', ...(body.keepThisSession ? { keepSessionId: sessionId } : {}) },
+              options,
+            ),
       )
     })
   },

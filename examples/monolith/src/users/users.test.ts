@@ -113,6 +113,22 @@ describe('change password', () => {
     expect(fresh.status).toBe(200)
   })
 
+  it('names the session to keep when asked to stay signed in here (v2)', async () => {
+    m = await createTestMonolith()
+    const { userId, login } = await signUpAndIn(m)
+    const res = await m.request(
+      'POST',
+      '/change-password',
+      { currentPassword: ada.password, newPassword: 'a brand new password', keepThisSession: true },
+      { authorization: `Bearer ${login.body.accessToken}` },
+    )
+    expect(res.status).toBe(204)
+    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    expect(changed.map((e) => e.payload)).toEqual([
+      { userId, reason: 'change', keepSessionId: login.body.sessionId },
+    ])
+  })
+
   it('publishes v1 while configured to (a producer not yet moved to v2)', async () => {
     m = await createTestMonolith({ passwordChangedVersion: 1 })
     const { userId, login } = await signUpAndIn(m)
