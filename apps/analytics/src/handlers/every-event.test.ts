@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { type AnyEvent, deadLetterStreamKey } from '@flotilla/contracts'
+import { type AnyEvent, createEvent, deadLetterStreamKey } from '@flotilla/contracts'
 import type { ConsumerMessage } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
 import { sql } from 'drizzle-orm'
@@ -51,6 +51,36 @@ describe('every-event handler', () => {
     expect([...(failures?.keys() ?? [])]).toEqual(['2-0'])
     const rows = await h.deps.database.db.all<{ n: number }>(sql`SELECT SUM(count) AS n FROM counts`)
     expect(rows[0]?.n).toBe(1)
+  })
+
+  it('counts a type by its name whatever the version: v1, v2 and an unlisted v99 alike', async () => {
+    const v1 = createEvent(
+      'user.password.changed',
+      { userId: 'u_1', via: 'reset' },
+      { source: 'monolith', version: 1 },
+    )
+    const v2 = createEvent(
+      'user.password.changed',
+      { userId: 'u_1', reason: 'reset' },
+      { source: 'monolith' },
+    )
+    const v99 = {
+      ...v2,
+      id: crypto.randomUUID(),
+      version: 99,
+      payload: { future: true },
+    } as unknown as AnyEvent
+    const handler = createEveryEventHandler({ ingest: h.deps.ingest })
+    const failures = await handler.handleBatch([
+      { ...message(v1, '1-0'), known: true, event: v1 },
+      { ...message(v2, '2-0'), known: true, event: v2 },
+      message(v99, '3-0'),
+    ])
+    expect([...(failures?.keys() ?? [])]).toEqual([])
+    const rows = await h.deps.database.db.all<{ type: string; n: number }>(
+      sql`SELECT type, SUM(count) AS n FROM counts WHERE grain = 'minute' GROUP BY type`,
+    )
+    expect(rows).toEqual([{ type: 'user.password.changed', n: 3 }])
   })
 
   it('counts 10,000 events exactly through duplicates, redelivery and a consumer SIGKILLed after a commit', async () => {
