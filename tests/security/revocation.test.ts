@@ -51,7 +51,11 @@ describe('revocation reaches every service', () => {
     const redis = createRedisConnection('redis://127.0.0.1:6379', 'producer')
     try {
       await createPublisher({ redis, stream: stack.stream }).publish(
-        createEvent('user.password.changed', { userId: 'u-password' }, { source: 'monolith', occurredAt }),
+        createEvent(
+          'user.password.changed',
+          { userId: 'u-password', reason: 'change' },
+          { source: 'monolith', occurredAt },
+        ),
       )
     } finally {
       redis.disconnect()

@@ -126,6 +126,9 @@ describe('auth consumer group', () => {
     expect(await handleUserPasswordChanged(core.revocation, event)).toBe(1)
     expect(await core.sessions.get(here.sessionId)).toBeDefined()
     expect(await core.sessions.get(elsewhere.sessionId)).toBeUndefined()
+    // The kept session refreshes into a token issued after the change, which is live.
+    const refreshed = await core.sessions.refresh(here.refreshToken, {})
+    expect((await core.checker.introspect(refreshed.accessToken)).active).toBe(true)
   })
 
   it('ends every session after a reset or an admin change, whatever keepSessionId says', async () => {

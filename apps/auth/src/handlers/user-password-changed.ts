@@ -3,6 +3,10 @@
  * that existed at the change is revoked (`password_changed`), except, for `reason: change`, the one named by
  * `keepSessionId` (the session the user changed the password from). After a reset or an admin change every
  * session ends, whatever the event says: the old password may be in someone else's hands.
+ *
+ * The user-wide cutoff (`revokeUserBefore`: every access token issued before the change is refused by every
+ * verifier) applies to the kept session too: it is not revoked, so its refresh token still works, and the client
+ * refreshes once to get an access token issued after the change.
  */
 import type { EventOf } from '@flotilla/contracts'
 import { type RevocationDeps, revokeForEvent } from './revoke-user-sessions.ts'

@@ -46,7 +46,11 @@ describe('auth announces every revocation to the other services', () => {
     const occurredAt = new Date()
     await handleUserPasswordChanged(
       core.revocation,
-      createEvent('user.password.changed', { userId: 'u4' }, { source: 'monolith', occurredAt }),
+      createEvent(
+        'user.password.changed',
+        { userId: 'u4', reason: 'change' },
+        { source: 'monolith', occurredAt },
+      ),
     )
     expect(await revoked('users')).toEqual(['u4', String(occurredAt.getTime())])
     expect(await ids('sessions')).toEqual([pair.sessionId])
