@@ -134,13 +134,7 @@ export const countsPipeline = (query: CountsQuery): Document[] => {
 
 /** The aggregation pipeline behind top actors. */
 export const topActorsPipeline = (filter: RecordFilter, limit: number): Document[] => [
-  {
-    $match: {
-      ...filterToQuery(filter),
-      actorId: { $ne: null, ...(filter.actorId !== undefined ? { $eq: filter.actorId } : {}) },
-      actorType: { $ne: null, ...(filter.actorType !== undefined ? { $eq: filter.actorType } : {}) },
-    },
-  },
+  { $match: { $and: [filterToQuery(filter), { actorType: { $ne: null }, actorId: { $ne: null } }] } },
   { $group: { _id: { actorType: '$actorType', actorId: '$actorId' }, count: { $sum: 1 } } },
   { $sort: { count: -1, '_id.actorType': 1, '_id.actorId': 1 } },
   { $limit: limit },
