@@ -21,9 +21,15 @@ export const migratePostgres = async (sql: Sql, migrations: readonly Migration[]
   try {
     await session.unsafe(`SELECT pg_advisory_lock(${LOCK_KEY})`)
     try {
-      await session.unsafe(
-        'CREATE TABLE IF NOT EXISTS audit_schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      // Created only when missing: a serving role without CREATE on the schema boots on an up-to-date schema.
+      const [table] = await session.unsafe<{ found: string | null }[]>(
+        "SELECT to_regclass(quote_ident(current_schema()) || '.audit_schema_migrations')::text AS found",
       )
+      if (!table?.found) {
+        await session.unsafe(
+          'CREATE TABLE audit_schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+        )
+      }
       const rows = await session.unsafe<{ name: string }[]>('SELECT name FROM audit_schema_migrations')
       const recorded = new Set(rows.map((r) => r.name))
       const applied: string[] = []
