@@ -75,7 +75,8 @@ export const createPostgresStore = async (
   const client = postgres(options.url, {
     ...(options.max === undefined ? {} : { max: options.max }),
     onnotice: () => {},
-    ...(options.connection ? { connection: { ...options.connection } } : {}),
+    // Named in pg_stat_activity; the URL's own parameters still win.
+    connection: { application_name: 'flotilla-audit', ...options.connection },
   })
   try {
     const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
