@@ -80,6 +80,15 @@ export const describeAnalyticsConformance = (store: () => AuditStore) => {
       ])
     })
 
+    it('answers one total without groupBy or interval, 0 when nothing matches, and no row per empty group', async () => {
+      const nobody = { tenantId: `none-${crypto.randomUUID()}` }
+      expect(await store().counts({ filter: nobody, groupBy: [], limit: 10 })).toEqual([
+        { keys: {}, count: 0 },
+      ])
+      expect(await store().counts({ filter: nobody, groupBy: ['type'], limit: 10 })).toEqual([])
+      expect(await store().counts({ filter: nobody, groupBy: [], interval: 'day', limit: 10 })).toEqual([])
+    })
+
     it('counts everything in a time range, or grouped by tenant (no tenant under (none))', async () => {
       expect(await store().counts({ filter: { from, to }, groupBy: [], limit: 10 })).toEqual([
         { keys: {}, count: 6 },

@@ -114,7 +114,8 @@ export interface AuditStore {
   stats(filter: RecordFilter, groupBy: StatsGroupBy): Promise<StatsRow[]>
   /**
    * Analytics: record counts grouped by the query's dimensions (and time bucket), computed by the database.
-   * Ordered by bucket, then count (highest first), then the keys; at most `limit` rows.
+   * Ordered by bucket, then count (highest first), then the keys; at most `limit` rows. Without dimensions
+   * or interval: exactly one row, the total (0 when nothing matches); otherwise no row for an empty group.
    */
   counts(query: CountsQuery): Promise<CountRow[]>
   /** The `limit` actors with the most records matching the filter (events without an actor left out). */

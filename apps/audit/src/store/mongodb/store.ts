@@ -230,6 +230,8 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
           countsPipeline(query),
         )
         .toArray()
+      // $group yields no document for no input; SQL's count(*) without GROUP BY yields one row of 0.
+      if (rows.length === 0 && query.groupBy.length === 0 && !query.interval) return [{ keys: {}, count: 0 }]
       return rows.map(({ _id: { bucket, ...keys }, count }) => ({
         ...(query.interval ? { bucketMs: Number(bucket) } : {}),
         keys,

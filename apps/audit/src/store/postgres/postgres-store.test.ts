@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import postgres from 'postgres'
 import { sampleInput } from '../../records/sample.ts'
 import { describeStoreConformance } from '../conformance.ts'
-import { createTestDatabase, type TestDatabase } from './fixtures/test-database.ts'
+import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './fixtures/test-database.ts'
 import { POSTGRES_MIGRATIONS } from './migrations.ts'
+import { createPostgresStore } from './store.ts'
 
 // PostgreSQL runs on every machine that builds this project (.ci/run starts it): never skipped.
 describeStoreConformance('PostgreSQL', createTestDatabase)
@@ -88,6 +90,56 @@ describe('PostgreSQL store: migrations', () => {
       await Promise.all(stores.map((s) => s.close()))
     } finally {
       await db.cleanup()
+    }
+  })
+})
+
+describe('PostgreSQL store: served by a role that owns nothing (the README grants)', () => {
+  it('boots, appends, prunes and counts, and cannot disable the triggers nor delete outside retention', async () => {
+    const db = await createTestDatabase()
+    // A login role of this test only (trust auth on 127.0.0.1), dropped with its grants afterwards.
+    const role = `audit_test_role_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+    let store: Awaited<ReturnType<typeof createPostgresStore>> | undefined
+    try {
+      // The owner (postgres) migrates once; the service then runs as the role.
+      await (await db.open()).close()
+      const schema = `"${db.schema}"`
+      await admin.unsafe(`CREATE ROLE "${role}" LOGIN`)
+      await admin.unsafe(`GRANT USAGE ON SCHEMA ${schema} TO "${role}"`)
+      await admin.unsafe(`GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ${schema} TO "${role}"`)
+      await admin.unsafe(`GRANT DELETE ON ${schema}.audit_records TO "${role}"`)
+      await admin.unsafe(`GRANT UPDATE ON ${schema}.audit_anchors TO "${role}"`)
+      const url = new URL(TEST_DATABASE_URL)
+      url.username = role
+      url.password = ''
+      store = await createPostgresStore({ url: url.toString(), connection: { search_path: db.schema } })
+      const old = new Date(Date.UTC(2020, 0, 1)).toISOString()
+      await store.append(
+        [old, old, new Date().toISOString()].map((receivedAt) => sampleInput({ tenantId: 'r', receivedAt })),
+      )
+      expect(await store.prune('r', new Date(Date.UTC(2021, 0, 1)))).toMatchObject({ seq: 2 })
+      expect(await store.prune('r', new Date(Date.now() + 60_000))).toMatchObject({ seq: 3 })
+      expect(await store.counts({ filter: { tenantId: 'r' }, groupBy: [], limit: 1 })).toEqual([
+        { keys: {}, count: 0 },
+      ])
+      await store.append([sampleInput({ tenantId: 'r' })])
+      expect(await store.counts({ filter: { tenantId: 'r' }, groupBy: ['tenant'], limit: 1 })).toEqual([
+        { keys: { tenant: 'r' }, count: 1 },
+      ])
+      await expect(store.sql`ALTER TABLE audit_records DISABLE TRIGGER USER`).rejects.toThrow(/must be owner/)
+      await expect(store.sql`DROP TRIGGER audit_records_no_update ON audit_records`).rejects.toThrow(
+        /must be owner/,
+      )
+      await expect(store.sql`UPDATE audit_records SET hash = 'x'`).rejects.toThrow(
+        /permission denied|UPDATE refused/,
+      )
+      await expect(store.sql`DELETE FROM audit_records`).rejects.toThrow(/DELETE only through retention/)
+    } finally {
+      await store?.close()
+      await db.cleanup()
+      await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`)
+      await admin.end({ timeout: 1 })
     }
   })
 })
