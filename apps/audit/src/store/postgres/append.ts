@@ -65,6 +65,10 @@ const columnArrays = (records: readonly AuditRecord[]): (string | null)[][] =>
 
 type Head = { seq: number; hash: string }
 
+// postgres.js prepares tagged queries but not `unsafe` ones unless asked: unprepared, each statement with
+// parameters costs a Parse/Describe round trip before it runs. Prepared, it is parsed once per connection.
+const PREPARED = { prepare: true } as const
+
 /** Appends one batch in the caller's transaction (see the file comment for why it never forks a chain). */
 export const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
   const appended: AuditRecord[] = []
@@ -73,11 +77,11 @@ export const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[
   const ids = [...new Set(inputs.map((i) => i.eventId))]
   const chains = [...new Set(inputs.map((i) => chainOf(i.tenantId)))]
 
-  await tx.unsafe(LOCK_CHAINS_SQL, [chains])
+  await tx.unsafe(LOCK_CHAINS_SQL, [chains], PREPARED)
   // Both reads after the lock; postgres.js pipelines them on the transaction's connection.
   const [seenRows, headRows] = await Promise.all([
-    tx.unsafe<{ id: string }[]>(SEEN_SQL, [ids]),
-    tx.unsafe<{ i: number; seq: number | null; hash: string | null }[]>(HEADS_SQL, [chains]),
+    tx.unsafe<{ id: string }[]>(SEEN_SQL, [ids], PREPARED),
+    tx.unsafe<{ i: number; seq: number | null; hash: string | null }[]>(HEADS_SQL, [chains], PREPARED),
   ])
   const seen = new Set(seenRows.map((r) => r.id))
   const stored = new Map<string, Head | null>()
@@ -105,8 +109,8 @@ export const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[
     heads.set(chain, { seq: record.seq, hash: record.hash })
     appended.push(record)
   }
-  if (newChains.length > 0) await tx.unsafe(NEW_CHAINS_SQL, [newChains])
-  if (appended.length > 0) await tx.unsafe(INSERT_SQL, columnArrays(appended))
+  if (newChains.length > 0) await tx.unsafe(NEW_CHAINS_SQL, [newChains], PREPARED)
+  if (appended.length > 0) await tx.unsafe(INSERT_SQL, columnArrays(appended), PREPARED)
   return { appended, duplicates }
 }
 
