@@ -22,6 +22,8 @@ const ROUTES = [
   '/v1/audit/export?format=csv',
   '/v1/audit/verify',
   '/v1/audit/stats?groupBy=type',
+  '/v1/audit/stats/counts?groupBy=tenant,type&interval=day',
+  '/v1/audit/stats/top-actors',
 ]
 const withTenant = (path: string, tenantId: string) =>
   `${path}${path.includes('?') ? '&' : '?'}tenantId=${tenantId}`

@@ -3,6 +3,10 @@ import { baseConfig, ConfigError, type ConfigProblem, loadConfig, serviceUrl } f
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
+import type { StoreSettings } from './store/open.ts'
+
+const isPostgresUrl = (url: string | undefined): boolean =>
+  url !== undefined && /^postgres(ql)?:\/\//.test(url)
 
 // Elysia's t.Integer also accepts numeric strings (made for query strings), so the kit's env conversion
 // would leave "30" a string; a whole t.Number converts and checks as expected.
@@ -13,8 +17,9 @@ const int = (options: { minimum: number; maximum: number; default: number }) =>
 export const AuditConfigSchema = t.Object({
   ...baseConfig({ port: 3003 }).properties,
   ...TelemetryConfigSchema.properties,
-  AUDIT_STORE: t.Union([t.Literal('libsql'), t.Literal('mongodb')], { default: 'libsql' }),
-  AUDIT_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+  // Unset: PostgreSQL when AUDIT_DB_URL is a postgres:// URL, else libSQL.
+  AUDIT_STORE: t.Optional(t.Union([t.Literal('libsql'), t.Literal('postgres'), t.Literal('mongodb')])),
+  AUDIT_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://|postgres(ql)?://)' })),
   AUDIT_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
   MONGODB_URL: t.Optional(t.String({ pattern: '^mongodb(\\+srv)?://' })),
   MONGODB_DB: t.Optional(t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
@@ -33,16 +38,15 @@ export type AuditConfig = typeof AuditConfigSchema.static
 
 /** The variables plus what the app derives from them. */
 export interface AuditSettings extends AuditConfig {
-  readonly store:
-    | { readonly kind: 'libsql'; readonly url: string; readonly authToken?: string }
-    | { readonly kind: 'mongodb'; readonly url: string; readonly dbName?: string }
+  readonly store: StoreSettings
   readonly retention: RetentionPolicy
   readonly jwksUrl: string
 }
 
 /**
  * Loads and checks the configuration; throws naming every bad variable (a missing `MONGODB_URL` with
- * `AUDIT_STORE=mongodb`, a malformed `AUDIT_RETENTION_OVERRIDES`, or anything the kit refuses).
+ * `AUDIT_STORE=mongodb`, a store and a URL that disagree, a malformed `AUDIT_RETENTION_OVERRIDES`, or
+ * anything the kit refuses). Messages never echo a value: URLs carry passwords.
  */
 export const loadAuditConfig = (
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -55,22 +59,44 @@ export const loadAuditConfig = (
   } catch (error) {
     problems.push({ variable: 'AUDIT_RETENTION_OVERRIDES', message: (error as Error).message })
   }
-  if (config.AUDIT_STORE === 'mongodb' && !config.MONGODB_URL) {
+  const postgresUrl = isPostgresUrl(config.AUDIT_DB_URL)
+  const kind = config.AUDIT_STORE ?? (postgresUrl ? 'postgres' : 'libsql')
+  if (kind === 'mongodb' && !config.MONGODB_URL) {
     problems.push({ variable: 'MONGODB_URL', message: 'is required when AUDIT_STORE=mongodb' })
   }
+  if (kind === 'postgres' && !postgresUrl) {
+    problems.push({
+      variable: 'AUDIT_DB_URL',
+      message: 'must be a postgres:// or postgresql:// URL when AUDIT_STORE=postgres',
+    })
+  }
+  if (kind === 'libsql' && postgresUrl) {
+    problems.push({
+      variable: 'AUDIT_STORE',
+      message: 'is libsql but AUDIT_DB_URL is a PostgreSQL URL (set AUDIT_STORE=postgres, or leave it unset)',
+    })
+  }
+  if (kind === 'postgres' && config.AUDIT_DB_AUTH_TOKEN) {
+    problems.push({
+      variable: 'AUDIT_DB_AUTH_TOKEN',
+      message: 'is for a libSQL server; PostgreSQL credentials go in AUDIT_DB_URL',
+    })
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  const store: AuditSettings['store'] =
-    config.AUDIT_STORE === 'mongodb'
+  const store: StoreSettings =
+    kind === 'mongodb'
       ? {
           kind: 'mongodb',
           url: config.MONGODB_URL as string,
           ...(config.MONGODB_DB ? { dbName: config.MONGODB_DB } : {}),
         }
-      : {
-          kind: 'libsql',
-          url: config.AUDIT_DB_URL ?? `file:${config.DATA_DIR.replace(/\/$/, '')}/audit.db`,
-          ...(config.AUDIT_DB_AUTH_TOKEN ? { authToken: config.AUDIT_DB_AUTH_TOKEN } : {}),
-        }
+      : kind === 'postgres'
+        ? { kind: 'postgres', url: config.AUDIT_DB_URL as string }
+        : {
+            kind: 'libsql',
+            url: config.AUDIT_DB_URL ?? `file:${config.DATA_DIR.replace(/\/$/, '')}/audit.db`,
+            ...(config.AUDIT_DB_AUTH_TOKEN ? { authToken: config.AUDIT_DB_AUTH_TOKEN } : {}),
+          }
   return Object.freeze({
     ...config,
     store,

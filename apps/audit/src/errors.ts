@@ -8,6 +8,7 @@ export const ERRORS = defineErrorCodes({
   INSUFFICIENT_SCOPE: 'the user access token lacks the audit:read scope',
   INVALID_TIME: 'from or to is not an ISO-8601 date-time',
   INVALID_RANGE: 'from is not before to',
+  INVALID_GROUP_BY: 'groupBy names a dimension twice',
 })
 export const ERROR_CODES = ERRORS.codes
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { hashRecord } from '../records/hash.ts'
 import { GENESIS_HASH, type RecordInput } from '../records/model.ts'
 import { sampleInput } from '../records/sample.ts'
+import { describeAnalyticsConformance } from './conformance-analytics.ts'
 import type { AuditStore, RecordFilter } from './types.ts'
 
 export interface StoreHarness {
@@ -221,6 +222,8 @@ export const describeStoreConformance = (
         ])
       })
     })
+
+    describeAnalyticsConformance(() => store)
 
     describe('retention', () => {
       it('deletes the oldest prefix, anchors the last pruned record and keeps appending after it', async () => {

@@ -1,12 +1,17 @@
-/** Opens the configured audit store: libSQL (default) or MongoDB. */
+/** Opens the configured audit store: libSQL (default), PostgreSQL or MongoDB. */
 import { createLibsqlStore } from './libsql/store.ts'
 import { createMongoStore } from './mongodb/store.ts'
+import { createPostgresStore } from './postgres/store.ts'
 import type { AuditStore } from './types.ts'
 
 export type StoreSettings =
   | { readonly kind: 'libsql'; readonly url: string; readonly authToken?: string }
+  | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'mongodb'; readonly url: string; readonly dbName?: string }
 
-/** Connects and prepares the store (tables and triggers, or indexes). */
-export const openStore = (settings: StoreSettings): Promise<AuditStore> =>
-  settings.kind === 'mongodb' ? createMongoStore(settings) : createLibsqlStore(settings)
+/** Connects and prepares the store (tables and triggers — migrated once under a lock — or indexes). */
+export const openStore = (settings: StoreSettings): Promise<AuditStore> => {
+  if (settings.kind === 'mongodb') return createMongoStore(settings)
+  if (settings.kind === 'postgres') return createPostgresStore(settings)
+  return createLibsqlStore(settings)
+}

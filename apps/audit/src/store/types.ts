@@ -1,4 +1,4 @@
-/** The one interface both audit stores implement (libSQL by default, MongoDB at scale). */
+/** The one interface every audit store implements (libSQL by default, PostgreSQL or MongoDB at scale). */
 import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../records/model.ts'
 
 /** Search filters shared by listing, export and stats. Every field narrows the result. */
@@ -37,6 +37,42 @@ export interface StatsRow {
   readonly count: number
 }
 
+/** What the analytics counts group by: `actor` is `actorType:actorId`, `tenant` the tenant id (`(none)` without one). */
+export type CountDimension = 'type' | 'actor' | 'source' | 'tenant'
+export const COUNT_DIMENSIONS = [
+  'type',
+  'actor',
+  'source',
+  'tenant',
+] as const satisfies readonly CountDimension[]
+
+/** Time buckets of the analytics counts, in UTC, on occurredAt. */
+export type CountInterval = 'hour' | 'day'
+export const INTERVAL_MS: Readonly<Record<CountInterval, number>> = { hour: 3_600_000, day: 86_400_000 }
+
+export interface CountsQuery {
+  readonly filter: RecordFilter
+  /** Distinct dimensions, in the order the caller gave them; none counts everything matching the filter. */
+  readonly groupBy: readonly CountDimension[]
+  /** Adds a time bucket to the grouping. */
+  readonly interval?: CountInterval
+  readonly limit: number
+}
+
+export interface CountRow {
+  /** Start of the bucket (epoch ms, UTC) when an interval was asked for. */
+  readonly bucketMs?: number
+  /** One value per dimension of `groupBy`. */
+  readonly keys: Partial<Record<CountDimension, string>>
+  readonly count: number
+}
+
+export interface ActorCount {
+  readonly actorType: string
+  readonly actorId: string
+  readonly count: number
+}
+
 export interface AppendResult {
   /** Records written by this call, in input order. */
   readonly appended: AuditRecord[]
@@ -52,7 +88,7 @@ export interface PruneOptions {
 
 /** Append-only, hash-chained storage of audit records. */
 export interface AuditStore {
-  readonly kind: 'libsql' | 'mongodb'
+  readonly kind: 'libsql' | 'postgres' | 'mongodb'
   /**
    * Appends one batch atomically with respect to other writers: each new event gets the next seq of
    * its chain; events already recorded are skipped, so redelivery never duplicates nor forks a chain.
@@ -76,6 +112,14 @@ export interface AuditStore {
    */
   prune(chain: string, before: Date, options?: PruneOptions): Promise<RetentionAnchor | null>
   stats(filter: RecordFilter, groupBy: StatsGroupBy): Promise<StatsRow[]>
+  /**
+   * Analytics: record counts grouped by the query's dimensions (and time bucket), computed by the database.
+   * Ordered by bucket, then count (highest first), then the keys; at most `limit` rows. Without dimensions
+   * or interval: exactly one row, the total (0 when nothing matches); otherwise no row for an empty group.
+   */
+  counts(query: CountsQuery): Promise<CountRow[]>
+  /** The `limit` actors with the most records matching the filter (events without an actor left out). */
+  topActors(filter: RecordFilter, limit: number): Promise<ActorCount[]>
   /** Total number of records matching a filter. */
   count(filter: RecordFilter): Promise<number>
   close(): Promise<void>
@@ -87,3 +131,5 @@ export const prefixUpperBound = (prefix: string): string =>
 
 /** Stats key of the actor group: `type:id`, or `(none)` for events without an actor. */
 export const NO_ACTOR = '(none)'
+/** Counts key of the tenant group for events without a tenant. */
+export const NO_TENANT = '(none)'

@@ -1,20 +1,11 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
 import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
-import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import {
-  type AppendResult,
-  type AuditStore,
-  type ListPage,
-  NO_ACTOR,
-  type PageKey,
-  prefixUpperBound,
-  type RecordFilter,
-  type StatsGroupBy,
-  type StatsRow,
-} from '../types.ts'
+import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
+import type { AppendResult, AuditStore, CountsQuery, ListPage, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
@@ -35,37 +26,33 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
 
-/** Filter → drizzle WHERE conditions. */
-export const whereOf = (filter: RecordFilter): SQL[] => {
-  const c: SQL[] = []
-  if (filter.tenantId !== undefined) c.push(eq(auditRecords.tenantId, filter.tenantId))
-  if (filter.actorId !== undefined) c.push(eq(auditRecords.actorId, filter.actorId))
-  if (filter.actorType !== undefined) c.push(eq(auditRecords.actorType, filter.actorType))
-  if (filter.type !== undefined) c.push(eq(auditRecords.type, filter.type))
-  if (filter.typePrefix !== undefined) {
-    c.push(
-      gte(auditRecords.type, filter.typePrefix),
-      lt(auditRecords.type, prefixUpperBound(filter.typePrefix)),
-    )
-  }
-  if (filter.subjectId !== undefined) c.push(eq(auditRecords.subjectId, filter.subjectId))
-  if (filter.correlationId !== undefined) c.push(eq(auditRecords.correlationId, filter.correlationId))
-  if (filter.from !== undefined) c.push(gte(auditRecords.occurredMs, filter.from.getTime()))
-  if (filter.to !== undefined) c.push(lt(auditRecords.occurredMs, filter.to.getTime()))
-  return c
+const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
+
+/** The counts query as the store runs it (exported so the plan test explains this very query). */
+export const countsSelect = (db: Db, query: CountsQuery) => {
+  const { fields, groups, order } = countsParts(auditRecords, query)
+  return db
+    .select(fields)
+    .from(auditRecords)
+    .where(and(...where(query.filter)))
+    .groupBy(...groups)
+    .orderBy(...order)
+    .limit(query.limit)
 }
 
-const afterKey = (key: PageKey): SQL =>
-  or(
-    lt(auditRecords.occurredMs, key.occurredMs),
-    and(eq(auditRecords.occurredMs, key.occurredMs), lt(auditRecords.eventId, key.eventId)),
-  ) as SQL
-
-const groupColumn = (groupBy: StatsGroupBy): SQL<string> => {
-  if (groupBy === 'type') return sql<string>`${auditRecords.type}`
-  if (groupBy === 'source') return sql<string>`${auditRecords.source}`
-  return sql<string>`coalesce(${auditRecords.actorType} || ':' || ${auditRecords.actorId}, ${NO_ACTOR})`
-}
+/** The top-actors query as the store runs it. */
+export const topActorsSelect = (db: Db, filter: RecordFilter, limit: number) =>
+  db
+    .select({
+      actorType: sql<string>`${auditRecords.actorType}`,
+      actorId: sql<string>`${auditRecords.actorId}`,
+      count: countSql,
+    })
+    .from(auditRecords)
+    .where(and(...where(filter), isNotNull(auditRecords.actorId), isNotNull(auditRecords.actorType)))
+    .groupBy(auditRecords.actorType, auditRecords.actorId)
+    .orderBy(sql`count(*) DESC`, asc(auditRecords.actorType), asc(auditRecords.actorId))
+    .limit(limit)
 
 /** Opens (and migrates) a libSQL audit store. */
 export const createLibsqlStore = async (
@@ -146,8 +133,8 @@ export const createLibsqlStore = async (
       ),
 
     async list(filter, { after, limit }): Promise<ListPage> {
-      const conditions = whereOf(filter)
-      if (after) conditions.push(afterKey(after))
+      const conditions = where(filter)
+      if (after) conditions.push(afterKey(auditRecords, after))
       const rows = await db
         .select()
         .from(auditRecords)
@@ -232,21 +219,28 @@ export const createLibsqlStore = async (
       }),
 
     async stats(filter, groupBy): Promise<StatsRow[]> {
-      const key = groupColumn(groupBy)
+      const key = dimensionSql(auditRecords, groupBy)
       const rows = await db
-        .select({ key, count: count() })
+        .select({ key, count: countSql })
         .from(auditRecords)
-        .where(and(...whereOf(filter)))
+        .where(and(...where(filter)))
         .groupBy(key)
-        .orderBy(desc(count()), asc(key))
+        .orderBy(sql`count(*) DESC`, asc(key))
       return rows
     },
 
+    async counts(query) {
+      const rows = await countsSelect(db, query)
+      return rows.map((row) => toCountRow(row, query))
+    },
+
+    topActors: (filter, limit) => topActorsSelect(db, filter, limit),
+
     async count(filter) {
       const [row] = await db
-        .select({ n: count() })
+        .select({ n: countSql })
         .from(auditRecords)
-        .where(and(...whereOf(filter)))
+        .where(and(...where(filter)))
       return row?.n ?? 0
     },
 

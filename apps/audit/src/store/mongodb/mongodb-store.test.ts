@@ -3,7 +3,16 @@ import { MongoClient } from 'mongodb'
 import { hashRecord } from '../../records/hash.ts'
 import { sampleInput } from '../../records/sample.ts'
 import { describeStoreConformance } from '../conformance.ts'
-import { filterToQuery, fromDocument, LIST_SORT, RECORD_INDEXES, statsPipeline, toDocument } from './query.ts'
+import {
+  countsPipeline,
+  filterToQuery,
+  fromDocument,
+  LIST_SORT,
+  RECORD_INDEXES,
+  statsPipeline,
+  toDocument,
+  topActorsPipeline,
+} from './query.ts'
 import { createMongoStore } from './store.ts'
 
 // No MongoDB server exists on the machines that build this project: the suite runs only when one is named.
@@ -84,6 +93,48 @@ describe('MongoDB store: query documents (no server needed)', () => {
     expect(sort).toEqual({ $sort: { count: -1, _id: 1 } })
     expect(statsPipeline({}, 'type')[1]).toMatchObject({ $group: { _id: '$type' } })
     expect(statsPipeline({}, 'source')[1]).toMatchObject({ $group: { _id: '$source' } })
+  })
+
+  it('counts by time bucket and dimensions in the order the SQL stores use', () => {
+    const from = new Date(0)
+    const pipeline = countsPipeline({
+      filter: { from },
+      groupBy: ['tenant', 'actor'],
+      interval: 'hour',
+      limit: 7,
+    })
+    expect(pipeline).toEqual([
+      { $match: { occurredMs: { $gte: 0 } } },
+      {
+        $group: {
+          _id: {
+            bucket: {
+              $subtract: [
+                '$occurredMs',
+                { $mod: [{ $add: [{ $mod: ['$occurredMs', 3_600_000] }, 3_600_000] }, 3_600_000] },
+              ],
+            },
+            tenant: { $ifNull: ['$tenantId', '(none)'] },
+            actor: { $ifNull: [{ $concat: ['$actorType', ':', '$actorId'] }, '(none)'] },
+          },
+          count: { $sum: 1 },
+        },
+      },
+      { $sort: { '_id.bucket': 1, count: -1, '_id.tenant': 1, '_id.actor': 1 } },
+      { $limit: 7 },
+    ])
+    expect(countsPipeline({ filter: {}, groupBy: [], limit: 1 })[1]).toEqual({
+      $group: { _id: {}, count: { $sum: 1 } },
+    })
+  })
+
+  it('ranks top actors among events that have one', () => {
+    expect(topActorsPipeline({ tenantId: 't' }, 3)).toEqual([
+      { $match: { $and: [{ tenantId: 't' }, { actorType: { $ne: null }, actorId: { $ne: null } }] } },
+      { $group: { _id: { actorType: '$actorType', actorId: '$actorId' }, count: { $sum: 1 } } },
+      { $sort: { count: -1, '_id.actorType': 1, '_id.actorId': 1 } },
+      { $limit: 3 },
+    ])
   })
 
   it('declares unique indexes on the event id and on (chain, seq)', () => {

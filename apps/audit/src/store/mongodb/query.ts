@@ -1,7 +1,17 @@
 /** Pure pieces of the MongoDB store: document shape, index definitions, filters → query documents. */
 import type { Document, IndexDescription, Sort } from 'mongodb'
 import type { AuditRecord } from '../../records/model.ts'
-import { NO_ACTOR, type PageKey, prefixUpperBound, type RecordFilter, type StatsGroupBy } from '../types.ts'
+import {
+  type CountDimension,
+  type CountsQuery,
+  INTERVAL_MS,
+  NO_ACTOR,
+  NO_TENANT,
+  type PageKey,
+  prefixUpperBound,
+  type RecordFilter,
+  type StatsGroupBy,
+} from '../types.ts'
 
 /** A record as stored: the payload kept as its JSON text so the hashed content round-trips exactly. */
 export type RecordDocument = Omit<AuditRecord, 'payload'> & { payloadJson: string; occurredMs: number }
@@ -85,10 +95,11 @@ export const filterToQuery = (filter: RecordFilter, after?: PageKey): Document =
   return q
 }
 
-/** The `_id` expression of a stats `$group` stage. */
-export const groupKeyExpression = (groupBy: StatsGroupBy): unknown => {
+/** The `_id` expression of a stats `$group` stage (or one field of a counts `_id`). */
+export const groupKeyExpression = (groupBy: StatsGroupBy | CountDimension): unknown => {
   if (groupBy === 'type') return '$type'
   if (groupBy === 'source') return '$source'
+  if (groupBy === 'tenant') return { $ifNull: ['$tenantId', NO_TENANT] }
   // $concat yields null when either part is null: those events have no actor.
   return { $ifNull: [{ $concat: ['$actorType', ':', '$actorId'] }, NO_ACTOR] }
 }
@@ -98,4 +109,33 @@ export const statsPipeline = (filter: RecordFilter, groupBy: StatsGroupBy): Docu
   { $match: filterToQuery(filter) },
   { $group: { _id: groupKeyExpression(groupBy), count: { $sum: 1 } } },
   { $sort: { count: -1, _id: 1 } },
+]
+
+/** The aggregation pipeline behind counts: the same groups and order as the SQL stores. */
+export const countsPipeline = (query: CountsQuery): Document[] => {
+  const id: Document = {}
+  if (query.interval) {
+    const ms = INTERVAL_MS[query.interval]
+    // A floor that is right before 1970 too, as in SQL.
+    id.bucket = { $subtract: ['$occurredMs', { $mod: [{ $add: [{ $mod: ['$occurredMs', ms] }, ms] }, ms] }] }
+  }
+  for (const d of query.groupBy) id[d] = groupKeyExpression(d)
+  const sort: Document = {}
+  if (query.interval) sort['_id.bucket'] = 1
+  sort.count = -1
+  for (const d of query.groupBy) sort[`_id.${d}`] = 1
+  return [
+    { $match: filterToQuery(query.filter) },
+    { $group: { _id: id, count: { $sum: 1 } } },
+    { $sort: sort },
+    { $limit: query.limit },
+  ]
+}
+
+/** The aggregation pipeline behind top actors. */
+export const topActorsPipeline = (filter: RecordFilter, limit: number): Document[] => [
+  { $match: { $and: [filterToQuery(filter), { actorType: { $ne: null }, actorId: { $ne: null } }] } },
+  { $group: { _id: { actorType: '$actorType', actorId: '$actorId' }, count: { $sum: 1 } } },
+  { $sort: { count: -1, '_id.actorType': 1, '_id.actorId': 1 } },
+  { $limit: limit },
 ]

@@ -14,7 +14,7 @@ import {
   type RecordInput,
   type RetentionAnchor,
 } from '../../records/model.ts'
-import type { AppendResult, AuditStore, StatsRow } from '../types.ts'
+import type { AppendResult, AuditStore, CountDimension, StatsRow } from '../types.ts'
 import {
   ANCHOR_INDEXES,
   type AnchorDocument,
@@ -27,7 +27,9 @@ import {
   RECORD_INDEXES,
   type RecordDocument,
   RECORDS_COLLECTION,
+  countsPipeline,
   statsPipeline,
+  topActorsPipeline,
   toDocument,
 } from './query.ts'
 
@@ -220,6 +222,30 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
         .aggregate<{ _id: string; count: number }>(statsPipeline(filter, groupBy))
         .toArray()
       return rows.map((r) => ({ key: r._id, count: r.count }))
+    },
+
+    async counts(query) {
+      const rows = await records
+        .aggregate<{ _id: { bucket?: number } & Partial<Record<CountDimension, string>>; count: number }>(
+          countsPipeline(query),
+        )
+        .toArray()
+      // $group yields no document for no input; SQL's count(*) without GROUP BY yields one row of 0.
+      if (rows.length === 0 && query.groupBy.length === 0 && !query.interval) return [{ keys: {}, count: 0 }]
+      return rows.map(({ _id: { bucket, ...keys }, count }) => ({
+        ...(query.interval ? { bucketMs: Number(bucket) } : {}),
+        keys,
+        count,
+      }))
+    },
+
+    async topActors(filter, limit) {
+      const rows = await records
+        .aggregate<{ _id: { actorType: string; actorId: string }; count: number }>(
+          topActorsPipeline(filter, limit),
+        )
+        .toArray()
+      return rows.map((r) => ({ actorType: r._id.actorType, actorId: r._id.actorId, count: r.count }))
     },
 
     count: (filter) => records.countDocuments(filterToQuery(filter)),

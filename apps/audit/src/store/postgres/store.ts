@@ -1,0 +1,245 @@
+/**
+ * PostgreSQL audit store: drizzle over postgres.js (porsager/postgres, the driver the SDK's outbox already
+ * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
+ * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
+ */
+import { and, asc, desc, eq, gt, gte, isNotNull, lte, type SQL, sql } from 'drizzle-orm'
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
+import postgres, { type Sql } from 'postgres'
+import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
+import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
+import type {
+  AppendResult,
+  AuditStore,
+  CountsQuery,
+  ListPage,
+  RecordFilter,
+  StatsGroupBy,
+  StatsRow,
+} from '../types.ts'
+import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
+import { migratePostgres } from './migrate.ts'
+import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
+import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './schema.ts'
+
+export interface PostgresStoreOptions {
+  /**
+   * `postgres://user:pass@host:5432/db`. Query parameters other than the driver's own are sent as session
+   * settings (`?search_path=audit` keeps the tables in schema `audit`); `?max=20` sizes the pool.
+   */
+  readonly url: string
+  /** Extra session settings (tests use `{ search_path }`). */
+  readonly connection?: Readonly<Record<string, string>>
+  /** Connections in the pool. @defaultValue the URL's `max`, else 10 */
+  readonly max?: number
+}
+
+type Db = PostgresJsDatabase<Record<string, never>>
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+type RecordRow = typeof auditRecords.$inferSelect
+
+const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
+
+const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
+
+/** The counts query as the store runs it (exported so the plan test explains this very query). */
+export const countsSelect = (db: Db, query: CountsQuery) => {
+  const { fields, groups, order } = countsParts(auditRecords, query)
+  return db
+    .select(fields)
+    .from(auditRecords)
+    .where(and(...where(query.filter)))
+    .groupBy(...groups)
+    .orderBy(...order)
+    .limit(query.limit)
+}
+
+/** The top-actors query as the store runs it. */
+export const topActorsSelect = (db: Db, filter: RecordFilter, limit: number) =>
+  db
+    .select({
+      actorType: sql<string>`${auditRecords.actorType}`,
+      actorId: sql<string>`${auditRecords.actorId}`,
+      count: countSql,
+    })
+    .from(auditRecords)
+    .where(and(...where(filter), isNotNull(auditRecords.actorId), isNotNull(auditRecords.actorType)))
+    .groupBy(auditRecords.actorType, auditRecords.actorId)
+    .orderBy(sql`count(*) DESC`, asc(auditRecords.actorType), asc(auditRecords.actorId))
+    .limit(limit)
+
+/** Opens (and migrates) a PostgreSQL audit store. */
+export const createPostgresStore = async (
+  options: PostgresStoreOptions,
+): Promise<AuditStore & { sql: Sql; db: Db }> => {
+  const client = postgres(options.url, {
+    ...(options.max === undefined ? {} : { max: options.max }),
+    onnotice: () => {},
+    // Named in pg_stat_activity; the URL's own parameters still win.
+    connection: { application_name: 'flotilla-audit', ...options.connection },
+  })
+  try {
+    const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
+    // The hash covers the stored text: another encoding could store a different string than the one hashed.
+    if (encoding?.server_encoding !== 'UTF8') {
+      throw new Error(`the audit database must use UTF8 encoding (it uses ${encoding?.server_encoding})`)
+    }
+    await migratePostgres(client, POSTGRES_MIGRATIONS)
+  } catch (error) {
+    await client.end({ timeout: 1 })
+    throw error
+  }
+  const db: Db = drizzle({ client })
+
+  const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
+    const [row] = await q.select().from(auditAnchors).where(eq(auditAnchors.chain, chain)).limit(1)
+    return row ?? null
+  }
+
+  const headIn = async (q: Db | Tx, chain: string): Promise<ChainHead | null> => {
+    const [row] = await q
+      .select({
+        seq: auditRecords.seq,
+        hash: auditRecords.hash,
+        type: auditRecords.type,
+        source: auditRecords.source,
+      })
+      .from(auditRecords)
+      .where(eq(auditRecords.chain, chain))
+      .orderBy(desc(auditRecords.seq))
+      .limit(1)
+    if (row) return { chain, ...row }
+    const anchor = await anchorIn(q, chain)
+    return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    kind: 'postgres',
+    sql: client,
+    db,
+
+    append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
+
+    async list(filter, { after, limit }): Promise<ListPage> {
+      const conditions = where(filter)
+      if (after) conditions.push(afterKey(auditRecords, after))
+      const rows = await db
+        .select()
+        .from(auditRecords)
+        .where(and(...conditions))
+        .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
+        .limit(limit + 1)
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        records: page.map(toRecord),
+        next: rows.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
+      }
+    },
+
+    async chainRecords(chain, afterSeq, limit) {
+      const rows = await db
+        .select()
+        .from(auditRecords)
+        .where(and(eq(auditRecords.chain, chain), gt(auditRecords.seq, afterSeq)))
+        .orderBy(asc(auditRecords.seq))
+        .limit(limit)
+      return rows.map(toRecord)
+    },
+
+    async recordAt(chain, seq) {
+      const [row] = await db
+        .select()
+        .from(auditRecords)
+        .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, seq)))
+        .limit(1)
+      return row ? toRecord(row) : null
+    },
+
+    head: (chain) => headIn(db, chain),
+    anchor: (chain) => anchorIn(db, chain),
+
+    async chains() {
+      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
+      return rows.map((r) => r.chain)
+    },
+
+    prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
+      db.transaction(async (tx) => {
+        // The chain's append lock: no batch appends to it while it is pruned.
+        await tx.execute(
+          sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
+        )
+        const [firstKept] = await tx
+          .select({ seq: auditRecords.seq })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
+          .orderBy(asc(auditRecords.seq))
+          .limit(1)
+        const head = await headIn(tx, chain)
+        const anchor = await anchorIn(tx, chain)
+        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
+        if (lastPruned <= (anchor?.seq ?? 0)) return null
+        const [last] = await tx
+          .select({ hash: auditRecords.hash })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
+          .limit(1)
+        if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
+        const next: RetentionAnchor = { chain, seq: lastPruned, hash: last.hash, prunedAt: now.toISOString() }
+        // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
+        await beforeDelete?.(next)
+        // The retention path: a transaction-local setting, so no other transaction ever sees it.
+        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, 'on', true)`)
+        await tx.execute(
+          sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
+              SELECT event_id, chain, ${next.prunedAt} FROM ${auditRecords}
+              WHERE chain = ${chain} AND seq <= ${lastPruned} ON CONFLICT DO NOTHING`,
+        )
+        await tx
+          .insert(auditAnchors)
+          .values(next)
+          .onConflictDoUpdate({
+            target: auditAnchors.chain,
+            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
+          })
+        await tx
+          .delete(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
+        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
+        return next
+      }),
+
+    async stats(filter, groupBy: StatsGroupBy): Promise<StatsRow[]> {
+      const key = dimensionSql(auditRecords, groupBy)
+      const rows = await db
+        .select({ key, count: countSql })
+        .from(auditRecords)
+        .where(and(...where(filter)))
+        .groupBy(key)
+        .orderBy(sql`count(*) DESC`, asc(key))
+      return rows
+    },
+
+    async counts(query) {
+      const rows = await countsSelect(db, query)
+      return rows.map((row) => toCountRow(row, query))
+    },
+
+    topActors: (filter, limit) => topActorsSelect(db, filter, limit),
+
+    async count(filter) {
+      const [row] = await db
+        .select({ n: countSql })
+        .from(auditRecords)
+        .where(and(...where(filter)))
+      return row?.n ?? 0
+    },
+
+    close() {
+      closing ??= client.end({ timeout: 5 })
+      return closing
+    },
+  }
+}
