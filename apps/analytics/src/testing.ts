@@ -18,7 +18,12 @@ import {
   startService,
 } from '@flotilla/service-kit'
 import type { Consumer } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
+import {
+  cleanupStream,
+  deleteKeysMatching,
+  TEST_REDIS_URL,
+  uniqueStreamName,
+} from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { AnalyticsApp, AppDeps } from './app.ts'
@@ -28,7 +33,7 @@ import { createRollups, type Rollups } from './rollups/service.ts'
 import { analyticsService } from './service.ts'
 import { createUniques, type Uniques } from './uniques/service.ts'
 
-export const TEST_REDIS_URL = 'redis://127.0.0.1:6379'
+export { TEST_REDIS_URL }
 
 export interface TestStores {
   readonly dir: string

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, deleteKeysMatching, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, deleteKeysMatching, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
@@ -37,7 +37,7 @@ export interface ReadinessTestOptions {
   readonly prefixVariable: string
   /** A readiness check of the service's own that must still pass once the consumer stops (`store`). */
   readonly ownCheck: string
-  /** @defaultValue redis://127.0.0.1:6379 */
+  /** @defaultValue TEST_REDIS_URL (`REDIS_URL`, else redis://127.0.0.1:6379) */
   readonly redisUrl?: string
 }
 
@@ -55,7 +55,7 @@ export const itIsNotReadyWithoutItsConsumer = <
   declaration: ServiceDeclaration<C, F, D, A, O>,
   options: ReadinessTestOptions,
 ): void => {
-  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379'
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL
   const redis = createRedisConnection(redisUrl, 'command')
   const prefix = `test:${declaration.name}-service:${crypto.randomUUID().slice(0, 8)}:`
   const stream = uniqueStreamName(`${declaration.name}-service`)

@@ -85,6 +85,9 @@ export const testProcessEnv = (
   return env
 }
 
+/** The Redis every test talks to: `REDIS_URL` when set, else the local default. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
 /**
  * `bun <args>` that ignores any `.env` file in the working directory (`--no-env-file`), so a developer's copy of
  * `.env.example` cannot change what a test starts.

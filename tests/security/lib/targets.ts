@@ -30,10 +30,10 @@ import {
   startService,
 } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 import { ed25519KeyPair, now, type Signing, signJws } from './jws.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 export const USER_ISSUER = 'flotilla-auth'
 export const USER_AUDIENCE = 'flotilla'
 
