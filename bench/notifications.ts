@@ -103,7 +103,7 @@ export const report = async (): Promise<string> => {
             while (done < N) await Bun.sleep(5)
             const seconds = (performance.now() - start) / 1000
             await consumer.close()
-            await t.cleanup()
+            await t.close()
             app = undefined
             return { ops: N, seconds }
           },
@@ -127,7 +127,7 @@ export const report = async (): Promise<string> => {
       PROFILE,
     ])
   } finally {
-    await app?.cleanup()
+    await app?.close()
     await redis.del(rawStream)
     redis.disconnect()
   }

@@ -25,6 +25,6 @@ process.on('SIGTERM', async () => {
   try {
     await server.stop()
   } catch {}
-  await t.cleanup()
+  await t.close()
   process.exit(0)
 })

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '../../apps/auth/src/testing.ts'
+import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '@flotilla/auth/testing'
 import { createTestSchema, type TestSchema } from '@flotilla/sdk/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName } from '@flotilla/streams/testing'
@@ -77,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.stop(true)
-  await auth?.cleanup()
+  await auth?.close()
   await db?.drop()
   await cleanupStream(redis, streamName)
   await closeConnection(redis)

@@ -81,7 +81,7 @@ export const createTestMonolith = async (options: TestMonolithOptions = {}) => {
         () => cleanupStream(reader, stream),
         () => closeConnection(reader),
         () => connection.close(),
-        () => auth.cleanup(),
+        () => auth.close(),
         () => db.drop(),
       ]
       const failures: unknown[] = []
