@@ -5,8 +5,8 @@
  */
 import { createEvent, encodeEntry } from '@flotilla/contracts'
 import Redis from 'ioredis'
-import { createNotificationConsumer } from '../apps/notifications/src/consumer.ts'
-import { createTestApp, type TestApp } from '../apps/notifications/src/testing.ts'
+import { createNotificationConsumer } from '@flotilla/notifications'
+import { createTestApp, type TestApp } from '@flotilla/notifications/testing'
 import { benchStream } from './lib/fixtures.ts'
 import { compare, type Measurement, section } from './lib/harness.ts'
 import { rawDrain } from './lib/prefill.ts'

@@ -39,7 +39,6 @@ import { createUniques, type Uniques } from './uniques/service.ts'
 
 export { TEST_REDIS_URL }
 export { analyticsService } from './service.ts'
-export { openDatabase } from './db/client.ts'
 export { createEveryEventHandler } from './handlers/every-event.ts'
 export { createIngest } from './ingest/service.ts'
 export {
