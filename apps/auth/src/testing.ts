@@ -16,6 +16,7 @@ import { createAuthMetrics } from './metrics.ts'
 import type { AuthObserver } from './observe.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
+export { DEFAULT_SETTLE_MS } from './outbox/outbox.ts'
 export { authService } from './service.ts'
 
 /** Settings for tests: short lifetimes, generous limits, a random prefix. */
