@@ -5,8 +5,8 @@
  */
 import { createEvent, encodeEntry } from '@flotilla/contracts'
 import Redis from 'ioredis'
-import { createNotificationConsumer } from '../apps/notifications/src/consumer.ts'
-import { createTestApp, type TestApp } from '../apps/notifications/src/testing.ts'
+import { createNotificationConsumer } from '@flotilla/notifications'
+import { createTestApp, type TestApp } from '@flotilla/notifications/testing'
 import { benchStream } from './lib/fixtures.ts'
 import { compare, type Measurement, section } from './lib/harness.ts'
 import { rawDrain } from './lib/prefill.ts'
@@ -103,7 +103,7 @@ export const report = async (): Promise<string> => {
             while (done < N) await Bun.sleep(5)
             const seconds = (performance.now() - start) / 1000
             await consumer.close()
-            await t.cleanup()
+            await t.close()
             app = undefined
             return { ops: N, seconds }
           },
@@ -127,7 +127,7 @@ export const report = async (): Promise<string> => {
       PROFILE,
     ])
   } finally {
-    await app?.cleanup()
+    await app?.close()
     await redis.del(rawStream)
     redis.disconnect()
   }

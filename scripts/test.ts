@@ -1,10 +1,17 @@
 /**
  * The test command (`bun run test`): runs each workspace's suite in its own `bun test` process, so one
  * crash cannot hide another suite's results, then prints one closing line `N passed, N failed, N skipped`.
- * Pass paths to run only those (`bun run test apps/auth`).
+ * Pass paths to run only those (`bun run test apps/auth`), or `--skip <path>` to leave a suite out
+ * (`bun run test --skip tests/fault`).
+ *
+ * Each suite sees only what `testProcessEnv` passes through (PATH, HOME, the infrastructure variables such as
+ * `REDIS_URL`), never the caller's app settings, and `bun test` runs with `--no-env-file`, so neither an exported
+ * variable nor a `.env` in the working tree changes a result.
  */
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const root = join(import.meta.dir, '..')
 const SUITE_DIRS = ['packages', 'apps', 'examples']
@@ -20,9 +27,15 @@ const hasTests = async (dir: string): Promise<boolean> => {
   return false
 }
 
+const { values: options, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  options: { skip: { type: 'string', multiple: true, default: [] } },
+  allowPositionals: true,
+})
+const skipped = new Set(options.skip.map((path) => path.replace(/^\.\//, '').replace(/\/$/, '')))
+
 const suites = async (): Promise<string[]> => {
-  const args = process.argv.slice(2)
-  if (args.length > 0) return args
+  if (positionals.length > 0) return positionals
   const found: string[] = []
   for (const parent of SUITE_DIRS) {
     const entries = await readdir(join(root, parent), { withFileTypes: true }).catch(() => [])
@@ -30,7 +43,7 @@ const suites = async (): Promise<string[]> => {
       if (e.isDirectory() && (await hasTests(`${parent}/${e.name}`))) found.push(`${parent}/${e.name}`)
   }
   for (const dir of CROSS_SERVICE) if (await hasTests(dir).catch(() => false)) found.push(dir)
-  return found
+  return found.filter((suite) => !skipped.has(suite))
 }
 
 interface Tally {
@@ -48,11 +61,11 @@ const count = (text: string, word: string) =>
 const run = async (suite: string): Promise<Tally> => {
   const started = performance.now()
   console.log(`\n━━ ${suite}`)
-  const proc = Bun.spawn(['bun', 'test', '--timeout', TEST_TIMEOUT_MS, `./${suite}`], {
+  const proc = Bun.spawn(bunCommand('test', '--timeout', TEST_TIMEOUT_MS, `./${suite}`), {
     cwd: root,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: process.env,
+    env: testProcessEnv(),
   })
   let summary = ''
   // bun test writes results to stderr; echo both streams and keep the tail for the summary.
@@ -82,6 +95,7 @@ const run = async (suite: string): Promise<Tally> => {
 
 const results: Tally[] = []
 for (const suite of await suites()) results.push(await run(suite))
+if (skipped.size > 0) console.log(`\n(left out on request: ${[...skipped].join(', ')})`)
 
 console.log('\n━━ summary')
 for (const r of results) {

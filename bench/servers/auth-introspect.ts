@@ -2,7 +2,7 @@
  * The auth app (real Redis, its own key prefix) listening on a free port, for the introspection benchmark.
  * Prints one JSON line `{ port, accessToken }` once ready; deletes its keys on SIGTERM.
  */
-import { createTestApp } from '../../apps/auth/src/testing.ts'
+import { createTestApp } from '@flotilla/auth/testing'
 
 // Rate limits out of the way: the benchmark measures the introspection path, not the 429s.
 const unlimited = { points: 1_000_000_000, windowSeconds: 60 }
@@ -25,6 +25,6 @@ process.on('SIGTERM', async () => {
   try {
     await server.stop()
   } catch {}
-  await t.cleanup()
+  await t.close()
   process.exit(0)
 })

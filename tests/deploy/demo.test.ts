@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'bun:test'
 import { decodeEntry } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName } from '@flotilla/streams/testing'
 import { ROOT } from '../../scripts/lib/apps.ts'
 import { planDemo } from '../../scripts/lib/demo-plan.ts'
 import { freePort } from './lib/nginx.ts'
@@ -42,15 +42,14 @@ describe('bun run demo', () => {
   })
 
   it('publishes a mix the contract accepts, each event carrying a traceparent, when auth is not running', async () => {
-    const proc = Bun.spawn(['bun', 'scripts/demo.ts', '--users', '6', '--seed', '3'], {
+    const proc = Bun.spawn(bunCommand('scripts/demo.ts', '--users', '6', '--seed', '3'), {
       cwd: ROOT,
-      env: {
-        ...process.env,
+      env: testProcessEnv({
         REDIS_URL,
         EVENTS_STREAM: stream,
         AUTH_URL: `http://127.0.0.1:${freePort()}`,
         NO_COLOR: '1',
-      },
+      }),
       stdout: 'pipe',
       stderr: 'pipe',
     })
@@ -86,15 +85,14 @@ describe('bun run demo', () => {
   it('keeps publishing journeys of now in --live mode until --duration has passed', async () => {
     const live = `${stream}-live`
     const startedAt = Date.now()
-    const proc = Bun.spawn(['bun', 'scripts/demo.ts', '--live', '--rate', '20', '--duration', '500ms'], {
+    const proc = Bun.spawn(bunCommand('scripts/demo.ts', '--live', '--rate', '20', '--duration', '500ms'), {
       cwd: ROOT,
-      env: {
-        ...process.env,
+      env: testProcessEnv({
         REDIS_URL,
         EVENTS_STREAM: live,
         AUTH_URL: `http://127.0.0.1:${freePort()}`,
         NO_COLOR: '1',
-      },
+      }),
       stdout: 'pipe',
       stderr: 'pipe',
     })

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { uniqueStreamName } from '@flotilla/streams/testing'
+import { bunCommand, uniqueStreamName } from '@flotilla/streams/testing'
 import { APPS, mainOf, ROOT } from '../../scripts/lib/apps.ts'
 import { readFlyConfig } from './lib/fly-config.ts'
 import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
@@ -80,7 +80,8 @@ describe.each(APPS.map((app) => [app.name, app] as const))('fly/%s.toml in produ
         DATA_DIR: join(work, `${name}-refused`),
       }
       delete without[secret]
-      const proc = Bun.spawn(['bun', mainOf(app)], {
+      // Exactly this environment: not testProcessEnv, which would hand the missing REDIS_URL back.
+      const proc = Bun.spawn(bunCommand(mainOf(app)), {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', ...without },
         stdout: 'pipe',

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SERVICE_NAMES, type ServiceName } from '@flotilla/contracts'
+import { testProcessEnv } from '@flotilla/streams/testing'
 import { type OpenApiDocument, openApiDocuments } from './lib/openapi-documents.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
@@ -34,7 +35,7 @@ const run = async (command: string[], cwd = ROOT) => {
   const proc = Bun.spawn(command, {
     cwd,
     // No telemetry or update check: the build machines have no internet.
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+    env: testProcessEnv({ REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' }),
     stdout: 'pipe',
     stderr: 'pipe',
   })

@@ -10,7 +10,7 @@ import {
 } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
-import { uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { bunCommand, testProcessEnv, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { APPS, ROOT } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from './lib/isolation.ts'
 import { runApp } from './lib/run-app.ts'
@@ -29,9 +29,9 @@ afterAll(async () => {
 })
 
 const ops = async (args: string[], env: Record<string, string> = {}) => {
-  const proc = Bun.spawn(['bun', 'scripts/ops.ts', ...args], {
+  const proc = Bun.spawn(bunCommand('scripts/ops.ts', ...args), {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: testProcessEnv({ REDIS_URL, NO_COLOR: '1', ...env }),
     stdout: 'pipe',
     stderr: 'pipe',
   })

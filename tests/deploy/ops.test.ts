@@ -8,7 +8,13 @@ import {
   createRedisConnection,
   NonRetryableError,
 } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import {
+  bunCommand,
+  cleanupStream,
+  testProcessEnv,
+  uniqueStreamName,
+  waitFor,
+} from '@flotilla/streams/testing'
 import { ROOT } from '../../scripts/lib/apps.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -18,9 +24,9 @@ const dlq = createDeadLetters({ redis, stream, group: 'audit' })
 
 /** Runs `bun scripts/ops.ts --stream <test stream> …`, optionally answering a confirmation on stdin. */
 const ops = async (args: string[], answer?: string) => {
-  const proc = Bun.spawn(['bun', 'scripts/ops.ts', '--stream', stream, ...args], {
+  const proc = Bun.spawn(bunCommand('scripts/ops.ts', '--stream', stream, ...args), {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL, NO_COLOR: '1' },
+    env: testProcessEnv({ REDIS_URL, NO_COLOR: '1' }),
     stdin: answer === undefined ? 'ignore' : new Blob([answer]),
     stdout: 'pipe',
     stderr: 'pipe',

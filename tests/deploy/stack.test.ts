@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { uniqueStreamName } from '@flotilla/streams/testing'
+import { bunCommand, testProcessEnv, uniqueStreamName } from '@flotilla/streams/testing'
 import { APPS, ROOT } from '../../scripts/lib/apps.ts'
 import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
 
@@ -63,16 +63,15 @@ describe('bun run start', () => {
   it('reports apps without an entry point, brings the others to ready, and stops them all on SIGINT', async () => {
     // A port range and stream of its own, so it runs beside a developer's stack.
     const offset = freePortOffset()
-    const proc = Bun.spawn(['bun', 'scripts/stack.ts', '--port-offset', String(offset)], {
+    const proc = Bun.spawn(bunCommand('scripts/stack.ts', '--port-offset', String(offset)), {
       cwd: ROOT,
-      env: {
-        ...process.env,
+      env: testProcessEnv({
         ...isolatedEnv(stream),
         REDIS_URL,
         DATA_DIR: dataDir,
         NO_COLOR: '1',
         LOG_LEVEL: 'warn',
-      },
+      }),
       stdout: 'pipe',
       stderr: 'pipe',
     })

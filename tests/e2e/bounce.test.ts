@@ -4,10 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { createHmac, randomBytes } from 'node:crypto'
-import {
-  type FakeResend,
-  startFakeResend,
-} from '../../apps/notifications/src/channels/fakes/resend-server.ts'
+import { type FakeResend, startFakeResend } from '@flotilla/notifications/testing'
 import { analyticsCount, auditRecords, deliveriesOf, monolith } from './harness/api.ts'
 import { call, eventually } from './harness/http.ts'
 import { APP_NAMES, type Stack, startStack } from './harness/stack.ts'

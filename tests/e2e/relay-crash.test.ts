@@ -14,6 +14,7 @@ import {
   outboxFor,
   signUpAndIn,
 } from './harness/api.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { eventually } from './harness/http.ts'
 import { ROOT } from './harness/processes.ts'
 import { DATABASE_URL, type Stack, startStack } from './harness/stack.ts'
@@ -27,14 +28,13 @@ let stack: Stack
 /** Runs the SDK's crash fixture: a relay that publishes one batch, then hangs until killed. */
 const publishThenDie = async (): Promise<string[]> => {
   const child = Bun.spawn(
-    [
-      'bun',
+    bunCommand(
       join(ROOT, 'packages/sdk/src/outbox/relay-crash.fixture.ts'),
       DATABASE_URL,
       stack.schema,
       stack.stream,
-    ],
-    { stdout: 'pipe', stderr: 'inherit' },
+    ),
+    { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
   )
   try {
     const reader = child.stdout.getReader()

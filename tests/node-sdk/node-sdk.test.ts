@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '../../apps/auth/src/testing.ts'
+import { createTestApp, TEST_SERVICE_SECRET, type TestApp } from '@flotilla/auth/testing'
 import { createTestSchema, type TestSchema } from '@flotilla/sdk/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName } from '@flotilla/streams/testing'
 
 // Build, pack and npm install on a shared 2-core machine.
 setDefaultTimeout(300_000)
@@ -22,7 +22,7 @@ const EXTRA_NODE = process.env.FLOTILLA_NODE22
 
 /** Runs a command to completion; throws with everything it printed when it fails. */
 const run = async (cmd: string[], cwd: string, env: Record<string, string | undefined> = {}) => {
-  const proc = Bun.spawn(cmd, { cwd, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const proc = Bun.spawn(cmd, { cwd, env: testProcessEnv(env), stdout: 'pipe', stderr: 'pipe' })
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
@@ -41,7 +41,7 @@ let db: TestSchema | undefined
 let manifests: Record<string, { dependencies?: Record<string, string> }> = {}
 
 beforeAll(async () => {
-  await run(['bun', 'run', 'build:sdk'], ROOT)
+  await run(bunCommand('run', 'build:sdk'), ROOT)
   const packs = join(project, 'packs')
   for (const name of PACKAGES)
     await run(['bun', 'pm', 'pack', '--quiet', '--destination', packs], join(ROOT, 'packages', name))
@@ -77,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.stop(true)
-  await auth?.cleanup()
+  await auth?.close()
   await db?.drop()
   await cleanupStream(redis, streamName)
   await closeConnection(redis)

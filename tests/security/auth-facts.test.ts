@@ -4,14 +4,13 @@
  * vanish with the failed publish — it reaches the stream once the relay runs, exactly once.
  */
 import { afterAll, beforeAll, expect, it } from 'bun:test'
-import { DEFAULT_SETTLE_MS } from '../../apps/auth/src/outbox/outbox.ts'
-import { createTestApp, type TestApp } from '../../apps/auth/src/testing.ts'
+import { createTestApp, DEFAULT_SETTLE_MS, type TestApp } from '@flotilla/auth/testing'
 
 let t: TestApp
 beforeAll(async () => {
   t = await createTestApp()
 })
-afterAll(() => t.cleanup())
+afterAll(() => t.close())
 
 const refresh = (refreshToken: string) =>
   t.request('POST', '/v1/sessions/refresh', { body: { refreshToken } })

@@ -10,8 +10,8 @@ import {
   parseTimeZone,
   parseTypeFilter,
   parseWeekStart,
-} from '../../apps/analytics/src/stats/validate.ts'
-import { eventCursor, toFilter } from '../../apps/audit/src/events/model.ts'
+} from '@flotilla/analytics/testing'
+import { eventCursor, toFilter } from '@flotilla/audit/testing'
 import { ContractError, createEvent, decodeEntry } from '@flotilla/contracts'
 import { AppError } from '@flotilla/service-kit'
 import { analyticsTarget, auditTarget, serviceToken, type Target, userToken } from './lib/targets.ts'

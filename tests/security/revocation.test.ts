@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { waitFor } from '@flotilla/streams/testing'
+import { TEST_REDIS_URL, waitFor } from '@flotilla/streams/testing'
 import { type Stack, startStack } from './lib/stack.ts'
 
 const BOUND = { timeoutMs: 5000, intervalMs: 10 }
@@ -48,7 +48,7 @@ describe('revocation reaches every service', () => {
     expect(await stack.statuses(before.accessToken)).toEqual(accepted)
     // The change happens a second after the sign-in (tokens carry whole seconds).
     const occurredAt = new Date(Date.now() + 1000).toISOString()
-    const redis = createRedisConnection('redis://127.0.0.1:6379', 'producer')
+    const redis = createRedisConnection(TEST_REDIS_URL, 'producer')
     try {
       await createPublisher({ redis, stream: stack.stream }).publish(
         createEvent(

@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'bun:test'
 import {
+  createTestApp,
+  createWebPushTransport,
   FAKE_PUSH_HOST,
   startFakePushService,
-} from '../../apps/notifications/src/channels/fakes/push-server.ts'
-import { createWebPushTransport } from '../../apps/notifications/src/channels/web-push.ts'
-import { createTestApp } from '../../apps/notifications/src/testing.ts'
+} from '@flotilla/notifications/testing'
 import { createEvent, decodeEntry } from '@flotilla/contracts'
 import { NonRetryableError } from '@flotilla/streams'
 
@@ -95,7 +95,7 @@ describe('push subscription endpoints', () => {
       await t.handle(event).catch(() => {})
       expect(fake.pushes.map((p) => p.endpoint)).toEqual([])
     } finally {
-      await t.cleanup()
+      await t.close()
       await fake.close()
     }
   })
@@ -179,7 +179,7 @@ describe('the Web Push transport (the last check before a socket opens)', () => 
       expect((error as NonRetryableError).code).toBe('PUSH_ENDPOINT_REFUSED')
       expect(fake.requests.count).toBe(0)
     } finally {
-      await t.cleanup()
+      await t.close()
       await fake.close()
     }
   })

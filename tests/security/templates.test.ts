@@ -4,8 +4,8 @@
  * stream is dead-lettered with that code and nothing is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { createNotificationConsumer } from '../../apps/notifications/src/consumer.ts'
-import { createTestApp, REDIS_URL, type TestApp } from '../../apps/notifications/src/testing.ts'
+import { createNotificationConsumer } from '@flotilla/notifications'
+import { createTestApp, REDIS_URL, type TestApp } from '@flotilla/notifications/testing'
 import { createEvent } from '@flotilla/contracts'
 import { createPublisher } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
@@ -24,7 +24,7 @@ let t: TestApp
 beforeAll(async () => {
   t = await createTestApp()
 })
-afterAll(() => t.cleanup())
+afterAll(() => t.close())
 
 describe('template preview', () => {
   it('answers 422 TEMPLATE_DATA_RESERVED for system variables in data, on every template', async () => {

@@ -1,4 +1,7 @@
-/** Test fixtures: a temp libSQL file, a unique Redis key prefix and stream, real Redis; everything removed on close. */
+/**
+ * Test fixtures (`@flotilla/analytics/testing`): a temp libSQL file, a unique Redis key prefix and stream, real
+ * Redis; everything removed on close.
+ */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,8 +20,14 @@ import {
   type Scheduler,
   startService,
 } from '@flotilla/service-kit'
+import { testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
 import type { Consumer } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
+import {
+  cleanupStream,
+  deleteKeysMatching,
+  TEST_REDIS_URL,
+  uniqueStreamName,
+} from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { AnalyticsApp, AppDeps } from './app.ts'
@@ -28,7 +37,18 @@ import { createRollups, type Rollups } from './rollups/service.ts'
 import { analyticsService } from './service.ts'
 import { createUniques, type Uniques } from './uniques/service.ts'
 
-export const TEST_REDIS_URL = 'redis://127.0.0.1:6379'
+export { TEST_REDIS_URL }
+export { analyticsService } from './service.ts'
+export { createEveryEventHandler } from './handlers/every-event.ts'
+export { createIngest } from './ingest/service.ts'
+export {
+  parseInterval,
+  parseRange,
+  parseTimeZone,
+  parseTypeFilter,
+  parseWeekStart,
+} from './stats/validate.ts'
+export { createUniques } from './uniques/service.ts'
 
 export interface TestStores {
   readonly dir: string
@@ -117,22 +137,15 @@ export interface TestDeps extends AppDeps {
   readonly scheduler: Scheduler
 }
 
-export interface TestApp {
-  readonly app: AnalyticsApp
+/** The analytics fixture: the kit's one `TestApp` shape with user tokens, plus what the runner built. */
+export interface TestApp extends UserTokenTestApp<AnalyticsApp> {
   readonly deps: TestDeps
   readonly env: Env
   readonly stream: string
   readonly prefix: string
   readonly redis: Redis
-  /** A service token for analytics (audience `analytics`). */
-  serviceToken(): Promise<string>
-  /** A user access token signed by the test JWKS key. */
-  userToken(o?: { tenantId?: string; scope?: string }): Promise<string>
-  /** `app.handle` with a bearer token. */
-  get(path: string, token?: string): Promise<Response>
   /** XADDs events onto the test stream (raw, like the monolith). */
   publish(events: readonly AnyEvent[]): Promise<void>
-  close(): Promise<void>
 }
 
 /**
@@ -184,24 +197,18 @@ export const createTestApp = async (overrides: { env?: Env; now?: () => number }
     stream,
     prefix,
     redis,
-    serviceToken: () => signer.sign({ audience: 'analytics' }),
-    userToken: ({ tenantId, scope = 'analytics:read' } = {}) =>
+    serviceToken: (audience = 'analytics') => signer.sign({ audience }),
+    userToken: ({ tenantId, scope = 'analytics:read', userId = 'user-1' } = {}) =>
       new SignJWT({ sid: 'session-1', scope, ...(tenantId ? { tid: tenantId } : {}) })
         .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
         .setIssuer(issuer)
         .setAudience('flotilla')
-        .setSubject('user-1')
+        .setSubject(userId)
         .setJti(crypto.randomUUID())
         .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey),
-    get: (path, token) =>
-      app.handle(
-        new Request(
-          `http://analytics.test${path}`,
-          token ? { headers: { authorization: `Bearer ${token}` } } : {},
-        ),
-      ),
+    ...testRequests(app, 'http://analytics.test'),
     async publish(events) {
       for (let i = 0; i < events.length; i += 500) {
         const pipe = redis.pipeline()

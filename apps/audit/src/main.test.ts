@@ -5,7 +5,13 @@ import { join } from 'node:path'
 import { createEvent, createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import {
+  bunCommand,
+  cleanupStream,
+  testProcessEnv,
+  uniqueStreamName,
+  waitFor,
+} from '@flotilla/streams/testing'
 import type { EventPage } from './events/model.ts'
 import { sampleEvent } from './records/sample.ts'
 
@@ -34,9 +40,8 @@ const freePort = () => {
 
 it('runs as a process: records events, checkpoints its chains once, verifies, and shuts down cleanly', async () => {
   const port = freePort()
-  child = Bun.spawn(['bun', join(import.meta.dir, 'main.ts')], {
-    env: {
-      ...process.env,
+  child = Bun.spawn(bunCommand(join(import.meta.dir, 'main.ts')), {
+    env: testProcessEnv({
       NODE_ENV: 'test',
       PORT: String(port),
       DATA_DIR: dataDir,
@@ -45,7 +50,7 @@ it('runs as a process: records events, checkpoints its chains once, verifies, an
       AUDIT_REDIS_PREFIX: prefix,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
       LOG_LEVEL: 'warn',
-    },
+    }),
     stdout: 'inherit',
     stderr: 'inherit',
   })

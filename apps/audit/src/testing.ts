@@ -1,6 +1,7 @@
 /**
- * Test fixture: `createTestApp(overrides)` builds the real app on a temp libSQL file, real Redis (unique
- * stream and key prefix), a service key ring, and a local Ed25519 JWKS for user access tokens.
+ * Test fixture (`@flotilla/audit/testing`): `createTestApp(overrides)` builds the real app on a temp libSQL file,
+ * real Redis (unique stream and key prefix), a service key ring, and a local Ed25519 JWKS for user access tokens.
+ * Outside tests also get the pieces they assemble their own app from.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,13 +14,27 @@ import {
 } from '@flotilla/contracts'
 import { createAccessTokenVerifier, createHttpRuntime, createMetrics } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { type TestUserTokenOptions, testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
+import {
+  cleanupStream,
+  deleteKeysMatching,
+  TEST_REDIS_URL,
+  uniqueStreamName,
+} from '@flotilla/streams/testing'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { createApp } from './app.ts'
+import { type AuditApp, createApp } from './app.ts'
 import { createRedisAnchors } from './chain/checkpoints.ts'
 import { createRecordEventHandler } from './handlers/record-event.ts'
 import { createAuditMetrics } from './metrics.ts'
 import { createLibsqlStore } from './store/libsql/store.ts'
+
+export { auditService } from './service.ts'
+export { createRedisAnchors } from './chain/checkpoints.ts'
+export { eventCursor, toFilter } from './events/model.ts'
+export { createRecordEventHandler } from './handlers/record-event.ts'
+export { createAuditMetrics } from './metrics.ts'
+export { recordInputOf } from './records/from-event.ts'
+export { createLibsqlStore } from './store/libsql/store.ts'
 
 const TEST_SECRET = 'audit-test-service-token-secret-0123456789abcdef'
 const ISSUER = 'flotilla-auth'
@@ -32,11 +47,21 @@ export interface TestAppOverrides {
   readonly dbUrl?: string
 }
 
+/** The audit fixture: the kit's one `TestApp` shape with user tokens, plus what it records into. */
+export interface TestApp extends UserTokenTestApp<AuditApp> {
+  readonly store: Awaited<ReturnType<typeof createLibsqlStore>>
+  readonly redis: ReturnType<typeof createRedisConnection>
+  readonly anchors: ReturnType<typeof createRedisAnchors>
+  readonly stream: string
+  /** Records events as the consumer would (one batch). */
+  ingest(events: readonly AnyEvent[]): ReturnType<ReturnType<typeof createRecordEventHandler>['handleBatch']>
+}
+
 /** Builds an isolated audit app; call `close()` to remove its files and keys. */
-export const createTestApp = async (overrides: TestAppOverrides = {}) => {
+export const createTestApp = async (overrides: TestAppOverrides = {}): Promise<TestApp> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'audit-app-'))
   const store = await createLibsqlStore({ url: overrides.dbUrl ?? `file:${join(dataDir, 'audit.db')}` })
-  const redis = createRedisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'command')
+  const redis = createRedisConnection(TEST_REDIS_URL, 'command')
   const prefix = `test:audit:${crypto.randomUUID()}:`
   const stream = uniqueStreamName('audit-app')
   const anchors = createRedisAnchors(redis, prefix)
@@ -62,6 +87,7 @@ export const createTestApp = async (overrides: TestAppOverrides = {}) => {
   })
   const handler = createRecordEventHandler({ store })
   const signer = createServiceTokenSigner(ring, 'ops')
+  let closing: Promise<void> | undefined
 
   return {
     app,
@@ -69,10 +95,10 @@ export const createTestApp = async (overrides: TestAppOverrides = {}) => {
     redis,
     anchors,
     stream,
-    /** A service token for the audit service. */
-    serviceToken: () => signer.sign({ audience: 'audit' }),
+    /** A service token for the audit service (or for `audience`). */
+    serviceToken: (audience = 'audit') => signer.sign({ audience }),
     /** A user access token as the auth service would issue it. */
-    userToken: (o: { tenantId?: string; scope?: string; userId?: string } = {}) =>
+    userToken: (o: TestUserTokenOptions = {}) =>
       new SignJWT({
         sid: 'sess-1',
         scope: o.scope ?? 'audit:read',
@@ -86,26 +112,19 @@ export const createTestApp = async (overrides: TestAppOverrides = {}) => {
         .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey),
-    /** GET a path with a bearer token through `app.handle`. */
-    get: (path: string, token?: string) =>
-      app.handle(
-        new Request(
-          `http://localhost${path}`,
-          token ? { headers: { authorization: `Bearer ${token}` } } : {},
-        ),
-      ),
+    ...testRequests(app, 'http://localhost'),
     /** Records events as the consumer would (one batch). */
     ingest: (events: readonly AnyEvent[]) =>
       handler.handleBatch(events.map((event, i) => ({ streamId: `0-${i + 1}`, event }))),
-    async close() {
-      await store.close()
-      await cleanupStream(redis, stream)
-      const keys = await redis.keys(`${prefix}*`)
-      if (keys.length > 0) await redis.del(...keys)
-      redis.disconnect()
-      await rm(dataDir, { recursive: true, force: true })
+    close() {
+      closing ??= (async () => {
+        await store.close()
+        await cleanupStream(redis, stream)
+        await deleteKeysMatching(redis, `${prefix}*`)
+        redis.disconnect()
+        await rm(dataDir, { recursive: true, force: true })
+      })()
+      return closing
     },
   }
 }
-
-export type TestApp = Awaited<ReturnType<typeof createTestApp>>

@@ -10,7 +10,7 @@ beforeAll(async () => {
   t = await createTestApp()
 })
 afterAll(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 describe('the monolith’s login flow through the Eden treaty client', () => {

@@ -40,7 +40,7 @@ describe('logs', () => {
         expect(log).not.toContain(secret)
       }
     } finally {
-      await t.cleanup()
+      await t.close()
     }
   })
 })

@@ -1,7 +1,11 @@
-/** Test fixtures: real Redis, a random key prefix and stream per fixture, everything deleted on cleanup. */
-import { deleteKeysMatching } from '@flotilla/streams/testing'
+/**
+ * Test fixtures (`@flotilla/auth/testing`): real Redis, a random key prefix and stream per fixture, everything
+ * deleted on close.
+ */
+import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
 import { createHttpRuntime, createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
+import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
 import { createPublisher } from '@flotilla/streams'
 import { type AuthApp, createApp } from './app.ts'
 import type { Redis } from 'ioredis'
@@ -11,7 +15,9 @@ import { type Logger as AppLogger, silentLogger } from './logger.ts'
 import { createAuthMetrics } from './metrics.ts'
 import type { AuthObserver } from './observe.ts'
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const REDIS_URL = TEST_REDIS_URL
+export { DEFAULT_SETTLE_MS } from './outbox/outbox.ts'
+export { authService } from './service.ts'
 
 /** Settings for tests: short lifetimes, generous limits, a random prefix. */
 export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSettings => ({
@@ -47,7 +53,8 @@ export interface TestCore extends Core {
   readonly revocation: RevocationDeps
   /** Events published so far, decoded from the stream. */
   published(type?: string): Promise<AnyEvent[]>
-  cleanup(): Promise<void>
+  /** Deletes every key under the prefix and the stream, then disconnects; safe to call twice. */
+  close(): Promise<void>
 }
 
 /** The domain over real Redis with its own prefix and stream. */
@@ -70,6 +77,7 @@ export const createTestCore = async (
     ...(options.observer ? { observer: options.observer } : {}),
   })
   await core.keyRing.ensure()
+  let closing: Promise<void> | undefined
   return {
     ...core,
     redis,
@@ -95,11 +103,14 @@ export const createTestCore = async (
       }
       return events
     },
-    async cleanup() {
-      await deleteKeys(redis, `${settings.redisPrefix}*`)
-      // Dead-letter streams are hash-tagged with the stream name: `{<stream>}:dlq:<group>`.
-      await deleteKeys(redis, `{${stream}}*`)
-      redis.disconnect()
+    close() {
+      closing ??= (async () => {
+        await deleteKeys(redis, `${settings.redisPrefix}*`)
+        // Dead-letter streams are hash-tagged with the stream name: `{<stream>}:dlq:<group>`.
+        await deleteKeys(redis, `{${stream}}*`)
+        redis.disconnect()
+      })()
+      return closing
     },
   }
 }
@@ -107,18 +118,11 @@ export const createTestCore = async (
 /** The service-token secret test apps trust. */
 export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'
 
-export interface TestApp {
-  readonly app: AuthApp
+/** The auth fixture: the kit's one `TestApp` shape, plus the domain it runs on. */
+export interface TestApp extends KitTestApp<AuthApp> {
   readonly core: TestCore
-  /** A fresh service token from `monolith` addressed to `auth`. */
+  /** A fresh service token from `monolith` addressed to `auth` (or to `audience`). */
   serviceToken(audience?: string): Promise<string>
-  /** Sends a request through `app.handle` (no socket). */
-  request(
-    method: string,
-    path: string,
-    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<Response>
-  cleanup(): Promise<void>
 }
 
 /** The whole app over real Redis, a random prefix and stream; HTTP through `app.handle`. */
@@ -146,19 +150,8 @@ export const createTestApp = async (
   return {
     app,
     core,
+    ...testRequests(app, 'http://auth.test'),
     serviceToken: (audience = 'auth') => signer.sign({ audience }),
-    request(method, path, { token, body, headers = {} } = {}) {
-      const init: RequestInit = {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }
-      return app.handle(new Request(`http://auth.test${path}`, init))
-    },
-    cleanup: () => core.cleanup(),
+    close: () => core.close(),
   }
 }

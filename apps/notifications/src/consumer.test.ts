@@ -24,7 +24,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await consumer.close()
-  await t.cleanup()
+  await t.close()
   await resend.close()
 })
 

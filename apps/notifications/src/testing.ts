@@ -1,6 +1,7 @@
 /**
  * Test fixtures: a real libSQL file in a temp dir, real Redis with a random key prefix and stream, the
- * local outbox (or given transports); everything is deleted on cleanup.
+ * local outbox (or given transports); everything is deleted on close. Outside tests import it, and the fake
+ * provider servers, as `@flotilla/notifications/testing`.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,8 +15,14 @@ import {
   parseKeyRing,
 } from '@flotilla/contracts'
 import { createHttpRuntime, createMetrics } from '@flotilla/service-kit'
+import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
 import { createPublisher } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, deleteKeysMatching } from '@flotilla/streams/testing'
+import {
+  cleanupStream,
+  deleteKeysMatching,
+  TEST_REDIS_URL,
+  uniqueStreamName,
+} from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { createApp, type NotificationsApp } from './app.ts'
 import { createTransports, type TransportSettings } from './channels/index.ts'
@@ -26,7 +33,17 @@ import { handleEvent } from './handlers/index.ts'
 import { deliveryMetrics } from './metrics.ts'
 import type { ChannelName } from './templates/model.ts'
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const REDIS_URL = TEST_REDIS_URL
+
+export { notificationsService } from './service.ts'
+export { createWebPushTransport } from './channels/web-push.ts'
+export { FAKE_PUSH_HOST, startFakePushService } from './channels/fakes/push-server.ts'
+export type { FakePush, FakePushService } from './channels/fakes/push-server.ts'
+export { startFakeResend } from './channels/fakes/resend-server.ts'
+export type { FakeEmail, FakeResend } from './channels/fakes/resend-server.ts'
+export { startFakeTwilio } from './channels/fakes/twilio-server.ts'
+export type { FakeSms, FakeTwilio } from './channels/fakes/twilio-server.ts'
+
 /** The service-token secret test apps trust. */
 export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'
 /** A Svix secret for webhook tests. */
@@ -56,26 +73,22 @@ export interface TestAppOptions {
   readonly transportOverrides?: Partial<Record<ChannelName, Transport>>
 }
 
-export interface TestApp {
-  readonly app: NotificationsApp
+/**
+ * The notifications fixture: the kit's one `TestApp` shape (`request` and `get` send a service token unless
+ * `token: null`), plus the domain, its stream and files.
+ */
+export interface TestApp extends KitTestApp<NotificationsApp> {
   readonly core: Core
   readonly redis: Redis
   readonly stream: string
   readonly dir: string
   readonly dbUrl: string
-  /** A fresh service token from `monolith` addressed to `notifications`. */
+  /** A fresh service token from `monolith` addressed to `notifications` (or to `audience`). */
   serviceToken(audience?: string): Promise<string>
-  /** Sends a request through `app.handle` with a service token unless `token: null`. */
-  request(
-    method: string,
-    path: string,
-    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
-  ): Promise<Response>
   /** Runs the rule handler for one event as the consumer would (delivery count 1 unless given). */
   handle(event: AnyEvent, context?: { deliveryCount?: number; replay?: boolean }): Promise<void>
   /** Events published on the test stream, decoded. */
   published<T extends EventType>(type: T): Promise<EventOf<T>[]>
-  cleanup(): Promise<void>
 }
 
 /** The whole app over a temp libSQL file and real Redis; HTTP through `app.handle`. */
@@ -110,6 +123,12 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     core,
     http: createHttpRuntime({ name: 'notifications', metrics, serviceKeys, redis, stream }),
   })
+  const http = testRequests(app, 'http://notifications.test')
+  const request: TestApp['request'] = async (method, path, options = {}) =>
+    http.request(method, path, {
+      ...options,
+      token: options.token === undefined ? await signer.sign({ audience: 'notifications' }) : options.token,
+    })
   let closed = false
   return {
     app,
@@ -119,19 +138,8 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     dir,
     dbUrl,
     serviceToken: (audience = 'notifications') => signer.sign({ audience }),
-    async request(method, path, { token, body, headers = {} } = {}) {
-      const bearer = token === undefined ? await signer.sign({ audience: 'notifications' }) : token
-      const init: RequestInit = {
-        method,
-        headers: {
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      }
-      return app.handle(new Request(`http://notifications.test${path}`, init))
-    },
+    request,
+    get: (path, token) => request('GET', path, token === undefined ? {} : { token }),
     handle: (event, context = {}) =>
       handleEvent(core.handlerDeps, event as EventOf<EventType>, {
         deliveryCount: context.deliveryCount ?? 1,
@@ -146,7 +154,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       }
       return found
     },
-    async cleanup() {
+    async close() {
       if (closed) return
       closed = true
       await cleanupStream(redis, stream)

@@ -11,7 +11,7 @@ import { createTestSchema } from '@flotilla/sdk/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 import { drizzle } from 'drizzle-orm/postgres-js'
-import { createTestApp, TEST_SERVICE_SECRET } from '../../../apps/auth/src/testing.ts'
+import { createTestApp, TEST_SERVICE_SECRET } from '@flotilla/auth/testing'
 import { createApp } from './app.ts'
 import { createAuthGateway } from './auth-client.ts'
 import { migrateDatabase } from './db/migrate.ts'
@@ -84,7 +84,7 @@ export const createTestMonolith = async (options: TestMonolithOptions = {}) => {
         () => cleanupStream(reader, stream),
         () => closeConnection(reader),
         () => connection.close(),
-        () => auth.cleanup(),
+        () => auth.close(),
         () => db.drop(),
       ]
       const failures: unknown[] = []

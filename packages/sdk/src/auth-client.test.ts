@@ -9,7 +9,7 @@ setDefaultTimeout(30_000)
 
 let auth: TestApp | undefined
 afterEach(async () => {
-  await auth?.cleanup()
+  await auth?.close()
   auth = undefined
 })
 

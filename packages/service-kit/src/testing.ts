@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, deleteKeysMatching, uniqueStreamName } from '@flotilla/streams/testing'
+import {
+  cleanupStream,
+  deleteKeysMatching,
+  TEST_REDIS_URL,
+  uniqueStreamName,
+} from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
@@ -37,7 +42,7 @@ export interface ReadinessTestOptions {
   readonly prefixVariable: string
   /** A readiness check of the service's own that must still pass once the consumer stops (`store`). */
   readonly ownCheck: string
-  /** @defaultValue redis://127.0.0.1:6379 */
+  /** @defaultValue TEST_REDIS_URL (`REDIS_URL`, else redis://127.0.0.1:6379) */
   readonly redisUrl?: string
 }
 
@@ -55,7 +60,7 @@ export const itIsNotReadyWithoutItsConsumer = <
   declaration: ServiceDeclaration<C, F, D, A, O>,
   options: ReadinessTestOptions,
 ): void => {
-  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379'
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL
   const redis = createRedisConnection(redisUrl, 'command')
   const prefix = `test:${declaration.name}-service:${crypto.randomUUID().slice(0, 8)}:`
   const stream = uniqueStreamName(`${declaration.name}-service`)
@@ -86,4 +91,69 @@ export const itIsNotReadyWithoutItsConsumer = <
       await running.close()
     }
   })
+}
+
+/** Anything tests can send a request through without a socket (an Elysia app). */
+export interface Handles {
+  handle(request: Request): Promise<Response> | Response
+}
+
+/** What `TestApp.request` sends besides the method and path. */
+export interface TestRequestOptions {
+  /**
+   * Bearer token. A fixture whose routes all want a service token (notifications) signs one when this is left
+   * out; `null` sends none there.
+   */
+  readonly token?: string | null
+  /** JSON-encoded (with `content-type: application/json`) unless already a string. */
+  readonly body?: unknown
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/**
+ * The one shape of every app's `createTestApp(overrides)` fixture (`@flotilla/<app>/testing`): the app, HTTP
+ * through `app.handle`, tokens it accepts, and `close()` to remove everything the fixture made (safe twice).
+ */
+export interface TestApp<App extends Handles = Handles> {
+  readonly app: App
+  /** Sends a request through `app.handle` (no socket). */
+  request(method: string, path: string, options?: TestRequestOptions): Promise<Response>
+  /** `request('GET', path, { token })`. */
+  get(path: string, token?: string): Promise<Response>
+  /** A service token addressed to this app (or to `audience`). */
+  serviceToken(audience?: string): Promise<string>
+  close(): Promise<void>
+}
+
+/** Who a test user token speaks for. */
+export interface TestUserTokenOptions {
+  readonly tenantId?: string
+  readonly scope?: string
+  readonly userId?: string
+}
+
+/** The fixture of an app whose routes also take user access tokens (audit, analytics). */
+export interface UserTokenTestApp<App extends Handles = Handles> extends TestApp<App> {
+  /** A user access token as auth would issue it, signed by the fixture's own JWKS key. */
+  userToken(options?: TestUserTokenOptions): Promise<string>
+}
+
+/**
+ * `request` and `get` over `app.handle`, for a fixture to spread into its `TestApp`.
+ * @example return { app, ...testRequests(app, 'http://audit.test'), serviceToken, close }
+ */
+export const testRequests = (app: Handles, origin: string): Pick<TestApp, 'request' | 'get'> => {
+  const request: TestApp['request'] = async (method, path, { token, body, headers = {} } = {}) =>
+    app.handle(
+      new Request(`${origin}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    )
+  return { request, get: (path, token) => request('GET', path, token === undefined ? {} : { token }) }
 }

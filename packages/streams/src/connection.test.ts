@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'bun:test'
 import { createRedisConnection, isRedisUnavailableError, whenReady } from './connection.ts'
 import { waitFor } from './testing.ts'
+import { TEST_REDIS_URL } from './testing.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 
 describe('request connections', () => {
   it('queue commands until the first connect, then turn the offline queue off (a later outage fails at once)', async () => {

@@ -4,9 +4,9 @@ import { createEvent } from '@flotilla/contracts'
 import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
-import { cleanupStream, uniqueStreamName } from './testing.ts'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from './testing.ts'
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
+export const REDIS_URL = TEST_REDIS_URL
 
 let counter = 0
 /** A valid `user.registered` event with a fresh id. */

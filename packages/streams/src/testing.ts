@@ -59,3 +59,37 @@ export const waitFor = async <T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
+
+/**
+ * The variables a test takes from its caller: where the shared infrastructure is (`REDIS_URL`, `DATABASE_URL`,
+ * `MONGODB_URL`), the switches the suites document (`CHROMIUM_PATH`, `FLOTILLA_NODE22`, `E2E_KEEP_LOGS`,
+ * `UPDATE_SCREENSHOT`), and what the machine's tools need to run at all (PATH, HOME, temp dir, locale, CI, TLS
+ * roots and proxies for `npm`). Never an app's configuration: a developer's shell or `.env` cannot leak in.
+ */
+const PASSED_THROUGH =
+  /^(PATH|HOME|USER|TMPDIR|TEMP|TMP|LANG|LC_[A-Z]+|TERM|CI|REDIS_URL|DATABASE_URL|MONGODB_URL|CHROMIUM_PATH|FLOTILLA_NODE22|E2E_KEEP_LOGS|UPDATE_SCREENSHOT|SSL_CERT_FILE|SSL_CERT_DIR|NODE_EXTRA_CA_CERTS|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/
+
+/**
+ * The environment for a process a test starts (or a test process `bun run test` starts): the passed-through
+ * variables of this process that are set, then `vars` — nothing else of the caller's environment.
+ * @example Bun.spawn(bunCommand('src/main.ts'), { env: testProcessEnv({ NODE_ENV: 'test', EVENTS_STREAM: stream }) })
+ */
+export const testProcessEnv = (
+  vars: Readonly<Record<string, string | undefined>> = {},
+  from: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(from))
+    if (value !== undefined && PASSED_THROUGH.test(name)) env[name] = value
+  for (const [name, value] of Object.entries(vars)) if (value !== undefined) env[name] = value
+  return env
+}
+
+/** The Redis every test talks to: `REDIS_URL` when set, else the local default. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/**
+ * `bun <args>` that ignores any `.env` file in the working directory (`--no-env-file`), so a developer's copy of
+ * `.env.example` cannot change what a test starts.
+ */
+export const bunCommand = (...args: string[]): string[] => ['bun', '--no-env-file', ...args]

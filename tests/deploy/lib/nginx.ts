@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServiceName } from '@flotilla/contracts'
+import { testProcessEnv } from '@flotilla/streams/testing'
 import { renderServicesConf } from '../../../docker/gateway/render.ts'
 import { ROOT } from '../../../scripts/lib/apps.ts'
 
@@ -63,7 +64,7 @@ export const startGateway = async (upstreams: Readonly<Record<ServiceName, strin
       '-g',
       `pid ${dir}/nginx.pid; daemon off;`,
     ],
-    { stdout: 'ignore', stderr: 'pipe' },
+    { env: testProcessEnv(), stdout: 'ignore', stderr: 'pipe' },
   )
   const url = `http://127.0.0.1:${port}`
   try {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppInfo } from '../../../scripts/lib/apps.ts'
 import { mainOf } from '../../../scripts/lib/apps.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { isolatedEnv } from './isolation.ts'
 import { freePort } from './nginx.ts'
 
@@ -18,7 +19,7 @@ export interface RunAppOptions {
   /** Unique run name: the stream, and the prefix of every Redis key the app writes. */
   readonly run: string
   readonly dataDir: string
-  /** Command to run; defaults to `bun apps/<app>/src/main.ts`. */
+  /** Command to run; defaults to `bun --no-env-file apps/<app>/src/main.ts`. */
   readonly command?: string[]
   readonly cwd?: string
   readonly env?: Record<string, string>
@@ -35,11 +36,10 @@ export const runApp = async (
   const port = freePort()
   // The image ships /data as an existing, writable volume; some apps expect DATA_DIR to exist.
   mkdirSync(options.dataDir, { recursive: true })
-  const proc = Bun.spawn(options.command ?? ['bun', mainOf(app)], {
+  const proc = Bun.spawn(options.command ?? bunCommand(mainOf(app)), {
     cwd: options.cwd ?? join(import.meta.dir, '..', '..', '..'),
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
+    // Only what a deploy test sets, never the caller's settings (a development shell must not reach a production boot).
+    env: testProcessEnv({
       NODE_ENV: 'development',
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       LOG_LEVEL: 'warn',
@@ -47,7 +47,7 @@ export const runApp = async (
       ...options.env,
       PORT: String(port),
       DATA_DIR: options.dataDir,
-    },
+    }),
     stdout: 'pipe',
     stderr: 'pipe',
   })

@@ -2,6 +2,7 @@
 import { existsSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 /** Repository root. */
 export const ROOT = join(import.meta.dir, '..', '..', '..')
@@ -42,13 +43,16 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number
 }
 
-/** Spawns `bun <entry>` with `env` (on top of PATH and HOME only) and waits until `readyPath` answers 200. */
+/**
+ * Spawns `bun --no-env-file <entry>` with `env` on top of what `testProcessEnv` passes through (PATH, HOME, the
+ * infrastructure variables) and waits until `readyPath` answers 200.
+ */
 export const startProcess = async (options: StartOptions): Promise<RunningProcess> => {
   const logFile = join(options.logDir, `${options.name}.log`)
   const fd = openSync(logFile, 'a')
-  const proc = Bun.spawn(['bun', join(ROOT, options.entry)], {
+  const proc = Bun.spawn(bunCommand(join(ROOT, options.entry)), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+    env: testProcessEnv(options.env),
     stdout: fd,
     stderr: fd,
   })

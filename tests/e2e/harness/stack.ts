@@ -18,12 +18,13 @@ import {
 } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
+import { TEST_REDIS_URL } from '@flotilla/streams/testing'
 
 /** The services, from the service list. */
 export const APP_NAMES = SERVICE_NAMES
 export type AppName = ServiceName
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
+export const REDIS_URL = TEST_REDIS_URL
 export const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 /** The service-token secret every process of the stack shares. */
 export const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'

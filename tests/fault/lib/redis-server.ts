@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { testProcessEnv } from '@flotilla/streams/testing'
 
 /** A port free right now (the OS picks it; a tiny race with other processes is accepted). */
 export const freePort = (): number => {
@@ -119,7 +120,7 @@ export const startPrivateRedis = async (persistence: Persistence): Promise<Priva
   }
 
   const start = async () => {
-    proc = Bun.spawn(args, { stdout: 'ignore', stderr: 'ignore' })
+    proc = Bun.spawn(args, { env: testProcessEnv(), stdout: 'ignore', stderr: 'ignore' })
     await waitReady()
   }
 

@@ -1,5 +1,6 @@
 /** Fixture consumer processes: spawn, wait until ready, signal, restart, and always clean up. */
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import type { Subprocess } from 'bun'
 import type { FixtureConfig } from './ledger.ts'
 
@@ -14,8 +15,8 @@ export interface Child {
 
 /** Reads the child's stdout lines; resolves `name` on the ready line. */
 const spawnChild = (config: FixtureConfig): Child => {
-  const proc = Bun.spawn(['bun', FIXTURE], {
-    env: { ...process.env, FAULT_CONSUMER: JSON.stringify(config) },
+  const proc = Bun.spawn(bunCommand(FIXTURE), {
+    env: testProcessEnv({ FAULT_CONSUMER: JSON.stringify(config) }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'inherit',

@@ -6,13 +6,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyticsService } from '../../../apps/analytics/src/service.ts'
-import { auditService } from '../../../apps/audit/src/service.ts'
-import { authService } from '../../../apps/auth/src/service.ts'
+import { analyticsService } from '@flotilla/analytics'
+import { auditService } from '@flotilla/audit'
+import { authService } from '@flotilla/auth'
 import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { createLogger, DEV_SERVICE_TOKEN_SECRET, type Logger, startService } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
-import { deleteKeysMatching, uniqueStreamName } from '@flotilla/streams/testing'
+import { deleteKeysMatching, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 
 type Running = Awaited<ReturnType<typeof startService>>
 
@@ -50,7 +50,7 @@ const summaryRange = () => {
 export const startStack = async (
   o: { redisUrl?: string; logger?: Logger; withReaders?: boolean; readersConsume?: boolean } = {},
 ): Promise<Stack> => {
-  const redisUrl = o.redisUrl ?? 'redis://127.0.0.1:6379'
+  const redisUrl = o.redisUrl ?? TEST_REDIS_URL
   const stream = uniqueStreamName('security-revocation')
   const prefix = `test:security:revocation:${crypto.randomUUID().slice(0, 8)}`
   const dir = await mkdtemp(join(tmpdir(), 'security-revocation-'))

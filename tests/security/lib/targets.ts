@@ -6,20 +6,22 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyticsService } from '../../../apps/analytics/src/service.ts'
-import { createApp as createAuditApp } from '../../../apps/audit/src/app.ts'
-import { createRedisAnchors } from '../../../apps/audit/src/chain/checkpoints.ts'
-import { createRecordEventHandler } from '../../../apps/audit/src/handlers/record-event.ts'
-import { createAuditMetrics } from '../../../apps/audit/src/metrics.ts'
-import { createLibsqlStore } from '../../../apps/audit/src/store/libsql/store.ts'
+import { analyticsService } from '@flotilla/analytics'
+import { createApp as createAuditApp } from '@flotilla/audit'
+import {
+  createAuditMetrics,
+  createLibsqlStore,
+  createRecordEventHandler,
+  createRedisAnchors,
+} from '@flotilla/audit/testing'
 import {
   createTestApp as createAuthTestApp,
   TEST_SERVICE_SECRET as AUTH_SECRET,
-} from '../../../apps/auth/src/testing.ts'
+} from '@flotilla/auth/testing'
 import {
   createTestApp as createNotificationsTestApp,
   TEST_SERVICE_SECRET as NOTIFICATIONS_SECRET,
-} from '../../../apps/notifications/src/testing.ts'
+} from '@flotilla/notifications/testing'
 import { type AnyEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
 import {
   createAccessTokenVerifier,
@@ -30,10 +32,10 @@ import {
   startService,
 } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 import { ed25519KeyPair, now, type Signing, signJws } from './jws.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 export const USER_ISSUER = 'flotilla-auth'
 export const USER_AUDIENCE = 'flotilla'
 
@@ -147,7 +149,7 @@ export const authTarget = async (): Promise<
         return { ...payload, jti: crypto.randomUUID() }
       },
     },
-    close: () => fixture.cleanup(),
+    close: () => fixture.close(),
   }
 }
 
@@ -157,7 +159,7 @@ export const notificationsTarget = async (): Promise<Target> => {
     name: 'notifications',
     handle: (r) => fixture.app.handle(r),
     service: { ...serviceKey(NOTIFICATIONS_SECRET), audience: 'notifications' },
-    close: () => fixture.cleanup(),
+    close: () => fixture.close(),
   }
 }
 

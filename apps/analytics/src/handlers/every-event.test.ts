@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { type AnyEvent, createEvent, deadLetterStreamKey } from '@flotilla/contracts'
 import type { ConsumerMessage } from '@flotilla/streams'
-import { waitFor } from '@flotilla/streams/testing'
+import { bunCommand, testProcessEnv, waitFor } from '@flotilla/streams/testing'
 import { sql } from 'drizzle-orm'
 import { createTestApp, sampleEvent, type TestApp } from '../testing.ts'
 import { createEveryEventHandler } from './every-event.ts'
@@ -103,8 +103,8 @@ describe('every-event handler', () => {
     // Producers re-append after reconnects: 300 events appear twice in the stream, as new entries.
     await h.publish([...events, ...events.filter((_, i) => i % 33 === 0).slice(0, 300)])
 
-    const child = Bun.spawn(['bun', join(import.meta.dir, 'consumer-child.ts'), '--pause-after=3000'], {
-      env: { ...process.env, ...h.env },
+    const child = Bun.spawn(bunCommand(join(import.meta.dir, 'consumer-child.ts'), '--pause-after=3000'), {
+      env: testProcessEnv(h.env),
       stdout: 'pipe',
       stderr: 'inherit',
     })

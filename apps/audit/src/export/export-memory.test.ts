@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sampleInput } from '../records/sample.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const RECORDS = 200_000
 const TENANTS = ['m-1', 'm-2', 'm-3', 'm-4']
@@ -34,7 +35,8 @@ interface Measured {
 
 const measure = async (format: 'ndjson' | 'csv', tenantId?: string): Promise<Measured> => {
   const arg = JSON.stringify({ dbUrl, format, ...(tenantId ? { tenantId } : {}) })
-  const child = Bun.spawn(['bun', join(import.meta.dir, 'fixtures', 'export-memory.ts'), arg], {
+  const child = Bun.spawn(bunCommand(join(import.meta.dir, 'fixtures', 'export-memory.ts'), arg), {
+    env: testProcessEnv(),
     stdout: 'pipe',
     stderr: 'inherit',
   })

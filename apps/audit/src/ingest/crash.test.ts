@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AnyEvent } from '@flotilla/contracts'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import {
+  bunCommand,
+  cleanupStream,
+  testProcessEnv,
+  uniqueStreamName,
+  waitFor,
+} from '@flotilla/streams/testing'
 import { sampleEvent } from '../records/sample.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
 import { verifyChain } from '../verify/service.ts'
@@ -29,11 +35,8 @@ afterAll(async () => {
 const spawnConsumer = (consumerName: string) => {
   const options = { dbUrl, redisUrl: REDIS_URL, stream, consumerName, batchSize: 100, claimIdleMs: 1500 }
   const child = Bun.spawn(
-    ['bun', join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)],
-    {
-      stdout: 'inherit',
-      stderr: 'inherit',
-    },
+    bunCommand(join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)),
+    { env: testProcessEnv(), stdout: 'inherit', stderr: 'inherit' },
   )
   children.push(child)
   return child

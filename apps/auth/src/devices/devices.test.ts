@@ -8,7 +8,7 @@ beforeEach(async () => {
   service = await t.serviceToken()
 })
 afterEach(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 type Page = {

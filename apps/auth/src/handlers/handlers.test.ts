@@ -12,7 +12,7 @@ beforeEach(async () => {
   core = await createTestCore()
 })
 afterEach(async () => {
-  await core.cleanup()
+  await core.close()
 })
 
 const signIn = (userId: string, deviceId?: string) =>

@@ -9,7 +9,7 @@ beforeAll(async () => {
   service = await t.serviceToken()
 })
 afterAll(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 // Strings that look like tokens: JWT-ish segments, our refresh format, and arbitrary unicode.

@@ -39,7 +39,7 @@ beforeAll(async () => {
   })
 })
 afterAll(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 const introspect = async (token: string) => {

@@ -4,7 +4,7 @@ import { createTestCore, type TestCore } from '../testing.ts'
 
 const cores: TestCore[] = []
 afterEach(async () => {
-  for (const core of cores.splice(0)) await core.cleanup()
+  for (const core of cores.splice(0)) await core.close()
 })
 
 /** A test core whose key ring reads a clock the test moves. */

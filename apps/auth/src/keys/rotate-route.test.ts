@@ -13,7 +13,7 @@ beforeEach(async () => {
   ).json()) as TokenPair
 })
 afterEach(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 const rotate = (body: unknown, token = service) => t.request('POST', '/v1/keys/rotate', { token, body })

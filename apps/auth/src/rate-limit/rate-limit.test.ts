@@ -5,7 +5,7 @@ import { createTestApp, type TestApp, testSettings } from '../testing.ts'
 
 let t: TestApp | undefined
 afterEach(async () => {
-  await t?.cleanup()
+  await t?.close()
   t = undefined
 })
 

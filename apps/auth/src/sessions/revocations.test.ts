@@ -10,7 +10,7 @@ beforeEach(async () => {
   core = await createTestCore()
 })
 afterEach(async () => {
-  await core.cleanup()
+  await core.close()
 })
 
 const signIn = (userId: string) => core.sessions.create({ userId }, {})

@@ -9,7 +9,7 @@ beforeEach(async () => {
   service = await t.serviceToken()
 })
 afterEach(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 type Created = TokenPair & { device: { id: string; isNew: boolean } | null }

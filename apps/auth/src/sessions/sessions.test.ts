@@ -8,7 +8,7 @@ beforeEach(async () => {
   core = await createTestCore()
 })
 afterEach(async () => {
-  await core.cleanup()
+  await core.close()
 })
 
 const cause = { correlationId: 'corr-1' }
@@ -83,7 +83,7 @@ describe('session service', () => {
   })
 
   it('treats the previous token outside the grace window as reuse', async () => {
-    await core.cleanup()
+    await core.close()
     core = await createTestCore({ refreshGraceSeconds: 0 })
     const first = await core.sessions.create({ userId: 'u1' }, cause)
     await core.sessions.refresh(first.refreshToken, cause)
@@ -136,7 +136,7 @@ describe('session service', () => {
   })
 
   it('ends a session at its idle deadline and never slides past the absolute one', async () => {
-    await core.cleanup()
+    await core.close()
     core = await createTestCore({ sessionIdleSeconds: 1, sessionAbsoluteSeconds: 1 })
     const s = await core.sessions.create({ userId: 'u1' }, cause)
     expect(Date.parse(s.refreshTokenExpiresAt)).toBeLessThanOrEqual(Date.parse(s.sessionExpiresAt))

@@ -24,7 +24,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   server.stop(true)
-  await t.cleanup()
+  await t.close()
 })
 
 const refused = async (promise: Promise<unknown>) => {

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createEvent, deadLetterStreamKey } from '@flotilla/contracts'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import {
+  bunCommand,
+  cleanupStream,
+  testProcessEnv,
+  uniqueStreamName,
+  waitFor,
+} from '@flotilla/streams/testing'
 import { startFakeResend } from '../channels/fakes/resend-server.ts'
 import { NOTIFICATIONS_GROUP } from '../consumer.ts'
 import { openDatabase } from '../db/client.ts'
@@ -54,11 +60,8 @@ const spawnConsumer = (consumerName: string) => {
     maxDeliveries: 12,
   }
   const child = Bun.spawn(
-    [process.execPath, join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)],
-    {
-      stdout: 'inherit',
-      stderr: 'inherit',
-    },
+    bunCommand(join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)),
+    { env: testProcessEnv(), stdout: 'inherit', stderr: 'inherit' },
   )
   children.push(child)
   return child

@@ -39,7 +39,7 @@ describe('delivery through Resend', () => {
     t = await createTestApp({ transports: { resend: { apiKey: resend.apiKey, baseUrl: resend.url } } })
   })
   afterEach(async () => {
-    await t.cleanup()
+    await t.close()
   })
   const rowOf = async (email: string) => (await t.core.deliveries.list({ userId: `u-${email}` })).items[0]
 
@@ -175,7 +175,7 @@ const freezeAfterSend = (inner: Transport): Transport & { frozen: number } => {
 describe('a crash between send and record', () => {
   let t: TestApp
   afterEach(async () => {
-    await t.cleanup()
+    await t.close()
   })
 
   it('resends through Resend with the same key once the lease expires, and no second email exists', async () => {
@@ -246,8 +246,8 @@ describe('the outbound rate limit', () => {
       expect(sentTo('slot-a@example.com')).toHaveLength(1)
       expect(sentTo('slot-b@example.com')).toHaveLength(0)
     } finally {
-      await a.cleanup()
-      await b.cleanup()
+      await a.close()
+      await b.close()
     }
   })
 })

@@ -19,7 +19,7 @@ describe('notification status routes', () => {
       )
     await t.handle(createEvent('auth.device.added', { userId: 'u-ghost', deviceId: 'd' }, { source: 'auth' }))
   })
-  afterAll(() => t.cleanup())
+  afterAll(() => t.close())
 
   it('lists a user’s deliveries newest first, page by page with the cursor', async () => {
     const seen: string[] = []

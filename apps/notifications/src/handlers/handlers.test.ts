@@ -8,7 +8,7 @@ beforeEach(async () => {
   t = await createTestApp()
 })
 afterEach(async () => {
-  await t.cleanup()
+  await t.close()
 })
 
 const registered = (userId: string, extra: Record<string, string> = {}) =>

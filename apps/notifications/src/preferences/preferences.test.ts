@@ -6,7 +6,7 @@ describe('preference routes', () => {
   beforeAll(async () => {
     t = await createTestApp()
   })
-  afterAll(() => t.cleanup())
+  afterAll(() => t.close())
 
   it('starts with no opt-outs, replaces the whole set on PUT, and reads it back', async () => {
     const empty = await t.request('GET', '/v1/users/u-pref/preferences')

@@ -135,7 +135,7 @@ describe('template routes', () => {
   beforeAll(async () => {
     t = await createTestApp()
   })
-  afterAll(() => t.cleanup())
+  afterAll(() => t.close())
 
   it('lists the templates with their declared variables (service token required)', async () => {
     expect((await t.request('GET', '/v1/templates', { token: null })).status).toBe(401)

@@ -11,7 +11,7 @@ let t: TestApp
 beforeEach(async () => {
   t = await createTestApp({ transports: { resend: { apiKey: resend.apiKey, baseUrl: resend.url } } })
 })
-afterEach(() => t.cleanup())
+afterEach(() => t.close())
 
 const signer = new Webhook(TEST_WEBHOOK_SECRET)
 const sign = (

@@ -5,13 +5,14 @@
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
 import postgres from 'postgres'
 import { createOutboxRelay } from './relay.ts'
+import { TEST_REDIS_URL } from '@flotilla/streams/testing'
 
 const [url, schema, stream] = process.argv.slice(2)
 if (!url || !schema || !stream) throw new Error('usage: relay-crash.fixture.ts <db-url> <schema> <stream>')
 
 const sql = postgres(url, { max: 2, onnotice: () => {}, connection: { search_path: schema } })
 const publisher = createPublisher({
-  redis: createRedisConnection('redis://127.0.0.1:6379', 'producer'),
+  redis: createRedisConnection(TEST_REDIS_URL, 'producer'),
   stream,
 })
 const relay = createOutboxRelay({

@@ -6,6 +6,7 @@ import { enqueue } from './enqueue.ts'
 import { createOutboxRelay } from './relay.ts'
 import { flotillaOutbox } from './schema.ts'
 import { createOutboxFixture, numberedEvent, type OutboxFixture } from './test-helpers.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 // Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
 setDefaultTimeout(30_000)
@@ -39,8 +40,8 @@ it('publishes again with the same event id after a relay is killed between publi
   await enqueue(db, event)
 
   const child = Bun.spawn(
-    ['bun', join(import.meta.dir, 'relay-crash.fixture.ts'), TEST_DATABASE_URL, fx.db.schema, fx.stream],
-    { stdout: 'pipe', stderr: 'inherit' },
+    bunCommand(join(import.meta.dir, 'relay-crash.fixture.ts'), TEST_DATABASE_URL, fx.db.schema, fx.stream),
+    { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
   )
   try {
     expect(await waitForLine(child.stdout, 'published ')).toBe(`published ${event.id}`)

@@ -1,12 +1,12 @@
 /** Shared pieces of the outbox tests: a migrated schema, a real stream, and reading it back. */
 import { type AnyEvent, createEvent, decodeEntry } from '@flotilla/contracts'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 import type { Redis } from 'ioredis'
 import { createTestSchema, type TestSchema } from '../testing.ts'
 import { migrateOutbox } from './migrate.ts'
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
+export const REDIS_URL = TEST_REDIS_URL
 
 export interface OutboxFixture {
   readonly db: TestSchema

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 // The images ship `bun build --compile` binaries: Swagger UI's files must be inside the binary, not read
 // from node_modules at run time.
@@ -20,10 +21,13 @@ console.log('PORT=' + app.server?.port)
 `,
     )
     const binary = join(dir, 'server')
-    const build = Bun.spawnSync(['bun', 'build', '--compile', entry, '--outfile', binary], { stderr: 'pipe' })
+    const build = Bun.spawnSync(bunCommand('build', '--compile', entry, '--outfile', binary), {
+      env: testProcessEnv(),
+      stderr: 'pipe',
+    })
     expect(build.exitCode).toBe(0)
     rmSync(entry)
-    const server = Bun.spawn([binary], { cwd: dir, stdout: 'pipe', stderr: 'inherit' })
+    const server = Bun.spawn([binary], { cwd: dir, env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' })
     try {
       const reader = server.stdout.getReader()
       let output = ''

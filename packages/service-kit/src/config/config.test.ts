@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
+import { bunCommand } from '@flotilla/streams/testing'
 import { baseConfig, DEV_SERVICE_TOKEN_SECRET } from './base.ts'
 import { ConfigError } from './config-error.ts'
 import { devDefault, secretString } from './fields.ts'
@@ -189,7 +190,7 @@ describe('loadConfigOrExit', () => {
     const script = `import { baseConfig, loadConfigOrExit } from '${import.meta.dir}/../index.ts'
 loadConfigOrExit(baseConfig())
 console.log('started')`
-    const proc = Bun.spawn(['bun', '-e', script], {
+    const proc = Bun.spawn(bunCommand('-e', script), {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: 'x' },
       stdout: 'pipe',
       stderr: 'pipe',

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createServiceTokenSigner, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
 import { createConsumer, createDeadLetters, readGroupStats } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { parseExposition } from '../metrics/exposition.ts'
 import { createTestServiceApp, req } from '../test-fixtures.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const ring = parseKeyRing('dead-letter-routes-test-secret-0123456789')
 const verifier = createServiceTokenVerifier(ring, { audience: 'test' })
 const signer = createServiceTokenSigner(ring, 'ops')

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import { type Migration, migrate } from './migrate.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const dir = await mkdtemp(join(tmpdir(), 'kit-migrate-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
@@ -102,12 +103,11 @@ describe('migrate', () => {
     const startAt = Date.now() + 1500
     const runs = [0, 1].map(async () => {
       const child = Bun.spawn(
-        [
-          'bun',
+        bunCommand(
           join(import.meta.dir, 'fixtures', 'migrate-process.ts'),
           JSON.stringify({ url, startAt, migrations: STEPS }),
-        ],
-        { stdout: 'pipe', stderr: 'inherit' },
+        ),
+        { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
       )
       const out = await new Response(child.stdout).text()
       expect(await child.exited).toBe(0)

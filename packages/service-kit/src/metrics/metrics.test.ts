@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
 import { createConsumer, createPublisher, createRedisConnection, RetryLaterError } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { parseExposition, type Sample } from './exposition.ts'
 import { createMetrics } from './metrics.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const redis = new Redis(REDIS_URL)
 const streams: string[] = []
 afterAll(async () => {

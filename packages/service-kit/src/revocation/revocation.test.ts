@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'bun:test'
 import { createRedisConnection } from '@flotilla/streams'
-import { deleteKeysMatching, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { deleteKeysMatching, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import type { Redis } from 'ioredis'
 import { AppError } from '../errors/app-error.ts'
 import { createRevocationList, type RevocationList } from './list.ts'
 import { parseRevocationMessage, revocationNames } from './names.ts'
 import { createRevocationWriter } from './writer.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const silent = { info() {}, warn() {} }
 const open: { close(): unknown }[] = []
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import { createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { Type } from '@sinclair/typebox'
 import { createServiceApp } from '../app/service-app.ts'
@@ -14,7 +14,7 @@ import { loadConfig } from '../config/load-config.ts'
 import { defineService } from './declaration.ts'
 import { startService } from './runner.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const root = mkdtempSync(join(tmpdir(), 'runner-data-dir-'))
 const stream = uniqueStreamName('runner-data-dir')
 afterAll(async () => {

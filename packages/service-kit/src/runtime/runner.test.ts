@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { Type } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
@@ -14,7 +14,7 @@ import { createLogger } from '../logging/logger.ts'
 import { defineService, type Subscription } from './declaration.ts'
 import { startService } from './runner.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const redis = createRedisConnection(REDIS_URL, 'command')
 const streams: string[] = []
 afterAll(async () => {

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import { createRedisConnection } from '../connection.ts'
 import { createPublisher } from '../publisher.ts'
 import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(120_000)
@@ -27,8 +27,7 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
   for (let i = 0; i < TOTAL; i += 1000) await publisher.publishBatch(events.slice(i, i + 1000))
 
   const child = Bun.spawn(
-    [
-      'bun',
+    bunCommand(
       join(import.meta.dir, '..', 'test-fixtures', 'crashing-consumer.ts'),
       REDIS_URL,
       stream,
@@ -36,8 +35,8 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
       deadName,
       handledKey,
       '3000',
-    ],
-    { stdout: 'ignore', stderr: 'inherit' },
+    ),
+    { env: testProcessEnv(), stdout: 'ignore', stderr: 'inherit' },
   )
   try {
     const pendingOnDead = async () =>

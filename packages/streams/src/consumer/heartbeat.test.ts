@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import { createRedisConnection } from '../connection.ts'
 import { createPublisher } from '../publisher.ts'
 import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 import { createHeartbeat, heartbeatKey } from './heartbeat.ts'
 import { silentLogger } from './runtime.ts'
 
@@ -32,16 +32,15 @@ const consumerIdle = async (stream: string, consumer: string) => {
 /** Spawns the stalling fixture and resolves to its consumer name once it is ready. */
 const spawnStalling = (stream: string, handledKey: string) => {
   const child = Bun.spawn(
-    [
-      'bun',
+    bunCommand(
       join(import.meta.dir, '..', 'test-fixtures', 'stalling-consumer.ts'),
       REDIS_URL,
       stream,
       'g',
       'hang',
       handledKey,
-    ],
-    { stdout: 'pipe', stderr: 'inherit' },
+    ),
+    { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
   )
   const name = (async () => {
     let text = ''

@@ -4,7 +4,7 @@ import { createCustomEvent, deadLetterStreamKey, encodeEntry } from '@flotilla/c
 import type { Redis } from 'ioredis'
 import { createRedisConnection } from '../connection.ts'
 import { REDIS_URL, userRegistered } from '../test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Child processes that die and are replaced on a loaded CI machine.
 setDefaultTimeout(60_000)
@@ -34,16 +34,15 @@ it('dead-letters an entry that kills its process after maxDeliveries without tak
   const spawn = () =>
     children.push(
       Bun.spawn(
-        [
-          'bun',
+        bunCommand(
           join(import.meta.dir, '..', 'test-fixtures', 'exiting-consumer.ts'),
           REDIS_URL,
           stream,
           'g',
           handledKey,
           '3',
-        ],
-        { stdout: 'ignore', stderr: 'inherit' },
+        ),
+        { env: testProcessEnv(), stdout: 'ignore', stderr: 'inherit' },
       ),
     )
   try {

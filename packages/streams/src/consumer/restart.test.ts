@@ -3,7 +3,7 @@ import type { Subprocess } from 'bun'
 import { closeConnection, createRedisConnection } from '../connection.ts'
 import { createPublisher, PublishError } from '../publisher.ts'
 import { consumerPool, userRegistered } from '../test-support.ts'
-import { waitFor } from '../testing.ts'
+import { testProcessEnv, waitFor } from '../testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(60_000)
@@ -18,7 +18,7 @@ const freePort = () => {
 const startRedis = async (port: number): Promise<Subprocess> => {
   const server = Bun.spawn(
     ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdout: 'ignore', stderr: 'inherit' },
+    { env: testProcessEnv(), stdout: 'ignore', stderr: 'inherit' },
   )
   const probe = createRedisConnection(`redis://127.0.0.1:${port}`, 'command', { retryStrategy: () => 50 })
   probe.on('error', () => {})

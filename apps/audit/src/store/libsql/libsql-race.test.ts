@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { sampleInput } from '../../records/sample.ts'
 import { verifyChain } from '../../verify/service.ts'
 import { createLibsqlStore } from './store.ts'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const dir = await mkdtemp(join(tmpdir(), 'audit-race-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
@@ -26,12 +27,11 @@ it('keeps one gapless chain per tenant when three processes append the same even
     { batchSize: 200, reverse: false },
   ].map(async (o) => {
     const child = Bun.spawn(
-      [
-        'bun',
+      bunCommand(
         join(import.meta.dir, 'fixtures', 'append-process.ts'),
         JSON.stringify({ dbUrl, inputsFile, startAt, ...o }),
-      ],
-      { stdout: 'pipe', stderr: 'inherit' },
+      ),
+      { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
     )
     const out = await new Response(child.stdout).text()
     expect(await child.exited).toBe(0)
