@@ -35,7 +35,7 @@ export interface RevocationDeps {
 const RECORD_TTL_SECONDS = 7 * 24 * 3600
 
 /** A UUID (version 8, RFC 9562) derived from a name: the same input always gives the same id. */
-export const derivedEventId = (name: string): string => {
+const derivedEventId = (name: string): string => {
   const hex = new Bun.CryptoHasher('sha256').update(name).digest('hex').slice(0, 32).split('')
   hex[12] = '8'
   hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)

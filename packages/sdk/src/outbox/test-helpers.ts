@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
 import { createTestSchema, type TestSchema } from '../testing.ts'
 import { migrateOutbox } from './migrate.ts'
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = 'redis://127.0.0.1:6379'
 
 export interface OutboxFixture {
   readonly db: TestSchema

@@ -119,7 +119,7 @@ const readConfig = <C extends ServiceConfig, F extends Record<string, FeatureFla
 }
 
 /** The declaration must consume what the service list says it does (README, AsyncAPI and docs read the list). */
-export const checkSubscription = (name: ServiceName, subscription: Subscription | undefined): void => {
+const checkSubscription = (name: ServiceName, subscription: Subscription | undefined): void => {
   const listed: Consumes = SERVICES[name].consumes
   const declared = !subscription
     ? []

@@ -36,7 +36,7 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
 
 /** Filter → drizzle WHERE conditions. */
-export const whereOf = (filter: RecordFilter): SQL[] => {
+const whereOf = (filter: RecordFilter): SQL[] => {
   const c: SQL[] = []
   if (filter.tenantId !== undefined) c.push(eq(auditRecords.tenantId, filter.tenantId))
   if (filter.actorId !== undefined) c.push(eq(auditRecords.actorId, filter.actorId))

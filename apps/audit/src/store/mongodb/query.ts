@@ -86,7 +86,7 @@ export const filterToQuery = (filter: RecordFilter, after?: PageKey): Document =
 }
 
 /** The `_id` expression of a stats `$group` stage. */
-export const groupKeyExpression = (groupBy: StatsGroupBy): unknown => {
+const groupKeyExpression = (groupBy: StatsGroupBy): unknown => {
   if (groupBy === 'type') return '$type'
   if (groupBy === 'source') return '$source'
   // $concat yields null when either part is null: those events have no actor.
