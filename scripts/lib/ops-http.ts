@@ -29,7 +29,7 @@ interface OutboxMessage {
 /** `outbox`: what notifications stored instead of sending (no provider configured), newest first. */
 export const outbox = async (
   env: Env,
-  options: { limit: number; channel?: string; json: boolean },
+  options: { limit: number; channel?: string | undefined; json: boolean },
 ): Promise<void> => {
   const app = APPS.find((a) => a.name === 'notifications')!
   const query = new URLSearchParams({

@@ -31,7 +31,11 @@ export const statsRoutes = ({ store, auth }: { store: AuditStore; auth: CallerAu
     '/v1/audit/stats',
     async ({ caller, query }) => {
       const tenantId = tenantScope(caller, query.tenantId)
-      const filter = toFilter({ from: query.from, to: query.to }, tenantId)
+      const { from, to } = query
+      const filter = toFilter(
+        { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
+        tenantId,
+      )
       const groups = await store.stats(filter, query.groupBy)
       return {
         groupBy: query.groupBy,

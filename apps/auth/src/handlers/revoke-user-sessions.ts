@@ -87,14 +87,15 @@ export const revokeForEvent = async (
     ...(event.traceparent ? { traceparent: event.traceparent } : {}),
     ...(event.actor ? { actor: event.actor } : {}),
   }
-  const facts = targets.map((t) =>
-    sessionRevokedFact(
-      { id: t.id, userId: options.userId, tenantId: t.tenantId ?? event.tenantId },
+  const facts = targets.map((t) => {
+    const tenantId = t.tenantId ?? event.tenantId
+    return sessionRevokedFact(
+      { id: t.id, userId: options.userId, ...(tenantId !== undefined ? { tenantId } : {}) },
       options.reason,
       cause,
       derivedEventId(`${event.id}:${t.id}:revoked`),
-    ),
-  )
+    )
+  })
   // Each revocation writes its fact to the session's outbox in the same script: should every delivery fail to
   // publish (the event then ends in the dead letters), the relay still publishes it.
   for (const [i, target] of targets.entries())

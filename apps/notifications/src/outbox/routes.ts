@@ -27,7 +27,8 @@ export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifi
     '/v1/outbox',
     async ({ query }) => {
       const { cursor, ...filters } = query
-      const page = await outbox.list({ ...filters, after: rowCursor.decodeOptional(cursor) })
+      const after = rowCursor.decodeOptional(cursor)
+      const page = await outbox.list({ ...filters, ...(after !== undefined ? { after } : {}) })
       return {
         items: page.items.map((row) => ({
           ...row,

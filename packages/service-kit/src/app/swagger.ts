@@ -110,7 +110,7 @@ export const swagger = (options: SwaggerOptions & { version: string }) => {
           exclude: { staticFile: false },
           documentation: {
             info: { title: options.title, description: options.description, version: options.version },
-            tags: options.tags?.map((tag) => ({ ...tag })),
+            ...(options.tags ? { tags: options.tags.map((tag) => ({ ...tag })) } : {}),
             components: {
               securitySchemes: {
                 [BEARER_SECURITY]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
