@@ -51,7 +51,7 @@ import { createHttpRuntime } from './http-runtime.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
 
 /** Every address, IPv4 and IPv6: Fly's private network (6PN) and `<app>.internal` are IPv6 only. */
-export const LISTEN_HOSTNAME = '::'
+const LISTEN_HOSTNAME = '::'
 
 export interface StartOptions<O extends object = Record<never, never>> {
   /** Handed to the declaration's `build` (tests inject a clock or a local JWKS). */
