@@ -58,7 +58,7 @@ const telemetry = initTelemetry({ service: 'monolith', endpoint: process.env.OTE
 const redis = createRedisConnection(REDIS_URL, 'producer')
 const publisher = createPublisher({ redis, stream: STREAM })
 
-const authUrl = appUrl(APPS.find((a) => a.name === 'auth')!)
+const authUrl = appUrl(APPS.find((a) => a.name === 'auth')!, process.env)
 const authUp = await fetch(`${authUrl}/health`, { signal: AbortSignal.timeout(1500) })
   .then((r) => r.ok)
   .catch(() => false)
@@ -155,7 +155,7 @@ console.log(
   `\n${green('✓')} ${total} events in ${seconds.toFixed(1)} s${authUp ? `, ${sessions} sessions started at auth` : ''}`,
 )
 if (sessionFailures > 0) console.log(red(`✗ ${sessionFailures} session calls failed; last: ${lastError}`))
-const page = (app: string, path: string) => `${appUrl(APPS.find((a) => a.name === app)!)}${path}`
+const page = (app: string, path: string) => `${appUrl(APPS.find((a) => a.name === app)!, process.env)}${path}`
 console.log(`
   see it: dashboard     ${bold(page('analytics', '/dashboard'))}
           email outbox  ${bold('bun run ops outbox')} ${dim(`(welcome and ${DEMO_TEMPLATE} emails)`)}

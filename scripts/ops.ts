@@ -85,11 +85,11 @@ const run = async (): Promise<void> => {
   if (command === 'outbox') {
     const limit = Number(values.limit)
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new OpsError('--limit must be 1..100')
-    return outbox({ limit, channel: values.channel, json: values.json })
+    return outbox(process.env, { limit, channel: values.channel, json: values.json })
   }
   if (command === 'token') {
     if (!sub) throw new OpsError('token <app>: which app is the token for?')
-    return printToken(sub, parseTokenTtl(values.ttl))
+    return printToken(process.env, sub, parseTokenTtl(values.ttl))
   }
   await redis.connect().catch((error: Error) => {
     throw new OpsError(`cannot reach Redis at ${redisUrl}: ${error.message}`)

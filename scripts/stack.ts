@@ -118,7 +118,7 @@ const portTaken = (port: number): boolean => {
 }
 
 const urlEnv = Object.fromEntries(
-  APPS.map((a) => [a.urlVariable, offset === 0 ? appUrl(a) : `http://127.0.0.1:${portOf(a)}`]),
+  APPS.map((a) => [a.urlVariable, offset === 0 ? appUrl(a, process.env) : `http://127.0.0.1:${portOf(a)}`]),
 )
 const started: AppInfo[] = []
 for (const app of selected) {
@@ -148,7 +148,8 @@ for (const app of selected) {
   })
   children.push(child)
   started.push(app)
-  child.exited.then((code) => {
+  // Watch in the background: `exited` never rejects, and the stack keeps starting the other apps meanwhile.
+  void child.exited.then((code) => {
     if (stopping) return
     const state = readiness.get(app.name)
     const when = state === 'ready' ? 'after it was ready' : 'before it became ready: see its lines above'

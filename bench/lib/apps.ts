@@ -1,10 +1,10 @@
 /** The four apps started as processes for the memory and cold-start benchmarks (isolated keys, free ports). */
 import { readFileSync } from 'node:fs'
-import { APPS, type AppInfo } from '../../scripts/lib/apps.ts'
+import { APPS } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from '../../tests/deploy/lib/isolation.ts'
 import { type RunningApp, runApp } from '../../tests/deploy/lib/run-app.ts'
 
-export { APPS, type AppInfo, cleanupRun, type RunningApp, runApp }
+export { APPS, cleanupRun, type RunningApp, runApp }
 
 /** Resident set size of a process in bytes (Linux /proc), or NaN elsewhere. */
 export const rssOf = (pid: number): number => {

@@ -34,7 +34,7 @@ export interface ComparisonResult {
   readonly results: readonly ContenderResult[]
 }
 
-export const median = (values: readonly number[]): number => {
+const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   if (sorted.length === 0) return Number.NaN
@@ -57,7 +57,7 @@ const fmt = (n: number) =>
   n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(2) : n.toPrecision(3)
 
 /** Two decimals, or two significant digits for ratios too small for that (0.0012×). */
-export const fmtRatio = (ratio: number): string => (ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2))
+const fmtRatio = (ratio: number): string => (ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2))
 
 /** Runs every contender `rounds` times, interleaved, after `warmup` untimed rounds each. */
 export const compare = async (options: {
@@ -103,7 +103,7 @@ export const compare = async (options: {
 }
 
 /** Markdown table of one comparison, ratios against the named baseline. */
-export const toMarkdown = (result: ComparisonResult, baseline: string, target?: string): string => {
+const toMarkdown = (result: ComparisonResult, baseline: string, target?: string): string => {
   const base = result.results.find((r) => r.name === baseline)
   const extraKeys = [...new Set(result.results.flatMap((r) => Object.keys(r.extra)))]
   const lines = [
@@ -121,11 +121,6 @@ export const toMarkdown = (result: ComparisonResult, baseline: string, target?: 
     )
   }
   return lines.join('\n')
-}
-
-/** Prints a comparison to stdout as a readable table. */
-export const printResult = (result: ComparisonResult, baseline: string, target?: string): void => {
-  console.log(`\n${toMarkdown(result, baseline, target)}\n`)
 }
 
 /** A markdown section: the table, then notes as paragraphs. */

@@ -32,6 +32,9 @@ export const APPS: readonly AppInfo[] = SERVICE_NAMES.map((name, index) => ({
 /** Path of an app's entry point. */
 export const mainOf = (app: AppInfo): string => join(ROOT, 'apps', app.name, 'src', 'main.ts')
 
-/** The base URL other processes use for an app: `<APP>_URL`, else localhost on its default port. */
-export const appUrl = (app: AppInfo, env: Record<string, string | undefined> = process.env): string =>
+/**
+ * The base URL other processes use for an app: `<APP>_URL` in `env`, else localhost on its default port. The
+ * entry point passes its environment in (helpers never read `process.env`).
+ */
+export const appUrl = (app: AppInfo, env: Record<string, string | undefined>): string =>
   env[app.urlVariable] ?? `http://127.0.0.1:${app.port}`

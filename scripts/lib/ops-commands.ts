@@ -156,12 +156,12 @@ const deadLettersOf = async (ctx: OpsContext, group: string) => {
 export const dlqList = async (
   ctx: OpsContext,
   group: string,
-  options: { limit: number; cursor?: string; oldest: boolean },
+  options: { limit: number; cursor?: string | undefined; oldest: boolean },
 ): Promise<void> => {
   const dlq = await deadLettersOf(ctx, group)
   const page = await dlq.list({
     limit: options.limit,
-    cursor: options.cursor,
+    ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
     order: options.oldest ? 'oldest' : 'newest',
   })
   const total = await dlq.count()
@@ -228,11 +228,17 @@ const mustConfirm = async (ctx: OpsContext, question: string) => {
   if (!(await confirm(question))) throw new OpsError('cancelled: nothing changed')
 }
 
+/** One dead letter by id, or every one of the group (`--all`). */
+interface DeadLetterTarget {
+  readonly id?: string | undefined
+  readonly all: boolean
+}
+
 /** Applies `action` to one dead letter, or to all of them (oldest first) with a progress bar. */
 const eachDeadLetter = async (
   ctx: OpsContext,
   group: string,
-  target: { id?: string; all: boolean },
+  target: DeadLetterTarget,
   verb: string,
   action: (letter: DeadLetter) => Promise<boolean>,
 ): Promise<number> => {
@@ -261,7 +267,7 @@ const eachDeadLetter = async (
 }
 
 /** `dlq replay <group> <id>|--all`: back onto the main stream, for this group only. */
-export const dlqReplay = async (ctx: OpsContext, group: string, target: { id?: string; all: boolean }) => {
+export const dlqReplay = async (ctx: OpsContext, group: string, target: DeadLetterTarget) => {
   const dlq = createDeadLetters({ redis: ctx.redis, stream: ctx.stream, group })
   const ids: string[] = []
   const count = await eachDeadLetter(ctx, group, target, 'Replay', async (letter) => {
@@ -277,7 +283,7 @@ export const dlqReplay = async (ctx: OpsContext, group: string, target: { id?: s
 }
 
 /** `dlq purge <group> <id>|--all`: delete for good. */
-export const dlqPurge = async (ctx: OpsContext, group: string, target: { id?: string; all: boolean }) => {
+export const dlqPurge = async (ctx: OpsContext, group: string, target: DeadLetterTarget) => {
   const dlq = createDeadLetters({ redis: ctx.redis, stream: ctx.stream, group })
   const count = await eachDeadLetter(ctx, group, target, 'Permanently delete', (letter) =>
     dlq.purge(letter.id),

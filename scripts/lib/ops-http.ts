@@ -7,11 +7,14 @@ import { bold, dim, table } from './term.ts'
 /** Thrown for problems the operator should read (exit 1, no stack trace). */
 export class OpsHttpError extends Error {}
 
+/** The environment the ops entry point passes in: `<APP>_URL` and `SERVICE_TOKEN_SECRET`. */
+type Env = Record<string, string | undefined>
+
 /** Signs a service token as `ops` for one app; the secret is SERVICE_TOKEN_SECRET, else the dev default. */
-export const serviceToken = (audience: string, ttlSeconds = 60): Promise<string> => {
+const serviceToken = (env: Env, audience: string, ttlSeconds = 60): Promise<string> => {
   if (!APPS.some((a) => a.name === audience))
     throw new OpsHttpError(`no service "${audience}" (one of ${APPS.map((a) => a.name).join(', ')})`)
-  const ring = parseKeyRing(process.env.SERVICE_TOKEN_SECRET ?? DEV_SERVICE_TOKEN_SECRET)
+  const ring = parseKeyRing(env.SERVICE_TOKEN_SECRET ?? DEV_SERVICE_TOKEN_SECRET)
   return createServiceTokenSigner(ring, 'ops').sign({ audience, ttlSeconds })
 }
 
@@ -24,19 +27,22 @@ interface OutboxMessage {
 }
 
 /** `outbox`: what notifications stored instead of sending (no provider configured), newest first. */
-export const outbox = async (options: { limit: number; channel?: string; json: boolean }): Promise<void> => {
+export const outbox = async (
+  env: Env,
+  options: { limit: number; channel?: string | undefined; json: boolean },
+): Promise<void> => {
   const app = APPS.find((a) => a.name === 'notifications')!
   const query = new URLSearchParams({
     limit: String(options.limit),
     ...(options.channel ? { channel: options.channel } : {}),
   })
-  const url = `${appUrl(app)}/v1/outbox?${query}`
+  const url = `${appUrl(app, env)}/v1/outbox?${query}`
   const response = await fetch(url, {
-    headers: { authorization: `Bearer ${await serviceToken('notifications')}` },
+    headers: { authorization: `Bearer ${await serviceToken(env, 'notifications')}` },
     signal: AbortSignal.timeout(5000),
   }).catch((error: Error) => {
     throw new OpsHttpError(
-      `notifications is not answering at ${appUrl(app)} (${error.message}); is the stack running?`,
+      `notifications is not answering at ${appUrl(app, env)} (${error.message}); is the stack running?`,
     )
   })
   if (!response.ok) throw new OpsHttpError(`GET ${url} answered ${response.status}: ${await response.text()}`)
@@ -64,8 +70,8 @@ export const outbox = async (options: { limit: number; channel?: string; json: b
 }
 
 /** `token <app>`: a service token to paste into that app's Swagger UI ("Authorize"). */
-export const printToken = async (audience: string, ttlSeconds: number): Promise<void> => {
-  const token = await serviceToken(audience, ttlSeconds)
+export const printToken = async (env: Env, audience: string, ttlSeconds: number): Promise<void> => {
+  const token = await serviceToken(env, audience, ttlSeconds)
   console.log(token)
   if (process.stdout.isTTY)
     console.error(

@@ -1,6 +1,7 @@
 /** Terminal output for the run/ops scripts: colours (off for pipes and NO_COLOR), tables, durations. */
 
-const colourOn = process.stdout.isTTY === true && !process.env.NO_COLOR
+// hasColors() exists only on a terminal and honours NO_COLOR (and FORCE_COLOR, TERM=dumb) by itself.
+const colourOn = process.stdout.hasColors?.() === true
 
 /** Wraps text in an ANSI colour (30–37 foreground, 1 bold, 2 dim) when stdout is a colour terminal. */
 export const paint = (code: number, text: string): string => (colourOn ? `\x1b[${code}m${text}\x1b[0m` : text)

@@ -85,7 +85,7 @@ describe('with Redis unreachable', () => {
       ['revoke', () => stack.authCall('DELETE', `/v1/sessions/${pair.sessionId}`)],
       ['list sessions', () => stack.authCall('GET', '/v1/users/u-redis-down/sessions')],
     ]
-    const answers: Record<string, { status: number; code?: string; dependency?: unknown }> = {}
+    const answers: Record<string, { status: number; code?: string | undefined; dependency?: unknown }> = {}
     const elapsed: Record<string, number> = {}
     for (const [name, call] of calls) {
       const started = performance.now()

@@ -16,7 +16,7 @@ export interface Cause {
   readonly actor?: { readonly type: string; readonly id: string }
 }
 
-export const SOURCE = 'auth'
+const SOURCE = 'auth'
 
 /** Builds one `auth.*` event with the envelope fields taken from its cause. */
 export const authEvent = <T extends EventType>(

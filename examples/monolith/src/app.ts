@@ -62,5 +62,3 @@ export const createApp = (deps: MonolithDeps) =>
     })
     .use(usersRoutes(createUsersService(deps), deps.auth))
     .use(ordersRoutes(createOrdersService(deps), deps.auth))
-
-export type MonolithApp = ReturnType<typeof createApp>

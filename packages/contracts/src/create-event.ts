@@ -82,7 +82,7 @@ export interface CreateEvent {
 export const createEvent: CreateEvent = (
   type: EventType,
   payload: unknown,
-  options: CreateEventOptions & { readonly version?: number },
+  options: CreateEventOptions & { readonly version?: number | undefined },
 ) => {
   const { version, ...rest } = options
   return envelope(type, version ?? latestVersionOf(type), payload, rest) as never
@@ -95,5 +95,5 @@ export const createEvent: CreateEvent = (
 export const createCustomEvent = (
   type: string,
   payload: Record<string, unknown>,
-  options: CreateEventOptions & { readonly version?: number },
+  options: CreateEventOptions & { readonly version?: number | undefined },
 ): OpaqueEvent => envelope(type, options.version ?? 1, payload, options) as unknown as OpaqueEvent

@@ -3,12 +3,12 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 /** Dotted, lower-case, at least two segments: `user.registered`, `auth.session.created`. */
 export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$'
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 /** ISO-8601 in UTC with a `Z` suffix, optional fraction. */
-export const UTC_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$'
+const UTC_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$'
 /** W3C trace context `traceparent` header value. */
 export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
-export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$'
+const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$'
 
 const Id = Type.String({ minLength: 1, maxLength: 200 })
 

@@ -15,7 +15,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 export type ConnectionRole = 'producer' | 'consumer' | 'command' | 'request' | 'subscriber'
 
 /** Reconnect delay after `times` failed attempts: exponential from 50 ms, capped at 2 s, with jitter. */
-export const reconnectDelay = (times: number): number => {
+const reconnectDelay = (times: number): number => {
   const ceiling = Math.min(2000, 50 * 2 ** Math.min(times - 1, 10))
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
 }

@@ -7,7 +7,7 @@ export interface ParsedStreamId {
 }
 
 /** Parses `ms-seq` (or a bare `ms`, meaning `ms-0`). */
-export const parseStreamId = (id: string): ParsedStreamId => {
+const parseStreamId = (id: string): ParsedStreamId => {
   const [ms, seq] = id.split('-')
   return { ms: BigInt(ms ?? '0'), seq: BigInt(seq ?? '0') }
 }

@@ -13,11 +13,11 @@ export interface TracedEvent {
 
 export interface ConsumerSpanOptions {
   /** Consumer group (`messaging.consumer.group.name`). */
-  readonly group?: string
+  readonly group?: string | undefined
   /** Stream name (`messaging.destination.name`). */
-  readonly stream?: string
-  readonly streamId?: string
-  readonly deliveryCount?: number
+  readonly stream?: string | undefined
+  readonly streamId?: string | undefined
+  readonly deliveryCount?: number | undefined
 }
 
 export interface ConsumerSpan {

@@ -21,7 +21,7 @@ export interface TelemetryOptions {
   readonly service: string
   readonly version?: string
   /** OTLP/HTTP base URL; `/v1/traces` is appended. Unset (the default): nothing is exported. */
-  readonly endpoint?: string
+  readonly endpoint?: string | undefined
   /** `OTEL_EXPORTER_OTLP_HEADERS` as given (`k=v,k2=v2`). */
   readonly headers?: string
   /** Ratio of new root traces sampled. @defaultValue 1 */

@@ -21,7 +21,7 @@ export const freePort = (): number => {
 }
 
 /** Waits until `url` answers at all (any status), or throws after `timeoutMs`. */
-export const waitForHttp = async (url: string, timeoutMs = 10_000): Promise<void> => {
+const waitForHttp = async (url: string, timeoutMs = 10_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {

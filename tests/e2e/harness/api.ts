@@ -1,7 +1,7 @@
 /** The public HTTP calls the flows make, one helper per question a user would ask. */
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { call, eventually, type JsonResponse } from './http.ts'
+import { call, type JsonResponse } from './http.ts'
 import { REDIS_URL, type Stack } from './stack.ts'
 
 export interface AuditRecordView {
@@ -100,7 +100,7 @@ export const analyticsCount = async (stack: Stack, type: string): Promise<number
 type App = 'auth' | 'notifications' | 'audit' | 'analytics'
 
 /** The sum of a Prometheus series (every label set) on an app's `/metrics`; undefined when it has no sample. */
-export const metricSample = async (stack: Stack, app: App, name: string): Promise<number | undefined> => {
+const metricSample = async (stack: Stack, app: App, name: string): Promise<number | undefined> => {
   const res = await fetch(`${stack.url(app)}/metrics`)
   const text = await res.text()
   let sum: number | undefined
@@ -167,14 +167,6 @@ export const deliveriesOf = async (stack: Stack, userId: string): Promise<Delive
   if (res.status !== 200) throw new Error(`deliveries: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body.items
 }
-
-/** Waits until audit holds the user's `user.registered` (the monolith's outbox has delivered it everywhere). */
-export const registeredEverywhere = async (stack: Stack, userId: string) =>
-  eventually(`user.registered of ${userId} in audit`, async () =>
-    (await auditRecords(stack, { type: 'user.registered', subjectId: userId })).length === 1
-      ? true
-      : undefined,
-  )
 
 /**
  * Every event on the run's stream, decoded: the wire contract the monolith itself writes to (docs/pitfalls.md,

@@ -27,7 +27,7 @@ export type AppName = ServiceName
 export const REDIS_URL = TEST_REDIS_URL
 export const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 /** The service-token secret every process of the stack shares. */
-export const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'
+const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'
 
 export interface StackOptions {
   readonly apps: readonly AppName[]

@@ -6,7 +6,7 @@ import { createLedger, type FixtureConfig, type Ledger, type RedisClient } from 
 import { type Persistence, type PrivateRedis, startPrivateRedis } from './redis-server.ts'
 import { createSupervisor, type Supervisor } from './supervisor.ts'
 
-export const GROUP = 'fault'
+const GROUP = 'fault'
 
 /** Polls until `predicate` is truthy or `timeoutMs` passes; resolves to whether it became true. */
 export const until = async (

@@ -6,7 +6,7 @@ import type { Subprocess } from 'bun'
 import { testProcessEnv } from '@flotilla/streams/testing'
 
 /** A port free right now (the OS picks it; a tiny race with other processes is accepted). */
-export const freePort = (): number => {
+const freePort = (): number => {
   const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
   const { port } = probe
   probe.stop(true)
@@ -36,7 +36,7 @@ const resp = (args: readonly string[]) =>
   `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`
 
 /** One command on a fresh TCP connection; resolves with the raw reply once it looks complete. */
-export const rawCommand = (port: number, args: readonly string[], timeoutMs = 2000): Promise<string> =>
+const rawCommand = (port: number, args: readonly string[], timeoutMs = 2000): Promise<string> =>
   new Promise((resolve, reject) => {
     let text = ''
     let done = false

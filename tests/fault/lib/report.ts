@@ -60,7 +60,7 @@ const cells = (r: ResultRow) => [
 ]
 
 /** The table as Markdown. */
-export const markdownTable = (list: readonly ResultRow[] = rows): string => {
+const markdownTable = (list: readonly ResultRow[] = rows): string => {
   const lines = [
     `| ${HEAD.join(' | ')} |`,
     `| ${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,

@@ -68,7 +68,7 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
     const a = await supervisor.spawn({ slowMs: 1500 })
     const aName = await a.name
     await until(async () => (await world.pending(aName)) > 0, 10_000, 5)
-    supervisor.signal(a, 'SIGSTOP')
+    await supervisor.signal(a, 'SIGSTOP')
     const stoppedAt = Date.now()
     const heldByA = await world.pending(aName)
     // B is slow, so it still owns A's entries when A wakes up.
@@ -77,7 +77,7 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
     // Resume A as soon as B has claimed some of A's entries (the oldest first: the batch A is handling).
     const claimed = await until(async () => (await world.pending(aName)) < heldByA, 15_000, 10)
     const pausedMs = Date.now() - stoppedAt
-    supervisor.signal(a, 'SIGCONT')
+    await supervisor.signal(a, 'SIGCONT')
     const resumedAt = Date.now()
     const refusedSeen = await until(
       async () => ((await ledger.statuses()).find((s) => s.name === aName)?.zombieAcksRefused ?? 0) > 0,
@@ -122,7 +122,7 @@ export const gracefulSignal = async (env: SuiteEnv, signal: 'SIGINT' | 'SIGTERM'
     )
     const pendingAtSignal = await world.pending(xName)
     const sentAt = Date.now()
-    supervisor.signal(x, signal)
+    await supervisor.signal(x, signal)
     const exitCode = await Promise.race([x.exited, Bun.sleep(graceMs + 2000).then(() => -1)])
     const exitMs = Date.now() - sentAt
     const ownPendingAfter = await world.pending(xName)

@@ -48,7 +48,7 @@ const CANDIDATES = ['1-0', 'u_1', 'user.registered', 'x', 'abc', 'a1', 'en', 'em
 const NAMED: Record<string, string> = { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }
 
 /** A minimal valid value for a JSON Schema (examples first), so requests get past validation to the check under test. */
-export const exampleOf = (schema: JsonSchema | undefined, name = ''): unknown => {
+const exampleOf = (schema: JsonSchema | undefined, name = ''): unknown => {
   if (!schema) return 'x'
   if (name in NAMED) return NAMED[name]
   if (schema.examples?.[0] !== undefined) return schema.examples[0]

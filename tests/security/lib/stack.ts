@@ -38,7 +38,7 @@ export interface TokenPair {
   readonly refreshToken: string
 }
 
-export const TENANT = 't-revocation'
+const TENANT = 't-revocation'
 
 /** The last hour, as the summary route's query. */
 const summaryRange = () => {

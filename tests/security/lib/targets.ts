@@ -153,7 +153,7 @@ export const authTarget = async (): Promise<
   }
 }
 
-export const notificationsTarget = async (): Promise<Target> => {
+const notificationsTarget = async (): Promise<Target> => {
   const fixture = await createNotificationsTestApp()
   return {
     name: 'notifications',

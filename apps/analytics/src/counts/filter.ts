@@ -26,9 +26,3 @@ export const filterSql = (f: CountFilter): SQL[] => {
   }
   return out
 }
-
-/** True when an event type matches a filter's type. */
-export const typeMatches = (filter: string | undefined, type: string): boolean => {
-  if (filter === undefined || filter === '*') return true
-  return filter.endsWith('.*') ? type.startsWith(filter.slice(0, -1)) : type === filter
-}

@@ -169,6 +169,7 @@
     for (const [id, c] of Object.entries(charts))
       c.plot.setSize({ width: Math.max(300, $(id).clientWidth), height: 240 })
   })
-  load()
+  // Fire and forget: load() catches its own failures and shows them in the page.
+  void load()
   setInterval(load, refreshMs)
 })()

@@ -2,7 +2,7 @@
 import { t } from 'elysia'
 
 /** A chart's data: x in Unix seconds, one array of counts per series. */
-export const ChartData = t.Object({
+const ChartData = t.Object({
   times: t.Array(t.Number()),
   series: t.Array(t.Object({ name: t.String(), values: t.Array(t.Number()) })),
 })

@@ -5,9 +5,7 @@
  */
 import type { AnyEvent } from '@flotilla/contracts'
 import type { Transaction } from '@libsql/client'
-import { inArray } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { processedEvents } from '../db/schema.ts'
 import { decodeSketch, durationOf, encodeSketch, newSketch } from '../percentiles/sketch.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time/zone.ts'
 import type { ActorHit, Uniques } from '../uniques/service.ts'
@@ -31,15 +29,6 @@ export interface IngestDeps {
   readonly db: Db
   readonly uniques: Uniques
   readonly now?: () => number
-}
-
-// SQLite bound-parameter budget per statement, with room to spare.
-const ROWS_PER_STATEMENT = 150
-
-const chunks = <T>(items: readonly T[], size: number): T[][] => {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }
 
 const floorTo = (t: number, step: number) => Math.floor(t / step) * step
@@ -177,16 +166,3 @@ export const createIngest = ({ db, uniques, now = Date.now }: IngestDeps) => ({
 })
 
 export type Ingest = ReturnType<typeof createIngest>
-
-/** Ids of the given events that are already counted (for tests and replays). */
-export const countedIds = async (db: Db, ids: readonly string[]): Promise<Set<string>> => {
-  const out = new Set<string>()
-  for (const part of chunks(ids, ROWS_PER_STATEMENT)) {
-    const rows = await db
-      .select({ id: processedEvents.id })
-      .from(processedEvents)
-      .where(inArray(processedEvents.id, part))
-    for (const r of rows) out.add(r.id)
-  }
-  return out
-}

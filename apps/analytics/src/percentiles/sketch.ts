@@ -2,7 +2,7 @@
 import { DDSketch } from '@datadog/sketches-js'
 
 /** Relative accuracy every stored sketch is built with (sketches only merge with equal accuracy). */
-export const RELATIVE_ACCURACY = 0.01
+const RELATIVE_ACCURACY = 0.01
 
 export const newSketch = (): DDSketch => new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })
 

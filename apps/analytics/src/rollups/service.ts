@@ -33,7 +33,7 @@ export interface RetentionResult {
 }
 
 /** How long `job_runs` rows are kept. */
-export const JOB_RUN_RETENTION_MS = 7 * DAY_MS
+const JOB_RUN_RETENTION_MS = 7 * DAY_MS
 
 // Buckets per write transaction: keeps each transaction short so ingest never waits long.
 const BUCKETS_PER_TX = 100

@@ -32,7 +32,7 @@ export const TimeseriesQuery = t.Object({
 })
 export type TimeseriesQuery = typeof TimeseriesQuery.static
 
-export const Point = t.Object({
+const Point = t.Object({
   start: t.String({ description: 'Bucket start, UTC' }),
   end: t.String({ description: 'Bucket end (exclusive), UTC' }),
   local: t.String({ description: 'Bucket start as local wall-clock time in `timeZone`' }),

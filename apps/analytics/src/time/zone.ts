@@ -63,7 +63,7 @@ export const localParts = (timeZone: string, instant: number): LocalParts => {
 }
 
 /** Offset of the zone from UTC at an instant, in ms (Paris in winter: +3_600_000). */
-export const offsetAt = (timeZone: string, instant: number): number => {
+const offsetAt = (timeZone: string, instant: number): number => {
   const p = localParts(timeZone, instant)
   const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
   return wall - Math.floor(instant / 1000) * 1000
@@ -88,10 +88,6 @@ export const isoWeekday = (date: CivilDate): number => {
 }
 
 const compareDate = (a: CivilDate, b: CivilDate) => a.year - b.year || a.month - b.month || a.day - b.day
-
-/** `YYYY-MM-DD` of a civil date. */
-export const formatDate = (d: CivilDate): string =>
-  `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`
 
 /**
  * The UTC instant where a local calendar day begins: local midnight, or — when midnight falls in a DST

@@ -62,7 +62,10 @@ const parseTime = (name: string, value: string | undefined): Date | undefined =>
 }
 
 /** Query → store filter, with the tenant already decided by the caller's scope. */
-export const toFilter = (query: RecordQuery, tenantId: string | undefined): RecordFilter => {
+export const toFilter = (
+  query: Partial<Record<keyof RecordQuery, string | undefined>>,
+  tenantId: string | undefined,
+): RecordFilter => {
   const from = parseTime('from', query.from)
   const to = parseTime('to', query.to)
   if (from && to && from.getTime() >= to.getTime()) {

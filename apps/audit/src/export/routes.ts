@@ -15,7 +15,7 @@ export interface ExportRoutesDeps {
   readonly onExported?: (records: number) => void
 }
 
-export const ExportQuery = t.Object({
+const ExportQuery = t.Object({
   ...RecordQuery.properties,
   format: t.Optional(t.Union([t.Literal('ndjson'), t.Literal('csv')], { default: 'ndjson' })),
 })

@@ -6,7 +6,7 @@ import { GLOBAL_CHAIN, type RecordInput } from './model.ts'
 export const chainOf = (tenantId: string | null | undefined): string => tenantId ?? GLOBAL_CHAIN
 
 /** The verb of a dotted type: `user.login.failed` → `failed`. */
-export const actionOf = (type: string): string => type.slice(type.lastIndexOf('.') + 1)
+const actionOf = (type: string): string => type.slice(type.lastIndexOf('.') + 1)
 
 // Stores keep text columns as UTF-8, where a lone surrogate cannot exist (SQLite writes U+FFFD in its place):
 // the record takes that form before it is hashed, so the stored text is the hashed text and the chain verifies.

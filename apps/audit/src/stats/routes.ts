@@ -10,14 +10,14 @@ import { toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CountsQuery, CountsResponse, parseGroupBy, TopActorsQuery, TopActorsResponse } from './model.ts'
 
-export const StatsQuery = t.Object({
+const StatsQuery = t.Object({
   groupBy: t.Union([t.Literal('type'), t.Literal('actor'), t.Literal('source')]),
   tenantId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
   from: t.Optional(t.String({ maxLength: 40, description: 'ISO-8601; occurredAt >= from' })),
   to: t.Optional(t.String({ maxLength: 40, description: 'ISO-8601; occurredAt < to' })),
 })
 
-export const StatsResponse = t.Object({
+const StatsResponse = t.Object({
   groupBy: t.String(),
   tenantId: t.Union([t.String(), t.Null()]),
   from: t.Union([t.String(), t.Null()]),

@@ -67,7 +67,7 @@ export const dimensionSql = (c: AnalyticsColumns, dimension: CountDimension): SQ
 }
 
 /** Start of the UTC bucket holding occurred_ms (a floor that is right before 1970 too). */
-export const bucketSql = (c: AnalyticsColumns, interval: CountInterval): SQL<number> => {
+const bucketSql = (c: AnalyticsColumns, interval: CountInterval): SQL<number> => {
   const ms = sql.raw(String(INTERVAL_MS[interval]))
   return sql<number>`(${c.occurredMs} - ((${c.occurredMs} % ${ms}) + ${ms}) % ${ms})`
 }

@@ -7,13 +7,13 @@ import { GLOBAL_CHAIN } from '../records/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { verifyChain } from './service.ts'
 
-export const VerifyQuery = t.Object({
+const VerifyQuery = t.Object({
   tenantId: t.Optional(
     t.String({ minLength: 1, maxLength: 200, description: 'the chain; `global` when omitted by a service' }),
   ),
 })
 
-export const VerifyResponse = t.Object({
+const VerifyResponse = t.Object({
   ok: t.Boolean(),
   chain: t.String(),
   checked: t.Integer({ description: 'records whose hash and link were recomputed' }),

@@ -35,7 +35,7 @@ export interface RevocationDeps {
 const RECORD_TTL_SECONDS = 7 * 24 * 3600
 
 /** A UUID (version 8, RFC 9562) derived from a name: the same input always gives the same id. */
-export const derivedEventId = (name: string): string => {
+const derivedEventId = (name: string): string => {
   const hex = new Bun.CryptoHasher('sha256').update(name).digest('hex').slice(0, 32).split('')
   hex[12] = '8'
   hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)
@@ -90,14 +90,15 @@ export const revokeForEvent = async (
     ...(event.traceparent ? { traceparent: event.traceparent } : {}),
     ...(event.actor ? { actor: event.actor } : {}),
   }
-  const facts = targets.map((t) =>
-    sessionRevokedFact(
-      { id: t.id, userId: options.userId, tenantId: t.tenantId ?? event.tenantId },
+  const facts = targets.map((t) => {
+    const tenantId = t.tenantId ?? event.tenantId
+    return sessionRevokedFact(
+      { id: t.id, userId: options.userId, ...(tenantId !== undefined ? { tenantId } : {}) },
       options.reason,
       cause,
       derivedEventId(`${event.id}:${t.id}:revoked`),
-    ),
-  )
+    )
+  })
   // Each revocation writes its fact to the session's outbox in the same script: should every delivery fail to
   // publish (the event then ends in the dead letters), the relay still publishes it.
   for (const [i, target] of targets.entries())

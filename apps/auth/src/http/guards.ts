@@ -4,7 +4,7 @@ import { type AccessTokenVerifier, type Caller, callerAuth, serviceAuth } from '
 import { notFound } from '../errors.ts'
 
 /** The service name service tokens must be addressed to. */
-export const AUDIENCE = 'auth'
+const AUDIENCE = 'auth'
 
 export interface Guards {
   /** Service token only. */

@@ -15,9 +15,9 @@ export const DeviceId = t.String({
   pattern: '^[A-Za-z0-9_.:-]+$',
   examples: ['ios-7f3a'],
 })
-export const Scope = t.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
+const Scope = t.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
 
-export const DeviceInput = t.Object(
+const DeviceInput = t.Object(
   {
     id: t.Optional(DeviceId),
     name: t.Optional(t.String({ maxLength: 200, examples: ["Ada's iPhone"] })),

@@ -35,7 +35,7 @@ export interface PublicAgentOptions {
 }
 
 /** Why a connection was refused: `code` is `ERR_ADDRESS_REFUSED`, `reason` the address's range. */
-export class AddressRefusedError extends Error {
+class AddressRefusedError extends Error {
   readonly code = ADDRESS_REFUSED
   override readonly name = 'AddressRefusedError'
   constructor(

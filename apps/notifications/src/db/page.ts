@@ -15,7 +15,7 @@ export type RowPosition = typeof RowPosition.static
 export const rowCursor = createCursorCodec(RowPosition)
 
 /** Rows after `position` in (createdAt desc, id desc) order. */
-export const olderThan = (
+const olderThan = (
   columns: { readonly createdAt: SQLiteColumn; readonly id: SQLiteColumn },
   position: RowPosition,
 ): SQL | undefined =>
@@ -25,7 +25,7 @@ export const olderThan = (
   )
 
 /** The position of a page's last row when more rows follow it. */
-export const nextPosition = (
+const nextPosition = (
   rows: readonly { readonly createdAt: number; readonly id: string }[],
   limit: number,
 ): RowPosition | null => {

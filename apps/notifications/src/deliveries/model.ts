@@ -33,7 +33,7 @@ export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
   'suppressed',
 ])
 
-export const DeliveryStatusSchema = t.Union([
+const DeliveryStatusSchema = t.Union([
   t.Literal('queued'),
   t.Literal('sending'),
   t.Literal('sent'),
@@ -45,7 +45,7 @@ export const DeliveryStatusSchema = t.Union([
   t.Literal('suppressed'),
 ])
 
-export const AttemptView = t.Object({
+const AttemptView = t.Object({
   attempt: t.Integer(),
   startedAt: t.String({ format: 'date-time' }),
   finishedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),

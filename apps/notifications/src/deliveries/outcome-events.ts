@@ -8,7 +8,7 @@ import type { ChannelName } from '../templates/model.ts'
 /** What this service needs from a publisher (the streams publisher). */
 export type EventSink = Pick<Publisher, 'publish'>
 
-export const SOURCE = 'notifications'
+const SOURCE = 'notifications'
 
 const envelopeOf = (row: DeliveryRow, id: string) => ({
   source: SOURCE,

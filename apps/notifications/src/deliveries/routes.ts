@@ -21,7 +21,7 @@ export interface DeliveryRouteDeps {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /** The public view of a row (never the rendered content or the full push keys). */
-export const toView = (row: DeliveryRow): DeliveryView => ({
+const toView = (row: DeliveryRow): DeliveryView => ({
   id: row.id,
   requestId: row.eventId,
   eventType: row.eventType,

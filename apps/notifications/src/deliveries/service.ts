@@ -41,7 +41,7 @@ export interface DeliveryServiceDeps {
 }
 
 /** The idempotency key sent with every attempt of one delivery (≤ 256 characters). */
-export const idempotencyKeyOf = (deliveryId: string, generation = 0) =>
+const idempotencyKeyOf = (deliveryId: string, generation = 0) =>
   generation === 0
     ? `flotilla-notification-${deliveryId}`
     : `flotilla-notification-${deliveryId}-g${generation}`

@@ -56,7 +56,7 @@ const COLUMNS = Object.entries(getTableColumns(deliveries))
 const ROW = `json_object(${COLUMNS.map(([, column]) => `'${column.name}', ${column.name}`).join(', ')}) AS row`
 
 /** A row read through `ROW`, mapped as drizzle maps it. */
-export const deliveryOf = (raw: Row): DeliveryRow => {
+const deliveryOf = (raw: Row): DeliveryRow => {
   const values = JSON.parse(String(raw.row)) as Record<string, unknown>
   const row: Record<string, unknown> = {}
   for (const [key, column] of COLUMNS) {

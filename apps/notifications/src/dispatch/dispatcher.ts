@@ -40,7 +40,7 @@ interface Target {
 }
 
 /** The delivery id for (event id, channel, recipient): the unique key, and the root of the idempotency key. */
-export const deliveryIdOf = (requestId: string, channel: string, recipient: string) =>
+const deliveryIdOf = (requestId: string, channel: string, recipient: string) =>
   derivedId(`delivery|${requestId}|${channel}|${recipient}`)
 
 const addressesOf = (
@@ -57,7 +57,7 @@ const addressesOf = (
 }
 
 /** Turns the outcomes of one event's deliveries into the stream runtime's language. */
-export const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
+const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
   const retries = outcomes.filter((o) => o.kind === 'retry')
   if (retries.length > 0) {
     const summary = retries.map((o) => `${o.failure.code}: ${o.failure.message}`).join('; ')

@@ -4,7 +4,7 @@
  */
 import type { EventOf, EventType, KnownEvent } from '@flotilla/contracts'
 import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
-import type { ConsumerMessage, EventHandler } from '@flotilla/streams'
+import type { ConsumerMessage } from '@flotilla/streams'
 import type { ContactStore } from '../contacts/store.ts'
 import type { Dispatcher } from '../dispatch/dispatcher.ts'
 import { authDeviceAdded } from './auth-device-added.ts'
@@ -67,14 +67,3 @@ export const notificationHandlers = (deps: NotificationHandlerDeps): HandlerMap 
     }) as unknown as EventSubscription<T>
   return Object.fromEntries(CONSUMED_EVENT_TYPES.map((type) => [type, entry(type)])) as HandlerMap
 }
-
-/** The consumer handler (one event at a time; the stream runtime bounds concurrency). */
-export const createNotificationHandler = (deps: NotificationHandlerDeps): EventHandler => ({
-  async handle(message: ConsumerMessage) {
-    if (!message.known) return
-    await handleEvent(deps, message.event as EventOf<EventType>, {
-      deliveryCount: message.deliveryCount,
-      replay: message.replayOf !== undefined,
-    })
-  },
-})

@@ -6,7 +6,7 @@ import { rowCursor } from '../db/page.ts'
 import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import type { OutboxStore } from './store.ts'
 
-export const OutboxMessage = t.Object({
+const OutboxMessage = t.Object({
   id: t.String(),
   idempotencyKey: t.String(),
   channel: Channel,
@@ -17,7 +17,7 @@ export const OutboxMessage = t.Object({
   createdAt: t.String({ format: 'date-time' }),
 })
 
-export const OutboxPage = t.Object({
+const OutboxPage = t.Object({
   items: t.Array(OutboxMessage),
   nextCursor: t.Union([t.String(), t.Null()]),
 })
@@ -27,7 +27,8 @@ export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifi
     '/v1/outbox',
     async ({ query }) => {
       const { cursor, ...filters } = query
-      const page = await outbox.list({ ...filters, after: rowCursor.decodeOptional(cursor) })
+      const after = rowCursor.decodeOptional(cursor)
+      const page = await outbox.list({ ...filters, ...(after !== undefined ? { after } : {}) })
       return {
         items: page.items.map((row) => ({
           ...row,

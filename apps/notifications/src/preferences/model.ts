@@ -2,7 +2,7 @@
 import { Channel } from '@flotilla/contracts'
 import { t } from 'elysia'
 
-export const Category = t.String({
+const Category = t.String({
   pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
   description: 'e.g. account, security, marketing',
 })

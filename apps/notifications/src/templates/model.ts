@@ -47,7 +47,7 @@ export type RenderedMessage =
   | ({ readonly channel: 'sms' } & SmsParts)
   | ({ readonly channel: 'push' } & PushParts)
 
-export const RenderedMessageSchema = t.Union([
+const RenderedMessageSchema = t.Union([
   t.Object({ channel: t.Literal('email'), subject: t.String(), html: t.String(), text: t.String() }),
   t.Object({ channel: t.Literal('sms'), text: t.String() }),
   t.Object({ channel: t.Literal('push'), title: t.String(), body: t.String() }),

@@ -1,7 +1,7 @@
 /** Request and response schemas of the order routes. */
 import { t } from 'elysia'
 
-export const OrderItem = t.Object(
+const OrderItem = t.Object(
   {
     sku: t.String({ minLength: 1, maxLength: 64 }),
     quantity: t.Integer({ minimum: 1, maximum: 1000 }),

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
 import { createTestSchema, type TestSchema } from '../testing.ts'
 import { migrateOutbox } from './migrate.ts'
 
-export const REDIS_URL = TEST_REDIS_URL
+const REDIS_URL = TEST_REDIS_URL
 
 export interface OutboxFixture {
   readonly db: TestSchema

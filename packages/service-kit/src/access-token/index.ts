@@ -7,6 +7,5 @@ export {
   REQUIRED_ACCESS_TOKEN_CLAIMS,
 } from './verifier.ts'
 export type { AccessTokenKeyResolver, AccessTokenKeySource, AccessTokenVerifierOptions } from './verifier.ts'
-export type { AccessTokenVerifier, UserPrincipal } from './types.ts'
 export { buildAttackTokens } from './attack-tokens.ts'
 export type { AttackToken, AttackTokenOptions } from './attack-tokens.ts'

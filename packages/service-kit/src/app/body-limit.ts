@@ -6,7 +6,7 @@ import { payloadTooLarge, unsupportedMediaType } from '../errors/app-error.ts'
  * Reads a copy of the body and stops as soon as it passes `limit` bytes (a missing or lying
  * `content-length` cannot get a large body through). Returns the size read.
  */
-export const measureBody = async (request: Request, limit: number): Promise<number> => {
+const measureBody = async (request: Request, limit: number): Promise<number> => {
   if (!request.body) return 0
   const reader = request.clone().body?.getReader()
   if (!reader) return 0

@@ -15,9 +15,9 @@ import faviconPath from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' 
 /** Where the UI's assets are served. */
 export const SWAGGER_ASSETS_PATH = '/swagger/assets'
 /** Where the Swagger UI page is served. */
-export const SWAGGER_PAGE_PATH = '/swagger'
+const SWAGGER_PAGE_PATH = '/swagger'
 /** Where the OpenAPI document is served. */
-export const SWAGGER_JSON_PATH = '/swagger/json'
+const SWAGGER_JSON_PATH = '/swagger/json'
 // Relative to the page (`/swagger`, or `/audit/swagger` behind the gateway): never the host's root.
 const RELATIVE_ASSETS = SWAGGER_ASSETS_PATH.slice(1)
 
@@ -110,7 +110,7 @@ export const swagger = (options: SwaggerOptions & { version: string }) => {
           exclude: { staticFile: false },
           documentation: {
             info: { title: options.title, description: options.description, version: options.version },
-            tags: options.tags?.map((tag) => ({ ...tag })),
+            ...(options.tags ? { tags: options.tags.map((tag) => ({ ...tag })) } : {}),
             components: {
               securitySchemes: {
                 [BEARER_SECURITY]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

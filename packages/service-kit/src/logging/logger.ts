@@ -69,7 +69,7 @@ export interface LoggerOptions {
  * `trace_id` and `span_id` of the active span (OpenTelemetry's log data model names), so a log line finds its trace
  * and a trace its log lines; nothing outside a span. Runs per line: one context lookup, no allocation when idle.
  */
-export const traceFields = (): { trace_id?: string; span_id?: string } => {
+const traceFields = (): { trace_id?: string; span_id?: string } => {
   const span = trace.getActiveSpan()
   if (!span) return {}
   const spanContext = span.spanContext()

@@ -21,7 +21,7 @@ export interface RequestContext {
 const pick = (value: string | null): string | undefined => (value && SAFE_ID.test(value) ? value : undefined)
 
 /** Builds the context for a request: keeps a caller's ids when valid, otherwise generates a request id. */
-export const createRequestContext = (request: Request, logger: Logger): RequestContext => {
+const createRequestContext = (request: Request, logger: Logger): RequestContext => {
   const requestId = pick(request.headers.get(REQUEST_ID_HEADER)) ?? crypto.randomUUID()
   const correlationId = pick(request.headers.get(CORRELATION_ID_HEADER)) ?? requestId
   return {

@@ -19,9 +19,9 @@ export const readFeatures = <F extends Record<string, FeatureFlag>>(
   const names = Object.keys(flags) as (keyof F & string)[]
   const schema = Type.Object(
     Object.fromEntries(
-      names.map((name) => [
+      Object.entries(flags).map(([name, flag]) => [
         featureVariable(name),
-        Type.Boolean({ default: flags[name]?.default, description: flags[name]?.description }),
+        Type.Boolean({ default: flag.default, description: flag.description }),
       ]),
     ),
   )

@@ -52,7 +52,7 @@ import { createHttpRuntime } from './http-runtime.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
 
 /** Every address, IPv4 and IPv6: Fly's private network (6PN) and `<app>.internal` are IPv6 only. */
-export const LISTEN_HOSTNAME = '::'
+const LISTEN_HOSTNAME = '::'
 
 export interface StartOptions<O extends object = Record<never, never>> {
   /** Handed to the declaration's `build` (tests inject a clock or a local JWKS). */
@@ -120,7 +120,7 @@ const readConfig = <C extends ServiceConfig, F extends Record<string, FeatureFla
 }
 
 /** The declaration must consume what the service list says it does (README, AsyncAPI and docs read the list). */
-export const checkSubscription = (name: ServiceName, subscription: Subscription | undefined): void => {
+const checkSubscription = (name: ServiceName, subscription: Subscription | undefined): void => {
   const listed: Consumes = SERVICES[name].consumes
   const declared = !subscription
     ? []

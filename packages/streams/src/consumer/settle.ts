@@ -5,20 +5,6 @@ import type { FailureReason } from '../errors.ts'
 import { isNoGroupError } from '../errors.ts'
 import { ACK_OWNED, DEAD_LETTER_OWNED, runScript } from '../scripts.ts'
 
-/** Fields of a dead letter, as stored on `{stream}:dlq:<group>`. */
-export const DEAD_LETTER_FIELDS = [
-  'originalId',
-  'originalStream',
-  'group',
-  'type',
-  'event',
-  'deliveries',
-  'errorCode',
-  'error',
-  'failedAt',
-  'replayOf',
-] as const
-
 /** An entry on its way to the dead-letter stream. */
 export interface DeadLetterItem {
   readonly id: string

@@ -53,7 +53,7 @@ const insertSql = (n: number): string => {
 }
 
 /** A record's bound values, encoded by each column as drizzle's insert would (JSON payload; undefined → NULL). */
-export const recordArgs = (record: AuditRecord, into: InValue[]): void => {
+const recordArgs = (record: AuditRecord, into: InValue[]): void => {
   // toRow's values, read without copying the record
   for (const [key, column] of RECORD_COLUMNS) {
     const value = key === 'occurredMs' ? occurredMsOf(record) : record[key]
@@ -115,7 +115,7 @@ export interface AppendSql {
 }
 
 /** The append's statements on a @libsql/client transaction. */
-export const onTransaction = (tx: Transaction): AppendSql => ({
+const onTransaction = (tx: Transaction): AppendSql => ({
   rows: async (sql, args) => (await tx.execute({ sql, args })).rows,
   run: (sql, args) => tx.execute({ sql, args }),
 })

@@ -96,7 +96,7 @@ export const filterToQuery = (filter: RecordFilter, after?: PageKey): Document =
 }
 
 /** The `_id` expression of a stats `$group` stage (or one field of a counts `_id`). */
-export const groupKeyExpression = (groupBy: StatsGroupBy | CountDimension): unknown => {
+const groupKeyExpression = (groupBy: StatsGroupBy | CountDimension): unknown => {
   if (groupBy === 'type') return '$type'
   if (groupBy === 'source') return '$source'
   if (groupBy === 'tenant') return { $ifNull: ['$tenantId', NO_TENANT] }

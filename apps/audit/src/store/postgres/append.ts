@@ -70,7 +70,7 @@ type Head = { seq: number; hash: string }
 const PREPARED = { prepare: true } as const
 
 /** Appends one batch in the caller's transaction (see the file comment for why it never forks a chain). */
-export const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
+const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
   const appended: AuditRecord[] = []
   const duplicates: string[] = []
   if (inputs.length === 0) return { appended, duplicates }
