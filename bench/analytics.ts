@@ -3,14 +3,15 @@
  * per batch with the event ids; uniques in Redis HyperLogLogs beside it) draining prefilled events, against the
  * raw XREADGROUP + XACK drain loop over the same stream.
  */
-import { deleteKeysMatching } from '@flotilla/streams/testing'
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createConsumer } from '@flotilla/streams'
-import Redis from 'ioredis'
 import { AnalyticsConfigSchema, openDatabase } from '@flotilla/analytics'
 import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/analytics/testing'
+import { createConsumer } from '@flotilla/streams'
+import { deleteKeysMatching } from '@flotilla/streams/testing'
+import Redis from 'ioredis'
 import { benchStream } from './lib/fixtures.ts'
 import { compare, type Measurement, section } from './lib/harness.ts'
 import { prefill, rawDrain } from './lib/prefill.ts'

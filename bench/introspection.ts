@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { TEST_SERVICE_SECRET } from '@flotilla/auth/testing'
+import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { compare, type Measurement, section } from './lib/harness.ts'
 import { type ServerProcess, startServer } from './lib/servers.ts'
 

@@ -4,9 +4,9 @@
  * `notification.requested` events, against the raw XREADGROUP + XACK drain loop over the same events.
  */
 import { createEvent, encodeEntry } from '@flotilla/contracts'
-import Redis from 'ioredis'
 import { createNotificationConsumer } from '@flotilla/notifications'
 import { createTestApp, type TestApp } from '@flotilla/notifications/testing'
+import Redis from 'ioredis'
 import { benchStream } from './lib/fixtures.ts'
 import { compare, type Measurement, section } from './lib/harness.ts'
 import { rawDrain } from './lib/prefill.ts'

@@ -7,7 +7,7 @@
  */
 import { loadavg } from 'node:os'
 import { createEvent, decodeEntry, encodeEntry, upcastEvent } from '@flotilla/contracts'
-import { compare, type Contender, section } from './lib/harness.ts'
+import { type Contender, compare, section } from './lib/harness.ts'
 
 // `bun run bench versions` passes its own arguments: only a direct run reads the count from argv.
 const PER_ROUND = Number(

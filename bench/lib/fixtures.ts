@@ -1,5 +1,5 @@
 /** Shared benchmark inputs: fixed ~200-byte events, a bounded in-flight runner, unique stream names. */
-import { createEvent, encodeEntry, type EventOf } from '@flotilla/contracts'
+import { createEvent, type EventOf, encodeEntry } from '@flotilla/contracts'
 
 /** A `user.login.succeeded` event whose JSON envelope is about 200 bytes once the id and time are filled. */
 export const benchEvent = (i: number): EventOf<'user.login.succeeded'> =>

@@ -1,7 +1,7 @@
 /** The ops CLI's commands, over the same library calls the apps use (readGroupStats, createDeadLetters, trimStream). */
 import { CONSUMER_GROUPS, MAX_SERVICE_TOKEN_TTL_SECONDS } from '@flotilla/contracts'
-import { createDeadLetters, type DeadLetter, readGroupStats, trimStream } from '@flotilla/streams'
 import type { createRedisConnection } from '@flotilla/streams'
+import { createDeadLetters, type DeadLetter, readGroupStats, trimStream } from '@flotilla/streams'
 import { bold, confirm, dim, formatDuration, green, progressBar, red, table, yellow } from './term.ts'
 
 type Redis = ReturnType<typeof createRedisConnection>

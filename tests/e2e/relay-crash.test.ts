@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import {
   analyticsCount,
   auditRecords,
@@ -14,7 +15,6 @@ import {
   outboxFor,
   signUpAndIn,
 } from './harness/api.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { eventually } from './harness/http.ts'
 import { ROOT } from './harness/processes.ts'
 import { DATABASE_URL, type Stack, startStack } from './harness/stack.ts'

@@ -4,8 +4,8 @@
  * Each answer is a 4xx with an error code (or a success that stored the text as text), and the app stays up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { type Route, routesOf } from './lib/routes.ts'
 import { createCustomEvent } from '@flotilla/contracts'
+import { type Route, routesOf } from './lib/routes.ts'
 import { allTargets, auditTarget, serviceToken, type Target } from './lib/targets.ts'
 
 let targets: Target[] = []

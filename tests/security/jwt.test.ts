@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { SERVICE_NAMES } from '@flotilla/contracts'
 import { type Attack, attacksOn } from './lib/attacks.ts'
-import { requestFor, type Route, routesOf } from './lib/routes.ts'
+import { type Route, requestFor, routesOf } from './lib/routes.ts'
 import { allTargets, serviceToken, type Target, userToken } from './lib/targets.ts'
 
 let targets: Target[] = []

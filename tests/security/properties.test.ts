@@ -3,7 +3,6 @@
  * typed value or a clear error — never a throw that escapes, never a 5xx.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import fc from 'fast-check'
 import {
   parseInterval,
   parseRange,
@@ -14,6 +13,7 @@ import {
 import { eventCursor, toFilter } from '@flotilla/audit/testing'
 import { ContractError, createEvent, decodeEntry } from '@flotilla/contracts'
 import { AppError } from '@flotilla/service-kit'
+import fc from 'fast-check'
 import { analyticsTarget, auditTarget, serviceToken, type Target, userToken } from './lib/targets.ts'
 
 const RUNS = 300

@@ -6,13 +6,13 @@
  * to an internal address (the check is on the resolved address, at connect time).
  */
 import { describe, expect, it } from 'bun:test'
+import { createEvent, decodeEntry } from '@flotilla/contracts'
 import {
   createTestApp,
   createWebPushTransport,
   FAKE_PUSH_HOST,
   startFakePushService,
 } from '@flotilla/notifications/testing'
-import { createEvent, decodeEntry } from '@flotilla/contracts'
 import { NonRetryableError } from '@flotilla/streams'
 
 const INTERNAL_ENDPOINTS = [

@@ -4,9 +4,9 @@
  * stream is dead-lettered with that code and nothing is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createEvent } from '@flotilla/contracts'
 import { createNotificationConsumer } from '@flotilla/notifications'
 import { createTestApp, REDIS_URL, type TestApp } from '@flotilla/notifications/testing'
-import { createEvent } from '@flotilla/contracts'
 import { createPublisher } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
 

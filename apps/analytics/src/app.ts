@@ -1,7 +1,7 @@
 /** `createApp(deps, http)`: the analytics HTTP app (stats API, dashboard) on the kit's base app. Never listens. */
 import { type CallerAuthOptions, createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
-import type { AnalyticsDomain } from './deps.ts'
 import { dashboardRoutes } from './dashboard/routes.ts'
+import type { AnalyticsDomain } from './deps.ts'
 import { statsRoutes } from './stats/routes.ts'
 
 /** The domain plus who may read it. */

@@ -37,10 +37,9 @@ import { createRollups, type Rollups } from './rollups/service.ts'
 import { analyticsService } from './service.ts'
 import { createUniques, type Uniques } from './uniques/service.ts'
 
-export { TEST_REDIS_URL }
-export { analyticsService } from './service.ts'
 export { createEveryEventHandler } from './handlers/every-event.ts'
 export { createIngest } from './ingest/service.ts'
+export { analyticsService } from './service.ts'
 export {
   parseInterval,
   parseRange,
@@ -49,6 +48,7 @@ export {
   parseWeekStart,
 } from './stats/validate.ts'
 export { createUniques } from './uniques/service.ts'
+export { TEST_REDIS_URL }
 
 export interface TestStores {
   readonly dir: string

@@ -13,8 +13,8 @@ import {
   parseKeyRing,
 } from '@flotilla/contracts'
 import { createAccessTokenVerifier, createHttpRuntime, createMetrics } from '@flotilla/service-kit'
-import { createRedisConnection } from '@flotilla/streams'
 import { type TestUserTokenOptions, testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
+import { createRedisConnection } from '@flotilla/streams'
 import {
   cleanupStream,
   deleteKeysMatching,
@@ -28,12 +28,12 @@ import { createRecordEventHandler } from './handlers/record-event.ts'
 import { createAuditMetrics } from './metrics.ts'
 import { createLibsqlStore } from './store/libsql/store.ts'
 
-export { auditService } from './service.ts'
 export { createRedisAnchors } from './chain/checkpoints.ts'
 export { eventCursor, toFilter } from './events/model.ts'
 export { createRecordEventHandler } from './handlers/record-event.ts'
 export { createAuditMetrics } from './metrics.ts'
 export { recordInputOf } from './records/from-event.ts'
+export { auditService } from './service.ts'
 export { createLibsqlStore } from './store/libsql/store.ts'
 
 const TEST_SECRET = 'audit-test-service-token-secret-0123456789abcdef'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { treaty } from '@elysiajs/eden'
 import { errorDocProblems } from '@flotilla/service-kit'
 import { ERRORS } from './errors.ts'
-import { treaty } from '@elysiajs/eden'
 import type { AuthApp } from './index.ts'
 import { createTestApp, type TestApp } from './testing.ts'
 

@@ -2,13 +2,14 @@
  * Test fixtures (`@flotilla/auth/testing`): real Redis, a random key prefix and stream per fixture, everything
  * deleted on close.
  */
-import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
+
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
 import { createHttpRuntime, createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
 import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
 import { createPublisher } from '@flotilla/streams'
-import { type AuthApp, createApp } from './app.ts'
+import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
 import type { Redis } from 'ioredis'
+import { type AuthApp, createApp } from './app.ts'
 import { type AuthSettings, buildCore, type Core, openCommandConnection } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
 import { type Logger as AppLogger, silentLogger } from './logger.ts'

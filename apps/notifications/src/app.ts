@@ -1,7 +1,7 @@
 /** createApp(deps): the notification service's Elysia app (never listens; main.ts and tests decide how to serve it). */
 import { createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
-import type { Core } from './deps.ts'
 import { deliveryRoutes } from './deliveries/routes.ts'
+import type { Core } from './deps.ts'
 import { outboxRoutes } from './outbox/routes.ts'
 import { Preferences } from './preferences/model.ts'
 import { preferenceRoutes } from './preferences/routes.ts'

@@ -35,14 +35,14 @@ import type { ChannelName } from './templates/model.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
 
-export { notificationsService } from './service.ts'
-export { createWebPushTransport } from './channels/web-push.ts'
-export { FAKE_PUSH_HOST, startFakePushService } from './channels/fakes/push-server.ts'
 export type { FakePush, FakePushService } from './channels/fakes/push-server.ts'
-export { startFakeResend } from './channels/fakes/resend-server.ts'
+export { FAKE_PUSH_HOST, startFakePushService } from './channels/fakes/push-server.ts'
 export type { FakeEmail, FakeResend } from './channels/fakes/resend-server.ts'
-export { startFakeTwilio } from './channels/fakes/twilio-server.ts'
+export { startFakeResend } from './channels/fakes/resend-server.ts'
 export type { FakeSms, FakeTwilio } from './channels/fakes/twilio-server.ts'
+export { startFakeTwilio } from './channels/fakes/twilio-server.ts'
+export { createWebPushTransport } from './channels/web-push.ts'
+export { notificationsService } from './service.ts'
 
 /** The service-token secret test apps trust. */
 export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'

@@ -1,21 +1,22 @@
 /** Test fixture: the monolith over a schema of its own, the real auth app (in process), a unique stream. */
+
+import { createTestApp, TEST_SERVICE_SECRET } from '@flotilla/auth/testing'
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
 import {
   connectStream,
   createAuthClient,
   createEventPublisher,
   createOutboxRelay,
+  createServiceTokens,
   type ResilienceOptions,
 } from '@flotilla/sdk'
 import { createTestSchema } from '@flotilla/sdk/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, uniqueStreamName } from '@flotilla/streams/testing'
 import { drizzle } from 'drizzle-orm/postgres-js'
-import { createTestApp, TEST_SERVICE_SECRET } from '@flotilla/auth/testing'
 import { createApp } from './app.ts'
 import { createAuthGateway } from './auth-client.ts'
 import { migrateDatabase } from './db/migrate.ts'
-import { createServiceTokens } from '@flotilla/sdk'
 
 export interface TestMonolithOptions {
   /** Call auth over HTTP at this URL instead of in process (a test's own server in front of auth). */

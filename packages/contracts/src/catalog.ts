@@ -19,8 +19,8 @@ import {
   UserLoginSucceeded,
   UserPasswordChangedV1,
   UserPasswordChangedV2,
-  userPasswordChangedV1ToV2,
   UserRegistered,
+  userPasswordChangedV1ToV2,
 } from './events/user.ts'
 
 /** One version of a type's payload. Every version but 1 carries the pure upcaster from the version before it. */

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
 import { type EventType, isKnownType, versionEntryOf } from './catalog.ts'
 import { EventEnvelope, envelopeOf } from './envelope.ts'
-import { type ContractProblem, ContractError } from './errors.ts'
+import { ContractError, type ContractProblem } from './errors.ts'
 import { ENTRY_FIELDS } from './streams.ts'
 import type { AnyEvent, KnownEvent, OpaqueEvent } from './types.ts'
 

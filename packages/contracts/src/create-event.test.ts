@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
-import type { AnyEvent } from './types.ts'
 import { eventCatalog, latestVersionOf, versionsOfType } from './catalog.ts'
 import { decodeEvent } from './codec.ts'
 import { createCustomEvent, createEvent } from './create-event.ts'
+import type { AnyEvent } from './types.ts'
 
 describe('createEvent', () => {
   it('fills a time-ordered id, the catalogue version, source and occurredAt', () => {

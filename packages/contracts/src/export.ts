@@ -1,7 +1,7 @@
 /** JSON Schema files and an AsyncAPI 3 document, generated from the same TypeBox schemas producers and consumers use. */
 import {
-  type EventType,
   EVENT_TYPES,
+  type EventType,
   eventCatalog,
   latestVersionOf,
   versionEntryOf,

@@ -3,7 +3,7 @@
  * Secrets live in a key ring (`kid` → secret) so they rotate without downtime.
  */
 import { createHash, randomUUID } from 'node:crypto'
-import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { compactShapeProblem } from './service-token-shape.ts'
 import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
 

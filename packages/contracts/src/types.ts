@@ -1,6 +1,7 @@
 /** Typed views of decoded events. */
-import type { EventEnvelope, Party } from './envelope.ts'
+
 import type { EventType, LatestVersionOf, PayloadOf, VersionOf } from './catalog.ts'
+import type { EventEnvelope, Party } from './envelope.ts'
 
 interface EnvelopeFields {
   readonly id: string

@@ -1,5 +1,30 @@
 /** @flotilla/sdk — what a monolith imports: typed publisher, transactional outbox on PostgreSQL, auth client. */
-export { createEventPublisher } from './publisher.ts'
+
+export type { AuthClient, AuthClientOptions } from './auth-client.ts'
+export { createAuthClient } from './auth-client.ts'
+export type { FlotillaConfig } from './config.ts'
+export {
+  DEV_SERVICE_TOKEN_SECRET,
+  FlotillaConfigError,
+  FlotillaConfigSchema,
+  loadFlotillaConfig,
+} from './config.ts'
+export type { StreamConnection } from './connect.ts'
+export { connectStream } from './connect.ts'
+export type { OutboxWriter } from './outbox/enqueue.ts'
+export { enqueue } from './outbox/enqueue.ts'
+export type { MigrateOutboxOptions } from './outbox/migrate.ts'
+export { migrateOutbox, OUTBOX_MIGRATIONS_FOLDER } from './outbox/migrate.ts'
+export type {
+  OutboxRelay,
+  OutboxRelayHooks,
+  OutboxRelayOptions,
+  OutboxRelayStatus,
+  OutboxStats,
+} from './outbox/relay.ts'
+export { createOutboxRelay } from './outbox/relay.ts'
+export type { OutboxRow } from './outbox/schema.ts'
+export { flotillaOutbox, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox/schema.ts'
 export type {
   BuildEvent,
   EmitEvent,
@@ -9,35 +34,11 @@ export type {
   EventPublisherOptions,
   Published,
 } from './publisher.ts'
-export { flotillaOutbox, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox/schema.ts'
-export type { OutboxRow } from './outbox/schema.ts'
-export { enqueue } from './outbox/enqueue.ts'
-export type { OutboxWriter } from './outbox/enqueue.ts'
-export { migrateOutbox, OUTBOX_MIGRATIONS_FOLDER } from './outbox/migrate.ts'
-export type { MigrateOutboxOptions } from './outbox/migrate.ts'
-export { createOutboxRelay } from './outbox/relay.ts'
-export type {
-  OutboxRelay,
-  OutboxRelayHooks,
-  OutboxRelayOptions,
-  OutboxRelayStatus,
-  OutboxStats,
-} from './outbox/relay.ts'
-export {
-  DEV_SERVICE_TOKEN_SECRET,
-  FlotillaConfigError,
-  FlotillaConfigSchema,
-  loadFlotillaConfig,
-} from './config.ts'
-export type { FlotillaConfig } from './config.ts'
-export { createServiceTokens } from './service-tokens.ts'
-export { continueTrace } from './trace.ts'
-export type { TraceContext } from './trace.ts'
-export { createServiceTreaty } from './service-treaty.ts'
-export type { ServiceTreatyOptions } from './service-treaty.ts'
-export { createAuthClient } from './auth-client.ts'
-export type { AuthClient, AuthClientOptions } from './auth-client.ts'
-export { connectStream } from './connect.ts'
-export { createResilientFetch, ServiceUnavailableError } from './resilient-fetch.ts'
+export { createEventPublisher } from './publisher.ts'
 export type { BreakerState, ResilienceOptions, ResilientFetch } from './resilient-fetch.ts'
-export type { StreamConnection } from './connect.ts'
+export { createResilientFetch, ServiceUnavailableError } from './resilient-fetch.ts'
+export { createServiceTokens } from './service-tokens.ts'
+export type { ServiceTreatyOptions } from './service-treaty.ts'
+export { createServiceTreaty } from './service-treaty.ts'
+export type { TraceContext } from './trace.ts'
+export { continueTrace } from './trace.ts'

@@ -5,8 +5,8 @@
  */
 import {
   BrokenCircuitError,
-  ConsecutiveBreaker,
   CircuitState,
+  ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
   handleWhen,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { createRedisConnection, isRedisUnavailableError, whenReady } from './connection.ts'
-import { waitFor } from './testing.ts'
-import { TEST_REDIS_URL } from './testing.ts'
+import { TEST_REDIS_URL, waitFor } from './testing.ts'
 
 const REDIS_URL = TEST_REDIS_URL
 

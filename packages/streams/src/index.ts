@@ -1,6 +1,8 @@
 /** @flotilla/streams — publisher, consumer-group runner, dead letters, safe trimming over Redis Streams. */
-export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
+
 export type { BackoffOptions } from './backoff.ts'
+export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
+export type { ConnectionLogger, ConnectionRole } from './connection.ts'
 export {
   closeConnection,
   connectionOptionsFor,
@@ -8,12 +10,9 @@ export {
   isRedisUnavailableError,
   whenReady,
 } from './connection.ts'
-export type { ConnectionLogger, ConnectionRole } from './connection.ts'
-export { HandlerTimeoutError, NonRetryableError, RetryLaterError } from './errors.ts'
-export type { FailureReason } from './errors.ts'
-export { createPublisher, PublishError } from './publisher.ts'
-export type { Publisher, PublisherOptions } from './publisher.ts'
 export { createConsumer, defaultConsumerName } from './consumer/consumer.ts'
+export type { FallbackBatchHandler, StreamMessage } from './consumer/per-message-fallback.ts'
+export { withPerMessageFallback } from './consumer/per-message-fallback.ts'
 export type {
   BatchHandler,
   ConnectionFactory,
@@ -26,12 +25,14 @@ export type {
   StreamHooks,
   StreamLogger,
 } from './consumer/types.ts'
-export { withPerMessageFallback } from './consumer/per-message-fallback.ts'
-export type { FallbackBatchHandler, StreamMessage } from './consumer/per-message-fallback.ts'
-export { createDeadLetters, InvalidEntryIdError, isEntryId } from './dead-letters.ts'
 export type { DeadLetter, DeadLetterPage, DeadLetters } from './dead-letters.ts'
-export { readGroupStats } from './group-stats.ts'
+export { createDeadLetters, InvalidEntryIdError, isEntryId } from './dead-letters.ts'
+export type { FailureReason } from './errors.ts'
+export { HandlerTimeoutError, NonRetryableError, RetryLaterError } from './errors.ts'
 export type { GroupStats } from './group-stats.ts'
-export { createTrimmer, trimStream } from './trim.ts'
-export type { Trimmer, TrimOptions, TrimResult } from './trim.ts'
+export { readGroupStats } from './group-stats.ts'
 export { compareStreamIds } from './ids.ts'
+export type { Publisher, PublisherOptions } from './publisher.ts'
+export { createPublisher, PublishError } from './publisher.ts'
+export type { Trimmer, TrimOptions, TrimResult } from './trim.ts'
+export { createTrimmer, trimStream } from './trim.ts'

@@ -1,9 +1,9 @@
 /** Starts one app (from source or a compiled binary) the way a deploy test needs it: isolated, on a free port. */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import type { AppInfo } from '../../../scripts/lib/apps.ts'
 import { mainOf } from '../../../scripts/lib/apps.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { isolatedEnv } from './isolation.ts'
 import { freePort } from './nginx.ts'
 

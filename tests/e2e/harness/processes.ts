@@ -1,8 +1,8 @@
 /** Starting and stopping real processes for the flows: free ports, log files, readiness, SIGTERM then SIGKILL. */
 import { existsSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
 import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
+import type { Subprocess } from 'bun'
 
 /** Repository root. */
 export const ROOT = join(import.meta.dir, '..', '..', '..')

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SQL } from 'bun'
 // tests/ is not a workspace package: the shared packages are imported by path.
 import {
   createServiceTokenSigner,
@@ -17,8 +16,9 @@ import {
   urlVariableOf,
 } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 import { TEST_REDIS_URL } from '@flotilla/streams/testing'
+import { SQL } from 'bun'
+import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 
 /** The services, from the service list. */
 export const APP_NAMES = SERVICE_NAMES

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
 import { testProcessEnv } from '@flotilla/streams/testing'
+import type { Subprocess } from 'bun'
 
 /** A port free right now (the OS picks it; a tiny race with other processes is accepted). */
 const freePort = (): number => {

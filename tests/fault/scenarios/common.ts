@@ -1,7 +1,8 @@
 /** What every scenario shares: the suite environment and the closing tally of a run. */
+
+import { type ScenarioWorld, until } from '../lib/harness.ts'
 import type { RedisClient } from '../lib/ledger.ts'
 import type { ResultRow } from '../lib/report.ts'
-import { type ScenarioWorld, until } from '../lib/harness.ts'
 
 export interface SuiteEnv {
   /** The ledger Redis (a private server that is never killed). */

@@ -1,7 +1,7 @@
 /** Delivery under crashes: SIGKILL storms, a zombie consumer, graceful signals, unique names. */
 import { createWorld, goodEvent, until } from '../lib/harness.ts'
 import type { ResultRow } from '../lib/report.ts'
-import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
+import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
 
 /** 20,000 events while a random consumer out of 3 is SIGKILLed (and replaced) every 700 ms, at least 20 times. */
 export const sigkillStorm = async (env: SuiteEnv, total = 20_000, minKills = 20) => {

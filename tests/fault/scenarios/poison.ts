@@ -1,7 +1,7 @@
 /** Poison messages: 50 bad entries mixed into 5,000 good ones; exactly the 50 reach the dead-letter stream. */
 import { encodeEntry } from '@flotilla/contracts'
 import { createWorld, goodEvent, poisonEvent, until } from '../lib/harness.ts'
-import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
+import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
 
 type Fields = string[]
 interface Poison {

@@ -1,7 +1,7 @@
 /** Redis faults: SIGKILL with AOF and without persistence, 30 s unreachable, client connections killed every second. */
 import type { AnyEvent } from '@flotilla/contracts'
 import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
-import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
+import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
 
 /** Publishes `total` events in chunks while `fault` runs once at `faultAt` (a fraction of the way). */
 const publishThrough = async (

@@ -1,7 +1,7 @@
 /** Trimming a backlog: the safe MINID trim loses nothing; someone else's MAXLEN deletions are acked and counted. */
 import { trimStream } from '@flotilla/streams'
 import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
-import { type SuiteEnv, missing, rowOf, settle } from './common.ts'
+import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
 
 /** Appends events in pipelines of 500 (the backlog is built before any consumer runs). */
 const appendBacklog = async (world: ScenarioWorld, total: number) => {

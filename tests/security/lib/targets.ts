@@ -15,14 +15,14 @@ import {
   createRedisAnchors,
 } from '@flotilla/audit/testing'
 import {
-  createTestApp as createAuthTestApp,
   TEST_SERVICE_SECRET as AUTH_SECRET,
+  createTestApp as createAuthTestApp,
 } from '@flotilla/auth/testing'
+import { type AnyEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
 import {
   createTestApp as createNotificationsTestApp,
   TEST_SERVICE_SECRET as NOTIFICATIONS_SECRET,
 } from '@flotilla/notifications/testing'
-import { type AnyEvent, createServiceTokenVerifier, parseKeyRing } from '@flotilla/contracts'
 import {
   createAccessTokenVerifier,
   createHttpRuntime,

@@ -8,10 +8,10 @@ import {
 } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
 import { READ_SCOPE } from '../auth/tenant.ts'
-import { ErrorBody, ERRORS } from '../errors.ts'
+import { ERRORS, ErrorBody } from '../errors.ts'
 import { DASHBOARD_ASSETS } from './assets.ts'
-import { DashboardData } from './model.ts'
 import client from './dashboard-client.js' with { type: 'text' }
+import { DashboardData } from './model.ts'
 import { DASHBOARD_HTML } from './page.ts'
 import type { DashboardDataLoader } from './service.ts'
 

@@ -1,8 +1,8 @@
 /** Opens the analytics database (a libSQL file by default, or a `libsql://` server) and migrates it. */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type Client, createClient } from '@libsql/client'
 import { migrate, mutexFor, queueClient } from '@flotilla/service-kit'
+import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS } from './migrations.ts'
 import * as schema from './schema.ts'

@@ -1,7 +1,7 @@
 /** Percentiles of `payload.durationMs`: merges the hourly DDSketches of the matching series per bucket. */
 import { type SQL, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
 import { type CountFilter, filterSql } from '../counts/filter.ts'
+import type { Db } from '../db/client.ts'
 import { pointIndex } from '../time/buckets.ts'
 import { HOUR_MS } from '../time/zone.ts'
 import { decodeSketch, newSketch } from './sketch.ts'

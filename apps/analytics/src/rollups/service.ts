@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
 import { DAY_MS, HOUR_MS } from '../time/zone.ts'
 
 export interface RollupOptions {

@@ -2,7 +2,7 @@
 import { BEARER_SECURITY, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
 import { READ_SCOPE } from '../auth/tenant.ts'
-import { ErrorBody, type ErrorCode, ERRORS } from '../errors.ts'
+import { ERRORS, ErrorBody, type ErrorCode } from '../errors.ts'
 import {
   PercentilesQuery,
   PercentilesResponse,

@@ -1,8 +1,8 @@
 /** The statistics queries: zone-aware time series, range summaries, uniques and duration percentiles. */
 import { sql } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
 import { type CountFilter, filterSql } from '../counts/filter.ts'
 import { readCounts } from '../counts/store.ts'
+import type { Db } from '../db/client.ts'
 import { readPercentileSeries, readPercentiles } from '../percentiles/service.ts'
 import {
   bucketBoundaries,

@@ -1,6 +1,7 @@
 /** Turning query strings into a checked range, interval, zone and type, with one 422 code per problem. */
-import { type ErrorCode, ERRORS } from '../errors.ts'
+
 import { TYPE_FILTER_PATTERN } from '../counts/filter.ts'
+import { ERRORS, type ErrorCode } from '../errors.ts'
 import { INTERVALS, type Interval, WEEKDAYS, type Weekday } from '../time/buckets.ts'
 import { canonicalTimeZone } from '../time/zone.ts'
 

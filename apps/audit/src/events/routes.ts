@@ -1,8 +1,8 @@
 /** GET /v1/audit/events — search audit records, newest first, with an opaque cursor. */
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia } from 'elysia'
+import { ERRORS, ErrorBody, READ_ERRORS } from '../errors.ts'
 import type { AuditStore } from '../store/types.ts'
-import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
 import { EventPage, eventCursor, ListQuery, toFilter } from './model.ts'
 
 export interface EventsRoutesDeps {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { sampleInput } from '../records/sample.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const RECORDS = 200_000
 const TENANTS = ['m-1', 'm-2', 'm-3', 'm-4']

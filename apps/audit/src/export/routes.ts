@@ -1,7 +1,8 @@
 /** GET /v1/audit/export — every matching record as NDJSON or CSV, streamed with flat memory. */
-import { Elysia, t } from 'elysia'
+
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
-import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { Elysia, t } from 'elysia'
+import { ERRORS, ErrorBody, READ_ERRORS } from '../errors.ts'
 import { RecordQuery, toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CONTENT_TYPES } from './encode.ts'

@@ -1,7 +1,7 @@
 /** Query and response schemas of the analytics routes (counts over time and dimensions, top actors). */
 import { t } from 'elysia'
-import { RecordQuery } from '../events/model.ts'
 import { ERRORS } from '../errors.ts'
+import { RecordQuery } from '../events/model.ts'
 import { COUNT_DIMENSIONS, type CountDimension } from '../store/types.ts'
 
 const DIMENSION = `(${COUNT_DIMENSIONS.join('|')})`

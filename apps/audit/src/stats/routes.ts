@@ -5,7 +5,7 @@
  */
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
-import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { ERRORS, ErrorBody, READ_ERRORS } from '../errors.ts'
 import { toFilter } from '../events/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { CountsQuery, CountsResponse, parseGroupBy, TopActorsQuery, TopActorsResponse } from './model.ts'

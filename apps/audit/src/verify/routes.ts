@@ -1,8 +1,9 @@
 /** GET /v1/audit/verify — recomputes one chain and compares it with its checkpoints. */
-import { Elysia, t } from 'elysia'
+
 import { type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
+import { Elysia, t } from 'elysia'
 import type { ExternalAnchors } from '../chain/checkpoints.ts'
-import { ErrorBody, ERRORS, READ_ERRORS } from '../errors.ts'
+import { ERRORS, ErrorBody, READ_ERRORS } from '../errors.ts'
 import { GLOBAL_CHAIN } from '../records/model.ts'
 import type { AuditStore } from '../store/types.ts'
 import { verifyChain } from './service.ts'

@@ -1,7 +1,7 @@
 /** The `auth.*` facts the session service publishes, built from session records. */
 import type { AnyEvent } from '@flotilla/contracts'
 import type { DeviceRecord } from '../devices/store.ts'
-import { type Cause, authEvent } from '../events.ts'
+import { authEvent, type Cause } from '../events.ts'
 import type { SessionRevokedReason } from './model.ts'
 import type { SessionRecord } from './store.ts'
 

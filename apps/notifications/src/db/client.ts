@@ -1,14 +1,14 @@
 /** Opens the libSQL database (a local file by default, a libSQL server URL works too) and migrates it. */
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { type Client, createClient } from '@libsql/client'
 import {
   type Migration,
-  migrate,
   Mutex,
+  migrate,
   queueClient,
   retryWhileBusy as retryBusy,
 } from '@flotilla/service-kit'
+import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS } from './migrations.ts'
 

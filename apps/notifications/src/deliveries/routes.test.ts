@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createEvent } from '@flotilla/contracts'
 import { errorDocProblems } from '@flotilla/service-kit'
 import { ERRORS } from '../errors.ts'
-import { createEvent } from '@flotilla/contracts'
 import { createTestApp, type TestApp } from '../testing.ts'
 
 type Page = {

@@ -12,7 +12,7 @@ import { TransportError } from '../channels/types.ts'
 import type { DeliveryRow } from '../db/schema.ts'
 import type { RateLimiter } from '../rate-limit/limiter.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
-import { SETTLED_STATUSES, type DeliveryStatus } from './model.ts'
+import { type DeliveryStatus, SETTLED_STATUSES } from './model.ts'
 import { type EventSink, outcomeEventOf } from './outcome-events.ts'
 import type { DeliveryStore, Failure } from './store.ts'
 

@@ -3,7 +3,7 @@ import { Elysia } from 'elysia'
 import type { AuthGateway } from '../auth-gateway.ts'
 import { currentSession, requestContext } from '../context.ts'
 import { ErrorBody } from '../error-body.ts'
-import { ChangePasswordBody, LoggedIn, LoginBody, Registered, RegisterBody } from './model.ts'
+import { ChangePasswordBody, LoggedIn, LoginBody, RegisterBody, Registered } from './model.ts'
 import type { UsersService } from './service.ts'
 
 export const usersRoutes = (users: UsersService, auth: AuthGateway) =>

@@ -3,9 +3,9 @@
  * rows sent, so the test can SIGKILL it inside that window. Usage: bun relay-crash.fixture.ts <db-url> <schema> <stream>
  */
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
+import { TEST_REDIS_URL } from '@flotilla/streams/testing'
 import postgres from 'postgres'
 import { createOutboxRelay } from './relay.ts'
-import { TEST_REDIS_URL } from '@flotilla/streams/testing'
 
 const [url, schema, stream] = process.argv.slice(2)
 if (!url || !schema || !stream) throw new Error('usage: relay-crash.fixture.ts <db-url> <schema> <stream>')

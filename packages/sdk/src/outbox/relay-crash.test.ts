@@ -1,12 +1,12 @@
 import { afterEach, expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { TEST_DATABASE_URL } from '../testing.ts'
 import { enqueue } from './enqueue.ts'
 import { createOutboxRelay } from './relay.ts'
 import { flotillaOutbox } from './schema.ts'
 import { createOutboxFixture, numberedEvent, type OutboxFixture } from './test-helpers.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 // Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
 setDefaultTimeout(30_000)

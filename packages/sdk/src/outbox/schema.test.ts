@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { pgTable, text } from 'drizzle-orm/pg-core'
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api'
+import { pgTable, text } from 'drizzle-orm/pg-core'
 import { OUTBOX_MIGRATIONS_FOLDER } from './migrate.ts'
 import { flotillaOutbox } from './schema.ts'
 

@@ -14,10 +14,10 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeProtectedHeader,
-  errors as joseErrors,
   type JSONWebKeySet,
   type JWSHeaderParameters,
   type JWTPayload,
+  errors as joseErrors,
   jwtVerify,
 } from 'jose'
 import type { RevocationList } from '../revocation/list.ts'

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'bun:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Elysia, t } from 'elysia'
 import { requestContext } from '../logging/request-context-plugin.ts'
-import { bodyLimit } from './body-limit.ts'
 import { parseExposition } from '../metrics/exposition.ts'
 import { createTestServiceApp, eventually, jsonInit, req } from '../test-fixtures.ts'
+import { bodyLimit } from './body-limit.ts'
 
 const featureRoutes = new Elysia({ prefix: '/v1/widgets' })
   .use(requestContext)

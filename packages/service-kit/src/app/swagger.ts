@@ -5,12 +5,12 @@
  */
 import { openapi } from '@elysiajs/openapi'
 import { Elysia, type TSchema } from 'elysia'
-import { ErrorBody } from '../errors/app-error.ts'
-import { type DeclaredResponses, ERROR_BODY_MODEL, finishDocument } from './openapi-document.ts'
+import faviconPath from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' }
+import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 // Imported as files so `bun build --compile` embeds them; at runtime each is a path Bun.file can read.
 import bundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
-import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
-import faviconPath from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' }
+import { ErrorBody } from '../errors/app-error.ts'
+import { type DeclaredResponses, ERROR_BODY_MODEL, finishDocument } from './openapi-document.ts'
 
 /** Where the UI's assets are served. */
 export const SWAGGER_ASSETS_PATH = '/swagger/assets'

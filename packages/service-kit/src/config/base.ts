@@ -1,6 +1,7 @@
 /** The variables every Flotilla app shares (docs/pitfalls.md, "Conventions every app follows"). */
-import { type Static, Type } from '@sinclair/typebox'
+
 import { DEFAULT_EVENTS_STREAM, parseKeyRing } from '@flotilla/contracts'
+import { type Static, Type } from '@sinclair/typebox'
 import { LOG_LEVELS } from '../logging/logger.ts'
 import { devDefault, requiredInProduction, withCheck } from './fields.ts'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
+import { bunCommand } from '@flotilla/streams/testing'
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
-import { bunCommand } from '@flotilla/streams/testing'
 import { baseConfig, DEV_SERVICE_TOKEN_SECRET } from './base.ts'
 import { ConfigError } from './config-error.ts'
 import { devDefault, secretString } from './fields.ts'

@@ -1,10 +1,10 @@
 /** Dead-letter inspector over HTTP: list, get, replay, purge — behind a service token. */
 import { type DeadLetters, isEntryId } from '@flotilla/streams'
 import { Elysia, t } from 'elysia'
-import { badRequest, ErrorBody, notFound } from '../errors/app-error.ts'
 import { BEARER_SECURITY } from '../app/swagger.ts'
-import type { ServiceVerifier } from '../auth/types.ts'
 import { serviceAuth } from '../auth/plugins.ts'
+import type { ServiceVerifier } from '../auth/types.ts'
+import { badRequest, ErrorBody, notFound } from '../errors/app-error.ts'
 
 export const DeadLetterSchema = t.Object({
   id: t.String({ description: 'id on the dead-letter stream' }),

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { createClient } from '@libsql/client'
 import { type Migration, migrate } from './migrate.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const dir = await mkdtemp(join(tmpdir(), 'kit-migrate-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))

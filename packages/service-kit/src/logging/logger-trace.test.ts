@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Writable } from 'node:stream'
-import { InMemorySpanExporter, inSpan, initTelemetry, type Telemetry } from '@flotilla/telemetry'
+import { InMemorySpanExporter, initTelemetry, inSpan, type Telemetry } from '@flotilla/telemetry'
 import { trace } from '@opentelemetry/api'
 import { createLogger } from './logger.ts'
 

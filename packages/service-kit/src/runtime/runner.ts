@@ -39,8 +39,8 @@ import { createMetrics } from '../metrics/metrics.ts'
 import { createRevocationList } from '../revocation/list.ts'
 import {
   type FeatureFlag,
-  handlerOfMap,
   type HandlerMapObserver,
+  handlerOfMap,
   type ServiceConfig,
   type ServiceContext,
   type ServiceDeclaration,

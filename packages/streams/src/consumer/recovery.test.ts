@@ -1,7 +1,7 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { deadLetterStreamKey } from '@flotilla/contracts'
 import type { Socket } from 'bun'
 import { createRedisConnection } from '../connection.ts'
-import { deadLetterStreamKey } from '@flotilla/contracts'
 import { NonRetryableError } from '../errors.ts'
 import { createPublisher } from '../publisher.ts'
 import { REDIS_URL, useRedisStreams, userRegistered } from '../test-support.ts'

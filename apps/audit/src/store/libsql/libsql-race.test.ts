@@ -2,10 +2,10 @@ import { afterAll, expect, it } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import { sampleInput } from '../../records/sample.ts'
 import { verifyChain } from '../../verify/service.ts'
 import { createLibsqlStore } from './store.ts'
-import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const dir = await mkdtemp(join(tmpdir(), 'audit-race-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))

@@ -7,8 +7,8 @@ import { createClient } from '@libsql/client'
 import { GENESIS_HASH, type RecordInput } from '../../records/model.ts'
 import { sampleInput } from '../../records/sample.ts'
 import { appendOnClient } from './append.ts'
-import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { localPathOf, openLocalAppender } from './local-append.ts'
+import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { createLibsqlStore } from './store.ts'
 
 const dirs: string[] = []

@@ -4,7 +4,7 @@
  * every batch); the `libsql` driver underneath it keeps a statement for as long as we hold it. Only the
  * append runs here; everything else stays on the store's @libsql/client.
  */
-import { LibsqlError, type InValue } from '@libsql/client'
+import { type InValue, LibsqlError } from '@libsql/client'
 import Database from 'libsql'
 import { LRUCache } from 'lru-cache'
 import type { RecordInput } from '../../records/model.ts'

@@ -7,8 +7,8 @@ import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../..
 import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
 import type { AppendResult, AuditStore, CountsQuery, ListPage, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
-import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
+import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 
 export interface LibsqlStoreOptions {

@@ -17,20 +17,20 @@ import {
 import type { AppendResult, AuditStore, CountDimension, StatsRow } from '../types.ts'
 import {
   ANCHOR_INDEXES,
-  type AnchorDocument,
   ANCHORS_COLLECTION,
+  type AnchorDocument,
+  countsPipeline,
   filterToQuery,
   fromDocument,
   LIST_SORT,
   PRUNED_EVENTS_COLLECTION,
   type PrunedEventDocument,
   RECORD_INDEXES,
-  type RecordDocument,
   RECORDS_COLLECTION,
-  countsPipeline,
+  type RecordDocument,
   statsPipeline,
-  topActorsPipeline,
   toDocument,
+  topActorsPipeline,
 } from './query.ts'
 
 export interface MongoStoreOptions {

@@ -3,11 +3,12 @@
  * `aes128gcm` payloads with a VAPID `Authorization`, answers 201 with a `Location`, and plays the push
  * services' failures: 410 for a gone subscription, 413, 429 with `retry-after`, 5xx, slow answers.
  */
+
+import { createECDH, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createECDH, randomBytes } from 'node:crypto'
 import { createFaultPlan, type Fault, type FaultOptions, faultResponse } from './faults.ts'
 
 export interface FakePush {
