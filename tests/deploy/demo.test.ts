@@ -5,6 +5,7 @@ import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName } from '@fl
 import { ROOT } from '../../scripts/lib/apps.ts'
 import { planDemo } from '../../scripts/lib/demo-plan.ts'
 import { freePort } from './lib/nginx.ts'
+import { runScript } from './lib/run-script.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const redis = createRedisConnection(REDIS_URL, 'command')
@@ -42,22 +43,9 @@ describe('bun run demo', () => {
   })
 
   it('publishes a mix the contract accepts, each event carrying a traceparent, when auth is not running', async () => {
-    const proc = Bun.spawn(bunCommand('scripts/demo.ts', '--users', '6', '--seed', '3'), {
-      cwd: ROOT,
-      env: testProcessEnv({
-        REDIS_URL,
-        EVENTS_STREAM: stream,
-        AUTH_URL: `http://127.0.0.1:${freePort()}`,
-        NO_COLOR: '1',
-      }),
-      stdout: 'pipe',
-      stderr: 'pipe',
+    const { stdout, stderr, code } = await runScript('scripts/demo.ts', ['--users', '6', '--seed', '3'], {
+      env: { REDIS_URL, EVENTS_STREAM: stream, AUTH_URL: `http://127.0.0.1:${freePort()}` },
     })
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ])
     expect(stderr).toBe('')
     expect(code).toBe(0)
     expect(stdout).toContain('auth not reachable')

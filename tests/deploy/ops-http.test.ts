@@ -10,10 +10,11 @@ import {
 } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
-import { bunCommand, testProcessEnv, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
-import { APPS, ROOT } from '../../scripts/lib/apps.ts'
+import { uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { APPS } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from './lib/isolation.ts'
 import { runApp } from './lib/run-app.ts'
+import { runScript } from './lib/run-script.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const redis = createRedisConnection(REDIS_URL, 'command')
@@ -28,20 +29,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const ops = async (args: string[], env: Record<string, string> = {}) => {
-  const proc = Bun.spawn(bunCommand('scripts/ops.ts', ...args), {
-    cwd: ROOT,
-    env: testProcessEnv({ REDIS_URL, NO_COLOR: '1', ...env }),
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  return { stdout, stderr, code }
-}
+const ops = (args: string[], env: Record<string, string> = {}) =>
+  runScript('scripts/ops.ts', args, { env: { REDIS_URL, ...env } })
 
 describe('bun run ops token / outbox', () => {
   it('mints, by default, a service token the named app accepts, and refuses an unknown app', async () => {

@@ -8,14 +8,8 @@ import {
   createRedisConnection,
   NonRetryableError,
 } from '@flotilla/streams'
-import {
-  bunCommand,
-  cleanupStream,
-  testProcessEnv,
-  uniqueStreamName,
-  waitFor,
-} from '@flotilla/streams/testing'
-import { ROOT } from '../../scripts/lib/apps.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { runScript } from './lib/run-script.ts'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const stream = uniqueStreamName('ops-cli')
@@ -23,21 +17,11 @@ const redis = createRedisConnection(REDIS_URL, 'command')
 const dlq = createDeadLetters({ redis, stream, group: 'audit' })
 
 /** Runs `bun scripts/ops.ts --stream <test stream> …`, optionally answering a confirmation on stdin. */
-const ops = async (args: string[], answer?: string) => {
-  const proc = Bun.spawn(bunCommand('scripts/ops.ts', '--stream', stream, ...args), {
-    cwd: ROOT,
-    env: testProcessEnv({ REDIS_URL, NO_COLOR: '1' }),
-    stdin: answer === undefined ? 'ignore' : new Blob([answer]),
-    stdout: 'pipe',
-    stderr: 'pipe',
+const ops = (args: string[], answer?: string) =>
+  runScript('scripts/ops.ts', ['--stream', stream, ...args], {
+    env: { REDIS_URL },
+    stdin: answer,
   })
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  return { stdout, stderr, code }
-}
 
 beforeAll(async () => {
   // A real consumer group whose handler refuses order.placed: two dead letters, one processed event.
