@@ -5,28 +5,19 @@
  * client presenting its token again, the common case).
  */
 import { createAccessTokenVerifier } from '@flotilla/service-kit'
-import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose'
+import { createLocalJWKSet, jwtVerify } from 'jose'
 import { withInFlight } from './lib/fixtures.ts'
 import { compare, section, timed } from './lib/harness.ts'
+import { createBenchSigner } from './lib/tokens.ts'
 
 const N = Number(process.env.BENCH_TOKEN_VERIFICATIONS ?? 20_000)
 const IN_FLIGHT = 64
 const JOSE = 'jose jwtVerify (same JWKS, issuer, audience, typ)'
 
-/** An EdDSA `at+jwt` shaped like the auth service's (iss, aud, sub, sid, jti, iat, exp, scope). */
+/** An EdDSA `at+jwt` shaped like the auth service's, and the key set and public key that verify it. */
 const issue = async () => {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-key-1', alg: 'EdDSA', use: 'sig' }
-  const token = await new SignJWT({ sid: 's_bench', scope: 'profile', did: 'd_bench' })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: jwk.kid })
-    .setIssuer('flotilla-auth')
-    .setAudience('flotilla')
-    .setSubject('u_bench')
-    .setJti(crypto.randomUUID())
-    .setIssuedAt()
-    .setExpirationTime('15m')
-    .sign(privateKey)
-  return { token, jwks: { keys: [jwk] }, publicKey }
+  const { jwks, publicKey, sign } = await createBenchSigner()
+  return { token: await sign({ sid: 's_bench', scope: 'profile', did: 'd_bench' }), jwks, publicKey }
 }
 
 /** The markdown section for docs/benchmarks.md. */

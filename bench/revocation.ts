@@ -13,10 +13,10 @@ import {
 } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
 import { deleteKeysMatching, waitFor } from '@flotilla/streams/testing'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { benchStream, withInFlight } from './lib/fixtures.ts'
-import { compare, percentile, section, timed } from './lib/harness.ts'
+import { compare, latencyMeasurement, section, timed } from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
+import { createBenchSigner } from './lib/tokens.ts'
 
 const N = Number(process.env.BENCH_REVOCATION_VERIFICATIONS ?? 20_000)
 const SAMPLES = Number(process.env.BENCH_REVOCATION_SAMPLES ?? 200)
@@ -27,19 +27,8 @@ const CHECK_BASELINE = 'one Map.get over 10,000 entries'
 const silent = { info() {}, warn() {} }
 
 const issue = async () => {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-key-1', alg: 'EdDSA', use: 'sig' }
-  const sign = (sid: string) =>
-    new SignJWT({ sid, scope: 'profile' })
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: jwk.kid })
-      .setIssuer('flotilla-auth')
-      .setAudience('flotilla')
-      .setSubject('u_bench')
-      .setJti(crypto.randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('15m')
-      .sign(privateKey)
-  return { jwks: { keys: [jwk] }, sign }
+  const { jwks, sign } = await createBenchSigner()
+  return { jwks, sign: (sid: string) => sign({ sid, scope: 'profile' }) }
 }
 
 /** The markdown section for docs/benchmarks.md. */
@@ -153,16 +142,7 @@ export const report = async (): Promise<string> => {
               }
               times.push(performance.now() - t0)
             }
-            const seconds = (performance.now() - started) / 1000
-            times.sort((a, b) => a - b)
-            return {
-              ops: per,
-              seconds,
-              extra: {
-                'p50 ms': percentile(times, 50),
-                'max ms': times.at(-1) ?? Number.NaN,
-              },
-            }
+            return latencyMeasurement(times, per, (performance.now() - started) / 1000, [50])
           },
         },
       ],
