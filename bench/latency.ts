@@ -7,7 +7,7 @@
 import { createConsumer, createPublisher, createRedisConnection } from '@flotilla/streams'
 import Redis from 'ioredis'
 import { benchEntry, benchEvent, benchStream } from './lib/fixtures.ts'
-import { type ComparisonResult, compare, type Measurement, percentile } from './lib/harness.ts'
+import { type ComparisonResult, compare, latencyMeasurement, type Measurement } from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number)
@@ -25,18 +25,8 @@ const openLoop = async (total: number, rate: number, start: number, send: (i: nu
   }
 }
 
-const summarise = (latencies: number[], total: number, seconds: number): Measurement => {
-  latencies.sort((a, b) => a - b)
-  return {
-    ops: total,
-    seconds,
-    extra: {
-      'p50 ms': percentile(latencies, 50),
-      'p99 ms': percentile(latencies, 99),
-      'max ms': latencies.at(-1) ?? Number.NaN,
-    },
-  }
-}
+const summarise = (latencies: number[], total: number, seconds: number): Measurement =>
+  latencyMeasurement(latencies, total, seconds, [50, 99])
 
 const waitFor = async (done: () => boolean, timeoutMs: number) => {
   const until = performance.now() + timeoutMs

@@ -46,6 +46,23 @@ export const percentile = (sorted: readonly number[], p: number): number =>
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
+/**
+ * A round of latency samples as a measurement: sorts `latencies` in place and reports the given percentiles and
+ * the maximum (`p50 ms`, …, `max ms`).
+ */
+export const latencyMeasurement = (
+  latencies: number[],
+  ops: number,
+  seconds: number,
+  percentiles: readonly number[],
+): Measurement => {
+  latencies.sort((a, b) => a - b)
+  const extra: Record<string, number> = {}
+  for (const p of percentiles) extra[`p${p} ms`] = percentile(latencies, p)
+  extra['max ms'] = latencies.at(-1) ?? Number.NaN
+  return { ops, seconds, extra }
+}
+
 /** Times one async block. */
 export const timed = async (ops: number, body: () => Promise<void>): Promise<Measurement> => {
   const start = performance.now()
