@@ -2,16 +2,10 @@
  * The dead-letter inspector on every app: stream-id cursors and ids outside what Redis accepts (`0-0`, parts past
  * 2^64-1, other spellings) get a 400 in the error shape with a code, never a 500 from Redis's refusal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { allTargets, serviceToken, type Target } from './lib/targets.ts'
+import { describe, expect, it } from 'bun:test'
+import { serviceToken, type Target, useAllTargets } from './lib/targets.ts'
 
-let targets: Target[] = []
-beforeAll(async () => {
-  targets = await allTargets()
-}, 60_000)
-afterAll(async () => {
-  for (const t of targets) await t.close()
-})
+const targetNamed = useAllTargets()
 
 const BAD_IDS = [
   '0-0',
@@ -39,8 +33,8 @@ const call = async (t: Target, method: string, path: string) => {
   }
 }
 
-describe.each(['auth', 'notifications', 'audit', 'analytics'])('%s', (name) => {
-  const target = () => targets.find((t) => t.name === name) as Target
+describe.each(['auth', 'notifications', 'audit', 'analytics'] as const)('%s', (name) => {
+  const target = () => targetNamed(name)
 
   it('answers 400 INVALID_CURSOR to a dead-letter cursor that is not a stream entry id', async () => {
     const wrong: string[] = []

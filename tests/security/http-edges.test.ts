@@ -3,23 +3,16 @@
  * arrays, long strings, prototype keys, NUL bytes, lone surrogates, CRLF, operator objects and SQL fragments.
  * Each answer is a 4xx with an error code (or a success that stored the text as text), and the app stays up.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
 import { createCustomEvent } from '@flotilla/contracts'
 import { type Route, routesOf } from './lib/routes.ts'
-import { allTargets, auditTarget, serviceToken, type Target } from './lib/targets.ts'
+import { auditTarget, serviceToken, type Target, useAllTargets } from './lib/targets.ts'
 
-let targets: Target[] = []
-beforeAll(async () => {
-  targets = await allTargets()
-}, 60_000)
-afterAll(async () => {
-  for (const t of targets) await t.close()
-})
+const target = useAllTargets()
 
 const APPS = ['auth', 'notifications', 'audit', 'analytics'] as const
 // Apps whose API takes request bodies today (audit and analytics are read-only; a test below keeps that true).
 const BODY_APPS = ['auth', 'notifications'] as const
-const target = (name: (typeof APPS)[number]) => targets.find((t) => t.name === name) as Target
 
 const HOSTILE_STRINGS = [
   'nul\u0000byte',

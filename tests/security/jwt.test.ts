@@ -1,11 +1,10 @@
 /** The JWT attack list against every protected route of every app: 401, never anything else. */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { afterAll, describe, expect, it } from 'bun:test'
 import { SERVICE_NAMES } from '@flotilla/contracts'
 import { type Attack, attacksOn } from './lib/attacks.ts'
 import { type Route, requestFor, routesOf } from './lib/routes.ts'
-import { allTargets, serviceToken, type Target, userToken } from './lib/targets.ts'
+import { serviceToken, type Target, useAllTargets, userToken } from './lib/targets.ts'
 
-let targets: Target[] = []
 // A JWKS endpoint an attacker controls: a verifier that fetched `jku` / `x5u` would hit it.
 let fetchedByVerifier = 0
 const attackerServer = Bun.serve({
@@ -18,16 +17,12 @@ const attackerServer = Bun.serve({
 })
 const jkuUrl = `http://127.0.0.1:${attackerServer.port}/jwks.json`
 
-beforeAll(async () => {
-  targets = await allTargets()
-}, 60_000)
-afterAll(async () => {
-  for (const t of targets) await t.close()
+const target = useAllTargets()
+afterAll(() => {
   attackerServer.stop(true)
 })
 
 const APPS = SERVICE_NAMES
-const target = (name: (typeof APPS)[number]) => targets.find((t) => t.name === name) as Target
 
 /** Sends every attack to every protected route; resolves to the answers that were not 401. */
 const attackAll = async (t: Target, routes: readonly Route[], attacks: readonly Attack[]) => {

@@ -3,6 +3,7 @@
  * the fixture keeps its user-token key to itself (audit, analytics), by the same steps with a key we hold, so
  * claim-level attacks (expired, wrong issuer, refresh token…) can be signed with the key the app trusts.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -272,3 +273,18 @@ export const allTargets = async (): Promise<Target[]> => [
   await auditTarget(),
   await analyticsTarget(),
 ]
+
+/**
+ * Starts the four targets before the calling test file's tests and closes them after it; returns the lookup by
+ * app name its tests use (call it inside a test or hook, once the targets are up).
+ */
+export const useAllTargets = (): ((name: Target['name']) => Target) => {
+  let targets: Target[] = []
+  beforeAll(async () => {
+    targets = await allTargets()
+  }, 60_000)
+  afterAll(async () => {
+    for (const t of targets) await t.close()
+  })
+  return (name) => targets.find((t) => t.name === name) as Target
+}
