@@ -43,8 +43,8 @@ const requestFor = (endpoint: string) =>
     { source: 'monolith' },
   )
 
-/** A VAPID key pair (P-256) in the base64url forms web-push takes. */
-const vapidKeys = async () => {
+/** Web Push options trusting `ca` (the fake push service's), with a fresh VAPID key pair (P-256, base64url). */
+const webPushOptions = async (ca: string) => {
   const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
   ])) as CryptoKeyPair
@@ -54,7 +54,12 @@ const vapidKeys = async () => {
     Buffer.from(jwk.x ?? '', 'base64url'),
     Buffer.from(jwk.y ?? '', 'base64url'),
   ])
-  return { publicKey: point.toString('base64url'), privateKey: jwk.d ?? '' }
+  return {
+    vapidSubject: 'mailto:ops@flotilla.test',
+    vapidPublicKey: point.toString('base64url'),
+    vapidPrivateKey: jwk.d ?? '',
+    ca,
+  }
 }
 
 describe('push subscription endpoints', () => {
@@ -68,17 +73,7 @@ describe('push subscription endpoints', () => {
 
   it('are never pushed to by notifications when they point at loopback', async () => {
     const fake = startFakePushService()
-    const vapid = await vapidKeys()
-    const t = await createTestApp({
-      transports: {
-        webPush: {
-          vapidSubject: 'mailto:ops@flotilla.test',
-          vapidPublicKey: vapid.publicKey,
-          vapidPrivateKey: vapid.privateKey,
-          ca: fake.ca,
-        },
-      },
-    })
+    const t = await createTestApp({ transports: { webPush: await webPushOptions(fake.ca) } })
     try {
       // The fake push service listens on https://127.0.0.1:<port>: a stand-in for any internal HTTPS service.
       const subscription = fake.subscription()
@@ -104,17 +99,10 @@ describe('push subscription endpoints', () => {
 describe('the Web Push transport (the last check before a socket opens)', () => {
   it('never dials endpoints spelled to slip past the name filter, and refuses them for good', async () => {
     const fake = startFakePushService()
-    const vapid = await vapidKeys()
     // Resolves the public-looking name to loopback, as an attacker's DNS would.
     const resolve = async (hostname: string) =>
       hostname === FAKE_PUSH_HOST ? [{ address: '127.0.0.1', family: 4 }] : []
-    const transport = createWebPushTransport({
-      vapidSubject: 'mailto:ops@flotilla.test',
-      vapidPublicKey: vapid.publicKey,
-      vapidPrivateKey: vapid.privateKey,
-      ca: fake.ca,
-      resolve,
-    })
+    const transport = createWebPushTransport({ ...(await webPushOptions(fake.ca)), resolve })
     try {
       const outcomes: Record<string, unknown> = {}
       for (const origin of [
@@ -146,14 +134,10 @@ describe('the Web Push transport (the last check before a socket opens)', () => 
 
   it('dead-letters a notification.requested whose push endpoint name resolves to loopback', async () => {
     const fake = startFakePushService()
-    const vapid = await vapidKeys()
     const t = await createTestApp({
       transports: {
         webPush: {
-          vapidSubject: 'mailto:ops@flotilla.test',
-          vapidPublicKey: vapid.publicKey,
-          vapidPrivateKey: vapid.privateKey,
-          ca: fake.ca,
+          ...(await webPushOptions(fake.ca)),
           resolve: async () => [{ address: '127.0.0.1', family: 4 }],
         },
       },
