@@ -14,7 +14,7 @@ import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import { benchStream } from './lib/fixtures.ts'
 import { compare, type Measurement, section } from './lib/harness.ts'
-import { prefill, rawDrain } from './lib/prefill.ts'
+import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
 const N = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 20_000)
@@ -91,15 +91,7 @@ export const report = async (): Promise<string> => {
         },
         {
           name: RAW,
-          run: async (): Promise<Measurement> => {
-            const group = `raw-${crypto.randomUUID().slice(0, 8)}`
-            await redis.xgroup('CREATE', stream, group, '0')
-            const start = performance.now()
-            const n = await rawDrain(redis, stream, group)
-            const seconds = (performance.now() - start) / 1000
-            await redis.xgroup('DESTROY', stream, group)
-            return { ops: n, seconds }
-          },
+          run: () => timedRawDrain(redis, stream, `raw-${crypto.randomUUID().slice(0, 8)}`),
         },
       ],
     })

@@ -5,7 +5,7 @@ import { createConsumer } from '@flotilla/streams'
 import Redis from 'ioredis'
 import { benchEntry, benchStream } from './lib/fixtures.ts'
 import { type ComparisonResult, compare, type Measurement, section } from './lib/harness.ts'
-import { prefill, rawDrain } from './lib/prefill.ts'
+import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 import { commandStats, describeDelta, serverMicros } from './lib/redis-stats.ts'
 
@@ -85,14 +85,7 @@ export const run = async (): Promise<{ result: ComparisonResult; notes: string[]
   try {
     await prefill(redis, stream, N, 'drain prefill')
     const contenders = [
-      named(RAW, async (r) => {
-        const group = await freshGroup(r, stream)
-        const start = performance.now()
-        const n = await rawDrain(r, stream, group)
-        const seconds = (performance.now() - start) / 1000
-        await r.xgroup('DESTROY', stream, group)
-        return { ops: n, seconds }
-      }),
+      named(RAW, (r) => timedRawDrain(r, stream, `g${crypto.randomUUID().slice(0, 8)}`)),
       named(BATCH_RUNNER, (r) => drainWithRunner(r, stream, N)),
       named(HANDLE_RUNNER, (r) => drainWithRunner(r, stream, N, { handle: () => {} })),
     ].map((c) => c(redis))

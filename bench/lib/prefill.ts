@@ -1,6 +1,7 @@
 /** Prefills a stream with fixed ~200-byte events in pipelined chunks (not timed). */
 import type Redis from 'ioredis'
 import { benchEntry } from './fixtures.ts'
+import type { Measurement } from './harness.ts'
 
 export const prefill = async (
   redis: Redis,
@@ -22,7 +23,7 @@ export const prefill = async (
 }
 
 /** A raw drain: XREADGROUP COUNT 100 and one XACK per batch until the group has read everything. */
-export const rawDrain = async (
+const rawDrain = async (
   redis: Redis,
   stream: string,
   group: string,
@@ -39,4 +40,14 @@ export const rawDrain = async (
     await redis.xack(stream, group, ...entries.map(([id]) => id))
     total += entries.length
   }
+}
+
+/** One timed raw-drain round: a new group reads `stream` from the start with {@link rawDrain}, then is destroyed. */
+export const timedRawDrain = async (redis: Redis, stream: string, group: string): Promise<Measurement> => {
+  await redis.xgroup('CREATE', stream, group, '0')
+  const start = performance.now()
+  const n = await rawDrain(redis, stream, group)
+  const seconds = (performance.now() - start) / 1000
+  await redis.xgroup('DESTROY', stream, group)
+  return { ops: n, seconds }
 }
