@@ -3,15 +3,13 @@
  * the libSQL addon) from spawn to its first 200 on /ready (stores open, consumer joined), against a
  * compiled Bun.serve hello from spawn to its first 200. Rounds interleave the five binaries.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { uniqueStreamName } from '@flotilla/streams/testing'
-import Redis from 'ioredis'
 import { packageApp } from '../docker/package-app.ts'
 import { isolatedEnv } from '../tests/deploy/lib/isolation.ts'
 import { freePort } from '../tests/deploy/lib/nginx.ts'
-import { APPS, cleanupRun, waitReady } from './lib/apps.ts'
+import { APPS, createAppsRun, waitReady } from './lib/apps.ts'
 import { compare, type Measurement } from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
@@ -66,9 +64,7 @@ const coldStart = async (binary: string, env: Record<string, string>, path: stri
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async (): Promise<string> => {
-  const work = mkdtempSync(join(tmpdir(), 'bench-cold-'))
-  const redis = new Redis(REDIS_URL)
-  const run = uniqueStreamName('bench-cold')
+  const { run, dir: work, cleanup } = createAppsRun('cold')
   try {
     const hello = compileHello(join(work, 'hello'))
     const contenders = [{ name: HELLO, run: () => coldStart(hello, {}, '/ready') }]
@@ -99,9 +95,7 @@ export const report = async (): Promise<string> => {
       ),
     ].join('\n')
   } finally {
-    await cleanupRun(redis, run)
-    redis.disconnect()
-    rmSync(work, { recursive: true, force: true })
+    await cleanup()
   }
 }
 

@@ -2,15 +2,11 @@
  * Memory: the RSS of each app idle (after /ready) and its peak while its consumer group drains a burst of
  * prefilled events (all four apps on one stream, as deployed); and Redis bytes per stream entry.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { uniqueStreamName } from '@flotilla/streams/testing'
-import Redis from 'ioredis'
-import { APPS, cleanupRun, mib, type RunningApp, rssOf, runApp, waitReady } from './lib/apps.ts'
+import type Redis from 'ioredis'
+import { APPS, createAppsRun, mib, type RunningApp, rssOf, runApp, waitReady } from './lib/apps.ts'
 import { benchStream } from './lib/fixtures.ts'
 import { prefill } from './lib/prefill.ts'
-import { REDIS_URL } from './lib/redis.ts'
 
 const BURST = Number(process.env.BENCH_MEMORY_EVENTS ?? 50_000)
 const ENTRIES = 100_000
@@ -50,9 +46,7 @@ const drained = async (redis: Redis, stream: string, groups: number, timeoutMs: 
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async (): Promise<string> => {
-  const redis = new Redis(REDIS_URL)
-  const run = uniqueStreamName('bench-memory')
-  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-'))
+  const { redis, run, dir, cleanup } = createAppsRun('memory')
   const running: [string, RunningApp][] = []
   const lines = ['### memory', '']
   try {
@@ -98,9 +92,7 @@ export const report = async (): Promise<string> => {
       await Promise.race([r.proc.exited, Bun.sleep(10_000)])
       if (r.proc.exitCode === null) r.proc.kill('SIGKILL')
     }
-    await cleanupRun(redis, run)
-    redis.disconnect()
-    rmSync(dir, { recursive: true, force: true })
+    await cleanup()
   }
 }
 

@@ -1,10 +1,33 @@
 /** The four apps started as processes for the memory and cold-start benchmarks (isolated keys, free ports). */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { uniqueStreamName } from '@flotilla/streams/testing'
+import Redis from 'ioredis'
 import { APPS } from '../../scripts/lib/apps.ts'
 import { cleanupRun } from '../../tests/deploy/lib/isolation.ts'
 import { type RunningApp, runApp } from '../../tests/deploy/lib/run-app.ts'
 
-export { APPS, cleanupRun, type RunningApp, runApp }
+import { REDIS_URL } from './redis.ts'
+
+export { APPS, type RunningApp, runApp }
+
+/**
+ * What a benchmark that starts apps holds: a Redis connection, a unique run name (the stream and the prefix of
+ * every key the apps write) and a work folder, all named `bench-<name>`; `cleanup()` removes the run's keys,
+ * disconnects and deletes the folder.
+ */
+export const createAppsRun = (name: string) => {
+  const redis = new Redis(REDIS_URL)
+  const run = uniqueStreamName(`bench-${name}`)
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`))
+  const cleanup = async () => {
+    await cleanupRun(redis, run)
+    redis.disconnect()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return { redis, run, dir, cleanup }
+}
 
 /** Resident set size of a process in bytes (Linux /proc), or NaN elsewhere. */
 export const rssOf = (pid: number): number => {
