@@ -64,22 +64,26 @@ export const introspect = async (stack: Stack, token: string): Promise<{ active:
   return res.body
 }
 
-/** Audit records matching a filter (one page of up to 500, newest first). */
-export const auditRecords = async (
+type App = 'auth' | 'notifications' | 'audit' | 'analytics'
+
+/** One page of a service's list endpoint (`{ items }`), called with its service token; throws, naming `label`, on any status but 200. */
+const listItems = async <T>(
   stack: Stack,
-  filter: Record<string, string>,
-): Promise<AuditRecordView[]> => {
-  const query = new URLSearchParams({ ...filter, limit: '500' })
-  const res = await call<{ items: AuditRecordView[] }>(
-    'GET',
-    `${stack.url('audit')}/v1/audit/events?${query}`,
-    {
-      token: await stack.serviceToken('audit'),
-    },
-  )
-  if (res.status !== 200) throw new Error(`audit: ${res.status} ${JSON.stringify(res.body)}`)
+  app: App,
+  path: string,
+  query: Record<string, string>,
+  label: string,
+): Promise<T[]> => {
+  const res = await call<{ items: T[] }>('GET', `${stack.url(app)}${path}?${new URLSearchParams(query)}`, {
+    token: await stack.serviceToken(app),
+  })
+  if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body.items
 }
+
+/** Audit records matching a filter (one page of up to 500, newest first). */
+export const auditRecords = (stack: Stack, filter: Record<string, string>): Promise<AuditRecordView[]> =>
+  listItems<AuditRecordView>(stack, 'audit', '/v1/audit/events', { ...filter, limit: '500' }, 'audit')
 
 /** How many events of a type analytics counted in the last and next hour. */
 export const analyticsCount = async (stack: Stack, type: string): Promise<number> => {
@@ -96,8 +100,6 @@ export const analyticsCount = async (stack: Stack, type: string): Promise<number
   if (res.status !== 200) throw new Error(`analytics: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body.total
 }
-
-type App = 'auth' | 'notifications' | 'audit' | 'analytics'
 
 /** The sum of a Prometheus series (every label set) on an app's `/metrics`; undefined when it has no sample. */
 const metricSample = async (stack: Stack, app: App, name: string): Promise<number | undefined> => {
@@ -132,18 +134,8 @@ export interface OutboxMessageView {
 }
 
 /** Messages the notifications service stored in its local outbox for one recipient. */
-export const outboxFor = async (stack: Stack, recipient: string): Promise<OutboxMessageView[]> => {
-  const query = new URLSearchParams({ recipient, limit: '100' })
-  const res = await call<{ items: OutboxMessageView[] }>(
-    'GET',
-    `${stack.url('notifications')}/v1/outbox?${query}`,
-    {
-      token: await stack.serviceToken('notifications'),
-    },
-  )
-  if (res.status !== 200) throw new Error(`outbox: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.items
-}
+export const outboxFor = (stack: Stack, recipient: string): Promise<OutboxMessageView[]> =>
+  listItems<OutboxMessageView>(stack, 'notifications', '/v1/outbox', { recipient, limit: '100' }, 'outbox')
 
 export interface DeliveryView {
   readonly id: string
@@ -155,18 +147,8 @@ export interface DeliveryView {
 }
 
 /** The delivery log of one user. */
-export const deliveriesOf = async (stack: Stack, userId: string): Promise<DeliveryView[]> => {
-  const query = new URLSearchParams({ userId, limit: '100' })
-  const res = await call<{ items: DeliveryView[] }>(
-    'GET',
-    `${stack.url('notifications')}/v1/notifications?${query}`,
-    {
-      token: await stack.serviceToken('notifications'),
-    },
-  )
-  if (res.status !== 200) throw new Error(`deliveries: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.items
-}
+export const deliveriesOf = (stack: Stack, userId: string): Promise<DeliveryView[]> =>
+  listItems<DeliveryView>(stack, 'notifications', '/v1/notifications', { userId, limit: '100' }, 'deliveries')
 
 /**
  * Every event on the run's stream, decoded: the wire contract the monolith itself writes to (docs/pitfalls.md,
