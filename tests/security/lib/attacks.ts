@@ -129,18 +129,30 @@ const serviceShapeAttacks = async (t: Target, valid: string): Promise<Attack[]> 
   ]
 }
 
+/**
+ * What a `valid` token becomes without the key: `alg: none` in four spellings, the signature stripped or altered,
+ * and the payload altered with `escalation`.
+ */
+const forgeries = (
+  kind: 'service' | 'user',
+  valid: string,
+  escalation: Record<string, unknown>,
+): Attack[] => [
+  ...['none', 'None', 'NONE', 'nOnE'].map((alg) => ({
+    name: `${kind} alg ${alg}`,
+    token: withAlgNone(valid, alg),
+  })),
+  { name: `${kind} stripped signature`, token: strip(valid) },
+  { name: `${kind} tampered signature`, token: tamperSignature(valid) },
+  { name: `${kind} tampered payload`, token: tamperPayload(valid, escalation) },
+]
+
 /** Service-token attacks (HS256, `typ: service+jwt`). */
 const serviceAttacks = async (t: Target): Promise<Attack[]> => {
   const valid = await serviceToken(t)
   const wrongSecret = new TextEncoder().encode('an-attacker-chosen-secret-0123456789abcdef')
   const list: Attack[] = [
-    ...['none', 'None', 'NONE', 'nOnE'].map((alg) => ({
-      name: `service alg ${alg}`,
-      token: withAlgNone(valid, alg),
-    })),
-    { name: 'service stripped signature', token: strip(valid) },
-    { name: 'service tampered signature', token: tamperSignature(valid) },
-    { name: 'service tampered payload', token: tamperPayload(valid, { iss: 'admin', sub: 'admin' }) },
+    ...forgeries('service', valid, { iss: 'admin', sub: 'admin' }),
     {
       name: 'service wrong secret',
       token: await signJws(decode(parts(valid)[0]), decode(parts(valid)[1]), {
@@ -201,13 +213,7 @@ const userAttacks = async (t: Target, jkuUrl: string): Promise<Attack[]> => {
   }
   const claims = (c: Record<string, unknown>) => userToken(t, { claims: c })
   return [
-    ...['none', 'None', 'NONE', 'nOnE'].map((alg) => ({
-      name: `user alg ${alg}`,
-      token: withAlgNone(valid, alg),
-    })),
-    { name: 'user stripped signature', token: strip(valid) },
-    { name: 'user tampered signature', token: tamperSignature(valid) },
-    { name: 'user tampered payload', token: tamperPayload(valid, { sub: 'u_admin', scope: 'admin' }) },
+    ...forgeries('user', valid, { sub: 'u_admin', scope: 'admin' }),
     { name: 'user wrong key, same kid', token: await ownSigned({}) },
     ...confusion,
     { name: 'user embedded jwk', token: await ownSigned({ jwk: own.jwk }) },

@@ -117,6 +117,14 @@ const baseUserClaims = (scope: string, o: { userId?: string; tenantId?: string }
   exp: now() + 300,
 })
 
+/** The user signer of an app that trusts `pair` (kid `security-key`) and wants `scope`. */
+const ed25519UserSigner = (pair: Awaited<ReturnType<typeof ed25519KeyPair>>, scope: string): UserSigner => ({
+  kid: 'security-key',
+  signing: { kind: 'ed25519', key: pair.privateKey },
+  publicJwk: pair.jwk,
+  claims: async (o) => baseUserClaims(scope, o),
+})
+
 export const authTarget = async (): Promise<
   Target & { readonly fixture: Awaited<ReturnType<typeof createAuthTestApp>> }
 > => {
@@ -197,12 +205,7 @@ export const auditTarget = async (): Promise<
     name: 'audit',
     handle: (r) => app.handle(r),
     service: { ...serviceKey(AUDIT_SECRET), audience: 'audit' },
-    user: {
-      kid: 'security-key',
-      signing: { kind: 'ed25519', key: pair.privateKey },
-      publicJwk: pair.jwk,
-      claims: async (o) => baseUserClaims('audit:read', o),
-    },
+    user: ed25519UserSigner(pair, 'audit:read'),
     ingest: (events) => handler.handleBatch(events.map((event, i) => ({ streamId: `0-${i + 1}`, event }))),
     async close() {
       await store.close()
@@ -245,12 +248,7 @@ export const analyticsTarget = async (): Promise<Target> => {
     name: 'analytics',
     handle: (r) => app.handle(r),
     service: { ...serviceKey(DEV_SERVICE_TOKEN_SECRET), audience: 'analytics' },
-    user: {
-      kid: 'security-key',
-      signing: { kind: 'ed25519', key: pair.privateKey },
-      publicJwk: pair.jwk,
-      claims: async (o) => baseUserClaims('analytics:read', o),
-    },
+    user: ed25519UserSigner(pair, 'analytics:read'),
     async close() {
       await running.close()
       await cleanupStream(redis, stream)
