@@ -13,7 +13,7 @@ import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import { benchStream } from './lib/fixtures.ts'
-import { compare, type Measurement, section } from './lib/harness.ts'
+import { compare, type Measurement, section, timeConsumer } from './lib/harness.ts'
 import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
@@ -79,11 +79,7 @@ export const report = async (): Promise<string> => {
               blockMs: 200,
               handler: createEveryEventHandler({ ingest: createIngest({ db: database.db, uniques }) }),
             })
-            const start = performance.now()
-            await consumer.start()
-            while (consumer.status().processed < N) await Bun.sleep(5)
-            const seconds = (performance.now() - start) / 1000
-            await consumer.close()
+            const seconds = await timeConsumer(consumer, () => consumer.status().processed >= N)
             database.close()
             await redis.xgroup('DESTROY', stream, group)
             return { ops: N, seconds }

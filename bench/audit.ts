@@ -13,7 +13,7 @@ import { createClient } from '@libsql/client'
 import Redis from 'ioredis'
 import Database from 'libsql'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
-import { compare, type Measurement, section } from './lib/harness.ts'
+import { compare, type Measurement, section, timeConsumer } from './lib/harness.ts'
 import { prefill } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
@@ -149,11 +149,7 @@ export const report = async (): Promise<string> => {
                 appended += n
               },
             })
-            const start = performance.now()
-            await consumer.start()
-            while (appended < N) await Bun.sleep(5)
-            const seconds = (performance.now() - start) / 1000
-            await consumer.close()
+            const seconds = await timeConsumer(consumer, () => appended >= N)
             await store.close()
             await redis.xgroup('DESTROY', stream, group)
             return { ops: N, seconds }

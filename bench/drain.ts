@@ -4,7 +4,7 @@ import { decodeEntry } from '@flotilla/contracts'
 import { createConsumer } from '@flotilla/streams'
 import Redis from 'ioredis'
 import { benchEntry, benchStream } from './lib/fixtures.ts'
-import { type ComparisonResult, compare, type Measurement, section } from './lib/harness.ts'
+import { type ComparisonResult, compare, type Measurement, section, timeConsumer } from './lib/harness.ts'
 import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 import { commandStats, describeDelta, serverMicros } from './lib/redis-stats.ts'
@@ -37,11 +37,7 @@ export const drainWithRunner = async (
     batchSize: 100,
     blockMs: 200,
   })
-  const start = performance.now()
-  await consumer.start()
-  while (consumer.status().processed < n) await Bun.sleep(5)
-  const seconds = (performance.now() - start) / 1000
-  await consumer.close()
+  const seconds = await timeConsumer(consumer, () => consumer.status().processed >= n)
   await redis.xgroup('DESTROY', stream, group)
   return { ops: n, seconds }
 }

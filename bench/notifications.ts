@@ -8,7 +8,7 @@ import { createNotificationConsumer } from '@flotilla/notifications'
 import { createTestApp, type TestApp } from '@flotilla/notifications/testing'
 import Redis from 'ioredis'
 import { benchStream } from './lib/fixtures.ts'
-import { compare, type Measurement, section } from './lib/harness.ts'
+import { compare, type Measurement, section, timeConsumer } from './lib/harness.ts'
 import { timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
@@ -98,11 +98,7 @@ export const report = async (): Promise<string> => {
                 },
               },
             })
-            const start = performance.now()
-            await consumer.start()
-            while (done < N) await Bun.sleep(5)
-            const seconds = (performance.now() - start) / 1000
-            await consumer.close()
+            const seconds = await timeConsumer(consumer, () => done >= N)
             await t.close()
             app = undefined
             return { ops: N, seconds }

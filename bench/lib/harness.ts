@@ -63,6 +63,22 @@ export const latencyMeasurement = (
   return { ops, seconds, extra }
 }
 
+/**
+ * Times a consumer round: starts `consumer`, polls `done()` every 5 ms, and returns the seconds from the start to
+ * done; the consumer is closed after (not timed).
+ */
+export const timeConsumer = async (
+  consumer: { start(): Promise<unknown>; close(): Promise<unknown> },
+  done: () => boolean,
+): Promise<number> => {
+  const start = performance.now()
+  await consumer.start()
+  while (!done()) await Bun.sleep(5)
+  const seconds = (performance.now() - start) / 1000
+  await consumer.close()
+  return seconds
+}
+
 /** Times one async block. */
 export const timed = async (ops: number, body: () => Promise<void>): Promise<Measurement> => {
   const start = performance.now()
