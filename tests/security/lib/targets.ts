@@ -265,7 +265,7 @@ export const analyticsTarget = async (): Promise<Target> => {
 }
 
 /** Every target, built one after the other. */
-export const allTargets = async (): Promise<Target[]> => [
+const allTargets = async (): Promise<Target[]> => [
   await authTarget(),
   await notificationsTarget(),
   await auditTarget(),
