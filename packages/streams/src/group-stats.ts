@@ -14,6 +14,18 @@ export interface GroupStats {
   readonly deadLetters: number
 }
 
+/** XINFO GROUPS as one record per group (an empty list when the stream does not exist yet). */
+export const readGroupInfo = async (redis: Redis, stream: string): Promise<Record<string, unknown>[]> => {
+  let reply: unknown
+  try {
+    reply = await redis.xinfo('GROUPS', stream)
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return []
+    throw error
+  }
+  return (Array.isArray(reply) ? reply : []).map(pairsToRecord)
+}
+
 /** Reads stats of every group of a stream (an empty list when the stream does not exist yet). */
 export const readGroupStats = async ({
   redis,
@@ -22,14 +34,7 @@ export const readGroupStats = async ({
   redis: Redis
   stream: string
 }): Promise<GroupStats[]> => {
-  let reply: unknown
-  try {
-    reply = await redis.xinfo('GROUPS', stream)
-  } catch (error) {
-    if (error instanceof Error && /no such key/i.test(error.message)) return []
-    throw error
-  }
-  const groups = (Array.isArray(reply) ? reply : []).map(pairsToRecord)
+  const groups = await readGroupInfo(redis, stream)
   if (groups.length === 0) return []
   const pipeline = redis.pipeline()
   for (const g of groups) pipeline.xlen(deadLetterStreamKey(stream, String(g.name)))

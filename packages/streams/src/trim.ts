@@ -4,7 +4,8 @@
  * not yet delivered to some group is ever removed.
  */
 import type { Redis } from 'ioredis'
-import { pairsToRecord, parsePending } from './consumer/replies.ts'
+import { parsePending } from './consumer/replies.ts'
+import { readGroupInfo } from './group-stats.ts'
 import { minStreamId, streamIdAt } from './ids.ts'
 
 export interface TrimOptions {
@@ -25,14 +26,7 @@ export interface TrimResult {
 
 /** The oldest id any group still needs (its oldest pending entry, else the entry after its last delivery). */
 const groupFloors = async (redis: Redis, stream: string): Promise<string[]> => {
-  let reply: unknown
-  try {
-    reply = await redis.xinfo('GROUPS', stream)
-  } catch (error) {
-    if (error instanceof Error && /no such key/i.test(error.message)) return []
-    throw error
-  }
-  const groups = (Array.isArray(reply) ? reply : []).map(pairsToRecord)
+  const groups = await readGroupInfo(redis, stream)
   const floors: string[] = []
   for (const g of groups) {
     floors.push(String(g['last-delivered-id'] ?? '0-0'))
