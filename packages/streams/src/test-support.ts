@@ -1,6 +1,7 @@
 /** Shared setup for this package's own tests (not exported): a Redis URL, events, a consumer factory. */
 import { afterAll, afterEach } from 'bun:test'
 import { createEvent } from '@flotilla/contracts'
+import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
@@ -38,24 +39,37 @@ export const consumerPool = () => {
   }
 }
 
+/** One command connection for a test file, quit after the file. */
+export const useRedisConnection = (): Redis => {
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  afterAll(() => redis.quit())
+  return redis
+}
+
+/** How many entries a group holds delivered and not yet acked (XPENDING's count). */
+export const pendingCount = async (redis: Redis, stream: string, group: string): Promise<number> =>
+  Number(((await redis.xpending(stream, group)) as [number])[0])
+
 /**
  * The hooks every Redis test file here needs: one command connection (quit after the file), unique
- * streams (deleted with their dead letters after each test) and a consumer pool (closed after each test).
+ * streams (deleted with their dead letters after each test), a consumer pool (closed after each test) and a
+ * pending count.
  */
 export const useRedisStreams = () => {
-  const redis = createRedisConnection(REDIS_URL, 'command')
+  const redis = useRedisConnection()
   const streams: string[] = []
   const pool = consumerPool()
   afterEach(async () => {
     await pool.closeAll()
     for (const stream of streams.splice(0)) await cleanupStream(redis, stream)
   })
-  afterAll(() => redis.quit())
   /** A stream name of its own, cleaned up after the test. */
   const newStream = (prefix: string) => {
     const stream = uniqueStreamName(prefix)
     streams.push(stream)
     return stream
   }
-  return { redis, pool, newStream }
+  /** Entries of `group` on `stream` delivered and not yet acked. */
+  const pendingOf = (stream: string, group: string) => pendingCount(redis, stream, group)
+  return { redis, pool, newStream, pendingOf }
 }

@@ -7,10 +7,7 @@ import type { ConsumerMessage } from './types.ts'
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-const { redis, pool, newStream } = useRedisStreams()
-
-const pendingOf = async (stream: string, group: string) =>
-  Number(((await redis.xpending(stream, group)) as [number])[0])
+const { redis, pool, newStream, pendingOf } = useRedisStreams()
 
 describe('consume', () => {
   it('delivers published events to a group handler exactly as they were published, then acks them', async () => {

@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
+import { expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
-import type { Redis } from 'ioredis'
-import { createRedisConnection } from '../connection.ts'
 import { createPublisher } from '../publisher.ts'
-import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { consumerPool, pendingCount, REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
 import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(120_000)
 
 const TOTAL = 10_000
-let redis: Redis
-
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterAll(() => redis.quit())
+const redis = useRedisConnection()
 
 it('loses no event when a consumer process is SIGKILLed mid-batch in the middle of 10,000 events', async () => {
   const stream = uniqueStreamName('crash')
@@ -65,7 +58,7 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
       timeoutMs: 60_000,
       message: 'every event handled',
     })
-    await waitFor(async () => Number(((await redis.xpending(stream, 'g')) as [number])[0]) === 0, {
+    await waitFor(async () => (await pendingCount(redis, stream, 'g')) === 0, {
       timeoutMs: 30_000,
       message: 'nothing pending',
     })

@@ -8,10 +8,7 @@ import { waitFor } from '../testing.ts'
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-const { redis, pool, newStream } = useRedisStreams()
-
-const pendingOf = async (stream: string, group: string) =>
-  Number(((await redis.xpending(stream, group)) as [number])[0])
+const { redis, pool, newStream, pendingOf } = useRedisStreams()
 
 describe('dead letters', () => {
   it('moves a poison entry to the dead-letter stream after maxDeliveries, with its delivery count and error', async () => {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
+import { expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
 import type { Redis } from 'ioredis'
-import { createRedisConnection } from '../connection.ts'
 import { createPublisher } from '../publisher.ts'
-import { consumerPool, REDIS_URL, userRegistered } from '../test-support.ts'
+import { consumerPool, pendingCount, REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
 import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 import { createHeartbeat, heartbeatKey } from './heartbeat.ts'
 import { silentLogger } from './runtime.ts'
@@ -14,11 +13,7 @@ setDefaultTimeout(120_000)
 // Far beyond any wait below: an entry taken over here can only have been taken through the heartbeat.
 const NEVER_BY_IDLE_TIME = 600_000
 
-let redis: Redis
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterAll(() => redis.quit())
+const redis = useRedisConnection()
 
 const pendingOf = async (stream: string, consumer: string) =>
   ((await redis.xpending(stream, 'g', '-', '+', 1000, consumer).catch(() => [])) as unknown[]).length
@@ -95,7 +90,7 @@ it('takes over a SIGKILLed process’s pending entries as soon as its heartbeat 
       timeoutMs: 60_000,
       message: 'every event handled',
     })
-    await waitFor(async () => Number(((await redis.xpending(stream, 'g')) as [number])[0]) === 0, {
+    await waitFor(async () => (await pendingCount(redis, stream, 'g')) === 0, {
       timeoutMs: 30_000,
       message: 'nothing pending',
     })

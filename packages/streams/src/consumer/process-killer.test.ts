@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, expect, it, setDefaultTimeout } from 'bun:test'
+import { expect, it, setDefaultTimeout } from 'bun:test'
 import { join } from 'node:path'
 import { createCustomEvent, deadLetterStreamKey, encodeEntry } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
-import { createRedisConnection } from '../connection.ts'
-import { REDIS_URL, userRegistered } from '../test-support.ts'
+import { REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
 import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Child processes that die and are replaced on a loaded CI machine.
 setDefaultTimeout(60_000)
 
-let redis: Redis
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterAll(() => redis.quit())
+const redis = useRedisConnection()
 
 it('dead-letters an entry that kills its process after maxDeliveries without taking its batch-mates along', async () => {
   const stream = uniqueStreamName('process-killer')

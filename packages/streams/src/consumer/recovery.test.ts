@@ -11,10 +11,7 @@ import type { ConsumerMessage } from './types.ts'
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-const { redis, pool, newStream } = useRedisStreams()
-
-const pendingOf = async (stream: string, group: string) =>
-  Number(((await redis.xpending(stream, group)) as [number])[0])
+const { redis, pool, newStream, pendingOf } = useRedisStreams()
 
 describe('deleted (nil) entries', () => {
   it('acks and counts entries trimmed away while pending on a dead consumer, when reclaiming them', async () => {

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import type { Redis } from 'ioredis'
-import { createRedisConnection } from '../connection.ts'
-import { REDIS_URL } from '../test-support.ts'
+import { describe, expect, it } from 'bun:test'
+import { useRedisConnection } from '../test-support.ts'
 import { cleanupStream, uniqueStreamName } from '../testing.ts'
 import { createAcker } from './settle.ts'
 
-let redis: Redis
-beforeAll(() => {
-  redis = createRedisConnection(REDIS_URL, 'command')
-})
-afterAll(() => redis.quit())
+const redis = useRedisConnection()
 
 /** Adds `n` entries and reads them into the group as `consumer`; resolves to their ids. */
 const deliver = async (stream: string, consumer: string, n: number): Promise<string[]> => {
