@@ -1,19 +1,11 @@
 /** Building events: fills id (time-ordered UUIDv7), version, source and occurredAt. */
 import { v7 as uuidv7 } from 'uuid'
 import { type EventType, latestVersionOf, type PayloadOf, type VersionOf } from './catalog.ts'
-import type { Party } from './envelope.ts'
-import type { EventOf, OpaqueEvent } from './types.ts'
+import type { EnvelopeContext, EventOf, OpaqueEvent } from './types.ts'
 
-export interface CreateEventOptions {
+export interface CreateEventOptions extends EnvelopeContext {
   /** The producing service, e.g. `auth` or `monolith`. */
   readonly source: string
-  readonly tenantId?: string
-  readonly actor?: Party
-  readonly subject?: Party
-  readonly correlationId?: string
-  /** The id of the event that caused this one. */
-  readonly causationId?: string
-  readonly traceparent?: string
   /** Reuse an id (a retried publish must keep its id). @defaultValue a new UUIDv7 */
   readonly id?: string
   /** @defaultValue now */

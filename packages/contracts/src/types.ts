@@ -3,16 +3,21 @@
 import type { EventType, LatestVersionOf, PayloadOf, VersionOf } from './catalog.ts'
 import type { EventEnvelope, Party } from './envelope.ts'
 
-interface EnvelopeFields {
-  readonly id: string
-  readonly source: string
-  readonly occurredAt: string
+/** The optional envelope fields a producer may set: tenant, parties, correlation and trace. */
+export interface EnvelopeContext {
   readonly tenantId?: string
   readonly actor?: Party
   readonly subject?: Party
   readonly correlationId?: string
+  /** The id of the event that caused this one. */
   readonly causationId?: string
   readonly traceparent?: string
+}
+
+interface EnvelopeFields extends EnvelopeContext {
+  readonly id: string
+  readonly source: string
+  readonly occurredAt: string
 }
 
 /** An event of one known type at one version (the latest by default), its payload typed from the catalogue. */
