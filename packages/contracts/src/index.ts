@@ -1,5 +1,7 @@
 /** @flotilla/contracts — the one typed contract: envelope, event catalogue, codec, stream names, service tokens. */
 
+export type { CallPolicyOptions } from './call-policies.ts'
+export { createCallPolicies } from './call-policies.ts'
 export type {
   CatalogEntry,
   EventCatalog,

@@ -3,18 +3,13 @@
  * clients (their `fetcher`). cockatiel is the project's resilience library (the services' HTTP client uses it
  * too); it has no dependencies and runs the same on Node and Bun.
  */
+import { createCallPolicies } from '@flotilla/contracts'
 import {
   BrokenCircuitError,
   CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
   ExponentialBackoff,
   handleWhen,
-  retry,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-  wrap,
 } from 'cockatiel'
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated'
@@ -91,24 +86,15 @@ export const createResilientFetch = (
   const failure = handleWhen((error) => !(error instanceof BrokenCircuitError)).orWhenResult(
     (result) => result instanceof Response && result.status >= 500,
   )
-  const breaker = circuitBreaker(failure, {
-    halfOpenAfter: halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(options.consecutiveFailures ?? 5),
+  const { breaker, once, withRetries } = createCallPolicies({
+    failure,
+    timeoutMs,
+    retries: options.retries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: options.backoffMs ?? 100, maxDelay: 2000 }),
+    consecutiveFailures: options.consecutiveFailures ?? 5,
+    halfOpenAfterMs,
   })
   breaker.onStateChange((state) => options.onBreakerStateChange?.(STATES[state]))
-  // abortOnReturn off: the body is read after the attempt returns and must not be aborted then.
-  const perAttempt = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false })
-  const retrying = retry(failure, {
-    maxAttempts: options.retries ?? 2,
-    backoff: new ExponentialBackoff({ initialDelay: options.backoffMs ?? 100, maxDelay: 2000 }),
-  })
-  // Free the connection of an answer we are about to discard.
-  retrying.onRetry((reason) => {
-    if ('value' in reason && reason.value instanceof Response)
-      void reason.value.body?.cancel().catch(() => {})
-  })
-  const once = wrap(breaker, perAttempt)
-  const withRetries = wrap(retrying, breaker, perAttempt)
 
   const resilientFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const request = input instanceof Request ? new Request(input, init) : new Request(String(input), init)

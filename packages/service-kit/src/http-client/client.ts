@@ -3,18 +3,13 @@
  * attempt, retries with jittered exponential backoff for idempotent calls (honouring `Retry-After`), and a circuit breaker.
  * Resilience comes from cockatiel: maintained, composable policies, no dependencies.
  */
+import { createCallPolicies } from '@flotilla/contracts'
 import {
   BrokenCircuitError,
-  ConsecutiveBreaker,
-  circuitBreaker,
   DelegateBackoff,
   handleWhen,
   type IRetryBackoffContext,
-  retry,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-  wrap,
 } from 'cockatiel'
 import { AppError } from '../errors/app-error.ts'
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from '../logging/request-context.ts'
@@ -148,12 +143,6 @@ export const createServiceClient = (options: ServiceClientOptions): ServiceClien
   const failed = handleWhen((error) => !(error instanceof BrokenCircuitError)).orWhenResult(
     (result) => result instanceof Response && isFailureStatus(result.status),
   )
-  const breaker = circuitBreaker(failed, {
-    halfOpenAfter: options.breaker?.halfOpenAfterMs ?? 10_000,
-    breaker: new ConsecutiveBreaker(options.breaker?.consecutiveFailures ?? 5),
-  })
-  // abortOnReturn off: the response body is read after the attempt returns and must not be aborted.
-  const perAttempt = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false })
   const backoff = new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
     const result = 'value' in context.result ? context.result.value : undefined
     const retryAfter =
@@ -171,14 +160,15 @@ export const createServiceClient = (options: ServiceClientOptions): ServiceClien
     const retryAfter = parseRetryAfter(result.headers.get('retry-after'))
     return retryAfter === undefined || retryAfter <= maxDelayMs
   })
-  const retrying = retry(retryable, { maxAttempts: retries, backoff })
-  // Free the connection of a response we are about to discard.
-  retrying.onRetry((reason) => {
-    if ('value' in reason && reason.value instanceof Response)
-      void reason.value.body?.cancel().catch(() => {})
+  const { breaker, once, withRetries } = createCallPolicies({
+    failure: failed,
+    retryable,
+    timeoutMs,
+    retries,
+    backoff,
+    consecutiveFailures: options.breaker?.consecutiveFailures ?? 5,
+    halfOpenAfterMs: options.breaker?.halfOpenAfterMs ?? 10_000,
   })
-  const once = wrap(breaker, perAttempt)
-  const withRetries = wrap(retrying, breaker, perAttempt)
 
   const attempt = async (url: string, init: ServiceRequestInit, signal: AbortSignal): Promise<Response> => {
     const headers = new Headers(init.headers)
