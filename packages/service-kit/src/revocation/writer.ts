@@ -41,8 +41,11 @@ export const createRevocationWriter = (options: RevocationWriterOptions) => {
   const clock = options.clock ?? Date.now
   const names = revocationNames(options.stream)
 
+  /** How long an entry of a kind is kept: as long as a token could still be valid, a retired key for a day. */
+  const retentionOf = (kind: RevocationKind) => (kind === 'keys' ? RETIRED_KEY_RETENTION_MS : tokenLifetimeMs)
+
   const record = async (kind: RevocationKind, entries: readonly RevocationEntry[], pruneBelow: number) => {
-    const ttl = kind === 'keys' ? RETIRED_KEY_RETENTION_MS : tokenLifetimeMs
+    const ttl = retentionOf(kind)
     for (let i = 0; i < entries.length; i += CHUNK) {
       const chunk = entries.slice(i, i + CHUNK)
       await redis.eval(
@@ -58,17 +61,22 @@ export const createRevocationWriter = (options: RevocationWriterOptions) => {
     }
   }
 
+  /** Records ids refused from now until their kind's retention ends; prunes the kind's expired entries. */
+  const recordUntilExpiry = (kind: 'sessions' | 'keys', ids: readonly string[]) => {
+    const now = clock()
+    const until = now + retentionOf(kind)
+    return record(
+      kind,
+      ids.map((id) => [id, until]),
+      now,
+    )
+  }
+
   return {
     names,
     /** Every access token of these sessions is refused until it would have expired anyway. */
     async revokeSessions(sessionIds: readonly string[]): Promise<void> {
-      const now = clock()
-      const until = now + tokenLifetimeMs
-      await record(
-        'sessions',
-        sessionIds.map((sid) => [sid, until]),
-        now,
-      )
+      await recordUntilExpiry('sessions', sessionIds)
     },
     /** Every access token of `userId` issued before `before` (ms; a whole second earlier) is refused. */
     async revokeUserBefore(userId: string, before: number): Promise<void> {
@@ -76,13 +84,7 @@ export const createRevocationWriter = (options: RevocationWriterOptions) => {
     },
     /** Tokens signed by these keys are refused at once, whatever the verifiers' JWKS caches hold. */
     async retireKeys(kids: readonly string[]): Promise<void> {
-      const now = clock()
-      const until = now + RETIRED_KEY_RETENTION_MS
-      await record(
-        'keys',
-        kids.map((kid) => [kid, until]),
-        now,
-      )
+      await recordUntilExpiry('keys', kids)
     },
   }
 }
