@@ -1,11 +1,12 @@
 /** Shared setup for this package's own tests (not exported): a Redis URL, events, a consumer factory. */
 import { afterAll, afterEach } from 'bun:test'
+import { join } from 'node:path'
 import { createEvent } from '@flotilla/contracts'
 import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
-import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from './testing.ts'
+import { bunCommand, cleanupStream, TEST_REDIS_URL, testProcessEnv, uniqueStreamName } from './testing.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
 
@@ -73,3 +74,22 @@ export const useRedisStreams = () => {
   const pendingOf = (stream: string, group: string) => pendingCount(redis, stream, group)
   return { redis, pool, newStream, pendingOf }
 }
+
+/**
+ * Starts `test-fixtures/<fixture>.ts` in its own process on group `g` of `stream`, with the local Redis, the test
+ * environment and its stderr shown: `bun <fixture> <redisUrl> <stream> g ...args`.
+ */
+export const spawnConsumerFixture = <const Out extends 'pipe' | 'ignore'>(
+  fixture: string,
+  stream: string,
+  args: readonly string[],
+  stdout: Out,
+) =>
+  Bun.spawn(
+    bunCommand(join(import.meta.dir, 'test-fixtures', `${fixture}.ts`), REDIS_URL, stream, 'g', ...args),
+    {
+      env: testProcessEnv(),
+      stdout,
+      stderr: 'inherit',
+    },
+  )

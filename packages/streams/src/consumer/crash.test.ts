@@ -1,8 +1,13 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
-import { join } from 'node:path'
 import { createPublisher } from '../publisher.ts'
-import { consumerPool, pendingCount, REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
-import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
+import {
+  consumerPool,
+  pendingCount,
+  spawnConsumerFixture,
+  useRedisConnection,
+  userRegistered,
+} from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(120_000)
@@ -19,18 +24,7 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
   const publisher = createPublisher({ redis, stream })
   for (let i = 0; i < TOTAL; i += 1000) await publisher.publishBatch(events.slice(i, i + 1000))
 
-  const child = Bun.spawn(
-    bunCommand(
-      join(import.meta.dir, '..', 'test-fixtures', 'crashing-consumer.ts'),
-      REDIS_URL,
-      stream,
-      'g',
-      deadName,
-      handledKey,
-      '3000',
-    ),
-    { env: testProcessEnv(), stdout: 'ignore', stderr: 'inherit' },
-  )
+  const child = spawnConsumerFixture('crashing-consumer', stream, [deadName, handledKey, '3000'], 'ignore')
   try {
     const pendingOnDead = async () =>
       ((await redis.xpending(stream, 'g', '-', '+', 1000, deadName).catch(() => [])) as unknown[]).length

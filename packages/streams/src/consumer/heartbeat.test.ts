@@ -1,9 +1,14 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
-import { join } from 'node:path'
 import type { Redis } from 'ioredis'
 import { createPublisher } from '../publisher.ts'
-import { consumerPool, pendingCount, REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
-import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
+import {
+  consumerPool,
+  pendingCount,
+  spawnConsumerFixture,
+  useRedisConnection,
+  userRegistered,
+} from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
 import { createHeartbeat, heartbeatKey } from './heartbeat.ts'
 import { silentLogger } from './runtime.ts'
 
@@ -26,17 +31,7 @@ const consumerIdle = async (stream: string, consumer: string) => {
 
 /** Spawns the stalling fixture and resolves to its consumer name once it is ready. */
 const spawnStalling = (stream: string, handledKey: string) => {
-  const child = Bun.spawn(
-    bunCommand(
-      join(import.meta.dir, '..', 'test-fixtures', 'stalling-consumer.ts'),
-      REDIS_URL,
-      stream,
-      'g',
-      'hang',
-      handledKey,
-    ),
-    { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
-  )
+  const child = spawnConsumerFixture('stalling-consumer', stream, ['hang', handledKey], 'pipe')
   const name = (async () => {
     let text = ''
     const decoder = new TextDecoder()

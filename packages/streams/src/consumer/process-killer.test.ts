@@ -1,8 +1,7 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
-import { join } from 'node:path'
 import { createCustomEvent, deadLetterStreamKey, encodeEntry } from '@flotilla/contracts'
-import { REDIS_URL, useRedisConnection, userRegistered } from '../test-support.ts'
-import { bunCommand, cleanupStream, testProcessEnv, uniqueStreamName, waitFor } from '../testing.ts'
+import { spawnConsumerFixture, useRedisConnection, userRegistered } from '../test-support.ts'
+import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
 
 // Child processes that die and are replaced on a loaded CI machine.
 setDefaultTimeout(60_000)
@@ -26,19 +25,7 @@ it('dead-letters an entry that kills its process after maxDeliveries without tak
   for (const fields of entries) ids.push(String(await redis.xadd(stream, '*', ...fields)))
   const children: ReturnType<typeof Bun.spawn>[] = []
   const spawn = () =>
-    children.push(
-      Bun.spawn(
-        bunCommand(
-          join(import.meta.dir, '..', 'test-fixtures', 'exiting-consumer.ts'),
-          REDIS_URL,
-          stream,
-          'g',
-          handledKey,
-          '3',
-        ),
-        { env: testProcessEnv(), stdout: 'ignore', stderr: 'inherit' },
-      ),
-    )
+    children.push(spawnConsumerFixture('exiting-consumer', stream, [handledKey, '3'], 'ignore'))
   try {
     spawn()
     const dlq = deadLetterStreamKey(stream, 'g')
