@@ -67,7 +67,18 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
   }
   const groupQuery = t.Object({ group: t.Optional(t.String({ minLength: 1 })) })
   const idParams = t.Object({ id: EntryIdString('id on the dead-letter stream') })
-  const idOf = (params: { id: string }) => requireEntryId(params.id, 'INVALID_ID', 'id')
+  /** Runs `action` on one dead letter of the group; nothing there (null, false) is 404. */
+  const onLetter = async <T>(
+    params: { id: string },
+    group: string | undefined,
+    action: (store: DeadLetters, id: string) => Promise<T>,
+  ): Promise<[string, Exclude<T, null | undefined | false>]> => {
+    const id = requireEntryId(params.id, 'INVALID_ID', 'id')
+    const [name, store] = pick(group)
+    const found = await action(store, id)
+    if (!found) throw notFound(`no dead letter ${params.id} in group ${name}`)
+    return [name, found as Exclude<T, null | undefined | false>]
+  }
   const detail = (summary: string) => ({
     tags: ['dead letters'],
     summary,
@@ -102,10 +113,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .get(
       '/:id',
       async ({ params, query }) => {
-        const id = idOf(params)
-        const [group, store] = pick(query.group)
-        const letter = await store.get(id)
-        if (!letter) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        const [, letter] = await onLetter(params, query.group, (store, id) => store.get(id))
         return letter
       },
       {
@@ -118,10 +126,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .post(
       '/:id/replay',
       async ({ params, query }) => {
-        const id = idOf(params)
-        const [group, store] = pick(query.group)
-        const streamId = await store.replay(id)
-        if (!streamId) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        const [group, streamId] = await onLetter(params, query.group, (store, id) => store.replay(id))
         return { replayed: params.id, group, streamId }
       },
       {
@@ -137,9 +142,7 @@ export const deadLetterRoutes = ({ deadLetters, auth }: DeadLetterRoutesOptions)
     .delete(
       '/:id',
       async ({ params, query, set }) => {
-        const id = idOf(params)
-        const [group, store] = pick(query.group)
-        if (!(await store.purge(id))) throw notFound(`no dead letter ${params.id} in group ${group}`)
+        await onLetter(params, query.group, (store, id) => store.purge(id))
         set.status = 204
       },
       {
