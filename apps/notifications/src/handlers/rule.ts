@@ -19,3 +19,12 @@ export const fromEnvelope = (event: EventOf<EventType>) => ({
   correlationId: event.correlationId ?? event.id,
   traceparent: event.traceparent,
 })
+
+/** The contact fields an event carries about its user (a payload or its recipient), and nothing else. */
+export const contactFrom = (source: ContactInput): ContactInput => ({
+  userId: source.userId,
+  email: source.email,
+  phone: source.phone,
+  locale: source.locale,
+  timezone: source.timezone,
+})
