@@ -22,16 +22,10 @@ export const DELIVERY_STATUSES = [
 ] as const
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
 
-/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing). */
-export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
-  'sent',
-  'delivered',
-  'bounced',
-  'complained',
-  'failed',
-  'dead',
-  'suppressed',
-])
+/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing): all but the first two. */
+export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set(
+  DELIVERY_STATUSES.filter((status) => status !== 'queued' && status !== 'sending'),
+)
 
 const DeliveryStatusSchema = t.Union([
   t.Literal('queued'),
