@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { beforeAll, describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
 import fc from 'fast-check'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { createTestApp } from '../testing.ts'
 
-let t: TestApp
+const t = useFixture(() => createTestApp(), 'all')
 let service: string
 beforeAll(async () => {
-  t = await createTestApp()
   service = await t.serviceToken()
-})
-afterAll(async () => {
-  await t.close()
 })
 
 // Strings that look like tokens: JWT-ish segments, our refresh format, and arbitrary unicode.
