@@ -1,6 +1,6 @@
 /** Delivery log schemas: one delivery per (event id, channel, recipient), with every attempt. */
 import { Channel } from '@flotilla/contracts'
-import { CursorQuery } from '@flotilla/service-kit'
+import { CursorPage, CursorQuery } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 /**
@@ -76,10 +76,7 @@ export type DeliveryView = typeof DeliveryView.static
 export const DeliveryDetail = t.Composite([DeliveryView, t.Object({ attemptLog: t.Array(AttemptView) })])
 export type DeliveryDetail = typeof DeliveryDetail.static
 
-export const DeliveryPage = t.Object({
-  items: t.Array(DeliveryView),
-  nextCursor: t.Union([t.String(), t.Null()]),
-})
+export const DeliveryPage = CursorPage(DeliveryView)
 
 export const DeliveryQuery = t.Object({
   userId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
