@@ -4,11 +4,19 @@
  */
 
 import { type AnyEvent, createServiceTokenSigner, decodeEntry, parseKeyRing } from '@flotilla/contracts'
-import { createHttpRuntime, createLogger, createMetrics, type Logger } from '@flotilla/service-kit'
+import {
+  type AttackToken,
+  buildAttackTokens,
+  createHttpRuntime,
+  createLogger,
+  createMetrics,
+  type Logger,
+} from '@flotilla/service-kit'
 import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
 import { createPublisher } from '@flotilla/streams'
 import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
 import type { Redis } from 'ioredis'
+import { exportJWK, importJWK } from 'jose'
 import { type AuthApp, createApp } from './app.ts'
 import { type AuthSettings, buildCore, type Core, openCommandConnection } from './deps.ts'
 import type { RevocationDeps } from './handlers/revoke-user-sessions.ts'
@@ -155,4 +163,27 @@ export const createTestApp = async (
     serviceToken: (audience = 'auth') => signer.sign({ audience }),
     close: () => core.close(),
   }
+}
+
+/**
+ * Every JWT attack (the kit's `buildAttackTokens`) built on the core's real signing key, for a token of this
+ * issuer and audience with the given claims.
+ */
+export const attackTokensOn = async (
+  core: TestCore,
+  claims: { sub: string; sid: string; jti: string; scope: string },
+): Promise<AttackToken[]> => {
+  const key = await core.keyRing.signingKey()
+  const publicKey = await core.keyRing.publicKey(key.kid)
+  if (!publicKey) throw new Error('no public key')
+  // The genuine public key, extractable, for the HS256-with-the-public-key attacks.
+  const exportable = (await importJWK(await exportJWK(publicKey), 'EdDSA', {
+    extractable: true,
+  })) as CryptoKey
+  return buildAttackTokens({
+    privateKey: key.privateKey,
+    publicKey: exportable,
+    kid: key.kid,
+    claims: { iss: core.settings.issuer, aud: core.settings.audience, ...claims },
+  })
 }

@@ -25,23 +25,21 @@ export interface NotificationConsumerOptions {
 }
 
 /** Creates (does not start) the consumer; `maxDeliveries` comes from the handler's settings so both agree. */
-export const createNotificationConsumer = (o: NotificationConsumerOptions) => {
-  const handler = handlerOfMap(notificationHandlers(o.handlerDeps))
+export const createNotificationConsumer = ({
+  handlerDeps,
+  concurrency,
+  ...options
+}: NotificationConsumerOptions) => {
+  const handler = handlerOfMap(notificationHandlers(handlerDeps))
   if (!('handle' in handler)) throw new Error('a handler map makes a per-event handler')
-  const options: ConsumerOptions = {
-    redisUrl: o.redisUrl,
-    stream: o.stream,
+  // The caller's stream, consumer name and tuning pass through as given; the group and the bounds are ours.
+  const consumerOptions: ConsumerOptions = {
+    ...options,
     group: NOTIFICATIONS_GROUP,
     // One consumer span per event, continuing the producer's trace (`traceparent` on the envelope).
     handler: traceHandler({ handle: async (m) => handler.handle(m) }),
-    maxDeliveries: o.handlerDeps.maxDeliveries,
-    concurrency: o.concurrency ?? 8,
-    ...(o.consumerName ? { consumerName: o.consumerName } : {}),
-    ...(o.claimIdleMs ? { claimIdleMs: o.claimIdleMs } : {}),
-    ...(o.blockMs ? { blockMs: o.blockMs } : {}),
-    ...(o.backoff ? { backoff: o.backoff } : {}),
-    ...(o.hooks ? { hooks: o.hooks } : {}),
-    ...(o.logger ? { logger: o.logger } : {}),
+    maxDeliveries: handlerDeps.maxDeliveries,
+    concurrency: concurrency ?? 8,
   }
-  return createConsumer(options)
+  return createConsumer(consumerOptions)
 }

@@ -94,6 +94,7 @@ export type { GroupSnapshot, Metrics, ObserveRequest } from './metrics/metrics.t
 export { createMetrics } from './metrics/metrics.ts'
 export type { CursorCodec, CursorCodecOptions } from './pagination/cursor.ts'
 export {
+  CursorPage,
   CursorQuery,
   createCursorCodec,
   INVALID_CURSOR,

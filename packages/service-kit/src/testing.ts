@@ -1,5 +1,5 @@
 /** Test helpers for apps built on the kit (`@flotilla/service-kit/testing`). */
-import { afterAll, expect, it } from 'bun:test'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -156,4 +156,38 @@ export const testRequests = (app: Handles, origin: string): Pick<TestApp, 'reque
       }),
     )
   return { request, get: (path, token) => request('GET', path, token === undefined ? {} : { token }) }
+}
+
+/**
+ * Opens a fixture before each test (or once for the enclosing scope, `scope: 'all'`) and closes it after. The
+ * returned object stands for the fixture of the test running now: every property is read from it.
+ *
+ * @example
+ * const t = useFixture(() => createTestApp())
+ * it('answers', async () => expect((await t.request('GET', '/health')).status).toBe(200))
+ */
+export const useFixture = <T extends { close(): unknown }>(
+  open: () => Promise<T>,
+  scope: 'each' | 'all' = 'each',
+): T => {
+  let current: T | undefined
+  const opened = () => {
+    if (!current) throw new Error('useFixture: the fixture is only open inside a test')
+    return current
+  }
+  ;(scope === 'each' ? beforeEach : beforeAll)(async () => {
+    current = await open()
+  })
+  ;(scope === 'each' ? afterEach : afterAll)(async () => {
+    await current?.close()
+    current = undefined
+  })
+  return new Proxy({} as T, {
+    get: (_, key) => {
+      const fixture = opened()
+      const value: unknown = Reflect.get(fixture, key)
+      return typeof value === 'function' ? value.bind(fixture) : value
+    },
+    has: (_, key) => Reflect.has(opened(), key),
+  })
 }

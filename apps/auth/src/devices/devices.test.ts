@@ -1,14 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { beforeEach, describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
+import { createTestApp } from '../testing.ts'
 
-let t: TestApp
+const t = useFixture(() => createTestApp())
 let service: string
 beforeEach(async () => {
-  t = await createTestApp()
   service = await t.serviceToken()
-})
-afterEach(async () => {
-  await t.close()
 })
 
 type Page = {

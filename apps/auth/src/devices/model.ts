@@ -1,4 +1,5 @@
 /** Schemas of the device routes. */
+import { CursorPage } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 export const DeviceView = t.Object({
@@ -11,7 +12,4 @@ export const DeviceView = t.Object({
 })
 export type DeviceView = typeof DeviceView.static
 
-export const DevicePage = t.Object({
-  items: t.Array(DeviceView),
-  nextCursor: t.Union([t.String(), t.Null()]),
-})
+export const DevicePage = CursorPage(DeviceView)

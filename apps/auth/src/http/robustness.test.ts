@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { beforeAll, describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
 import fc from 'fast-check'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { createTestApp } from '../testing.ts'
 
-let t: TestApp
+const t = useFixture(() => createTestApp(), 'all')
 let service: string
 beforeAll(async () => {
-  t = await createTestApp()
   service = await t.serviceToken()
-})
-afterAll(async () => {
-  await t.close()
 })
 
 // Strings that look like tokens: JWT-ish segments, our refresh format, and arbitrary unicode.
@@ -63,23 +60,15 @@ describe('no input makes the service answer 5xx', () => {
 
   it('answers 4xx for bodies that are not what the route takes', async () => {
     for (const body of ['not json', '[]', '{"refreshToken": 42}', '{"__proto__": {"admin": true}}', 'null']) {
-      const res = await t.app.handle(
-        new Request('http://auth.test/v1/sessions/refresh', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-      )
+      // A string body goes as it is, as JSON.
+      const res = await t.request('POST', '/v1/sessions/refresh', { body })
       expect(res.status).toBeGreaterThanOrEqual(400)
       expect(res.status).toBeLessThan(500)
     }
-    const wrongType = await t.app.handle(
-      new Request('http://auth.test/v1/sessions/refresh', {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: 'x',
-      }),
-    )
+    const wrongType = await t.request('POST', '/v1/sessions/refresh', {
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(wrongType.status).toBe(415)
     const huge = await t.request('POST', '/v1/sessions', {
       token: service,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { type AttackToken, buildAttackTokens } from '@flotilla/service-kit'
-import { exportJWK, importJWK, SignJWT } from 'jose'
+import type { AttackToken } from '@flotilla/service-kit'
+import { SignJWT } from 'jose'
 import type { TokenPair } from '../sessions/model.ts'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { attackTokensOn, createTestApp, type TestApp } from '../testing.ts'
 
 let t: TestApp
 let service: string
@@ -17,25 +17,11 @@ beforeAll(async () => {
     body: { userId: 'u1', tenantId: 't1', scopes: ['profile', 'orders:read'], device: { id: 'd1' } },
   })
   session = (await res.json()) as TokenPair
-  const key = await t.core.keyRing.signingKey()
-  const publicKey = await t.core.keyRing.publicKey(key.kid)
-  if (!publicKey) throw new Error('no public key')
-  // The genuine public key, extractable, for the HS256-with-the-public-key attacks.
-  const exportable = (await importJWK({ ...(await exportJWK(publicKey)) }, 'EdDSA', {
-    extractable: true,
-  })) as CryptoKey
-  attacks = await buildAttackTokens({
-    privateKey: key.privateKey,
-    publicKey: exportable,
-    kid: key.kid,
-    claims: {
-      iss: 'flotilla-auth',
-      aud: 'flotilla',
-      sub: 'u1',
-      sid: session.sessionId,
-      jti: crypto.randomUUID(),
-      scope: 'profile',
-    },
+  attacks = await attackTokensOn(t.core, {
+    sub: 'u1',
+    sid: session.sessionId,
+    jti: crypto.randomUUID(),
+    scope: 'profile',
   })
 })
 afterAll(async () => {

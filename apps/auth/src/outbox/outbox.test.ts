@@ -1,19 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
 import { type AnyEvent, createEvent } from '@flotilla/contracts'
+import { useFixture } from '@flotilla/service-kit/testing'
 import { AppError } from '../errors.ts'
 import { handleUserDeleted } from '../handlers/user-deleted.ts'
 import { silentLogger } from '../logger.ts'
 import { hashRefreshToken } from '../sessions/refresh-token.ts'
-import { createTestCore, type TestCore } from '../testing.ts'
+import { createTestCore } from '../testing.ts'
 import { createFactOutbox, DEFAULT_SETTLE_MS, outboxKey, pendingIndexKey } from './outbox.ts'
 
-let core: TestCore
-beforeEach(async () => {
-  core = await createTestCore()
-})
-afterEach(async () => {
-  await core.close()
-})
+const core = useFixture(() => createTestCore())
 
 const cause = { correlationId: 'corr-outbox' }
 /** A relay pass as the job would run it once every mark has settled. */

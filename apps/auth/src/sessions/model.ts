@@ -1,6 +1,6 @@
 /** Request and response schemas of the session routes (written once; types derived from them). */
 import type { PayloadOf } from '@flotilla/contracts'
-import { CursorQuery, createCursorCodec } from '@flotilla/service-kit'
+import { CursorPage, CursorQuery, createCursorCodec } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 /** Why a session ended (the `auth.session.revoked` payload's `reason`). */
@@ -105,10 +105,7 @@ export const SessionView = t.Object({
 })
 export type SessionView = typeof SessionView.static
 
-export const SessionPage = t.Object({
-  items: t.Array(SessionView),
-  nextCursor: t.Union([t.String(), t.Null()]),
-})
+export const SessionPage = CursorPage(SessionView)
 
 export const PageQuery = t.Object({
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),

@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { beforeEach, describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
+import { createTestApp } from '../testing.ts'
 import type { TokenPair } from './model.ts'
 
-let t: TestApp
+const t = useFixture(() => createTestApp())
 let service: string
 beforeEach(async () => {
-  t = await createTestApp()
   service = await t.serviceToken()
-})
-afterEach(async () => {
-  await t.close()
 })
 
 type Created = TokenPair & { device: { id: string; isNew: boolean } | null }

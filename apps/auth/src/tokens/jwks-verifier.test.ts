@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { TokenError } from '@flotilla/contracts'
-import { buildAttackTokens, createAccessTokenVerifier } from '@flotilla/service-kit'
-import { exportJWK, importJWK } from 'jose'
+import { createAccessTokenVerifier } from '@flotilla/service-kit'
 import type { TokenPair } from '../sessions/model.ts'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { attackTokensOn, createTestApp, type TestApp } from '../testing.ts'
 
 // Another app's view: the kit's verifier pointed at this service's JWKS over real HTTP.
 let t: TestApp
@@ -59,25 +58,7 @@ describe('the kit JWKS verifier against the auth service', () => {
   })
 
   it('refuses every JWT attack built on the service’s real signing key', async () => {
-    const key = await t.core.keyRing.signingKey()
-    const publicKey = await t.core.keyRing.publicKey(key.kid)
-    if (!publicKey) throw new Error('no public key')
-    const exportable = (await importJWK(await exportJWK(publicKey), 'EdDSA', {
-      extractable: true,
-    })) as CryptoKey
-    const attacks = await buildAttackTokens({
-      privateKey: key.privateKey,
-      publicKey: exportable,
-      kid: key.kid,
-      claims: {
-        iss: 'flotilla-auth',
-        aud: 'flotilla',
-        sub: 'u1',
-        sid: session.sessionId,
-        jti: 'j1',
-        scope: 'a',
-      },
-    })
+    const attacks = await attackTokensOn(t.core, { sub: 'u1', sid: session.sessionId, jti: 'j1', scope: 'a' })
     const verifier = createAccessTokenVerifier({ jwksUrl })
     const accepted: string[] = []
     for (const attack of attacks)

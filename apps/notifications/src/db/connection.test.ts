@@ -7,6 +7,13 @@ import { openDatabase } from './client.ts'
 const dir = await mkdtemp(join(tmpdir(), 'notifications-connection-'))
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
+/** A new local database file holding one table `t` with these columns. */
+const openWithTable = async (file: string, columns: string) => {
+  const database = await openDatabase({ url: `file:${join(dir, file)}` })
+  await database.client.execute(`CREATE TABLE t (${columns})`)
+  return { database, client: database.client }
+}
+
 describe('a local database (one queued connection)', () => {
   it('applies its settings to every statement, however many run at once', async () => {
     const database = await openDatabase({ url: `file:${join(dir, 'settings.db')}` })
@@ -19,9 +26,7 @@ describe('a local database (one queued connection)', () => {
   })
 
   it('queues statements behind an open transaction instead of refusing them, and sees its commit', async () => {
-    const database = await openDatabase({ url: `file:${join(dir, 'queue.db')}` })
-    const { client } = database
-    await client.execute('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)')
+    const { database, client } = await openWithTable('queue.db', 'k TEXT PRIMARY KEY, n INTEGER NOT NULL')
     const tx = await client.transaction('write')
     await tx.execute("INSERT INTO t (k, n) VALUES ('a', 1)")
     const read = client.execute("SELECT n FROM t WHERE k = 'a'")
@@ -36,9 +41,7 @@ describe('a local database (one queued connection)', () => {
   })
 
   it('frees the connection after a rolled back or closed transaction and after a failed statement', async () => {
-    const database = await openDatabase({ url: `file:${join(dir, 'release.db')}` })
-    const { client } = database
-    await client.execute('CREATE TABLE t (k TEXT PRIMARY KEY)')
+    const { database, client } = await openWithTable('release.db', 'k TEXT PRIMARY KEY')
     const rolledBack = await client.transaction('write')
     await rolledBack.execute("INSERT INTO t (k) VALUES ('gone')")
     await rolledBack.rollback()

@@ -42,6 +42,9 @@ describe('delivery through Resend', () => {
     await t.close()
   })
   const rowOf = async (email: string) => (await t.core.deliveries.list({ userId: `u-${email}` })).items[0]
+  /** The next send answers 409 with this Resend error name. */
+  const conflictOnce = (name: string, message: string) =>
+    resend.faults.next({ kind: 'status', status: 409, body: { statusCode: 409, name, message } })
 
   it('retries a 503 with the same Idempotency-Key and sends once, keeping each attempt and its error', async () => {
     const event = request('retry@example.com')
@@ -81,22 +84,14 @@ describe('delivery through Resend', () => {
   })
 
   it('retries 409 concurrent_idempotent_requests', async () => {
-    resend.faults.next({
-      kind: 'status',
-      status: 409,
-      body: { statusCode: 409, name: 'concurrent_idempotent_requests', message: 'in progress' },
-    })
+    conflictOnce('concurrent_idempotent_requests', 'in progress')
     const error = await failureOf(t.handle(request('concurrent@example.com')))
     expect(error).not.toBeInstanceOf(NonRetryableError)
     expect(await rowOf('concurrent@example.com')).toMatchObject({ status: 'queued' })
   })
 
   it('dead-letters 409 invalid_idempotent_request at once and publishes notification.failed', async () => {
-    resend.faults.next({
-      kind: 'status',
-      status: 409,
-      body: { statusCode: 409, name: 'invalid_idempotent_request', message: 'different payload' },
-    })
+    conflictOnce('invalid_idempotent_request', 'different payload')
     const error = await failureOf(t.handle(request('mismatch@example.com')))
     expect(error).toBeInstanceOf(NonRetryableError)
     expect(await rowOf('mismatch@example.com')).toMatchObject({

@@ -1,6 +1,6 @@
 /** Delivery log schemas: one delivery per (event id, channel, recipient), with every attempt. */
 import { Channel } from '@flotilla/contracts'
-import { CursorQuery } from '@flotilla/service-kit'
+import { CursorPage, CursorQuery } from '@flotilla/service-kit'
 import { t } from 'elysia'
 
 /**
@@ -22,16 +22,10 @@ export const DELIVERY_STATUSES = [
 ] as const
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
 
-/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing). */
-export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
-  'sent',
-  'delivered',
-  'bounced',
-  'complained',
-  'failed',
-  'dead',
-  'suppressed',
-])
+/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing): all but the first two. */
+export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set(
+  DELIVERY_STATUSES.filter((status) => status !== 'queued' && status !== 'sending'),
+)
 
 const DeliveryStatusSchema = t.Union([
   t.Literal('queued'),
@@ -82,10 +76,7 @@ export type DeliveryView = typeof DeliveryView.static
 export const DeliveryDetail = t.Composite([DeliveryView, t.Object({ attemptLog: t.Array(AttemptView) })])
 export type DeliveryDetail = typeof DeliveryDetail.static
 
-export const DeliveryPage = t.Object({
-  items: t.Array(DeliveryView),
-  nextCursor: t.Union([t.String(), t.Null()]),
-})
+export const DeliveryPage = CursorPage(DeliveryView)
 
 export const DeliveryQuery = t.Object({
   userId: t.Optional(t.String({ minLength: 1, maxLength: 200 })),

@@ -1,14 +1,11 @@
 /** `auth.device.added` → the "new sign-in" email (address from the directory). */
 import type { Rule } from './rule.ts'
-import { fromEnvelope } from './rule.ts'
+import { emailToItsUser } from './rule.ts'
 
 export const authDeviceAdded: Rule<'auth.device.added'> = {
   type: 'auth.device.added',
   request: (event) => ({
-    ...fromEnvelope(event),
-    template: 'new-sign-in',
-    recipient: { userId: event.payload.userId },
-    channels: ['email'],
+    ...emailToItsUser(event, 'new-sign-in'),
     data: {
       at: event.occurredAt,
       ...(event.payload.name === undefined ? {} : { deviceName: event.payload.name }),

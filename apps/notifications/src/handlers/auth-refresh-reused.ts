@@ -1,14 +1,11 @@
 /** `auth.refresh.reused` → a critical security alert: email, and SMS when a phone is known. Ignores opt-outs. */
 import type { Rule } from './rule.ts'
-import { fromEnvelope } from './rule.ts'
+import { emailToItsUser } from './rule.ts'
 
 export const authRefreshReused: Rule<'auth.refresh.reused'> = {
   type: 'auth.refresh.reused',
   request: (event) => ({
-    ...fromEnvelope(event),
-    template: 'security-alert',
-    recipient: { userId: event.payload.userId },
-    channels: ['email'],
+    ...emailToItsUser(event, 'security-alert'),
     optionalChannels: ['sms'],
     critical: true,
     data: {

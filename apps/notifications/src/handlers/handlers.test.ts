@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
-import { createEvent } from '@flotilla/contracts'
+import { describe, expect, it } from 'bun:test'
+import { createEvent, type PayloadOf } from '@flotilla/contracts'
+import { useFixture } from '@flotilla/service-kit/testing'
 import { NonRetryableError, RetryLaterError } from '@flotilla/streams'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { createTestApp } from '../testing.ts'
 
-let t: TestApp
-beforeEach(async () => {
-  t = await createTestApp()
-})
-afterEach(async () => {
-  await t.close()
-})
+const t = useFixture(() => createTestApp())
 
 const registered = (userId: string, extra: Record<string, string> = {}) =>
   createEvent('user.registered', { userId, email: `${userId}@example.com`, ...extra }, { source: 'monolith' })
@@ -202,41 +197,40 @@ describe('templates in the pipeline', () => {
     expect(items.map((d) => d.locale).sort()).toEqual(['en', 'fr'])
   })
 
+  /** Handles the request, which must be refused for good with `code`: dead letter at once, the delivery recorded dead, nothing sent. */
+  const expectRefusedForGood = async (payload: PayloadOf<'notification.requested'>, code: string) => {
+    const error = await t
+      .handle(createEvent('notification.requested', payload, { source: 'monolith' }))
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NonRetryableError)
+    expect((error as NonRetryableError).code).toBe(code)
+    const { items } = await t.core.deliveries.list({ userId: payload.recipient.userId })
+    expect(items[0]).toMatchObject({ status: 'dead', errorCode: code })
+    expect(await outbox()).toHaveLength(0)
+    return error as NonRetryableError
+  }
+
   it('dead-letters a request whose data misses a declared variable, naming it, and records the delivery dead', async () => {
-    const event = createEvent(
-      'notification.requested',
+    const error = await expectRefusedForGood(
       {
         recipient: { userId: 'u-reset', email: 'reset@example.com' },
         template: 'password-reset',
         data: { expiresInMinutes: 30 },
       },
-      { source: 'monolith' },
+      'TEMPLATE_DATA_INVALID',
     )
-    const error = await t.handle(event).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(NonRetryableError)
-    expect((error as NonRetryableError).code).toBe('TEMPLATE_DATA_INVALID')
-    expect((error as Error).message).toContain('"resetUrl"')
-    const { items } = await t.core.deliveries.list({ userId: 'u-reset' })
-    expect(items[0]).toMatchObject({ status: 'dead', errorCode: 'TEMPLATE_DATA_INVALID' })
-    expect(await outbox()).toHaveLength(0)
+    expect(error.message).toContain('"resetUrl"')
   })
 
   it('dead-letters a request whose data sets a system variable (app), sending nothing', async () => {
-    const event = createEvent(
-      'notification.requested',
+    await expectRefusedForGood(
       {
         recipient: { userId: 'u-phish', email: 'phish@example.com' },
         template: 'welcome',
         data: { name: 'Grace', app: { name: 'EVIL Corp', url: 'https://evil.example/phish' } },
       },
-      { source: 'monolith' },
+      'TEMPLATE_DATA_RESERVED',
     )
-    const error = await t.handle(event).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(NonRetryableError)
-    expect((error as NonRetryableError).code).toBe('TEMPLATE_DATA_RESERVED')
-    const { items } = await t.core.deliveries.list({ userId: 'u-phish' })
-    expect(items[0]).toMatchObject({ status: 'dead', errorCode: 'TEMPLATE_DATA_RESERVED' })
-    expect(await outbox()).toHaveLength(0)
   })
 
   it('dead-letters a request for an unknown template', async () => {

@@ -1,16 +1,10 @@
 /** `notification.requested` → the requested template, for the given recipient (who also feeds the directory). */
 import type { Rule } from './rule.ts'
-import { fromEnvelope } from './rule.ts'
+import { contactFrom, fromEnvelope } from './rule.ts'
 
 export const notificationRequested: Rule<'notification.requested'> = {
   type: 'notification.requested',
-  contact: ({ payload: { recipient } }) => ({
-    userId: recipient.userId,
-    email: recipient.email,
-    phone: recipient.phone,
-    locale: recipient.locale,
-    timezone: recipient.timezone,
-  }),
+  contact: ({ payload }) => contactFrom(payload.recipient),
   request: (event) => ({
     ...fromEnvelope(event),
     template: event.payload.template,

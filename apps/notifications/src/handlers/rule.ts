@@ -19,3 +19,23 @@ export const fromEnvelope = (event: EventOf<EventType>) => ({
   correlationId: event.correlationId ?? event.id,
   traceparent: event.traceparent,
 })
+
+/** An email with `template` to the user the event is about (the address comes from the directory). */
+export const emailToItsUser = (
+  event: EventOf<EventType> & { readonly payload: { readonly userId: string } },
+  template: string,
+): Omit<NotificationRequest, 'data'> => ({
+  ...fromEnvelope(event),
+  template,
+  recipient: { userId: event.payload.userId },
+  channels: ['email'],
+})
+
+/** The contact fields an event carries about its user (a payload or its recipient), and nothing else. */
+export const contactFrom = (source: ContactInput): ContactInput => ({
+  userId: source.userId,
+  email: source.email,
+  phone: source.phone,
+  locale: source.locale,
+  timezone: source.timezone,
+})

@@ -1,16 +1,10 @@
 /** `user.registered` → the welcome email; the new user's addresses go into the directory. */
 import type { Rule } from './rule.ts'
-import { fromEnvelope } from './rule.ts'
+import { contactFrom, fromEnvelope } from './rule.ts'
 
 export const userRegistered: Rule<'user.registered'> = {
   type: 'user.registered',
-  contact: ({ payload }) => ({
-    userId: payload.userId,
-    email: payload.email,
-    phone: payload.phone,
-    locale: payload.locale,
-    timezone: payload.timezone,
-  }),
+  contact: ({ payload }) => contactFrom(payload),
   request: (event) => ({
     ...fromEnvelope(event),
     template: 'welcome',

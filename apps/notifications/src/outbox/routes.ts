@@ -1,6 +1,6 @@
 /** `GET /v1/outbox`: what the local outbox transport stored instead of sending (local runs). Service token. */
 import { Channel } from '@flotilla/contracts'
-import { CursorQuery, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
+import { CursorPage, CursorQuery, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
 import { rowCursor } from '../db/page.ts'
 import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
@@ -17,10 +17,7 @@ const OutboxMessage = t.Object({
   createdAt: t.String({ format: 'date-time' }),
 })
 
-const OutboxPage = t.Object({
-  items: t.Array(OutboxMessage),
-  nextCursor: t.Union([t.String(), t.Null()]),
-})
+const OutboxPage = CursorPage(OutboxMessage)
 
 export const outboxRoutes = ({ outbox, verifier }: { outbox: OutboxStore; verifier: ServiceVerifier }) =>
   new Elysia({ name: 'notifications/outbox' }).use(serviceAuth({ verifier })).get(

@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
+import { createTestApp } from '../testing.ts'
 
 describe('preference routes', () => {
-  let t: TestApp
-  beforeAll(async () => {
-    t = await createTestApp()
-  })
-  afterAll(() => t.close())
+  const t = useFixture(() => createTestApp(), 'all')
 
   it('starts with no opt-outs, replaces the whole set on PUT, and reads it back', async () => {
     const empty = await t.request('GET', '/v1/users/u-pref/preferences')

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
+import { useFixture } from '@flotilla/service-kit/testing'
 import { NonRetryableError } from '@flotilla/streams'
 import { Type } from '@sinclair/typebox'
-import { createTestApp, type TestApp } from '../testing.ts'
+import { createTestApp } from '../testing.ts'
 import { SHIPPED_TEMPLATES } from './catalog/index.ts'
 import type { TemplateDefinition } from './model.ts'
 import { createTemplateRegistry, SYSTEM_VARIABLES } from './registry.ts'
@@ -131,11 +132,7 @@ describe('the system namespace', () => {
 })
 
 describe('template routes', () => {
-  let t: TestApp
-  beforeAll(async () => {
-    t = await createTestApp()
-  })
-  afterAll(() => t.close())
+  const t = useFixture(() => createTestApp(), 'all')
 
   it('lists the templates with their declared variables (service token required)', async () => {
     expect((await t.request('GET', '/v1/templates', { token: null })).status).toBe(401)

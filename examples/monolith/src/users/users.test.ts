@@ -20,6 +20,20 @@ const signUpAndIn = async (monolith: TestMonolith, device = { id: 'laptop-1', na
   return { userId: registered.body.userId as string, login }
 }
 
+const NEW_PASSWORD = 'a brand new password'
+
+/** Changes Ada's password with her access token: the right current password unless `body` says otherwise. */
+const changePassword = (monolith: TestMonolith, accessToken: string, body: Record<string, unknown> = {}) =>
+  monolith.request(
+    'POST',
+    '/change-password',
+    { currentPassword: ada.password, newPassword: NEW_PASSWORD, ...body },
+    { authorization: `Bearer ${accessToken}` },
+  )
+
+const passwordChanges = async (monolith: TestMonolith) =>
+  (await monolith.relayed()).filter((e) => e.type === 'user.password.changed')
+
 describe('register', () => {
   it('creates the user and publishes user.registered through the outbox with the request’s correlation id', async () => {
     m = await createTestMonolith()
@@ -98,32 +112,22 @@ describe('change password', () => {
   it('stores the new password and publishes user.password.changed v2 through the outbox', async () => {
     m = await createTestMonolith()
     const { userId, login } = await signUpAndIn(m)
-    const res = await m.request(
-      'POST',
-      '/change-password',
-      { currentPassword: ada.password, newPassword: 'a brand new password' },
-      { authorization: `Bearer ${login.body.accessToken}` },
-    )
+    const res = await changePassword(m, login.body.accessToken)
     expect(res.status).toBe(204)
-    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    const changed = await passwordChanges(m)
     expect(changed.map((e) => [e.version, e.payload])).toEqual([[2, { userId, reason: 'change' }]])
     const old = await m.request('POST', '/login', { email: ada.email, password: ada.password })
     expect(old.status).toBe(401)
-    const fresh = await m.request('POST', '/login', { email: ada.email, password: 'a brand new password' })
+    const fresh = await m.request('POST', '/login', { email: ada.email, password: NEW_PASSWORD })
     expect(fresh.status).toBe(200)
   })
 
   it('names the session to keep when asked to stay signed in here (v2)', async () => {
     m = await createTestMonolith()
     const { userId, login } = await signUpAndIn(m)
-    const res = await m.request(
-      'POST',
-      '/change-password',
-      { currentPassword: ada.password, newPassword: 'a brand new password', keepThisSession: true },
-      { authorization: `Bearer ${login.body.accessToken}` },
-    )
+    const res = await changePassword(m, login.body.accessToken, { keepThisSession: true })
     expect(res.status).toBe(204)
-    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    const changed = await passwordChanges(m)
     expect(changed.map((e) => e.payload)).toEqual([
       { userId, reason: 'change', keepSessionId: login.body.sessionId },
     ])
@@ -132,27 +136,17 @@ describe('change password', () => {
   it('publishes v1 while configured to (a producer not yet moved to v2)', async () => {
     m = await createTestMonolith({ passwordChangedVersion: 1 })
     const { userId, login } = await signUpAndIn(m)
-    const res = await m.request(
-      'POST',
-      '/change-password',
-      { currentPassword: ada.password, newPassword: 'a brand new password' },
-      { authorization: `Bearer ${login.body.accessToken}` },
-    )
+    const res = await changePassword(m, login.body.accessToken)
     expect(res.status).toBe(204)
-    const changed = (await m.relayed()).filter((e) => e.type === 'user.password.changed')
+    const changed = await passwordChanges(m)
     expect(changed.map((e) => [e.version, e.payload])).toEqual([[1, { userId, via: 'settings' }]])
   })
 
   it('refuses a wrong current password and changes nothing', async () => {
     m = await createTestMonolith()
     const { login } = await signUpAndIn(m)
-    const res = await m.request(
-      'POST',
-      '/change-password',
-      { currentPassword: 'not my password', newPassword: 'a brand new password' },
-      { authorization: `Bearer ${login.body.accessToken}` },
-    )
+    const res = await changePassword(m, login.body.accessToken, { currentPassword: 'not my password' })
     expect(res.status).toBe(401)
-    expect((await m.relayed()).filter((e) => e.type === 'user.password.changed')).toHaveLength(0)
+    expect(await passwordChanges(m)).toHaveLength(0)
   })
 })

@@ -2,7 +2,7 @@
  * Opaque pagination cursors: base64url of a versioned JSON position (`{ v: 1, ...position }`), typed by a
  * TypeBox schema per use. Anything that is not a cursor this codec issued decodes to 400 `INVALID_CURSOR`.
  */
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { badRequest } from '../errors/app-error.ts'
 
@@ -17,6 +17,10 @@ export const CursorQuery = Type.String({
   maxLength: MAX_CURSOR_LENGTH,
   description: 'nextCursor of the previous page (opaque)',
 })
+
+/** The response of a paginated route: a page of `item` and the cursor of the next page (`null` on the last). */
+export const CursorPage = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) })
 
 export interface CursorCodec<T> {
   /** The opaque cursor of a position (url-safe, no padding). */
