@@ -92,7 +92,10 @@ describe('login while auth is stuck', () => {
       },
       { timeoutMs: 10_000, intervalMs: 50, message: 'a login once auth answers again' },
     )
-    expect(recovered.body).toMatchObject({ device: { id: 'laptop-1', isNew: true } })
-    expect(states).toEqual(['open', 'half-open', 'closed'])
+    // On a loaded machine a trial login may reach auth yet time out at the monolith (200 ms): auth then saw the
+    // device already, and the breaker went open → half-open more than once before it closed.
+    expect(recovered.body).toMatchObject({ device: { id: 'laptop-1' } })
+    expect(states.slice(0, 2)).toEqual(['open', 'half-open'])
+    expect(states.at(-1)).toBe('closed')
   })
 })
