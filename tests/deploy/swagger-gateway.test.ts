@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { auditService } from '@flotilla/audit'
 import { SERVICE_NAMES, type ServiceName } from '@flotilla/contracts'
 import { startService } from '@flotilla/service-kit'
+import { openOfflinePage } from '@flotilla/service-kit/testing'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName } from '@flotilla/streams/testing'
 import { type Browser, chromium } from 'playwright-core'
@@ -82,21 +83,9 @@ describe('Swagger UI through the gateway', () => {
 
   it('renders /audit/swagger, and "Try it out" calls the route under /audit', async () => {
     const origin = gateway?.url ?? ''
-    const context = await browser!.newContext()
-    const external: string[] = []
-    await context.route('**/*', (route) => {
-      const url = route.request().url()
-      if (url.startsWith(origin) || url.startsWith('data:')) return route.continue()
-      external.push(url)
-      return route.abort('internetdisconnected')
-    })
-    const page = await context.newPage()
+    const { context, page, external, failed } = await openOfflinePage(browser!, origin)
     const requested: string[] = []
-    const failed: string[] = []
     page.on('request', (request) => requested.push(new URL(request.url()).pathname))
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failed.push(response.url())
-    })
     await page.goto(`${origin}/audit/swagger`)
     await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 })
     const paths = await page.$$eval('.opblock-summary-path', (nodes) => nodes.map((n) => n.textContent ?? ''))

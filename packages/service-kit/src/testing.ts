@@ -11,6 +11,7 @@ import {
   uniqueStreamName,
 } from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
 import { startService } from './runtime/runner.ts'
@@ -190,4 +191,32 @@ export const useFixture = <T extends { close(): unknown }>(
     },
     has: (_, key) => Reflect.has(opened(), key),
   })
+}
+
+/** A page in a browser context where everything but `origin` fails, as it would with no network. */
+export interface OfflinePage {
+  readonly context: BrowserContext
+  readonly page: Page
+  /** URLs the page tried to fetch outside `origin` (each was refused). */
+  readonly external: string[]
+  /** URLs under `origin` that answered 400 or more (the favicon aside). */
+  readonly failed: string[]
+}
+
+/** Opens a page that can reach `origin` (and `data:` URLs) only, recording what it tried beyond and what failed. */
+export const openOfflinePage = async (browser: Browser, origin: string): Promise<OfflinePage> => {
+  const context = await browser.newContext()
+  const external: string[] = []
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (url.startsWith(origin) || url.startsWith('data:')) return route.continue()
+    external.push(url)
+    return route.abort('internetdisconnected')
+  })
+  const page = await context.newPage()
+  const failed: string[] = []
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failed.push(response.url())
+  })
+  return { context, page, external, failed }
 }

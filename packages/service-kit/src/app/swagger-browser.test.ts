@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { Elysia, t } from 'elysia'
 import { type Browser, chromium } from 'playwright-core'
 import { createTestServiceApp } from '../test-fixtures.ts'
+import { openOfflinePage } from '../testing.ts'
 
 // `.ci/run` installs Debian's chromium; CHROMIUM_PATH points elsewhere when needed.
 const CHROMIUM =
@@ -33,20 +34,8 @@ describe('Swagger UI in a browser with no internet', () => {
   })
 
   it('renders the document and its operations, fetching nothing but the app', async () => {
-    const context = await browser.newContext()
-    const external: string[] = []
     // Everything that is not the app fails, as it would with no network.
-    await context.route('**/*', (route) => {
-      const url = route.request().url()
-      if (url.startsWith(origin) || url.startsWith('data:')) return route.continue()
-      external.push(url)
-      return route.abort('internetdisconnected')
-    })
-    const page = await context.newPage()
-    const failed: string[] = []
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failed.push(response.url())
-    })
+    const { context, page, external, failed } = await openOfflinePage(browser, origin)
     await page.goto(`${origin}/swagger`)
     await page.waitForSelector('.swagger-ui .info .title', { timeout: 15_000 })
     expect(await page.textContent('.swagger-ui .info .title')).toContain('Offline Widgets')
