@@ -8,7 +8,7 @@ import { createIngest, type Ingest } from './ingest/service.ts'
 import { type AnalyticsMetrics, createAnalyticsMetrics } from './metrics.ts'
 import { createRollups, type Rollups } from './rollups/service.ts'
 import { createStats, type Stats } from './stats/service.ts'
-import { createUniques, type Uniques } from './uniques/service.ts'
+import { createConfiguredUniques, type Uniques } from './uniques/service.ts'
 
 export interface AnalyticsDomain {
   readonly config: AnalyticsConfig
@@ -58,13 +58,7 @@ export const buildDomain = async ({
     ...(config.ANALYTICS_DB_AUTH_TOKEN ? { authToken: config.ANALYTICS_DB_AUTH_TOKEN } : {}),
   })
   const clock = now ? { now } : {}
-  const uniques = createUniques({
-    redis,
-    db: database.db,
-    prefix: config.ANALYTICS_REDIS_PREFIX,
-    hourTtlMs: config.hllHourTtlMs,
-    dayTtlMs: config.hllDayTtlMs,
-  })
+  const uniques = createConfiguredUniques(config, { redis, db: database.db })
   return {
     config,
     database,

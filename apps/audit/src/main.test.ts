@@ -8,6 +8,7 @@ import { createPublisher, createRedisConnection } from '@flotilla/streams'
 import {
   bunCommand,
   cleanupStream,
+  TEST_REDIS_URL,
   testProcessEnv,
   uniqueStreamName,
   waitFor,
@@ -15,8 +16,7 @@ import {
 import type { EventPage } from './events/model.ts'
 import { sampleEvent } from './records/sample.ts'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = createRedisConnection(REDIS_URL, 'command')
+const redis = createRedisConnection(TEST_REDIS_URL, 'command')
 const stream = uniqueStreamName('audit-main')
 const prefix = `test:audit:${crypto.randomUUID()}:`
 const dataDir = await mkdtemp(join(tmpdir(), 'audit-main-'))
@@ -46,7 +46,7 @@ it('runs as a process: records events, checkpoints its chains once, verifies, an
       PORT: String(port),
       DATA_DIR: dataDir,
       EVENTS_STREAM: stream,
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       AUDIT_REDIS_PREFIX: prefix,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
       LOG_LEVEL: 'warn',
@@ -61,7 +61,7 @@ it('runs as a process: records events, checkpoints its chains once, verifies, an
     message: 'audit service ready',
   })
 
-  const publisher = createPublisher({ redis: createRedisConnection(REDIS_URL, 'producer'), stream })
+  const publisher = createPublisher({ redis: createRedisConnection(TEST_REDIS_URL, 'producer'), stream })
   await publisher.publish(
     createEvent('user.registered', { userId: 'u_1' }, { source: 'monolith', tenantId: 'main-t' }),
   )

@@ -12,34 +12,17 @@ export interface AuditMetrics {
 
 /** Creates the counters once per registry. */
 export const createAuditMetrics = (metrics: Metrics): AuditMetrics => {
-  const registers = [metrics.registry]
-  const records = new Counter({
-    name: 'audit_records_appended_total',
-    help: 'Audit records written',
-    registers,
-  })
-  const duplicates = new Counter({
-    name: 'audit_duplicates_skipped_total',
-    help: 'Events already recorded (redelivery, replays, double publishes), skipped',
-    registers,
-  })
-  const verifications = new Counter({
-    name: 'audit_verifications_total',
-    help: 'Chain verifications, by result',
-    labelNames: ['result'],
-    registers,
-  })
-  const checkpoints = new Counter({
-    name: 'audit_checkpoints_published_total',
-    help: 'audit.checkpoint events published',
-    registers,
-  })
-  const pruned = new Counter({
-    name: 'audit_retention_anchors_total',
-    help: 'Chains pruned by the retention job',
-    registers,
-  })
-  const exported = new Counter({ name: 'audit_exported_records_total', help: 'Records exported', registers })
+  const counter = (name: string, help: string, labelNames: readonly string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [metrics.registry] })
+  const records = counter('audit_records_appended_total', 'Audit records written')
+  const duplicates = counter(
+    'audit_duplicates_skipped_total',
+    'Events already recorded (redelivery, replays, double publishes), skipped',
+  )
+  const verifications = counter('audit_verifications_total', 'Chain verifications, by result', ['result'])
+  const checkpoints = counter('audit_checkpoints_published_total', 'audit.checkpoint events published')
+  const pruned = counter('audit_retention_anchors_total', 'Chains pruned by the retention job')
+  const exported = counter('audit_exported_records_total', 'Records exported')
   return {
     appended: (n, d) => {
       records.inc(n)

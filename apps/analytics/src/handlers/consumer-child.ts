@@ -8,19 +8,13 @@ import { Redis } from 'ioredis'
 import { loadAnalyticsConfig } from '../config.ts'
 import { openDatabase } from '../db/client.ts'
 import { createIngest } from '../ingest/service.ts'
-import { createUniques } from '../uniques/service.ts'
+import { createConfiguredUniques } from '../uniques/service.ts'
 
 const pauseAfter = Number(process.argv.find((a) => a.startsWith('--pause-after='))?.split('=')[1] ?? Infinity)
 const config = loadAnalyticsConfig()
 const database = await openDatabase({ url: config.dbUrl })
 const redis = new Redis(config.REDIS_URL)
-const uniques = createUniques({
-  redis,
-  db: database.db,
-  prefix: config.ANALYTICS_REDIS_PREFIX,
-  hourTtlMs: config.hllHourTtlMs,
-  dayTtlMs: config.hllDayTtlMs,
-})
+const uniques = createConfiguredUniques(config, { redis, db: database.db })
 const ingest = createIngest({ db: database.db, uniques })
 let counted = 0
 const consumer = createConsumer({

@@ -5,6 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm'
 import type Redis from 'ioredis'
+import type { AnalyticsConfig } from '../config.ts'
 import type { Db } from '../db/client.ts'
 import { uniquesDaily } from '../db/schema.ts'
 import { coverRange } from '../time/cover.ts'
@@ -209,3 +210,16 @@ export const createUniques = (o: UniquesOptions) => {
 }
 
 export type Uniques = ReturnType<typeof createUniques>
+
+/** The uniques service as configured: the Redis key prefix and the sketch TTLs from the service's config. */
+export const createConfiguredUniques = (
+  config: Pick<AnalyticsConfig, 'ANALYTICS_REDIS_PREFIX' | 'hllHourTtlMs' | 'hllDayTtlMs'>,
+  { redis, db }: { readonly redis: Redis; readonly db: Db },
+): Uniques =>
+  createUniques({
+    redis,
+    db,
+    prefix: config.ANALYTICS_REDIS_PREFIX,
+    hourTtlMs: config.hllHourTtlMs,
+    dayTtlMs: config.hllDayTtlMs,
+  })

@@ -7,6 +7,7 @@ import { createPublisher, createRedisConnection } from '@flotilla/streams'
 import {
   bunCommand,
   cleanupStream,
+  TEST_REDIS_URL,
   testProcessEnv,
   uniqueStreamName,
   waitFor,
@@ -16,10 +17,9 @@ import { createLibsqlStore } from '../store/libsql/store.ts'
 import { verifyChain } from '../verify/service.ts'
 import { AUDIT_GROUP } from './consumer.ts'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const TOTAL = 10_000
 const TENANTS = ['t-alpha', 't-beta', 't-gamma', 't-delta', undefined]
-const redis = createRedisConnection(REDIS_URL, 'command')
+const redis = createRedisConnection(TEST_REDIS_URL, 'command')
 const stream = uniqueStreamName('audit-crash')
 const dir = await mkdtemp(join(tmpdir(), 'audit-crash-'))
 const dbUrl = `file:${join(dir, 'audit.db')}`
@@ -33,7 +33,7 @@ afterAll(async () => {
 })
 
 const spawnConsumer = (consumerName: string) => {
-  const options = { dbUrl, redisUrl: REDIS_URL, stream, consumerName, batchSize: 100, claimIdleMs: 1500 }
+  const options = { dbUrl, redisUrl: TEST_REDIS_URL, stream, consumerName, batchSize: 100, claimIdleMs: 1500 }
   const child = Bun.spawn(
     bunCommand(join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)),
     { env: testProcessEnv(), stdout: 'inherit', stderr: 'inherit' },
@@ -48,7 +48,7 @@ it('records 10,000 events exactly once in gapless, verifiable chains when a cons
   )
   // Producers may append an event twice (a retried XADD): 300 of them go on the stream again.
   const stream_entries = [...events, ...events.slice(0, 300)]
-  const publisher = createPublisher({ redis: createRedisConnection(REDIS_URL, 'producer'), stream })
+  const publisher = createPublisher({ redis: createRedisConnection(TEST_REDIS_URL, 'producer'), stream })
   for (let i = 0; i < stream_entries.length; i += 1000)
     await publisher.publishBatch(stream_entries.slice(i, i + 1000))
 

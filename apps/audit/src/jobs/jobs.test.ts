@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AnyEvent } from '@flotilla/contracts'
+import { TEST_REDIS_URL } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import { createRedisAnchors } from '../chain/checkpoints.ts'
 import { createRecordEventHandler } from '../handlers/record-event.ts'
@@ -11,7 +12,7 @@ import { parseRetentionOverrides, retentionDaysFor } from '../retention/policy.t
 import { createLibsqlStore } from '../store/libsql/store.ts'
 import { runCheckpoints } from './checkpoint.ts'
 
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+const redis = new Redis(TEST_REDIS_URL)
 const prefix = `test:audit:${crypto.randomUUID()}:`
 const dir = await mkdtemp(join(tmpdir(), 'audit-jobs-'))
 

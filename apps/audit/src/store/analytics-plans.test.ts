@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/libsql'
 import { sampleInput } from '../records/sample.ts'
+import { useHarnessStore } from './conformance.ts'
 import * as libsql from './libsql/store.ts'
-import { createTestDatabase, type TestDatabase } from './postgres/fixtures/test-database.ts'
+import { createTestDatabase } from './postgres/fixtures/test-database.ts'
 import * as pg from './postgres/store.ts'
 import type { CountsQuery, RecordFilter } from './types.ts'
 
@@ -110,25 +111,17 @@ describe('analytics query plans on libSQL (EXPLAIN QUERY PLAN)', () => {
 })
 
 describe('analytics query plans on PostgreSQL (EXPLAIN, enable_seqscan off)', () => {
-  let db: TestDatabase
-  let store: Awaited<ReturnType<TestDatabase['open']>>
-  beforeAll(async () => {
-    db = await createTestDatabase()
-    store = await db.open()
-    for (let i = 0; i < inputs.length; i += 500) await store.append(inputs.slice(i, i + 500))
-    await store.sql`ANALYZE audit_records`
-  })
-  afterAll(async () => {
-    await store?.close()
-    await db?.cleanup()
+  const store = useHarnessStore(createTestDatabase, async (s) => {
+    for (let i = 0; i < inputs.length; i += 500) await s.append(inputs.slice(i, i + 500))
+    await s.sql`ANALYZE audit_records`
   })
 
   for (const c of CASES) {
     it(`${c.name}: uses ${c.index.source}`, async () => {
       const query = c.counts
-        ? pg.countsSelect(store.db, c.counts).toSQL()
-        : pg.topActorsSelect(store.db, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10).toSQL()
-      const plan = await store.sql.begin(async (tx) => {
+        ? pg.countsSelect(store().db, c.counts).toSQL()
+        : pg.topActorsSelect(store().db, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10).toSQL()
+      const plan = await store().sql.begin(async (tx) => {
         await tx`SET LOCAL enable_seqscan = off`
         const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(
           `EXPLAIN ${query.sql}`,

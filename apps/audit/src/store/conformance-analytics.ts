@@ -18,66 +18,23 @@ export const describeAnalyticsConformance = (store: () => AuditStore) => {
     const actor = (id: string | null, type = 'user') =>
       id === null ? { actorType: null, actorId: null } : { actorType: type, actorId: id }
     beforeAll(async () => {
-      const at = (iso: string) => ({ occurredAt: iso })
-      await store().append([
-        sampleInput({
-          tenantId: t1,
-          type: 'user.registered',
-          source: 'monolith',
-          ...actor('alice'),
-          ...at('2030-03-01T00:10:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: t1,
-          type: 'user.registered',
-          source: 'monolith',
-          ...actor('bob'),
-          ...at('2030-03-01T00:50:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: t1,
-          type: 'order.placed',
-          source: 'shop',
-          ...actor('alice'),
-          ...at('2030-03-01T01:05:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: t1,
-          type: 'order.placed',
-          source: 'shop',
-          ...actor(null),
-          ...at('2030-03-02T10:00:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: t2,
-          type: 'user.registered',
-          source: 'monolith',
-          ...actor('alice'),
-          ...at('2030-03-01T00:20:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: null,
-          type: 'order.paid',
-          source: 'billing',
-          ...actor('billing', 'service'),
-          ...at('2030-03-02T23:59:59.999Z'),
-        }),
+      // tenant, type, source, actor, occurredAt
+      const rows: [string | null, string, string, ReturnType<typeof actor>, string][] = [
+        [t1, 'user.registered', 'monolith', actor('alice'), '2030-03-01T00:10:00.000Z'],
+        [t1, 'user.registered', 'monolith', actor('bob'), '2030-03-01T00:50:00.000Z'],
+        [t1, 'order.placed', 'shop', actor('alice'), '2030-03-01T01:05:00.000Z'],
+        [t1, 'order.placed', 'shop', actor(null), '2030-03-02T10:00:00.000Z'],
+        [t2, 'user.registered', 'monolith', actor('alice'), '2030-03-01T00:20:00.000Z'],
+        [null, 'order.paid', 'billing', actor('billing', 'service'), '2030-03-02T23:59:59.999Z'],
         // `to` is exclusive: never counted.
-        sampleInput({
-          tenantId: t1,
-          type: 'order.placed',
-          source: 'shop',
-          ...actor('alice'),
-          ...at('2030-03-03T00:00:00.000Z'),
-        }),
-        sampleInput({
-          tenantId: early,
-          type: 'x.happened',
-          source: 'old',
-          ...actor('zed'),
-          ...at('1969-12-31T23:30:00.000Z'),
-        }),
-      ])
+        [t1, 'order.placed', 'shop', actor('alice'), '2030-03-03T00:00:00.000Z'],
+        [early, 'x.happened', 'old', actor('zed'), '1969-12-31T23:30:00.000Z'],
+      ]
+      await store().append(
+        rows.map(([tenantId, type, source, who, occurredAt]) =>
+          sampleInput({ tenantId, type, source, ...who, occurredAt }),
+        ),
+      )
     })
 
     it('answers one total without groupBy or interval, 0 when nothing matches, and no row per empty group', async () => {

@@ -16,6 +16,33 @@ export interface StoreHarness {
   cleanup(): Promise<void>
 }
 
+/**
+ * Registers, in the enclosing describe block, a store opened from a fresh harness before its tests (then
+ * seeded by `seed`), closed and cleaned up after them; returns the getter the tests read it with.
+ * @example const store = useHarnessStore(createTestDatabase, (s) => s.append(inputs))
+ */
+export const useHarnessStore = <S extends AuditStore>(
+  makeHarness: () => Promise<{ open(): Promise<S>; cleanup(): Promise<void> }>,
+  seed: (store: S) => Promise<unknown> = async () => {},
+): (() => S) => {
+  let harness: { cleanup(): Promise<void> } | undefined
+  let store: S | undefined
+  beforeAll(async () => {
+    const opened = await makeHarness()
+    harness = opened
+    store = await opened.open()
+    await seed(store)
+  })
+  afterAll(async () => {
+    await store?.close()
+    await harness?.cleanup()
+  })
+  return () => {
+    if (!store) throw new Error('the store opens in beforeAll')
+    return store
+  }
+}
+
 const idsOf = (records: { eventId: string }[]) => records.map((r) => r.eventId)
 
 /** Registers the conformance suite for one store implementation. */

@@ -30,6 +30,23 @@ export interface ListPage {
   readonly next: PageKey | null
 }
 
+/**
+ * One page of the newest-first order from rows fetched with `limit + 1` (the extra row only tells that a next
+ * page exists), each row mapped to its record; every store pages this way.
+ */
+export const toListPage = <Row extends PageKey>(
+  rows: readonly Row[],
+  limit: number,
+  toRecord: (row: Row) => AuditRecord,
+): ListPage => {
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    records: page.map(toRecord),
+    next: rows.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
+  }
+}
+
 export type StatsGroupBy = 'type' | 'actor' | 'source'
 
 export interface StatsRow {

@@ -6,8 +6,8 @@
 import type { Client, InValue, Transaction } from '@libsql/client'
 import { type Column, getTableColumns, getTableName, type Table } from 'drizzle-orm'
 import { chainOf } from '../../records/from-event.ts'
-import { sealRecord } from '../../records/hash.ts'
-import { type AuditRecord, GENESIS_HASH, type RecordInput } from '../../records/model.ts'
+import type { AuditRecord, RecordInput } from '../../records/model.ts'
+import { type Head, sealBatch } from '../seal-batch.ts'
 import type { AppendResult } from '../types.ts'
 import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './schema.ts'
 
@@ -103,8 +103,6 @@ const readSql = (ids: number, chains: number): string => {
 
 const INSERT_CHAINS_HEAD = `INSERT INTO ${table(auditChains)} (${col(auditChains.chain)}) VALUES `
 
-type Head = { seq: number; hash: string }
-
 /** What the append runs its statements on: a @libsql/client transaction, or the local driver (local-append.ts). */
 export interface AppendSql {
   rows(
@@ -125,9 +123,7 @@ const onTransaction = (tx: Transaction): AppendSql => ({
  * the heads are read, so two writers of one chain queue up instead of forking it.
  */
 export const appendIn = async (tx: AppendSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
-  const appended: AuditRecord[] = []
-  const duplicates: string[] = []
-  if (inputs.length === 0) return { appended, duplicates }
+  if (inputs.length === 0) return { appended: [], duplicates: [] }
 
   const ids = new Set<string>()
   const chains = new Set<string>()
@@ -157,25 +153,7 @@ export const appendIn = async (tx: AppendSql, inputs: readonly RecordInput[]): P
     }
   }
 
-  const heads = new Map<string, Head>()
-  const newChains: string[] = []
-  for (const input of inputs) {
-    if (seen.has(input.eventId)) {
-      duplicates.push(input.eventId)
-      continue
-    }
-    seen.add(input.eventId)
-    const chain = chainOf(input.tenantId)
-    let head = heads.get(chain) ?? stored.get(chain)
-    if (head === undefined) throw new Error(`chain ${chain} missing from the batch read`)
-    if (head === null) {
-      newChains.push(chain)
-      head = { seq: 0, hash: GENESIS_HASH }
-    }
-    const record = sealRecord(input, chain, head.seq + 1, head.hash)
-    heads.set(chain, { seq: record.seq, hash: record.hash })
-    appended.push(record)
-  }
+  const { appended, duplicates, newChains } = sealBatch(inputs, seen, stored)
 
   if (newChains.length > 0) {
     await tx.run(

@@ -42,11 +42,22 @@ const failureOf = (promise: Promise<unknown>): Promise<Error & { code?: string }
     (error: unknown) => error as Error & { code?: string },
   )
 
+/** Two fresh databases: ours behind the driver appender, theirs for the @libsql/client reference path. */
+const sideBySide = async () => {
+  const ours = await freshDb()
+  const theirs = await freshDb()
+  const appender = openLocalAppender(ours.path, 5000)
+  const close = () => {
+    appender.close()
+    ours.client.close()
+    theirs.client.close()
+  }
+  return { ours, theirs, appender, close }
+}
+
 describe('libSQL append on the local driver connection', () => {
   it('gives every batch the same results and rows as the @libsql/client path while reusing its statements', async () => {
-    const ours = await freshDb()
-    const theirs = await freshDb()
-    const appender = openLocalAppender(ours.path, 5000)
+    const { ours, theirs, appender, close } = await sideBySide()
     const tenants = ['reuse-a', 'reuse-b', null]
     const earlier: RecordInput[] = []
     // Full batches (one shape, reused), a short one, a larger one (two INSERTs), full ones again; each after the
@@ -74,9 +85,7 @@ describe('libSQL append on the local driver connection', () => {
     expect(mine.records).toHaveLength(sizes.reduce((a, b) => a + b, 0))
     expect(mine).toEqual(await stored(theirs.client))
     expect(mine.chains).toEqual(['global', 'reuse-a', 'reuse-b', 'reuse-late'])
-    appender.close()
-    ours.client.close()
-    theirs.client.close()
+    close()
   })
 
   it('writes nothing of a batch whose second INSERT fails, and reuses that statement afterwards', async () => {
@@ -103,9 +112,7 @@ describe('libSQL append on the local driver connection', () => {
   })
 
   it('reports a failing batch with the same error as the @libsql/client path', async () => {
-    const ours = await freshDb()
-    const theirs = await freshDb()
-    const appender = openLocalAppender(ours.path, 5000)
+    const { theirs, appender, close } = await sideBySide()
     const bad = { ...sampleInput({ tenantId: 'same-error' }), source: null } as unknown as RecordInput
     const error = await failureOf(appender.append([bad]))
     const reference = await failureOf(appendOnClient(theirs.client, [bad]))
@@ -115,9 +122,7 @@ describe('libSQL append on the local driver connection', () => {
       reference.code,
       reference.message,
     ])
-    appender.close()
-    ours.client.close()
-    theirs.client.close()
+    close()
   })
 
   it('finishes an append in flight when closed, then refuses more; closing twice is safe', async () => {

@@ -5,7 +5,15 @@ import { and, asc, desc, eq, gt, gte, isNotNull, type SQL, sql } from 'drizzle-o
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
 import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
-import type { AppendResult, AuditStore, CountsQuery, ListPage, RecordFilter, StatsRow } from '../types.ts'
+import {
+  type AppendResult,
+  type AuditStore,
+  type CountsQuery,
+  type ListPage,
+  type RecordFilter,
+  type StatsRow,
+  toListPage,
+} from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
@@ -141,12 +149,7 @@ export const createLibsqlStore = async (
         .where(and(...conditions))
         .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
         .limit(limit + 1)
-      const page = rows.slice(0, limit)
-      const last = page.at(-1)
-      return {
-        records: page.map(toRecord),
-        next: rows.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
-      }
+      return toListPage(rows, limit, toRecord)
     },
 
     async chainRecords(chain, afterSeq, limit) {

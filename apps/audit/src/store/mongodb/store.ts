@@ -14,7 +14,13 @@ import {
   type RecordInput,
   type RetentionAnchor,
 } from '../../records/model.ts'
-import type { AppendResult, AuditStore, CountDimension, StatsRow } from '../types.ts'
+import {
+  type AppendResult,
+  type AuditStore,
+  type CountDimension,
+  type StatsRow,
+  toListPage,
+} from '../types.ts'
 import {
   ANCHOR_INDEXES,
   ANCHORS_COLLECTION,
@@ -148,12 +154,7 @@ export const createMongoStore = async (options: MongoStoreOptions): Promise<Audi
       const docs = await records
         .find(filterToQuery(filter, after), { sort: LIST_SORT, limit: limit + 1 })
         .toArray()
-      const page = docs.slice(0, limit)
-      const last = page.at(-1)
-      return {
-        records: page.map(fromDocument),
-        next: docs.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
-      }
+      return toListPage(docs, limit, fromDocument)
     },
 
     async chainRecords(chain, afterSeq, limit) {

@@ -11,8 +11,8 @@
 import { type Column, getTableColumns, getTableName, type Table } from 'drizzle-orm'
 import type { Sql, TransactionSql } from 'postgres'
 import { chainOf } from '../../records/from-event.ts'
-import { sealRecord } from '../../records/hash.ts'
-import { type AuditRecord, GENESIS_HASH, type RecordInput } from '../../records/model.ts'
+import type { AuditRecord, RecordInput } from '../../records/model.ts'
+import { type Head, sealBatch } from '../seal-batch.ts'
 import type { AppendResult } from '../types.ts'
 import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './schema.ts'
 
@@ -63,17 +63,13 @@ const columnArrays = (records: readonly AuditRecord[]): (string | null)[][] =>
     }),
   )
 
-type Head = { seq: number; hash: string }
-
 // postgres.js prepares tagged queries but not `unsafe` ones unless asked: unprepared, each statement with
 // parameters costs a Parse/Describe round trip before it runs. Prepared, it is parsed once per connection.
 const PREPARED = { prepare: true } as const
 
 /** Appends one batch in the caller's transaction (see the file comment for why it never forks a chain). */
 const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Promise<AppendResult> => {
-  const appended: AuditRecord[] = []
-  const duplicates: string[] = []
-  if (inputs.length === 0) return { appended, duplicates }
+  if (inputs.length === 0) return { appended: [], duplicates: [] }
   const ids = [...new Set(inputs.map((i) => i.eventId))]
   const chains = [...new Set(inputs.map((i) => chainOf(i.tenantId)))]
 
@@ -90,25 +86,7 @@ const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Pro
     stored.set(chain, row.seq === null || row.hash === null ? null : { seq: row.seq, hash: row.hash })
   }
 
-  const heads = new Map<string, Head>()
-  const newChains: string[] = []
-  for (const input of inputs) {
-    if (seen.has(input.eventId)) {
-      duplicates.push(input.eventId)
-      continue
-    }
-    seen.add(input.eventId)
-    const chain = chainOf(input.tenantId)
-    let head = heads.get(chain) ?? stored.get(chain)
-    if (head === undefined) throw new Error(`chain ${chain} missing from the batch read`)
-    if (head === null) {
-      newChains.push(chain)
-      head = { seq: 0, hash: GENESIS_HASH }
-    }
-    const record = sealRecord(input, chain, head.seq + 1, head.hash)
-    heads.set(chain, { seq: record.seq, hash: record.hash })
-    appended.push(record)
-  }
+  const { appended, duplicates, newChains } = sealBatch(inputs, seen, stored)
   if (newChains.length > 0) await tx.unsafe(NEW_CHAINS_SQL, [newChains], PREPARED)
   if (appended.length > 0) await tx.unsafe(INSERT_SQL, columnArrays(appended), PREPARED)
   return { appended, duplicates }

@@ -2,14 +2,13 @@ import { afterAll, beforeAll, expect, it } from 'bun:test'
 import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET, startService } from '@flotilla/service-kit'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { sampleEvent } from '../../records/sample.ts'
 import { auditService } from '../../service.ts'
 import { createTestDatabase, type TestDatabase } from './fixtures/test-database.ts'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = createRedisConnection(REDIS_URL, 'command')
-const producer = createRedisConnection(REDIS_URL, 'producer')
+const redis = createRedisConnection(TEST_REDIS_URL, 'command')
+const producer = createRedisConnection(TEST_REDIS_URL, 'producer')
 const stream = uniqueStreamName('audit-pg-service')
 const prefix = `test:audit-pg:${crypto.randomUUID().slice(0, 8)}:`
 let db: TestDatabase
@@ -28,7 +27,7 @@ afterAll(async () => {
 it('runs on PostgreSQL from AUDIT_DB_URL alone (schema from the URL), recording and counting events', async () => {
   const running = await startService(auditService, {
     env: {
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       EVENTS_STREAM: stream,
       AUDIT_REDIS_PREFIX: prefix,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0',

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
 import postgres from 'postgres'
 import { sampleInput } from '../../records/sample.ts'
-import { describeStoreConformance } from '../conformance.ts'
-import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './fixtures/test-database.ts'
+import { describeStoreConformance, useHarnessStore } from '../conformance.ts'
+import { createTestDatabase, TEST_DATABASE_URL } from './fixtures/test-database.ts'
 import { POSTGRES_MIGRATIONS } from './migrations.ts'
 import { createPostgresStore } from './store.ts'
 
@@ -10,62 +10,55 @@ import { createPostgresStore } from './store.ts'
 describeStoreConformance('PostgreSQL', createTestDatabase)
 
 describe('PostgreSQL store: append-only in the database', () => {
-  let db: TestDatabase
-  let store: Awaited<ReturnType<TestDatabase['open']>>
-  beforeAll(async () => {
-    db = await createTestDatabase()
-    store = await db.open()
-    await store.append([1, 2, 3].map(() => sampleInput({ tenantId: 'ro' })))
-  })
-  afterAll(async () => {
-    await store.close()
-    await db.cleanup()
-  })
+  const store = useHarnessStore(createTestDatabase, (s) =>
+    s.append([1, 2, 3].map(() => sampleInput({ tenantId: 'ro' }))),
+  )
 
   it('refuses UPDATE of a record, even through raw SQL', async () => {
-    await expect(store.sql`UPDATE audit_records SET payload = '{}' WHERE seq = 2`).rejects.toThrow(
+    await expect(store().sql`UPDATE audit_records SET payload = '{}' WHERE seq = 2`).rejects.toThrow(
       /append-only: UPDATE refused/,
     )
   })
 
   it('refuses DELETE and TRUNCATE of records outside the retention path', async () => {
-    await expect(store.sql`DELETE FROM audit_records WHERE chain = 'ro'`).rejects.toThrow(
+    await expect(store().sql`DELETE FROM audit_records WHERE chain = 'ro'`).rejects.toThrow(
       /DELETE only through retention/,
     )
-    await expect(store.sql`TRUNCATE audit_records`).rejects.toThrow(/TRUNCATE refused/)
-    expect((await store.chainRecords('ro', 0, 10)).map((r) => r.seq)).toEqual([1, 2, 3])
+    await expect(store().sql`TRUNCATE audit_records`).rejects.toThrow(/TRUNCATE refused/)
+    expect((await store().chainRecords('ro', 0, 10)).map((r) => r.seq)).toEqual([1, 2, 3])
   })
 
   it('refuses DELETE past the anchor even in retention mode', async () => {
     await expect(
-      store.sql.begin(async (tx) => {
+      store().sql.begin(async (tx) => {
         await tx`SELECT set_config('flotilla_audit.retention', 'on', true)`
         await tx`DELETE FROM audit_records WHERE chain = 'ro' AND seq = 3`
       }),
     ).rejects.toThrow(/DELETE only through retention/)
-    expect((await store.chainRecords('ro', 0, 10)).map((r) => r.seq)).toEqual([1, 2, 3])
+    expect((await store().chainRecords('ro', 0, 10)).map((r) => r.seq)).toEqual([1, 2, 3])
   })
 
   it('refuses writing, moving back or deleting an anchor outside the retention path', async () => {
     await expect(
-      store.sql`INSERT INTO audit_anchors VALUES ('ro', 3, 'x', '2026-01-01T00:00:00.000Z')`,
+      store().sql`INSERT INTO audit_anchors VALUES ('ro', 3, 'x', '2026-01-01T00:00:00.000Z')`,
     ).rejects.toThrow(/written only through retention/)
-    await store.prune('ro', new Date(Date.now() + 60_000))
+    await store().prune('ro', new Date(Date.now() + 60_000))
     await expect(
-      store.sql.begin(async (tx) => {
+      store().sql.begin(async (tx) => {
         await tx`SELECT set_config('flotilla_audit.retention', 'on', true)`
         await tx`UPDATE audit_anchors SET seq = 1 WHERE chain = 'ro'`
       }),
     ).rejects.toThrow(/moves forward only/)
-    await expect(store.sql`DELETE FROM audit_anchors`).rejects.toThrow(/DELETE refused/)
-    await expect(store.sql`DELETE FROM audit_pruned_events`).rejects.toThrow(/append-only/)
-    expect(await store.anchor('ro')).toMatchObject({ seq: 3 })
+    await expect(store().sql`DELETE FROM audit_anchors`).rejects.toThrow(/DELETE refused/)
+    await expect(store().sql`DELETE FROM audit_pruned_events`).rejects.toThrow(/append-only/)
+    expect(await store().anchor('ro')).toMatchObject({ seq: 3 })
   })
 
   it('refuses re-inserting a pruned seq', async () => {
     const again = sampleInput({ tenantId: 'ro' })
     await expect(
-      store.sql`INSERT INTO audit_records (event_id, chain, seq, type, version, action, source, occurred_at, occurred_ms,
+      store()
+        .sql`INSERT INTO audit_records (event_id, chain, seq, type, version, action, source, occurred_at, occurred_ms,
         received_at, payload, prev_hash, hash) VALUES (${again.eventId}, 'ro', 2, 't.x', 1, 'x', 's', ${again.occurredAt}, 0,
         ${again.receivedAt}, '{}', 'p', 'h')`,
     ).rejects.toThrow(/seq already pruned/)
@@ -73,8 +66,8 @@ describe('PostgreSQL store: append-only in the database', () => {
 
   it('keeps payloads exactly, even what jsonb would refuse or rewrite', async () => {
     const payload = { nul: 'a\u0000b', big: 1e21, tiny: 5e-324, quote: '"\\', z: 1, a: [{}] }
-    const [record] = (await store.append([sampleInput({ tenantId: 'exact-pg', payload })])).appended
-    expect((await store.recordAt('exact-pg', 1))?.payload).toEqual(payload)
+    const [record] = (await store().append([sampleInput({ tenantId: 'exact-pg', payload })])).appended
+    expect((await store().recordAt('exact-pg', 1))?.payload).toEqual(payload)
     expect(record?.payload).toEqual(payload)
   })
 })

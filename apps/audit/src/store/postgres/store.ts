@@ -8,14 +8,15 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres, { type Sql } from 'postgres'
 import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
 import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
-import type {
-  AppendResult,
-  AuditStore,
-  CountsQuery,
-  ListPage,
-  RecordFilter,
-  StatsGroupBy,
-  StatsRow,
+import {
+  type AppendResult,
+  type AuditStore,
+  type CountsQuery,
+  type ListPage,
+  type RecordFilter,
+  type StatsGroupBy,
+  type StatsRow,
+  toListPage,
 } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
 import { migratePostgres } from './migrate.ts'
@@ -130,12 +131,7 @@ export const createPostgresStore = async (
         .where(and(...conditions))
         .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
         .limit(limit + 1)
-      const page = rows.slice(0, limit)
-      const last = page.at(-1)
-      return {
-        records: page.map(toRecord),
-        next: rows.length > limit && last ? { occurredMs: last.occurredMs, eventId: last.eventId } : null,
-      }
+      return toListPage(rows, limit, toRecord)
     },
 
     async chainRecords(chain, afterSeq, limit) {
