@@ -2,17 +2,18 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { auditService } from '@flotilla/audit'
 import {
   createEvent,
   createServiceTokenVerifier,
   MAX_SERVICE_TOKEN_TTL_SECONDS,
   parseKeyRing,
 } from '@flotilla/contracts'
-import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
+import { DEV_SERVICE_TOKEN_SECRET, startService } from '@flotilla/service-kit'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
 import { uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { APPS } from '../../scripts/lib/apps.ts'
-import { cleanupRun } from './lib/isolation.ts'
+import { cleanupRun, isolatedEnv } from './lib/isolation.ts'
 import { runApp } from './lib/run-app.ts'
 import { runScript } from './lib/run-script.ts'
 
@@ -41,6 +42,29 @@ describe('bun run ops token / outbox', () => {
     const verified = await verifier.verify(stdout.trim())
     expect(verified.service).toBe('ops')
     expect(Number(verified.claims.exp) - Number(verified.claims.iat)).toBe(MAX_SERVICE_TOKEN_TTL_SECONDS)
+    // And the audit service itself, started as main.ts starts it with the same secret, serves its log for it.
+    const audit = await startService(auditService, {
+      env: {
+        REDIS_URL,
+        DATA_DIR: join(dataDir, 'token-audit'),
+        SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
+        LOG_LEVEL: 'silent',
+        ...isolatedEnv(run),
+      },
+      port: false,
+      consume: false,
+      telemetry: false,
+    })
+    try {
+      const events = await audit.app.handle(
+        new Request('http://localhost/v1/audit/events', {
+          headers: { authorization: `Bearer ${stdout.trim()}` },
+        }),
+      )
+      expect(events.status).toBe(200)
+    } finally {
+      await audit.close()
+    }
     const shorter = await ops(['token', 'audit', '--ttl', '120'], {
       SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
     })
