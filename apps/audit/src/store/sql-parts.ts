@@ -5,7 +5,8 @@
  * never bound: PostgreSQL matches a GROUP BY expression to the select list by its text, and two parameters
  * are never the same expression.
  */
-import { and, type Column, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, type Column, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
+import type { AuditRecord } from '../records/model.ts'
 import {
   type CountDimension,
   type CountInterval,
@@ -17,6 +18,7 @@ import {
   type PageKey,
   prefixUpperBound,
   type RecordFilter,
+  toListPage,
 } from './types.ts'
 
 /** The record columns the shared SQL reads (both stores' drizzle tables have them). */
@@ -31,6 +33,49 @@ export interface AnalyticsColumns {
   readonly correlationId: Column
   readonly occurredMs: Column
 }
+
+/** The columns the shared record reads use besides the analytics ones. */
+export interface RecordColumns extends AnalyticsColumns {
+  readonly chain: Column
+  readonly seq: Column
+}
+
+/** `SELECT * FROM audit_records WHERE … ORDER BY … LIMIT …` on one store's database. */
+export type SelectRecords<Row> = (
+  where: SQL | undefined,
+  order: readonly SQL[],
+  limit: number,
+) => Promise<Row[]>
+
+/** A stored row as a record: the sort key `occurredMs` stays in the store. */
+const rowToRecord = <Row extends AuditRecord & { readonly occurredMs: number }>({
+  occurredMs: _ms,
+  ...record
+}: Row): AuditRecord => record
+
+/**
+ * The reads both relational stores answer with the same SQL: a filtered page (newest first, keyset), a chain's
+ * records after a sequence number, one record. Each store gives the one query that differs by dialect.
+ */
+export const recordReads = <Row extends AuditRecord & { readonly occurredMs: number }>(
+  c: RecordColumns,
+  select: SelectRecords<Row>,
+) => ({
+  async list(filter: RecordFilter, { after, limit }: { after?: PageKey | undefined; limit: number }) {
+    const conditions = whereOf(c, filter)
+    if (after) conditions.push(afterKey(c, after))
+    const rows = await select(and(...conditions), [desc(c.occurredMs), desc(c.eventId)], limit + 1)
+    return toListPage(rows, limit, rowToRecord)
+  },
+  async chainRecords(chain: string, afterSeq: number, limit: number) {
+    const rows = await select(and(eq(c.chain, chain), gt(c.seq, afterSeq)), [asc(c.seq)], limit)
+    return rows.map(rowToRecord)
+  },
+  async recordAt(chain: string, seq: number) {
+    const [row] = await select(and(eq(c.chain, chain), eq(c.seq, seq)), [asc(c.seq)], 1)
+    return row ? rowToRecord(row) : null
+  },
+})
 
 /** Filter → WHERE conditions. */
 export const whereOf = (c: AnalyticsColumns, filter: RecordFilter): SQL[] => {
@@ -50,7 +95,7 @@ export const whereOf = (c: AnalyticsColumns, filter: RecordFilter): SQL[] => {
 }
 
 /** The keyset condition of the newest-first order: strictly after `key`. */
-export const afterKey = (c: AnalyticsColumns, key: PageKey): SQL =>
+const afterKey = (c: AnalyticsColumns, key: PageKey): SQL =>
   or(
     lt(c.occurredMs, key.occurredMs),
     and(eq(c.occurredMs, key.occurredMs), lt(c.eventId, key.eventId)),

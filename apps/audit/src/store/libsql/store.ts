@@ -1,19 +1,11 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
 import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
-import { and, asc, desc, eq, gt, gte, isNotNull, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
-import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
-import {
-  type AppendResult,
-  type AuditStore,
-  type CountsQuery,
-  type ListPage,
-  type RecordFilter,
-  type StatsRow,
-  toListPage,
-} from '../types.ts'
+import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
+import { countSql, countsParts, dimensionSql, recordReads, toCountRow, whereOf } from '../sql-parts.ts'
+import type { AppendResult, AuditStore, CountsQuery, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
@@ -31,8 +23,6 @@ export interface LibsqlStoreOptions {
 
 type Db = LibSQLDatabase<Record<string, never>>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-
-const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
 
 const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
 
@@ -140,36 +130,14 @@ export const createLibsqlStore = async (
         }, busy),
       ),
 
-    async list(filter, { after, limit }): Promise<ListPage> {
-      const conditions = where(filter)
-      if (after) conditions.push(afterKey(auditRecords, after))
-      const rows = await db
+    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
+      db
         .select()
         .from(auditRecords)
-        .where(and(...conditions))
-        .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
-        .limit(limit + 1)
-      return toListPage(rows, limit, toRecord)
-    },
-
-    async chainRecords(chain, afterSeq, limit) {
-      const rows = await db
-        .select()
-        .from(auditRecords)
-        .where(and(eq(auditRecords.chain, chain), gt(auditRecords.seq, afterSeq)))
-        .orderBy(asc(auditRecords.seq))
-        .limit(limit)
-      return rows.map(toRecord)
-    },
-
-    async recordAt(chain, seq) {
-      const [row] = await db
-        .select()
-        .from(auditRecords)
-        .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, seq)))
-        .limit(1)
-      return row ? toRecord(row) : null
-    },
+        .where(where)
+        .orderBy(...order)
+        .limit(limit),
+    ),
 
     head: (chain) => headIn(db, chain),
     anchor: (chain) => anchorIn(db, chain),

@@ -3,21 +3,12 @@
  * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
-import { and, asc, desc, eq, gt, gte, isNotNull, lte, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, isNotNull, lte, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres, { type Sql } from 'postgres'
-import type { AuditRecord, ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import { afterKey, countSql, countsParts, dimensionSql, toCountRow, whereOf } from '../sql-parts.ts'
-import {
-  type AppendResult,
-  type AuditStore,
-  type CountsQuery,
-  type ListPage,
-  type RecordFilter,
-  type StatsGroupBy,
-  type StatsRow,
-  toListPage,
-} from '../types.ts'
+import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
+import { countSql, countsParts, dimensionSql, recordReads, toCountRow, whereOf } from '../sql-parts.ts'
+import type { AppendResult, AuditStore, CountsQuery, RecordFilter, StatsGroupBy, StatsRow } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
 import { migratePostgres } from './migrate.ts'
 import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
@@ -38,8 +29,6 @@ export interface PostgresStoreOptions {
 type Db = PostgresJsDatabase<Record<string, never>>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type RecordRow = typeof auditRecords.$inferSelect
-
-const toRecord = ({ occurredMs: _ms, ...row }: RecordRow): AuditRecord => row
 
 const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
 
@@ -122,36 +111,14 @@ export const createPostgresStore = async (
 
     append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
 
-    async list(filter, { after, limit }): Promise<ListPage> {
-      const conditions = where(filter)
-      if (after) conditions.push(afterKey(auditRecords, after))
-      const rows = await db
+    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
+      db
         .select()
         .from(auditRecords)
-        .where(and(...conditions))
-        .orderBy(desc(auditRecords.occurredMs), desc(auditRecords.eventId))
-        .limit(limit + 1)
-      return toListPage(rows, limit, toRecord)
-    },
-
-    async chainRecords(chain, afterSeq, limit) {
-      const rows = await db
-        .select()
-        .from(auditRecords)
-        .where(and(eq(auditRecords.chain, chain), gt(auditRecords.seq, afterSeq)))
-        .orderBy(asc(auditRecords.seq))
-        .limit(limit)
-      return rows.map(toRecord)
-    },
-
-    async recordAt(chain, seq) {
-      const [row] = await db
-        .select()
-        .from(auditRecords)
-        .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, seq)))
-        .limit(1)
-      return row ? toRecord(row) : null
-    },
+        .where(where)
+        .orderBy(...order)
+        .limit(limit),
+    ),
 
     head: (chain) => headIn(db, chain),
     anchor: (chain) => anchorIn(db, chain),
