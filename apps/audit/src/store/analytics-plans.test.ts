@@ -13,9 +13,12 @@ import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/libsql'
 import { sampleInput } from '../records/sample.ts'
 import { useHarnessStore } from './conformance.ts'
+import { auditRecords as libsqlRecords } from './libsql/schema.ts'
 import * as libsql from './libsql/store.ts'
 import { createTestDatabase } from './postgres/fixtures/test-database.ts'
+import { auditRecords as pgRecords } from './postgres/schema.ts'
 import * as pg from './postgres/store.ts'
+import { countsQuery, topActorsQuery } from './sql-parts.ts'
 import type { CountsQuery, RecordFilter } from './types.ts'
 
 const RECORDS = 4000
@@ -96,8 +99,13 @@ describe('analytics query plans on libSQL (EXPLAIN QUERY PLAN)', () => {
     it(`${c.name}: uses ${c.index.source}`, async () => {
       const db = drizzle(store.client)
       const query = c.counts
-        ? libsql.countsSelect(db, c.counts).toSQL()
-        : libsql.topActorsSelect(db, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10).toSQL()
+        ? libsql.groupedSelect(db, countsQuery(libsqlRecords, c.counts)).toSQL()
+        : libsql
+            .groupedSelect(
+              db,
+              topActorsQuery(libsqlRecords, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10),
+            )
+            .toSQL()
       const { rows } = await store.client.execute({
         sql: `EXPLAIN QUERY PLAN ${query.sql}`,
         args: query.params as never,
@@ -119,8 +127,13 @@ describe('analytics query plans on PostgreSQL (EXPLAIN, enable_seqscan off)', ()
   for (const c of CASES) {
     it(`${c.name}: uses ${c.index.source}`, async () => {
       const query = c.counts
-        ? pg.countsSelect(store().db, c.counts).toSQL()
-        : pg.topActorsSelect(store().db, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10).toSQL()
+        ? pg.groupedSelect(store().db, countsQuery(pgRecords, c.counts)).toSQL()
+        : pg
+            .groupedSelect(
+              store().db,
+              topActorsQuery(pgRecords, c.topActors?.filter ?? {}, c.topActors?.limit ?? 10),
+            )
+            .toSQL()
       const plan = await store().sql.begin(async (tx) => {
         await tx`SET LOCAL enable_seqscan = off`
         const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(

@@ -5,7 +5,7 @@
  * never bound: PostgreSQL matches a GROUP BY expression to the select list by its text, and two parameters
  * are never the same expression.
  */
-import { and, asc, type Column, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, type Column, desc, eq, gt, gte, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { AuditRecord } from '../records/model.ts'
 import {
   type CountDimension,
@@ -104,7 +104,7 @@ const afterKey = (c: AnalyticsColumns, key: PageKey): SQL =>
 const literal = (text: string) => sql.raw(`'${text.replaceAll("'", "''")}'`)
 
 /** A dimension's key expression. */
-export const dimensionSql = (c: AnalyticsColumns, dimension: CountDimension): SQL<string> => {
+const dimensionSql = (c: AnalyticsColumns, dimension: CountDimension): SQL<string> => {
   if (dimension === 'type') return sql<string>`${c.type}`
   if (dimension === 'source') return sql<string>`${c.source}`
   if (dimension === 'tenant') return sql<string>`coalesce(${c.tenantId}, ${literal(NO_TENANT)})`
@@ -120,7 +120,7 @@ const bucketSql = (c: AnalyticsColumns, interval: CountInterval): SQL<number> =>
 export const countSql = sql<number>`count(*)`.mapWith(Number)
 
 /** Select list, GROUP BY and ORDER BY of a counts query (the WHERE is the store's filter). */
-export const countsParts = (c: AnalyticsColumns, query: CountsQuery) => {
+const countsParts = (c: AnalyticsColumns, query: CountsQuery) => {
   const keys = query.groupBy.map((d) => [d, dimensionSql(c, d)] as const)
   const bucket = query.interval ? bucketSql(c, query.interval) : null
   const fields: Record<string, SQL> = { count: countSql }
@@ -134,6 +134,46 @@ export const countsParts = (c: AnalyticsColumns, query: CountsQuery) => {
   ]
   return { fields, groups, order }
 }
+
+/** A grouped analytics query as parts: each store runs it with its own SELECT (`groupedSelect`). */
+export interface GroupedQuery {
+  readonly fields: Record<string, SQL>
+  readonly where: SQL | undefined
+  readonly groups: readonly SQL[]
+  readonly order: readonly SQL[]
+  readonly limit?: number
+}
+
+/** Counts by one dimension (`GET /v1/audit/stats`). */
+export const statsQuery = (
+  c: AnalyticsColumns,
+  filter: RecordFilter,
+  groupBy: CountDimension,
+): GroupedQuery => {
+  const key = dimensionSql(c, groupBy)
+  return {
+    fields: { key, count: countSql },
+    where: and(...whereOf(c, filter)),
+    groups: [key],
+    order: [sql`count(*) DESC`, sql`${key} ASC`],
+  }
+}
+
+/** Counts by any dimensions, per bucket or not. */
+export const countsQuery = (c: AnalyticsColumns, query: CountsQuery): GroupedQuery => ({
+  ...countsParts(c, query),
+  where: and(...whereOf(c, query.filter)),
+  limit: query.limit,
+})
+
+/** The actors with the most records. */
+export const topActorsQuery = (c: AnalyticsColumns, filter: RecordFilter, limit: number): GroupedQuery => ({
+  fields: { actorType: sql<string>`${c.actorType}`, actorId: sql<string>`${c.actorId}`, count: countSql },
+  where: and(...whereOf(c, filter), isNotNull(c.actorId), isNotNull(c.actorType)),
+  groups: [sql`${c.actorType}`, sql`${c.actorId}`],
+  order: [sql`count(*) DESC`, asc(c.actorType), asc(c.actorId)],
+  limit,
+})
 
 /** A row of a counts query → CountRow. */
 export const toCountRow = (row: Record<string, unknown>, query: CountsQuery): CountRow => {

@@ -1,11 +1,20 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
 import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
-import { and, asc, desc, eq, gte, isNotNull, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import { countSql, countsParts, dimensionSql, recordReads, toCountRow, whereOf } from '../sql-parts.ts'
-import type { AppendResult, AuditStore, CountsQuery, RecordFilter, StatsRow } from '../types.ts'
+import {
+  countSql,
+  countsQuery,
+  type GroupedQuery,
+  recordReads,
+  statsQuery,
+  toCountRow,
+  topActorsQuery,
+  whereOf,
+} from '../sql-parts.ts'
+import type { ActorCount, AppendResult, AuditStore, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
@@ -26,31 +35,17 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
 
-/** The counts query as the store runs it (exported so the plan test explains this very query). */
-export const countsSelect = (db: Db, query: CountsQuery) => {
-  const { fields, groups, order } = countsParts(auditRecords, query)
-  return db
-    .select(fields)
+/** A grouped analytics query as this store runs it (exported so the plan test explains this very query). */
+export const groupedSelect = (db: Db, q: GroupedQuery) => {
+  const query = db
+    .select(q.fields)
     .from(auditRecords)
-    .where(and(...where(query.filter)))
-    .groupBy(...groups)
-    .orderBy(...order)
-    .limit(query.limit)
+    .where(q.where)
+    .groupBy(...q.groups)
+    .orderBy(...q.order)
+    .$dynamic()
+  return q.limit === undefined ? query : query.limit(q.limit)
 }
-
-/** The top-actors query as the store runs it. */
-export const topActorsSelect = (db: Db, filter: RecordFilter, limit: number) =>
-  db
-    .select({
-      actorType: sql<string>`${auditRecords.actorType}`,
-      actorId: sql<string>`${auditRecords.actorId}`,
-      count: countSql,
-    })
-    .from(auditRecords)
-    .where(and(...where(filter), isNotNull(auditRecords.actorId), isNotNull(auditRecords.actorType)))
-    .groupBy(auditRecords.actorType, auditRecords.actorId)
-    .orderBy(sql`count(*) DESC`, asc(auditRecords.actorType), asc(auditRecords.actorId))
-    .limit(limit)
 
 /** Opens (and migrates) a libSQL audit store. */
 export const createLibsqlStore = async (
@@ -189,23 +184,16 @@ export const createLibsqlStore = async (
         return next
       }),
 
-    async stats(filter, groupBy): Promise<StatsRow[]> {
-      const key = dimensionSql(auditRecords, groupBy)
-      const rows = await db
-        .select({ key, count: countSql })
-        .from(auditRecords)
-        .where(and(...where(filter)))
-        .groupBy(key)
-        .orderBy(sql`count(*) DESC`, asc(key))
-      return rows
-    },
+    stats: async (filter, groupBy) =>
+      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
 
     async counts(query) {
-      const rows = await countsSelect(db, query)
+      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
       return rows.map((row) => toCountRow(row, query))
     },
 
-    topActors: (filter, limit) => topActorsSelect(db, filter, limit),
+    topActors: async (filter, limit) =>
+      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
 
     async count(filter) {
       const [row] = await db

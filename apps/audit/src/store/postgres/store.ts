@@ -3,12 +3,21 @@
  * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
-import { and, asc, desc, eq, gte, isNotNull, lte, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres, { type Sql } from 'postgres'
 import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import { countSql, countsParts, dimensionSql, recordReads, toCountRow, whereOf } from '../sql-parts.ts'
-import type { AppendResult, AuditStore, CountsQuery, RecordFilter, StatsGroupBy, StatsRow } from '../types.ts'
+import {
+  countSql,
+  countsQuery,
+  type GroupedQuery,
+  recordReads,
+  statsQuery,
+  toCountRow,
+  topActorsQuery,
+  whereOf,
+} from '../sql-parts.ts'
+import type { ActorCount, AppendResult, AuditStore, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
 import { migratePostgres } from './migrate.ts'
 import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
@@ -32,31 +41,17 @@ type RecordRow = typeof auditRecords.$inferSelect
 
 const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
 
-/** The counts query as the store runs it (exported so the plan test explains this very query). */
-export const countsSelect = (db: Db, query: CountsQuery) => {
-  const { fields, groups, order } = countsParts(auditRecords, query)
-  return db
-    .select(fields)
+/** A grouped analytics query as this store runs it (exported so the plan test explains this very query). */
+export const groupedSelect = (db: Db, q: GroupedQuery) => {
+  const query = db
+    .select(q.fields)
     .from(auditRecords)
-    .where(and(...where(query.filter)))
-    .groupBy(...groups)
-    .orderBy(...order)
-    .limit(query.limit)
+    .where(q.where)
+    .groupBy(...q.groups)
+    .orderBy(...q.order)
+    .$dynamic()
+  return q.limit === undefined ? query : query.limit(q.limit)
 }
-
-/** The top-actors query as the store runs it. */
-export const topActorsSelect = (db: Db, filter: RecordFilter, limit: number) =>
-  db
-    .select({
-      actorType: sql<string>`${auditRecords.actorType}`,
-      actorId: sql<string>`${auditRecords.actorId}`,
-      count: countSql,
-    })
-    .from(auditRecords)
-    .where(and(...where(filter), isNotNull(auditRecords.actorId), isNotNull(auditRecords.actorType)))
-    .groupBy(auditRecords.actorType, auditRecords.actorId)
-    .orderBy(sql`count(*) DESC`, asc(auditRecords.actorType), asc(auditRecords.actorId))
-    .limit(limit)
 
 /** Opens (and migrates) a PostgreSQL audit store. */
 export const createPostgresStore = async (
@@ -174,23 +169,16 @@ export const createPostgresStore = async (
         return next
       }),
 
-    async stats(filter, groupBy: StatsGroupBy): Promise<StatsRow[]> {
-      const key = dimensionSql(auditRecords, groupBy)
-      const rows = await db
-        .select({ key, count: countSql })
-        .from(auditRecords)
-        .where(and(...where(filter)))
-        .groupBy(key)
-        .orderBy(sql`count(*) DESC`, asc(key))
-      return rows
-    },
+    stats: async (filter, groupBy) =>
+      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
 
     async counts(query) {
-      const rows = await countsSelect(db, query)
+      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
       return rows.map((row) => toCountRow(row, query))
     },
 
-    topActors: (filter, limit) => topActorsSelect(db, filter, limit),
+    topActors: async (filter, limit) =>
+      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
 
     async count(filter) {
       const [row] = await db
