@@ -175,3 +175,10 @@ describe('prototype-pollution keys', () => {
     expect(decodeEntry(['type', 'note.added', 'event', escaped]).ok).toBe(true)
   })
 })
+
+it('refuses an event whose version is an object that cannot become a string, with a ContractError', () => {
+  const event = createEvent('user.registered', { userId: 'u1', email: 'a@example.com' }, { source: 'test' })
+  const json = JSON.stringify({ ...event, version: { toString: {} } })
+  const result = decodeEntry(['type', 'user.registered', 'event', json])
+  expect(result.ok).toBe(false)
+})

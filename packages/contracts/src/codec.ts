@@ -23,7 +23,10 @@ const envelopeCheck = TypeCompiler.Compile(EventEnvelope)
 const knownChecks = new Map<string, TypeCheck<TSchema> | null>()
 /** The full check of one listed version of a type, or undefined when the catalogue does not list it. */
 const checkFor = (type: EventType, version: unknown): TypeCheck<TSchema> | undefined => {
-  const key = `${type}\u0000${String(version)}`
+  // Only an integer can name a listed version; anything else (an object whose toString is not a function, say)
+  // is left to the envelope check, which refuses it, and must never reach String().
+  if (!Number.isInteger(version)) return undefined
+  const key = `${type}\u0000${version}`
   let check = knownChecks.get(key)
   if (check === undefined) {
     const listed = versionEntryOf(type, version)
