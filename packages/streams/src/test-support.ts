@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions } from './consumer/types.ts'
+import { createPublisher } from './publisher.ts'
 import { bunCommand, cleanupStream, TEST_REDIS_URL, testProcessEnv, uniqueStreamName } from './testing.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
@@ -72,7 +73,18 @@ export const useRedisStreams = () => {
   }
   /** Entries of `group` on `stream` delivered and not yet acked. */
   const pendingOf = (stream: string, group: string) => pendingCount(redis, stream, group)
-  return { redis, pool, newStream, pendingOf }
+  /**
+   * A stream of its own holding one published `user.registered` event, and a consumer of group `g` on it
+   * (not started yet) with the given handler and options.
+   */
+  const consumeOne = async (prefix: string, options: Omit<TestConsumerOptions, 'stream' | 'group'>) => {
+    const stream = newStream(prefix)
+    const event = userRegistered()
+    const [id] = await createPublisher({ redis, stream }).publishBatch([event])
+    const consumer = pool.create({ stream, group: 'g', ...options })
+    return { stream, event, id: id as string, consumer }
+  }
+  return { redis, pool, newStream, pendingOf, consumeOne }
 }
 
 /**

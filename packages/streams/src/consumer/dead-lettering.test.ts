@@ -8,19 +8,14 @@ import { waitFor } from '../testing.ts'
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-const { redis, pool, newStream, pendingOf } = useRedisStreams()
+const { redis, pool, newStream, pendingOf, consumeOne } = useRedisStreams()
 
 describe('dead letters', () => {
   it('moves a poison entry to the dead-letter stream after maxDeliveries, with its delivery count and error', async () => {
-    const stream = newStream('poison')
-    const event = userRegistered()
-    const [id] = await createPublisher({ redis, stream }).publishBatch([event])
     const deliveries: number[] = []
     const hookCalls: string[] = []
     const record = (name: string) => () => void hookCalls.push(name)
-    const consumer = pool.create({
-      stream,
-      group: 'g',
+    const { stream, event, id, consumer } = await consumeOne('poison', {
       maxDeliveries: 4,
       hooks: {
         onFailed: record('failed'),
@@ -93,11 +88,7 @@ describe('dead letters', () => {
   })
 
   it('dead-letters a NonRetryableError on its first delivery with the error code', async () => {
-    const stream = newStream('nonretryable')
-    await createPublisher({ redis, stream }).publish(userRegistered())
-    const consumer = pool.create({
-      stream,
-      group: 'g',
+    const { stream, consumer } = await consumeOne('nonretryable', {
       handler: {
         handle() {
           throw new NonRetryableError('template missing', { code: 'TEMPLATE_MISSING' })
@@ -116,12 +107,8 @@ describe('dead letters', () => {
   })
 
   it('waits at least the RetryLaterError delay before delivering again', async () => {
-    const stream = newStream('retrylater')
-    await createPublisher({ redis, stream }).publish(userRegistered())
     const at: number[] = []
-    const consumer = pool.create({
-      stream,
-      group: 'g',
+    const { consumer } = await consumeOne('retrylater', {
       handler: {
         handle(m) {
           at.push(Date.now())
@@ -139,12 +126,8 @@ describe('dead letters', () => {
 
 describe('handler timeout', () => {
   it('fails a handler call that outlives handlerTimeoutMs and delivers the entry again', async () => {
-    const stream = newStream('timeout')
-    await createPublisher({ redis, stream }).publish(userRegistered())
     const deliveries: number[] = []
-    const consumer = pool.create({
-      stream,
-      group: 'g',
+    const { consumer } = await consumeOne('timeout', {
       handlerTimeoutMs: 100,
       handler: {
         async handle(m) {

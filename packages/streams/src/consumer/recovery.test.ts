@@ -11,7 +11,7 @@ import type { ConsumerMessage } from './types.ts'
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(30_000)
 
-const { redis, pool, newStream, pendingOf } = useRedisStreams()
+const { redis, pool, newStream, pendingOf, consumeOne } = useRedisStreams()
 
 describe('deleted (nil) entries', () => {
   it('acks and counts entries trimmed away while pending on a dead consumer, when reclaiming them', async () => {
@@ -96,17 +96,13 @@ describe('NOGROUP', () => {
  * ends with `outcome`. Resolves once the zombie settle was refused.
  */
 const claimedWhileHandling = async (name: string, outcome: () => void) => {
-  const stream = newStream(name)
-  const [id] = await createPublisher({ redis, stream }).publishBatch([userRegistered()])
   let release: () => void = () => {}
   const gate = new Promise<void>((resolve) => {
     release = resolve
   })
   let started = false
   const refused: string[] = []
-  const consumer = pool.create({
-    stream,
-    group: 'g',
+  const { stream, id, consumer } = await consumeOne(name, {
     claimIdleMs: 60_000,
     handler: {
       async handle() {
@@ -119,11 +115,11 @@ const claimedWhileHandling = async (name: string, outcome: () => void) => {
   })
   await consumer.start()
   await waitFor(() => started)
-  await redis.xclaim(stream, 'g', 'intruder', 0, id as string)
+  await redis.xclaim(stream, 'g', 'intruder', 0, id)
   release()
   await waitFor(() => consumer.status().zombieAcksRefused === 1, { message: 'the refused settle' })
   const pending = (await redis.xpending(stream, 'g', '-', '+', 10)) as [string, string][]
-  return { id: id as string, stream, consumer, refused, pending: pending.map(([pid, owner]) => [pid, owner]) }
+  return { id, stream, consumer, refused, pending: pending.map(([pid, owner]) => [pid, owner]) }
 }
 
 describe('zombie acks', () => {
