@@ -48,9 +48,19 @@ export const useRedisConnection = (): Redis => {
   return redis
 }
 
-/** How many entries a group holds delivered and not yet acked (XPENDING's count). */
-export const pendingCount = async (redis: Redis, stream: string, group: string): Promise<number> =>
-  Number(((await redis.xpending(stream, group)) as [number])[0])
+/**
+ * How many entries a group holds delivered and not yet acked (XPENDING's count); with `consumer`, how many of
+ * them that consumer holds (up to 1000; 0 once the stream is gone).
+ */
+export const pendingCount = async (
+  redis: Redis,
+  stream: string,
+  group: string,
+  consumer?: string,
+): Promise<number> =>
+  consumer === undefined
+    ? Number(((await redis.xpending(stream, group)) as [number])[0])
+    : ((await redis.xpending(stream, group, '-', '+', 1000, consumer).catch(() => [])) as unknown[]).length
 
 /**
  * The hooks every Redis test file here needs: one command connection (quit after the file), unique
@@ -71,8 +81,9 @@ export const useRedisStreams = () => {
     streams.push(stream)
     return stream
   }
-  /** Entries of `group` on `stream` delivered and not yet acked. */
-  const pendingOf = (stream: string, group: string) => pendingCount(redis, stream, group)
+  /** Entries of `group` on `stream` delivered and not yet acked (with `consumer`: held by that consumer). */
+  const pendingOf = (stream: string, group: string, consumer?: string) =>
+    pendingCount(redis, stream, group, consumer)
   /**
    * A stream of its own holding one published `user.registered` event, and a consumer of group `g` on it
    * (not started yet) with the given handler and options.

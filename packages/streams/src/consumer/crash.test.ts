@@ -1,33 +1,25 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
 import { createPublisher } from '../publisher.ts'
-import {
-  consumerPool,
-  pendingCount,
-  spawnConsumerFixture,
-  useRedisConnection,
-  userRegistered,
-} from '../test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { spawnConsumerFixture, useRedisStreams, userRegistered } from '../test-support.ts'
+import { waitFor } from '../testing.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
 setDefaultTimeout(120_000)
 
 const TOTAL = 10_000
-const redis = useRedisConnection()
+const { redis, pool, newStream, pendingOf } = useRedisStreams()
 
 it('loses no event when a consumer process is SIGKILLed mid-batch in the middle of 10,000 events', async () => {
-  const stream = uniqueStreamName('crash')
+  const stream = newStream('crash')
   const handledKey = `${stream}:handled`
   const deadName = `crash-child-${process.pid}`
-  const pool = consumerPool()
   const events = Array.from({ length: TOTAL }, () => userRegistered())
   const publisher = createPublisher({ redis, stream })
   for (let i = 0; i < TOTAL; i += 1000) await publisher.publishBatch(events.slice(i, i + 1000))
 
   const child = spawnConsumerFixture('crashing-consumer', stream, [deadName, handledKey, '3000'], 'ignore')
   try {
-    const pendingOnDead = async () =>
-      ((await redis.xpending(stream, 'g', '-', '+', 1000, deadName).catch(() => [])) as unknown[]).length
+    const pendingOnDead = () => pendingOf(stream, 'g', deadName)
     await waitFor(async () => (await redis.scard(handledKey)) >= 3000 && (await pendingOnDead()) > 0, {
       timeoutMs: 30_000,
       message: 'the child to stall mid-batch',
@@ -52,7 +44,7 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
       timeoutMs: 60_000,
       message: 'every event handled',
     })
-    await waitFor(async () => (await pendingCount(redis, stream, 'g')) === 0, {
+    await waitFor(async () => (await pendingOf(stream, 'g')) === 0, {
       timeoutMs: 30_000,
       message: 'nothing pending',
     })
@@ -62,11 +54,8 @@ it('loses no event when a consumer process is SIGKILLed mid-batch in the middle 
     // The dead consumer's batch (half of it never handled) was taken over by the survivor.
     expect(survivor.status().reclaimed).toBeGreaterThanOrEqual(strandedOnDead)
     expect(survivor.status().deadLettered).toBe(0)
-    await pool.closeAll()
   } finally {
     child.kill('SIGKILL')
-    await pool.closeAll()
     await redis.del(handledKey)
-    await cleanupStream(redis, stream)
   }
 })

@@ -1,14 +1,8 @@
 import { expect, it, setDefaultTimeout } from 'bun:test'
 import type { Redis } from 'ioredis'
 import { createPublisher } from '../publisher.ts'
-import {
-  consumerPool,
-  pendingCount,
-  spawnConsumerFixture,
-  useRedisConnection,
-  userRegistered,
-} from '../test-support.ts'
-import { cleanupStream, uniqueStreamName, waitFor } from '../testing.ts'
+import { spawnConsumerFixture, useRedisStreams, userRegistered } from '../test-support.ts'
+import { waitFor } from '../testing.ts'
 import { createHeartbeat, heartbeatKey } from './heartbeat.ts'
 import { silentLogger } from './runtime.ts'
 
@@ -18,10 +12,7 @@ setDefaultTimeout(120_000)
 // Far beyond any wait below: an entry taken over here can only have been taken through the heartbeat.
 const NEVER_BY_IDLE_TIME = 600_000
 
-const redis = useRedisConnection()
-
-const pendingOf = async (stream: string, consumer: string) =>
-  ((await redis.xpending(stream, 'g', '-', '+', 1000, consumer).catch(() => [])) as unknown[]).length
+const { redis, pool, newStream, pendingOf } = useRedisStreams()
 
 const consumerIdle = async (stream: string, consumer: string) => {
   const rows = (await redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]
@@ -49,22 +40,21 @@ const spawnStalling = (stream: string, handledKey: string) => {
 }
 
 it('takes over a SIGKILLed process’s pending entries as soon as its heartbeat is gone, not after claimIdleMs', async () => {
-  const stream = uniqueStreamName('heartbeat')
+  const stream = newStream('heartbeat')
   const handledKey = `${stream}:handled`
-  const pool = consumerPool()
   const events = Array.from({ length: 120 }, () => userRegistered())
   await createPublisher({ redis, stream }).publishBatch(events)
   const { child, name } = spawnStalling(stream, handledKey)
   try {
     const deadName = await name
-    await waitFor(async () => (await pendingOf(stream, deadName)) > 0, {
+    await waitFor(async () => (await pendingOf(stream, 'g', deadName)) > 0, {
       timeoutMs: 30_000,
       message: 'the child to hang with entries pending',
     })
     expect(await redis.exists(heartbeatKey(stream, 'g', deadName))).toBe(1)
     child.kill('SIGKILL')
     await child.exited
-    const stranded = await pendingOf(stream, deadName)
+    const stranded = await pendingOf(stream, 'g', deadName)
     expect(stranded).toBeGreaterThan(0)
 
     // The restarted process: a new consumer name, and a claim idle time it will never reach here.
@@ -85,7 +75,7 @@ it('takes over a SIGKILLed process’s pending entries as soon as its heartbeat 
       timeoutMs: 60_000,
       message: 'every event handled',
     })
-    await waitFor(async () => (await pendingCount(redis, stream, 'g')) === 0, {
+    await waitFor(async () => (await pendingOf(stream, 'g')) === 0, {
       timeoutMs: 30_000,
       message: 'nothing pending',
     })
@@ -97,15 +87,12 @@ it('takes over a SIGKILLed process’s pending entries as soon as its heartbeat 
     expect([...deliveries.values()].filter((n) => n !== 1 && n !== 2)).toEqual([])
   } finally {
     child.kill('SIGKILL')
-    await pool.closeAll()
     await redis.del(handledKey)
-    await cleanupStream(redis, stream)
   }
 })
 
 it('leaves a live consumer’s entries alone while its handler runs long past the heartbeat TTL', async () => {
-  const stream = uniqueStreamName('heartbeat-live')
-  const pool = consumerPool()
+  const stream = newStream('heartbeat-live')
   let release: () => void = () => {}
   const released = new Promise<void>((resolve) => {
     release = resolve
@@ -134,7 +121,7 @@ it('leaves a live consumer’s entries alone while its handler runs long past th
     })
     const event = userRegistered()
     await createPublisher({ redis, stream }).publish(event)
-    await waitFor(async () => (await pendingOf(stream, busy.name)) === 1, {
+    await waitFor(async () => (await pendingOf(stream, 'g', busy.name)) === 1, {
       message: 'the busy consumer to hold it',
     })
     await other.start()
@@ -144,31 +131,23 @@ it('leaves a live consumer’s entries alone while its handler runs long past th
       message: 'the busy consumer to stay silent for 10 heartbeat TTLs',
     })
     expect(other.status().reclaimed).toBe(0)
-    expect(await pendingOf(stream, busy.name)).toBe(1)
+    expect(await pendingOf(stream, 'g', busy.name)).toBe(1)
     release()
     await waitFor(async () => busy.status().processed === 1, { message: 'the busy handler to finish' })
     expect(seen).toEqual([`busy:${event.id}`])
     expect(busy.status().zombieAcksRefused).toBe(0)
   } finally {
     release()
-    await pool.closeAll()
-    await cleanupStream(redis, stream)
   }
 })
 
 it('deletes its heartbeat on close', async () => {
-  const stream = uniqueStreamName('heartbeat-close')
-  const pool = consumerPool()
-  try {
-    const consumer = pool.create({ stream, group: 'g', handler: { handle: () => {} } })
-    await consumer.start()
-    expect(await redis.pttl(heartbeatKey(stream, 'g', consumer.name))).toBeGreaterThan(0)
-    await consumer.close()
-    expect(await redis.exists(heartbeatKey(stream, 'g', consumer.name))).toBe(0)
-  } finally {
-    await pool.closeAll()
-    await cleanupStream(redis, stream)
-  }
+  const stream = newStream('heartbeat-close')
+  const consumer = pool.create({ stream, group: 'g', handler: { handle: () => {} } })
+  await consumer.start()
+  expect(await redis.pttl(heartbeatKey(stream, 'g', consumer.name))).toBeGreaterThan(0)
+  await consumer.close()
+  expect(await redis.exists(heartbeatKey(stream, 'g', consumer.name))).toBe(0)
 })
 
 it('calls nobody dead while its own beats are not getting through, nor for one TTL after they resume', async () => {

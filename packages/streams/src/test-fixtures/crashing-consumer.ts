@@ -4,12 +4,11 @@
  * with entries pending on it (some handled, some never).
  * Usage: bun crashing-consumer.ts <redisUrl> <stream> <group> <consumerName> <handledKey> <stallAfter>
  */
-import { createRedisConnection } from '../connection.ts'
 import { createConsumer } from '../consumer/consumer.ts'
+import { fixtureArgs } from './fixture-consumer.ts'
 
-const [redisUrl = '', stream = '', group = '', consumerName = '', handledKey = '', stallAfter = '0'] =
-  process.argv.slice(2)
-const redis = createRedisConnection(redisUrl, 'command')
+const { redisUrl, stream, group, rest, redis } = fixtureArgs()
+const [consumerName = '', handledKey = '', stallAfter = '0'] = rest
 
 const consumer = createConsumer({
   redisUrl,

@@ -5,23 +5,17 @@
  * restarted process).
  * Usage: bun stalling-consumer.ts <redisUrl> <stream> <group> <hang|handle> <handledKey>
  */
-import { createRedisConnection } from '../connection.ts'
-import { createConsumer } from '../consumer/consumer.ts'
+import { fixtureArgs, startRecordingConsumer } from './fixture-consumer.ts'
 
-const [redisUrl = '', stream = '', group = '', mode = 'hang', handledKey = ''] = process.argv.slice(2)
-const redis = createRedisConnection(redisUrl, 'command')
+const args = fixtureArgs()
+const [mode = 'hang', handledKey = ''] = args.rest
 
-const consumer = createConsumer({
-  redisUrl,
-  stream,
-  group,
-  batchSize: 50,
-  handler: {
-    async handle(m) {
-      if (mode === 'hang') await new Promise(() => {}) // until killed
-      await redis.sadd(handledKey, m.event.id)
-    },
+const consumer = await startRecordingConsumer(
+  args,
+  handledKey,
+  async () => {
+    if (mode === 'hang') await new Promise(() => {}) // until killed
   },
-})
-await consumer.start()
+  { batchSize: 50 },
+)
 process.stdout.write(`${JSON.stringify({ ready: true, name: consumer.name })}\n`)
