@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'bun:test'
 import { sampleInput } from '../records/sample.ts'
-import type { AuditStore } from './types.ts'
+import type { AuditStore, CountDimension } from './types.ts'
 
 /** Registers the analytics behaviours on the store `store()` returns once the suite has opened it. */
 export const describeAnalyticsConformance = (store: () => AuditStore) => {
@@ -14,7 +14,12 @@ export const describeAnalyticsConformance = (store: () => AuditStore) => {
     const early = `c-${crypto.randomUUID().slice(0, 8)}`
     const from = new Date('2030-03-01T00:00:00.000Z')
     const to = new Date('2030-03-03T00:00:00.000Z')
-    const ms = (iso: string) => Date.parse(iso)
+    /** A counts row: the bucket starting at `bucket` (ISO), its keys and count. */
+    const bucketRow = (bucket: string, keys: Partial<Record<CountDimension, string>>, count: number) => ({
+      bucketMs: Date.parse(bucket),
+      keys,
+      count,
+    })
     const actor = (id: string | null, type = 'user') =>
       id === null ? { actorType: null, actorId: null } : { actorType: type, actorId: id }
     beforeAll(async () => {
@@ -66,9 +71,9 @@ export const describeAnalyticsConformance = (store: () => AuditStore) => {
           limit: 10,
         }),
       ).toEqual([
-        { bucketMs: ms('2030-03-01T00:00:00.000Z'), keys: { type: 'user.registered' }, count: 2 },
-        { bucketMs: ms('2030-03-01T01:00:00.000Z'), keys: { type: 'order.placed' }, count: 1 },
-        { bucketMs: ms('2030-03-02T10:00:00.000Z'), keys: { type: 'order.placed' }, count: 1 },
+        bucketRow('2030-03-01T00:00:00.000Z', { type: 'user.registered' }, 2),
+        bucketRow('2030-03-01T01:00:00.000Z', { type: 'order.placed' }, 1),
+        bucketRow('2030-03-02T10:00:00.000Z', { type: 'order.placed' }, 1),
       ])
       expect(
         await store().counts({
@@ -78,41 +83,25 @@ export const describeAnalyticsConformance = (store: () => AuditStore) => {
           limit: 10,
         }),
       ).toEqual([
-        {
-          bucketMs: ms('2030-03-01T00:00:00.000Z'),
-          keys: { type: 'order.placed', actor: 'user:alice' },
-          count: 1,
-        },
-        {
-          bucketMs: ms('2030-03-01T00:00:00.000Z'),
-          keys: { type: 'user.registered', actor: 'user:alice' },
-          count: 1,
-        },
-        {
-          bucketMs: ms('2030-03-01T00:00:00.000Z'),
-          keys: { type: 'user.registered', actor: 'user:bob' },
-          count: 1,
-        },
-        {
-          bucketMs: ms('2030-03-02T00:00:00.000Z'),
-          keys: { type: 'order.placed', actor: '(none)' },
-          count: 1,
-        },
+        bucketRow('2030-03-01T00:00:00.000Z', { type: 'order.placed', actor: 'user:alice' }, 1),
+        bucketRow('2030-03-01T00:00:00.000Z', { type: 'user.registered', actor: 'user:alice' }, 1),
+        bucketRow('2030-03-01T00:00:00.000Z', { type: 'user.registered', actor: 'user:bob' }, 1),
+        bucketRow('2030-03-02T00:00:00.000Z', { type: 'order.placed', actor: '(none)' }, 1),
       ])
       expect(
         await store().counts({ filter: { from, to }, groupBy: ['source'], interval: 'day', limit: 10 }),
       ).toEqual([
-        { bucketMs: ms('2030-03-01T00:00:00.000Z'), keys: { source: 'monolith' }, count: 3 },
-        { bucketMs: ms('2030-03-01T00:00:00.000Z'), keys: { source: 'shop' }, count: 1 },
-        { bucketMs: ms('2030-03-02T00:00:00.000Z'), keys: { source: 'billing' }, count: 1 },
-        { bucketMs: ms('2030-03-02T00:00:00.000Z'), keys: { source: 'shop' }, count: 1 },
+        bucketRow('2030-03-01T00:00:00.000Z', { source: 'monolith' }, 3),
+        bucketRow('2030-03-01T00:00:00.000Z', { source: 'shop' }, 1),
+        bucketRow('2030-03-02T00:00:00.000Z', { source: 'billing' }, 1),
+        bucketRow('2030-03-02T00:00:00.000Z', { source: 'shop' }, 1),
       ])
     })
 
     it('buckets times before 1970 down, not toward zero', async () => {
       expect(
         await store().counts({ filter: { tenantId: early }, groupBy: [], interval: 'hour', limit: 10 }),
-      ).toEqual([{ bucketMs: ms('1969-12-31T23:00:00.000Z'), keys: {}, count: 1 }])
+      ).toEqual([bucketRow('1969-12-31T23:00:00.000Z', {}, 1)])
     })
 
     it('stops at the limit, in order', async () => {

@@ -13,23 +13,27 @@ afterAll(async () => {
 const scheduler = (jobs: Job[], instance: string, keyPrefix = prefix) =>
   createScheduler({ redis, keyPrefix, instance, jobs })
 
+/** A job due every second (slot n starts at n × 1000 ms of the ticks' clock). */
+const everySecond = (name: string, run: Job['run'], options: Pick<Job, 'lockTtlMs'> = {}): Job => ({
+  name,
+  everyMs: 1000,
+  ...options,
+  run,
+})
+
 describe('job scheduler', () => {
   it('runs a slot on one instance only, even when two tick the same slot at once', async () => {
     let inside = 0
     let maxInside = 0
     let runs = 0
-    const job: Job = {
-      name: 'once',
-      everyMs: 1000,
-      run: async () => {
-        inside += 1
-        runs += 1
-        maxInside = Math.max(maxInside, inside)
-        await Bun.sleep(30)
-        inside -= 1
-        return 'ok'
-      },
-    }
+    const job = everySecond('once', async () => {
+      inside += 1
+      runs += 1
+      maxInside = Math.max(maxInside, inside)
+      await Bun.sleep(30)
+      inside -= 1
+      return 'ok'
+    })
     const [a, b] = [scheduler([job], 'a'), scheduler([job], 'b')]
     const outcomes = (await Promise.all([a.tick(5000), b.tick(5400)])).flat()
     expect(outcomes.map((o) => o.status).sort()).toEqual(['locked', 'ran'])
@@ -42,15 +46,11 @@ describe('job scheduler', () => {
 
   it('reports a failed run, does not rerun that slot, and runs the next one', async () => {
     let calls = 0
-    const job: Job = {
-      name: 'flaky',
-      everyMs: 1000,
-      run: async () => {
-        calls += 1
-        if (calls === 1) throw new Error('boom')
-        return 'ok'
-      },
-    }
+    const job = everySecond('flaky', async () => {
+      calls += 1
+      if (calls === 1) throw new Error('boom')
+      return 'ok'
+    })
     const one = scheduler([job], 'one')
     expect((await one.tick(5000))[0]).toMatchObject({ status: 'failed', error: 'boom' })
     expect((await one.tick(5500))[0]).toMatchObject({ status: 'done' })
@@ -61,7 +61,7 @@ describe('job scheduler', () => {
   it('never frees or extends a lock another instance holds', async () => {
     const lockKey = `${prefix}jobs:held:lock`
     await redis.set(lockKey, 'someone-else', 'PX', 5000)
-    const outcome = await scheduler([{ name: 'held', everyMs: 1000, run: async () => 'ran' }], 'c').tick(7000)
+    const outcome = await scheduler([everySecond('held', async () => 'ran')], 'c').tick(7000)
     expect(outcome[0]).toMatchObject({ status: 'locked' })
     expect(await redis.get(lockKey)).toBe('someone-else')
   })
@@ -69,11 +69,9 @@ describe('job scheduler', () => {
   it('keeps the lock while a run outlives its ttl, and frees it afterwards', async () => {
     const lockKey = `${prefix}jobs:slow:lock`
     const seen: (string | null)[] = []
-    const job: Job = {
-      name: 'slow',
-      everyMs: 1000,
-      lockTtlMs: 150,
-      run: async () => {
+    const job = everySecond(
+      'slow',
+      async () => {
         // Wait past two ttls on a condition (the lock is still there after them), not on a fixed sleep alone.
         const started = Date.now()
         while (Date.now() - started < 400) {
@@ -82,7 +80,8 @@ describe('job scheduler', () => {
         }
         return 'done'
       },
-    }
+      { lockTtlMs: 150 },
+    )
     expect((await scheduler([job], 'd').tick(9000))[0]).toMatchObject({ status: 'ran' })
     expect(seen.length).toBeGreaterThan(0)
     expect(seen.every((value) => typeof value === 'string')).toBe(true)
