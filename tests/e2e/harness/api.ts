@@ -25,19 +25,16 @@ export const monolith = <T = Record<string, unknown>>(
 ): Promise<JsonResponse<T>> => call<T>(method, `${stack.url('monolith')}${path}`, { body, headers })
 
 /** Registers a user and signs in from one device; returns the user id and the session tokens. */
-export const signUpAndIn = async (
-  stack: Stack,
-  user: { email: string; password: string },
-  device: { id: string; name: string },
-  headers: Record<string, string> = {},
-) => {
+export const signUpAndIn = async (...args: Parameters<typeof signIn>) => {
+  const [stack, user] = args
   const registered = await monolith<{ userId: string }>(stack, 'POST', '/register', user)
   if (registered.status !== 201)
     throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`)
-  const login = await signIn(stack, user, device, headers)
+  const login = await signIn(...args)
   return { userId: registered.body.userId, ...login }
 }
 
+/** Signs a registered user in from one device; returns the session tokens. */
 export const signIn = async (
   stack: Stack,
   user: { email: string; password: string },

@@ -74,6 +74,12 @@ const bodyOf = async (response: Response) =>
 describe('error shapes', () => {
   const { app, lines } = build()
 
+  /** GET `path`: the status and error code it answers, and its headers. */
+  const errorAt = async (path: string) => {
+    const response = await app.handle(req(path))
+    return { answer: [response.status, (await bodyOf(response)).error.code], headers: response.headers }
+  }
+
   it('renders validation failures as 422 VALIDATION_FAILED with every field path', async () => {
     const response = await app.handle(req('/v1/things', jsonInit({ name: '', count: 'x', extra: true })))
     expect(response.status).toBe(422)
@@ -140,16 +146,13 @@ describe('error shapes', () => {
   })
 
   it('renders unknown routes as 404 NOT_FOUND', async () => {
-    const response = await app.handle(req('/v1/missing'))
-    expect(response.status).toBe(404)
-    expect((await bodyOf(response)).error.code).toBe('NOT_FOUND')
+    expect((await errorAt('/v1/missing')).answer).toEqual([404, 'NOT_FOUND'])
   })
 
   it('renders a missing service token as 401 INVALID_TOKEN with WWW-Authenticate', async () => {
-    const response = await app.handle(req('/v1/private'))
-    expect(response.status).toBe(401)
-    expect(response.headers.get('www-authenticate')).toStartWith('Bearer')
-    expect((await bodyOf(response)).error.code).toBe('INVALID_TOKEN')
+    const { answer, headers } = await errorAt('/v1/private')
+    expect(answer).toEqual([401, 'INVALID_TOKEN'])
+    expect(headers.get('www-authenticate')).toStartWith('Bearer')
   })
 
   it('renders 403 and 409 from the helpers with their details', async () => {
@@ -162,10 +165,9 @@ describe('error shapes', () => {
   })
 
   it('renders 429 with a Retry-After header in whole seconds', async () => {
-    const response = await app.handle(req('/v1/limited'))
-    expect(response.status).toBe(429)
-    expect(response.headers.get('retry-after')).toBe('3')
-    expect((await bodyOf(response)).error.code).toBe('RATE_LIMITED')
+    const { answer, headers } = await errorAt('/v1/limited')
+    expect(answer).toEqual([429, 'RATE_LIMITED'])
+    expect(headers.get('retry-after')).toBe('3')
   })
 
   it('renders a contract violation as 422 CONTRACT_VIOLATION listing each problem with its path', async () => {
