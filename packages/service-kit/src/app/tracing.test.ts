@@ -7,9 +7,7 @@ import {
   SpanKind,
   type Telemetry,
 } from '@flotilla/telemetry'
-import { createLogger } from '../logging/logger.ts'
-import { createMetrics } from '../metrics/metrics.ts'
-import { createServiceApp } from './service-app.ts'
+import { createTestServiceApp } from '../test-fixtures.ts'
 
 // The kit's service app traces every request (httpTracing is part of it); feature routes come after.
 const exporter = new InMemorySpanExporter()
@@ -27,13 +25,8 @@ afterAll(async () => {
 describe('httpTracing on a service-kit app', () => {
   it("continues the caller's trace and hands the handler a context that injectTraceparent sees", async () => {
     const published: string[] = []
-    const app = createServiceApp({
-      name: 'kit-test',
-      version: '0.0.0',
-      logger: createLogger({ service: 'kit-test', level: 'fatal' }),
-      metrics: createMetrics('kit-test'),
-    })
-      .post('/v1/things/:id', ({ params }) => {
+    const app = createTestServiceApp({ name: 'kit-test' })
+      .app.post('/v1/things/:id', ({ params }) => {
         const event = injectTraceparent(
           createEvent('user.deleted', { userId: params.id }, { source: 'kit-test' }),
         )
