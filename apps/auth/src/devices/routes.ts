@@ -4,7 +4,8 @@ import { Elysia, t } from 'elysia'
 import { ErrorBody, errorList, notFound } from '../errors.ts'
 import { actorOf, assertActsFor, type Guards } from '../http/guards.ts'
 import { causeOf } from '../http/request-info.ts'
-import { DeviceId, PageQuery, RevokedCount, UserId } from '../sessions/model.ts'
+import { userPageOptions } from '../http/user-page.ts'
+import { DeviceId, RevokedCount, UserId } from '../sessions/model.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { DevicePage, type DeviceView } from './model.ts'
 import type { DeviceRecord, DeviceStore } from './store.ts'
@@ -55,17 +56,11 @@ export const deviceRoutes = ({ sessions, devices, guards }: DeviceRouteDeps) =>
               : null,
         }
       },
-      {
-        params: t.Object({ userId: UserId }),
-        query: PageQuery,
-        response: { 200: DevicePage, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
-        detail: {
-          tags: ['devices'],
-          summary: "List a user's devices (most recently seen first, cursor pagination)",
-          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED')}`,
-          security: bearer,
-        },
-      },
+      userPageOptions(DevicePage, {
+        tag: 'devices',
+        summary: "List a user's devices (most recently seen first, cursor pagination)",
+        errors: ['INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED'],
+      }),
     )
     .delete(
       '/v1/users/:userId/devices/:deviceId',

@@ -4,11 +4,11 @@ import { ErrorBody, errorList, notFound } from '../errors.ts'
 import { jsonBody } from '../http/body.ts'
 import { actorOf, assertActsFor, type Guards } from '../http/guards.ts'
 import { causeOf, clientIp } from '../http/request-info.ts'
+import { userPageOptions } from '../http/user-page.ts'
 import type { RateLimits } from '../rate-limit/rate-limit.ts'
 import {
   CreatedSession,
   CreateSessionBody,
-  PageQuery,
   RefreshBody,
   RevokedCount,
   RevokeOthersQuery,
@@ -116,17 +116,17 @@ export const sessionRoutes = ({ sessions, guards }: SessionRouteDeps) =>
           nextCursor: page.next ? sessionCursor.encode(page.next) : null,
         }
       },
-      {
-        params: t.Object({ userId: UserId }),
-        query: PageQuery,
-        response: { 200: SessionPage, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
-        detail: {
-          tags: ['sessions'],
-          summary: "List a user's live sessions (newest first, cursor pagination)",
-          description: `Service token, or the user's own access token (another user's id answers 404).${errorList('INVALID_CURSOR', 'INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED', 'DEPENDENCY_UNAVAILABLE')}`,
-          security: bearer,
-        },
-      },
+      userPageOptions(SessionPage, {
+        tag: 'sessions',
+        summary: "List a user's live sessions (newest first, cursor pagination)",
+        errors: [
+          'INVALID_CURSOR',
+          'INVALID_TOKEN',
+          'NOT_FOUND',
+          'VALIDATION_FAILED',
+          'DEPENDENCY_UNAVAILABLE',
+        ],
+      }),
     )
     .delete(
       '/v1/users/:userId/sessions',
