@@ -53,17 +53,31 @@ export type CreateKnownEventOptions<V extends number> = CreateEventOptions & {
  * widen it to every version and let an old payload through as the latest).
  */
 export interface CreateEvent {
-  <T extends EventType>(
-    type: T,
-    payload: PayloadOf<T>,
-    options: CreateEventOptions & { readonly version?: undefined },
-  ): EventOf<T>
+  <T extends EventType>(...args: LatestEventArgs<T, CreateEventOptions>): EventOf<T>
   <T extends EventType, V extends VersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    options: CreateKnownEventOptions<V>,
+    ...args: KnownEventArgs<T, V, CreateEventOptions>
   ): EventOf<T, V>
 }
+
+/** The options argument: optional when every option is (the SDK's `source` has a default), else required. */
+type OptionsArg<O> = Partial<O> extends O ? [options?: O] : [options: O]
+
+/**
+ * The arguments of a call that builds a catalogued event at its latest version, with options `O` (`createEvent`,
+ * and the SDK's `build` and `emit`, whose overloads differ only in what they return).
+ */
+export type LatestEventArgs<T extends EventType, O> = [
+  type: T,
+  payload: PayloadOf<T>,
+  ...OptionsArg<O & { readonly version?: undefined }>,
+]
+
+/** The same at listed version `V`, which `options.version` names. */
+export type KnownEventArgs<T extends EventType, V extends VersionOf<T>, O> = [
+  type: T,
+  payload: PayloadOf<T, NoInfer<V>>,
+  options: O & { readonly version: V },
+]
 
 /**
  * Creates an event of a known type; the payload is checked at compile time against the catalogue, at the latest

@@ -22,7 +22,13 @@ export {
 } from './catalog.ts'
 export type { DecodeResult, EntryFields } from './codec.ts'
 export { assertValidEvent, decodeEntry, decodeEvent, encodeEntry, MAX_EVENT_BYTES } from './codec.ts'
-export type { CreateEvent, CreateEventOptions, CreateKnownEventOptions } from './create-event.ts'
+export type {
+  CreateEvent,
+  CreateEventOptions,
+  CreateKnownEventOptions,
+  KnownEventArgs,
+  LatestEventArgs,
+} from './create-event.ts'
 export { createCustomEvent, createEvent } from './create-event.ts'
 export { EVENT_TYPE_PATTERN, EventEnvelope, envelopeOf, Party, TRACEPARENT_PATTERN } from './envelope.ts'
 export type { ContractProblem } from './errors.ts'

@@ -7,8 +7,9 @@ import {
   createEvent,
   type EventOf,
   type EventType,
+  type KnownEventArgs,
+  type LatestEventArgs,
   type OpaqueEvent,
-  type PayloadOf,
   type VersionOf,
 } from '@flotilla/contracts'
 import type { Publisher } from '@flotilla/streams'
@@ -21,29 +22,15 @@ export type EmitKnownOptions<V extends number> = EmitOptions & { readonly versio
 
 /** Builds a catalogued event: the latest version, or the listed `version` given (see `CreateEvent`). */
 export interface BuildEvent {
-  <T extends EventType>(
-    type: T,
-    payload: PayloadOf<T>,
-    options?: EmitOptions & { readonly version?: undefined },
-  ): EventOf<T>
-  <T extends EventType, V extends VersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    options: EmitKnownOptions<V>,
-  ): EventOf<T, V>
+  <T extends EventType>(...args: LatestEventArgs<T, EmitOptions>): EventOf<T>
+  <T extends EventType, V extends VersionOf<T>>(...args: KnownEventArgs<T, V, EmitOptions>): EventOf<T, V>
 }
 
 /** Builds a catalogued event and publishes it: the latest version, or the listed `version` given. */
 export interface EmitEvent {
-  <T extends EventType>(
-    type: T,
-    payload: PayloadOf<T>,
-    options?: EmitOptions & { readonly version?: undefined },
-  ): Promise<Published>
+  <T extends EventType>(...args: LatestEventArgs<T, EmitOptions>): Promise<Published>
   <T extends EventType, V extends VersionOf<T>>(
-    type: T,
-    payload: PayloadOf<T, NoInfer<V>>,
-    options: EmitKnownOptions<V>,
+    ...args: KnownEventArgs<T, V, EmitOptions>
   ): Promise<Published>
 }
 
