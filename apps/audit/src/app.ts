@@ -39,22 +39,8 @@ export const createApp = (deps: AppDeps) => {
     },
   })
     .use(eventsRoutes({ store, auth }))
-    .use(
-      exportRoutes({
-        store,
-        auth,
-        ...(deps.exportPageSize ? { pageSize: deps.exportPageSize } : {}),
-        ...(auditMetrics ? { onExported: auditMetrics.exported } : {}),
-      }),
-    )
-    .use(
-      verifyRoutes({
-        store,
-        auth,
-        ...(deps.anchors ? { anchors: deps.anchors } : {}),
-        ...(auditMetrics ? { onVerified: auditMetrics.verified } : {}),
-      }),
-    )
+    .use(exportRoutes({ store, auth, pageSize: deps.exportPageSize, onExported: auditMetrics?.exported }))
+    .use(verifyRoutes({ store, auth, anchors: deps.anchors, onVerified: auditMetrics?.verified }))
     .use(statsRoutes({ store, auth }))
 }
 

@@ -12,8 +12,8 @@ export interface ExportRoutesDeps {
   readonly store: AuditStore
   readonly auth: CallerAuthOptions
   /** Records per store page. @defaultValue 1000 */
-  readonly pageSize?: number
-  readonly onExported?: (records: number) => void
+  readonly pageSize?: number | undefined
+  readonly onExported?: ((records: number) => void) | undefined
 }
 
 const ExportQuery = t.Object({

@@ -39,9 +39,9 @@ const VerifyResponse = t.Object({
 
 export interface VerifyRoutesDeps {
   readonly store: AuditStore
-  readonly anchors?: ExternalAnchors
+  readonly anchors?: ExternalAnchors | undefined
   readonly auth: CallerAuthOptions
-  readonly onVerified?: (chain: string, ok: boolean) => void
+  readonly onVerified?: ((chain: string, ok: boolean) => void) | undefined
 }
 
 export const verifyRoutes = ({ store, anchors, auth, onVerified }: VerifyRoutesDeps) =>
