@@ -18,9 +18,11 @@ const TenantParam = t.Optional(
   }),
 )
 
+/** Which events a series counts: one type or a prefix, one tenant (the caller's own for a user token). */
+const FilterParams = { type: TypeParam, tenantId: TenantParam }
+
 export const TimeseriesQuery = t.Object({
-  type: TypeParam,
-  tenantId: TenantParam,
+  ...FilterParams,
   source: t.Optional(t.String({ minLength: 1, maxLength: 63, description: 'Producing service' })),
   from: Iso('Start (ISO-8601), inclusive; rounded down to its bucket'),
   to: Iso('End (ISO-8601), exclusive; rounded up to a bucket boundary'),
@@ -32,17 +34,30 @@ export const TimeseriesQuery = t.Object({
 })
 export type TimeseriesQuery = typeof TimeseriesQuery.static
 
-const Point = t.Object({
+/** Where a point's bucket lies: every series answer's points start with these. */
+const BucketSpan = {
   start: t.String({ description: 'Bucket start, UTC' }),
   end: t.String({ description: 'Bucket end (exclusive), UTC' }),
   local: t.String({ description: 'Bucket start as local wall-clock time in `timeZone`' }),
-  count: t.Integer(),
-})
+}
+
+/** What every series answer says of its buckets: their interval and time zone. */
+const SeriesOf = {
+  interval: t.String(),
+  timeZone: t.String(),
+}
+
+/** The time-zone parameters of the coarse series (uniques, percentiles). */
+const ZoneParams = {
+  tz: t.Optional(t.String({ description: 'IANA time zone of the buckets. @default UTC' })),
+  weekStart: t.Optional(t.String({ description: 'First day of a week. @default monday' })),
+}
+
+const Point = t.Object({ ...BucketSpan, count: t.Integer() })
 export type Point = typeof Point.static
 
 export const TimeseriesResponse = t.Object({
-  interval: t.String(),
-  timeZone: t.String(),
+  ...SeriesOf,
   granularity: t.String({ description: 'Stored bucket size the answer was read from (minute | hour | day)' }),
   approximate: t.Boolean({ description: 'True when part of the range was compacted past its retention' }),
   total: t.Integer(),
@@ -73,35 +88,30 @@ export const SummaryResponse = t.Object({
 export type SummaryResponse = typeof SummaryResponse.static
 
 export const UniquesQuery = t.Object({
-  type: TypeParam,
-  tenantId: TenantParam,
+  ...FilterParams,
   from: Iso('Start (ISO-8601), inclusive'),
   to: Iso('End (ISO-8601), exclusive'),
   interval: t.Optional(t.String({ description: 'hour | day | week | month. @default day' })),
-  tz: t.Optional(t.String({ description: 'IANA time zone of the buckets. @default UTC' })),
-  weekStart: t.Optional(t.String({ description: 'First day of a week. @default monday' })),
+  ...ZoneParams,
 })
 export type UniquesQuery = typeof UniquesQuery.static
 
 export const UniquesResponse = t.Object({
-  interval: t.String(),
-  timeZone: t.String(),
+  ...SeriesOf,
   approximate: t.Boolean({ description: 'True when expired hourly sketches were replaced by daily ones' }),
   total: t.Integer({ description: 'Distinct actors over the whole range (not the sum of the points)' }),
-  points: t.Array(t.Object({ start: t.String(), end: t.String(), local: t.String(), uniques: t.Integer() })),
+  points: t.Array(t.Object({ ...BucketSpan, uniques: t.Integer() })),
 })
 export type UniquesResponse = typeof UniquesResponse.static
 
 export const PercentilesQuery = t.Object({
-  type: TypeParam,
-  tenantId: TenantParam,
+  ...FilterParams,
   from: Iso('Start (ISO-8601), inclusive; rounded down to the hour'),
   to: Iso('End (ISO-8601), exclusive; rounded up to the hour'),
   interval: t.Optional(
     t.String({ description: 'hour | day | week | month: also return one point per bucket' }),
   ),
-  tz: t.Optional(t.String({ description: 'IANA time zone of the buckets. @default UTC' })),
-  weekStart: t.Optional(t.String({ description: 'First day of a week. @default monday' })),
+  ...ZoneParams,
 })
 export type PercentilesQuery = typeof PercentilesQuery.static
 
@@ -116,7 +126,7 @@ export const PercentilesResponse = t.Object({
   field: t.Literal('durationMs'),
   ...Quantiles,
   points: t.Optional(
-    t.Array(t.Object({ start: t.String(), end: t.String(), local: t.String(), ...Quantiles }), {
+    t.Array(t.Object({ ...BucketSpan, ...Quantiles }), {
       description: 'Per bucket, when `interval` is given',
     }),
   ),

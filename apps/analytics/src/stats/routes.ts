@@ -1,6 +1,12 @@
 /** `GET /v1/stats/{timeseries,summary,uniques,percentiles}`: a service token, or a user token with `analytics:read`. */
-import { BEARER_SECURITY, type CallerAuthOptions, callerAuth, tenantScope } from '@flotilla/service-kit'
-import { Elysia } from 'elysia'
+import {
+  BEARER_SECURITY,
+  type Caller,
+  type CallerAuthOptions,
+  callerAuth,
+  tenantScope,
+} from '@flotilla/service-kit'
+import { Elysia, type TSchema } from 'elysia'
 import { READ_SCOPE } from '../auth/tenant.ts'
 import { ERRORS, ErrorBody, type ErrorCode } from '../errors.ts'
 import {
@@ -36,6 +42,33 @@ const describe = (text: string, ...codes: ErrorCode[]) =>
     'VALIDATION_FAILED',
   )
 const security = [{ [BEARER_SECURITY]: [] }]
+/** What every series route (timeseries, uniques, percentiles with an interval) may answer besides 2xx. */
+const SERIES_CODES = [
+  'INVALID_RANGE',
+  'INVALID_INTERVAL',
+  'INVALID_TIME_ZONE',
+  'INVALID_TYPE',
+  'TOO_MANY_POINTS',
+] as const satisfies readonly ErrorCode[]
+
+/** A statistics route's options: its query and answer schemas, and its OpenAPI summary and description. */
+const routeOptions = <Query extends TSchema, Answer extends TSchema>(
+  query: Query,
+  answer: Answer,
+  summary: string,
+  description: string,
+) => ({
+  query,
+  response: { 200: answer, ...errors },
+  detail: { tags: ['stats'], summary, description, security },
+})
+
+/** The tenant the caller may read (its own for a user token) and the type filter of a query. */
+const scopeOf = (caller: Caller, query: { readonly tenantId?: string; readonly type?: string }) => {
+  const tenantId = tenantScope(caller, query.tenantId)
+  const type = parseTypeFilter(query.type)
+  return { ...(tenantId !== undefined ? { tenantId } : {}), ...(type !== undefined ? { type } : {}) }
+}
 
 /** The statistics routes. */
 export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: StatsRoutesOptions) =>
@@ -45,84 +78,47 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
       '/timeseries',
       ({ query, caller }) => {
         const request = parseSeriesRequest(parseRange(query.from, query.to), query)
-        const tenantId = tenantScope(caller, query.tenantId)
-        const type = parseTypeFilter(query.type)
         return stats.timeseries(request, {
-          ...(tenantId !== undefined ? { tenantId } : {}),
-          ...(type !== undefined ? { type } : {}),
+          ...scopeOf(caller, query),
           ...(query.source !== undefined ? { source: query.source } : {}),
         })
       },
-      {
-        query: TimeseriesQuery,
-        response: { 200: TimeseriesResponse, ...errors },
-        detail: {
-          tags: ['stats'],
-          summary: 'Event counts per bucket, zero-filled, in a time zone',
-          description: describe(
-            'Buckets are local to `tz`: a day across a DST change is 23 or 25 hours, never missing or doubled.',
-            'INVALID_RANGE',
-            'INVALID_INTERVAL',
-            'INVALID_TIME_ZONE',
-            'INVALID_WEEK_START',
-            'INVALID_TYPE',
-            'TOO_MANY_POINTS',
-          ),
-          security,
-        },
-      },
+      routeOptions(
+        TimeseriesQuery,
+        TimeseriesResponse,
+        'Event counts per bucket, zero-filled, in a time zone',
+        describe(
+          'Buckets are local to `tz`: a day across a DST change is 23 or 25 hours, never missing or doubled.',
+          ...SERIES_CODES,
+          'INVALID_WEEK_START',
+        ),
+      ),
     )
     .get(
       '/summary',
       ({ query, caller }) => {
         const range = parseRange(query.from, query.to, maxRangeMs)
-        const tenantId = tenantScope(caller, query.tenantId)
-        return stats.summary(
-          range.from,
-          range.to,
-          tenantId !== undefined ? { tenantId } : {},
-          query.limit ?? 10,
-        )
+        return stats.summary(range.from, range.to, scopeOf(caller, query), query.limit ?? 10)
       },
-      {
-        query: SummaryQuery,
-        response: { 200: SummaryResponse, ...errors },
-        detail: {
-          tags: ['stats'],
-          summary: 'Totals per type, top types and top sources over a range',
-          description: describe('', 'INVALID_RANGE', 'RANGE_TOO_LONG'),
-          security,
-        },
-      },
+      routeOptions(
+        SummaryQuery,
+        SummaryResponse,
+        'Totals per type, top types and top sources over a range',
+        describe('', 'INVALID_RANGE', 'RANGE_TOO_LONG'),
+      ),
     )
     .get(
       '/uniques',
       ({ query, caller }) => {
         const request = parseSeriesRequest(parseRange(query.from, query.to), query, COARSE_INTERVALS)
-        const tenantId = tenantScope(caller, query.tenantId)
-        const type = parseTypeFilter(query.type)
-        return stats.uniques(request, {
-          ...(tenantId !== undefined ? { tenantId } : {}),
-          ...(type !== undefined ? { type } : {}),
-        })
+        return stats.uniques(request, scopeOf(caller, query))
       },
-      {
-        query: UniquesQuery,
-        response: { 200: UniquesResponse, ...errors },
-        detail: {
-          tags: ['stats'],
-          summary: 'Distinct actors per bucket (HyperLogLog, ~0.8% error) and over the whole range',
-          description: describe(
-            'Intervals: hour, day, week, month.',
-            'INVALID_RANGE',
-            'INVALID_INTERVAL',
-            'INVALID_TIME_ZONE',
-            'INVALID_TYPE',
-            'TOO_MANY_POINTS',
-          ),
-          security,
-        },
-      },
+      routeOptions(
+        UniquesQuery,
+        UniquesResponse,
+        'Distinct actors per bucket (HyperLogLog, ~0.8% error) and over the whole range',
+        describe('Intervals: hour, day, week, month.', ...SERIES_CODES),
+      ),
     )
     .get(
       '/percentiles',
@@ -130,30 +126,16 @@ export const statsRoutes = ({ stats, auth, maxRangeMs = 400 * 86_400_000 }: Stat
         const range = parseRange(query.from, query.to, maxRangeMs)
         const series =
           query.interval === undefined ? undefined : parseSeriesRequest(range, query, COARSE_INTERVALS)
-        const tenantId = tenantScope(caller, query.tenantId)
-        const type = parseTypeFilter(query.type)
-        const filter = {
-          ...(tenantId !== undefined ? { tenantId } : {}),
-          ...(type !== undefined ? { type } : {}),
-        }
-        return stats.percentiles(range.from, range.to, filter, series)
+        return stats.percentiles(range.from, range.to, scopeOf(caller, query), series)
       },
-      {
-        query: PercentilesQuery,
-        response: { 200: PercentilesResponse, ...errors },
-        detail: {
-          tags: ['stats'],
-          summary: 'p50 / p95 / p99 of payload.durationMs (DDSketch, 1% relative accuracy)',
-          description: describe(
-            'Intervals (optional, for a series): hour, day, week, month.',
-            'INVALID_RANGE',
-            'RANGE_TOO_LONG',
-            'INVALID_TYPE',
-            'INVALID_INTERVAL',
-            'INVALID_TIME_ZONE',
-            'TOO_MANY_POINTS',
-          ),
-          security,
-        },
-      },
+      routeOptions(
+        PercentilesQuery,
+        PercentilesResponse,
+        'p50 / p95 / p99 of payload.durationMs (DDSketch, 1% relative accuracy)',
+        describe(
+          'Intervals (optional, for a series): hour, day, week, month.',
+          ...SERIES_CODES,
+          'RANGE_TOO_LONG',
+        ),
+      ),
     )
