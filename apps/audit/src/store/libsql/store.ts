@@ -1,20 +1,12 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
 import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
-import { and, asc, desc, eq, gte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, lte, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
-import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import {
-  countSql,
-  countsQuery,
-  type GroupedQuery,
-  recordReads,
-  statsQuery,
-  toCountRow,
-  topActorsQuery,
-  whereOf,
-} from '../sql-parts.ts'
-import type { ActorCount, AppendResult, AuditStore, RecordFilter, StatsRow } from '../types.ts'
+import type { RecordInput } from '../../records/model.ts'
+import { type Builders, relationalQueries } from '../relational.ts'
+import type { GroupedQuery } from '../sql-parts.ts'
+import type { AppendResult, AuditStore } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
@@ -33,19 +25,12 @@ export interface LibsqlStoreOptions {
 type Db = LibSQLDatabase<Record<string, never>>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
-const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
+const shared = relationalQueries({ records: auditRecords, anchors: auditAnchors, chains: auditChains })
+// Drizzle types its builders per dialect; the shared queries use only calls both answer (relational.ts).
+const builders = (db: Db | Tx) => db as unknown as Builders
 
 /** A grouped analytics query as this store runs it (exported so the plan test explains this very query). */
-export const groupedSelect = (db: Db, q: GroupedQuery) => {
-  const query = db
-    .select(q.fields)
-    .from(auditRecords)
-    .where(q.where)
-    .groupBy(...q.groups)
-    .orderBy(...q.order)
-    .$dynamic()
-  return q.limit === undefined ? query : query.limit(q.limit)
-}
+export const groupedSelect = (db: Db, q: GroupedQuery) => shared.groupedSelect(builders(db), q)
 
 /** Opens (and migrates) a libSQL audit store. */
 export const createLibsqlStore = async (
@@ -88,28 +73,6 @@ export const createLibsqlStore = async (
   const write = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     serialize(() => retryWhileBusy(() => db.transaction(fn), busy))
 
-  const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
-    const [row] = await q.select().from(auditAnchors).where(eq(auditAnchors.chain, chain)).limit(1)
-    return row ?? null
-  }
-
-  const headIn = async (q: Db | Tx, chain: string): Promise<ChainHead | null> => {
-    const [row] = await q
-      .select({
-        seq: auditRecords.seq,
-        hash: auditRecords.hash,
-        type: auditRecords.type,
-        source: auditRecords.source,
-      })
-      .from(auditRecords)
-      .where(eq(auditRecords.chain, chain))
-      .orderBy(desc(auditRecords.seq))
-      .limit(1)
-    if (row) return { chain, ...row }
-    const anchor = await anchorIn(q, chain)
-    return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
-  }
-
   let closed = false
   return {
     kind: 'libsql',
@@ -125,83 +88,27 @@ export const createLibsqlStore = async (
         }, busy),
       ),
 
-    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
-      db
-        .select()
-        .from(auditRecords)
-        .where(where)
-        .orderBy(...order)
-        .limit(limit),
-    ),
-
-    head: (chain) => headIn(db, chain),
-    anchor: (chain) => anchorIn(db, chain),
-
-    async chains() {
-      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
-      return rows.map((r) => r.chain)
-    },
+    ...shared.reads<RecordRow>(builders(db)),
 
     prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
       write(async (tx) => {
-        const [firstKept] = await tx
-          .select({ seq: auditRecords.seq })
-          .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
-          .orderBy(asc(auditRecords.seq))
-          .limit(1)
-        const head = await headIn(tx, chain)
-        const anchor = await anchorIn(tx, chain)
-        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
-        if (lastPruned <= (anchor?.seq ?? 0)) return null
-        const last = await tx
-          .select({ hash: auditRecords.hash })
-          .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
-          .limit(1)
-        const hash = last[0]?.hash
-        if (!hash) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
-        const next: RetentionAnchor = { chain, seq: lastPruned, hash, prunedAt: now.toISOString() }
+        const next = await shared.nextAnchor(builders(tx), chain, before, now)
+        if (next === null) return null
         // Kept outside first (we hold the write lock): if this throws, the transaction rolls back.
         await beforeDelete?.(next)
         // The retention path: the mode row exists only inside this transaction, so no other writer sees it.
         await tx.insert(auditRetentionMode).values({ id: 1 })
         await tx.run(
           sql`INSERT OR IGNORE INTO audit_pruned_events (event_id, chain, pruned_at)
-              SELECT event_id, chain, ${next.prunedAt} FROM audit_records WHERE chain = ${chain} AND seq <= ${lastPruned}`,
+              SELECT event_id, chain, ${next.prunedAt} FROM audit_records WHERE chain = ${chain} AND seq <= ${next.seq}`,
         )
-        await tx
-          .insert(auditAnchors)
-          .values(next)
-          .onConflictDoUpdate({
-            target: auditAnchors.chain,
-            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
-          })
+        await shared.saveAnchor(builders(tx), next)
         await tx
           .delete(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), sql`${auditRecords.seq} <= ${lastPruned}`))
+          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, next.seq)))
         await tx.delete(auditRetentionMode)
         return next
       }),
-
-    stats: async (filter, groupBy) =>
-      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
-
-    async counts(query) {
-      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
-      return rows.map((row) => toCountRow(row, query))
-    },
-
-    topActors: async (filter, limit) =>
-      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
-
-    async count(filter) {
-      const [row] = await db
-        .select({ n: countSql })
-        .from(auditRecords)
-        .where(and(...where(filter)))
-      return row?.n ?? 0
-    },
 
     async close() {
       if (closed) return

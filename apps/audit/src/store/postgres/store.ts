@@ -3,21 +3,13 @@
  * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
-import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
+import { and, eq, lte, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres, { type Sql } from 'postgres'
-import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
-import {
-  countSql,
-  countsQuery,
-  type GroupedQuery,
-  recordReads,
-  statsQuery,
-  toCountRow,
-  topActorsQuery,
-  whereOf,
-} from '../sql-parts.ts'
-import type { ActorCount, AppendResult, AuditStore, RecordFilter, StatsRow } from '../types.ts'
+import type { RecordInput } from '../../records/model.ts'
+import { type Builders, relationalQueries } from '../relational.ts'
+import type { GroupedQuery } from '../sql-parts.ts'
+import type { AppendResult, AuditStore } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
 import { migratePostgres } from './migrate.ts'
 import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
@@ -39,19 +31,12 @@ type Db = PostgresJsDatabase<Record<string, never>>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type RecordRow = typeof auditRecords.$inferSelect
 
-const where = (filter: RecordFilter): SQL[] => whereOf(auditRecords, filter)
+const shared = relationalQueries({ records: auditRecords, anchors: auditAnchors, chains: auditChains })
+// Drizzle types its builders per dialect; the shared queries use only calls both answer (relational.ts).
+const builders = (db: Db | Tx) => db as unknown as Builders
 
 /** A grouped analytics query as this store runs it (exported so the plan test explains this very query). */
-export const groupedSelect = (db: Db, q: GroupedQuery) => {
-  const query = db
-    .select(q.fields)
-    .from(auditRecords)
-    .where(q.where)
-    .groupBy(...q.groups)
-    .orderBy(...q.order)
-    .$dynamic()
-  return q.limit === undefined ? query : query.limit(q.limit)
-}
+export const groupedSelect = (db: Db, q: GroupedQuery) => shared.groupedSelect(builders(db), q)
 
 /** Opens (and migrates) a PostgreSQL audit store. */
 export const createPostgresStore = async (
@@ -76,28 +61,6 @@ export const createPostgresStore = async (
   }
   const db: Db = drizzle({ client })
 
-  const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
-    const [row] = await q.select().from(auditAnchors).where(eq(auditAnchors.chain, chain)).limit(1)
-    return row ?? null
-  }
-
-  const headIn = async (q: Db | Tx, chain: string): Promise<ChainHead | null> => {
-    const [row] = await q
-      .select({
-        seq: auditRecords.seq,
-        hash: auditRecords.hash,
-        type: auditRecords.type,
-        source: auditRecords.source,
-      })
-      .from(auditRecords)
-      .where(eq(auditRecords.chain, chain))
-      .orderBy(desc(auditRecords.seq))
-      .limit(1)
-    if (row) return { chain, ...row }
-    const anchor = await anchorIn(q, chain)
-    return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
-  }
-
   let closing: Promise<void> | undefined
   return {
     kind: 'postgres',
@@ -106,22 +69,7 @@ export const createPostgresStore = async (
 
     append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
 
-    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
-      db
-        .select()
-        .from(auditRecords)
-        .where(where)
-        .orderBy(...order)
-        .limit(limit),
-    ),
-
-    head: (chain) => headIn(db, chain),
-    anchor: (chain) => anchorIn(db, chain),
-
-    async chains() {
-      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
-      return rows.map((r) => r.chain)
-    },
+    ...shared.reads<RecordRow>(builders(db)),
 
     prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
       db.transaction(async (tx) => {
@@ -129,23 +77,8 @@ export const createPostgresStore = async (
         await tx.execute(
           sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
         )
-        const [firstKept] = await tx
-          .select({ seq: auditRecords.seq })
-          .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
-          .orderBy(asc(auditRecords.seq))
-          .limit(1)
-        const head = await headIn(tx, chain)
-        const anchor = await anchorIn(tx, chain)
-        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
-        if (lastPruned <= (anchor?.seq ?? 0)) return null
-        const [last] = await tx
-          .select({ hash: auditRecords.hash })
-          .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
-          .limit(1)
-        if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
-        const next: RetentionAnchor = { chain, seq: lastPruned, hash: last.hash, prunedAt: now.toISOString() }
+        const next = await shared.nextAnchor(builders(tx), chain, before, now)
+        if (next === null) return null
         // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
         await beforeDelete?.(next)
         // The retention path: a transaction-local setting, so no other transaction ever sees it.
@@ -153,40 +86,15 @@ export const createPostgresStore = async (
         await tx.execute(
           sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
               SELECT event_id, chain, ${next.prunedAt} FROM ${auditRecords}
-              WHERE chain = ${chain} AND seq <= ${lastPruned} ON CONFLICT DO NOTHING`,
+              WHERE chain = ${chain} AND seq <= ${next.seq} ON CONFLICT DO NOTHING`,
         )
-        await tx
-          .insert(auditAnchors)
-          .values(next)
-          .onConflictDoUpdate({
-            target: auditAnchors.chain,
-            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
-          })
+        await shared.saveAnchor(builders(tx), next)
         await tx
           .delete(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
+          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, next.seq)))
         await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
         return next
       }),
-
-    stats: async (filter, groupBy) =>
-      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
-
-    async counts(query) {
-      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
-      return rows.map((row) => toCountRow(row, query))
-    },
-
-    topActors: async (filter, limit) =>
-      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
-
-    async count(filter) {
-      const [row] = await db
-        .select({ n: countSql })
-        .from(auditRecords)
-        .where(and(...where(filter)))
-      return row?.n ?? 0
-    },
 
     close() {
       closing ??= client.end({ timeout: 5 })
