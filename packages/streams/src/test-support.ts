@@ -52,7 +52,7 @@ export const useRedisConnection = (): Redis => {
  * How many entries a group holds delivered and not yet acked (XPENDING's count); with `consumer`, how many of
  * them that consumer holds (up to 1000; 0 once the stream is gone).
  */
-export const pendingCount = async (
+const pendingCount = async (
   redis: Redis,
   stream: string,
   group: string,
