@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createEvent, createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET } from '@flotilla/service-kit'
+import { useTestProcesses } from '@flotilla/service-kit/testing'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import {
-  bunCommand,
-  cleanupStream,
-  TEST_REDIS_URL,
-  testProcessEnv,
-  uniqueStreamName,
-  waitFor,
-} from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import type { EventPage } from './events/model.ts'
 import { sampleEvent } from './records/sample.ts'
 
@@ -20,10 +14,9 @@ const redis = createRedisConnection(TEST_REDIS_URL, 'command')
 const stream = uniqueStreamName('audit-main')
 const prefix = `test:audit:${crypto.randomUUID()}:`
 const dataDir = await mkdtemp(join(tmpdir(), 'audit-main-'))
-let child: ReturnType<typeof Bun.spawn> | undefined
+const processes = useTestProcesses()
 
 afterAll(async () => {
-  child?.kill('SIGKILL')
   await cleanupStream(redis, stream)
   const keys = await redis.keys(`${prefix}*`)
   if (keys.length > 0) await redis.del(...keys)
@@ -40,19 +33,15 @@ const freePort = () => {
 
 it('runs as a process: records events, checkpoints its chains once, verifies, and shuts down cleanly', async () => {
   const port = freePort()
-  child = Bun.spawn(bunCommand(join(import.meta.dir, 'main.ts')), {
-    env: testProcessEnv({
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      EVENTS_STREAM: stream,
-      REDIS_URL: TEST_REDIS_URL,
-      AUDIT_REDIS_PREFIX: prefix,
-      AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    }),
-    stdout: 'inherit',
-    stderr: 'inherit',
+  const child = processes.spawn(join(import.meta.dir, 'main.ts'), [], {
+    NODE_ENV: 'test',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    EVENTS_STREAM: stream,
+    REDIS_URL: TEST_REDIS_URL,
+    AUDIT_REDIS_PREFIX: prefix,
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
+    LOG_LEVEL: 'warn',
   })
   const base = `http://127.0.0.1:${port}`
   await waitFor(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, {

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRedisConnection } from '@flotilla/streams'
 import {
+  bunCommand,
   cleanupStream,
   deleteKeysMatching,
   TEST_REDIS_URL,
+  testProcessEnv,
   uniqueStreamName,
 } from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
@@ -15,6 +17,29 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
 import { startService } from './runtime/runner.ts'
+
+/**
+ * Child processes for one test file: `spawn` starts `bun <script> ...args` with the test environment (plus
+ * `env`) and its output shown; every child still running is SIGKILLed after the file. Call at the top of the
+ * file, before the file's own `afterAll`, so the children are gone before their streams and files are.
+ */
+export const useTestProcesses = () => {
+  const children: ReturnType<typeof Bun.spawn>[] = []
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL')
+  })
+  return {
+    spawn(script: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}) {
+      const child = Bun.spawn(bunCommand(script, ...args), {
+        env: testProcessEnv(env),
+        stdout: 'inherit',
+        stderr: 'inherit',
+      })
+      children.push(child)
+      return child
+    },
+  }
+}
 
 interface Probed {
   readonly app: { handle(request: Request): Promise<Response> | Response }

@@ -3,15 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AnyEvent } from '@flotilla/contracts'
+import { useTestProcesses } from '@flotilla/service-kit/testing'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import {
-  bunCommand,
-  cleanupStream,
-  TEST_REDIS_URL,
-  testProcessEnv,
-  uniqueStreamName,
-  waitFor,
-} from '@flotilla/streams/testing'
+import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { sampleEvent } from '../records/sample.ts'
 import { createLibsqlStore } from '../store/libsql/store.ts'
 import { verifyChain } from '../verify/service.ts'
@@ -23,10 +17,9 @@ const redis = createRedisConnection(TEST_REDIS_URL, 'command')
 const stream = uniqueStreamName('audit-crash')
 const dir = await mkdtemp(join(tmpdir(), 'audit-crash-'))
 const dbUrl = `file:${join(dir, 'audit.db')}`
-const children: ReturnType<typeof Bun.spawn>[] = []
+const processes = useTestProcesses()
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
   await cleanupStream(redis, stream)
   redis.disconnect()
   await rm(dir, { recursive: true, force: true })
@@ -34,12 +27,7 @@ afterAll(async () => {
 
 const spawnConsumer = (consumerName: string) => {
   const options = { dbUrl, redisUrl: TEST_REDIS_URL, stream, consumerName, batchSize: 100, claimIdleMs: 1500 }
-  const child = Bun.spawn(
-    bunCommand(join(import.meta.dir, 'fixtures', 'consumer-process.ts'), JSON.stringify(options)),
-    { env: testProcessEnv(), stdout: 'inherit', stderr: 'inherit' },
-  )
-  children.push(child)
-  return child
+  return processes.spawn(join(import.meta.dir, 'fixtures', 'consumer-process.ts'), [JSON.stringify(options)])
 }
 
 it('records 10,000 events exactly once in gapless, verifiable chains when a consumer is killed mid-way', async () => {
