@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { createTestMonolith, type TestMonolith } from './testing.ts'
+import { describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { useTestMonolith } from './testing.ts'
 
 // Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
 setDefaultTimeout(30_000)
 
-let m: TestMonolith | undefined
-afterEach(async () => {
-  await m?.cleanup()
-  m = undefined
-})
+const openMonolith = useTestMonolith()
 
 describe('monolith app', () => {
   it('reports the outbox backlog on /ready until the relay has sent it', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     expect((await m.request('GET', '/health')).status).toBe(200)
     await m.request('POST', '/register', { email: 'ready@example.com', password: 'a long password' })
     const before = await m.request('GET', '/ready')
@@ -23,7 +19,7 @@ describe('monolith app', () => {
   })
 
   it('answers unknown routes and unparsable bodies with the error shape', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const missing = await m.request('GET', '/nope')
     expect(missing.status).toBe(404)
     expect(missing.body.error.code).toBe('NOT_FOUND')

@@ -1,4 +1,5 @@
 /** Test fixture: the monolith over a schema of its own, the real auth app (in process), a unique stream. */
+import { afterEach } from 'bun:test'
 
 import { createTestApp, TEST_SERVICE_SECRET } from '@flotilla/auth/testing'
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
@@ -25,6 +26,22 @@ export interface TestMonolithOptions {
   readonly authResilience?: ResilienceOptions
   /** The version of `user.password.changed` to publish. @defaultValue 2 */
   readonly passwordChangedVersion?: 1 | 2
+}
+
+/**
+ * For a test file: `open()` starts a test monolith for the running test, cleaned up after it. Call at the top
+ * of the file.
+ */
+export const useTestMonolith = () => {
+  let current: TestMonolith | undefined
+  afterEach(async () => {
+    await current?.cleanup()
+    current = undefined
+  })
+  return async (options: TestMonolithOptions = {}) => {
+    current = await createTestMonolith(options)
+    return current
+  }
 }
 
 export const createTestMonolith = async (options: TestMonolithOptions = {}) => {

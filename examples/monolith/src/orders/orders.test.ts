@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { createTestMonolith, type TestMonolith } from '../testing.ts'
+import { describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { useTestMonolith } from '../testing.ts'
 
 // Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
 setDefaultTimeout(30_000)
 
-let m: TestMonolith | undefined
-afterEach(async () => {
-  await m?.cleanup()
-  m = undefined
-})
+const openMonolith = useTestMonolith()
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
 
 describe('place order', () => {
   it('stores the order and publishes a custom order.placed event carrying the caller’s trace', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     await m.request('POST', '/register', { email: 'bo@example.com', password: 'a long password' })
     const login = await m.request('POST', '/login', { email: 'bo@example.com', password: 'a long password' })
     const res = await m.request(
@@ -47,7 +43,7 @@ describe('place order', () => {
   })
 
   it('refuses an order without a signed-in user', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const res = await m.request('POST', '/orders', { items: [{ sku: 'tea', quantity: 1, priceCents: 1 }] })
     expect(res.status).toBe(401)
     expect(await m.relayed()).toHaveLength(0)

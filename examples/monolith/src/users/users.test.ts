@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { flotillaOutbox } from '@flotilla/sdk'
 import { drizzle } from 'drizzle-orm/postgres-js'
-import { createTestMonolith, type TestMonolith } from '../testing.ts'
+import { type TestMonolith, useTestMonolith } from '../testing.ts'
 
 // Real PostgreSQL, Redis and password hashing on a shared 2-core machine.
 setDefaultTimeout(30_000)
 
-let m: TestMonolith | undefined
-afterEach(async () => {
-  await m?.cleanup()
-  m = undefined
-})
+const openMonolith = useTestMonolith()
 
 const ada = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada' }
 
@@ -36,7 +32,7 @@ const passwordChanges = async (monolith: TestMonolith) =>
 
 describe('register', () => {
   it('creates the user and publishes user.registered through the outbox with the request’s correlation id', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const res = await m.request('POST', '/register', ada, { 'x-correlation-id': 'corr-register' })
     expect(res.status).toBe(201)
     const events = await m.relayed()
@@ -50,7 +46,7 @@ describe('register', () => {
   })
 
   it('refuses a taken email with 409 and writes no second event', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     await m.request('POST', '/register', ada)
     const again = await m.request('POST', '/register', { ...ada, email: 'ADA@example.com' })
     expect(again.status).toBe(409)
@@ -59,7 +55,7 @@ describe('register', () => {
   })
 
   it('gives one of two racing registrations of the same email a 409, and writes one event', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const results = await Promise.all([
       m.request('POST', '/register', ada),
       m.request('POST', '/register', ada),
@@ -69,7 +65,7 @@ describe('register', () => {
   })
 
   it('answers 422 with a machine-readable code for a short password', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const res = await m.request('POST', '/register', { email: 'x@example.com', password: 'short' })
     expect(res.status).toBe(422)
     expect(res.body.error.code).toBe('VALIDATION_FAILED')
@@ -78,7 +74,7 @@ describe('register', () => {
 
 describe('login', () => {
   it('opens a session in auth for a new device', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const { userId, login } = await signUpAndIn(m)
     expect(login.status).toBe(200)
     expect(login.body).toMatchObject({ userId, device: { id: 'laptop-1', isNew: true } })
@@ -89,7 +85,7 @@ describe('login', () => {
   })
 
   it('refuses a wrong password with 401 and opens no session', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     await m.request('POST', '/register', ada)
     const res = await m.request('POST', '/login', { email: ada.email, password: 'wrong password!' })
     expect(res.status).toBe(401)
@@ -100,7 +96,7 @@ describe('login', () => {
 
 describe('change password', () => {
   it('needs a live access token', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const res = await m.request('POST', '/change-password', {
       currentPassword: 'x',
       newPassword: 'a new password',
@@ -110,7 +106,7 @@ describe('change password', () => {
   })
 
   it('stores the new password and publishes user.password.changed v2 through the outbox', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const { userId, login } = await signUpAndIn(m)
     const res = await changePassword(m, login.body.accessToken)
     expect(res.status).toBe(204)
@@ -123,7 +119,7 @@ describe('change password', () => {
   })
 
   it('names the session to keep when asked to stay signed in here (v2)', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const { userId, login } = await signUpAndIn(m)
     const res = await changePassword(m, login.body.accessToken, { keepThisSession: true })
     expect(res.status).toBe(204)
@@ -134,7 +130,7 @@ describe('change password', () => {
   })
 
   it('publishes v1 while configured to (a producer not yet moved to v2)', async () => {
-    m = await createTestMonolith({ passwordChangedVersion: 1 })
+    const m = await openMonolith({ passwordChangedVersion: 1 })
     const { userId, login } = await signUpAndIn(m)
     const res = await changePassword(m, login.body.accessToken)
     expect(res.status).toBe(204)
@@ -143,7 +139,7 @@ describe('change password', () => {
   })
 
   it('refuses a wrong current password and changes nothing', async () => {
-    m = await createTestMonolith()
+    const m = await openMonolith()
     const { login } = await signUpAndIn(m)
     const res = await changePassword(m, login.body.accessToken, { currentPassword: 'not my password' })
     expect(res.status).toBe(401)
