@@ -29,7 +29,7 @@ import {
   uniqueStreamName,
 } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import type { AnalyticsApp, AppDeps } from './app.ts'
 import { type Database, openDatabase } from './db/client.ts'
 import { createIngest, type Ingest } from './ingest/service.ts'
@@ -150,9 +150,12 @@ export interface TestApp extends UserTokenTestApp<AnalyticsApp> {
 
 /**
  * The service, started by the kit's runner as `main.ts` starts it, on its own temp DATA_DIR, stream, Redis
- * prefix and JWKS key; it does not listen, and its consumer and jobs are not started. `env` overrides any variable.
+ * prefix and JWKS key; it does not listen, and its consumer and jobs are not started. `env` overrides any variable;
+ * `trustKeys` are more public keys whose user tokens it accepts (a suite that signs its own).
  */
-export const createTestApp = async (overrides: { env?: Env; now?: () => number } = {}): Promise<TestApp> => {
+export const createTestApp = async (
+  overrides: { env?: Env; now?: () => number; trustKeys?: readonly JWK[] } = {},
+): Promise<TestApp> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-app-'))
   const stream = uniqueStreamName('analytics')
   const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
@@ -169,7 +172,9 @@ export const createTestApp = async (overrides: { env?: Env; now?: () => number }
   }
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
   const kid = 'test-key'
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] }
+  // Its own key, and any other a suite signs its own user tokens with.
+  const ownKey: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }
+  const jwks = { keys: [ownKey, ...(overrides.trustKeys ?? [])] }
   const issuer = env.AUTH_ISSUER ?? 'flotilla-auth'
   const running = await startService(analyticsService, {
     env,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyticsService } from '@flotilla/analytics'
+import { createTestApp as createAnalyticsTestApp } from '@flotilla/analytics/testing'
 import { createApp as createAuditApp } from '@flotilla/audit'
 import {
   createAuditMetrics,
@@ -27,10 +27,8 @@ import {
 import {
   createAccessTokenVerifier,
   createHttpRuntime,
-  createLogger,
   createMetrics,
   DEV_SERVICE_TOKEN_SECRET,
-  startService,
 } from '@flotilla/service-kit'
 import { createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
@@ -219,48 +217,14 @@ export const auditTarget = async (): Promise<
 }
 
 export const analyticsTarget = async (): Promise<Target> => {
-  const dir = await mkdtemp(join(tmpdir(), 'security-analytics-'))
-  const stream = uniqueStreamName('security-analytics')
-  const prefix = `test:security:analytics:${crypto.randomUUID().slice(0, 8)}`
   const pair = await ed25519KeyPair('security-key')
-  const running = await startService(analyticsService, {
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dir,
-      EVENTS_STREAM: stream,
-      ANALYTICS_REDIS_PREFIX: prefix,
-      REDIS_URL,
-      ANALYTICS_JOBS_ENABLED: 'false',
-      LOG_LEVEL: 'silent',
-    },
-    port: false,
-    consume: false,
-    telemetry: false,
-    logger: createLogger({ service: 'analytics', level: 'silent' }),
-    instance: `security-${crypto.randomUUID().slice(0, 8)}`,
-    overrides: {
-      accessTokenVerifier: createAccessTokenVerifier({ jwks: { keys: [pair.jwk] }, issuer: 'flotilla-auth' }),
-    },
-  })
-  const { app } = running
-  const redis = createRedisConnection(REDIS_URL, 'command')
+  const fixture = await createAnalyticsTestApp({ trustKeys: [pair.jwk] })
   return {
     name: 'analytics',
-    handle: (r) => app.handle(r),
+    handle: (r) => fixture.app.handle(r),
     service: { ...serviceKey(DEV_SERVICE_TOKEN_SECRET), audience: 'analytics' },
     user: ed25519UserSigner(pair, 'analytics:read'),
-    async close() {
-      await running.close()
-      await cleanupStream(redis, stream)
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-        cursor = next
-        if (keys.length > 0) await redis.del(...keys)
-      } while (cursor !== '0')
-      redis.disconnect()
-      await rm(dir, { recursive: true, force: true })
-    },
+    close: () => fixture.close(),
   }
 }
 
