@@ -1,6 +1,6 @@
 /** What every scenario shares: the suite environment and the closing tally of a run. */
 
-import { type ScenarioWorld, until } from '../lib/harness.ts'
+import { createWorld, type ScenarioWorld, until } from '../lib/harness.ts'
 import type { RedisClient } from '../lib/ledger.ts'
 import type { ResultRow } from '../lib/report.ts'
 
@@ -16,6 +16,23 @@ export interface Tally {
   readonly duplicateEffects: number
   readonly pending: number
   readonly deadLetters: number
+}
+
+/**
+ * Runs a scenario in a world of its own (a private Redis, a stream, consumer processes), closed afterwards
+ * whatever happens: every child and server killed, every ledger key deleted.
+ */
+export const inWorld = async <T>(
+  env: SuiteEnv,
+  options: Parameters<typeof createWorld>[2],
+  run: (world: ScenarioWorld) => Promise<T>,
+): Promise<T> => {
+  const world = await createWorld(env.ledger, env.ledgerUrl, options)
+  try {
+    return await run(world)
+  } finally {
+    await world.close()
+  }
 }
 
 /** Waits (bounded) until `expected` events are applied and nothing is pending, then reads the ledger and the group. */
@@ -41,6 +58,9 @@ export const settle = async (
   }
 }
 
+/** The envelope ids of `events`. */
+export const idsOf = (events: readonly { readonly id: string }[]): string[] => events.map((e) => e.id)
+
 /** Ids in `ids` that were never applied. */
 export const missing = (ids: Iterable<string>, applied: Set<string>): string[] =>
   [...ids].filter((id) => !applied.has(id))
@@ -61,3 +81,14 @@ export const rowOf = (
   deadLetters: tally.deadLetters,
   ...rest,
 })
+
+/** The close of a scenario: the ids in `ids` never applied, and its result row counting them as lost. */
+export const outcome = (
+  world: ScenarioWorld,
+  tally: Tally,
+  ids: Iterable<string>,
+  rest: Pick<ResultRow, 'scenario' | 'recoveryMs' | 'notes'> & Partial<ResultRow>,
+) => {
+  const lost = missing(ids, tally.applied)
+  return { lost, row: rowOf(world, tally, { lost: lost.length, ...rest }) }
+}

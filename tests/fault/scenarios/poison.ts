@@ -1,7 +1,7 @@
 /** Poison messages: 50 bad entries mixed into 5,000 good ones; exactly the 50 reach the dead-letter stream. */
 import { encodeEntry } from '@flotilla/contracts'
-import { createWorld, goodEvent, poisonEvent, until } from '../lib/harness.ts'
-import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
+import { goodEvent, poisonEvent, until } from '../lib/harness.ts'
+import { idsOf, inWorld, outcome, type SuiteEnv, settle } from './common.ts'
 
 type Fields = string[]
 interface Poison {
@@ -59,8 +59,7 @@ const poisons = (): Poison[] => {
 }
 
 export const poisonMessages = async (env: SuiteEnv, good = 5000) => {
-  const world = await createWorld(env.ledger, env.ledgerUrl, { fixture: { maxDeliveries: MAX_DELIVERIES } })
-  try {
+  return inWorld(env, { fixture: { maxDeliveries: MAX_DELIVERIES } }, async (world) => {
     const { supervisor, redis, stream } = world
     const bad = poisons()
     const goodEvents = Array.from({ length: good }, goodEvent)
@@ -131,16 +130,11 @@ export const poisonMessages = async (env: SuiteEnv, good = 5000) => {
     const poisonInDlq = [...poisonIds.keys()].filter((id) => byOriginal.has(id)).length
     const goodInDlq = [...byOriginal.keys()].filter((id) => !poisonIds.has(id))
     const polluted = await world.ledger.polluted()
-    const lost = missing(
-      goodEvents.map((e) => e.id),
-      tally.applied,
-    )
     const alive = supervisor.live().length
-    const row = rowOf(world, tally, {
+    const { lost, row } = outcome(world, tally, idsOf(goodEvents), {
       scenario: `${bad.length} poison entries among ${good} good ones`,
       published: good + bad.length,
       acknowledged: good + bad.length,
-      lost: lost.length,
       recoveryMs: tally.settledAt - startedAt,
       notes: `dead letters: ${poisonInDlq} of ${bad.length} poison entries (${bad.filter((p) => p.permanent).length} contract violations, never retried: ${permanentAtFirst} at their first delivery, the rest at their second after a process that had read them ahead died; ${bad.filter((p) => !p.permanent).length} handler failures — 10 throwing, 3 exiting the process — after maxDeliveries = ${MAX_DELIVERIES}) and ${goodInDlq.length} good ones; ${wrongDeliveries.length === 0 ? 'every delivery count as expected' : `unexpected delivery counts: ${wrongDeliveries.join('; ')}`}; ${restarts} consumer processes replaced after an exit, ${alive} running at the end; Object.prototype ${polluted ? 'POLLUTED' : 'never polluted'} (recovery = time to drain).`,
     })
@@ -155,7 +149,5 @@ export const poisonMessages = async (env: SuiteEnv, good = 5000) => {
       total: bad.length,
       restarts,
     }
-  } finally {
-    await world.close()
-  }
+  })
 }

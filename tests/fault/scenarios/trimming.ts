@@ -1,7 +1,7 @@
 /** Trimming a backlog: the safe MINID trim loses nothing; someone else's MAXLEN deletions are acked and counted. */
 import { trimStream } from '@flotilla/streams'
-import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
-import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
+import { goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
+import { idsOf, inWorld, outcome, type SuiteEnv, settle } from './common.ts'
 
 /** Appends events in pipelines of 500 (the backlog is built before any consumer runs). */
 const appendBacklog = async (world: ScenarioWorld, total: number) => {
@@ -12,8 +12,7 @@ const appendBacklog = async (world: ScenarioWorld, total: number) => {
 
 /** A 5,000-entry backlog drained by 2 consumers while `trimStream` (retention 0) runs every 50 ms. */
 export const safeTrimUnderBacklog = async (env: SuiteEnv, total = 5000) => {
-  const world = await createWorld(env.ledger, env.ledgerUrl, { fixture: { slowMs: 2 } })
-  try {
+  return inWorld(env, { fixture: { slowMs: 2 } }, async (world) => {
     await world.redis.xgroup('CREATE', world.stream, 'fault', '0', 'MKSTREAM')
     const events = await appendBacklog(world, total)
     let trimmed = 0
@@ -32,21 +31,14 @@ export const safeTrimUnderBacklog = async (env: SuiteEnv, total = 5000) => {
     trimming = false
     await trimmer
     const statuses = await world.ledger.statuses()
-    const lost = missing(
-      events.map((e) => e.id),
-      tally.applied,
-    )
     const deleted = statuses.reduce((n, s) => n + s.deletedEntries, 0)
-    const row = rowOf(world, tally, {
+    const { lost, row } = outcome(world, tally, idsOf(events), {
       scenario: `${total}-entry backlog while trimStream runs`,
-      lost: lost.length,
       recoveryMs: tally.settledAt - startedAt,
       notes: `${passes} trimStream passes (retention 0) removed ${trimmed} entries while 2 consumers drained the backlog; consumers met ${deleted} deleted entries (recovery = time to drain).`,
     })
     return { row, trimmed, deleted, lost }
-  } finally {
-    await world.close()
-  }
+  })
 }
 
 /**
@@ -55,8 +47,7 @@ export const safeTrimUnderBacklog = async (env: SuiteEnv, total = 5000) => {
  * them), and 400 never delivered. They must be acked and counted, the rest processed, no crash loop.
  */
 export const externalMaxlen = async (env: SuiteEnv, total = 5000) => {
-  const world = await createWorld(env.ledger, env.ledgerUrl)
-  try {
+  return inWorld(env, {}, async (world) => {
     const { redis, stream } = world
     await redis.xgroup('CREATE', stream, 'fault', '0', 'MKSTREAM')
     await appendBacklog(world, total)
@@ -80,16 +71,12 @@ export const externalMaxlen = async (env: SuiteEnv, total = 5000) => {
     const deleted = statuses.reduce((n, s) => n + s.deletedEntries, 0)
     const alive = world.supervisor.live().length
     const restarts = world.supervisor.all().length - 2
-    const lost = missing(survivors, tally.applied)
     // Every applied id must be one the stream still had after the trim (nothing invented).
-    const row = rowOf(world, tally, {
+    const { lost, row } = outcome(world, tally, survivors, {
       scenario: `external XTRIM MAXLEN under a ${total}-entry backlog`,
-      lost: lost.length,
       recoveryMs: tally.settledAt - startedAt,
       notes: `XTRIM MAXLEN ${keep} removed ${removed} entries (600 pending on two dead consumers, 400 never delivered: deleted by someone else, not lost by us); consumers acked and reported deletedEntries = ${deleted} (${statuses.map((s) => `${s.name.startsWith('ghost') ? 'returning ghost' : 'new consumer'} ${s.deletedEntries}`).join(', ')}); ${alive} consumers alive, ${restarts} restarts.`,
     })
     return { row, removed, deleted, alive, survivors: survivors.length, applied: tally.applied.size, lost }
-  } finally {
-    await world.close()
-  }
+  })
 }
