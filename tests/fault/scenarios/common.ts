@@ -66,7 +66,7 @@ export const missing = (ids: Iterable<string>, applied: Set<string>): string[] =
   [...ids].filter((id) => !applied.has(id))
 
 /** A result row from a tally (the scenario fills in the rest). */
-export const rowOf = (
+const rowOf = (
   world: ScenarioWorld,
   tally: Tally,
   rest: Pick<ResultRow, 'scenario' | 'lost' | 'recoveryMs' | 'notes'> & Partial<ResultRow>,
