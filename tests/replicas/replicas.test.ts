@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
-import { createEventPublisher, connectStream } from '@flotilla/sdk'
+import { connectStream, createEventPublisher } from '@flotilla/sdk'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { TEST_REDIS_URL } from '@flotilla/streams/testing'
-import { startCluster, type Cluster } from './lib/cluster.ts'
+import { type Cluster, startCluster } from './lib/cluster.ts'
 import type { JobRun } from './lib/job-ledger.ts'
 import {
   analyticsCounts,
@@ -140,7 +140,11 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     })()
 
     const stream = connectStream({ redisUrl: TEST_REDIS_URL, stream: cluster.stream })
-    const publisher = createEventPublisher({ publisher: stream.publisher, source: 'monolith', deadlineMs: 30_000 })
+    const publisher = createEventPublisher({
+      publisher: stream.publisher,
+      source: 'monolith',
+      deadlineMs: 30_000,
+    })
     const t1 = performance.now()
     try {
       const chunk = 500
@@ -249,7 +253,10 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     expect(poisonIds.size).toBe(POISON)
     for (const app of REPLICATED_APPS) {
       const letters: DeadLetterView[] = await deadLetters(cluster, app)
-      expect({ app, ids: letters.map((l) => l.originalId).sort() }).toEqual({ app, ids: [...poisonIds].sort() })
+      expect({ app, ids: letters.map((l) => l.originalId).sort() }).toEqual({
+        app,
+        ids: [...poisonIds].sort(),
+      })
       for (const letter of letters) {
         expect(letter.error.code).toBe('CONTRACT_VIOLATION')
         expect(letter.error.message.length).toBeGreaterThan(0)

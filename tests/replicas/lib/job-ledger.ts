@@ -1,6 +1,7 @@
 /** Wraps a service declaration so that every job run on this instance is reported, besides its own outcome hook. */
-import type { AnyElysia } from 'elysia'
+
 import type { FeatureFlag, JobOutcome, ServiceConfig, ServiceDeclaration } from '@flotilla/service-kit'
+import type { AnyElysia } from 'elysia'
 
 /** One line of the job ledger: a slot this instance ran (or failed), by job name. */
 export interface JobRun {

@@ -53,7 +53,9 @@ export const groupSettled = async (redis: Redis, stream: string, group: string):
   const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][]
   const mine = groups.find((g) => g[g.indexOf('name') + 1] === group)
   if (!mine) return false
-  return String(mine[mine.indexOf('last-delivered-id') + 1]) === lastId && mine[mine.indexOf('pending') + 1] === 0
+  return (
+    String(mine[mine.indexOf('last-delivered-id') + 1]) === lastId && mine[mine.indexOf('pending') + 1] === 0
+  )
 }
 
 /** Every email the notifications outbox transport stored (all pages). */
