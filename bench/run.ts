@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<{ report: Report }>> = {
   audit: () => import('./audit.ts'),
   analytics: () => import('./analytics.ts'),
   notifications: () => import('./notifications.ts'),
+  replicas: () => import('./replicas.ts'),
   memory: () => import('./memory.ts'),
   'cold-start': () => import('./cold-start.ts'),
 }

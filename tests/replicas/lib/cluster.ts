@@ -32,6 +32,8 @@ export interface Replica {
 }
 
 export interface ClusterOptions {
+  /** Which apps to start. @defaultValue every replicated app */
+  readonly apps?: readonly ReplicatedApp[]
   /** Processes per app. @defaultValue 3 */
   readonly replicas?: number
   /** Extra environment per app (job periods, batch sizes). */
@@ -61,9 +63,10 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-/** Starts `replicas` processes of each app, apps in parallel; throws with a log when one does not become ready. */
+/** Starts `replicas` processes of each app, all at once; throws with a log when one does not become ready. */
 export const startCluster = async (options: ClusterOptions = {}): Promise<Cluster> => {
   const count = options.replicas ?? 3
+  const apps = options.apps ?? REPLICATED_APPS
   const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
   const stream = `test:replicas:${id}`
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-replicas-'))
@@ -138,7 +141,7 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<Cluste
   }
 
   try {
-    for (const app of REPLICATED_APPS) {
+    for (const app of apps) {
       const store = await openRunStore(app, id, dir)
       stores.push(store)
       appEnv.set(app, { ...store.env, ...options.env?.[app] })
@@ -146,7 +149,7 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<Cluste
     // Every replica boots at once: they race for the store's migration as a fleet's machines would.
     const indexes = Array.from({ length: count }, (_, i) => i)
     const booted = await Promise.allSettled(
-      REPLICATED_APPS.flatMap((app) => indexes.map((index) => start(app, index))),
+      apps.flatMap((app) => indexes.map((index) => start(app, index))),
     )
     const failed = booted.find((result) => result.status === 'rejected')
     if (failed) throw failed.reason
