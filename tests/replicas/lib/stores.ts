@@ -18,7 +18,7 @@ export const STORES: Readonly<Record<ReplicatedApp, StoreKind>> = {
 }
 
 /** The PostgreSQL every suite uses (`.ci/run` starts it); the run's databases are created next to `test`. */
-export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 const withDatabase = (url: string, database: string) => {
   const parsed = new URL(url)
