@@ -34,8 +34,16 @@ const eventFor = (app: ReplicatedApp, i: number) => {
   const n = ++sequence
   const tenantId = TENANTS[i % TENANTS.length]!
   return app === 'notifications'
-    ? createEvent('user.registered', { userId: `u_${n}`, email: `bench${n}@replicas.test` }, { source: 'monolith' })
-    : createCustomEvent('order.placed', { orderId: `o_${n}`, amount: n % 1000 }, { source: 'monolith', tenantId })
+    ? createEvent(
+        'user.registered',
+        { userId: `u_${n}`, email: `bench${n}@replicas.test` },
+        { source: 'monolith' },
+      )
+    : createCustomEvent(
+        'order.placed',
+        { orderId: `o_${n}`, amount: n % 1000 },
+        { source: 'monolith', tenantId },
+      )
 }
 
 /** One round: append `count` fresh events in pipelined chunks, then wait until the app's group settled them. */

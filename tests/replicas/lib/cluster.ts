@@ -148,9 +148,7 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<Cluste
     }
     // Every replica boots at once: they race for the store's migration as a fleet's machines would.
     const indexes = Array.from({ length: count }, (_, i) => i)
-    const booted = await Promise.allSettled(
-      apps.flatMap((app) => indexes.map((index) => start(app, index))),
-    )
+    const booted = await Promise.allSettled(apps.flatMap((app) => indexes.map((index) => start(app, index))))
     const failed = booted.find((result) => result.status === 'rejected')
     if (failed) throw failed.reason
   } catch (error) {
