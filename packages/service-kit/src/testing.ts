@@ -220,3 +220,6 @@ export const openOfflinePage = async (browser: Browser, origin: string): Promise
   })
   return { context, page, external, failed }
 }
+
+export type { DatabaseOutageTestOptions, TestSchema } from './postgres/testing.ts'
+export { createTestSchema, itWaitsForItsDatabase, TEST_DATABASE_URL } from './postgres/testing.ts'

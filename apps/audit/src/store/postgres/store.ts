@@ -1,11 +1,12 @@
 /**
  * PostgreSQL audit store: drizzle over postgres.js (porsager/postgres, the driver the SDK's outbox already
- * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
+ * uses). Migrated at boot under the kit's advisory lock (`openPostgres`), retried until the database answers; appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
+import { type Logger, openPostgres, whenUsable } from '@flotilla/service-kit'
 import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
-import postgres, { type Sql } from 'postgres'
+import type { Sql } from 'postgres'
 import type { ChainHead, RecordInput, RetentionAnchor } from '../../records/model.ts'
 import {
   countSql,
@@ -19,7 +20,6 @@ import {
 } from '../sql-parts.ts'
 import type { ActorCount, AppendResult, AuditStore, RecordFilter, StatsRow } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
-import { migratePostgres } from './migrate.ts'
 import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
 import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './schema.ts'
 
@@ -33,6 +33,10 @@ export interface PostgresStoreOptions {
   readonly connection?: Readonly<Record<string, string>>
   /** Connections in the pool. @defaultValue the URL's `max`, else 10 */
   readonly max?: number
+  /** Wait for the migrations (and throw their failure). @defaultValue true */
+  readonly wait?: boolean
+  /** Logs boot attempts that failed and the recovery. */
+  readonly logger?: Pick<Logger, 'warn' | 'info'>
 }
 
 type Db = PostgresJsDatabase<Record<string, never>>
@@ -53,26 +57,41 @@ export const groupedSelect = (db: Db, q: GroupedQuery) => {
   return q.limit === undefined ? query : query.limit(q.limit)
 }
 
-/** Opens (and migrates) a PostgreSQL audit store. */
+/** The server's encoding must be UTF8: another could store a different string than the one hashed. */
+const checkEncoding = async (client: Sql) => {
+  const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
+  if (encoding?.server_encoding !== 'UTF8') {
+    throw new Error(`the audit database must use UTF8 encoding (it uses ${encoding?.server_encoding})`)
+  }
+}
+
+/**
+ * Opens a PostgreSQL audit store, migrated under the kit's advisory lock. With `wait` (the default) it resolves
+ * once migrated and throws the first failure; without, it resolves at once, keeps retrying in the background
+ * and fails each call fast (503) until the database is up (how the service boots).
+ */
 export const createPostgresStore = async (
   options: PostgresStoreOptions,
-): Promise<AuditStore & { sql: Sql; db: Db }> => {
-  const client = postgres(options.url, {
+): Promise<AuditStore & { sql: Sql; db: Db; check(): Promise<string> }> => {
+  const connection = openPostgres({
+    url: options.url,
+    store: 'audit',
+    migrations: POSTGRES_MIGRATIONS,
+    table: 'audit_schema_migrations',
+    lockName: 'flotilla.audit.migrate',
+    prepare: checkEncoding,
     ...(options.max === undefined ? {} : { max: options.max }),
-    onnotice: () => {},
-    // Named in pg_stat_activity; the URL's own parameters still win.
-    connection: { application_name: 'flotilla-audit', ...options.connection },
+    ...(options.connection ? { connection: options.connection } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   })
-  try {
-    const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
-    // The hash covers the stored text: another encoding could store a different string than the one hashed.
-    if (encoding?.server_encoding !== 'UTF8') {
-      throw new Error(`the audit database must use UTF8 encoding (it uses ${encoding?.server_encoding})`)
+  const client = connection.sql
+  if (options.wait !== false) {
+    try {
+      await connection.migrated
+    } catch (error) {
+      await connection.close()
+      throw error
     }
-    await migratePostgres(client, POSTGRES_MIGRATIONS)
-  } catch (error) {
-    await client.end({ timeout: 1 })
-    throw error
   }
   const db: Db = drizzle({ client })
 
@@ -98,99 +117,105 @@ export const createPostgresStore = async (
     return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
   }
 
-  let closing: Promise<void> | undefined
-  return {
-    kind: 'postgres',
-    sql: client,
-    db,
+  return whenUsable(
+    connection,
+    {
+      kind: 'postgres',
+      sql: client,
+      db,
 
-    append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
+      append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
 
-    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
-      db
-        .select()
-        .from(auditRecords)
-        .where(where)
-        .orderBy(...order)
-        .limit(limit),
-    ),
-
-    head: (chain) => headIn(db, chain),
-    anchor: (chain) => anchorIn(db, chain),
-
-    async chains() {
-      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
-      return rows.map((r) => r.chain)
-    },
-
-    prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
-      db.transaction(async (tx) => {
-        // The chain's append lock: no batch appends to it while it is pruned.
-        await tx.execute(
-          sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
-        )
-        const [firstKept] = await tx
-          .select({ seq: auditRecords.seq })
+      ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
+        db
+          .select()
           .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
-          .orderBy(asc(auditRecords.seq))
-          .limit(1)
-        const head = await headIn(tx, chain)
-        const anchor = await anchorIn(tx, chain)
-        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
-        if (lastPruned <= (anchor?.seq ?? 0)) return null
-        const [last] = await tx
-          .select({ hash: auditRecords.hash })
-          .from(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
-          .limit(1)
-        if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
-        const next: RetentionAnchor = { chain, seq: lastPruned, hash: last.hash, prunedAt: now.toISOString() }
-        // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
-        await beforeDelete?.(next)
-        // The retention path: a transaction-local setting, so no other transaction ever sees it.
-        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, 'on', true)`)
-        await tx.execute(
-          sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
+          .where(where)
+          .orderBy(...order)
+          .limit(limit),
+      ),
+
+      head: (chain) => headIn(db, chain),
+      anchor: (chain) => anchorIn(db, chain),
+
+      async chains() {
+        const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
+        return rows.map((r) => r.chain)
+      },
+
+      prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
+        db.transaction(async (tx) => {
+          // The chain's append lock: no batch appends to it while it is pruned.
+          await tx.execute(
+            sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
+          )
+          const [firstKept] = await tx
+            .select({ seq: auditRecords.seq })
+            .from(auditRecords)
+            .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
+            .orderBy(asc(auditRecords.seq))
+            .limit(1)
+          const head = await headIn(tx, chain)
+          const anchor = await anchorIn(tx, chain)
+          const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
+          if (lastPruned <= (anchor?.seq ?? 0)) return null
+          const [last] = await tx
+            .select({ hash: auditRecords.hash })
+            .from(auditRecords)
+            .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
+            .limit(1)
+          if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
+          const next: RetentionAnchor = {
+            chain,
+            seq: lastPruned,
+            hash: last.hash,
+            prunedAt: now.toISOString(),
+          }
+          // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
+          await beforeDelete?.(next)
+          // The retention path: a transaction-local setting, so no other transaction ever sees it.
+          await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, 'on', true)`)
+          await tx.execute(
+            sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
               SELECT event_id, chain, ${next.prunedAt} FROM ${auditRecords}
               WHERE chain = ${chain} AND seq <= ${lastPruned} ON CONFLICT DO NOTHING`,
-        )
-        await tx
-          .insert(auditAnchors)
-          .values(next)
-          .onConflictDoUpdate({
-            target: auditAnchors.chain,
-            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
-          })
-        await tx
-          .delete(auditRecords)
-          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
-        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
-        return next
-      }),
+          )
+          await tx
+            .insert(auditAnchors)
+            .values(next)
+            .onConflictDoUpdate({
+              target: auditAnchors.chain,
+              set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
+            })
+          await tx
+            .delete(auditRecords)
+            .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
+          await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
+          return next
+        }),
 
-    stats: async (filter, groupBy) =>
-      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
+      stats: async (filter, groupBy) =>
+        (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
 
-    async counts(query) {
-      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
-      return rows.map((row) => toCountRow(row, query))
+      async counts(query) {
+        const rows = await groupedSelect(db, countsQuery(auditRecords, query))
+        return rows.map((row) => toCountRow(row, query))
+      },
+
+      topActors: async (filter, limit) =>
+        (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
+
+      async count(filter) {
+        const [row] = await db
+          .select({ n: countSql })
+          .from(auditRecords)
+          .where(and(...where(filter)))
+        return row?.n ?? 0
+      },
+
+      check: () => connection.check(),
+      close: () => connection.close(),
     },
-
-    topActors: async (filter, limit) =>
-      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
-
-    async count(filter) {
-      const [row] = await db
-        .select({ n: countSql })
-        .from(auditRecords)
-        .where(and(...where(filter)))
-      return row?.n ?? 0
-    },
-
-    close() {
-      closing ??= client.end({ timeout: 5 })
-      return closing
-    },
-  }
+    ['sql', 'db'],
+  )
 }
