@@ -14,7 +14,7 @@ type StoreKind = 'postgres' | 'libsql'
 export const STORES: Readonly<Record<ReplicatedApp, StoreKind>> = {
   notifications: 'libsql',
   audit: 'postgres',
-  analytics: 'libsql',
+  analytics: 'postgres',
 }
 
 /** The PostgreSQL every suite uses (`.ci/run` starts it); the run's databases are created next to `test`. */
