@@ -101,7 +101,7 @@ export {
   MAX_CURSOR_LENGTH,
 } from './pagination/cursor.ts'
 export type { PostgresConnection, PostgresConnectionOptions } from './postgres/connection.ts'
-export { databaseName, openPostgres, whenUsable } from './postgres/connection.ts'
+export { databaseName, openPostgres, postgresText, whenUsable } from './postgres/connection.ts'
 export type { PostgresMigrateOptions } from './postgres/migrate.ts'
 export { migratePostgres, postgresDdlOf } from './postgres/migrate.ts'
 export type {

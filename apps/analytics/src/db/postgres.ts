@@ -13,7 +13,7 @@
  * PostgreSQL `text` cannot hold NUL: a NUL in a bound string is stored as U+FFFD, on writes and reads alike,
  * as libSQL stores a lone surrogate.
  */
-import { type Logger, openPostgres, postgresDdlOf, whenUsable } from '@flotilla/service-kit'
+import { type Logger, openPostgres, postgresDdlOf, postgresText, whenUsable } from '@flotilla/service-kit'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Sql, TransactionSql } from 'postgres'
 import { MIGRATIONS } from './migrations.ts'
@@ -22,9 +22,7 @@ import type { Database, Db, IngestTx, MinuteCell, Queries } from './types.ts'
 const dialect = new PgDialect()
 const PREPARED = { prepare: true } as const
 
-/** PostgreSQL refuses NUL in text; U+FFFD on the way in, for writes and query parameters alike. */
-const clean = (value: unknown): unknown =>
-  typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value
+const clean = postgresText
 
 const queriesOn = (q: Sql | TransactionSql): Queries => {
   const unsafe = (query: Parameters<Queries['all']>[0]) => {

@@ -22,6 +22,8 @@ export interface PostgresConnectionOptions extends PostgresMigrateOptions {
   readonly max?: number
   /** Runs before the migrations on each attempt (a check of the server, say); a throw is retried too. */
   readonly prepare?: (sql: Sql) => Promise<void>
+  /** More postgres.js type parsers (notifications keeps json as text, as libSQL returns it). */
+  readonly types?: Readonly<Record<string, { to: number; from: number[]; serialize(x: unknown): unknown; parse(x: string): unknown }>>
   /** Logs each failed boot attempt (warn) and the recovery (info). */
   readonly logger?: Pick<Logger, 'warn' | 'info'>
   /** First and largest wait between boot attempts. @defaultValue 250 ms, 15 s */
@@ -52,6 +54,13 @@ export const databaseName = (url: string): string => {
   }
 }
 
+/**
+ * A value as PostgreSQL can bind it: `text` cannot hold NUL, so a string's NULs become U+FFFD (as libSQL stores
+ * a lone surrogate), for writes and query parameters alike, so a query finds what a write stored.
+ */
+export const postgresText = (value: unknown): unknown =>
+  typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value
+
 // postgres.js returns int8 and numeric as strings (they can exceed 2^53); these columns hold epoch
 // milliseconds and counts, so numbers, as the libSQL twins return them, keep every caller dialect-free.
 const NUMBER_TYPES = {
@@ -68,7 +77,7 @@ export const openPostgres = (options: PostgresConnectionOptions): PostgresConnec
   const sql = postgres(options.url, {
     ...(options.max === undefined ? {} : { max: options.max }),
     onnotice: () => {},
-    types: NUMBER_TYPES,
+    types: { ...NUMBER_TYPES, ...options.types },
     // A down database must not hold a boot attempt or a readiness check for the driver's default 30 s.
     connect_timeout: 5,
     // Named in pg_stat_activity; the URL's own parameters still win.
