@@ -12,7 +12,7 @@ type StoreKind = 'postgres' | 'libsql'
 
 /** The store of each app in the replica suite and the benchmark. */
 export const STORES: Readonly<Record<ReplicatedApp, StoreKind>> = {
-  notifications: 'libsql',
+  notifications: 'postgres',
   audit: 'postgres',
   analytics: 'postgres',
 }
