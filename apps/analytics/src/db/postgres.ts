@@ -119,6 +119,14 @@ const retried = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 }
 
+/** How the kit opens and migrates this store (the opener below and the copy command share it). */
+export const ANALYTICS_POSTGRES = {
+  store: 'analytics',
+  migrations: postgresDdlOf(MIGRATIONS),
+  table: 'analytics_schema_migrations',
+  lockName: 'flotilla.analytics.migrate',
+} as const
+
 /** Opens the pool and migrates under the kit's advisory lock (waited for unless `wait: false`). */
 export const openPostgresDatabase = async (options: {
   readonly url: string
@@ -127,10 +135,7 @@ export const openPostgresDatabase = async (options: {
 }): Promise<Database> => {
   const connection = openPostgres({
     url: options.url,
-    store: 'analytics',
-    migrations: postgresDdlOf(MIGRATIONS),
-    table: 'analytics_schema_migrations',
-    lockName: 'flotilla.analytics.migrate',
+    ...ANALYTICS_POSTGRES,
     ...(options.logger ? { logger: options.logger } : {}),
   })
   if (options.wait !== false) {

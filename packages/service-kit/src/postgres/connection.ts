@@ -23,7 +23,12 @@ export interface PostgresConnectionOptions extends PostgresMigrateOptions {
   /** Runs before the migrations on each attempt (a check of the server, say); a throw is retried too. */
   readonly prepare?: (sql: Sql) => Promise<void>
   /** More postgres.js type parsers (notifications keeps json as text, as libSQL returns it). */
-  readonly types?: Readonly<Record<string, { to: number; from: number[]; serialize(x: unknown): unknown; parse(x: string): unknown }>>
+  readonly types?: Readonly<
+    Record<
+      string,
+      { to: number; from: readonly number[]; serialize(x: unknown): unknown; parse(x: string): unknown }
+    >
+  >
   /** Logs each failed boot attempt (warn) and the recovery (info). */
   readonly logger?: Pick<Logger, 'warn' | 'info'>
   /** First and largest wait between boot attempts. @defaultValue 250 ms, 15 s */
