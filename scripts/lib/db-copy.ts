@@ -6,7 +6,7 @@
 import { copyAnalyticsToPostgres } from '@flotilla/analytics'
 import { copyAuditToPostgres } from '@flotilla/audit'
 import { copyNotificationsToPostgres } from '@flotilla/notifications'
-import { databaseName } from '@flotilla/service-kit'
+import { databaseName, isPostgresUrl } from '@flotilla/service-kit'
 import { OpsError } from './ops-commands.ts'
 import { dim, green, red } from './term.ts'
 
@@ -30,7 +30,7 @@ export const dbCopy = async (o: DbCopyOptions): Promise<void> => {
     throw new OpsError(`--app must be one of ${Object.keys(COPIERS).join(', ')}`)
   if (!o.from || !/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/.test(o.from))
     throw new OpsError('--from must be the libSQL store (file:/data/analytics.db, libsql://…)')
-  if (!o.to || !/^postgres(ql)?:\/\//.test(o.to)) throw new OpsError('--to must be a postgres:// URL')
+  if (!o.to || !isPostgresUrl(o.to)) throw new OpsError('--to must be a postgres:// URL')
   const batchSize = o.batch === undefined ? 1000 : Number(o.batch)
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new OpsError('--batch must be a positive integer')
   const onBatch = o.json

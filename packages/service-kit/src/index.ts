@@ -101,7 +101,13 @@ export {
   MAX_CURSOR_LENGTH,
 } from './pagination/cursor.ts'
 export type { PostgresConnection, PostgresConnectionOptions } from './postgres/connection.ts'
-export { databaseName, openPostgres, postgresText, whenUsable } from './postgres/connection.ts'
+export {
+  databaseName,
+  isPostgresUrl,
+  openPostgres,
+  postgresText,
+  whenUsable,
+} from './postgres/connection.ts'
 export type { CopyOptions, TableCopy } from './postgres/copy.ts'
 export { copyLibsqlToPostgres } from './postgres/copy.ts'
 export type { PostgresMigrateOptions } from './postgres/migrate.ts'

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
+  isPostgresUrl,
   type Logger,
   type Migration,
   Mutex,
@@ -41,8 +42,6 @@ export interface OpenDatabaseOptions {
   readonly wait?: boolean
   readonly logger?: Pick<Logger, 'warn' | 'info'>
 }
-
-export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url)
 
 /** How the kit opens and migrates this store (the opener below and the copy command share it). */
 export const NOTIFICATIONS_POSTGRES = {

@@ -49,6 +49,10 @@ export interface PostgresConnection {
   close(): Promise<void>
 }
 
+/** Whether a store URL names PostgreSQL (`postgres://` or `postgresql://`), which selects the PostgreSQL store. */
+export const isPostgresUrl = (url: string | undefined): boolean =>
+  url !== undefined && /^postgres(ql)?:\/\//.test(url)
+
 /** The URL without its credentials and query: safe to log and show in `/ready`. */
 export const databaseName = (url: string): string => {
   try {

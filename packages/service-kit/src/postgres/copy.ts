@@ -45,7 +45,7 @@ const shapeOf = (table: SQLiteTable) => {
 }
 
 /** A libSQL value as postgres.js binds it: bytes as bytes, text without NUL. */
-const valueOf = (value: unknown): unknown =>
+const boundValue = (value: unknown): unknown =>
   value instanceof ArrayBuffer ? new Uint8Array(value) : postgresText(value)
 
 /** Copies every table; returns the row counts of each side (throws when the target has fewer). */
@@ -67,7 +67,7 @@ export const copyLibsqlToPostgres = async (options: CopyOptions): Promise<TableC
         args: [...(last ?? []), batchSize],
       })
       if (rows.length === 0) break
-      const values = rows.flatMap((row) => columns.map((c) => valueOf(row[c])))
+      const values = rows.flatMap((row) => columns.map((c) => boundValue(row[c])))
       const tuples = rows.map(
         (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
       )
