@@ -104,12 +104,13 @@ export type { PostgresConnection, PostgresConnectionOptions } from './postgres/c
 export {
   databaseName,
   isPostgresUrl,
+  migratedUnless,
   openPostgres,
   postgresText,
   whenUsable,
 } from './postgres/connection.ts'
 export type { CopyOptions, TableCopy } from './postgres/copy.ts'
-export { copyLibsqlToPostgres } from './postgres/copy.ts'
+export { copyLibsqlToPostgres, copyStoreToPostgres } from './postgres/copy.ts'
 export type { PostgresMigrateOptions } from './postgres/migrate.ts'
 export { migratePostgres, postgresDdlOf } from './postgres/migrate.ts'
 export type {

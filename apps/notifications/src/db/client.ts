@@ -10,6 +10,7 @@ import {
   type Migration,
   Mutex,
   migrate,
+  migratedUnless,
   openPostgres,
   postgresDdlOf,
   queueClient,
@@ -64,14 +65,7 @@ const openPostgresDatabase = async (options: OpenDatabaseOptions): Promise<Datab
     ...(options.migrations ? { migrations: postgresDdlOf(options.migrations) } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   })
-  if (options.wait !== false) {
-    try {
-      await connection.migrated
-    } catch (error) {
-      await connection.close()
-      throw error
-    }
-  }
+  await migratedUnless(connection, options.wait)
   const client = libsqlClientOver(connection.sql, connection.usable, connection.close)
   return {
     db: drizzle(client),

@@ -165,6 +165,20 @@ export const openPostgres = (options: PostgresConnectionOptions): PostgresConnec
 }
 
 /**
+ * Waits for the boot (prepare and migrations) when `wait`, closing the connection and throwing its failure when
+ * it fails: what tests and tools want. Without `wait` the service boots and retries in the background.
+ */
+export const migratedUnless = async (connection: PostgresConnection, wait: boolean | undefined) => {
+  if (wait === false) return
+  try {
+    await connection.migrated
+  } catch (error) {
+    await connection.close()
+    throw error
+  }
+}
+
+/**
  * The store with every method waiting for `usable()` first, so a call before the database came up fails fast
  * (503) instead of queueing in the pool. Every method of `store` must return a promise; `close`, `check` and
  * the keys in `passThrough` (a driver handle, say) are left as they are.

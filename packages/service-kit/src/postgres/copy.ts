@@ -4,10 +4,10 @@
  * run again. Afterwards each table's rows are counted on both sides. The tables are the app's drizzle
  * schema, so a column added there is copied without touching this.
  */
-import type { Client, InValue } from '@libsql/client'
+import { type Client, createClient, type InValue } from '@libsql/client'
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { Sql, TransactionSql } from 'postgres'
-import { postgresText } from './connection.ts'
+import { openPostgres, type PostgresConnectionOptions, postgresText } from './connection.ts'
 
 export interface CopyOptions {
   readonly source: Client
@@ -93,4 +93,25 @@ export const copyLibsqlToPostgres = async (options: CopyOptions): Promise<TableC
     report.push(counts)
   }
   return report
+}
+
+/**
+ * Opens the libSQL store at `from` and the PostgreSQL store at `to` (migrated first, by the app's own
+ * migrations), copies `tables`, and closes both.
+ */
+export const copyStoreToPostgres = async (
+  from: string,
+  to: string,
+  store: Omit<PostgresConnectionOptions, 'url'>,
+  options: Omit<CopyOptions, 'source' | 'target'>,
+): Promise<TableCopy[]> => {
+  const source = createClient({ url: from })
+  const target = openPostgres({ url: to, ...store })
+  try {
+    await target.migrated
+    return await copyLibsqlToPostgres({ source, target: target.sql, ...options })
+  } finally {
+    source.close()
+    await target.close()
+  }
 }
