@@ -1,6 +1,13 @@
 /** Analytics configuration: the only place that reads the environment (validated once, frozen). */
 import { join, resolve } from 'node:path'
-import { baseConfig, ConfigError, type Env, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import {
+  baseConfig,
+  ConfigError,
+  type Env,
+  isPostgresUrl,
+  loadConfig,
+  serviceUrl,
+} from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 
@@ -54,7 +61,7 @@ export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>
  */
 export const loadAnalyticsConfig = (env: Env = process.env) => {
   const c = loadConfig(AnalyticsConfigSchema, env)
-  if (c.ANALYTICS_DB_AUTH_TOKEN && /^postgres(ql)?:\/\//.test(c.ANALYTICS_DB_URL ?? '')) {
+  if (c.ANALYTICS_DB_AUTH_TOKEN && isPostgresUrl(c.ANALYTICS_DB_URL)) {
     throw new ConfigError([
       {
         variable: 'ANALYTICS_DB_AUTH_TOKEN',

@@ -1,6 +1,6 @@
 /** The notification service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { join } from 'node:path'
-import { baseConfig, type ConfigProblem, loadConfig } from '@flotilla/service-kit'
+import { baseConfig, type ConfigProblem, isPostgresUrl, loadConfig } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { TransportSettings } from './channels/index.ts'
@@ -73,7 +73,7 @@ const crossChecks = (c: NotificationsConfig): ConfigProblem[] => [
         },
       ]
     : []),
-  ...(c.NOTIFICATIONS_DB_AUTH_TOKEN && /^postgres(ql)?:\/\//.test(c.NOTIFICATIONS_DB_URL ?? '')
+  ...(c.NOTIFICATIONS_DB_AUTH_TOKEN && isPostgresUrl(c.NOTIFICATIONS_DB_URL)
     ? [
         {
           variable: 'NOTIFICATIONS_DB_AUTH_TOKEN',

@@ -1,20 +1,11 @@
 /** Test helpers for apps built on the kit (`@flotilla/service-kit/testing`). */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createRedisConnection } from '@flotilla/streams'
-import {
-  cleanupStream,
-  deleteKeysMatching,
-  TEST_REDIS_URL,
-  uniqueStreamName,
-} from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
 import { startService } from './runtime/runner.ts'
+import { serviceTestScope } from './service-test-scope.ts'
 
 interface Probed {
   readonly app: { handle(request: Request): Promise<Response> | Response }
@@ -61,25 +52,8 @@ export const itIsNotReadyWithoutItsConsumer = <
   declaration: ServiceDeclaration<C, F, D, A, O>,
   options: ReadinessTestOptions,
 ): void => {
-  const redisUrl = options.redisUrl ?? TEST_REDIS_URL
-  const redis = createRedisConnection(redisUrl, 'command')
-  const prefix = `test:${declaration.name}-service:${crypto.randomUUID().slice(0, 8)}:`
-  const stream = uniqueStreamName(`${declaration.name}-service`)
-  const dir = mkdtempSync(join(tmpdir(), `${declaration.name}-service-`))
-  afterAll(async () => {
-    await deleteKeysMatching(redis, `${prefix}*`)
-    await cleanupStream(redis, stream)
-    redis.disconnect()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const env = serviceTestScope(`${declaration.name}-service`, options.prefixVariable, options.redisUrl)
   it('answers /ready 503 naming the consumer once its consumer stops', async () => {
-    const env = {
-      REDIS_URL: redisUrl,
-      EVENTS_STREAM: stream,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      [options.prefixVariable]: prefix,
-    }
     const running = await startService(declaration, { env, port: false, telemetry: false })
     try {
       const { running: before, stopped } = await readinessAroundConsumerStop(running)

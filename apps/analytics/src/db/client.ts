@@ -2,7 +2,7 @@
  * Opens the analytics database: a libSQL file by default (or a `libsql://` server), PostgreSQL when the URL
  * is `postgres://` (shared by every analytics machine).
  */
-import type { Logger } from '@flotilla/service-kit'
+import { isPostgresUrl, type Logger } from '@flotilla/service-kit'
 import { openLibsqlDatabase } from './libsql.ts'
 import { openPostgresDatabase } from './postgres.ts'
 import type { Database } from './types.ts'
@@ -16,8 +16,6 @@ export interface OpenDatabaseOptions {
   readonly wait?: boolean
   readonly logger?: Pick<Logger, 'warn' | 'info'>
 }
-
-export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url)
 
 /**
  * Opens and migrates the database. PostgreSQL with `wait: false` resolves at once and keeps retrying in the

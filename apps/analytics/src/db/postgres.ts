@@ -13,7 +13,14 @@
  * PostgreSQL `text` cannot hold NUL: a NUL in a bound string is stored as U+FFFD, on writes and reads alike,
  * as libSQL stores a lone surrogate.
  */
-import { type Logger, openPostgres, postgresDdlOf, postgresText, whenUsable } from '@flotilla/service-kit'
+import {
+  type Logger,
+  migratedUnless,
+  openPostgres,
+  postgresDdlOf,
+  postgresText,
+  whenUsable,
+} from '@flotilla/service-kit'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Sql, TransactionSql } from 'postgres'
 import { MIGRATIONS } from './migrations.ts'
@@ -119,6 +126,14 @@ const retried = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 }
 
+/** How the kit opens and migrates this store (the opener below and the copy command share it). */
+export const ANALYTICS_POSTGRES = {
+  store: 'analytics',
+  migrations: postgresDdlOf(MIGRATIONS),
+  table: 'analytics_schema_migrations',
+  lockName: 'flotilla.analytics.migrate',
+} as const
+
 /** Opens the pool and migrates under the kit's advisory lock (waited for unless `wait: false`). */
 export const openPostgresDatabase = async (options: {
   readonly url: string
@@ -127,40 +142,26 @@ export const openPostgresDatabase = async (options: {
 }): Promise<Database> => {
   const connection = openPostgres({
     url: options.url,
-    store: 'analytics',
-    migrations: postgresDdlOf(MIGRATIONS),
-    table: 'analytics_schema_migrations',
-    lockName: 'flotilla.analytics.migrate',
+    ...ANALYTICS_POSTGRES,
     ...(options.logger ? { logger: options.logger } : {}),
   })
-  if (options.wait !== false) {
-    try {
-      await connection.migrated
-    } catch (error) {
-      await connection.close()
-      throw error
-    }
-  }
+  await migratedUnless(connection, options.wait)
   const { sql } = connection
+  /** A transaction that first takes the rollup lock (`mode`), retried whole when it lost a race. */
+  const locked = <T>(mode: 'exclusive' | 'shared', fn: (tx: TransactionSql) => Promise<T>): Promise<T> =>
+    retried(
+      async () =>
+        (await sql.begin(async (tx) => {
+          const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'
+          await tx.unsafe(`SELECT ${lock}(${ROLLUP_LOCK})`, [], PREPARED)
+          return fn(tx)
+        })) as T,
+    )
   const db: Db = {
     dialect: 'postgresql',
     ...queriesOn(sql),
-    transaction: (fn) =>
-      retried(
-        async () =>
-          (await sql.begin(async (tx) => {
-            await tx.unsafe(`SELECT pg_advisory_xact_lock(${ROLLUP_LOCK})`, [], PREPARED)
-            return fn(queriesOn(tx))
-          })) as Awaited<ReturnType<typeof fn>>,
-      ),
-    ingest: (fn) =>
-      retried(
-        async () =>
-          (await sql.begin(async (tx) => {
-            await tx.unsafe(`SELECT pg_advisory_xact_lock_shared(${ROLLUP_LOCK})`, [], PREPARED)
-            return fn(ingestTx(tx))
-          })) as Awaited<ReturnType<typeof fn>>,
-      ),
+    transaction: (fn) => locked('exclusive', (tx) => fn(queriesOn(tx))),
+    ingest: (fn) => locked('shared', (tx) => fn(ingestTx(tx))),
   }
   return {
     db: whenUsable(connection, db),

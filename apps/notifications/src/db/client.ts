@@ -5,10 +5,12 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
+  isPostgresUrl,
   type Logger,
   type Migration,
   Mutex,
   migrate,
+  migratedUnless,
   openPostgres,
   postgresDdlOf,
   queueClient,
@@ -42,10 +44,15 @@ export interface OpenDatabaseOptions {
   readonly logger?: Pick<Logger, 'warn' | 'info'>
 }
 
-export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url)
-
-// json stays text, as libSQL returns it (the delivery store parses its one-column rows itself).
-const JSON_AS_TEXT = { json: { to: 114, from: [114], serialize: (x: unknown) => x, parse: (x: string) => x } }
+/** How the kit opens and migrates this store (the opener below and the copy command share it). */
+export const NOTIFICATIONS_POSTGRES = {
+  store: 'notifications',
+  migrations: postgresDdlOf(MIGRATIONS),
+  table: 'notifications_schema_migrations',
+  lockName: 'flotilla.notifications.migrate',
+  // json stays text, as libSQL returns it (the delivery store parses its one-column rows itself).
+  types: { json: { to: 114, from: [114], serialize: (x: unknown) => x, parse: (x: string) => x } },
+} as const
 
 /**
  * PostgreSQL: the libSQL migrations' DDL translated by the kit, migrated under its advisory lock (retried in
@@ -54,21 +61,11 @@ const JSON_AS_TEXT = { json: { to: 114, from: [114], serialize: (x: unknown) => 
 const openPostgresDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
   const connection = openPostgres({
     url: options.url,
-    store: 'notifications',
-    migrations: postgresDdlOf(options.migrations ?? MIGRATIONS),
-    table: 'notifications_schema_migrations',
-    lockName: 'flotilla.notifications.migrate',
-    types: JSON_AS_TEXT,
+    ...NOTIFICATIONS_POSTGRES,
+    ...(options.migrations ? { migrations: postgresDdlOf(options.migrations) } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   })
-  if (options.wait !== false) {
-    try {
-      await connection.migrated
-    } catch (error) {
-      await connection.close()
-      throw error
-    }
-  }
+  await migratedUnless(connection, options.wait)
   const client = libsqlClientOver(connection.sql, connection.usable, connection.close)
   return {
     db: drizzle(client),

@@ -23,7 +23,12 @@ export interface PostgresConnectionOptions extends PostgresMigrateOptions {
   /** Runs before the migrations on each attempt (a check of the server, say); a throw is retried too. */
   readonly prepare?: (sql: Sql) => Promise<void>
   /** More postgres.js type parsers (notifications keeps json as text, as libSQL returns it). */
-  readonly types?: Readonly<Record<string, { to: number; from: number[]; serialize(x: unknown): unknown; parse(x: string): unknown }>>
+  readonly types?: Readonly<
+    Record<
+      string,
+      { to: number; from: readonly number[]; serialize(x: unknown): unknown; parse(x: string): unknown }
+    >
+  >
   /** Logs each failed boot attempt (warn) and the recovery (info). */
   readonly logger?: Pick<Logger, 'warn' | 'info'>
   /** First and largest wait between boot attempts. @defaultValue 250 ms, 15 s */
@@ -43,6 +48,10 @@ export interface PostgresConnection {
   /** Stops retrying and ends the pool. Safe to call twice. */
   close(): Promise<void>
 }
+
+/** Whether a store URL names PostgreSQL (`postgres://` or `postgresql://`), which selects the PostgreSQL store. */
+export const isPostgresUrl = (url: string | undefined): boolean =>
+  url !== undefined && /^postgres(ql)?:\/\//.test(url)
 
 /** The URL without its credentials and query: safe to log and show in `/ready`. */
 export const databaseName = (url: string): string => {
@@ -152,6 +161,20 @@ export const openPostgres = (options: PostgresConnectionOptions): PostgresConnec
       closing ??= sql.end({ timeout: 5 })
       return closing
     },
+  }
+}
+
+/**
+ * Waits for the boot (prepare and migrations) when `wait`, closing the connection and throwing its failure when
+ * it fails: what tests and tools want. Without `wait` the service boots and retries in the background.
+ */
+export const migratedUnless = async (connection: PostgresConnection, wait: boolean | undefined) => {
+  if (wait === false) return
+  try {
+    await connection.migrated
+  } catch (error) {
+    await connection.close()
+    throw error
   }
 }
 

@@ -2,24 +2,15 @@
  * PostgreSQL test helpers (`@flotilla/service-kit/testing`): a schema of each test's own in the test database,
  * dropped afterwards, and the readiness test of a service whose database is down at boot.
  */
-import { afterAll, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createRedisConnection } from '@flotilla/streams'
-import {
-  cleanupStream,
-  deleteKeysMatching,
-  TEST_REDIS_URL,
-  uniqueStreamName,
-  waitFor,
-} from '@flotilla/streams/testing'
+import { expect, it } from 'bun:test'
+import { waitFor } from '@flotilla/streams/testing'
 import type { Socket } from 'bun'
 import type { AnyElysia } from 'elysia'
 import postgres from 'postgres'
 import type { ReadyResponse } from '../app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from '../runtime/declaration.ts'
 import { startService } from '../runtime/runner.ts'
+import { serviceTestScope } from '../service-test-scope.ts'
 
 /** `DATABASE_URL`, else the database `.ci/run` starts (PostgreSQL runs on every machine that builds this). */
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -132,29 +123,13 @@ export const itWaitsForItsDatabase = <
   declaration: ServiceDeclaration<C, F, D, A, O>,
   options: DatabaseOutageTestOptions,
 ): void => {
-  const redis = createRedisConnection(TEST_REDIS_URL, 'command')
-  const prefix = `test:${declaration.name}-pg-down:${crypto.randomUUID().slice(0, 8)}:`
-  const stream = uniqueStreamName(`${declaration.name}-pg-down`)
-  const dir = mkdtempSync(join(tmpdir(), `${declaration.name}-pg-down-`))
-  afterAll(async () => {
-    await deleteKeysMatching(redis, `${prefix}*`)
-    await cleanupStream(redis, stream)
-    redis.disconnect()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const scope = serviceTestScope(`${declaration.name}-pg-down`, options.prefixVariable)
   it('boots with its database down, answers /ready 503 naming it, and turns ready when it comes up', async () => {
     const schema = await createTestSchema(`${declaration.name}_down`)
     const port = closedPort()
     const url = new URL(schema.url)
     url.host = `127.0.0.1:${port}`
-    const env = {
-      REDIS_URL: TEST_REDIS_URL,
-      EVENTS_STREAM: stream,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      [options.prefixVariable]: prefix,
-      [options.urlVariable]: url.toString(),
-    }
+    const env = { ...scope, [options.urlVariable]: url.toString() }
     const running = await startService(declaration, { env, port: false, telemetry: false })
     let forwarder: ReturnType<typeof forward> | undefined
     try {

@@ -3,7 +3,7 @@
  * uses). Migrated at boot under the kit's advisory lock (`openPostgres`), retried until the database answers; appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
-import { type Logger, openPostgres, whenUsable } from '@flotilla/service-kit'
+import { type Logger, migratedUnless, openPostgres, whenUsable } from '@flotilla/service-kit'
 import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import type { Sql } from 'postgres'
@@ -85,14 +85,7 @@ export const createPostgresStore = async (
     ...(options.logger ? { logger: options.logger } : {}),
   })
   const client = connection.sql
-  if (options.wait !== false) {
-    try {
-      await connection.migrated
-    } catch (error) {
-      await connection.close()
-      throw error
-    }
-  }
+  await migratedUnless(connection, options.wait)
   const db: Db = drizzle({ client })
 
   const anchorIn = async (q: Db | Tx, chain: string): Promise<RetentionAnchor | null> => {
@@ -117,105 +110,103 @@ export const createPostgresStore = async (
     return anchor ? { chain, seq: anchor.seq, hash: anchor.hash } : null
   }
 
-  return whenUsable(
-    connection,
-    {
-      kind: 'postgres',
-      sql: client,
-      db,
+  const store: AuditStore & { sql: Sql; db: Db; check(): Promise<string> } = {
+    kind: 'postgres',
+    sql: client,
+    db,
 
-      append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
+    append: (inputs: readonly RecordInput[]): Promise<AppendResult> => appendOnPool(client, inputs),
 
-      ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
-        db
-          .select()
-          .from(auditRecords)
-          .where(where)
-          .orderBy(...order)
-          .limit(limit),
-      ),
+    ...recordReads<RecordRow>(auditRecords, (where, order, limit) =>
+      db
+        .select()
+        .from(auditRecords)
+        .where(where)
+        .orderBy(...order)
+        .limit(limit),
+    ),
 
-      head: (chain) => headIn(db, chain),
-      anchor: (chain) => anchorIn(db, chain),
+    head: (chain) => headIn(db, chain),
+    anchor: (chain) => anchorIn(db, chain),
 
-      async chains() {
-        const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
-        return rows.map((r) => r.chain)
-      },
-
-      prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
-        db.transaction(async (tx) => {
-          // The chain's append lock: no batch appends to it while it is pruned.
-          await tx.execute(
-            sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
-          )
-          const [firstKept] = await tx
-            .select({ seq: auditRecords.seq })
-            .from(auditRecords)
-            .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
-            .orderBy(asc(auditRecords.seq))
-            .limit(1)
-          const head = await headIn(tx, chain)
-          const anchor = await anchorIn(tx, chain)
-          const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
-          if (lastPruned <= (anchor?.seq ?? 0)) return null
-          const [last] = await tx
-            .select({ hash: auditRecords.hash })
-            .from(auditRecords)
-            .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
-            .limit(1)
-          if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
-          const next: RetentionAnchor = {
-            chain,
-            seq: lastPruned,
-            hash: last.hash,
-            prunedAt: now.toISOString(),
-          }
-          // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
-          await beforeDelete?.(next)
-          // The retention path: a transaction-local setting, so no other transaction ever sees it.
-          await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, 'on', true)`)
-          await tx.execute(
-            sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
-              SELECT event_id, chain, ${next.prunedAt} FROM ${auditRecords}
-              WHERE chain = ${chain} AND seq <= ${lastPruned} ON CONFLICT DO NOTHING`,
-          )
-          await tx
-            .insert(auditAnchors)
-            .values(next)
-            .onConflictDoUpdate({
-              target: auditAnchors.chain,
-              set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
-            })
-          await tx
-            .delete(auditRecords)
-            .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
-          await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
-          return next
-        }),
-
-      stats: async (filter, groupBy) =>
-        (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
-
-      async counts(query) {
-        const rows = await groupedSelect(db, countsQuery(auditRecords, query))
-        return rows.map((row) => toCountRow(row, query))
-      },
-
-      topActors: async (filter, limit) =>
-        (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
-
-      async count(filter) {
-        const [row] = await db
-          .select({ n: countSql })
-          .from(auditRecords)
-          .where(and(...where(filter)))
-        return row?.n ?? 0
-      },
-
-      check: () => connection.check(),
-      close: () => connection.close(),
+    async chains() {
+      const rows = await db.select().from(auditChains).orderBy(asc(auditChains.chain))
+      return rows.map((r) => r.chain)
     },
-    ['sql', 'db'],
-  )
+
+    prune: (chain, before, { now = new Date(), beforeDelete } = {}) =>
+      db.transaction(async (tx) => {
+        // The chain's append lock: no batch appends to it while it is pruned.
+        await tx.execute(
+          sql`SELECT pg_advisory_xact_lock(${sql.raw(CHAIN_LOCK_NAMESPACE)}, hashtext(${chain}))`,
+        )
+        const [firstKept] = await tx
+          .select({ seq: auditRecords.seq })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), gte(auditRecords.receivedAt, before.toISOString())))
+          .orderBy(asc(auditRecords.seq))
+          .limit(1)
+        const head = await headIn(tx, chain)
+        const anchor = await anchorIn(tx, chain)
+        const lastPruned = firstKept ? firstKept.seq - 1 : (head?.seq ?? 0)
+        if (lastPruned <= (anchor?.seq ?? 0)) return null
+        const [last] = await tx
+          .select({ hash: auditRecords.hash })
+          .from(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), eq(auditRecords.seq, lastPruned)))
+          .limit(1)
+        if (!last) throw new Error(`chain ${chain} has no record at seq ${lastPruned}: cannot anchor`)
+        const next: RetentionAnchor = {
+          chain,
+          seq: lastPruned,
+          hash: last.hash,
+          prunedAt: now.toISOString(),
+        }
+        // Kept outside first (we hold the chain's lock): if this throws, the transaction rolls back.
+        await beforeDelete?.(next)
+        // The retention path: a transaction-local setting, so no other transaction ever sees it.
+        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, 'on', true)`)
+        await tx.execute(
+          sql`INSERT INTO ${auditPrunedEvents} (event_id, chain, pruned_at)
+            SELECT event_id, chain, ${next.prunedAt} FROM ${auditRecords}
+            WHERE chain = ${chain} AND seq <= ${lastPruned} ON CONFLICT DO NOTHING`,
+        )
+        await tx
+          .insert(auditAnchors)
+          .values(next)
+          .onConflictDoUpdate({
+            target: auditAnchors.chain,
+            set: { seq: next.seq, hash: next.hash, prunedAt: next.prunedAt },
+          })
+        await tx
+          .delete(auditRecords)
+          .where(and(eq(auditRecords.chain, chain), lte(auditRecords.seq, lastPruned)))
+        await tx.execute(sql`SELECT set_config(${RETENTION_SETTING}, '', true)`)
+        return next
+      }),
+
+    stats: async (filter, groupBy) =>
+      (await groupedSelect(db, statsQuery(auditRecords, filter, groupBy))) as unknown as StatsRow[],
+
+    async counts(query) {
+      const rows = await groupedSelect(db, countsQuery(auditRecords, query))
+      return rows.map((row) => toCountRow(row, query))
+    },
+
+    topActors: async (filter, limit) =>
+      (await groupedSelect(db, topActorsQuery(auditRecords, filter, limit))) as unknown as ActorCount[],
+
+    async count(filter) {
+      const [row] = await db
+        .select({ n: countSql })
+        .from(auditRecords)
+        .where(and(...where(filter)))
+      return row?.n ?? 0
+    },
+
+    check: () => connection.check(),
+    close: () => connection.close(),
+  }
+  // Every call waits for the migrations (fails fast with 503 until then); the driver handles are left as they are.
+  return whenUsable(connection, store, ['sql', 'db'])
 }
