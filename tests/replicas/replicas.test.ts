@@ -191,7 +191,6 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
   }, SETTLE_TIMEOUT_MS + 300_000)
 
   afterAll(async () => {
-    await redis?.quit().catch(() => {})
     if (redis) await closeConnection(redis).catch(() => {})
     await cluster?.stop()
   }, 120_000)
