@@ -80,7 +80,7 @@ export const report = async (): Promise<string> => {
               handler: createEveryEventHandler({ ingest: createIngest({ db: database.db, uniques }) }),
             })
             const seconds = await timeConsumer(consumer, () => consumer.status().processed >= N)
-            database.close()
+            await database.close()
             await redis.xgroup('DESTROY', stream, group)
             return { ops: N, seconds }
           },

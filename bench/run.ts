@@ -24,6 +24,7 @@ const BENCHMARKS: readonly string[] = [
   'audit',
   'analytics',
   'notifications',
+  'replicas',
   'memory',
   'cold-start',
 ]

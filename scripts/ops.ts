@@ -1,6 +1,7 @@
-/** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim. */
+/** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim, libSQL → PostgreSQL. */
 import { parseArgs } from 'node:util'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
+import { dbCopy } from './lib/db-copy.ts'
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
   dlqList,
@@ -25,6 +26,9 @@ const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <comman
   dlq purge <group> <id> | --all       delete for good                                 (asks unless --yes)
   trim --retention 7d                  MINID trim, never past a pending or undelivered entry (asks unless --yes)
   outbox [--limit 20] [--channel email] what notifications stored instead of sending (no provider configured)
+  db copy --app <analytics|audit|notifications> --from file:… --to postgres://… [--batch 1000]
+                                       moves an app's libSQL store to PostgreSQL (idempotent; stop its writers
+                                       first); checks every table's row count, and for audit every chain
   token <app> [--ttl ${DEFAULT_TOKEN_TTL_SECONDS}]              a service token for that app (paste into its Swagger UI: Authorize);
                                        ${DEFAULT_TOKEN_TTL_SECONDS} s is the longest lifetime the apps accept
 
@@ -46,6 +50,10 @@ const { values, positionals } = parseArgs({
     channel: { type: 'string' },
     ttl: { type: 'string' },
     interval: { type: 'string', default: '2s' },
+    app: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    batch: { type: 'string' },
     count: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -87,6 +95,14 @@ const run = async (): Promise<void> => {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new OpsError('--limit must be 1..100')
     return outbox(process.env, { limit, channel: values.channel, json: values.json })
   }
+  if (command === 'db' && sub === 'copy')
+    return dbCopy({
+      app: values.app,
+      from: values.from,
+      to: values.to,
+      batch: values.batch,
+      json: values.json,
+    })
   if (command === 'token') {
     if (!sub) throw new OpsError('token <app>: which app is the token for?')
     return printToken(process.env, sub, parseTokenTtl(values.ttl))

@@ -1,6 +1,13 @@
 /** Analytics configuration: the only place that reads the environment (validated once, frozen). */
 import { join, resolve } from 'node:path'
-import { baseConfig, type Env, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import {
+  baseConfig,
+  ConfigError,
+  type Env,
+  isPostgresUrl,
+  loadConfig,
+  serviceUrl,
+} from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 
@@ -15,7 +22,9 @@ export const AnalyticsConfigSchema = t.Composite([
   baseConfig({ port: 3004 }),
   TelemetryConfigSchema,
   t.Object({
-    ANALYTICS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+    ANALYTICS_DB_URL: t.Optional(
+      t.String({ pattern: '^(file:|libsql://|https?://|wss?://|postgres(ql)?://)' }),
+    ),
     ANALYTICS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
     ANALYTICS_REDIS_PREFIX: t.String({ minLength: 1, pattern: '^[^\\s{}]+$', default: 'analytics' }),
     AUTH_JWKS_URL: t.Optional(t.String({ pattern: '^https?://' })),
@@ -45,12 +54,21 @@ export const AnalyticsConfigSchema = t.Composite([
 export type AnalyticsConfig = ReturnType<typeof loadAnalyticsConfig>
 
 /**
- * Loads and validates the configuration. `ANALYTICS_DB_URL` defaults to `file:<DATA_DIR>/analytics.db`,
+ * Loads and validates the configuration. `ANALYTICS_DB_URL` defaults to `file:<DATA_DIR>/analytics.db`
+ * (a `postgres://` URL selects PostgreSQL),
  * `AUTH_JWKS_URL` to the auth service's `/.well-known/jwks.json`, and `ANALYTICS_DASHBOARD_PUBLIC` to true outside
  * production only.
  */
 export const loadAnalyticsConfig = (env: Env = process.env) => {
   const c = loadConfig(AnalyticsConfigSchema, env)
+  if (c.ANALYTICS_DB_AUTH_TOKEN && isPostgresUrl(c.ANALYTICS_DB_URL)) {
+    throw new ConfigError([
+      {
+        variable: 'ANALYTICS_DB_AUTH_TOKEN',
+        message: 'is for a libSQL server; PostgreSQL credentials go in ANALYTICS_DB_URL',
+      },
+    ])
+  }
   const processedRetentionMs = c.ANALYTICS_PROCESSED_ID_RETENTION_DAYS * DAY_MS
   return Object.freeze({
     ...c,

@@ -51,10 +51,14 @@ export const buildDomain = async ({
   config,
   redis,
   metrics,
+  logger,
   now,
 }: DomainOptions): Promise<AnalyticsDomain> => {
   const database = await openDatabase({
     url: config.dbUrl,
+    // The service boots with its database down (PostgreSQL): `/ready` names it until it is up.
+    wait: false,
+    logger,
     ...(config.ANALYTICS_DB_AUTH_TOKEN ? { authToken: config.ANALYTICS_DB_AUTH_TOKEN } : {}),
   })
   const clock = now ? { now } : {}

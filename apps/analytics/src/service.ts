@@ -57,9 +57,8 @@ export const analyticsService = defineService({
     }
   },
   readiness: ({ database }) => ({
-    store: async () => {
-      await database.client.execute('SELECT 1')
-    },
+    // PostgreSQL names the database it reached, or why it cannot (never the credentials).
+    store: () => database.check(),
   }),
   close: ({ database }) => [['database', () => database.close()]],
 })

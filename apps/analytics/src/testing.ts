@@ -1,7 +1,8 @@
 /**
- * Test fixtures (`@flotilla/analytics/testing`): a temp libSQL file, a unique Redis key prefix and stream, real
- * Redis; everything removed on close.
+ * Test fixtures (`@flotilla/analytics/testing`): a temp libSQL file or a PostgreSQL schema, a unique Redis key
+ * prefix and stream, real Redis; everything removed on close.
  */
+import { describe } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,13 +21,14 @@ import {
   type Scheduler,
   startService,
 } from '@flotilla/service-kit'
-import { testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
+import { createTestSchema, testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
 import type { Consumer } from '@flotilla/streams'
 import {
   cleanupStream,
   deleteKeysMatching,
   TEST_REDIS_URL,
   uniqueStreamName,
+  waitFor,
 } from '@flotilla/streams/testing'
 import { Redis } from 'ioredis'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
@@ -66,12 +68,40 @@ export interface TestStores {
 /** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
 export const deleteKeys = deleteKeysMatching
 
-/** Stores of one test: own database file, own Redis prefix. */
+/** The engines the analytics database runs on; the conformance suites run once per engine. */
+export const ENGINES = ['libsql', 'postgresql'] as const
+export type Engine = (typeof ENGINES)[number]
+
+/**
+ * Registers `body` once per engine, inside a describe block named for it: the analytics database's
+ * conformance suite is every test file that uses this (the same tests against libSQL and PostgreSQL).
+ */
+export const describeEachEngine = (body: (engine: Engine) => void): void => {
+  for (const engine of ENGINES) describe(`on ${engine}`, () => body(engine))
+}
+
+/**
+ * A database of one test: a libSQL file in `dir`, or a PostgreSQL schema of its own (dropped by `drop`).
+ * PostgreSQL: `DATABASE_URL`, else the test database `.ci/run` starts; never skipped.
+ */
+const testDatabaseUrl = async (engine: Engine, dir: string) => {
+  if (engine === 'libsql') return { url: `file:${join(dir, 'analytics.db')}`, drop: async () => {} }
+  const schema = await createTestSchema('analytics_test')
+  return { url: schema.url, drop: () => schema.cleanup() }
+}
+
+/** Stores of one test: own database (file or PostgreSQL schema), own Redis prefix. */
 export const createTestStores = async (
-  overrides: { now?: () => number; minuteRetentionMs?: number; hourRetentionMs?: number } = {},
+  overrides: {
+    now?: () => number
+    minuteRetentionMs?: number
+    hourRetentionMs?: number
+    engine?: Engine
+  } = {},
 ): Promise<TestStores> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-test-'))
-  const dbUrl = `file:${join(dir, 'analytics.db')}`
+  const target = await testDatabaseUrl(overrides.engine ?? 'libsql', dir)
+  const dbUrl = target.url
   const database = await openDatabase({ url: dbUrl })
   const redis = new Redis(TEST_REDIS_URL)
   const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
@@ -105,7 +135,8 @@ export const createTestStores = async (
       closed = true
       await deleteKeys(redis, `${prefix}:*`)
       redis.disconnect()
-      database.close()
+      await database.close()
+      await target.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -154,9 +185,10 @@ export interface TestApp extends UserTokenTestApp<AnalyticsApp> {
  * `trustKeys` are more public keys whose user tokens it accepts (a suite that signs its own).
  */
 export const createTestApp = async (
-  overrides: { env?: Env; now?: () => number; trustKeys?: readonly JWK[] } = {},
+  overrides: { env?: Env; now?: () => number; trustKeys?: readonly JWK[]; engine?: Engine } = {},
 ): Promise<TestApp> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-app-'))
+  const target = await testDatabaseUrl(overrides.engine ?? 'libsql', dir)
   const stream = uniqueStreamName('analytics')
   const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
   const env: Env = {
@@ -168,6 +200,7 @@ export const createTestApp = async (
     ANALYTICS_JOBS_ENABLED: 'false',
     ANALYTICS_CONSUMER_CLAIM_IDLE_MS: '1000',
     LOG_LEVEL: 'silent',
+    ANALYTICS_DB_URL: target.url,
     ...overrides.env,
   }
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
@@ -191,6 +224,18 @@ export const createTestApp = async (
   })
   const { app, consumer, scheduler } = running
   if (!consumer || !scheduler) throw new Error('analytics declares a consumer and jobs')
+  // PostgreSQL migrates in the background: the fixture hands the app over once its store answers.
+  await waitFor(
+    () =>
+      running.deps.database.check().then(
+        () => true,
+        () => false,
+      ),
+    {
+      timeoutMs: 30_000,
+      message: 'the analytics database to be migrated',
+    },
+  )
   const deps: TestDeps = { ...running.deps, consumer, scheduler }
   const redis = new Redis(TEST_REDIS_URL)
   const signer = createServiceTokenSigner(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), 'ops')
@@ -228,6 +273,7 @@ export const createTestApp = async (
       await cleanupStream(redis, stream)
       await deleteKeys(redis, `${prefix}:*`)
       redis.disconnect()
+      await target.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }

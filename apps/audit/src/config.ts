@@ -1,12 +1,16 @@
 /** The audit service's configuration: the only place that reads the environment (via the kit's loadConfig). */
-import { baseConfig, ConfigError, type ConfigProblem, loadConfig, serviceUrl } from '@flotilla/service-kit'
+import {
+  baseConfig,
+  ConfigError,
+  type ConfigProblem,
+  isPostgresUrl,
+  loadConfig,
+  serviceUrl,
+} from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import { parseRetentionOverrides, type RetentionPolicy } from './retention/policy.ts'
 import type { StoreSettings } from './store/open.ts'
-
-const isPostgresUrl = (url: string | undefined): boolean =>
-  url !== undefined && /^postgres(ql)?:\/\//.test(url)
 
 // Elysia's t.Integer also accepts numeric strings (made for query strings), so the kit's env conversion
 // would leave "30" a string; a whole t.Number converts and checks as expected.

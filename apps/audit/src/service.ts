@@ -18,8 +18,8 @@ export const auditService = defineService({
   name: 'audit',
   version: VERSION,
   config: loadAuditConfig,
-  async build({ config, redis, metrics, serviceVerifier, revocations }) {
-    const store = await openStore(config.store)
+  async build({ config, redis, metrics, serviceVerifier, revocations, logger }) {
+    const store = await openStore(config.store, logger)
     return {
       store,
       anchors: createRedisAnchors(redis, config.AUDIT_REDIS_PREFIX),
@@ -71,9 +71,8 @@ export const auditService = defineService({
     ].filter((job) => job.everyMs > 0),
   }),
   readiness: ({ store }) => ({
-    store: async () => {
-      await store.head('global')
-    },
+    // PostgreSQL answers with the database it reached, or why it cannot (named, never the credentials).
+    store: async () => (store.check ? store.check() : store.head('global')),
   }),
   close: ({ store }) => [['store', () => store.close()]],
 })

@@ -1,6 +1,6 @@
 /** The notification service's configuration: the only place that reads the environment (via the kit's loadConfig). */
 import { join } from 'node:path'
-import { baseConfig, type ConfigProblem, loadConfig } from '@flotilla/service-kit'
+import { baseConfig, type ConfigProblem, isPostgresUrl, loadConfig } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
 import type { TransportSettings } from './channels/index.ts'
@@ -14,7 +14,9 @@ const optionalUrl = (description: string) => t.Optional(t.String({ pattern: '^ht
 export const NotificationsConfigSchema = t.Object({
   ...baseConfig({ port: 3002 }).properties,
   ...TelemetryConfigSchema.properties,
-  NOTIFICATIONS_DB_URL: t.Optional(t.String({ pattern: '^(file:|libsql://|https?://|wss?://)' })),
+  NOTIFICATIONS_DB_URL: t.Optional(
+    t.String({ pattern: '^(file:|libsql://|https?://|wss?://|postgres(ql)?://)' }),
+  ),
   NOTIFICATIONS_DB_AUTH_TOKEN: t.Optional(t.String({ minLength: 1 })),
   NOTIFICATIONS_REDIS_PREFIX: t.String({ pattern: '^[^\\s{}]+$', maxLength: 100, default: 'notifications:' }),
   NOTIFICATIONS_DEFAULT_LOCALE: t.String({ pattern: '^[a-z]{2,3}$', default: 'en' }),
@@ -68,6 +70,14 @@ const crossChecks = (c: NotificationsConfig): ConfigProblem[] => [
         {
           variable: 'RESEND_WEBHOOK_SECRET',
           message: 'must be set in production when RESEND_API_KEY is (delivery status comes from it)',
+        },
+      ]
+    : []),
+  ...(c.NOTIFICATIONS_DB_AUTH_TOKEN && isPostgresUrl(c.NOTIFICATIONS_DB_URL)
+    ? [
+        {
+          variable: 'NOTIFICATIONS_DB_AUTH_TOKEN',
+          message: 'is for a libSQL server; PostgreSQL credentials go in NOTIFICATIONS_DB_URL',
         },
       ]
     : []),

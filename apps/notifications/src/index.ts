@@ -12,6 +12,7 @@ export {
   transportSettingsOf,
 } from './config.ts'
 export { createNotificationConsumer, NOTIFICATIONS_GROUP } from './consumer.ts'
+export { copyNotificationsToPostgres } from './db/copy.ts'
 export type { DeliveryStatus } from './deliveries/model.ts'
 export { DELIVERY_STATUSES, DeliveryDetail, DeliveryPage, DeliveryView } from './deliveries/model.ts'
 export type { Core, Settings } from './deps.ts'

@@ -18,6 +18,9 @@ export const notificationsService = defineService({
     const database = await openDatabase({
       url: databaseUrlOf(config),
       ...(config.NOTIFICATIONS_DB_AUTH_TOKEN ? { authToken: config.NOTIFICATIONS_DB_AUTH_TOKEN } : {}),
+      // PostgreSQL down at boot: the service starts, `/ready` names the database until it is up.
+      wait: false,
+      logger,
     })
     const transports = createTransports(database.db, transportSettingsOf(config))
     logger.info(
@@ -50,9 +53,8 @@ export const notificationsService = defineService({
     },
   }),
   readiness: (core) => ({
-    database: async () => {
-      await core.database.client.execute('SELECT 1')
-    },
+    // PostgreSQL names the database it reached, or why it cannot (never the credentials).
+    database: () => core.database.check(),
   }),
   close: (core) => [['database', () => core.database.close()]],
 })

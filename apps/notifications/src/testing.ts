@@ -3,6 +3,7 @@
  * local outbox (or given transports); everything is deleted on close. Outside tests import it, and the fake
  * provider servers, as `@flotilla/notifications/testing`.
  */
+import { describe } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import {
   parseKeyRing,
 } from '@flotilla/contracts'
 import { createHttpRuntime, createMetrics } from '@flotilla/service-kit'
-import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
+import { createTestSchema, type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
 import { createPublisher } from '@flotilla/streams'
 import {
   cleanupStream,
@@ -71,6 +72,27 @@ export interface TestAppOptions {
   readonly transports?: Partial<Omit<TransportSettings, 'timeoutMs' | 'emailFrom'>>
   /** Replace transports outright (per channel). */
   readonly transportOverrides?: Partial<Record<ChannelName, Transport>>
+  /** The database engine. @defaultValue 'libsql' */
+  readonly engine?: Engine
+}
+
+/** The engines the notifications database runs on; the conformance suites run once per engine. */
+export const ENGINES = ['libsql', 'postgresql'] as const
+export type Engine = (typeof ENGINES)[number]
+
+/** Registers `body` once per engine, inside a describe block named for it (the store conformance suite). */
+export const describeEachEngine = (body: (engine: Engine) => void): void => {
+  for (const engine of ENGINES) describe(`on ${engine}`, () => body(engine))
+}
+
+/**
+ * A database of one test: a libSQL file in `dir`, or a PostgreSQL schema of its own, dropped by `drop`
+ * (`DATABASE_URL`, else the test database `.ci/run` starts; never skipped).
+ */
+export const testDatabase = async (engine: Engine, dir: string) => {
+  if (engine === 'libsql') return { url: `file:${join(dir, 'notifications.db')}`, drop: async () => {} }
+  const schema = await createTestSchema('notifications_test')
+  return { url: schema.url, drop: () => schema.cleanup() }
 }
 
 /**
@@ -91,10 +113,11 @@ export interface TestApp extends KitTestApp<NotificationsApp> {
   published<T extends EventType>(type: T): Promise<EventOf<T>[]>
 }
 
-/** The whole app over a temp libSQL file and real Redis; HTTP through `app.handle`. */
+/** The whole app over a temp libSQL file (or a PostgreSQL schema) and real Redis; HTTP through `app.handle`. */
 export const createTestApp = async (options: TestAppOptions = {}): Promise<TestApp> => {
   const dir = await mkdtemp(join(tmpdir(), 'notifications-test-'))
-  const dbUrl = `file:${join(dir, 'notifications.db')}`
+  const target = await testDatabase(options.engine ?? 'libsql', dir)
+  const dbUrl = target.url
   const database = await openDatabase({ url: dbUrl })
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 })
   const settings = testSettings(options.settings)
@@ -161,6 +184,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       await deleteKeys(redis, `${settings.redisPrefix}*`)
       redis.disconnect()
       database.close()
+      await target.drop()
       await rm(dir, { recursive: true, force: true })
     },
   }

@@ -100,6 +100,19 @@ export {
   INVALID_CURSOR,
   MAX_CURSOR_LENGTH,
 } from './pagination/cursor.ts'
+export type { PostgresConnection, PostgresConnectionOptions } from './postgres/connection.ts'
+export {
+  databaseName,
+  isPostgresUrl,
+  migratedUnless,
+  openPostgres,
+  postgresText,
+  whenUsable,
+} from './postgres/connection.ts'
+export type { CopyOptions, TableCopy } from './postgres/copy.ts'
+export { copyLibsqlToPostgres, copyStoreToPostgres } from './postgres/copy.ts'
+export type { PostgresMigrateOptions } from './postgres/migrate.ts'
+export { migratePostgres, postgresDdlOf } from './postgres/migrate.ts'
 export type {
   RevocationList,
   RevocationListOptions,

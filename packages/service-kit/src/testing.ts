@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ReadyResponse } from './app/probes.ts'
 import type { FeatureFlag, ServiceConfig, ServiceDeclaration } from './runtime/declaration.ts'
 import { startService } from './runtime/runner.ts'
+import { serviceTestScope } from './service-test-scope.ts'
 
 /**
  * Child processes for one test file: `spawn` starts `bun <script> ...args` with the test environment (plus
@@ -86,25 +87,8 @@ export const itIsNotReadyWithoutItsConsumer = <
   declaration: ServiceDeclaration<C, F, D, A, O>,
   options: ReadinessTestOptions,
 ): void => {
-  const redisUrl = options.redisUrl ?? TEST_REDIS_URL
-  const redis = createRedisConnection(redisUrl, 'command')
-  const prefix = `test:${declaration.name}-service:${crypto.randomUUID().slice(0, 8)}:`
-  const stream = uniqueStreamName(`${declaration.name}-service`)
-  const dir = mkdtempSync(join(tmpdir(), `${declaration.name}-service-`))
-  afterAll(async () => {
-    await deleteKeysMatching(redis, `${prefix}*`)
-    await cleanupStream(redis, stream)
-    redis.disconnect()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const env = serviceTestScope(`${declaration.name}-service`, options.prefixVariable, options.redisUrl)
   it('answers /ready 503 naming the consumer once its consumer stops', async () => {
-    const env = {
-      REDIS_URL: redisUrl,
-      EVENTS_STREAM: stream,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      [options.prefixVariable]: prefix,
-    }
     const running = await startService(declaration, { env, port: false, telemetry: false })
     try {
       const { running: before, stopped } = await readinessAroundConsumerStop(running)
@@ -245,3 +229,6 @@ export const openOfflinePage = async (browser: Browser, origin: string): Promise
   })
   return { context, page, external, failed }
 }
+
+export type { DatabaseOutageTestOptions, TestSchema } from './postgres/testing.ts'
+export { createTestSchema, itWaitsForItsDatabase, TEST_DATABASE_URL } from './postgres/testing.ts'

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deadLetterStreamKey } from '@flotilla/contracts'
 import { waitFor } from '@flotilla/streams/testing'
+import { sql } from 'drizzle-orm'
 import { chromium } from 'playwright-core'
 import { createTestApp, sampleEvent, type TestApp } from '../testing.ts'
 
@@ -117,8 +118,10 @@ describe('GET /dashboard', () => {
     await h.deps.consumer.start()
     await waitFor(
       async () =>
-        (await h.deps.database.db.$count((await import('../db/schema.ts')).processedEvents)) ===
-        events.length,
+        Number(
+          (await h.deps.database.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM processed_events`))[0]
+            ?.n,
+        ) === events.length,
       {
         timeoutMs: 30_000,
         message: 'the consumer to count every event',

@@ -4,19 +4,10 @@
  * replayed event finds its id already recorded and counts nothing.
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import type { Transaction } from '@libsql/client'
-import type { Db } from '../db/client.ts'
+import type { Db, MinuteCell } from '../db/types.ts'
 import { decodeSketch, durationOf, encodeSketch, newSketch } from '../percentiles/sketch.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../time/zone.ts'
 import type { ActorHit, Uniques } from '../uniques/service.ts'
-import {
-  ADD_MINUTE_COUNTS,
-  MARK_DIRTY,
-  READ_SKETCHES,
-  RECORD_IDS,
-  RECORD_IDS_RETURNING,
-  WRITE_SKETCH,
-} from './statements.ts'
 
 export interface IngestResult {
   /** Events counted by this call. */
@@ -48,10 +39,7 @@ const storedTenant = (e: AnyEvent): string => {
 
 /** What a batch's new events add: minute cells, dirty hours and days, and duration values per series. */
 const aggregate = (events: readonly AnyEvent[]) => {
-  const cells = new Map<
-    string,
-    [bucket: number, tenantId: string, type: string, source: string, count: number]
-  >()
+  const cells = new Map<string, MinuteCell>()
   const hours = new Set<number>()
   const days = new Set<number>()
   const durations = new Map<string, { bucket: number; tenantId: string; type: string; values: number[] }>()
@@ -74,72 +62,35 @@ const aggregate = (events: readonly AnyEvent[]) => {
       durations.set(dKey, d)
     }
   }
-  const dirty = [...[...hours].map((b) => ['hour', b]), ...[...days].map((b) => ['day', b])]
+  const dirty = [...[...hours].map((b) => ['hour', b] as const), ...[...days].map((b) => ['day', b] as const)]
   return { cells: [...cells.values()], dirty, durations: [...durations.values()] }
 }
 
-/**
- * Records the ids of `firsts` (one event per id) and returns the events not counted before. The common
- * case — every id new — needs no rows back; only a batch with some ids already recorded is recorded again,
- * from a savepoint, returning which ids are new.
- */
-const recordNew = async (
-  tx: Transaction,
-  firsts: ReadonlyMap<string, AnyEvent>,
-  at: number,
-): Promise<AnyEvent[]> => {
-  const args = [at, JSON.stringify([...firsts.keys()])]
-  await tx.execute('SAVEPOINT record_ids')
-  const recorded = (await tx.execute({ sql: RECORD_IDS, args })).rowsAffected
-  let fresh: AnyEvent[]
-  if (recorded === firsts.size) fresh = [...firsts.values()]
-  else if (recorded === 0) fresh = []
-  else {
-    await tx.execute('ROLLBACK TO record_ids')
-    const { rows } = await tx.execute({ sql: RECORD_IDS_RETURNING, args })
-    fresh = rows.map((row) => firsts.get(String(row[0])) as AnyEvent)
-  }
-  await tx.execute('RELEASE record_ids')
-  return fresh
-}
-
-/** Merges the batch's durations into the stored sketches of their (hour, tenant, type) series. */
-const mergeSketches = async (tx: Transaction, series: ReturnType<typeof aggregate>['durations']) => {
-  if (series.length === 0) return
-  const { rows } = await tx.execute({
-    sql: READ_SKETCHES,
-    args: [JSON.stringify(series.map((d) => [d.bucket, d.tenantId, d.type]))],
-  })
-  const stored = new Map(rows.map((r) => [Number(r[0]), new Uint8Array(r[1] as ArrayBuffer)]))
-  await tx.batch(
-    series.map((d, i) => {
-      const bytes = stored.get(i)
-      const sketch = bytes ? decodeSketch(bytes) : newSketch()
-      for (const v of d.values) sketch.accept(v)
-      return { sql: WRITE_SKETCH, args: [d.bucket, d.tenantId, d.type, encodeSketch(sketch)] }
-    }),
-  )
-}
-
 /** The counting transaction: ids, counters, dirty marks and sketches commit together or not at all. */
-const countOnce = async (db: Db, events: readonly AnyEvent[], at: number): Promise<IngestResult> => {
+const countOnce = (db: Db, events: readonly AnyEvent[], at: number): Promise<IngestResult> => {
   const firsts = new Map<string, AnyEvent>()
   for (const e of events) if (!firsts.has(e.id)) firsts.set(e.id, e)
-  const tx = await db.$client.transaction('write')
-  try {
-    const fresh = await recordNew(tx, firsts, at)
+  return db.ingest(async (tx) => {
+    const fresh = (await tx.recordIds([...firsts.keys()], at)).map((id) => firsts.get(id) as AnyEvent)
     if (fresh.length > 0) {
       const { cells, dirty, durations } = aggregate(fresh)
-      await tx.execute({ sql: ADD_MINUTE_COUNTS, args: [JSON.stringify(cells)] })
-      await tx.execute({ sql: MARK_DIRTY, args: [JSON.stringify(dirty)] })
-      await mergeSketches(tx, durations)
+      await tx.addMinuteCounts(cells)
+      await tx.markDirty(dirty)
+      // Merged into the stored sketches of their (hour, tenant, type) series.
+      if (durations.length > 0) {
+        const stored = await tx.readSketches(durations.map((d) => [d.bucket, d.tenantId, d.type] as const))
+        await tx.writeSketches(
+          durations.map((d, i) => {
+            const bytes = stored.get(i)
+            const sketch = bytes ? decodeSketch(bytes) : newSketch()
+            for (const v of d.values) sketch.accept(v)
+            return [d.bucket, d.tenantId, d.type, encodeSketch(sketch)] as const
+          }),
+        )
+      }
     }
-    await tx.commit()
     return { counted: fresh.length, duplicates: events.length - fresh.length }
-  } finally {
-    // Rolls back unless committed; gives the connection (and the write lock) back either way.
-    tx.close()
-  }
+  })
 }
 
 /** Creates the ingest service. */

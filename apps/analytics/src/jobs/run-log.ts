@@ -1,7 +1,7 @@
 /** The job run log the dashboard shows: one `job_runs` row per slot that ran (or failed) on some instance. */
 import type { JobOutcome, Logger } from '@flotilla/service-kit'
-import type { Db } from '../db/client.ts'
-import { jobRuns } from '../db/schema.ts'
+import { sql } from 'drizzle-orm'
+import type { Db } from '../db/types.ts'
 
 /** Records a run outcome; `locked` and `done` (another instance had the slot) are not runs and are skipped. */
 export const createJobRunLog =
@@ -10,18 +10,12 @@ export const createJobRunLog =
     if (outcome.status !== 'ran' && outcome.status !== 'failed') return
     const now = Date.now()
     const result = outcome.status === 'ran' ? outcome.result : { error: outcome.error }
-    db.insert(jobRuns)
-      .values({
-        job: outcome.job,
-        slot: outcome.slot,
-        instance,
-        startedAt: now,
-        finishedAt: now,
-        result: JSON.stringify(result ?? null),
-      })
-      .onConflictDoNothing()
-      .then(
-        () => undefined,
-        (error: unknown) => logger.error({ err: error, job: outcome.job }, 'could not record the job run'),
-      )
+    db.run(
+      sql`INSERT INTO job_runs (job, slot, instance, started_at, finished_at, result)
+        VALUES (${outcome.job}, ${outcome.slot}, ${instance}, ${now}, ${now}, ${JSON.stringify(result ?? null)})
+        ON CONFLICT DO NOTHING`,
+    ).then(
+      () => undefined,
+      (error: unknown) => logger.error({ err: error, job: outcome.job }, 'could not record the job run'),
+    )
   }

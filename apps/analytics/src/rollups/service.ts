@@ -4,11 +4,10 @@
  * marks the hour and day of every counted event dirty, so late events fold into buckets already rolled up.
  */
 import { sql } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-
+import type { Db, Queries } from '../db/types.ts'
 import { DAY_MS, HOUR_MS } from '../time/zone.ts'
+
+type Tx = Queries
 
 export interface RollupOptions {
   readonly db: Db
@@ -59,7 +58,7 @@ export const createRollups = (o: RollupOptions) => {
         }
         await tx.run(sql`DELETE FROM counts WHERE grain = ${target} AND bucket = ${bucket}`)
         await tx.run(sql`INSERT INTO counts (grain, bucket, tenant_id, type, source, count)
-          SELECT ${target}, ${bucket}, tenant_id, type, source, SUM(count) FROM counts
+          SELECT ${target}, CAST(${bucket} AS BIGINT), tenant_id, type, source, SUM(count) FROM counts
           WHERE grain = ${source} AND bucket >= ${bucket} AND bucket < ${bucket + size}
           GROUP BY tenant_id, type, source`)
         await tx.run(sql`DELETE FROM dirty_buckets WHERE grain = ${target} AND bucket = ${bucket}`)

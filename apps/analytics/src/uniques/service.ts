@@ -1,13 +1,12 @@
 /**
  * Unique actors with Redis HyperLogLog: PFADD into hourly and daily sketches at ingest, PFCOUNT over the
- * sketches covering a range. Daily sketches are copied into libSQL (the HLL string dump) and merged back
+ * sketches covering a range. Daily sketches are copied into the database (the HLL string dump) and merged back
  * into Redis, so uniques survive a Redis loss and outlive the Redis TTLs.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type Redis from 'ioredis'
 import type { AnalyticsConfig } from '../config.ts'
-import type { Db } from '../db/client.ts'
-import { uniquesDaily } from '../db/schema.ts'
+import type { Db } from '../db/types.ts'
 import { coverRange } from '../time/cover.ts'
 import { DAY_MS, HOUR_MS } from '../time/zone.ts'
 import { hllKey, parseTouchedMember, touchedKey, touchedMember } from './keys.ts'
@@ -50,6 +49,13 @@ const MAX_PFCOUNT_KEYS = 500
 export const createUniques = (o: UniquesOptions) => {
   const { redis, db, prefix } = o
 
+  const storedSketch = async (d: { day: number; type: string; tenantId: string }) => {
+    const [row] = await db.all<{ hll: Uint8Array }>(
+      sql`SELECT hll FROM uniques_daily WHERE day = ${d.day} AND tenant_id = ${d.tenantId} AND type = ${d.type}`,
+    )
+    return row
+  }
+
   /** Restores daily sketches Redis no longer has (expired or lost) from libSQL. */
   const restoreDays = async (days: readonly { day: number; type: string; tenantId: string }[]) => {
     if (days.length === 0) return
@@ -57,17 +63,7 @@ export const createUniques = (o: UniquesOptions) => {
     const exists = await redis.pipeline(keys.map((k) => ['exists', k])).exec()
     for (const [i, d] of days.entries()) {
       if (exists?.[i]?.[1] === 1) continue
-      const row = await db
-        .select({ hll: uniquesDaily.hll })
-        .from(uniquesDaily)
-        .where(
-          and(
-            eq(uniquesDaily.day, d.day),
-            eq(uniquesDaily.tenantId, d.tenantId),
-            eq(uniquesDaily.type, d.type),
-          ),
-        )
-        .get()
+      const row = await storedSketch(d)
       // SET NX: a sketch that reappeared meanwhile (a PFADD) is merged by the next persist run instead.
       if (row) await redis.set(keys[i] as string, Buffer.from(row.hll), 'PX', o.dayTtlMs, 'NX')
     }
@@ -172,12 +168,7 @@ export const createUniques = (o: UniquesOptions) => {
           continue
         }
         const key = hllKey(prefix, 'day', m.day, m.type, m.tenantId)
-        const where = and(
-          eq(uniquesDaily.day, m.day),
-          eq(uniquesDaily.tenantId, m.tenantId),
-          eq(uniquesDaily.type, m.type),
-        )
-        const stored = await db.select({ hll: uniquesDaily.hll }).from(uniquesDaily).where(where).get()
+        const stored = await storedSketch(m)
         // Remove the marker first: a PFADD after this point marks the sketch again.
         await redis.srem(touchedKey(prefix), member)
         if (stored) {
@@ -192,13 +183,9 @@ export const createUniques = (o: UniquesOptions) => {
         }
         const dump = await redis.getBuffer(key)
         if (!dump) continue
-        await db
-          .insert(uniquesDaily)
-          .values({ day: m.day, tenantId: m.tenantId, type: m.type, hll: dump, updatedAt: Date.now() })
-          .onConflictDoUpdate({
-            target: [uniquesDaily.day, uniquesDaily.tenantId, uniquesDaily.type],
-            set: { hll: sql`excluded.hll`, updatedAt: sql`excluded.updated_at` },
-          })
+        await db.run(sql`INSERT INTO uniques_daily (day, tenant_id, type, hll, updated_at)
+          VALUES (${m.day}, ${m.tenantId}, ${m.type}, ${dump}, ${Date.now()})
+          ON CONFLICT (day, tenant_id, type) DO UPDATE SET hll = excluded.hll, updated_at = excluded.updated_at`)
         written++
       }
       return written

@@ -1,4 +1,5 @@
 /** Opens the configured audit store: libSQL (default), PostgreSQL or MongoDB. */
+import type { Logger } from '@flotilla/service-kit'
 import { createLibsqlStore } from './libsql/store.ts'
 import { createMongoStore } from './mongodb/store.ts'
 import { createPostgresStore } from './postgres/store.ts'
@@ -9,9 +10,16 @@ export type StoreSettings =
   | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'mongodb'; readonly url: string; readonly dbName?: string }
 
-/** Connects and prepares the store (tables and triggers — migrated once under a lock — or indexes). */
-export const openStore = (settings: StoreSettings): Promise<AuditStore> => {
+/**
+ * Connects and prepares the store (tables and triggers — migrated once under a lock — or indexes). PostgreSQL
+ * is not waited for: the service boots, its `/ready` names the database until it is up and migrated.
+ */
+export const openStore = (
+  settings: StoreSettings,
+  logger?: Pick<Logger, 'warn' | 'info'>,
+): Promise<AuditStore> => {
   if (settings.kind === 'mongodb') return createMongoStore(settings)
-  if (settings.kind === 'postgres') return createPostgresStore(settings)
+  if (settings.kind === 'postgres')
+    return createPostgresStore({ ...settings, wait: false, ...(logger ? { logger } : {}) })
   return createLibsqlStore(settings)
 }

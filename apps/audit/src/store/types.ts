@@ -139,6 +139,8 @@ export interface AuditStore {
   topActors(filter: RecordFilter, limit: number): Promise<ActorCount[]>
   /** Total number of records matching a filter. */
   count(filter: RecordFilter): Promise<number>
+  /** The readiness check of a store that boots in the background (PostgreSQL): names the database it reached. */
+  check?(): Promise<string>
   close(): Promise<void>
 }
 

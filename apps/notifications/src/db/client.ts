@@ -1,23 +1,35 @@
-/** Opens the libSQL database (a local file by default, a libSQL server URL works too) and migrates it. */
+/**
+ * Opens the database — a libSQL file by default, a libSQL server, or PostgreSQL for a `postgres://` URL (shared
+ * by every notifications machine) — and migrates it.
+ */
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
+  isPostgresUrl,
+  type Logger,
   type Migration,
   Mutex,
   migrate,
+  migratedUnless,
+  openPostgres,
+  postgresDdlOf,
   queueClient,
   retryWhileBusy as retryBusy,
 } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { MIGRATIONS } from './migrations.ts'
+import { libsqlClientOver } from './postgres-client.ts'
 
 export type Db = LibSQLDatabase<Record<string, never>> & { readonly $client: Client }
 
 export interface Database {
   readonly db: Db
+  /** libSQL's client (on PostgreSQL, the same surface over the pool: `postgres-client.ts`). */
   readonly client: Client
-  /** Safe to call twice. */
+  /** The readiness check: a round trip, or why the database cannot be reached (PostgreSQL names it). */
+  check(): Promise<unknown>
+  /** Safe to call twice. PostgreSQL: the pool ends in the background (within 5 s). */
   close(): void
 }
 
@@ -27,6 +39,42 @@ export interface OpenDatabaseOptions {
   readonly authToken?: string
   /** @defaultValue MIGRATIONS */
   readonly migrations?: readonly Migration[]
+  /** PostgreSQL only: wait for the migrations and throw their failure (tests, tools). @defaultValue true */
+  readonly wait?: boolean
+  readonly logger?: Pick<Logger, 'warn' | 'info'>
+}
+
+/** How the kit opens and migrates this store (the opener below and the copy command share it). */
+export const NOTIFICATIONS_POSTGRES = {
+  store: 'notifications',
+  migrations: postgresDdlOf(MIGRATIONS),
+  table: 'notifications_schema_migrations',
+  lockName: 'flotilla.notifications.migrate',
+  // json stays text, as libSQL returns it (the delivery store parses its one-column rows itself).
+  types: { json: { to: 114, from: [114], serialize: (x: unknown) => x, parse: (x: string) => x } },
+} as const
+
+/**
+ * PostgreSQL: the libSQL migrations' DDL translated by the kit, migrated under its advisory lock (retried in
+ * the background with `wait: false`, so the service boots and `/ready` names the database until it is up).
+ */
+const openPostgresDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
+  const connection = openPostgres({
+    url: options.url,
+    ...NOTIFICATIONS_POSTGRES,
+    ...(options.migrations ? { migrations: postgresDdlOf(options.migrations) } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  })
+  await migratedUnless(connection, options.wait)
+  const client = libsqlClientOver(connection.sql, connection.usable, connection.close)
+  return {
+    db: drizzle(client),
+    client,
+    check: () => connection.check(),
+    close() {
+      void connection.close()
+    },
+  }
 }
 
 const BUSY_DEADLINE_MS = 20_000
@@ -48,6 +96,7 @@ export const retryWhileBusy = <T>(fn: () => Promise<T>): Promise<T> =>
  * refuses (`TRANSACTION_ACTIVE`) any other call meanwhile; here it waits its turn instead.
  */
 export const openDatabase = async (options: OpenDatabaseOptions): Promise<Database> => {
+  if (isPostgresUrl(options.url)) return openPostgresDatabase(options)
   const local = options.url.startsWith('file:')
   if (local) await mkdir(dirname(options.url.slice('file:'.length)), { recursive: true })
   const raw = createClient({
@@ -67,6 +116,7 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
   return {
     db: drizzle(client),
     client,
+    check: () => client.execute('SELECT 1'),
     close() {
       if (closed) return
       closed = true

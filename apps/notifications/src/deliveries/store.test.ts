@@ -5,20 +5,13 @@ import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { type Database, openDatabase } from '../db/client.ts'
 import { deliveries } from '../db/schema.ts'
+import { describeEachEngine, testDatabase } from '../testing.ts'
 import { createDeliveryStore, type DeliveryStore, type NewDelivery } from './store.ts'
 
 let dir: string
 let database: Database
 let store: DeliveryStore
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'notifications-store-'))
-  database = await openDatabase({ url: `file:${join(dir, 'store.db')}` })
-  store = createDeliveryStore(database.db)
-})
-afterAll(async () => {
-  database.close()
-  await rm(dir, { recursive: true, force: true })
-})
+let drop: () => Promise<void>
 
 const delivery = (id: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
   id,
@@ -41,105 +34,121 @@ const delivery = (id: string, extra: Partial<NewDelivery> = {}): NewDelivery => 
 })
 const attemptsOf = async (id: string) => (await store.attempts(id)).map((a) => [a.attempt, a.outcome])
 
-describe('the delivery store', () => {
-  it('reads a row exactly as drizzle maps it, every column set', async () => {
-    await store.ensure(
-      delivery('full', {
-        tenantId: 'tenant-1',
-        correlationId: 'corr-1',
-        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-        critical: true,
-        failureKind: 'transient',
-      }),
-    )
-    const attempt = await store.claim('full', Date.now() + 60_000)
-    expect(attempt).toBe(1)
-    await store.markSent('full', 1, 'outbox', 'message-1')
-    await store.markPublished('full', 'sent')
-    await database.client.execute({
-      sql: "UPDATE deliveries SET delivered_at = 123, key_generation = 2, error_code = 'E', error_message = ? WHERE id = 'full'",
-      args: ['é "quoted" \\ and\nnewline, 😀'],
+// The store's conformance suite: the same tests against libSQL and PostgreSQL.
+describeEachEngine((engine) => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'notifications-store-'))
+    const target = await testDatabase(engine, dir)
+    drop = target.drop
+    database = await openDatabase({ url: target.url })
+    store = createDeliveryStore(database.db)
+  })
+  afterAll(async () => {
+    database.close()
+    await drop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  describe('the delivery store', () => {
+    it('reads a row exactly as drizzle maps it, every column set', async () => {
+      await store.ensure(
+        delivery('full', {
+          tenantId: 'tenant-1',
+          correlationId: 'corr-1',
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          critical: true,
+          failureKind: 'transient',
+        }),
+      )
+      const attempt = await store.claim('full', Date.now() + 60_000)
+      expect(attempt).toBe(1)
+      await store.markSent('full', 1, 'outbox', 'message-1')
+      await store.markPublished('full', 'sent')
+      await database.client.execute({
+        sql: "UPDATE deliveries SET delivered_at = 123, key_generation = 2, error_code = 'E', error_message = ? WHERE id = 'full'",
+        args: ['é "quoted" \\ and\nnewline, 😀'],
+      })
+      const [expected] = await database.db.select().from(deliveries).where(eq(deliveries.id, 'full'))
+      const row = await store.get('full')
+      expect(row).toEqual(expected!)
+      expect(Object.values(expected!).filter((v) => v === null)).toEqual([]) // every column was compared with a value
+      expect(row?.critical).toBe(true)
     })
-    const [expected] = await database.db.select().from(deliveries).where(eq(deliveries.id, 'full'))
-    const row = await store.get('full')
-    expect(row).toEqual(expected!)
-    expect(Object.values(expected!).filter((v) => v === null)).toEqual([]) // every column was compared with a value
-    expect(row?.critical).toBe(true)
-  })
 
-  it('creates a delivery once: a second ensure returns the stored row and changes nothing', async () => {
-    const first = await store.ensure(delivery('once'))
-    const second = await store.ensure(
-      delivery('once-copy', { eventId: 'event-once', recipient: 'once@example.com' }),
-    )
-    expect(second).toEqual(first)
-    expect(second.id).toBe('once')
-    expect(await store.get('once-copy')).toBeUndefined()
-  })
-
-  it('claims a queued delivery for one caller at a time and records exactly its attempt', async () => {
-    await store.ensure(delivery('claimed'))
-    const lease = Date.now() + 60_000
-    const claims = await Promise.all([store.claim('claimed', lease), store.claim('claimed', lease)])
-    expect(claims.sort()).toEqual([1, undefined])
-    expect(await attemptsOf('claimed')).toEqual([[1, 'started']])
-  })
-
-  it('records no attempt when the claim takes nothing (settled, or leased to someone else)', async () => {
-    await store.ensure(delivery('settled', { status: 'suppressed' }))
-    expect(await store.claim('settled', Date.now() + 60_000)).toBeUndefined()
-    expect(await attemptsOf('settled')).toEqual([])
-    expect(await store.claim('missing', Date.now() + 60_000)).toBeUndefined()
-    expect(await attemptsOf('missing')).toEqual([])
-  })
-
-  it('takes a delivery again once its lease expired, as the next attempt', async () => {
-    await store.ensure(delivery('expired'))
-    expect(await store.claim('expired', Date.now() - 1)).toBe(1)
-    expect(await store.claim('expired', Date.now() + 60_000)).toBe(2)
-    expect(await attemptsOf('expired')).toEqual([
-      [1, 'started'],
-      [2, 'started'],
-    ])
-  })
-
-  it('settles a delivery and its attempt together and returns the settled row', async () => {
-    await store.ensure(delivery('sent'))
-    await store.claim('sent', Date.now() + 60_000)
-    const row = await store.markSent('sent', 1, 'outbox', 'message-2')
-    expect(row).toMatchObject({
-      status: 'sent',
-      provider: 'outbox',
-      providerMessageId: 'message-2',
-      leaseUntil: 0,
+    it('creates a delivery once: a second ensure returns the stored row and changes nothing', async () => {
+      const first = await store.ensure(delivery('once'))
+      const second = await store.ensure(
+        delivery('once-copy', { eventId: 'event-once', recipient: 'once@example.com' }),
+      )
+      expect(second).toEqual(first)
+      expect(second.id).toBe('once')
+      expect(await store.get('once-copy')).toBeUndefined()
     })
-    expect(await attemptsOf('sent')).toEqual([[1, 'sent']])
 
-    await store.ensure(delivery('dead'))
-    await store.claim('dead', Date.now() + 60_000)
-    const failure = { code: 'REFUSED', message: 'no', kind: 'permanent' as const }
-    const dead = await store.markFinal('dead', 'dead', failure, {
-      number: 1,
-      outcome: 'dead',
-      provider: 'outbox',
+    it('claims a queued delivery for one caller at a time and records exactly its attempt', async () => {
+      await store.ensure(delivery('claimed'))
+      const lease = Date.now() + 60_000
+      const claims = await Promise.all([store.claim('claimed', lease), store.claim('claimed', lease)])
+      expect(claims.sort()).toEqual([1, undefined])
+      expect(await attemptsOf('claimed')).toEqual([[1, 'started']])
     })
-    expect(dead).toMatchObject({ status: 'dead', errorCode: 'REFUSED', failureKind: 'permanent' })
-    expect(await attemptsOf('dead')).toEqual([[1, 'dead']])
-  })
 
-  it('leaves a delivery that is no longer being sent as it is when a late answer arrives', async () => {
-    await store.ensure(delivery('late'))
-    await store.claim('late', Date.now() + 60_000)
-    await store.markFinal('late', 'failed', { code: 'OUTCOME_UNKNOWN', message: 'gave up' })
-    const row = await store.markSent('late', 1, 'outbox', 'message-3')
-    expect(row).toMatchObject({ status: 'failed', providerMessageId: null })
-  })
+    it('records no attempt when the claim takes nothing (settled, or leased to someone else)', async () => {
+      await store.ensure(delivery('settled', { status: 'suppressed' }))
+      expect(await store.claim('settled', Date.now() + 60_000)).toBeUndefined()
+      expect(await attemptsOf('settled')).toEqual([])
+      expect(await store.claim('missing', Date.now() + 60_000)).toBeUndefined()
+      expect(await attemptsOf('missing')).toEqual([])
+    })
 
-  it('puts a transient failure back in the queue with its attempt finished', async () => {
-    await store.ensure(delivery('retry'))
-    await store.claim('retry', Date.now() + 60_000)
-    await store.markRetry('retry', 1, 'outbox', { code: 'BUSY', message: 'try later' })
-    expect(await store.get('retry')).toMatchObject({ status: 'queued', errorCode: 'BUSY', leaseUntil: 0 })
-    expect(await attemptsOf('retry')).toEqual([[1, 'retry']])
+    it('takes a delivery again once its lease expired, as the next attempt', async () => {
+      await store.ensure(delivery('expired'))
+      expect(await store.claim('expired', Date.now() - 1)).toBe(1)
+      expect(await store.claim('expired', Date.now() + 60_000)).toBe(2)
+      expect(await attemptsOf('expired')).toEqual([
+        [1, 'started'],
+        [2, 'started'],
+      ])
+    })
+
+    it('settles a delivery and its attempt together and returns the settled row', async () => {
+      await store.ensure(delivery('sent'))
+      await store.claim('sent', Date.now() + 60_000)
+      const row = await store.markSent('sent', 1, 'outbox', 'message-2')
+      expect(row).toMatchObject({
+        status: 'sent',
+        provider: 'outbox',
+        providerMessageId: 'message-2',
+        leaseUntil: 0,
+      })
+      expect(await attemptsOf('sent')).toEqual([[1, 'sent']])
+
+      await store.ensure(delivery('dead'))
+      await store.claim('dead', Date.now() + 60_000)
+      const failure = { code: 'REFUSED', message: 'no', kind: 'permanent' as const }
+      const dead = await store.markFinal('dead', 'dead', failure, {
+        number: 1,
+        outcome: 'dead',
+        provider: 'outbox',
+      })
+      expect(dead).toMatchObject({ status: 'dead', errorCode: 'REFUSED', failureKind: 'permanent' })
+      expect(await attemptsOf('dead')).toEqual([[1, 'dead']])
+    })
+
+    it('leaves a delivery that is no longer being sent as it is when a late answer arrives', async () => {
+      await store.ensure(delivery('late'))
+      await store.claim('late', Date.now() + 60_000)
+      await store.markFinal('late', 'failed', { code: 'OUTCOME_UNKNOWN', message: 'gave up' })
+      const row = await store.markSent('late', 1, 'outbox', 'message-3')
+      expect(row).toMatchObject({ status: 'failed', providerMessageId: null })
+    })
+
+    it('puts a transient failure back in the queue with its attempt finished', async () => {
+      await store.ensure(delivery('retry'))
+      await store.claim('retry', Date.now() + 60_000)
+      await store.markRetry('retry', 1, 'outbox', { code: 'BUSY', message: 'try later' })
+      expect(await store.get('retry')).toMatchObject({ status: 'queued', errorCode: 'BUSY', leaseUntil: 0 })
+      expect(await attemptsOf('retry')).toEqual([[1, 'retry']])
+    })
   })
 })

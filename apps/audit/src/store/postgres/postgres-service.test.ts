@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'bun:test'
 import { createServiceTokenSigner, parseKeyRing } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET, startService } from '@flotilla/service-kit'
+import { itWaitsForItsDatabase } from '@flotilla/service-kit/testing'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, TEST_REDIS_URL, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import { sampleEvent } from '../../records/sample.ts'
@@ -39,6 +40,11 @@ it('runs on PostgreSQL from AUDIT_DB_URL alone (schema from the URL), recording 
   })
   try {
     expect(running.deps.store.kind).toBe('postgres')
+    // The store migrates in the background: the service is ready once it has.
+    await waitFor(
+      async () => (await running.app.handle(new Request('http://localhost/ready'))).status === 200,
+      { timeoutMs: 20_000, intervalMs: 100, message: '/ready 200' },
+    )
     await createPublisher({ redis: producer, stream }).publishBatch(
       [1, 2, 3].map((n) => sampleEvent('pg-t', n)),
     )
@@ -68,3 +74,9 @@ it('runs on PostgreSQL from AUDIT_DB_URL alone (schema from the URL), recording 
     await running.close()
   }
 }, 60_000)
+
+itWaitsForItsDatabase(auditService, {
+  urlVariable: 'AUDIT_DB_URL',
+  prefixVariable: 'AUDIT_REDIS_PREFIX',
+  check: 'store',
+})

@@ -1,17 +1,17 @@
 /**
  * PostgreSQL audit store: drizzle over postgres.js (porsager/postgres, the driver the SDK's outbox already
- * uses). Migrated at boot under an advisory lock (migrate.ts); appends serialized per chain by transaction
+ * uses). Migrated at boot under the kit's advisory lock (`openPostgres`), retried until the database answers; appends serialized per chain by transaction
  * advisory locks (append.ts); append-only enforced by triggers (migrations.ts).
  */
+import { type Logger, migratedUnless, openPostgres, whenUsable } from '@flotilla/service-kit'
 import { and, eq, lte, sql } from 'drizzle-orm'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
-import postgres, { type Sql } from 'postgres'
+import type { Sql } from 'postgres'
 import type { RecordInput } from '../../records/model.ts'
 import { type Builders, relationalQueries } from '../relational.ts'
 import type { GroupedQuery } from '../sql-parts.ts'
 import type { AppendResult, AuditStore } from '../types.ts'
 import { appendOnPool, CHAIN_LOCK_NAMESPACE } from './append.ts'
-import { migratePostgres } from './migrate.ts'
 import { POSTGRES_MIGRATIONS, RETENTION_SETTING } from './migrations.ts'
 import { auditAnchors, auditChains, auditPrunedEvents, auditRecords } from './schema.ts'
 
@@ -25,6 +25,10 @@ export interface PostgresStoreOptions {
   readonly connection?: Readonly<Record<string, string>>
   /** Connections in the pool. @defaultValue the URL's `max`, else 10 */
   readonly max?: number
+  /** Wait for the migrations (and throw their failure). @defaultValue true */
+  readonly wait?: boolean
+  /** Logs boot attempts that failed and the recovery. */
+  readonly logger?: Pick<Logger, 'warn' | 'info'>
 }
 
 type Db = PostgresJsDatabase<Record<string, never>>
@@ -38,31 +42,38 @@ const builders = (db: Db | Tx) => db as unknown as Builders
 /** A grouped analytics query as this store runs it (exported so the plan test explains this very query). */
 export const groupedSelect = (db: Db, q: GroupedQuery) => shared.groupedSelect(builders(db), q)
 
-/** Opens (and migrates) a PostgreSQL audit store. */
+/** The server's encoding must be UTF8: another could store a different string than the one hashed. */
+const checkEncoding = async (client: Sql) => {
+  const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
+  if (encoding?.server_encoding !== 'UTF8') {
+    throw new Error(`the audit database must use UTF8 encoding (it uses ${encoding?.server_encoding})`)
+  }
+}
+
+/**
+ * Opens a PostgreSQL audit store, migrated under the kit's advisory lock. With `wait` (the default) it resolves
+ * once migrated and throws the first failure; without, it resolves at once, keeps retrying in the background
+ * and fails each call fast (503) until the database is up (how the service boots).
+ */
 export const createPostgresStore = async (
   options: PostgresStoreOptions,
-): Promise<AuditStore & { sql: Sql; db: Db }> => {
-  const client = postgres(options.url, {
+): Promise<AuditStore & { sql: Sql; db: Db; check(): Promise<string> }> => {
+  const connection = openPostgres({
+    url: options.url,
+    store: 'audit',
+    migrations: POSTGRES_MIGRATIONS,
+    table: 'audit_schema_migrations',
+    lockName: 'flotilla.audit.migrate',
+    prepare: checkEncoding,
     ...(options.max === undefined ? {} : { max: options.max }),
-    onnotice: () => {},
-    // Named in pg_stat_activity; the URL's own parameters still win.
-    connection: { application_name: 'flotilla-audit', ...options.connection },
+    ...(options.connection ? { connection: options.connection } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   })
-  try {
-    const [encoding] = await client<{ server_encoding: string }[]>`SHOW server_encoding`
-    // The hash covers the stored text: another encoding could store a different string than the one hashed.
-    if (encoding?.server_encoding !== 'UTF8') {
-      throw new Error(`the audit database must use UTF8 encoding (it uses ${encoding?.server_encoding})`)
-    }
-    await migratePostgres(client, POSTGRES_MIGRATIONS)
-  } catch (error) {
-    await client.end({ timeout: 1 })
-    throw error
-  }
+  const client = connection.sql
+  await migratedUnless(connection, options.wait)
   const db: Db = drizzle({ client })
 
-  let closing: Promise<void> | undefined
-  return {
+  const store: AuditStore & { sql: Sql; db: Db; check(): Promise<string> } = {
     kind: 'postgres',
     sql: client,
     db,
@@ -96,9 +107,9 @@ export const createPostgresStore = async (
         return next
       }),
 
-    close() {
-      closing ??= client.end({ timeout: 5 })
-      return closing
-    },
+    check: () => connection.check(),
+    close: () => connection.close(),
   }
+  // Every call waits for the migrations (fails fast with 503 until then); the driver handles are left as they are.
+  return whenUsable(connection, store, ['sql', 'db'])
 }

@@ -6,7 +6,7 @@
  */
 import { getTableName } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
-import { counts, dirtyBuckets, durationSketches, processedEvents } from '../db/schema.ts'
+import { counts, dirtyBuckets, durationSketches, processedEvents } from './schema.ts'
 
 const table = (t: SQLiteTable) => `"${getTableName(t)}"`
 const cols = (...columns: SQLiteColumn[]) => columns.map((c) => `"${c.name}"`).join(', ')

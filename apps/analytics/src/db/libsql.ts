@@ -1,0 +1,111 @@
+/** The analytics database on libSQL (a local file by default, or a `libsql://` server), migrated at open. */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { migrate, mutexFor, queueClient } from '@flotilla/service-kit'
+import { createClient, type Transaction } from '@libsql/client'
+import { drizzle } from 'drizzle-orm/libsql'
+import {
+  ADD_MINUTE_COUNTS,
+  MARK_DIRTY,
+  READ_SKETCHES,
+  RECORD_IDS,
+  RECORD_IDS_RETURNING,
+  WRITE_SKETCH,
+} from './libsql-statements.ts'
+import { MIGRATIONS } from './migrations.ts'
+import type { Database, IngestTx, Queries } from './types.ts'
+
+type Drizzle = ReturnType<typeof drizzle>
+type DrizzleTx = Parameters<Parameters<Drizzle['transaction']>[0]>[0]
+
+const queriesOf = (q: Drizzle | DrizzleTx): Queries => ({
+  all: (query) => q.all(query),
+  run: async (query) => ({ rowsAffected: (await q.run(query)).rowsAffected }),
+})
+
+/** The counting statements on a libSQL write transaction: JSON arrays read back with `json_each`. */
+const ingestTx = (tx: Transaction): IngestTx => ({
+  // The common case — every id new — needs no rows back; only a batch with some ids already recorded is
+  // recorded again, from a savepoint, returning which ids are new.
+  async recordIds(ids, at) {
+    const args = [at, JSON.stringify(ids)]
+    await tx.execute('SAVEPOINT record_ids')
+    const recorded = (await tx.execute({ sql: RECORD_IDS, args })).rowsAffected
+    let fresh: readonly string[]
+    if (recorded === ids.length) fresh = ids
+    else if (recorded === 0) fresh = []
+    else {
+      await tx.execute('ROLLBACK TO record_ids')
+      fresh = (await tx.execute({ sql: RECORD_IDS_RETURNING, args })).rows.map((row) => String(row[0]))
+    }
+    await tx.execute('RELEASE record_ids')
+    return fresh
+  },
+  async addMinuteCounts(cells) {
+    await tx.execute({ sql: ADD_MINUTE_COUNTS, args: [JSON.stringify(cells)] })
+  },
+  async markDirty(marks) {
+    await tx.execute({ sql: MARK_DIRTY, args: [JSON.stringify(marks)] })
+  },
+  async readSketches(keys) {
+    const { rows } = await tx.execute({ sql: READ_SKETCHES, args: [JSON.stringify(keys)] })
+    return new Map(rows.map((r) => [Number(r[0]), new Uint8Array(r[1] as ArrayBuffer)]))
+  },
+  async writeSketches(rows) {
+    await tx.batch(rows.map((args) => ({ sql: WRITE_SKETCH, args: [...args] })))
+  },
+})
+
+/**
+ * Opens and migrates the database. Local files run in WAL mode with a busy timeout, so a second
+ * instance on the same file waits for the writer instead of failing.
+ */
+export const openLibsqlDatabase = async ({
+  url,
+  authToken,
+}: {
+  url: string
+  authToken?: string | undefined
+}): Promise<Database> => {
+  const local = url.startsWith('file:')
+  if (local) mkdirSync(dirname(url.slice('file:'.length)), { recursive: true })
+  const raw = createClient({
+    url,
+    ...(authToken ? { authToken } : {}),
+    ...(local ? { timeout: 10_000 } : {}),
+  })
+  // One writer at a time per file in this process; a pooled client in WAL mode, so reads go straight through.
+  const client = local ? queueClient(raw, mutexFor(url), { reads: 'direct' }) : raw
+  // `synchronous` is left at FULL (the default): a batch is acked once committed, so the commit must be on disk.
+  if (local) await client.execute('PRAGMA journal_mode = WAL')
+  await migrate(client, MIGRATIONS)
+  const drz = drizzle(client)
+  let closed = false
+  return {
+    db: {
+      dialect: 'sqlite',
+      ...queriesOf(drz),
+      transaction: (fn) => drz.transaction((tx) => fn(queriesOf(tx))),
+      async ingest(fn) {
+        const tx = await client.transaction('write')
+        try {
+          const result = await fn(ingestTx(tx))
+          await tx.commit()
+          return result
+        } finally {
+          // Rolls back unless committed; gives the connection (and the write lock) back either way.
+          tx.close()
+        }
+      },
+    },
+    exec: async (statement) => {
+      await client.execute(statement)
+    },
+    check: () => client.execute('SELECT 1'),
+    async close() {
+      if (closed) return
+      closed = true
+      client.close()
+    },
+  }
+}
