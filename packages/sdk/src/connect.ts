@@ -1,5 +1,11 @@
 /** One call from a Redis URL to a stream publisher on a fail-fast producer connection. */
-import { closeConnection, createPublisher, createRedisConnection, type Publisher } from '@flotilla/streams'
+import {
+  closeConnection,
+  createPublisher,
+  createRedisConnection,
+  onClient,
+  type Publisher,
+} from '@flotilla/streams'
 
 export interface StreamConnection {
   /** The stream publisher (`publish`, `publishBatch`), for `createEventPublisher` and `createOutboxRelay`. */
@@ -9,19 +15,22 @@ export interface StreamConnection {
 }
 
 /**
- * Opens a producer connection (no offline queue: a publish fails fast when Redis is down) and a publisher on it.
- * @example const stream = connectStream({ redisUrl: config.REDIS_URL, stream: config.EVENTS_STREAM })
+ * Opens a producer connection (no offline queue: a publish fails fast when Redis is down) and a publisher on it;
+ * with `cluster: true`, to the Redis Cluster whose nodes `redisUrl` names (comma-separated).
+ * @example const stream = connectStream({ redisUrl: config.REDIS_URL, cluster: config.REDIS_CLUSTER, stream: config.EVENTS_STREAM })
  */
 export const connectStream = ({
   redisUrl,
+  cluster = false,
   stream,
 }: {
   redisUrl: string
+  cluster?: boolean
   stream: string
 }): StreamConnection => {
-  const redis = createRedisConnection(redisUrl, 'producer')
+  const redis = createRedisConnection({ url: redisUrl, cluster }, 'producer')
   // Failures reach callers as rejected publishes; without a listener ioredis would also log each reconnect.
-  redis.on('error', () => {})
+  onClient(redis, 'error', () => {})
   let closed: Promise<void> | undefined
   return {
     publisher: createPublisher({ redis, stream }),

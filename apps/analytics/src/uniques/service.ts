@@ -3,8 +3,9 @@
  * sketches covering a range. Daily sketches are copied into libSQL (the HLL string dump) and merged back
  * into Redis, so uniques survive a Redis loss and outlive the Redis TTLs.
  */
+
+import type { RedisClient } from '@flotilla/streams'
 import { and, eq, sql } from 'drizzle-orm'
-import type Redis from 'ioredis'
 import type { AnalyticsConfig } from '../config.ts'
 import type { Db } from '../db/client.ts'
 import { uniquesDaily } from '../db/schema.ts'
@@ -27,7 +28,7 @@ export interface SeriesKey {
 }
 
 export interface UniquesOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly db: Db
   readonly prefix: string
   /** TTL of hourly sketches (they are not persisted). */
@@ -214,7 +215,7 @@ export type Uniques = ReturnType<typeof createUniques>
 /** The uniques service as configured: the Redis key prefix and the sketch TTLs from the service's config. */
 export const createConfiguredUniques = (
   config: Pick<AnalyticsConfig, 'ANALYTICS_REDIS_PREFIX' | 'hllHourTtlMs' | 'hllDayTtlMs'>,
-  { redis, db }: { readonly redis: Redis; readonly db: Db },
+  { redis, db }: { readonly redis: RedisClient; readonly db: Db },
 ): Uniques =>
   createUniques({
     redis,

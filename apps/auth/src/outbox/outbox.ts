@@ -15,7 +15,7 @@
  * publish that fails marks the session again.)
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import type { EventSink } from '../events.ts'
 import type { Logger } from '../logger.ts'
 
@@ -42,7 +42,12 @@ export const outboxKey = (prefix: string, sessionId: string): string => `${prefi
 export const pendingIndexKey = (prefix: string): string => `${prefix}outbox:pending`
 
 /** Marks a session as possibly holding facts; the store calls it right before the transaction that writes them. */
-export const markPending = async (redis: Redis, prefix: string, sessionId: string, now = Date.now()) => {
+export const markPending = async (
+  redis: RedisClient,
+  prefix: string,
+  sessionId: string,
+  now = Date.now(),
+) => {
   // GT: a mark only moves later, so the relay never drops the mark of a write still in flight.
   await redis.zadd(pendingIndexKey(prefix), 'GT', now, sessionId)
 }
@@ -52,7 +57,7 @@ export const outboxFields = (facts: readonly AnyEvent[]): string[] =>
   facts.flatMap((fact) => [fact.id, JSON.stringify(fact)])
 
 export interface FactOutboxOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly prefix: string
   readonly sink: EventSink
   readonly logger: Logger

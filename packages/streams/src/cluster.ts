@@ -1,0 +1,54 @@
+/**
+ * Redis Cluster helpers: the hash slot of a key, the node connection serving it, every master. A single Redis
+ * is a cluster of one here, so callers need no branch of their own.
+ */
+import type { Redis } from 'ioredis'
+import { isCluster, type RedisClient } from './connection.ts'
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster maps keys with. */
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256)
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1
+    table[i] = crc & 0xffff
+  }
+  return table
+})()
+
+const crc16 = (bytes: Uint8Array): number => {
+  let crc = 0
+  for (const byte of bytes) crc = ((crc << 8) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] as number)) & 0xffff
+  return crc
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * The Redis Cluster hash slot of a key (0–16383): of its hash tag — the part between the first `{` and the
+ * next `}`, when not empty — or else of the whole key. Keys with the same tag always share a slot.
+ * @example hashSlot('{events}:dlq:audit') === hashSlot('events') // true
+ */
+export const hashSlot = (key: string): number => {
+  const open = key.indexOf('{')
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1)
+    if (close > open + 1) return crc16(encoder.encode(key.slice(open + 1, close))) % 16384
+  }
+  return crc16(encoder.encode(key)) % 16384
+}
+
+/**
+ * The connection to the node serving `key`: the client itself for one Redis, the cluster's own node connection
+ * otherwise (for commands that must reach that very node and socket, such as CLIENT ID before a blocking read).
+ * Undefined while the cluster does not know the slot's owner yet.
+ */
+export const nodeFor = (redis: RedisClient, key: string): Redis | undefined => {
+  if (!isCluster(redis)) return redis
+  const owner = redis.slots[hashSlot(key)]?.[0]
+  if (!owner) return undefined
+  return redis.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner)
+}
+
+/** Every master: the client itself for one Redis (SCAN and INFO go to each master of a cluster). */
+export const mastersOf = (redis: RedisClient): Redis[] => (isCluster(redis) ? redis.nodes('master') : [redis])
