@@ -52,3 +52,38 @@ export const nodeFor = (redis: RedisClient, key: string): Redis | undefined => {
 
 /** Every master: the client itself for one Redis (SCAN and INFO go to each master of a cluster). */
 export const mastersOf = (redis: RedisClient): Redis[] => (isCluster(redis) ? redis.nodes('master') : [redis])
+
+/** One command of `pipelineBySlot`: its name, the one key it touches, its other arguments. */
+export type KeyedCommand = readonly [command: string, key: string, ...args: (string | number | Buffer)[]]
+
+/**
+ * Sends commands as one pipeline per hash slot, in parallel (one pipeline for one Redis), and returns their
+ * replies in order; the first error is thrown. On a cluster ioredis refuses a pipeline whose keys live on
+ * different nodes, and a node may move a slot at any time, so a pipeline must keep to one slot to be safe.
+ * Not atomic, as a pipeline never is: use MULTI or a script within one slot for that.
+ */
+export const pipelineBySlot = async (
+  redis: RedisClient,
+  commands: readonly KeyedCommand[],
+): Promise<unknown[]> => {
+  const groups = new Map<number, number[]>()
+  commands.forEach(([, key], i) => {
+    const slot = isCluster(redis) ? hashSlot(key) : 0
+    const group = groups.get(slot)
+    if (group) group.push(i)
+    else groups.set(slot, [i])
+  })
+  const replies: unknown[] = new Array(commands.length)
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const results =
+        (await redis.pipeline(indexes.map((i) => [...(commands[i] as KeyedCommand)])).exec()) ?? []
+      indexes.forEach((commandIndex, j) => {
+        const [error, reply] = results[j] ?? [new Error('no reply'), null]
+        if (error) throw error
+        replies[commandIndex] = reply
+      })
+    }),
+  )
+  return replies
+}

@@ -15,7 +15,7 @@
  * publish that fails marks the session again.)
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import type { RedisClient } from '@flotilla/streams'
+import { pipelineBySlot, type RedisClient } from '@flotilla/streams'
 import type { EventSink } from '../events.ts'
 import type { Logger } from '../logger.ts'
 
@@ -129,16 +129,13 @@ export const createFactOutbox = ({
     return facts.length
   }
 
-  /** Reads the outboxes of a page of marked sessions in one round trip. */
+  /** Reads the outboxes of a page of marked sessions in one round trip (one per slot on a Redis Cluster). */
   const readOutboxes = async (sessionIds: readonly string[]) => {
-    const pipeline = redis.pipeline()
-    for (const sid of sessionIds) pipeline.hgetall(outboxKey(prefix, sid))
-    const results = (await pipeline.exec()) ?? []
-    return sessionIds.map((_, i) => {
-      const [error, stored] = results[i] ?? [new Error('no reply'), null]
-      if (error) throw error
-      return (stored ?? {}) as Record<string, string>
-    })
+    const replies = await pipelineBySlot(
+      redis,
+      sessionIds.map((sid) => ['hgetall', outboxKey(prefix, sid)] as const),
+    )
+    return replies.map((stored) => (stored ?? {}) as Record<string, string>)
   }
 
   return {
