@@ -21,7 +21,7 @@ import {
   startService,
 } from '@flotilla/service-kit'
 import { testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
-import type { Consumer } from '@flotilla/streams'
+import type { Consumer, RedisClient } from '@flotilla/streams'
 import {
   cleanupStream,
   deleteKeysMatching,
@@ -54,7 +54,7 @@ export interface TestStores {
   readonly dir: string
   readonly dbUrl: string
   readonly database: Database
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly prefix: string
   readonly ingest: Ingest
   readonly uniques: Uniques
@@ -68,12 +68,18 @@ export const deleteKeys = deleteKeysMatching
 
 /** Stores of one test: own database file, own Redis prefix. */
 export const createTestStores = async (
-  overrides: { now?: () => number; minuteRetentionMs?: number; hourRetentionMs?: number } = {},
+  overrides: {
+    now?: () => number
+    minuteRetentionMs?: number
+    hourRetentionMs?: number
+    /** Another Redis (a Redis Cluster client); closed with the stores. @defaultValue TEST_REDIS_URL */
+    redis?: RedisClient
+  } = {},
 ): Promise<TestStores> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-test-'))
   const dbUrl = `file:${join(dir, 'analytics.db')}`
   const database = await openDatabase({ url: dbUrl })
-  const redis = new Redis(TEST_REDIS_URL)
+  const redis = overrides.redis ?? new Redis(TEST_REDIS_URL)
   const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
   const uniques = createUniques({
     redis,
