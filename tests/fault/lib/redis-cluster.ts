@@ -1,0 +1,91 @@
+/**
+ * A private Redis Cluster per scenario (tests/cluster): three masters from `redis-server`, each a `PrivateRedis`
+ * killed and restarted for real. It stands in for the single broker: `kill`, `start`, `signal` and `command` act on
+ * the master that serves the scenario's stream, so a scenario written for one Redis restarts that node here.
+ */
+import { hashSlot } from '@flotilla/streams'
+import { testProcessEnv } from '@flotilla/streams/testing'
+import { freePort, type Persistence, type PrivateRedis, startPrivateRedis } from './redis-server.ts'
+
+export interface PrivateCluster extends PrivateRedis {
+  /** Every master; `url` lists them comma-separated (REDIS_URL with REDIS_CLUSTER=true). */
+  readonly nodes: readonly PrivateRedis[]
+  /** The master serving `key`'s slot (the one `kill`, `start`, `signal` and `command` act on). */
+  readonly owner: PrivateRedis
+}
+
+const clusterInfoOk = async (node: PrivateRedis) =>
+  (await node.command('CLUSTER', 'INFO').catch(() => '')).includes('cluster_state:ok')
+
+const waitClusterOk = async (nodes: readonly PrivateRedis[], timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const states = await Promise.all(nodes.map(clusterInfoOk))
+    if (states.every(Boolean)) return
+    if (Date.now() > deadline) throw new Error('the private Redis Cluster did not reach cluster_state:ok')
+    await Bun.sleep(100)
+  }
+}
+
+/** Starts three masters, joins them (`redis-cli --cluster create`), waits for `cluster_state:ok`. */
+export const startPrivateCluster = async (persistence: Persistence, key: string): Promise<PrivateCluster> => {
+  const nodes: PrivateRedis[] = []
+  try {
+    for (let i = 0; i < 3; i++)
+      nodes.push(
+        await startPrivateRedis(persistence, [
+          '--cluster-enabled',
+          'yes',
+          // Beside the data: a restarted node comes back with its identity and slots.
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-port',
+          String(freePort()),
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      )
+    const create = Bun.spawn(
+      ['redis-cli', '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'],
+      { env: testProcessEnv(), stdout: 'pipe', stderr: 'pipe' },
+    )
+    if ((await create.exited) !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${await new Response(create.stderr).text()}`)
+    await waitClusterOk(nodes)
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()))
+    throw error
+  }
+  const owner = await ownerOf(nodes, hashSlot(key))
+  return {
+    url: nodes.map((n) => n.url).join(','),
+    nodes,
+    owner,
+    port: owner.port,
+    pid: () => owner.pid(),
+    signal: (signal) => owner.signal(signal),
+    kill: () => owner.kill(),
+    async start() {
+      await owner.start()
+      await waitClusterOk(nodes)
+    },
+    command: (...args) => owner.command(...args),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()))
+    },
+  }
+}
+
+/** The master serving `slot`, from each node's own line of CLUSTER NODES (`… myself,master … 0-5460`). */
+const ownerOf = async (nodes: readonly PrivateRedis[], slot: number): Promise<PrivateRedis> => {
+  for (const node of nodes) {
+    const text = await node.command('CLUSTER', 'NODES')
+    const mine = text.split('\n').find((line) => line.includes('myself'))
+    const ranges = (mine ?? '').trim().split(' ').slice(8)
+    for (const range of ranges) {
+      const [from, to = from] = range.split('-').map(Number)
+      if (from !== undefined && slot >= from && slot <= (to as number)) return node
+    }
+  }
+  throw new Error(`no node of the private cluster serves slot ${slot}`)
+}
