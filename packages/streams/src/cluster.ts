@@ -87,3 +87,39 @@ export const pipelineBySlot = async (
   )
   return replies
 }
+
+/**
+ * The readiness of Redis: PING for one Redis. For a cluster, every master that owns slots must answer
+ * CLUSTER INFO with `cluster_state:ok`: a master down (or a cluster that says it is down) makes the app not ready
+ * until the cluster recovers, even though the other masters, and a PING sent to one of them, still answer.
+ * Resolves to a short detail; throws naming every master that is unreachable or not ok.
+ */
+export const checkRedis = async (redis: RedisClient): Promise<string | undefined> => {
+  if (!isCluster(redis)) {
+    await redis.ping()
+    return undefined
+  }
+  if (redis.status !== 'ready') throw new Error(`Redis Cluster connection is ${redis.status}`)
+  const owners = new Set<string>()
+  for (const nodes of redis.slots) if (nodes?.[0]) owners.add(nodes[0])
+  if (owners.size === 0) throw new Error('Redis Cluster: no master owns a slot yet')
+  const connected = new Map(redis.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]))
+  const problems: string[] = []
+  await Promise.all(
+    [...owners].map(async (owner) => {
+      const node = connected.get(owner)
+      if (!node) {
+        problems.push(`master ${owner} unreachable`)
+        return
+      }
+      try {
+        const state = /cluster_state:(\w+)/.exec(String(await node.call('CLUSTER', 'INFO')))?.[1]
+        if (state !== 'ok') problems.push(`master ${owner} reports cluster_state:${state ?? 'unknown'}`)
+      } catch (error) {
+        problems.push(`master ${owner} unreachable (${(error as Error).message})`)
+      }
+    }),
+  )
+  if (problems.length > 0) throw new Error(`Redis Cluster is not ready: ${problems.sort().join('; ')}`)
+  return `Redis Cluster: cluster_state:ok on ${owners.size} masters`
+}

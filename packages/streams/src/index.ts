@@ -3,7 +3,7 @@
 export type { BackoffOptions } from './backoff.ts'
 export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
 export type { KeyedCommand } from './cluster.ts'
-export { hashSlot, mastersOf, nodeFor, pipelineBySlot } from './cluster.ts'
+export { checkRedis, hashSlot, mastersOf, nodeFor, pipelineBySlot } from './cluster.ts'
 export type {
   ConnectionLogger,
   ConnectionRole,

@@ -15,6 +15,7 @@ import {
 } from '@flotilla/contracts'
 import {
   type Consumer,
+  checkRedis,
   createConsumer,
   createPublisher,
   createRedisConnection,
@@ -256,9 +257,8 @@ export const startService = async <
       : undefined
 
   const readiness: Record<string, ReadinessCheck> = {
-    redis: async () => {
-      await redis.ping()
-    },
+    // PING, or on a Redis Cluster every master's cluster_state (a master down: 503 until it recovers).
+    redis: () => checkRedis(redis),
     ...(consumer
       ? {
           consumer: async () => {
