@@ -5,12 +5,10 @@
  * without persistence). Rows are printed, not written to docs/reliability.md (that is the single-Redis suite's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { clusterSkipReason } from '@flotilla/streams/testing'
 import { useClusterBrokers } from '../fault/lib/harness.ts'
-import type { RedisClient } from '../fault/lib/ledger.ts'
-import { type PrivateRedis, startPrivateRedis } from '../fault/lib/redis-server.ts'
-import { type ResultRow, record, recorded, textTable } from '../fault/lib/report.ts'
+import { printRecorded, startLedgerServer } from '../fault/lib/ledger-server.ts'
+import { type ResultRow, record } from '../fault/lib/report.ts'
 import type { SuiteEnv } from '../fault/scenarios/common.ts'
 import { sigkillRestart } from '../fault/scenarios/crashes.ts'
 import { poisonMessages } from '../fault/scenarios/poison.ts'
@@ -20,22 +18,15 @@ import { redisKillWithAof, redisKillWithoutPersistence } from '../fault/scenario
 const intact = { lost: 0, duplicateEffects: 0, pending: 0 } satisfies Partial<ResultRow>
 
 const onCluster = () => {
-  let ledgerServer: PrivateRedis
-  let ledger: RedisClient
+  let ledgerServer: Awaited<ReturnType<typeof startLedgerServer>>
   let env: SuiteEnv
   beforeAll(async () => {
     useClusterBrokers()
-    ledgerServer = await startPrivateRedis('none')
-    ledger = createRedisConnection(ledgerServer.url, 'command')
-    env = { ledger, ledgerUrl: ledgerServer.url }
+    ledgerServer = await startLedgerServer()
+    env = ledgerServer.env
   })
   afterAll(async () => {
-    const rows = recorded()
-    if (rows.length > 0)
-      console.log(
-        `\non Redis Cluster:\n${textTable()}\n\n${rows.map((r) => `- ${r.scenario}: ${r.notes}`).join('\n')}\n`,
-      )
-    if (ledger) await closeConnection(ledger)
+    printRecorded('on Redis Cluster:\n')
     await ledgerServer?.stop()
   })
 

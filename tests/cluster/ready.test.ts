@@ -23,10 +23,15 @@ const onCluster = () => {
   const dir = mkdtempSync(join(tmpdir(), 'cluster-ready-'))
   let cluster: PrivateCluster
   let running: { readonly app: Handles; close(): Promise<void> }
-  const ready = async (): Promise<[number, Ready]> => {
-    const res = await running.app.handle(new Request('http://audit.test/ready'))
-    return [res.status, (await res.json()) as Ready]
-  }
+  /** Polls `/ready` until it answers `status`; resolves to its body. */
+  const readyWith = (status: 200 | 503, timeoutMs: number, what: string): Promise<Ready> =>
+    waitFor(
+      async () => {
+        const res = await running.app.handle(new Request('http://audit.test/ready'))
+        return res.status === status ? ((await res.json()) as Ready) : undefined
+      },
+      { timeoutMs, message: what },
+    )
 
   beforeAll(async () => {
     cluster = await startPrivateCluster('none', stream)
@@ -50,14 +55,7 @@ const onCluster = () => {
   })
 
   it('is ready on a healthy cluster, saying so', async () => {
-    const [status, body] = await waitFor(
-      async () => {
-        const r = await ready()
-        return r[0] === 200 ? r : undefined
-      },
-      { timeoutMs: 20_000, message: '/ready 200 on the cluster' },
-    )
-    expect(status).toBe(200)
+    const body = await readyWith(200, 20_000, '/ready 200 on the cluster')
     expect(body.checks.redis).toMatchObject({
       status: 'ok',
       detail: 'Redis Cluster: cluster_state:ok on 3 masters',
@@ -68,27 +66,13 @@ const onCluster = () => {
     // A master that is not the stream's: the consumer keeps its own slot, only the cluster is incomplete.
     const victim = cluster.nodes.find((node) => node !== cluster.owner) ?? cluster.owner
     await victim.kill()
-    const [status, body] = await waitFor(
-      async () => {
-        const r = await ready()
-        return r[0] === 503 ? r : undefined
-      },
-      { timeoutMs: 30_000, message: '/ready 503 with a master down' },
-    )
-    expect(status).toBe(503)
+    const body = await readyWith(503, 30_000, '/ready 503 with a master down')
     expect(body.status).toBe('unavailable')
     expect(body.checks.redis?.status).toBe('failed')
     expect(body.checks.redis?.detail).toMatch(/^Redis Cluster is not ready: .*master 127\.0\.0\.1:\d+/)
 
     await victim.start()
-    const [after, recovered] = await waitFor(
-      async () => {
-        const r = await ready()
-        return r[0] === 200 ? r : undefined
-      },
-      { timeoutMs: 60_000, message: '/ready 200 once the master is back' },
-    )
-    expect(after).toBe(200)
+    const recovered = await readyWith(200, 60_000, '/ready 200 once the master is back')
     expect(recovered.checks.redis?.status).toBe('ok')
   }, 120_000)
 }
