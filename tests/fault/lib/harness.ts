@@ -120,12 +120,17 @@ export interface ScenarioWorld {
 export const createWorld = async (
   ledgerRedis: RedisClient,
   ledgerUrl: string,
-  options: { persistence?: Persistence; fixture?: Partial<FixtureConfig> } = {},
+  options: {
+    persistence?: Persistence
+    fixture?: Partial<FixtureConfig>
+    /** With `useClusterBrokers`: replicas per master. @defaultValue 0 */
+    replicas?: number
+  } = {},
 ): Promise<ScenarioWorld> => {
   const stream = `fault:${randomUUID().slice(0, 8)}`
   const persistence = options.persistence ?? 'none'
   const broker = clusterBrokers
-    ? await startPrivateCluster(persistence, stream)
+    ? await startPrivateCluster(persistence, stream, options.replicas ?? 0)
     : await startPrivateRedis(persistence)
   const target = { url: broker.url, cluster: clusterBrokers }
   const redis = createRedisConnection(target, 'command')

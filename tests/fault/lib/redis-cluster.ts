@@ -8,10 +8,12 @@ import { testProcessEnv } from '@flotilla/streams/testing'
 import { freePort, type Persistence, type PrivateRedis, startPrivateRedis } from './redis-server.ts'
 
 export interface PrivateCluster extends PrivateRedis {
-  /** Every master; `url` lists them comma-separated (REDIS_URL with REDIS_CLUSTER=true). */
+  /** Every node (masters, then replicas); `url` lists them comma-separated (REDIS_URL with REDIS_CLUSTER=true). */
   readonly nodes: readonly PrivateRedis[]
-  /** The master serving `key`'s slot (the one `kill`, `start`, `signal` and `command` act on). */
+  /** The master serving `key`'s slot when the cluster was made (the one `kill`, `start`, `signal` and `command` act on). */
   readonly owner: PrivateRedis
+  /** After `kill()` with replicas: waits until another node serves the slot and the cluster is ok; returns it. */
+  failedOver(timeoutMs?: number): Promise<PrivateRedis>
 }
 
 const clusterInfoOk = async (node: PrivateRedis) =>
@@ -27,11 +29,18 @@ const waitClusterOk = async (nodes: readonly PrivateRedis[], timeoutMs = 30_000)
   }
 }
 
-/** Starts three masters, joins them (`redis-cli --cluster create`), waits for `cluster_state:ok`. */
-export const startPrivateCluster = async (persistence: Persistence, key: string): Promise<PrivateCluster> => {
+/**
+ * Starts three masters (and `replicas` replicas of each), joins them (`redis-cli --cluster create`), waits for
+ * `cluster_state:ok`.
+ */
+export const startPrivateCluster = async (
+  persistence: Persistence,
+  key: string,
+  replicas = 0,
+): Promise<PrivateCluster> => {
   const nodes: PrivateRedis[] = []
   try {
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 3 * (1 + replicas); i++)
       nodes.push(
         await startPrivateRedis(persistence, [
           '--cluster-enabled',
@@ -46,17 +55,35 @@ export const startPrivateCluster = async (persistence: Persistence, key: string)
         ]),
       )
     const create = Bun.spawn(
-      ['redis-cli', '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'],
+      [
+        'redis-cli',
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
       { env: testProcessEnv(), stdout: 'pipe', stderr: 'pipe' },
     )
     if ((await create.exited) !== 0)
       throw new Error(`redis-cli --cluster create failed: ${await new Response(create.stderr).text()}`)
     await waitClusterOk(nodes)
+    // Replicas report ok before they have synced: wait until each says its link to its master is up.
+    for (const node of nodes) {
+      const deadline = Date.now() + 30_000
+      while (/role:slave/.test(await node.command('INFO', 'replication'))) {
+        if ((await node.command('INFO', 'replication')).includes('master_link_status:up')) break
+        if (Date.now() > deadline) throw new Error(`replica on ${node.port} did not sync`)
+        await Bun.sleep(100)
+      }
+    }
   } catch (error) {
     await Promise.all(nodes.map((n) => n.stop()))
     throw error
   }
-  const owner = await ownerOf(nodes, hashSlot(key))
+  const slot = hashSlot(key)
+  const owner = await ownerOf(nodes, slot)
   return {
     url: nodes.map((n) => n.url).join(','),
     nodes,
@@ -70,6 +97,16 @@ export const startPrivateCluster = async (persistence: Persistence, key: string)
       await waitClusterOk(nodes)
     },
     command: (...args) => owner.command(...args),
+    async failedOver(timeoutMs = 60_000) {
+      const others = nodes.filter((n) => n !== owner)
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const promoted = await ownerOf(others, slot).catch(() => undefined)
+        if (promoted && (await clusterInfoOk(promoted))) return promoted
+        if (Date.now() > deadline) throw new Error(`no replica took over slot ${slot}`)
+        await Bun.sleep(100)
+      }
+    },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()))
     },
