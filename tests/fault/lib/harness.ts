@@ -88,15 +88,16 @@ export const createTracker = (publisher: () => Publisher) => {
 
 export type Tracker = ReturnType<typeof createTracker>
 
-let clusterBrokers = false
+let clusterBrokers: { readonly replicas: number } | undefined
 
 /**
  * Every world created afterwards runs on a private three-master Redis Cluster instead of one redis-server
  * (tests/cluster): consumers and publisher with REDIS_CLUSTER semantics, and `broker.kill()` / `start()` acting
- * on the master that serves the scenario's stream.
+ * on the master that serves the scenario's stream. With `replicas`, each master has replicas and `start()` after a
+ * kill is the failover: the replica promoted, the old master left dead.
  */
-export const useClusterBrokers = (): void => {
-  clusterBrokers = true
+export const useClusterBrokers = ({ replicas = 0 }: { replicas?: number } = {}): void => {
+  clusterBrokers = { replicas }
 }
 
 export interface ScenarioWorld {
@@ -120,19 +121,14 @@ export interface ScenarioWorld {
 export const createWorld = async (
   ledgerRedis: RedisClient,
   ledgerUrl: string,
-  options: {
-    persistence?: Persistence
-    fixture?: Partial<FixtureConfig>
-    /** With `useClusterBrokers`: replicas per master. @defaultValue 0 */
-    replicas?: number
-  } = {},
+  options: { persistence?: Persistence; fixture?: Partial<FixtureConfig> } = {},
 ): Promise<ScenarioWorld> => {
   const stream = `fault:${randomUUID().slice(0, 8)}`
   const persistence = options.persistence ?? 'none'
   const broker = clusterBrokers
-    ? await startPrivateCluster(persistence, stream, options.replicas ?? 0)
+    ? await startPrivateCluster(persistence, stream, clusterBrokers.replicas)
     : await startPrivateRedis(persistence)
-  const target = { url: broker.url, cluster: clusterBrokers }
+  const target = { url: broker.url, cluster: clusterBrokers !== undefined }
   const redis = createRedisConnection(target, 'command')
   const producer = createRedisConnection(target, 'producer')
   // Reconnection is automatic; errors during the faults are expected and must not print as unhandled.

@@ -12,8 +12,6 @@ export interface PrivateCluster extends PrivateRedis {
   readonly nodes: readonly PrivateRedis[]
   /** The master serving `key`'s slot when the cluster was made (the one `kill`, `start`, `signal` and `command` act on). */
   readonly owner: PrivateRedis
-  /** After `kill()` with replicas: waits until another node serves the slot and the cluster is ok; returns it. */
-  failedOver(timeoutMs?: number): Promise<PrivateRedis>
 }
 
 const clusterInfoOk = async (node: PrivateRedis) =>
@@ -31,7 +29,8 @@ const waitClusterOk = async (nodes: readonly PrivateRedis[], timeoutMs = 30_000)
 
 /**
  * Starts three masters (and `replicas` replicas of each), joins them (`redis-cli --cluster create`), waits for
- * `cluster_state:ok`.
+ * `cluster_state:ok`. With replicas, `start()` after `kill()` does not bring the master back: it waits until its
+ * replica has been promoted and the cluster is ok again (a failover instead of a restart).
  */
 export const startPrivateCluster = async (
   persistence: Persistence,
@@ -93,23 +92,34 @@ export const startPrivateCluster = async (
     signal: (signal) => owner.signal(signal),
     kill: () => owner.kill(),
     async start() {
+      if (replicas > 0) {
+        await failedOver(nodes, owner, slot)
+        return
+      }
       await owner.start()
       await waitClusterOk(nodes)
     },
     command: (...args) => owner.command(...args),
-    async failedOver(timeoutMs = 60_000) {
-      const others = nodes.filter((n) => n !== owner)
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const promoted = await ownerOf(others, slot).catch(() => undefined)
-        if (promoted && (await clusterInfoOk(promoted))) return promoted
-        if (Date.now() > deadline) throw new Error(`no replica took over slot ${slot}`)
-        await Bun.sleep(100)
-      }
-    },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()))
     },
+  }
+}
+
+/** Waits until a node other than `gone` serves `slot` and says the cluster is ok (its replica promoted). */
+const failedOver = async (
+  nodes: readonly PrivateRedis[],
+  gone: PrivateRedis,
+  slot: number,
+  timeoutMs = 60_000,
+) => {
+  const others = nodes.filter((n) => n !== gone)
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const promoted = await ownerOf(others, slot).catch(() => undefined)
+    if (promoted && (await clusterInfoOk(promoted))) return
+    if (Date.now() > deadline) throw new Error(`no replica took over slot ${slot}`)
+    await Bun.sleep(100)
   }
 }
 

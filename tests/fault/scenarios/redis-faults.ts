@@ -3,8 +3,8 @@ import type { AnyEvent } from '@flotilla/contracts'
 import { createWorld, goodEvent, type ScenarioWorld, until } from '../lib/harness.ts'
 import { missing, rowOf, type SuiteEnv, settle } from './common.ts'
 
-/** Publishes `total` events in chunks while `fault` runs once at `faultAt` (a fraction of the way). Also used by tests/cluster. */
-export const publishThrough = async (
+/** Publishes `total` events in chunks while `fault` runs once at `faultAt` (a fraction of the way). */
+const publishThrough = async (
   world: ScenarioWorld,
   total: number,
   faultAt: number,
@@ -73,7 +73,7 @@ export const redisKillWithAof = async (env: SuiteEnv, total = 10_000) => {
 }
 
 /** Envelope ids of every entry in the stream now. */
-export const streamEventIds = async (world: ScenarioWorld): Promise<Set<string>> => {
+const streamEventIds = async (world: ScenarioWorld): Promise<Set<string>> => {
   const ids = new Set<string>()
   for (const [, fields] of await world.redis.xrange(world.stream, '-', '+')) {
     const text = fields[fields.indexOf('event') + 1] ?? '{}'
