@@ -1,11 +1,5 @@
 /** One call from a Redis URL to a stream publisher on a fail-fast producer connection. */
-import {
-  closeConnection,
-  createPublisher,
-  createRedisConnection,
-  onClient,
-  type Publisher,
-} from '@flotilla/streams'
+import { closeConnection, createPublisher, createRedisConnection, type Publisher } from '@flotilla/streams'
 
 export interface StreamConnection {
   /** The stream publisher (`publish`, `publishBatch`), for `createEventPublisher` and `createOutboxRelay`. */
@@ -28,9 +22,9 @@ export const connectStream = ({
   cluster?: boolean
   stream: string
 }): StreamConnection => {
-  const redis = createRedisConnection({ url: redisUrl, cluster }, 'producer')
-  // Failures reach callers as rejected publishes; without a listener ioredis would also log each reconnect.
-  onClient(redis, 'error', () => {})
+  // Failures reach callers as rejected publishes; the quiet logger stands for the listener ioredis wants, or it
+  // would print each failed reconnect.
+  const redis = createRedisConnection({ url: redisUrl, cluster }, 'producer', {}, { warn() {} })
   let closed: Promise<void> | undefined
   return {
     publisher: createPublisher({ redis, stream }),
