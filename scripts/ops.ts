@@ -1,6 +1,6 @@
 /** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim, libSQL → PostgreSQL. */
 import { parseArgs } from 'node:util'
-import { closeConnection, createRedisConnection } from '@flotilla/streams'
+import { closeConnection, createRedisConnection, onClient } from '@flotilla/streams'
 import { dbCopy } from './lib/db-copy.ts'
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
@@ -16,7 +16,7 @@ import {
 import { OpsHttpError, outbox, printToken } from './lib/ops-http.ts'
 import { dim, parseDuration, red } from './lib/term.ts'
 
-const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <command>
+const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--cluster] [--json] <command>
 
   status                               the stream, each group (lag, pending, consumers, dead letters), each consumer
   watch [--interval 2s] [--count N]    status, redrawn every interval until Ctrl-C
@@ -33,6 +33,7 @@ const USAGE = `usage: bun run ops [--stream NAME] [--redis URL] [--json] <comman
                                        ${DEFAULT_TOKEN_TTL_SECONDS} s is the longest lifetime the apps accept
 
   --stream  defaults to $EVENTS_STREAM, else "events"; --redis defaults to $REDIS_URL, else redis://127.0.0.1:6379
+  --cluster (or REDIS_CLUSTER=true): --redis names one or more Redis Cluster nodes, comma-separated
   apps are found at $<APP>_URL, else 127.0.0.1:<port>; tokens are signed with $SERVICE_TOKEN_SECRET (dev default)`
 
 const { values, positionals } = parseArgs({
@@ -55,6 +56,7 @@ const { values, positionals } = parseArgs({
     to: { type: 'string' },
     batch: { type: 'string' },
     count: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -66,13 +68,14 @@ if (values.help || !command) {
 }
 
 const redisUrl = values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const cluster = values.cluster || process.env.REDIS_CLUSTER === 'true'
 // A CLI does one thing and exits: no reconnect loop, and connection errors surface through the command.
-const redis = createRedisConnection(redisUrl, 'command', {
+const redis = createRedisConnection({ url: redisUrl, cluster }, 'command', {
   maxRetriesPerRequest: 1,
   lazyConnect: true,
   retryStrategy: () => null,
 })
-redis.on('error', () => {})
+onClient(redis, 'error', () => {})
 const ctx = {
   redis,
   stream: values.stream ?? process.env.EVENTS_STREAM ?? 'events',

@@ -15,7 +15,8 @@ import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const root = join(import.meta.dir, '..')
 const SUITE_DIRS = ['packages', 'apps', 'examples']
-// Cross-service suites run last: they start the apps as processes (node-sdk: builds, packs, runs Node).
+// Cross-service suites run last: they start the apps as processes (node-sdk: builds, packs, runs Node;
+// cluster: the e2e flows, a fault subset and /ready on Redis Cluster, skipped visibly without REDIS_CLUSTER_URL).
 const CROSS_SERVICE = [
   'tests/deploy',
   'tests/e2e',
@@ -23,6 +24,7 @@ const CROSS_SERVICE = [
   'tests/fault',
   'tests/security',
   'tests/node-sdk',
+  'tests/cluster',
 ]
 // Per-test limit: these suites talk to real Redis, PostgreSQL and child processes on a shared 2-core machine.
 const TEST_TIMEOUT_MS = '60000'

@@ -17,7 +17,7 @@ import {
 } from './harness/api.ts'
 import { call, eventually } from './harness/http.ts'
 import { ROOT } from './harness/processes.ts'
-import { REDIS_URL, type Stack, startStack } from './harness/stack.ts'
+import { type Stack, startStack } from './harness/stack.ts'
 
 setDefaultTimeout(90_000)
 
@@ -51,7 +51,7 @@ const changePassword = async (token: string, from: string, to: string, sessions:
 const ops = async (args: string[]) => {
   const proc = Bun.spawn(['bun', 'scripts/ops.ts', '--stream', stack.stream, ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL, NO_COLOR: '1' },
+    env: { ...process.env, ...stack.redisEnv, NO_COLOR: '1' },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -106,7 +106,7 @@ describe(`event versions side by side (${needed.join(', ')}, monolith)`, () => {
       occurredAt: new Date().toISOString(),
       payload: { userId: laptop.userId, quantumReason: 'entangled' },
     }
-    const redis = createRedisConnection(REDIS_URL, 'command')
+    const redis = createRedisConnection(stack.redis, 'command')
     try {
       await redis.xadd(
         stack.stream,

@@ -33,6 +33,9 @@ const publishThenDie = async (): Promise<string[]> => {
       DATABASE_URL,
       stack.schema,
       stack.stream,
+      // The stack's Redis: a Redis Cluster when the flows run on one (tests/cluster).
+      stack.redis.url,
+      stack.redis.cluster ? 'cluster' : 'single',
     ),
     { env: testProcessEnv(), stdout: 'pipe', stderr: 'inherit' },
   )

@@ -3,10 +3,8 @@
  * records one row; a full run prints the table and writes docs/reliability.md (Redis version, date, run time).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import type { RedisClient } from './lib/ledger.ts'
-import { type PrivateRedis, startPrivateRedis } from './lib/redis-server.ts'
-import { record, recorded, textTable, writeReliabilityReport } from './lib/report.ts'
+import { printRecorded, startLedgerServer } from './lib/ledger-server.ts'
+import { record, recorded, writeReliabilityReport } from './lib/report.ts'
 import type { SuiteEnv } from './scenarios/common.ts'
 import {
   distinctNames,
@@ -26,22 +24,18 @@ import { externalMaxlen, safeTrimUnderBacklog } from './scenarios/trimming.ts'
 
 const SCENARIOS = 13
 const suiteStarted = performance.now()
-let ledgerServer: PrivateRedis
-let ledger: RedisClient
+let ledgerServer: Awaited<ReturnType<typeof startLedgerServer>>
 let env: SuiteEnv
 
 beforeAll(async () => {
-  ledgerServer = await startPrivateRedis('none')
-  ledger = createRedisConnection(ledgerServer.url, 'command')
-  env = { ledger, ledgerUrl: ledgerServer.url }
+  ledgerServer = await startLedgerServer()
+  env = ledgerServer.env
 })
 
 afterAll(async () => {
-  const rows = recorded()
-  if (rows.length > 0)
-    console.log(`\n${textTable()}\n\n${rows.map((r) => `- ${r.scenario}: ${r.notes}`).join('\n')}\n`)
-  if (rows.length === SCENARIOS) {
-    const info = await ledgerServer.command('INFO', 'server')
+  printRecorded()
+  if (recorded().length === SCENARIOS) {
+    const info = await ledgerServer.server.command('INFO', 'server')
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown'
     const path = writeReliabilityReport({
       redisVersion: version,
@@ -49,7 +43,6 @@ afterAll(async () => {
     })
     console.log(`wrote ${path}`)
   }
-  if (ledger) await closeConnection(ledger)
   await ledgerServer?.stop()
 })
 

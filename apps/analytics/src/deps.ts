@@ -1,6 +1,6 @@
 /** Builds the analytics domain from its config and connections (the declaration in service.ts and tests use it). */
 import type { Job, Logger, Metrics } from '@flotilla/service-kit'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import type { AnalyticsConfig } from './config.ts'
 import { createDashboardData, type DashboardDataLoader } from './dashboard/service.ts'
 import { type Database, openDatabase } from './db/client.ts'
@@ -14,7 +14,7 @@ export interface AnalyticsDomain {
   readonly config: AnalyticsConfig
   readonly database: Database
   /** The service's command connection (uniques, pipeline stats). */
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly uniques: Uniques
   readonly ingest: Ingest
   readonly rollups: Rollups
@@ -25,7 +25,7 @@ export interface AnalyticsDomain {
 
 export interface DomainOptions {
   readonly config: AnalyticsConfig
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly metrics: Metrics
   readonly logger: Logger
   /** The clock (tests move it). @defaultValue Date.now */

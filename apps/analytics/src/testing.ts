@@ -22,7 +22,7 @@ import {
   startService,
 } from '@flotilla/service-kit'
 import { createTestSchema, testRequests, type UserTokenTestApp } from '@flotilla/service-kit/testing'
-import type { Consumer } from '@flotilla/streams'
+import type { Consumer, RedisClient } from '@flotilla/streams'
 import {
   cleanupStream,
   deleteKeysMatching,
@@ -56,7 +56,7 @@ export interface TestStores {
   readonly dir: string
   readonly dbUrl: string
   readonly database: Database
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly prefix: string
   readonly ingest: Ingest
   readonly uniques: Uniques
@@ -97,13 +97,15 @@ export const createTestStores = async (
     minuteRetentionMs?: number
     hourRetentionMs?: number
     engine?: Engine
+    /** Another Redis (a Redis Cluster client); closed with the stores. @defaultValue TEST_REDIS_URL */
+    redis?: RedisClient
   } = {},
 ): Promise<TestStores> => {
   const dir = mkdtempSync(join(tmpdir(), 'analytics-test-'))
   const target = await testDatabaseUrl(overrides.engine ?? 'libsql', dir)
   const dbUrl = target.url
   const database = await openDatabase({ url: dbUrl })
-  const redis = new Redis(TEST_REDIS_URL)
+  const redis = overrides.redis ?? new Redis(TEST_REDIS_URL)
   const prefix = `test:analytics:${crypto.randomUUID().slice(0, 8)}`
   const uniques = createUniques({
     redis,

@@ -1,7 +1,8 @@
 /** Builds the auth service's domain from its settings: key ring, tokens, sessions, devices, limits. */
 import { createRevocationWriter, type RevocationList } from '@flotilla/service-kit'
+import type { RedisClient } from '@flotilla/streams'
 import { createRedisConnection } from '@flotilla/streams'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { createDeviceStore } from './devices/store.ts'
 import type { EventSink } from './events.ts'
 import { createTokenChecker } from './introspection/service.ts'
@@ -34,7 +35,7 @@ export interface AuthSettings {
 }
 
 export interface CoreDeps {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly settings: AuthSettings
   /** The events stream: names the revocation sets and channel every verifier listens to. */
   readonly stream: string
@@ -58,7 +59,7 @@ export interface CoreDeps {
 export const COMMAND_CONNECTION_OPTIONS: RedisOptions = { enableAutoPipelining: true }
 
 /** The command connection as the service opens it (tests and benchmarks open the same). */
-export const openCommandConnection = (url: string, overrides: RedisOptions = {}): Redis =>
+export const openCommandConnection = (url: string, overrides: RedisOptions = {}): RedisClient =>
   createRedisConnection(url, 'request', { ...COMMAND_CONNECTION_OPTIONS, ...overrides })
 
 /** Wires the domain; call `keyRing.ensure()` before serving. */

@@ -13,9 +13,9 @@ import {
   type Logger,
 } from '@flotilla/service-kit'
 import { type TestApp as KitTestApp, testRequests } from '@flotilla/service-kit/testing'
+import type { RedisClient } from '@flotilla/streams'
 import { createPublisher } from '@flotilla/streams'
 import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
-import type { Redis } from 'ioredis'
 import { exportJWK, importJWK } from 'jose'
 import { type AuthApp, createApp } from './app.ts'
 import { type AuthSettings, buildCore, type Core, openCommandConnection } from './deps.ts'
@@ -55,7 +55,7 @@ export const testSettings = (overrides: Partial<AuthSettings> = {}): AuthSetting
 export const deleteKeys = deleteKeysMatching
 
 export interface TestCore extends Core {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly settings: AuthSettings
   readonly stream: string
   /** What the consumer handlers need. */

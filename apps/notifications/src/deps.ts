@@ -1,5 +1,5 @@
 /** Builds the domain from its dependencies: stores over libSQL, the template registry, transports, limiter, dispatcher. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import type { Transport } from './channels/types.ts'
 import { createContactStore } from './contacts/store.ts'
 import type { Database } from './db/client.ts'
@@ -33,7 +33,7 @@ export interface Settings {
 
 export interface CoreDeps {
   readonly database: Database
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly settings: Settings
   readonly transports: Readonly<Record<ChannelName, Transport>>
   readonly events: EventSink

@@ -31,6 +31,7 @@ export const buildDeps = (config: MonolithConfig, options: { relay: boolean }): 
   })
   const { publisher, close: closeStream } = connectStream({
     redisUrl: config.REDIS_URL,
+    cluster: config.REDIS_CLUSTER,
     stream: config.EVENTS_STREAM,
   })
   const events = createEventPublisher({ publisher, source: config.SERVICE_NAME })

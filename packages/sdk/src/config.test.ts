@@ -56,6 +56,19 @@ describe('loadFlotillaConfig', () => {
   })
 })
 
+describe('loadFlotillaConfig: Redis Cluster', () => {
+  it('reads REDIS_CLUSTER and takes several nodes only with it', () => {
+    const nodes = 'redis://10.0.0.1:6379,redis://10.0.0.2:6379'
+    expect(loadFlotillaConfig({}).REDIS_CLUSTER).toBe(false)
+    expect(loadFlotillaConfig({ REDIS_URL: nodes, REDIS_CLUSTER: 'true' })).toMatchObject({
+      REDIS_URL: nodes,
+      REDIS_CLUSTER: true,
+    })
+    expect(() => loadFlotillaConfig({ REDIS_URL: nodes })).toThrow(/REDIS_URL .*set REDIS_CLUSTER=true/)
+    expect(() => loadFlotillaConfig({ REDIS_CLUSTER: 'yes' })).toThrow(/REDIS_CLUSTER/)
+  })
+})
+
 describe('createServiceTokens', () => {
   it('mints tokens the target service accepts, naming the monolith as caller', async () => {
     const config = loadFlotillaConfig({ SERVICE_TOKEN_SECRET: SECRET, SERVICE_NAME: 'shop' })

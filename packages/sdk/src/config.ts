@@ -1,5 +1,6 @@
 /** The monolith's Flotilla settings from its environment: validated once, every problem listed at once. */
 import { parseKeyRing } from '@flotilla/contracts'
+import { redisNodeUrls } from '@flotilla/streams'
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -13,7 +14,10 @@ export const FlotillaConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
   }),
+  /** One Redis, or with `REDIS_CLUSTER=true` one or more Redis Cluster nodes, comma-separated. */
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  /** `true`: REDIS_URL names the nodes of a Redis Cluster. */
+  REDIS_CLUSTER: Type.Boolean({ default: false }),
   EVENTS_STREAM: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s{}]+$', default: 'events' }),
   /** HS256 secret(s) for service tokens: one secret, or `kid=secret,kid=secret` (the first signs). */
   SERVICE_TOKEN_SECRET: Type.String({ default: DEV_SERVICE_TOKEN_SECRET }),
@@ -40,9 +44,12 @@ export const loadFlotillaConfig = (
   env: Readonly<Record<string, string | undefined>>,
 ): Readonly<FlotillaConfig> => {
   const keys = Object.keys(FlotillaConfigSchema.properties)
-  const picked = Object.fromEntries(
+  const picked: Record<string, unknown> = Object.fromEntries(
     keys.flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
   )
+  // A boolean variable is the text `true` or `false`; anything else stays text and fails the schema, named.
+  if (picked.REDIS_CLUSTER === 'true' || picked.REDIS_CLUSTER === 'false')
+    picked.REDIS_CLUSTER = picked.REDIS_CLUSTER === 'true'
   const value = Value.Default(FlotillaConfigSchema, picked)
   const problems = [...Value.Errors(FlotillaConfigSchema, value)].map((e) => ({
     variable: e.path.slice(1) || '(root)',
@@ -50,6 +57,11 @@ export const loadFlotillaConfig = (
   }))
   const config = value as FlotillaConfig
   if (problems.length === 0) {
+    try {
+      redisNodeUrls({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER })
+    } catch (cause) {
+      problems.push({ variable: 'REDIS_URL', message: (cause as Error).message })
+    }
     try {
       parseKeyRing(config.SERVICE_TOKEN_SECRET)
     } catch (cause) {

@@ -9,19 +9,22 @@ export interface StreamConnection {
 }
 
 /**
- * Opens a producer connection (no offline queue: a publish fails fast when Redis is down) and a publisher on it.
- * @example const stream = connectStream({ redisUrl: config.REDIS_URL, stream: config.EVENTS_STREAM })
+ * Opens a producer connection (no offline queue: a publish fails fast when Redis is down) and a publisher on it;
+ * with `cluster: true`, to the Redis Cluster whose nodes `redisUrl` names (comma-separated).
+ * @example const stream = connectStream({ redisUrl: config.REDIS_URL, cluster: config.REDIS_CLUSTER, stream: config.EVENTS_STREAM })
  */
 export const connectStream = ({
   redisUrl,
+  cluster = false,
   stream,
 }: {
   redisUrl: string
+  cluster?: boolean
   stream: string
 }): StreamConnection => {
-  const redis = createRedisConnection(redisUrl, 'producer')
-  // Failures reach callers as rejected publishes; without a listener ioredis would also log each reconnect.
-  redis.on('error', () => {})
+  // Failures reach callers as rejected publishes; the quiet logger stands for the listener ioredis wants, or it
+  // would print each failed reconnect.
+  const redis = createRedisConnection({ url: redisUrl, cluster }, 'producer', {}, { warn() {} })
   let closed: Promise<void> | undefined
   return {
     publisher: createPublisher({ redis, stream }),

@@ -1,17 +1,6 @@
 /** Test helpers for apps built on the kit (`@flotilla/service-kit/testing`). */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createRedisConnection } from '@flotilla/streams'
-import {
-  bunCommand,
-  cleanupStream,
-  deleteKeysMatching,
-  TEST_REDIS_URL,
-  testProcessEnv,
-  uniqueStreamName,
-} from '@flotilla/streams/testing'
+import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 import type { AnyElysia } from 'elysia'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { ReadyResponse } from './app/probes.ts'

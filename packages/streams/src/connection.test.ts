@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'bun:test'
-import { createRedisConnection, isRedisUnavailableError, whenReady } from './connection.ts'
+import {
+  closeConnection,
+  createRedisConnection,
+  isCluster,
+  isRedisUnavailableError,
+  RedisAddressError,
+  redisNodeUrls,
+  whenReady,
+} from './connection.ts'
 import { TEST_REDIS_URL, waitFor } from './testing.ts'
 
 const REDIS_URL = TEST_REDIS_URL
@@ -61,5 +69,56 @@ describe('request connections', () => {
       up.disconnect()
       down.disconnect()
     }
+  })
+})
+
+describe('Redis addresses', () => {
+  it('takes one URL, or several comma-separated nodes only for a cluster', () => {
+    expect(redisNodeUrls('redis://127.0.0.1:6379').map(String)).toEqual(['redis://127.0.0.1:6379'])
+    const nodes = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000'
+    expect(redisNodeUrls({ url: nodes, cluster: true }).map((u) => u.host)).toEqual([
+      '10.0.0.1:7000',
+      '10.0.0.2:7000',
+    ])
+    expect(() => redisNodeUrls(nodes)).toThrow(/set REDIS_CLUSTER=true/)
+    expect(() => redisNodeUrls({ url: 'http://x:1', cluster: true })).toThrow(RedisAddressError)
+    expect(() => redisNodeUrls({ url: 'redis://x:1/2', cluster: true })).toThrow(/database 0 only/)
+    // A malformed URL is named without its credentials.
+    expect(() => redisNodeUrls({ url: 'redis://u:secret@a:1,redis://u:secret@', cluster: true })).toThrow(
+      /^(?!.*secret)/,
+    )
+  })
+
+  it('opens an ioredis Cluster for a cluster address, one Redis otherwise, with the role options on the nodes', async () => {
+    const cluster = createRedisConnection(
+      { url: 'redis://127.0.0.1:9,redis://127.0.0.1:10', cluster: true },
+      'producer',
+      { lazyConnect: true },
+    )
+    const single = createRedisConnection({ url: REDIS_URL }, 'command')
+    try {
+      expect(isCluster(cluster)).toBe(true)
+      expect(isCluster(single)).toBe(false)
+      if (!isCluster(cluster)) throw new Error('not a cluster')
+      expect(cluster.options.enableOfflineQueue).toBe(false)
+      expect(cluster.options.redisOptions).toMatchObject({
+        commandTimeout: 2000,
+        connectionName: 'flotilla-producer',
+      })
+      expect(await single.ping()).toBe('PONG')
+    } finally {
+      cluster.disconnect()
+      await closeConnection(single)
+    }
+  })
+
+  it('counts a cluster that cannot serve as Redis being unavailable (a 503, not a 500)', () => {
+    for (const message of [
+      'CLUSTERDOWN The cluster is down',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'Failed to refresh slots cache.',
+    ])
+      expect(isRedisUnavailableError(new Error(message))).toBe(true)
+    expect(isRedisUnavailableError(new Error('CROSSSLOT Keys in request'))).toBe(false)
   })
 })

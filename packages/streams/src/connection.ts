@@ -1,6 +1,53 @@
 /** ioredis connections tuned per role, as docs/pitfalls.md explains (producers fail fast, blocking readers wait). */
 import './tracing-channel.ts'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { EventEmitter } from 'node:events'
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+
+/** A connection to one Redis or to a Redis Cluster (`createRedisConnection` opens either). */
+export type RedisClient = Redis | Cluster
+
+/**
+ * Where Redis is: one URL, or with `cluster: true` one or more seed nodes of a Redis Cluster, comma-separated
+ * (`redis://10.0.0.1:6379,redis://10.0.0.2:6379`; the rest of the cluster is discovered from them).
+ * A plain string is one Redis.
+ */
+export interface RedisTarget {
+  readonly url: string
+  readonly cluster?: boolean
+}
+export type RedisAddress = string | RedisTarget
+
+/** Thrown when a Redis address cannot be used (a malformed URL, several nodes without `cluster`). */
+export class RedisAddressError extends Error {
+  override readonly name = 'RedisAddressError'
+}
+
+/** The seed URLs of an address, each checked. */
+export const redisNodeUrls = (address: RedisAddress): URL[] => {
+  const { url, cluster } = typeof address === 'string' ? { url: address, cluster: false } : address
+  const parts = url
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+  if (parts.length === 0) throw new RedisAddressError('the Redis URL is empty')
+  if (parts.length > 1 && !cluster)
+    throw new RedisAddressError(
+      'the Redis URL names several nodes; set REDIS_CLUSTER=true for a Redis Cluster',
+    )
+  return parts.map((part) => {
+    let parsed: URL
+    try {
+      parsed = new URL(part)
+    } catch {
+      throw new RedisAddressError(`not a URL: ${part.replace(/\/\/[^@/]*@/, '//***@')}`)
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+      throw new RedisAddressError(`a Redis URL starts with redis:// or rediss:// (got ${parsed.protocol}//)`)
+    if (cluster && parsed.pathname.length > 1 && parsed.pathname !== '/0')
+      throw new RedisAddressError('a Redis Cluster has database 0 only: drop the /<db> from the URL')
+    return parsed
+  })
+}
 
 /**
  * - `producer`: publishes. Offline queue off and no resend of unanswered commands (an XADD must never be
@@ -62,8 +109,8 @@ export interface ConnectionLogger {
  * command sent while Redis is unreachable fails at once ("Stream isn't writeable…") rather than waiting in the
  * queue for its timeout. ioredis reads `enableOfflineQueue` on every command, so switching it here is enough.
  */
-const failFastAfterFirstConnect = (redis: Redis): void => {
-  redis.once('ready', () => {
+const failFastAfterFirstConnect = (redis: RedisClient): void => {
+  ;(redis as EventEmitter).once('ready', () => {
     redis.options.enableOfflineQueue = false
   })
 }
@@ -72,17 +119,17 @@ const failFastAfterFirstConnect = (redis: Redis): void => {
  * Resolves true once `redis` is ready, or false after `timeoutMs` (never rejects): a boot can wait out a Redis that
  * starts a moment later without letting its first commands time out, and still go on when Redis stays away.
  */
-export const whenReady = (redis: Redis, timeoutMs: number): Promise<boolean> => {
+export const whenReady = (redis: RedisClient, timeoutMs: number): Promise<boolean> => {
   if (redis.status === 'ready') return Promise.resolve(true)
   return new Promise((resolve) => {
     const done = (ready: boolean) => {
       clearTimeout(timer)
-      redis.off('ready', onReady)
+      offClient(redis, 'ready', onReady)
       resolve(ready)
     }
     const onReady = () => done(true)
     const timer = setTimeout(() => done(false), timeoutMs)
-    redis.on('ready', onReady)
+    onClient(redis, 'ready', onReady)
   })
 }
 
@@ -96,47 +143,107 @@ export const isRedisUnavailableError = (error: unknown): boolean => {
     /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code)
   )
     return true
-  return /^(Command timed out|Connection is closed\.|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries)/.test(
+  // The last four are a Redis Cluster's: a node or the whole cluster cannot serve the slot right now.
+  return /^(Command timed out|Connection is closed\.|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections)/.test(
     error.message,
   )
 }
 
 /**
- * Opens a Redis connection with the options its role needs.
- * @example const redis = createRedisConnection(config.REDIS_URL, 'producer')
+ * A Redis Cluster client with the role's options: the cluster-level ones on the client, the rest on every node
+ * connection; credentials and TLS from the first seed URL (every node of a cluster shares them).
  */
-export const createRedisConnection = (
-  url: string,
+const openCluster = (nodes: readonly URL[], options: RedisOptions): Cluster => {
+  const { enableOfflineQueue, enableAutoPipelining, retryStrategy, lazyConnect, ...nodeOptions } = options
+  const first = nodes[0] as URL
+  const tls = first.protocol === 'rediss:'
+  const clusterOptions: ClusterOptions = {
+    clusterRetryStrategy: (times) => (retryStrategy ? retryStrategy(times) : reconnectDelay(times)),
+    // Failover and resharding: a command is retried on the new owner every 200 ms, up to ioredis' 16
+    // redirections (~3 s), before it fails.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 2000,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    // TLS clusters (ElastiCache, Upstash) must connect to the announced host names, not resolved addresses.
+    ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    redisOptions: {
+      ...nodeOptions,
+      ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+      ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+      ...(tls ? { tls: {} } : {}),
+    },
+  }
+  return new Cluster(
+    nodes.map((node) => ({ host: node.hostname.replace(/^\[|\]$/g, ''), port: Number(node.port || 6379) })),
+    clusterOptions,
+  )
+}
+
+/**
+ * Opens a Redis connection with the options its role needs: to one Redis, or to a Redis Cluster when the
+ * address says so (`{ url, cluster: true }`). Every app, the ops CLI, the SDK publisher and the outbox relay open
+ * their connections here, so the role options and the cluster switch apply everywhere alike. A plain URL string
+ * always opens one Redis (typed `Redis`).
+ * @example const redis = createRedisConnection({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, 'producer')
+ */
+export const createRedisConnection: {
+  (url: string, role: ConnectionRole, overrides?: RedisOptions, logger?: ConnectionLogger): Redis
+  (
+    address: RedisAddress,
+    role: ConnectionRole,
+    overrides?: RedisOptions,
+    logger?: ConnectionLogger,
+  ): RedisClient
+} = ((
+  address: RedisAddress,
   role: ConnectionRole,
   overrides: RedisOptions = {},
   logger?: ConnectionLogger,
-): Redis => {
-  const redis = new Redis(url, {
+) => {
+  const nodes = redisNodeUrls(address)
+  const options: RedisOptions = {
     connectionName: `flotilla-${role}`,
     retryStrategy: reconnectDelay,
     ...roleOptions[role],
     ...overrides,
-  })
+  }
+  const cluster = typeof address !== 'string' && address.cluster === true
+  const redis: RedisClient = cluster
+    ? openCluster(nodes, options)
+    : new Redis(typeof address === 'string' ? address : address.url, options)
   if (role === 'request') failFastAfterFirstConnect(redis)
   // With a listener ioredis never prints its raw "[ioredis] Unhandled error event" line: one JSON log line instead.
   if (logger)
-    redis.on('error', (error: Error) =>
+    onClient(redis, 'error', (error: Error) =>
       logger.warn(
         { err: error, connection: `flotilla-${role}`, status: redis.status },
         'redis connection error',
       ),
     )
   return redis
+}) as never
+
+/** True for a Redis Cluster client (ioredis' own flag: also right for a client from another copy of ioredis). */
+export const isCluster = (redis: RedisClient): redis is Cluster => redis.isCluster === true
+
+/**
+ * Listens to a client's events (`error`, `ready`, …). `Redis` and `Cluster` declare different `on` overloads, so a
+ * call on the union does not type-check; both are EventEmitters.
+ */
+export const onClient = (redis: RedisClient, event: string, listener: (...args: never[]) => void): void => {
+  ;(redis as EventEmitter).on(event, listener as (...args: unknown[]) => void)
 }
 
-/** The options a role gets (for callers that build their own client, e.g. a cluster). */
-export const connectionOptionsFor = (role: ConnectionRole): RedisOptions => ({
-  retryStrategy: reconnectDelay,
-  ...roleOptions[role],
-})
+/** Stops listening (the counterpart of `onClient`). */
+export const offClient = (redis: RedisClient, event: string, listener: (...args: never[]) => void): void => {
+  ;(redis as EventEmitter).off(event, listener as (...args: unknown[]) => void)
+}
 
 /** Closes a connection politely (QUIT), or drops it when QUIT cannot be sent. */
-export const closeConnection = async (redis: Redis): Promise<void> => {
+export const closeConnection = async (redis: RedisClient): Promise<void> => {
   if (redis.status === 'end') return
   try {
     if (redis.status === 'ready') {

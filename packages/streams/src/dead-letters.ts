@@ -1,6 +1,6 @@
 /** The dead-letter stream of one group: list (paged), get, replay, purge, count. */
 import { deadLetterStreamKey } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.ts'
 import { fieldsToRecord, parseEntries, type RawEntry } from './consumer/replies.ts'
 import { REPLAY_DEAD_LETTER, runScript } from './scripts.ts'
 
@@ -110,7 +110,7 @@ export const createDeadLetters = ({
   stream,
   group,
 }: {
-  redis: Redis
+  redis: RedisClient
   stream: string
   group: string
 }): DeadLetters => {

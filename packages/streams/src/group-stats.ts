@@ -1,6 +1,6 @@
 /** Per-group numbers for metrics and `/ready`: lag, pending, dead-letter length. */
 import { deadLetterStreamKey } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.ts'
 import { pairsToRecord } from './consumer/replies.ts'
 
 export interface GroupStats {
@@ -15,7 +15,10 @@ export interface GroupStats {
 }
 
 /** XINFO GROUPS as one record per group (an empty list when the stream does not exist yet). */
-export const readGroupInfo = async (redis: Redis, stream: string): Promise<Record<string, unknown>[]> => {
+export const readGroupInfo = async (
+  redis: RedisClient,
+  stream: string,
+): Promise<Record<string, unknown>[]> => {
   let reply: unknown
   try {
     reply = await redis.xinfo('GROUPS', stream)
@@ -31,7 +34,7 @@ export const readGroupStats = async ({
   redis,
   stream,
 }: {
-  redis: Redis
+  redis: RedisClient
   stream: string
 }): Promise<GroupStats[]> => {
   const groups = await readGroupInfo(redis, stream)

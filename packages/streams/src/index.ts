@@ -2,12 +2,24 @@
 
 export type { BackoffOptions } from './backoff.ts'
 export { backoffCeiling, DEFAULT_BACKOFF, retryDelayFor } from './backoff.ts'
-export type { ConnectionLogger, ConnectionRole } from './connection.ts'
+export type { KeyedCommand } from './cluster.ts'
+export { checkRedis, hashSlot, mastersOf, nodeFor, pipelineBySlot } from './cluster.ts'
+export type {
+  ConnectionLogger,
+  ConnectionRole,
+  RedisAddress,
+  RedisClient,
+  RedisTarget,
+} from './connection.ts'
 export {
   closeConnection,
-  connectionOptionsFor,
   createRedisConnection,
+  isCluster,
   isRedisUnavailableError,
+  offClient,
+  onClient,
+  RedisAddressError,
+  redisNodeUrls,
   whenReady,
 } from './connection.ts'
 export { createConsumer, defaultConsumerName } from './consumer/consumer.ts'

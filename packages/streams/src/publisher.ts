@@ -1,10 +1,12 @@
 /** Publishing events: validate against the contract, XADD (pipelined for batches), return stream ids. */
+
+import type { EventEmitter } from 'node:events'
 import { type AnyEvent, assertValidEvent, encodeEntry } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.ts'
 
 export interface PublisherOptions {
   /** Best made with `createRedisConnection(url, 'producer')`: no offline queue, so a publish fails fast. */
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** The stream, usually `events`. */
   readonly stream: string
   /**
@@ -31,23 +33,25 @@ export class PublishError extends Error {
 
 // A connection that has never been ready is worth a short wait; one that dropped is not (fail fast). Callers
 // waiting at once share one wait, so a burst of publishes before the first connect adds two listeners, not two each.
-const firstConnection = new WeakMap<Redis, Promise<void>>()
-const waitForFirstConnection = async (redis: Redis, timeoutMs: number): Promise<void> => {
+const firstConnection = new WeakMap<RedisClient, Promise<void>>()
+const waitForFirstConnection = async (redis: RedisClient, timeoutMs: number): Promise<void> => {
   if (redis.status === 'ready' || !['wait', 'connecting', 'connect'].includes(redis.status)) return
   let waiting = firstConnection.get(redis)
   if (!waiting) {
     if (redis.status === 'wait') redis.connect().catch(() => {})
+    // Redis and Cluster declare different `on` overloads; both are EventEmitters.
+    const events = redis as EventEmitter
     waiting = new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer)
-        redis.off('ready', done)
-        redis.off('error', done)
+        events.off('ready', done)
+        events.off('error', done)
         firstConnection.delete(redis)
         resolve()
       }
       const timer = setTimeout(done, timeoutMs)
-      redis.once('ready', done)
-      redis.once('error', done)
+      events.once('ready', done)
+      events.once('error', done)
     })
     firstConnection.set(redis, waiting)
   }

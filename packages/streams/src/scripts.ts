@@ -1,6 +1,6 @@
 /** Lua scripts run with EVALSHA (falling back to EVAL once), each touching one hash slot only. */
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.ts'
 
 /** A Lua script and its SHA-1. */
 export interface LuaScript {
@@ -15,7 +15,7 @@ const script = (source: string): LuaScript => ({
 
 /** Runs a script by SHA; loads it with EVAL when the server does not know it yet (a restart, a new node). */
 export const runScript = async (
-  redis: Redis,
+  redis: RedisClient,
   lua: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],

@@ -17,7 +17,7 @@ export const userRegistered = (userId = `u_${++counter}`) =>
   createEvent('user.registered', { userId, email: `${userId}@example.com` }, { source: 'monolith' })
 
 /** Consumer options for tests: `redisUrl` defaults to the local Redis unless a `connectionFactory` is given. */
-export type TestConsumerOptions = Omit<Extract<ConsumerOptions, { redisUrl: string }>, 'redisUrl'> & {
+export type TestConsumerOptions = Omit<Extract<ConsumerOptions, { redisUrl: unknown }>, 'redisUrl'> & {
   readonly connectionFactory?: ConnectionFactory
 }
 

@@ -3,13 +3,13 @@
  * of: now − retention, every group's oldest pending id, every group's last-delivered id. Nothing pending or
  * not yet delivered to some group is ever removed.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.ts'
 import { parsePending } from './consumer/replies.ts'
 import { readGroupInfo } from './group-stats.ts'
 import { minStreamId, streamIdAt } from './ids.ts'
 
 export interface TrimOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly stream: string
   /** Keep entries younger than this. */
   readonly retentionMs: number
@@ -25,7 +25,7 @@ export interface TrimResult {
 }
 
 /** The oldest id any group still needs (its oldest pending entry, else the entry after its last delivery). */
-const groupFloors = async (redis: Redis, stream: string): Promise<string[]> => {
+const groupFloors = async (redis: RedisClient, stream: string): Promise<string[]> => {
   const groups = await readGroupInfo(redis, stream)
   const floors: string[] = []
   for (const g of groups) {

@@ -2,7 +2,7 @@
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
 import { closeConnection, createRedisConnection } from '@flotilla/streams'
 import { call, type JsonResponse } from './http.ts'
-import { REDIS_URL, type Stack } from './stack.ts'
+import type { Stack } from './stack.ts'
 
 export interface AuditRecordView {
   readonly eventId: string
@@ -152,7 +152,7 @@ export const deliveriesOf = (stack: Stack, userId: string): Promise<DeliveryView
  * "The wire contract"), read only where no service exposes a field over HTTP (traceparent).
  */
 export const streamEvents = async (stack: Stack): Promise<AnyEvent[]> => {
-  const redis = createRedisConnection(REDIS_URL, 'command')
+  const redis = createRedisConnection(stack.redis, 'command')
   try {
     return (await redis.xrange(stack.stream, '-', '+')).flatMap(([, fields]) => {
       const decoded = decodeEntry(fields)

@@ -15,8 +15,8 @@ import {
   type ServiceName,
   urlVariableOf,
 } from '@flotilla/contracts'
-import { closeConnection, createRedisConnection } from '@flotilla/streams'
-import { TEST_REDIS_URL } from '@flotilla/streams/testing'
+import { closeConnection, createRedisConnection, type RedisTarget } from '@flotilla/streams'
+import { deleteKeysMatching, TEST_REDIS_URL } from '@flotilla/streams/testing'
 import { SQL } from 'bun'
 import { freePort, killProcess, type RunningProcess, startProcess, stopProcess } from './processes.ts'
 
@@ -24,7 +24,18 @@ import { freePort, killProcess, type RunningProcess, startProcess, stopProcess }
 export const APP_NAMES = SERVICE_NAMES
 export type AppName = ServiceName
 
-export const REDIS_URL = TEST_REDIS_URL
+/**
+ * The Redis every stack of this process runs on: the test Redis, unless a suite switches to a Redis Cluster
+ * (`useRedisCluster`, tests/cluster) before it starts any stack, so the same flows run on both.
+ */
+const redisTarget: { url: string; cluster: boolean } = { url: TEST_REDIS_URL, cluster: false }
+
+/** Runs every stack started afterwards on the Redis Cluster at `url` (comma-separated nodes): `REDIS_CLUSTER=true`. */
+export const useRedisCluster = (url: string): void => {
+  redisTarget.url = url
+  redisTarget.cluster = true
+}
+
 export const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 /** The service-token secret every process of the stack shares. */
 const E2E_SERVICE_SECRET = 'e2e-only-service-token-secret-0123456789abcdef'
@@ -44,6 +55,9 @@ export interface Stack {
   readonly run: string
   readonly stream: string
   readonly schema: string
+  /** The Redis (or Redis Cluster) the stack runs on, and the same as the variables its processes get. */
+  readonly redis: RedisTarget
+  readonly redisEnv: { readonly REDIS_URL: string; readonly REDIS_CLUSTER: string }
   url(app: AppName | 'monolith'): string
   /** A service token from `e2e-tests` for one app. */
   serviceToken(audience: AppName): Promise<string>
@@ -72,10 +86,12 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   const url = (app: AppName | 'monolith') => `http://127.0.0.1:${ports.get(app)}`
   const processes = new Map<string, RunningProcess>()
 
+  const redis: RedisTarget = { ...redisTarget }
+  const redisEnv = { REDIS_URL: redis.url, REDIS_CLUSTER: String(redis.cluster) }
   const shared: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    REDIS_URL,
+    ...redisEnv,
     EVENTS_STREAM: run,
     SERVICE_TOKEN_SECRET: E2E_SERVICE_SECRET,
     // Each service's URL and its own Redis key prefix (`<SERVICE>_REDIS_PREFIX`), from the service list.
@@ -95,16 +111,12 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   })
 
   const deleteKeys = async () => {
-    const redis = createRedisConnection(REDIS_URL, 'command')
+    const connection = createRedisConnection(redis, 'command')
     try {
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `*${escapeGlob(id)}*`, 'COUNT', 1000)
-        cursor = next
-        if (keys.length > 0) await redis.del(...keys)
-      } while (cursor !== '0')
+      // Every master of a cluster.
+      await deleteKeysMatching(connection, `*${escapeGlob(id)}*`)
     } finally {
-      await closeConnection(redis)
+      await closeConnection(connection)
     }
   }
   const dropSchema = async () => {
@@ -185,6 +197,8 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     run,
     stream: run,
     schema,
+    redis,
+    redisEnv,
     url,
     serviceToken: (audience) => signer.sign({ audience }),
     startRelay,

@@ -18,7 +18,7 @@ const log = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stri
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const consumer = createConsumer({
-  redisUrl: config.brokerUrl,
+  redisUrl: { url: config.brokerUrl, cluster: config.brokerCluster === true },
   stream: config.stream,
   group: config.group,
   ...(config.consumerName ? { consumerName: config.consumerName } : {}),

@@ -1,8 +1,15 @@
 /** One scenario's world: a private broker redis-server, the ledger, a stream, fixture consumers, a tracked publisher. */
 import { randomUUID } from 'node:crypto'
 import { type AnyEvent, createCustomEvent, createEvent, deadLetterStreamKey } from '@flotilla/contracts'
-import { closeConnection, createPublisher, createRedisConnection, type Publisher } from '@flotilla/streams'
+import {
+  closeConnection,
+  createPublisher,
+  createRedisConnection,
+  onClient,
+  type Publisher,
+} from '@flotilla/streams'
 import { createLedger, type FixtureConfig, type Ledger, type RedisClient } from './ledger.ts'
+import { startPrivateCluster } from './redis-cluster.ts'
 import { type Persistence, type PrivateRedis, startPrivateRedis } from './redis-server.ts'
 import { createSupervisor, type Supervisor } from './supervisor.ts'
 
@@ -81,6 +88,18 @@ export const createTracker = (publisher: () => Publisher) => {
 
 export type Tracker = ReturnType<typeof createTracker>
 
+let clusterBrokers: { readonly replicas: number } | undefined
+
+/**
+ * Every world created afterwards runs on a private three-master Redis Cluster instead of one redis-server
+ * (tests/cluster): consumers and publisher with REDIS_CLUSTER semantics, and `broker.kill()` / `start()` acting
+ * on the master that serves the scenario's stream. With `replicas`, each master has replicas and `start()` after a
+ * kill is the failover: the replica promoted, the old master left dead.
+ */
+export const useClusterBrokers = ({ replicas = 0 }: { replicas?: number } = {}): void => {
+  clusterBrokers = { replicas }
+}
+
 export interface ScenarioWorld {
   readonly broker: PrivateRedis
   /** A command connection to the broker. */
@@ -104,16 +123,21 @@ export const createWorld = async (
   ledgerUrl: string,
   options: { persistence?: Persistence; fixture?: Partial<FixtureConfig> } = {},
 ): Promise<ScenarioWorld> => {
-  const broker = await startPrivateRedis(options.persistence ?? 'none')
-  const redis = createRedisConnection(broker.url, 'command')
-  const producer = createRedisConnection(broker.url, 'producer')
-  // Reconnection is automatic; errors during the faults are expected and must not print as unhandled.
-  for (const connection of [redis, producer]) connection.on('error', () => {})
   const stream = `fault:${randomUUID().slice(0, 8)}`
+  const persistence = options.persistence ?? 'none'
+  const broker = clusterBrokers
+    ? await startPrivateCluster(persistence, stream, clusterBrokers.replicas)
+    : await startPrivateRedis(persistence)
+  const target = { url: broker.url, cluster: clusterBrokers !== undefined }
+  const redis = createRedisConnection(target, 'command')
+  const producer = createRedisConnection(target, 'producer')
+  // Reconnection is automatic; errors during the faults are expected and must not print as unhandled.
+  for (const connection of [redis, producer]) onClient(connection, 'error', () => {})
   const run = `ledger:${stream}`
   const config: FixtureConfig = {
     run,
     brokerUrl: broker.url,
+    ...(clusterBrokers ? { brokerCluster: true } : {}),
     ledgerUrl,
     stream,
     group: GROUP,

@@ -7,6 +7,8 @@ export type RedisClient = ReturnType<typeof createRedisConnection>
 export interface FixtureConfig {
   readonly run: string
   readonly brokerUrl: string
+  /** The broker is a Redis Cluster whose masters `brokerUrl` lists (tests/cluster). */
+  readonly brokerCluster?: boolean
   readonly ledgerUrl: string
   readonly stream: string
   readonly group: string

@@ -6,7 +6,7 @@ import { testProcessEnv } from '@flotilla/streams/testing'
 import type { Subprocess } from 'bun'
 
 /** A port free right now (the OS picks it; a tiny race with other processes is accepted). */
-const freePort = (): number => {
+export const freePort = (): number => {
   const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
   const { port } = probe
   probe.stop(true)
@@ -82,8 +82,11 @@ const rawCommand = (port: number, args: readonly string[], timeoutMs = 2000): Pr
     }).catch((error: Error) => finish(error))
   })
 
-/** Starts `redis-server` and waits until it answers PING (AOF loaded). */
-export const startPrivateRedis = async (persistence: Persistence): Promise<PrivateRedis> => {
+/** Starts `redis-server` (with `extraArgs`, e.g. cluster mode) and waits until it answers PING (AOF loaded). */
+export const startPrivateRedis = async (
+  persistence: Persistence,
+  extraArgs: readonly string[] = [],
+): Promise<PrivateRedis> => {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-fault-redis-'))
   const port = freePort()
   const args = [
@@ -105,6 +108,7 @@ export const startPrivateRedis = async (persistence: Persistence): Promise<Priva
     // Big entries (the 10 MB poison message) and many clients are part of the tests.
     '--proto-max-bulk-len',
     '64mb',
+    ...extraArgs,
   ]
   let proc: Subprocess | undefined
   let stopped = false

@@ -1,6 +1,7 @@
 /** The numbers behind the dashboard: rates per type (last hour / day), uniques, pipeline health, jobs. */
+
+import type { RedisClient } from '@flotilla/streams'
 import { sql } from 'drizzle-orm'
-import type { Redis } from 'ioredis'
 import { readCounts } from '../counts/store.ts'
 import type { Db } from '../db/client.ts'
 import type { Grain } from '../db/schema.ts'
@@ -13,7 +14,7 @@ import type { DashboardData } from './model.ts'
 
 export interface DashboardDeps {
   readonly db: Db
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly uniques: Uniques
   readonly stream: string
   readonly now?: () => number

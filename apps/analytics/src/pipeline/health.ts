@@ -1,12 +1,12 @@
 /** Pipeline health across the four services: lag, pending and dead letters of every consumer group. */
 import { CONSUMER_GROUPS } from '@flotilla/contracts'
+import type { RedisClient } from '@flotilla/streams'
 import { readGroupStats } from '@flotilla/streams'
-import type { Redis } from 'ioredis'
 import type { GroupHealth } from '../dashboard/model.ts'
 
 /** Reads XINFO GROUPS and the dead-letter stream lengths; the four known groups always appear. */
 export const readPipelineHealth = async (
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   behindThreshold = 1000,
 ): Promise<GroupHealth[]> => {

@@ -3,8 +3,8 @@
  * sketches covering a range. Daily sketches are copied into the database (the HLL string dump) and merged back
  * into Redis, so uniques survive a Redis loss and outlive the Redis TTLs.
  */
+import { hashSlot, isCluster, type KeyedCommand, pipelineBySlot, type RedisClient } from '@flotilla/streams'
 import { sql } from 'drizzle-orm'
-import type Redis from 'ioredis'
 import type { AnalyticsConfig } from '../config.ts'
 import type { Db } from '../db/types.ts'
 import { coverRange } from '../time/cover.ts'
@@ -26,7 +26,7 @@ export interface SeriesKey {
 }
 
 export interface UniquesOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly db: Db
   readonly prefix: string
   /** TTL of hourly sketches (they are not persisted). */
@@ -45,6 +45,63 @@ const floorTo = (t: number, step: number) => Math.floor(t / step) * step
 // PFCOUNT over more keys than this goes through a temporary PFMERGE.
 const MAX_PFCOUNT_KEYS = 500
 
+/** A temporary sketch in the slot of `key` (`prefix:{u:<tenant>}:…`): same hash tag. */
+const tempBeside = (prefix: string, key: string) => {
+  const tag = key.slice(key.indexOf('{'), key.indexOf('}') + 1)
+  return `${prefix}:${tag}:hll:tmp:${crypto.randomUUID()}`
+}
+
+/** PFMERGE of `keys` (one slot) into `target` (same slot), in chunks: a command's arguments stay few. */
+const mergeInto = async (redis: RedisClient, target: string, keys: readonly string[]) => {
+  for (let i = 0; i < keys.length; i += MAX_PFCOUNT_KEYS)
+    await redis.pfmerge(target, ...keys.slice(i, i + MAX_PFCOUNT_KEYS))
+}
+
+/**
+ * The cardinality of the union of HLL sketches, exactly as one PFCOUNT over all of them would give it — also on a
+ * Redis Cluster, where sketches of different tenants live in different hash slots and PFCOUNT / PFMERGE refuse
+ * keys of several slots (CROSSSLOT). There each slot's sketches are merged in their own slot, the merged sketch is
+ * read (GET: an HLL is a plain string) and written beside the largest group, and the union is counted there.
+ * A union of sketches is the register-wise maximum, so moving them this way changes nothing: the count is the one
+ * a single Redis would give (~0.81% standard error of HyperLogLog itself, no more).
+ */
+const countUnion = async (redis: RedisClient, prefix: string, keys: readonly string[]): Promise<number> => {
+  const bySlot = new Map<number, string[]>()
+  for (const key of keys) {
+    const slot = isCluster(redis) ? hashSlot(key) : 0
+    const group = bySlot.get(slot)
+    if (group) group.push(key)
+    else bySlot.set(slot, [key])
+  }
+  const groups = [...bySlot.values()].sort((a, b) => b.length - a.length)
+  const [home, ...others] = groups
+  if (!home) return 0
+  if (others.length === 0 && home.length <= MAX_PFCOUNT_KEYS) return redis.pfcount(...home)
+  const temps: string[] = []
+  try {
+    // Each other slot's union as one sketch, read out of its slot.
+    const sketches = await Promise.all(
+      others.map(async (group) => {
+        if (group.length === 1) return redis.getBuffer(group[0] as string)
+        const temp = tempBeside(prefix, group[0] as string)
+        temps.push(temp)
+        await mergeInto(redis, temp, group)
+        return redis.getBuffer(temp)
+      }),
+    )
+    const target = tempBeside(prefix, home[0] as string)
+    temps.push(target)
+    const moved = sketches.filter((sketch): sketch is Buffer => sketch !== null)
+    const copies = moved.map(() => tempBeside(prefix, home[0] as string))
+    temps.push(...copies)
+    await Promise.all(copies.map((copy, i) => redis.set(copy, moved[i] as Buffer, 'PX', 60_000)))
+    await mergeInto(redis, target, [...home, ...copies])
+    return await redis.pfcount(target)
+  } finally {
+    await Promise.all(temps.map((temp) => redis.del(temp).catch(() => 0)))
+  }
+}
+
 /** Creates the uniques service. */
 export const createUniques = (o: UniquesOptions) => {
   const { redis, db, prefix } = o
@@ -60,9 +117,12 @@ export const createUniques = (o: UniquesOptions) => {
   const restoreDays = async (days: readonly { day: number; type: string; tenantId: string }[]) => {
     if (days.length === 0) return
     const keys = days.map((d) => hllKey(prefix, 'day', d.day, d.type, d.tenantId))
-    const exists = await redis.pipeline(keys.map((k) => ['exists', k])).exec()
+    const exists = await pipelineBySlot(
+      redis,
+      keys.map((k) => ['exists', k] as const),
+    )
     for (const [i, d] of days.entries()) {
-      if (exists?.[i]?.[1] === 1) continue
+      if (exists[i] === 1) continue
       const row = await storedSketch(d)
       // SET NX: a sketch that reappeared meanwhile (a PFADD) is merged by the next persist run instead.
       if (row) await redis.set(keys[i] as string, Buffer.from(row.hll), 'PX', o.dayTtlMs, 'NX')
@@ -93,15 +153,13 @@ export const createUniques = (o: UniquesOptions) => {
           touchedMember(day, h.type, h.tenantId),
         )
       }
-      const pipe = redis.pipeline()
+      // One pipeline per slot: a tenant's sketches share one, the touched set has its own.
+      const commands: KeyedCommand[] = []
       for (const [key, g] of groups) {
-        pipe.pfadd(key, ...g.ids)
-        pipe.pexpire(key, g.ttl)
-        if (g.touched) pipe.sadd(touchedKey(prefix), g.touched)
+        commands.push(['pfadd', key, ...g.ids], ['pexpire', key, g.ttl])
+        if (g.touched) commands.push(['sadd', touchedKey(prefix), g.touched])
       }
-      const results = await pipe.exec()
-      const failed = results?.find(([err]) => err)
-      if (failed?.[0]) throw failed[0]
+      await pipelineBySlot(redis, commands)
     },
 
     /** Distinct actors over `[from, to)` across the given series (HLL union, ~0.8% standard error). */
@@ -138,20 +196,7 @@ export const createUniques = (o: UniquesOptions) => {
         }
       }
       await restoreDays(days)
-      const list = [...keys]
-      if (list.length <= MAX_PFCOUNT_KEYS) return { value: await redis.pfcount(...list), approximate }
-      // In the tenant's hash slot when the series share one tenant (Redis Cluster refuses cross-slot PFMERGE).
-      const tenants = new Set(series.map((x) => x.tenantId))
-      const tag = tenants.size === 1 ? `{u:${series[0]?.tenantId}}:` : ''
-      const temp = `${prefix}:${tag}hll:tmp:${crypto.randomUUID()}`
-      try {
-        for (let i = 0; i < list.length; i += MAX_PFCOUNT_KEYS) {
-          await redis.pfmerge(temp, ...list.slice(i, i + MAX_PFCOUNT_KEYS))
-        }
-        return { value: await redis.pfcount(temp), approximate }
-      } finally {
-        await redis.del(temp)
-      }
+      return { value: await countUnion(redis, prefix, [...keys]), approximate }
     },
 
     /**
@@ -201,7 +246,7 @@ export type Uniques = ReturnType<typeof createUniques>
 /** The uniques service as configured: the Redis key prefix and the sketch TTLs from the service's config. */
 export const createConfiguredUniques = (
   config: Pick<AnalyticsConfig, 'ANALYTICS_REDIS_PREFIX' | 'hllHourTtlMs' | 'hllDayTtlMs'>,
-  { redis, db }: { readonly redis: Redis; readonly db: Db },
+  { redis, db }: { readonly redis: RedisClient; readonly db: Db },
 ): Uniques =>
   createUniques({
     redis,

@@ -1,5 +1,5 @@
 /** Chain heads and retention anchors kept outside the audit store (in Redis), for verify to compare against. */
-import type Redis from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 
 /** A chain head as anchored by an `audit.checkpoint` event (or a retention anchor). */
 export interface Checkpoint {
@@ -43,7 +43,7 @@ const parse = (chain: string, text: string | null): Checkpoint | null => {
  * Redis-backed anchors under `<prefix>checkpoint:<chain>` and `<prefix>pruned:<chain>`.
  * @example createRedisAnchors(redis, 'audit:')
  */
-export const createRedisAnchors = (redis: Redis, prefix: string): ExternalAnchors => {
+export const createRedisAnchors = (redis: RedisClient, prefix: string): ExternalAnchors => {
   const save = async (kind: string, cp: Checkpoint) => {
     const value = JSON.stringify({ seq: cp.seq, hash: cp.hash, at: new Date().toISOString() })
     await redis.eval(SAVE_IF_NEWER, 1, `${prefix}${kind}:${cp.chain}`, value, String(cp.seq))

@@ -1,5 +1,5 @@
 /** Redis records of a user's devices: one hash per user (`P:u:{uid}:devices`, device id → JSON). */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 
 /** A device as stored (times in ms since epoch). */
 export interface DeviceRecord {
@@ -20,7 +20,7 @@ export interface DeviceSighting {
 }
 
 /** Creates the device store over one Redis connection and key prefix. */
-export const createDeviceStore = (redis: Redis, prefix: string) => {
+export const createDeviceStore = (redis: RedisClient, prefix: string) => {
   const key = (userId: string) => `${prefix}u:{${userId}}:devices`
   const parse = (raw: string) => JSON.parse(raw) as DeviceRecord
 

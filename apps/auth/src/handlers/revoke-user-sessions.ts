@@ -6,7 +6,7 @@
  */
 import type { AnyEvent } from '@flotilla/contracts'
 import type { RevocationWriter } from '@flotilla/service-kit'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import type { DeviceStore } from '../devices/store.ts'
 import { type EventSink, emit } from '../events.ts'
 import type { Logger } from '../logger.ts'
@@ -17,7 +17,7 @@ import type { SessionRevokedReason } from '../sessions/model.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
 export interface RevocationDeps {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly prefix: string
   readonly sessions: SessionStore
   readonly devices: DeviceStore

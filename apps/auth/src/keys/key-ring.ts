@@ -4,7 +4,7 @@
  * lock, so only one instance does it) `prepublish` before it starts signing, so verifiers see it in the
  * JWKS first; the previous key stays published until every token it signed has expired.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { SealingKey } from './sealing.ts'
 
@@ -24,7 +24,7 @@ export interface StoredKey {
 }
 
 export interface KeyRingOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Redis key prefix, e.g. `auth:`. */
   readonly prefix: string
   readonly sealer: SealingKey

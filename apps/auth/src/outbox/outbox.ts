@@ -15,7 +15,7 @@
  * publish that fails marks the session again.)
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import { pipelineBySlot, type RedisClient } from '@flotilla/streams'
 import type { EventSink } from '../events.ts'
 import type { Logger } from '../logger.ts'
 
@@ -42,7 +42,12 @@ export const outboxKey = (prefix: string, sessionId: string): string => `${prefi
 export const pendingIndexKey = (prefix: string): string => `${prefix}outbox:pending`
 
 /** Marks a session as possibly holding facts; the store calls it right before the transaction that writes them. */
-export const markPending = async (redis: Redis, prefix: string, sessionId: string, now = Date.now()) => {
+export const markPending = async (
+  redis: RedisClient,
+  prefix: string,
+  sessionId: string,
+  now = Date.now(),
+) => {
   // GT: a mark only moves later, so the relay never drops the mark of a write still in flight.
   await redis.zadd(pendingIndexKey(prefix), 'GT', now, sessionId)
 }
@@ -52,7 +57,7 @@ export const outboxFields = (facts: readonly AnyEvent[]): string[] =>
   facts.flatMap((fact) => [fact.id, JSON.stringify(fact)])
 
 export interface FactOutboxOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly prefix: string
   readonly sink: EventSink
   readonly logger: Logger
@@ -124,16 +129,13 @@ export const createFactOutbox = ({
     return facts.length
   }
 
-  /** Reads the outboxes of a page of marked sessions in one round trip. */
+  /** Reads the outboxes of a page of marked sessions in one round trip (one per slot on a Redis Cluster). */
   const readOutboxes = async (sessionIds: readonly string[]) => {
-    const pipeline = redis.pipeline()
-    for (const sid of sessionIds) pipeline.hgetall(outboxKey(prefix, sid))
-    const results = (await pipeline.exec()) ?? []
-    return sessionIds.map((_, i) => {
-      const [error, stored] = results[i] ?? [new Error('no reply'), null]
-      if (error) throw error
-      return (stored ?? {}) as Record<string, string>
-    })
+    const replies = await pipelineBySlot(
+      redis,
+      sessionIds.map((sid) => ['hgetall', outboxKey(prefix, sid)] as const),
+    )
+    return replies.map((stored) => (stored ?? {}) as Record<string, string>)
   }
 
   return {

@@ -2,7 +2,7 @@
  * Redis-backed rate limits (rate-limiter-flexible: one atomic INCR + PEXPIRE per hit, shared by every
  * instance). Each limit has a name, a budget per window, and is keyed by client ip or user id.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import { tooManyRequests } from '../errors.ts'
 import { type AuthObserver, noopObserver } from '../observe.ts'
@@ -18,7 +18,7 @@ export type LimitName = 'refresh:ip' | 'refresh:user' | 'introspect:ip' | 'intro
 
 /** Creates the named limits; `hit(name, key)` throws a 429 `RATE_LIMITED` with `Retry-After` when over. */
 export const createRateLimits = (
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   specs: Record<LimitName, LimitSpec>,
   observer: AuthObserver = noopObserver,

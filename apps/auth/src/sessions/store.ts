@@ -6,7 +6,7 @@
  * transaction as the change they describe.
  */
 import type { AnyEvent } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import { markPending, OUTBOX_TTL_MS, outboxFields, outboxKey } from '../outbox/outbox.ts'
 import type { SessionPosition } from './model.ts'
 import { REVOKE_SESSION, ROTATE_REFRESH_TOKEN, SAVE_GRACE_RESULT } from './scripts.ts'
@@ -91,7 +91,7 @@ export interface SessionRevocations {
  * Creates the session store over one Redis connection and key prefix. Every way a session ends early (revoke,
  * a reused refresh token) goes through `revocations`, so its access tokens are refused everywhere at once.
  */
-export const createSessionStore = (redis: Redis, prefix: string, revocations: SessionRevocations) => {
+export const createSessionStore = (redis: RedisClient, prefix: string, revocations: SessionRevocations) => {
   const sessionKey = (sid: string) => `${prefix}s:{${sid}}`
   const spentKey = (sid: string) => `${prefix}s:{${sid}}:spent`
   const indexKey = (uid: string) => `${prefix}u:{${uid}}:sessions`

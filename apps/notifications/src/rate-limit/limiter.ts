@@ -4,8 +4,9 @@
  * waits for it. A slot further away than `maxWaitMs` is not reserved: the caller is told to come back
  * (`RetryLaterError`) instead of holding a stream entry for long.
  */
+
+import type { RedisClient } from '@flotilla/streams'
 import { RetryLaterError } from '@flotilla/streams'
-import type { Redis } from 'ioredis'
 
 // `now` from the given argument, or Redis's own clock when it is '' (one clock for every instance).
 const nowFrom = (arg: number) => `
@@ -37,7 +38,7 @@ return until_
 `
 
 export interface RateLimiterOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Key prefix, e.g. `notifications:`. */
   readonly prefix: string
   /** Requests per second per provider; a provider not listed (or 0) is not limited. */

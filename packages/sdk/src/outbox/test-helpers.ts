@@ -1,8 +1,8 @@
 /** Shared pieces of the outbox tests: a migrated schema, a real stream, and reading it back. */
 import { type AnyEvent, createEvent, decodeEntry } from '@flotilla/contracts'
+import type { RedisClient } from '@flotilla/streams'
 import { closeConnection, createPublisher, createRedisConnection } from '@flotilla/streams'
 import { cleanupStream, TEST_REDIS_URL, uniqueStreamName } from '@flotilla/streams/testing'
-import type { Redis } from 'ioredis'
 import { createTestSchema, type TestSchema } from '../testing.ts'
 import { migrateOutbox } from './migrate.ts'
 
@@ -11,7 +11,7 @@ const REDIS_URL = TEST_REDIS_URL
 export interface OutboxFixture {
   readonly db: TestSchema
   readonly stream: string
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly publisher: ReturnType<typeof createPublisher>
   /** Every event on the stream, in stream order. */
   readStream(): Promise<AnyEvent[]>

@@ -1,6 +1,7 @@
 /** The variables every Flotilla app shares (docs/pitfalls.md, "Conventions every app follows"). */
 
 import { DEFAULT_EVENTS_STREAM, parseKeyRing } from '@flotilla/contracts'
+import { redisNodeUrls } from '@flotilla/streams'
 import { type Static, Type } from '@sinclair/typebox'
 import { LOG_LEVELS } from '../logging/logger.ts'
 import { devDefault, requiredInProduction, withCheck } from './fields.ts'
@@ -43,9 +44,20 @@ export const baseConfig = ({ port = 3000 }: BaseConfigOptions = {}) =>
     PORT: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
     // Required in production: a missing REDIS_URL otherwise meant a local Redis that is not there, and an app
     // that never became ready instead of one that says what is wrong.
+    // With REDIS_CLUSTER=true: one or more seed nodes of the cluster, comma-separated.
     REDIS_URL: requiredInProduction(
-      Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+      withCheck(Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }), (value) => {
+        if (typeof value !== 'string') return undefined
+        try {
+          redisNodeUrls({ url: value, cluster: true })
+          return undefined
+        } catch (error) {
+          return (error as Error).message
+        }
+      }),
     ),
+    /** Talk to a Redis Cluster (ioredis' `Cluster`) at the nodes REDIS_URL names. */
+    REDIS_CLUSTER: Type.Boolean({ default: false }),
     EVENTS_STREAM: Type.String({ minLength: 1, pattern: '^[^\\s{}]+$', default: DEFAULT_EVENTS_STREAM }),
     /** HS256 key ring for service tokens: one secret, or `kid=secret,kid=secret` (first signs). */
     SERVICE_TOKEN_SECRET: devDefault(keyRing, DEV_SERVICE_TOKEN_SECRET),

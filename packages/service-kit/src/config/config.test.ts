@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'development',
       PORT: 3003,
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_CLUSTER: false,
       EVENTS_STREAM: 'events',
       SERVICE_TOKEN_SECRET: DEV_SERVICE_TOKEN_SECRET,
       DATA_DIR: './.data',

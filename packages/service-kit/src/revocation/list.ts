@@ -5,7 +5,7 @@
  * lost, reconnecting) every check reads the sets in Redis, and when Redis cannot answer the request fails with 503
  * `DEPENDENCY_UNAVAILABLE` (fail closed: an unknown revocation state never lets a token through).
  */
-import type { Redis } from 'ioredis'
+import { onClient, type RedisClient } from '@flotilla/streams'
 import { dependencyUnavailable } from '../errors/app-error.ts'
 import type { Logger } from '../logging/logger.ts'
 import {
@@ -45,9 +45,9 @@ export interface RevocationList {
 
 export interface RevocationListOptions {
   /** The request-path connection: loads the sets, answers checks while the copy is not current. */
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Opens the subscriber connection (a connection in subscriber mode serves nothing else). */
-  readonly subscriber: () => Redis
+  readonly subscriber: () => RedisClient
   /** The events stream the services share (names the sets and the channel). */
   readonly stream: string
   readonly logger: Pick<Logger, 'info' | 'warn'>
@@ -77,7 +77,7 @@ export const createRevocationList = (options: RevocationListOptions): Revocation
     keys: new Map(),
   }
   const keyListeners: ((kids: readonly string[]) => void)[] = []
-  let subscriber: Redis | undefined
+  let subscriber: RedisClient | undefined
   let sweeper: ReturnType<typeof setInterval> | undefined
   let synced = false
   // Bumped on every connection loss: a load that started before it must not mark the copy current.
@@ -108,7 +108,7 @@ export const createRevocationList = (options: RevocationListOptions): Revocation
     return { sessions: sessions ?? [], users: users ?? [], keys: keys ?? [] }
   }
 
-  const resync = async (connection: Redis) => {
+  const resync = async (connection: RedisClient) => {
     const mine = ++generation
     try {
       await connection.subscribe(names.channel)
@@ -179,9 +179,9 @@ export const createRevocationList = (options: RevocationListOptions): Revocation
       if (subscriber) return
       const connection = options.subscriber()
       subscriber = connection
-      connection.on('message', onMessage)
-      connection.on('ready', () => void resync(connection))
-      connection.on('close', () => {
+      onClient(connection, 'message', onMessage)
+      onClient(connection, 'ready', () => void resync(connection))
+      onClient(connection, 'close', () => {
         synced = false
         generation++
       })

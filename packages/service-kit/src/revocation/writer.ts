@@ -3,7 +3,7 @@
  * key in its sorted set and publishes it on the revocation channel, in one script (the write is never missed by
  * a verifier that loads the set after subscribing, and the message never announces what is not written).
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 import { type RevocationEntry, type RevocationKind, revocationNames } from './names.ts'
 
 /**
@@ -26,7 +26,7 @@ const CHUNK = 500
 
 export interface RevocationWriterOptions {
   /** The request-path connection. */
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** The events stream the services share (names the sets and the channel). */
   readonly stream: string
   /** The longest an access token can stay valid after it is issued (TTL plus clock tolerance), in ms. */

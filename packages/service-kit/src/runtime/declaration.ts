@@ -12,6 +12,7 @@ import {
   upcastEvent,
   type VersionOf,
 } from '@flotilla/contracts'
+import type { RedisClient } from '@flotilla/streams'
 import {
   type ConsumerMessage,
   type ConsumerOptions,
@@ -21,7 +22,7 @@ import {
 } from '@flotilla/streams'
 import type { TelemetryConfig } from '@flotilla/telemetry'
 import type { AnyElysia } from 'elysia'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import type { ReadinessCheck } from '../app/probes.ts'
 import type { DeadLetterService } from '../app/service-app.ts'
 import type { CloseStep } from '../app/shutdown.ts'
@@ -57,7 +58,7 @@ export interface ServiceContext<C extends ServiceConfig, F extends Record<string
    * The request-path connection (this service's keys, locks, dead letters, readiness): a command fails within a
    * second when Redis is unreachable, and the kit renders that as 503 `DEPENDENCY_UNAVAILABLE`.
    */
-  readonly redis: Redis
+  readonly redis: RedisClient
   /**
    * Revoked sessions, users and signing keys, kept current over pub/sub: pass it to `createAccessTokenVerifier`
    * (`revocations`) so a logout, a password change or a key retirement reaches this service at once.

@@ -1,7 +1,7 @@
 /** The HTTP side the runner hands a declaration's `app`; tests build the same with their own Redis and stream. */
 import { createServiceTokenVerifier, type KeyRing, type ServiceName } from '@flotilla/contracts'
+import type { RedisClient } from '@flotilla/streams'
 import { createDeadLetters } from '@flotilla/streams'
-import type { Redis } from 'ioredis'
 import type { ReadinessCheck } from '../app/probes.ts'
 import type { ServiceVerifier } from '../auth/types.ts'
 import type { Logger } from '../logging/logger.ts'
@@ -14,7 +14,7 @@ export interface HttpRuntimeOptions {
   readonly name: ServiceName
   readonly serviceKeys: KeyRing
   /** The command connection the dead-letter routes use. */
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly stream: string
   /** @defaultValue '0.1.0' */
   readonly version?: string

@@ -101,6 +101,16 @@ describe('the service runner', () => {
     ])
   })
 
+  it('refuses several Redis nodes without REDIS_CLUSTER=true, naming REDIS_URL', async () => {
+    const { declaration } = sample()
+    const env = envFor({ REDIS_URL: 'redis://127.0.0.1:7101,redis://127.0.0.1:7102' })
+    const error = await startService(declaration, { ...quiet, env }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).problems).toEqual([
+      { variable: 'REDIS_URL', message: 'names several nodes; set REDIS_CLUSTER=true for a Redis Cluster' },
+    ])
+  })
+
   it('refuses a declaration whose subscription drifts from the service list', async () => {
     const { declaration } = sample(() => ({
       events: { 'user.deleted': { version: 1, handle: () => undefined } },

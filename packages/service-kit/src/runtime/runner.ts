@@ -15,6 +15,7 @@ import {
 } from '@flotilla/contracts'
 import {
   type Consumer,
+  checkRedis,
   createConsumer,
   createPublisher,
   createRedisConnection,
@@ -115,6 +116,11 @@ const readConfig = <C extends ServiceConfig, F extends Record<string, FeatureFla
     if (!(error instanceof ConfigError)) throw error
     problems.push(...error.problems)
   }
+  if (config && !config.REDIS_CLUSTER && config.REDIS_URL.includes(','))
+    problems.push({
+      variable: 'REDIS_URL',
+      message: 'names several nodes; set REDIS_CLUSTER=true for a Redis Cluster',
+    })
   if (problems.length > 0 || !config || !features) throw new ConfigError(problems)
   return { config, features }
 }
@@ -171,23 +177,15 @@ export const startService = async <
       : initTelemetry({ service: name, version, ...telemetryOptionsOf(config) })
   const metrics = createMetrics(name)
   const stream = config.EVENTS_STREAM
+  // One Redis or a Redis Cluster (REDIS_CLUSTER): every connection below is opened the same way.
+  const target = { url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }
   // Every connection logs its errors through the service logger (JSON), never ioredis' raw unhandled-error line.
-  const redis = createRedisConnection(
-    config.REDIS_URL,
-    'request',
-    declaration.commandConnection ?? {},
-    logger,
-  )
-  const producer = createRedisConnection(config.REDIS_URL, 'producer', {}, logger)
+  const redis = createRedisConnection(target, 'request', declaration.commandConnection ?? {}, logger)
+  const producer = createRedisConnection(target, 'producer', {}, logger)
   const revocations = createRevocationList({
     redis,
     subscriber: () =>
-      createRedisConnection(
-        config.REDIS_URL,
-        'subscriber',
-        { connectionName: 'flotilla-revocations' },
-        logger,
-      ),
+      createRedisConnection(target, 'subscriber', { connectionName: 'flotilla-revocations' }, logger),
     stream,
     logger,
   })
@@ -232,7 +230,7 @@ export const startService = async <
   }
   const consumer = subscription
     ? createConsumer({
-        redisUrl: config.REDIS_URL,
+        redisUrl: target,
         stream,
         group: name,
         consumerName: instance,
@@ -259,9 +257,8 @@ export const startService = async <
       : undefined
 
   const readiness: Record<string, ReadinessCheck> = {
-    redis: async () => {
-      await redis.ping()
-    },
+    // PING, or on a Redis Cluster every master's cluster_state (a master down: 503 until it recovers).
+    redis: () => checkRedis(redis),
     ...(consumer
       ? {
           consumer: async () => {

@@ -4,7 +4,7 @@
  * job at once; a per-slot claim key keeps a slot from running again after the lock is freed. Jobs must be
  * idempotent: a Redis restart without persistence forgets the claims, so a slot may run twice then.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@flotilla/streams'
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`
@@ -32,7 +32,7 @@ export interface SchedulerLogger {
 }
 
 export interface SchedulerOptions {
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Key prefix: `<prefix>jobs:<job>:lock` and `<prefix>jobs:<job>:slot:<n>`. */
   readonly keyPrefix: string
   /** This instance, stored in the slot claim. */

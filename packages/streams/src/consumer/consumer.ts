@@ -1,9 +1,9 @@
 /** The consumer-group runner: at-least-once delivery of one stream to one group, nothing lost. */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Redis } from 'ioredis'
 import { DEFAULT_BACKOFF } from '../backoff.ts'
-import { closeConnection, createRedisConnection } from '../connection.ts'
+import type { RedisClient } from '../connection.ts'
+import { closeConnection, createRedisConnection, onClient } from '../connection.ts'
 import { isNoGroupError, reasonOf } from '../errors.ts'
 import { DELETE_IDLE_CONSUMER, runScript } from '../scripts.ts'
 import { ensureGroup } from './group.ts'
@@ -59,7 +59,7 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
       : (role) => createRedisConnection(options.redisUrl, role)
 
   let state: ConsumerStatus['state'] = 'idle'
-  let command: Redis | undefined
+  let command: RedisClient | undefined
   let startPromise: Promise<void> | undefined
   let closePromise: Promise<void> | undefined
   let loops: Promise<unknown> | undefined
@@ -68,10 +68,10 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     stopWaiting = resolve
   })
 
-  const openConnection = (role: 'consumer' | 'command'): Redis => {
+  const openConnection = (role: 'consumer' | 'command'): RedisClient => {
     const redis = connect(role)
     // Without a listener ioredis prints every connection error; log them (reconnection is automatic).
-    redis.on('error', (error: Error) =>
+    onClient(redis, 'error', (error: Error) =>
       logger.debug({ err: error, role, consumer: name }, 'redis connection error'),
     )
     return redis

@@ -1,5 +1,5 @@
 /** Consumer-group bookkeeping: create (idempotently), own pending counts. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../connection.ts'
 import { type PendingEntry, parsePending } from './replies.ts'
 
 /**
@@ -7,7 +7,7 @@ import { type PendingEntry, parsePending } from './replies.ts'
  * when it already existed (BUSYGROUP).
  */
 export const ensureGroup = async (
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   startId: string,
@@ -23,7 +23,7 @@ export const ensureGroup = async (
 
 /** Pending rows (extended XPENDING) between two ids, optionally of one consumer and idle at least `minIdleMs`. */
 export const readPending = async (
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   range: { start: string; end: string; count: number; consumer?: string; minIdleMs?: number },

@@ -3,8 +3,8 @@
  * pending entries (id `0`), then new ones (`>`). A watchdog replaces the connection when a read stays
  * blocked past BLOCK + a margin on a "ready" socket (ioredis#1285: such a read can hang forever).
  */
-import type { Redis } from 'ioredis'
-import { closeConnection } from '../connection.ts'
+import { nodeFor } from '../cluster.ts'
+import { closeConnection, isCluster, type RedisClient, whenReady } from '../connection.ts'
 import { isNoGroupError, reasonOf } from '../errors.ts'
 import { readPending } from './group.ts'
 import { processBatch } from './process.ts'
@@ -12,18 +12,24 @@ import { parseReadReply, type RawEntry } from './replies.ts'
 import type { Runtime } from './runtime.ts'
 
 const HUNG = Symbol('hung')
+
+/** The node connection serving `key`, once a cluster client knows its slots (at once for one Redis). */
+const whenNodeKnown = async (redis: RedisClient, key: string) => {
+  if (isCluster(redis)) await whenReady(redis, 10_000)
+  return nodeFor(redis, key)
+}
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export interface ReaderOptions {
   readonly blockMs: number
   readonly watchdogMarginMs: number
-  readonly open: () => Redis
+  readonly open: () => RedisClient
   readonly isRunning: () => boolean
 }
 
 export const createReader = (rt: Runtime, options: ReaderOptions) => {
   const { blockMs, watchdogMarginMs } = options
-  let conn: Redis | undefined
+  let conn: RedisClient | undefined
   let clientId: number | undefined
   let reading = false
   // Start with our own pending entries (a restart under the same name, or entries a hung read may have taken).
@@ -34,16 +40,17 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     const c = options.open()
     conn = c
     clientId = undefined
-    // Queued before the next read on this connection, so the id is known by the time a read blocks.
-    return c
-      .call('CLIENT', 'ID')
+    // Queued before the next read on this connection, so the id is known by the time a read blocks. On a
+    // cluster, asked of the node connection that serves the stream: the one the blocking read goes through.
+    return whenNodeKnown(c, rt.stream)
+      .then((node) => node?.call('CLIENT', 'ID'))
       .then((id) => {
-        if (conn === c) clientId = Number(id)
+        if (conn === c && id !== undefined) clientId = Number(id)
       })
       .catch(() => {})
   }
 
-  const replaceHungConnection = (hung: Redis) => {
+  const replaceHungConnection = (hung: RedisClient) => {
     rt.counters.readerReconnects++
     rt.logger.warn(
       { stream: rt.stream, group: rt.group, consumer: rt.name, blockedMs: blockMs + watchdogMarginMs },
@@ -56,7 +63,7 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
   }
 
   const read = async (args: (string | number)[]): Promise<unknown> => {
-    const c = conn as Redis
+    const c = conn as RedisClient
     reading = true
     const result = c.call('XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args)
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -190,9 +197,10 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     },
 
     /** Wakes a blocked read (CLIENT UNBLOCK: it returns as a timeout, so nothing read is dropped). */
-    async interrupt(command: Redis) {
+    async interrupt(command: RedisClient) {
       for (let tries = 0; reading && tries < 40; tries++) {
-        if (clientId !== undefined) await command.call('CLIENT', 'UNBLOCK', clientId).catch(() => 0)
+        const node = nodeFor(command, rt.stream)
+        if (clientId !== undefined && node) await node.call('CLIENT', 'UNBLOCK', clientId).catch(() => 0)
         await sleep(25)
       }
     },

@@ -1,6 +1,7 @@
 /** The state one consumer shares between its reader, its reclaimer and batch processing. */
-import type { Redis } from 'ioredis'
+
 import type { BackoffOptions } from '../backoff.ts'
+import type { RedisClient } from '../connection.ts'
 import type { FailureReason } from '../errors.ts'
 import type { createAcker } from './settle.ts'
 import type { Handler, StreamHooks, StreamLogger } from './types.ts'
@@ -37,7 +38,7 @@ export interface Runtime {
   readonly hooks: StreamHooks
   readonly logger: StreamLogger
   /** The non-blocking connection (acks, claims, dead letters). */
-  readonly command: () => Redis
+  readonly command: () => RedisClient
   readonly acker: ReturnType<typeof createAcker>
   readonly counters: Counters
   /** Ids read or claimed and not yet settled: the reclaimer and history reads leave them alone. */

@@ -1,6 +1,6 @@
 /** Settling entries: batched, owner-checked acks and the atomic move to the dead-letter stream. */
 import { deadLetterStreamKey } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../connection.ts'
 import type { FailureReason } from '../errors.ts'
 import { isNoGroupError } from '../errors.ts'
 import { ACK_OWNED, DEAD_LETTER_OWNED, runScript } from '../scripts.ts'
@@ -44,7 +44,7 @@ const rangeOf = (ids: readonly string[]): [string, string] => {
 const ACK_CHUNK = 500
 
 /** Buffers acks and sends them in one owner-checked script call per flush. Failed flushes keep their ids. */
-export const createAcker = (redis: () => Redis, stream: string, group: string, consumer: string) => {
+export const createAcker = (redis: () => RedisClient, stream: string, group: string, consumer: string) => {
   const buffer: string[] = []
   return {
     add(ids: readonly string[]) {
@@ -93,7 +93,7 @@ export interface DeadLetterOutcome {
  * pending — and never moved once another consumer has claimed it. Entries no longer pending are skipped.
  */
 export const moveToDeadLetter = async (
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   consumer: string,

@@ -1,7 +1,7 @@
 /** Types of the consumer-group runner: options, messages, handlers, hooks, status. */
 import type { KnownEvent, OpaqueEvent } from '@flotilla/contracts'
-import type { Redis } from 'ioredis'
 import type { BackoffOptions } from '../backoff.ts'
+import type { RedisAddress, RedisClient } from '../connection.ts'
 
 /** One event as a handler sees it. Narrow on `known`, then on `event.type`. */
 export type ConsumerMessage = {
@@ -73,7 +73,7 @@ export interface StreamHooks {
 }
 
 /** Opens a connection for the consumer; called for the blocking reader and the command connection. */
-export type ConnectionFactory = (role: 'consumer' | 'command') => Redis
+export type ConnectionFactory = (role: 'consumer' | 'command') => RedisClient
 
 interface ConsumerOptionsBase {
   /** The stream, usually `events`. */
@@ -125,7 +125,8 @@ interface ConsumerOptionsBase {
 }
 
 export type ConsumerOptions = ConsumerOptionsBase &
-  ({ readonly redisUrl: string } | { readonly connectionFactory: ConnectionFactory })
+  // A URL, or `{ url, cluster: true }` for a Redis Cluster.
+  ({ readonly redisUrl: RedisAddress } | { readonly connectionFactory: ConnectionFactory })
 
 /** Counters and state, for `/ready` and for tests. Counters only grow. */
 export interface ConsumerStatus {
