@@ -1,10 +1,10 @@
 /** Builds the domain from its dependencies: stores over libSQL, the template registry, transports, limiter, dispatcher. */
 import type { Redis } from 'ioredis'
-import type { Transport } from './channels/types.ts'
+import type { TransportChains } from './channels/index.ts'
 import { createContactStore } from './contacts/store.ts'
 import type { Database } from './db/client.ts'
 import type { EventSink } from './deliveries/outcome-events.ts'
-import { createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
+import { type CircuitSettings, createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
 import { createDeliveryStore } from './deliveries/store.ts'
 import { createDispatcher } from './dispatch/dispatcher.ts'
 import type { NotificationHandlerDeps } from './handlers/index.ts'
@@ -12,7 +12,7 @@ import { createOutboxStore } from './outbox/store.ts'
 import { createPreferenceStore } from './preferences/store.ts'
 import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
-import type { ChannelName, TemplateDefinition } from './templates/model.ts'
+import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
 
 /** The domain's settings (from `config.ts`, or from a test). */
@@ -25,6 +25,8 @@ export interface Settings {
   readonly maxDeliveries: number
   readonly providerTimeoutMs: number
   readonly rateLimitMaxWaitMs: number
+  /** Provider circuits: consecutive transient failures that open one, and how long it stays open. */
+  readonly circuit: CircuitSettings
   /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
   readonly rateLimits: Readonly<Record<string, number>>
   /** Svix signing secret of Resend webhooks (`whsec_…`); unset: the webhook route refuses everything. */
@@ -35,11 +37,12 @@ export interface CoreDeps {
   readonly database: Database
   readonly redis: Redis
   readonly settings: Settings
-  readonly transports: Readonly<Record<ChannelName, Transport>>
+  readonly transports: TransportChains
   readonly events: EventSink
   readonly logger?: DeliveryLogger
   /** @defaultValue SHIPPED_TEMPLATES */
   readonly templates?: readonly TemplateDefinition[]
+  /** Told every attempt's outcome (sent, retry, failover, dead, failed): metrics. */
   readonly onAttempt?: (info: { channel: string; provider: string; outcome: string }) => void
 }
 
@@ -65,6 +68,7 @@ export const buildCore = (deps: CoreDeps) => {
   const service = createDeliveryService({
     store: deliveries,
     transports: deps.transports,
+    circuit: settings.circuit,
     limiter,
     events: deps.events,
     // A claim outlives the longest send (timeout) with room for the bookkeeping around it.

@@ -23,7 +23,7 @@ export const notificationsService = defineService({
     logger.info(
       {
         providers: Object.fromEntries(
-          Object.entries(transports).map(([channel, t]) => [channel, t.provider]),
+          Object.entries(transports).map(([channel, chain]) => [channel, chain.map((t) => t.provider)]),
         ),
       },
       'notification providers',

@@ -57,6 +57,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   maxDeliveries: 5,
   providerTimeoutMs: 1000,
   rateLimitMaxWaitMs: 5000,
+  circuit: { failures: 5, openMs: 30_000 },
   rateLimits: { resend: 1000, twilio: 1000, 'web-push': 1000 },
   webhookSecret: TEST_WEBHOOK_SECRET,
   ...overrides,
@@ -69,8 +70,8 @@ export interface TestAppOptions {
   readonly settings?: Partial<Settings>
   /** Provider settings (fakes' URLs); unset channels use the outbox. */
   readonly transports?: Partial<Omit<TransportSettings, 'timeoutMs' | 'emailFrom'>>
-  /** Replace transports outright (per channel). */
-  readonly transportOverrides?: Partial<Record<ChannelName, Transport>>
+  /** Replace transports outright (per channel: one, or an ordered failover chain). */
+  readonly transportOverrides?: Partial<Record<ChannelName, Transport | readonly Transport[]>>
 }
 
 /**
@@ -106,7 +107,12 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       emailFrom: 'Flotilla <no-reply@flotilla.test>',
       ...options.transports,
     }),
-    ...options.transportOverrides,
+    ...Object.fromEntries(
+      Object.entries(options.transportOverrides ?? {}).map(([channel, given]) => [
+        channel,
+        Array.isArray(given) ? given : [given],
+      ]),
+    ),
   }
   const metrics = createMetrics('notifications')
   const core = buildCore({

@@ -26,7 +26,7 @@ const UPSERT = `INSERT INTO contacts (user_id, email, phone, locale, timezone, u
   ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
   phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
   timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
-  RETURNING user_id, email, phone, locale, timezone, updated_at`
+  RETURNING user_id, email, phone, locale, timezone, updated_at, quiet_start, quiet_end`
 
 export const createContactStore = (db: Db): ContactStore => ({
   async get(userId) {
@@ -57,6 +57,8 @@ export const createContactStore = (db: Db): ContactStore => ({
       locale: raw.locale === null ? null : String(raw.locale),
       timezone: raw.timezone === null ? null : String(raw.timezone),
       updatedAt: Number(raw.updated_at),
+      quietStart: raw.quiet_start === null ? null : String(raw.quiet_start),
+      quietEnd: raw.quiet_end === null ? null : String(raw.quiet_end),
     }
   },
 })

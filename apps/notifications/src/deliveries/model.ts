@@ -44,8 +44,10 @@ const AttemptView = t.Object({
   startedAt: t.String({ format: 'date-time' }),
   finishedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
   outcome: t.String({
-    description: 'started (in flight), sent, retry, dead, abandoned (the worker died mid-send)',
+    description:
+      'started (in flight), sent, retry, failover (the next provider took over), dead, abandoned (the worker died mid-send)',
   }),
+  provider: t.Union([t.String(), t.Null()], { description: 'the provider this attempt went to' }),
   error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
 })
 
@@ -63,7 +65,10 @@ export const DeliveryView = t.Object({
   critical: t.Boolean(),
   status: DeliveryStatusSchema,
   attempts: t.Integer(),
-  provider: t.Union([t.String(), t.Null()]),
+  provider: t.Union([t.String(), t.Null()], { description: 'the provider that sent it (or last tried)' }),
+  failedOver: t.Boolean({
+    description: "sent by a provider other than the channel's first (the attempt log says why)",
+  }),
   providerMessageId: t.Union([t.String(), t.Null()]),
   error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
   createdAt: t.String({ format: 'date-time' }),

@@ -36,6 +36,7 @@ const toView = (row: DeliveryRow): DeliveryView => ({
   status: row.status as DeliveryStatus,
   attempts: row.attempts,
   provider: row.provider,
+  failedOver: row.failedOver,
   providerMessageId: row.providerMessageId,
   error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
   createdAt: new Date(row.createdAt).toISOString(),
@@ -49,6 +50,7 @@ const attemptView = (a: AttemptRow) => ({
   startedAt: new Date(a.startedAt).toISOString(),
   finishedAt: iso(a.finishedAt),
   outcome: a.outcome,
+  provider: a.provider,
   error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? '' } : null,
 })
 

@@ -26,11 +26,21 @@ export type NewDelivery = Omit<
   | 'errorMessage'
   | 'keyGeneration'
   | 'failureKind'
+  | 'failedOver'
+  | 'dueAt'
+  | 'requestKey'
+  | 'digestKey'
+  | 'digestId'
+  | 'data'
 > & {
   readonly errorCode?: string | null
   readonly errorMessage?: string | null
   readonly failureKind?: string | null
   readonly traceparent?: string | null
+  readonly dueAt?: number | null
+  readonly requestKey?: string | null
+  readonly digestKey?: string | null
+  readonly data?: string | null
 }
 
 export interface Failure {
@@ -70,18 +80,23 @@ const deliveryOf = (raw: Row): DeliveryRow => {
 const SELECT_BY_ID = `SELECT ${ROW} FROM deliveries WHERE id = ?`
 const INSERT = `INSERT INTO deliveries (id, event_id, event_type, channel, recipient, address, user_id, tenant_id,
   correlation_id, traceparent, template, locale, category, critical, content, status, error_code, error_message,
-  failure_kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  failure_kind, due_at, request_key, digest_key, data, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING RETURNING ${ROW}`
 const SELECT_BY_KEY = `SELECT ${ROW} FROM deliveries WHERE event_id = ? AND channel = ? AND recipient = ?`
 const CLAIM = `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
   WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts`
 // Runs right after CLAIM in its transaction: changes() is the number of rows CLAIM took (0 or 1).
-const START_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome)
-  SELECT id, attempts, ?, 'started' FROM deliveries WHERE id = ? AND changes() = 1 ON CONFLICT DO NOTHING`
+const START_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
+  SELECT id, attempts, ?, 'started', ? FROM deliveries WHERE id = ? AND changes() = 1 ON CONFLICT DO NOTHING`
+// Failover: the next attempt of a delivery this worker holds (the previous attempt is finished in the same batch).
+const NEXT_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, updated_at = ?
+  WHERE id = ? AND status = 'sending' AND attempts = ? RETURNING attempts`
 const FINISH_ATTEMPT = `UPDATE delivery_attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?
   WHERE delivery_id = ? AND attempt = ?`
 const MARK_SENT = `UPDATE deliveries SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,
-  updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL WHERE id = ? AND status = 'sending'`
+  updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL, failed_over = ?
+  WHERE id = ? AND status = 'sending'`
 const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
 
 /** A drizzle query as a statement for a batch. */
@@ -140,6 +155,10 @@ export const createDeliveryStore = (db: Db) => {
             d.errorCode ?? null,
             d.errorMessage ?? null,
             d.failureKind ?? null,
+            d.dueAt ?? null,
+            d.requestKey ?? null,
+            d.digestKey ?? null,
+            d.data ?? null,
             now,
             now,
           ],
@@ -156,18 +175,44 @@ export const createDeliveryStore = (db: Db) => {
      * Takes the delivery for one attempt until `leaseUntil` and records the attempt, in one transaction;
      * resolves to the attempt number, or undefined when someone else holds it or it is settled.
      */
-    async claim(id: string, leaseUntil: number): Promise<number | undefined> {
+    async claim(id: string, leaseUntil: number, provider: string): Promise<number | undefined> {
       const now = Date.now()
       const [claimed] = await write(() =>
         client.batch(
           [
             { sql: CLAIM, args: [leaseUntil, now, id, now] },
-            { sql: START_ATTEMPT, args: [now, id] },
+            { sql: START_ATTEMPT, args: [now, provider, id] },
           ],
           'write',
         ),
       )
       const attempts = claimed?.rows[0]?.attempts
+      return attempts === undefined || attempts === null ? undefined : Number(attempts)
+    },
+
+    /**
+     * Failover: finishes attempt `attempt` (outcome `failover`, with why) and starts the next one through
+     * `provider`, in one transaction, while this worker still holds the delivery; resolves to the new attempt
+     * number, or undefined when the delivery moved on meanwhile.
+     */
+    async handOver(
+      id: string,
+      attempt: number,
+      failure: Failure,
+      provider: string,
+    ): Promise<number | undefined> {
+      const now = Date.now()
+      const [, next] = await write(() =>
+        client.batch(
+          [
+            finishAttempt(id, attempt, 'failover', failure),
+            { sql: NEXT_ATTEMPT, args: [now, id, attempt] },
+            { sql: START_ATTEMPT, args: [now, provider, id] },
+          ],
+          'write',
+        ),
+      )
+      const attempts = next?.rows[0]?.attempts
       return attempts === undefined || attempts === null ? undefined : Number(attempts)
     },
 
@@ -181,10 +226,16 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /** The provider accepted attempt `attempt`: the delivery and its attempt settle together; resolves to the row. */
-    async markSent(id: string, attempt: number, provider: string, providerMessageId: string) {
+    async markSent(
+      id: string,
+      attempt: number,
+      provider: string,
+      providerMessageId: string,
+      failedOver = false,
+    ) {
       const now = Date.now()
       return writeThenGet(id, [
-        { sql: MARK_SENT, args: [provider, providerMessageId, now, now, id] },
+        { sql: MARK_SENT, args: [provider, providerMessageId, now, now, failedOver ? 1 : 0, id] },
         finishAttempt(id, attempt, 'sent'),
       ])
     },
