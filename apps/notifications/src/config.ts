@@ -64,6 +64,13 @@ export const NotificationsConfigSchema = t.Object({
     'consecutive transient failures that open a provider circuit',
   ),
   NOTIFICATIONS_CIRCUIT_OPEN_MS: int(30_000, 100, 3_600_000, 'how long an open circuit skips its provider'),
+  NOTIFICATIONS_THROTTLE: t.Optional(
+    t.String({
+      pattern:
+        '^[a-z0-9][a-z0-9_-]{0,63}=[1-9][0-9]{0,5}/[1-9][0-9]{0,6}(,[a-z0-9][a-z0-9_-]{0,63}=[1-9][0-9]{0,5}/[1-9][0-9]{0,6})*$',
+      description: 'limits per recipient × category: `category=count/seconds,…` (e.g. marketing=5/3600)',
+    }),
+  ),
 })
 export type NotificationsConfig = typeof NotificationsConfigSchema.static
 
@@ -145,6 +152,13 @@ export const settingsOf = (c: NotificationsConfig): Settings => ({
   providerTimeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
   rateLimitMaxWaitMs: c.NOTIFICATIONS_RATE_LIMIT_MAX_WAIT_MS,
   circuit: { failures: c.NOTIFICATIONS_CIRCUIT_FAILURES, openMs: c.NOTIFICATIONS_CIRCUIT_OPEN_MS },
+  throttle: Object.fromEntries(
+    (c.NOTIFICATIONS_THROTTLE?.split(',') ?? []).map((entry) => {
+      const [category = '', rule = ''] = entry.split('=')
+      const [count, seconds] = rule.split('/').map(Number)
+      return [category, { limit: count ?? 1, windowMs: (seconds ?? 1) * 1000 }]
+    }),
+  ),
   rateLimits: {
     resend: c.RESEND_RATE_PER_SECOND,
     twilio: c.TWILIO_RATE_PER_SECOND,

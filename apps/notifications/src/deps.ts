@@ -14,6 +14,7 @@ import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
 import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
+import { createThrottle, type ThrottleLimit } from './workflows/throttle.ts'
 
 /** The domain's settings (from `config.ts`, or from a test). */
 export interface Settings {
@@ -27,6 +28,8 @@ export interface Settings {
   readonly rateLimitMaxWaitMs: number
   /** Provider circuits: consecutive transient failures that open one, and how long it stays open. */
   readonly circuit: CircuitSettings
+  /** Limits per category (per recipient); a category not listed is not throttled. */
+  readonly throttle: Readonly<Record<string, ThrottleLimit>>
   /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
   readonly rateLimits: Readonly<Record<string, number>>
   /** Svix signing secret of Resend webhooks (`whsec_…`); unset: the webhook route refuses everything. */
@@ -44,6 +47,8 @@ export interface CoreDeps {
   readonly templates?: readonly TemplateDefinition[]
   /** Told every attempt's outcome (sent, retry, failover, dead, failed): metrics. */
   readonly onAttempt?: (info: { channel: string; provider: string; outcome: string }) => void
+  /** Told each delivery recorded in a workflow status (throttled, scheduled, held, digested, cancelled): metrics. */
+  readonly onStatus?: (info: { channel: string; status: string }) => void
 }
 
 /** Everything the routes and the consumer use. */
@@ -76,7 +81,20 @@ export const buildCore = (deps: CoreDeps) => {
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
   })
-  const dispatcher = createDispatcher({ registry, contacts, preferences, deliveries, service })
+  const throttle = createThrottle({
+    redis: deps.redis,
+    prefix: settings.redisPrefix,
+    limits: settings.throttle,
+  })
+  const dispatcher = createDispatcher({
+    registry,
+    contacts,
+    preferences,
+    deliveries,
+    service,
+    throttle,
+    ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
+  })
   const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
   return {
     database,

@@ -6,7 +6,7 @@ import { databaseUrlOf, loadNotificationsConfig, settingsOf, transportSettingsOf
 import { openDatabase } from './db/client.ts'
 import { buildCore } from './deps.ts'
 import { notificationHandlers } from './handlers/index.ts'
-import { deliveryMetrics } from './metrics.ts'
+import { deliveryMetrics, workflowMetrics } from './metrics.ts'
 
 export const VERSION = '0.1.0'
 
@@ -36,6 +36,7 @@ export const notificationsService = defineService({
       events: publisher,
       logger,
       onAttempt: deliveryMetrics(metrics),
+      onStatus: workflowMetrics(metrics),
     })
   },
   app: (core, http) => createApp({ core, http }),

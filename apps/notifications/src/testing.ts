@@ -30,7 +30,7 @@ import type { Transport } from './channels/types.ts'
 import { openDatabase } from './db/client.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
-import { deliveryMetrics } from './metrics.ts'
+import { deliveryMetrics, workflowMetrics } from './metrics.ts'
 import type { ChannelName } from './templates/model.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
@@ -58,6 +58,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   providerTimeoutMs: 1000,
   rateLimitMaxWaitMs: 5000,
   circuit: { failures: 5, openMs: 30_000 },
+  throttle: {},
   rateLimits: { resend: 1000, twilio: 1000, 'web-push': 1000 },
   webhookSecret: TEST_WEBHOOK_SECRET,
   ...overrides,
@@ -122,6 +123,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     transports,
     events,
     onAttempt: deliveryMetrics(metrics),
+    onStatus: workflowMetrics(metrics),
   })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')

@@ -7,11 +7,16 @@ import { t } from 'elysia'
  * `queued` (waiting, or waiting to retry) → `sending` (a lease is held) → `sent` (the provider accepted it)
  * → `delivered` / `bounced` / `complained` (provider webhooks). `failed`: it could never be sent and is not
  * dead-lettered (no address, unknown outcome). `dead`: refused for good or out of retries (dead letter).
- * `suppressed`: the user opted out of this category on this channel.
+ * `suppressed`: the user opted out of this category on this channel. `throttled`: over its category's limit for
+ * this user. `scheduled` / `held`: waiting for `dueAt` (a requested send time; the end of the recipient's quiet
+ * hours), then `queued`. `cancelled`: cancelled through the API before it went out. `digested`: collected into a
+ * digest (`digestId`, once the window closed), never sent on its own.
  */
 export const DELIVERY_STATUSES = [
   'queued',
   'sending',
+  'scheduled',
+  'held',
   'sent',
   'delivered',
   'bounced',
@@ -19,17 +24,25 @@ export const DELIVERY_STATUSES = [
   'failed',
   'dead',
   'suppressed',
+  'throttled',
+  'cancelled',
+  'digested',
 ] as const
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
 
-/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing): all but the first two. */
+/** Statuses that still lead to a send. */
+const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sending', 'scheduled', 'held'])
+
+/** Statuses after which nothing is sent any more (a redelivery of the event changes nothing). */
 export const SETTLED_STATUSES: ReadonlySet<DeliveryStatus> = new Set(
-  DELIVERY_STATUSES.filter((status) => status !== 'queued' && status !== 'sending'),
+  DELIVERY_STATUSES.filter((status) => !PENDING.has(status)),
 )
 
 const DeliveryStatusSchema = t.Union([
   t.Literal('queued'),
   t.Literal('sending'),
+  t.Literal('scheduled'),
+  t.Literal('held'),
   t.Literal('sent'),
   t.Literal('delivered'),
   t.Literal('bounced'),
@@ -37,6 +50,9 @@ const DeliveryStatusSchema = t.Union([
   t.Literal('failed'),
   t.Literal('dead'),
   t.Literal('suppressed'),
+  t.Literal('throttled'),
+  t.Literal('cancelled'),
+  t.Literal('digested'),
 ])
 
 const AttemptView = t.Object({

@@ -126,50 +126,55 @@ export const createDeliveryStore = (db: Db) => {
     return raw ? deliveryOf(raw) : undefined
   }
 
+  /** Creates the delivery unless it exists (the unique key decides), telling whether this call created it. */
+  const insert = async (d: NewDelivery): Promise<{ row: DeliveryRow; created: boolean }> => {
+    const now = Date.now()
+    const inserted = await write(() =>
+      client.execute({
+        sql: INSERT,
+        args: [
+          d.id,
+          d.eventId,
+          d.eventType,
+          d.channel,
+          d.recipient,
+          d.address,
+          d.userId,
+          d.tenantId,
+          d.correlationId,
+          d.traceparent ?? null,
+          d.template,
+          d.locale,
+          d.category,
+          d.critical ? 1 : 0,
+          d.content,
+          d.status,
+          d.errorCode ?? null,
+          d.errorMessage ?? null,
+          d.failureKind ?? null,
+          d.dueAt ?? null,
+          d.requestKey ?? null,
+          d.digestKey ?? null,
+          d.data ?? null,
+          now,
+          now,
+        ],
+      }),
+    )
+    const [raw] = inserted.rows.length
+      ? inserted.rows
+      : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
+    if (!raw) throw new Error(`delivery ${d.id} vanished after insert`)
+    return { row: deliveryOf(raw), created: inserted.rows.length > 0 }
+  }
+
   return {
     get,
 
     /** Creates the delivery unless it exists (the unique key decides); returns the stored row. */
-    async ensure(d: NewDelivery): Promise<DeliveryRow> {
-      const now = Date.now()
-      const inserted = await write(() =>
-        client.execute({
-          sql: INSERT,
-          args: [
-            d.id,
-            d.eventId,
-            d.eventType,
-            d.channel,
-            d.recipient,
-            d.address,
-            d.userId,
-            d.tenantId,
-            d.correlationId,
-            d.traceparent ?? null,
-            d.template,
-            d.locale,
-            d.category,
-            d.critical ? 1 : 0,
-            d.content,
-            d.status,
-            d.errorCode ?? null,
-            d.errorMessage ?? null,
-            d.failureKind ?? null,
-            d.dueAt ?? null,
-            d.requestKey ?? null,
-            d.digestKey ?? null,
-            d.data ?? null,
-            now,
-            now,
-          ],
-        }),
-      )
-      const [raw] = inserted.rows.length
-        ? inserted.rows
-        : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
-      if (!raw) throw new Error(`delivery ${d.id} vanished after insert`)
-      return deliveryOf(raw)
-    },
+    ensure: async (d: NewDelivery): Promise<DeliveryRow> => (await insert(d)).row,
+
+    insert,
 
     /**
      * Takes the delivery for one attempt until `leaseUntil` and records the attempt, in one transaction;

@@ -15,6 +15,7 @@ import { derivedId } from '../ids.ts'
 import type { PreferenceStore } from '../preferences/store.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
+import type { Throttle } from '../workflows/throttle.ts'
 import type { NotificationRequest } from './model.ts'
 
 export interface DispatcherDeps {
@@ -23,6 +24,9 @@ export interface DispatcherDeps {
   readonly preferences: PreferenceStore
   readonly deliveries: DeliveryStore
   readonly service: DeliveryService
+  readonly throttle: Throttle
+  /** Told each new delivery recorded in a workflow status (throttled, scheduled, held, digested): metrics. */
+  readonly onStatus?: (info: { channel: string; status: string }) => void
 }
 
 export interface DispatchContext {
@@ -77,7 +81,13 @@ const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
 }
 
 export const createDispatcher = (deps: DispatcherDeps) => {
-  const { registry, contacts, preferences, deliveries, service } = deps
+  const { registry, contacts, preferences, deliveries, service, throttle } = deps
+  /** Records a delivery; a new one in a workflow status is counted (metrics). */
+  const ensureCounted = async (d: NewDelivery) => {
+    const { row, created } = await deliveries.insert(d)
+    if (created && row.status !== 'queued') deps.onStatus?.({ channel: row.channel, status: row.status })
+    return row
+  }
 
   return {
     /** Dispatches one request; resolves to the rows it touched (the error, if any, is thrown after all ran). */
@@ -127,6 +137,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
           locale,
           category,
           critical,
+          requestKey: request.idempotencyKey ?? request.requestId,
         } satisfies Partial<NewDelivery>
       }
 
@@ -161,6 +172,12 @@ export const createDispatcher = (deps: DispatcherDeps) => {
 
       const rows: DeliveryRow[] = []
       const outcomes: DeliveryOutcome[] = []
+      // One throttle decision per request, taken only when something would be sent.
+      let admitted: boolean | undefined
+      const isAdmitted = async () => {
+        admitted ??= critical || (await throttle.admit(recipient.userId, category, request.requestId))
+        return admitted
+      }
       for (const target of targets) {
         const common = base(target)
         let row: DeliveryRow
@@ -176,7 +193,16 @@ export const createDispatcher = (deps: DispatcherDeps) => {
           row = await deliveries.ensure({ ...common, content: null, status: 'suppressed' })
         } else {
           const content = JSON.stringify(rendered.get(target.channel))
-          row = await deliveries.ensure({ ...common, content, status: 'queued' })
+          if (!(await isAdmitted())) {
+            const limit = throttle.limitOf(category)
+            row = await ensureCounted({
+              ...common,
+              content,
+              status: 'throttled',
+              errorCode: 'THROTTLED',
+              errorMessage: `more than ${limit?.limit} ${category} notifications for this user within ${limit?.windowMs} ms`,
+            })
+          } else row = await ensureCounted({ ...common, content, status: 'queued' })
           if (context.replay && row.status === 'dead') {
             await deliveries.revive(row.id, content)
             row = (await deliveries.get(row.id)) ?? row

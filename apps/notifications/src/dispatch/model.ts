@@ -28,4 +28,6 @@ export interface NotificationRequest {
   /** Critical requests ignore opt-outs. @defaultValue the template's */
   readonly critical?: boolean | undefined
   readonly data: Readonly<Record<string, unknown>>
+  /** The requester's key for this request (cancel names it). @defaultValue the event id */
+  readonly idempotencyKey?: string | undefined
 }

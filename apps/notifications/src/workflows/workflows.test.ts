@@ -60,3 +60,34 @@ describe('provider failover', () => {
     expect(await s.published('notification.sent')).toHaveLength(2)
   }, 60_000)
 })
+
+describe('throttle', () => {
+  it('marks the request past the limit throttled (visible and counted), sends the others, and lets a critical one through', async () => {
+    const s = await startNotifications({
+      NOTIFICATIONS_THROTTLE: 'promo=2/3600',
+      NOTIFICATIONS_CONCURRENCY: '1',
+    })
+    service = s
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push(await s.request(reset('u-throttle', { category: 'promo' })))
+    ids.push(await s.request(reset('u-throttle', { category: 'promo', critical: true })))
+    const rows = await s.until(async () => {
+      const found = await s.deliveries('u-throttle')
+      return found.length === 4 && found.every((d) => d.status !== 'queued' && d.status !== 'sending')
+        ? found
+        : undefined
+    }, 'four deliveries settled')
+    const statusOf = (id: string | undefined) => rows.find((d) => d.requestId === id)?.status
+    expect(ids.map(statusOf)).toEqual(['sent', 'sent', 'throttled', 'sent'])
+    expect(rows.find((d) => d.requestId === ids[2])?.error?.code).toBe('THROTTLED')
+    expect(await s.outbox(email('u-throttle'))).toHaveLength(3)
+    const listed = await s.call('GET', '/v1/notifications?status=throttled')
+    expect((listed.body as { items: { requestId: string }[] }).items.map((d) => d.requestId)).toEqual([
+      ids[2],
+    ])
+    const metrics = await (
+      await s.running.app.handle(new Request('http://notifications.test/metrics'))
+    ).text()
+    expect(metrics).toMatch(/notification_workflow_total\{channel="email",status="throttled"[^}]*\} 1\n/)
+  }, 60_000)
+})
