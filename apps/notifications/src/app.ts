@@ -51,7 +51,7 @@ export const createApp = (deps: AppDeps) => {
   })
     .use(templateRoutes({ registry: core.registry, verifier }))
     .use(preferenceRoutes({ preferences: core.preferences, verifier }))
-    .use(deliveryRoutes({ deliveries: core.deliveries, verifier }))
+    .use(deliveryRoutes({ deliveries: core.deliveries, verifier, cancel: core.cancel }))
     .use(outboxRoutes({ outbox: core.outbox, verifier }))
     .use(webhookRoutes({ webhooks }))
 }

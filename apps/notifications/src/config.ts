@@ -64,6 +64,12 @@ export const NotificationsConfigSchema = t.Object({
     'consecutive transient failures that open a provider circuit',
   ),
   NOTIFICATIONS_CIRCUIT_OPEN_MS: int(30_000, 100, 3_600_000, 'how long an open circuit skips its provider'),
+  NOTIFICATIONS_DUE_POLL_MS: int(
+    1000,
+    50,
+    60_000,
+    'how often scheduled, held and digest deliveries are checked for their time',
+  ),
   NOTIFICATIONS_THROTTLE: t.Optional(
     t.String({
       pattern:
@@ -152,6 +158,11 @@ export const settingsOf = (c: NotificationsConfig): Settings => ({
   providerTimeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
   rateLimitMaxWaitMs: c.NOTIFICATIONS_RATE_LIMIT_MAX_WAIT_MS,
   circuit: { failures: c.NOTIFICATIONS_CIRCUIT_FAILURES, openMs: c.NOTIFICATIONS_CIRCUIT_OPEN_MS },
+  poller: {
+    everyMs: c.NOTIFICATIONS_DUE_POLL_MS,
+    retryBaseMs: c.NOTIFICATIONS_RETRY_BASE_MS,
+    retryMaxMs: c.NOTIFICATIONS_RETRY_MAX_MS,
+  },
   throttle: Object.fromEntries(
     (c.NOTIFICATIONS_THROTTLE?.split(',') ?? []).map((entry) => {
       const [category = '', rule = ''] = entry.split('=')

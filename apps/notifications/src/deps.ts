@@ -14,6 +14,7 @@ import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
 import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
+import { createDuePoller } from './workflows/poller.ts'
 import { createThrottle, type ThrottleLimit } from './workflows/throttle.ts'
 
 /** The domain's settings (from `config.ts`, or from a test). */
@@ -28,6 +29,8 @@ export interface Settings {
   readonly rateLimitMaxWaitMs: number
   /** Provider circuits: consecutive transient failures that open one, and how long it stays open. */
   readonly circuit: CircuitSettings
+  /** The due-time poller: how often it runs, and its retry backoff. */
+  readonly poller: { readonly everyMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number }
   /** Limits per category (per recipient); a category not listed is not throttled. */
   readonly throttle: Readonly<Record<string, ThrottleLimit>>
   /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
@@ -95,6 +98,19 @@ export const buildCore = (deps: CoreDeps) => {
     throttle,
     ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
   })
+  const poller = createDuePoller({
+    store: deliveries,
+    service,
+    maxAttempts: settings.maxDeliveries,
+    retryBaseMs: settings.poller.retryBaseMs,
+    retryMaxMs: settings.poller.retryMaxMs,
+  })
+  /** Cancels what the request with this idempotency key has not sent yet (counted per channel). */
+  const cancel = async (requestKey: string) => {
+    const result = await deliveries.cancel(requestKey)
+    for (const row of result.cancelled) deps.onStatus?.({ channel: row.channel, status: 'cancelled' })
+    return result
+  }
   const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
   return {
     database,
@@ -107,6 +123,8 @@ export const buildCore = (deps: CoreDeps) => {
     limiter,
     service,
     dispatcher,
+    poller,
+    cancel,
     handlerDeps,
     transports: deps.transports,
     events: deps.events,

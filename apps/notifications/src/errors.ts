@@ -16,6 +16,9 @@ export const ERRORS = defineErrorCodes({
   TEMPLATE_DATA_RESERVED:
     'the data sets a system variable (app, recipient, links, unsubscribe), which only the service fills in',
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
+  NOT_CANCELLABLE:
+    'every delivery of this request has already been sent or settled (details list them): nothing to cancel',
+  INVALID_QUIET_HOURS: 'quiet hours need a time zone and both ends, each a local time HH:MM or HH:MM:SS',
 })
 export const ERROR_CODES = ERRORS.codes
 export type ErrorCode = keyof typeof ERROR_CODES

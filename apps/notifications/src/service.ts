@@ -50,6 +50,14 @@ export const notificationsService = defineService({
       backoff: { baseMs: config.NOTIFICATIONS_RETRY_BASE_MS, maxMs: config.NOTIFICATIONS_RETRY_MAX_MS },
     },
   }),
+  // Scheduled, held and digest deliveries: one instance at a time polls for those whose time came.
+  jobs: (core, { config }) => ({
+    keyPrefix: config.NOTIFICATIONS_REDIS_PREFIX,
+    tickMs: config.NOTIFICATIONS_DUE_POLL_MS,
+    list: [
+      { name: 'due-deliveries', everyMs: config.NOTIFICATIONS_DUE_POLL_MS, run: () => core.poller.run() },
+    ],
+  }),
   readiness: (core) => ({
     database: async () => {
       await core.database.client.execute('SELECT 1')

@@ -59,6 +59,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   rateLimitMaxWaitMs: 5000,
   circuit: { failures: 5, openMs: 30_000 },
   throttle: {},
+  poller: { everyMs: 100, retryBaseMs: 50, retryMaxMs: 500 },
   rateLimits: { resend: 1000, twilio: 1000, 'web-push': 1000 },
   webhookSecret: TEST_WEBHOOK_SECRET,
   ...overrides,

@@ -82,6 +82,12 @@ export const DeliveryView = t.Object({
   status: DeliveryStatusSchema,
   attempts: t.Integer(),
   provider: t.Union([t.String(), t.Null()], { description: 'the provider that sent it (or last tried)' }),
+  dueAt: t.Union([t.String({ format: 'date-time' }), t.Null()], {
+    description: 'when a scheduled, held or digest-collected delivery is due',
+  }),
+  idempotencyKey: t.Union([t.String(), t.Null()], {
+    description: "the request's idempotency key (its event id when it had none): what a cancel names",
+  }),
   failedOver: t.Boolean({
     description: "sent by a provider other than the channel's first (the attempt log says why)",
   }),
@@ -104,4 +110,20 @@ export const DeliveryQuery = t.Object({
   status: t.Optional(DeliveryStatusSchema),
   cursor: t.Optional(CursorQuery),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+})
+
+export const CancelBody = t.Object(
+  {
+    idempotencyKey: t.String({
+      pattern: '^[A-Za-z0-9._:-]{1,200}$',
+      description: "the request's idempotencyKey, or its event id when it had none",
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const CancelResult = t.Object({
+  idempotencyKey: t.String(),
+  cancelled: t.Integer({ description: 'deliveries this call cancelled' }),
+  deliveries: t.Array(DeliveryView, { description: 'every delivery of the request, as it is now' }),
 })

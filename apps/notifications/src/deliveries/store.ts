@@ -98,6 +98,18 @@ const MARK_SENT = `UPDATE deliveries SET status = 'sent', provider = ?, provider
   updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL, failed_over = ?
   WHERE id = ? AND status = 'sending'`
 const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
+// The poller's work: waiting deliveries whose time came, queued ones it retries, and sends whose worker died.
+const SELECT_DUE = `SELECT ${ROW} FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ?
+  AND (status IN ('scheduled', 'held', 'queued') OR (status = 'sending' AND lease_until < ?))
+  ORDER BY due_at LIMIT ?`
+const RELEASE = `UPDATE deliveries SET status = 'queued', updated_at = ?
+  WHERE id = ? AND status IN ('scheduled', 'held') AND due_at <= ?`
+const POSTPONE = `UPDATE deliveries SET due_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'`
+// What a cancel may still stop: waiting, queued by the poller and never tried, or collected for an open digest.
+const CANCEL = `UPDATE deliveries SET status = 'cancelled', updated_at = ? WHERE request_key = ? AND (
+  status IN ('scheduled', 'held') OR (status = 'queued' AND due_at IS NOT NULL AND attempts = 0)
+  OR (status = 'digested' AND digest_id IS NULL)) RETURNING ${ROW}`
+const SELECT_BY_REQUEST_KEY = `SELECT ${ROW} FROM deliveries WHERE request_key = ? ORDER BY created_at, id`
 
 /** A drizzle query as a statement for a batch. */
 const statementOf = (query: { toSQL(): { sql: string; params: unknown[] } }): InStatement => {
@@ -307,6 +319,40 @@ export const createDeliveryStore = (db: Db) => {
           })
           .where(and(eq(deliveries.id, id), eq(deliveries.status, 'dead'))),
       )
+    },
+
+    /** Deliveries the due-time poller should move now (due first), at most `limit`. */
+    async due(now: number, limit: number): Promise<DeliveryRow[]> {
+      const { rows } = await client.execute({ sql: SELECT_DUE, args: [now, now, limit] })
+      return rows.map(deliveryOf)
+    },
+
+    /** A scheduled or held delivery whose time came → `queued`; false when it was not waiting any more. */
+    async release(id: string, now: number): Promise<boolean> {
+      const { rowsAffected } = await write(() => client.execute({ sql: RELEASE, args: [now, id, now] }))
+      return rowsAffected === 1
+    },
+
+    /** A poller-driven delivery to retry: the poller takes it again at `dueAt`. */
+    async postpone(id: string, dueAt: number) {
+      await write(() => client.execute({ sql: POSTPONE, args: [dueAt, Date.now(), id] }))
+    },
+
+    /**
+     * Cancels what a request (by its idempotency key) has not sent yet; resolves to the cancelled rows and to
+     * every row of the request (as they are now).
+     */
+    async cancel(requestKey: string): Promise<{ cancelled: DeliveryRow[]; all: DeliveryRow[] }> {
+      const [cancelled, all] = await write(() =>
+        client.batch(
+          [
+            { sql: CANCEL, args: [Date.now(), requestKey] },
+            { sql: SELECT_BY_REQUEST_KEY, args: [requestKey] },
+          ],
+          'write',
+        ),
+      )
+      return { cancelled: (cancelled?.rows ?? []).map(deliveryOf), all: (all?.rows ?? []).map(deliveryOf) }
     },
 
     /** Remembers that the event for `status` has been published (so a redelivery does not publish again). */

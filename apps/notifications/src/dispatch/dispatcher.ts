@@ -9,12 +9,14 @@ import type { Address } from '../channels/types.ts'
 import { recipientKey } from '../channels/types.ts'
 import type { ContactStore } from '../contacts/store.ts'
 import type { ContactRow, DeliveryRow } from '../db/schema.ts'
+import { type DeliveryStatus, SETTLED_STATUSES } from '../deliveries/model.ts'
 import type { DeliveryOutcome, DeliveryService } from '../deliveries/service.ts'
 import type { DeliveryStore, Failure, NewDelivery } from '../deliveries/store.ts'
 import { derivedId } from '../ids.ts'
 import type { PreferenceStore } from '../preferences/store.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
+import { dueTimeOf } from '../workflows/schedule.ts'
 import type { Throttle } from '../workflows/throttle.ts'
 import type { NotificationRequest } from './model.ts'
 
@@ -80,6 +82,10 @@ const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
   }
 }
 
+/** How a delivery waits: scheduled until a future due time, else queued now. */
+const waitOf = (due: number | undefined): { status: DeliveryStatus; dueAt?: number } =>
+  due !== undefined && due > Date.now() ? { status: 'scheduled', dueAt: due } : { status: 'queued' }
+
 export const createDispatcher = (deps: DispatcherDeps) => {
   const { registry, contacts, preferences, deliveries, service, throttle } = deps
   /** Records a delivery; a new one in a workflow status is counted (metrics). */
@@ -95,6 +101,8 @@ export const createDispatcher = (deps: DispatcherDeps) => {
       const template = registry.get(request.template)
       if (!template)
         throw new NonRetryableError(`unknown template "${request.template}"`, { code: 'UNKNOWN_TEMPLATE' })
+      // A bad schedule dead-letters the request before anything is recorded.
+      const requestedDue = dueTimeOf(request)
       const { recipient } = request
       const contact =
         context.contact?.userId === recipient.userId ? context.contact : await contacts.get(recipient.userId)
@@ -202,13 +210,20 @@ export const createDispatcher = (deps: DispatcherDeps) => {
               errorCode: 'THROTTLED',
               errorMessage: `more than ${limit?.limit} ${category} notifications for this user within ${limit?.windowMs} ms`,
             })
-          } else row = await ensureCounted({ ...common, content, status: 'queued' })
+          } else {
+            const wait = waitOf(requestedDue)
+            row = await ensureCounted({ ...common, content, ...wait })
+          }
           if (context.replay && row.status === 'dead') {
             await deliveries.revive(row.id, content)
             row = (await deliveries.get(row.id)) ?? row
           }
         }
-        const outcome = await service.deliver(row, { lastDelivery: context.lastDelivery })
+        // A delivery with a due time belongs to the due-time poller: the stream never sends it.
+        const outcome: DeliveryOutcome =
+          row.dueAt !== null && !SETTLED_STATUSES.has(row.status as DeliveryStatus)
+            ? { kind: 'settled', status: row.status as DeliveryStatus, row }
+            : await service.deliver(row, { lastDelivery: context.lastDelivery })
         outcomes.push(outcome)
         rows.push(outcome.row)
       }

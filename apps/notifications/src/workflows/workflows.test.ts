@@ -91,3 +91,47 @@ describe('throttle', () => {
     expect(metrics).toMatch(/notification_workflow_total\{channel="email",status="throttled"[^}]*\} 1\n/)
   }, 60_000)
 })
+
+describe('delay, schedule and cancel', () => {
+  it('sends a delayed request after its delay and not before (across a restart), and never one cancelled by its key', async () => {
+    const s = await startNotifications({ NOTIFICATIONS_DUE_POLL_MS: '100' })
+    service = s
+    const delayed = await s.request(reset('u-delayed', { delaySeconds: 3 }))
+    await s.request(reset('u-cancelled', { delaySeconds: 3, idempotencyKey: 'order-42:reminder' }))
+    const scheduled = await s.until(async () => {
+      const [a] = await s.deliveries('u-delayed')
+      const [b] = await s.deliveries('u-cancelled')
+      return a?.status === 'scheduled' && b?.status === 'scheduled' ? { a, b } : undefined
+    }, 'both scheduled')
+    expect(scheduled.a.idempotencyKey).toBe(delayed)
+    expect(scheduled.b.idempotencyKey).toBe('order-42:reminder')
+    const dueAt = Date.parse(scheduled.a.dueAt ?? '')
+    const published = Date.parse(scheduled.a.createdAt)
+    expect(dueAt - published).toBeGreaterThan(2000)
+    // Not before: while the time has not come, nothing is in the outbox.
+    if (Date.now() < dueAt - 200) expect(await s.outbox(email('u-delayed'))).toHaveLength(0)
+
+    const cancel = await s.call('POST', '/v1/notifications/cancel', { idempotencyKey: 'order-42:reminder' })
+    expect(cancel.status).toBe(200)
+    expect(cancel.body).toMatchObject({ cancelled: 1, deliveries: [{ status: 'cancelled' }] })
+    // The service restarts while the delayed one waits: it is kept, and sent once its time comes.
+    await s.restart()
+
+    const [sent] = await s.until(async () => {
+      const rows = await s.deliveries('u-delayed')
+      return rows[0]?.status === 'sent' ? rows : undefined
+    }, 'the delayed one sent')
+    expect(Date.parse(sent?.sentAt ?? '')).toBeGreaterThanOrEqual(dueAt)
+    expect(await s.outbox(email('u-delayed'))).toHaveLength(1)
+    // The cancelled one was due at the same time: it stays cancelled and nothing went out.
+    expect((await s.deliveries('u-cancelled'))[0]?.status).toBe('cancelled')
+    expect(await s.outbox(email('u-cancelled'))).toHaveLength(0)
+    expect((await s.published('notification.sent')).map((e) => e.payload.userId)).toEqual(['u-delayed'])
+
+    const again = await s.call('POST', '/v1/notifications/cancel', { idempotencyKey: delayed })
+    expect(again.status).toBe(409)
+    expect((again.body as { error: { code: string } }).error.code).toBe('NOT_CANCELLABLE')
+    const unknown = await s.call('POST', '/v1/notifications/cancel', { idempotencyKey: 'no-such-key' })
+    expect(unknown.status).toBe(404)
+  }, 60_000)
+})
