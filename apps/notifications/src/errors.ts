@@ -18,7 +18,7 @@ export const ERRORS = defineErrorCodes({
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
   NOT_CANCELLABLE:
     'every delivery of this request has already been sent or settled (details list them): nothing to cancel',
-  INVALID_QUIET_HOURS: 'quiet hours need a time zone and both ends, each a local time HH:MM or HH:MM:SS',
+  INVALID_SETTINGS: 'an unknown time zone, or quiet hours for a recipient whose time zone is not known',
 })
 export const ERROR_CODES = ERRORS.codes
 export type ErrorCode = keyof typeof ERROR_CODES

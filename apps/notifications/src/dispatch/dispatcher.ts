@@ -16,6 +16,7 @@ import { derivedId } from '../ids.ts'
 import type { PreferenceStore } from '../preferences/store.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
+import { heldUntil, isTimeZone, type QuietHours } from '../workflows/quiet-hours.ts'
 import { dueTimeOf } from '../workflows/schedule.ts'
 import type { Throttle } from '../workflows/throttle.ts'
 import type { NotificationRequest } from './model.ts'
@@ -82,9 +83,20 @@ const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
   }
 }
 
-/** How a delivery waits: scheduled until a future due time, else queued now. */
-const waitOf = (due: number | undefined): { status: DeliveryStatus; dueAt?: number } =>
-  due !== undefined && due > Date.now() ? { status: 'scheduled', dueAt: due } : { status: 'queued' }
+/**
+ * How a delivery waits: held until the recipient's quiet hours end (when its time falls inside them), scheduled
+ * until a future due time, else queued now.
+ */
+const waitOf = (
+  due: number | undefined,
+  quiet: QuietHours | undefined,
+): { status: DeliveryStatus; dueAt?: number } => {
+  const now = Date.now()
+  const at = due !== undefined && due > now ? due : now
+  const until = quiet ? heldUntil(at, quiet) : undefined
+  if (until !== undefined) return { status: 'held', dueAt: until }
+  return at > now ? { status: 'scheduled', dueAt: at } : { status: 'queued' }
+}
 
 export const createDispatcher = (deps: DispatcherDeps) => {
   const { registry, contacts, preferences, deliveries, service, throttle } = deps
@@ -114,6 +126,15 @@ export const createDispatcher = (deps: DispatcherDeps) => {
         timezone: recipient.timezone ?? contact?.timezone ?? undefined,
       }
       const critical = request.critical ?? template.critical ?? false
+      // Critical messages (security alerts) ignore quiet hours, as they ignore opt-outs.
+      const quiet =
+        !critical &&
+        contact?.quietStart &&
+        contact.quietEnd &&
+        resolved.timezone &&
+        isTimeZone(resolved.timezone)
+          ? { timezone: resolved.timezone, start: contact.quietStart, end: contact.quietEnd }
+          : undefined
       const category = request.category ?? template.category
       const locale = registry.resolveLocale(template.name, resolved.locale)
 
@@ -210,10 +231,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
               errorCode: 'THROTTLED',
               errorMessage: `more than ${limit?.limit} ${category} notifications for this user within ${limit?.windowMs} ms`,
             })
-          } else {
-            const wait = waitOf(requestedDue)
-            row = await ensureCounted({ ...common, content, ...wait })
-          }
+          } else row = await ensureCounted({ ...common, content, ...waitOf(requestedDue, quiet) })
           if (context.replay && row.status === 'dead') {
             await deliveries.revive(row.id, content)
             row = (await deliveries.get(row.id)) ?? row

@@ -135,3 +135,52 @@ describe('delay, schedule and cancel', () => {
     expect(unknown.status).toBe(404)
   }, 60_000)
 })
+
+/** `at` as a local time HH:MM:SS in `zone`. */
+const localTime = (at: number, zone: string) =>
+  new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(at)
+
+describe('quiet hours', () => {
+  it('holds a message during the recipient’s quiet hours and sends it once when they end; a critical one goes at once', async () => {
+    const s = await startNotifications({ NOTIFICATIONS_DUE_POLL_MS: '100' })
+    service = s
+    const zone = 'Asia/Tokyo'
+    const now = Date.now()
+    const quietHours = { start: localTime(now - 2000, zone), end: localTime(now + 8000, zone) }
+    const put = await s.call('PUT', '/v1/users/u-quiet/settings', { timezone: zone, quietHours })
+    expect(put).toEqual({ status: 200, body: { userId: 'u-quiet', timezone: zone, quietHours } })
+    const held = await s.request(reset('u-quiet'))
+    const critical = await s.request(reset('u-quiet', { critical: true }))
+    const rows = await s.until(async () => {
+      const found = await s.deliveries('u-quiet')
+      const byId = (id: string) => found.find((d) => d.requestId === id)
+      return byId(held)?.status === 'held' && byId(critical)?.status === 'sent' ? found : undefined
+    }, 'one held, the critical one sent')
+    const heldRow = rows.find((d) => d.requestId === held)
+    const dueAt = Date.parse(heldRow?.dueAt ?? '')
+    expect(localTime(dueAt, zone)).toBe(quietHours.end)
+    if (Date.now() < dueAt - 200) expect(await s.outbox(email('u-quiet'))).toHaveLength(1)
+    const sent = await s.until(async () => {
+      const row = (await s.deliveries('u-quiet')).find((d) => d.requestId === held)
+      return row?.status === 'sent' ? row : undefined
+    }, 'the held one sent when the quiet hours end')
+    expect(Date.parse(sent.sentAt ?? '')).toBeGreaterThanOrEqual(dueAt)
+    expect(await s.outbox(email('u-quiet'))).toHaveLength(2)
+    expect(await s.published('notification.sent')).toHaveLength(2)
+
+    const bad = await s.call('PUT', '/v1/users/u-other/settings', { quietHours })
+    expect(bad.status).toBe(422)
+    expect((bad.body as { error: { code: string } }).error.code).toBe('INVALID_SETTINGS')
+    const badZone = await s.call('PUT', '/v1/users/u-other/settings', {
+      timezone: 'Mars/Olympus',
+      quietHours: null,
+    })
+    expect((badZone.body as { error: { code: string } }).error.code).toBe('INVALID_SETTINGS')
+  }, 60_000)
+})
