@@ -70,6 +70,9 @@ export const NotificationsConfigSchema = t.Object({
     60_000,
     'how often scheduled, held and digest deliveries are checked for their time',
   ),
+  NOTIFICATIONS_DIGEST_WINDOW_MS: t.Optional(
+    t.Integer({ minimum: 100, maximum: 86_400_000, description: "replaces every template's digest window" }),
+  ),
   NOTIFICATIONS_THROTTLE: t.Optional(
     t.String({
       pattern:
@@ -163,6 +166,9 @@ export const settingsOf = (c: NotificationsConfig): Settings => ({
     retryBaseMs: c.NOTIFICATIONS_RETRY_BASE_MS,
     retryMaxMs: c.NOTIFICATIONS_RETRY_MAX_MS,
   },
+  ...(c.NOTIFICATIONS_DIGEST_WINDOW_MS === undefined
+    ? {}
+    : { digestWindowMs: c.NOTIFICATIONS_DIGEST_WINDOW_MS }),
   throttle: Object.fromEntries(
     (c.NOTIFICATIONS_THROTTLE?.split(',') ?? []).map((entry) => {
       const [category = '', rule = ''] = entry.split('=')

@@ -14,6 +14,7 @@ import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
 import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
+import { createDigests } from './workflows/digest.ts'
 import { createDuePoller } from './workflows/poller.ts'
 import { createThrottle, type ThrottleLimit } from './workflows/throttle.ts'
 
@@ -31,6 +32,8 @@ export interface Settings {
   readonly circuit: CircuitSettings
   /** The due-time poller: how often it runs, and its retry backoff. */
   readonly poller: { readonly everyMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number }
+  /** Replaces every template's digest window (ms). */
+  readonly digestWindowMs?: number
   /** Limits per category (per recipient); a category not listed is not throttled. */
   readonly throttle: Readonly<Record<string, ThrottleLimit>>
   /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
@@ -84,6 +87,12 @@ export const buildCore = (deps: CoreDeps) => {
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
   })
+  const digests = createDigests({
+    store: deliveries,
+    registry,
+    contacts,
+    ...(settings.digestWindowMs === undefined ? {} : { windowMs: settings.digestWindowMs }),
+  })
   const throttle = createThrottle({
     redis: deps.redis,
     prefix: settings.redisPrefix,
@@ -96,9 +105,11 @@ export const buildCore = (deps: CoreDeps) => {
     deliveries,
     service,
     throttle,
+    digests,
     ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
   })
   const poller = createDuePoller({
+    before: (now) => digests.flush(now),
     store: deliveries,
     service,
     maxAttempts: settings.maxDeliveries,

@@ -88,6 +88,9 @@ export const DeliveryView = t.Object({
   idempotencyKey: t.Union([t.String(), t.Null()], {
     description: "the request's idempotency key (its event id when it had none): what a cancel names",
   }),
+  digestId: t.Union([t.String(), t.Null()], {
+    description: 'the digest delivery this one was collected into (set when its window closed)',
+  }),
   failedOver: t.Boolean({
     description: "sent by a provider other than the channel's first (the attempt log says why)",
   }),

@@ -42,6 +42,7 @@ const toView = (row: DeliveryRow): DeliveryView => ({
   provider: row.provider,
   dueAt: iso(row.dueAt),
   idempotencyKey: row.requestKey,
+  digestId: row.digestId,
   failedOver: row.failedOver,
   providerMessageId: row.providerMessageId,
   error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,

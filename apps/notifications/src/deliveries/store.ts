@@ -109,7 +109,43 @@ const POSTPONE = `UPDATE deliveries SET due_at = ?, updated_at = ? WHERE id = ? 
 const CANCEL = `UPDATE deliveries SET status = 'cancelled', updated_at = ? WHERE request_key = ? AND (
   status IN ('scheduled', 'held') OR (status = 'queued' AND due_at IS NOT NULL AND attempts = 0)
   OR (status = 'digested' AND digest_id IS NULL)) RETURNING ${ROW}`
+// Digests: the open window of a group (its first member's due time), groups whose window has closed, their members.
+const OPEN_DIGEST = `SELECT min(due_at) AS due_at FROM deliveries
+  WHERE digest_key = ? AND status = 'digested' AND digest_id IS NULL`
+const DUE_DIGESTS = `SELECT digest_key FROM deliveries WHERE digest_key IS NOT NULL AND status = 'digested'
+  AND digest_id IS NULL GROUP BY digest_key HAVING min(due_at) <= ? ORDER BY min(due_at) LIMIT ?`
+const DIGEST_MEMBERS = `SELECT ${ROW} FROM deliveries WHERE digest_key = ? AND status = 'digested' AND digest_id IS NULL
+  ORDER BY created_at, id`
 const SELECT_BY_REQUEST_KEY = `SELECT ${ROW} FROM deliveries WHERE request_key = ? ORDER BY created_at, id`
+
+/** The values of `INSERT`, in its column order. */
+const insertArgs = (d: NewDelivery, now: number): InArgs => [
+  d.id,
+  d.eventId,
+  d.eventType,
+  d.channel,
+  d.recipient,
+  d.address,
+  d.userId,
+  d.tenantId,
+  d.correlationId,
+  d.traceparent ?? null,
+  d.template,
+  d.locale,
+  d.category,
+  d.critical ? 1 : 0,
+  d.content,
+  d.status,
+  d.errorCode ?? null,
+  d.errorMessage ?? null,
+  d.failureKind ?? null,
+  d.dueAt ?? null,
+  d.requestKey ?? null,
+  d.digestKey ?? null,
+  d.data ?? null,
+  now,
+  now,
+]
 
 /** A drizzle query as a statement for a batch. */
 const statementOf = (query: { toSQL(): { sql: string; params: unknown[] } }): InStatement => {
@@ -140,39 +176,7 @@ export const createDeliveryStore = (db: Db) => {
 
   /** Creates the delivery unless it exists (the unique key decides), telling whether this call created it. */
   const insert = async (d: NewDelivery): Promise<{ row: DeliveryRow; created: boolean }> => {
-    const now = Date.now()
-    const inserted = await write(() =>
-      client.execute({
-        sql: INSERT,
-        args: [
-          d.id,
-          d.eventId,
-          d.eventType,
-          d.channel,
-          d.recipient,
-          d.address,
-          d.userId,
-          d.tenantId,
-          d.correlationId,
-          d.traceparent ?? null,
-          d.template,
-          d.locale,
-          d.category,
-          d.critical ? 1 : 0,
-          d.content,
-          d.status,
-          d.errorCode ?? null,
-          d.errorMessage ?? null,
-          d.failureKind ?? null,
-          d.dueAt ?? null,
-          d.requestKey ?? null,
-          d.digestKey ?? null,
-          d.data ?? null,
-          now,
-          now,
-        ],
-      }),
-    )
+    const inserted = await write(() => client.execute({ sql: INSERT, args: insertArgs(d, Date.now()) }))
     const [raw] = inserted.rows.length
       ? inserted.rows
       : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
@@ -353,6 +357,53 @@ export const createDeliveryStore = (db: Db) => {
         ),
       )
       return { cancelled: (cancelled?.rows ?? []).map(deliveryOf), all: (all?.rows ?? []).map(deliveryOf) }
+    },
+
+    /** When the open digest window of a group closes, if one is open. */
+    async openDigest(digestKey: string): Promise<number | undefined> {
+      const [raw] = (await client.execute({ sql: OPEN_DIGEST, args: [digestKey] })).rows
+      return raw?.due_at === null || raw?.due_at === undefined ? undefined : Number(raw.due_at)
+    },
+
+    /** Digest groups whose window has closed (oldest first), at most `limit`. */
+    async dueDigests(now: number, limit: number): Promise<string[]> {
+      const { rows } = await client.execute({ sql: DUE_DIGESTS, args: [now, limit] })
+      return rows.map((raw) => String(raw.digest_key))
+    },
+
+    /** The members of a group still waiting for their digest, oldest first. */
+    async digestMembers(digestKey: string): Promise<DeliveryRow[]> {
+      const { rows } = await client.execute({ sql: DIGEST_MEMBERS, args: [digestKey] })
+      return rows.map(deliveryOf)
+    },
+
+    /**
+     * Closes a digest: records `digest` (the delivery that sends it) and points every member at it, in one
+     * transaction, only if every member was still waiting (another poller did not take one meanwhile); resolves
+     * to whether it did.
+     */
+    async collect(digest: NewDelivery, memberIds: readonly string[]): Promise<boolean> {
+      return write(async () => {
+        const tx = await client.transaction('write')
+        try {
+          const now = Date.now()
+          const placeholders = memberIds.map(() => '?').join(', ')
+          const taken = await tx.execute({
+            sql: `UPDATE deliveries SET digest_id = ?, updated_at = ? WHERE id IN (${placeholders})
+              AND status = 'digested' AND digest_id IS NULL`,
+            args: [digest.id, now, ...memberIds],
+          })
+          if (taken.rowsAffected !== memberIds.length) {
+            await tx.rollback()
+            return false
+          }
+          await tx.execute({ sql: INSERT, args: insertArgs(digest, now) })
+          await tx.commit()
+          return true
+        } finally {
+          tx.close()
+        }
+      })
     },
 
     /** Remembers that the event for `status` has been published (so a redelivery does not publish again). */

@@ -16,6 +16,7 @@ import { derivedId } from '../ids.ts'
 import type { PreferenceStore } from '../preferences/store.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
+import type { Digests } from '../workflows/digest.ts'
 import { heldUntil, isTimeZone, type QuietHours } from '../workflows/quiet-hours.ts'
 import { dueTimeOf } from '../workflows/schedule.ts'
 import type { Throttle } from '../workflows/throttle.ts'
@@ -28,6 +29,7 @@ export interface DispatcherDeps {
   readonly deliveries: DeliveryStore
   readonly service: DeliveryService
   readonly throttle: Throttle
+  readonly digests: Digests
   /** Told each new delivery recorded in a workflow status (throttled, scheduled, held, digested): metrics. */
   readonly onStatus?: (info: { channel: string; status: string }) => void
 }
@@ -99,7 +101,7 @@ const waitOf = (
 }
 
 export const createDispatcher = (deps: DispatcherDeps) => {
-  const { registry, contacts, preferences, deliveries, service, throttle } = deps
+  const { registry, contacts, preferences, deliveries, service, throttle, digests } = deps
   /** Records a delivery; a new one in a workflow status is counted (metrics). */
   const ensureCounted = async (d: NewDelivery) => {
     const { row, created } = await deliveries.insert(d)
@@ -231,7 +233,19 @@ export const createDispatcher = (deps: DispatcherDeps) => {
               errorCode: 'THROTTLED',
               errorMessage: `more than ${limit?.limit} ${category} notifications for this user within ${limit?.windowMs} ms`,
             })
-          } else row = await ensureCounted({ ...common, content, ...waitOf(requestedDue, quiet) })
+          } else {
+            const wait = waitOf(requestedDue, quiet)
+            // Only what would go out now is collected: critical, scheduled and held requests never wait twice.
+            const digest =
+              wait.status === 'queued' && !critical
+                ? await digests.place(template, target.channel, common.recipient)
+                : undefined
+            row = await ensureCounted(
+              digest
+                ? { ...common, content, status: 'digested', ...digest, data: JSON.stringify(request.data) }
+                : { ...common, content, ...wait },
+            )
+          }
           if (context.replay && row.status === 'dead') {
             await deliveries.revive(row.id, content)
             row = (await deliveries.get(row.id)) ?? row

@@ -59,9 +59,13 @@ describe('rules', () => {
     })
   })
 
-  it('sends the new-sign-in email of auth.device.added to the address from the directory', async () => {
+  it('sends the new-sign-in email of auth.device.added to the address from the directory, once its digest window closes', async () => {
     await t.handle(registered('u-device'))
     await t.handle(deviceAdded('u-device'))
+    // new-sign-in is collected for 10 minutes; a window with one sign-in sends the plain message.
+    const [collected] = (await t.core.deliveries.list({ userId: 'u-device' })).items
+    expect(collected?.status).toBe('digested')
+    await t.core.poller.run(Date.now() + 11 * 60_000)
     const mails = await outbox('email')
     const signIn = mails.find((m) => m.subject?.startsWith('New sign-in'))
     expect(signIn?.recipient).toBe('u-device@example.com')

@@ -69,4 +69,27 @@ describe('the due-time poller', () => {
     expect(await t.core.deliveries.get(row?.id ?? '')).toMatchObject({ status: 'dead', attempts: 2 })
     expect(await t.published('notification.failed')).toHaveLength(1)
   })
+
+  it('closes a digest window once while three pollers run at once, and cancels an open member by its key', async () => {
+    const signIn = (device: string, idempotencyKey?: string) =>
+      createEvent(
+        'notification.requested',
+        {
+          recipient: { userId: 'u-burst', email: 'burst@example.com' },
+          template: 'new-sign-in',
+          data: { at: '2026-12-03T10:00:00Z', deviceName: device },
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        },
+        { source: 'monolith' },
+      )
+    for (const device of ['a', 'b', 'c']) await t.handle(signIn(device))
+    await t.handle(signIn('d', 'sign-in-d'))
+    expect((await t.core.cancel('sign-in-d')).cancelled).toHaveLength(1)
+    const later = Date.now() + 11 * 60_000
+    await Promise.all([t.core.poller.run(later), t.core.poller.run(later), t.core.poller.run(later)])
+    expect(await t.core.outbox.count()).toBe(1)
+    const [mail] = (await t.core.outbox.list({})).items
+    expect(mail?.subject).toBe('3 new sign-ins to your Flotilla account')
+    expect(await t.core.deliveries.countByStatus()).toEqual({ digested: 3, cancelled: 1, sent: 1 })
+  })
 })

@@ -1,6 +1,6 @@
 /**
- * The due-time poller: moves the deliveries that wait for a time (scheduled, held by quiet hours, retries of
- * those) once their time has come. It runs as a kit job, so one instance at a time polls; each delivery is
+ * The due-time poller: moves the deliveries that wait for a time (scheduled, held by quiet hours, digests, retries
+ * of those) once their time has come. It runs as a kit job, so one instance at a time polls; each delivery is
  * still taken with a conditional update (`release`) and sent under the delivery service's lease, so two pollers
  * (or a poller and a crashed one's leftover) never send a delivery twice.
  */
@@ -17,8 +17,8 @@ export interface DuePollerDeps {
   readonly retryMaxMs: number
   /** Deliveries per run. @defaultValue 100 */
   readonly batch?: number
-  /** Runs after the deliveries (digest windows). */
-  readonly also?: (now: number) => Promise<number>
+  /** Runs first (closing digest windows, whose digests it then sends). */
+  readonly before?: (now: number) => Promise<number>
 }
 
 export interface DuePoller {
@@ -28,7 +28,7 @@ export interface DuePoller {
 
 export const createDuePoller = (deps: DuePollerDeps): DuePoller => ({
   async run(now = Date.now()) {
-    let moved = 0
+    let moved = (await deps.before?.(now)) ?? 0
     for (const row of await deps.store.due(now, deps.batch ?? 100)) {
       if (row.status === 'scheduled' || row.status === 'held') {
         if (!(await deps.store.release(row.id, now))) continue
@@ -40,6 +40,6 @@ export const createDuePoller = (deps: DuePollerDeps): DuePoller => ({
         await deps.store.postpone(row.id, Date.now() + Math.max(outcome.delayMs ?? 0, backoff))
       } else moved++
     }
-    return moved + ((await deps.also?.(now)) ?? 0)
+    return moved
   },
 })

@@ -184,3 +184,59 @@ describe('quiet hours', () => {
     expect((badZone.body as { error: { code: string } }).error.code).toBe('INVALID_SETTINGS')
   }, 60_000)
 })
+
+describe('digest', () => {
+  it('collects 3 sign-ins in one window (across a restart inside it) into one message listing 3, sent once', async () => {
+    const s = await startNotifications({
+      NOTIFICATIONS_DUE_POLL_MS: '100',
+      NOTIFICATIONS_DIGEST_WINDOW_MS: '8000',
+    })
+    service = s
+    const signIn = (device: string) => ({
+      recipient: { userId: 'u-digest', email: email('u-digest') },
+      template: 'new-sign-in',
+      data: { at: new Date().toISOString(), deviceName: device },
+    })
+    const collected = (n: number) =>
+      s.until(async () => {
+        const rows = await s.deliveries('u-digest')
+        return rows.length === n && rows.every((d) => d.status === 'digested') ? rows : undefined
+      }, `${n} sign-ins collected`)
+    await s.request(signIn('Pixel 9'))
+    await s.request(signIn('iPad'))
+    const [firstTwo] = [await collected(2)]
+    const windowEnd = firstTwo[0]?.dueAt
+    // A restart inside the window loses nothing.
+    await s.restart()
+    await s.request(signIn('ThinkPad'))
+    const three = await collected(3)
+    expect(new Set(three.map((d) => d.dueAt))).toEqual(new Set([windowEnd ?? 'missing']))
+    expect(await s.outbox(email('u-digest'))).toHaveLength(0)
+
+    const members = await s.until(async () => {
+      const rows = (await s.deliveries('u-digest')).filter((d) => d.status === 'digested')
+      return rows.length === 3 && rows.every((d) => d.digestId) ? rows : undefined
+    }, 'the window closed')
+    const digestId = members[0]?.digestId ?? ''
+    expect(members.every((d) => d.digestId === digestId)).toBe(true)
+    const digest = await s.until(async () => {
+      const row = await s.detail(digestId)
+      return row.status === 'sent' ? row : undefined
+    }, 'the digest sent')
+    expect(digest.template).toBe('new-sign-in-digest')
+    const mails = await s.outbox(email('u-digest'))
+    expect(mails).toHaveLength(1)
+    expect(mails[0]?.subject).toBe('3 new sign-ins to your Flotilla account')
+    for (const device of ['Pixel 9', 'iPad', 'ThinkPad']) expect(mails[0]?.body).toContain(device)
+    const sent = await s.published('notification.sent')
+    expect(sent.map((e) => e.payload.notificationId)).toEqual([digestId])
+    // A sign-in after the window opens a new one.
+    await s.request(signIn('Kindle'))
+    const next = await s.until(async () => {
+      const rows = await s.deliveries('u-digest')
+      const open = rows.find((d) => d.status === 'digested' && !d.digestId)
+      return open
+    }, 'a new window')
+    expect(Date.parse(next.dueAt ?? '')).toBeGreaterThan(Date.parse(windowEnd ?? ''))
+  }, 60_000)
+})
