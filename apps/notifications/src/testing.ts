@@ -65,6 +65,20 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   ...overrides,
 })
 
+/** The events of `type` on a stream, decoded (what a service published). */
+export const publishedOn = async <T extends EventType>(
+  redis: Redis,
+  stream: string,
+  type: T,
+): Promise<EventOf<T>[]> => {
+  const found: EventOf<T>[] = []
+  for (const [, fields] of await redis.xrange(stream, '-', '+')) {
+    const decoded = decodeEntry(fields)
+    if (decoded.ok && decoded.known && decoded.event.type === type) found.push(decoded.event as EventOf<T>)
+  }
+  return found
+}
+
 /** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
 export const deleteKeys = deleteKeysMatching
 
@@ -154,15 +168,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
         deliveryCount: context.deliveryCount ?? 1,
         replay: context.replay ?? false,
       }),
-    async published<T extends EventType>(type: T) {
-      const found: EventOf<T>[] = []
-      for (const [, fields] of await redis.xrange(stream, '-', '+')) {
-        const decoded = decodeEntry(fields)
-        if (decoded.ok && decoded.known && decoded.event.type === type)
-          found.push(decoded.event as EventOf<T>)
-      }
-      return found
-    },
+    published: (type) => publishedOn(redis, stream, type),
     async close() {
       if (closed) return
       closed = true

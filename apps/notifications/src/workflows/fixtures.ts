@@ -10,7 +10,6 @@ import { join } from 'node:path'
 import {
   createEvent,
   createServiceTokenSigner,
-  decodeEntry,
   type EventOf,
   type EventType,
   type PayloadOf,
@@ -30,6 +29,7 @@ import type { NotificationsConfig } from '../config.ts'
 import type { DeliveryDetail, DeliveryView } from '../deliveries/model.ts'
 import type { Core } from '../deps.ts'
 import { notificationsService } from '../service.ts'
+import { publishedOn } from '../testing.ts'
 
 type Running = RunningService<NotificationsConfig, Core, NotificationsApp>
 
@@ -125,15 +125,7 @@ export const startNotifications = async (env: Record<string, string> = {}): Prom
           `/v1/outbox?recipient=${encodeURIComponent(recipient)}&limit=100`,
         )
       ).items,
-    async published<T extends EventType>(type: T) {
-      const found: EventOf<T>[] = []
-      for (const [, fields] of await redis.xrange(stream, '-', '+')) {
-        const decoded = decodeEntry(fields)
-        if (decoded.ok && decoded.known && decoded.event.type === type)
-          found.push(decoded.event as EventOf<T>)
-      }
-      return found
-    },
+    published: (type) => publishedOn(redis, stream, type),
     until: (predicate, message, timeoutMs = 30_000) =>
       waitFor(async () => (await predicate()) || null, { timeoutMs, intervalMs: 50, message }) as never,
     async restart() {

@@ -6,7 +6,7 @@ import { NonRetryableError } from '@flotilla/streams'
 import type { NotificationRequest } from '../dispatch/model.ts'
 
 /** The furthest a request may be scheduled after its event. */
-export const MAX_SCHEDULE_MS = 30 * 24 * 3600 * 1000
+const MAX_SCHEDULE_MS = 30 * 24 * 3600 * 1000
 
 /**
  * The time a request is due (ms since the epoch), or undefined when it asked for none. Throws
