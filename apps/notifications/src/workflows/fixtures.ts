@@ -49,6 +49,8 @@ export interface RunningNotifications {
   outbox(recipient: string): Promise<{ subject: string | null; body: string }[]>
   /** Events the service published on the stream. */
   published<T extends EventType>(type: T): Promise<EventOf<T>[]>
+  /** Waits until at least `count` events of `type` are published (one follows its status), then returns them all. */
+  publishedAtLeast<T extends EventType>(type: T, count: number): Promise<EventOf<T>[]>
   /** Polls until `predicate` returns something (generous deadline: the machine may be loaded). */
   until<T>(predicate: () => Promise<T>, message: string, timeoutMs?: number): Promise<NonNullable<T>>
   /** Closes the runner and starts it again on the same database, stream and prefix. */
@@ -126,6 +128,14 @@ export const startNotifications = async (env: Record<string, string> = {}): Prom
         )
       ).items,
     published: (type) => publishedOn(redis, stream, type),
+    publishedAtLeast: (type, count) =>
+      waitFor(
+        async () => {
+          const events = await publishedOn(redis, stream, type)
+          return events.length >= count ? events : null
+        },
+        { timeoutMs: 30_000, intervalMs: 50, message: `${count} ${type}` },
+      ),
     until: (predicate, message, timeoutMs = 30_000) =>
       waitFor(async () => (await predicate()) || null, { timeoutMs, intervalMs: 50, message }) as never,
     async restart() {
