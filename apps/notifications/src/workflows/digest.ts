@@ -59,11 +59,20 @@ export const createDigests = (deps: DigestDeps): Digests => {
 
     async flush(now = Date.now()) {
       let recorded = 0
+      const failures: string[] = []
       for (const digestKey of await store.dueDigests(now, deps.batch ?? 100)) {
         const members = await store.digestMembers(digestKey)
         const first = members[0]
         if (!first) continue
-        const { template, content } = await contentOf(members, first)
+        let closing: Awaited<ReturnType<typeof contentOf>>
+        try {
+          closing = await contentOf(members, first)
+        } catch (error) {
+          // Reported (the job logs it) without holding up the other groups.
+          failures.push(`${digestKey}: ${(error as Error).message}`)
+          continue
+        }
+        const { template, content } = closing
         const closed = await store.collect(
           {
             id: derivedId(`digest|${first.id}`),
@@ -89,6 +98,7 @@ export const createDigests = (deps: DigestDeps): Digests => {
         )
         if (closed) recorded++
       }
+      if (failures.length > 0) throw new Error(`digests not closed: ${failures.join('; ')}`)
       return recorded
     },
   }

@@ -28,18 +28,32 @@ export interface DuePoller {
 
 export const createDuePoller = (deps: DuePollerDeps): DuePoller => ({
   async run(now = Date.now()) {
-    let moved = (await deps.before?.(now)) ?? 0
-    for (const row of await deps.store.due(now, deps.batch ?? 100)) {
-      if (row.status === 'scheduled' || row.status === 'held') {
-        if (!(await deps.store.release(row.id, now))) continue
-        row.status = 'queued'
-      }
-      const outcome = await deps.service.deliver(row, { lastDelivery: row.attempts + 1 >= deps.maxAttempts })
-      if (outcome.kind === 'retry') {
-        const backoff = Math.min(deps.retryMaxMs, deps.retryBaseMs * 2 ** row.attempts)
-        await deps.store.postpone(row.id, Date.now() + Math.max(outcome.delayMs ?? 0, backoff))
-      } else moved++
+    const failures: string[] = []
+    let moved = 0
+    try {
+      moved += (await deps.before?.(now)) ?? 0
+    } catch (error) {
+      failures.push((error as Error).message)
     }
+    for (const row of await deps.store.due(now, deps.batch ?? 100)) {
+      // One delivery failing (a database hiccup) does not hold up the others; the job reports it.
+      try {
+        if (row.status === 'scheduled' || row.status === 'held') {
+          if (!(await deps.store.release(row.id, now))) continue
+          row.status = 'queued'
+        }
+        const outcome = await deps.service.deliver(row, {
+          lastDelivery: row.attempts + 1 >= deps.maxAttempts,
+        })
+        if (outcome.kind === 'retry') {
+          const backoff = Math.min(deps.retryMaxMs, deps.retryBaseMs * 2 ** row.attempts)
+          await deps.store.postpone(row.id, Date.now() + Math.max(outcome.delayMs ?? 0, backoff))
+        } else moved++
+      } catch (error) {
+        failures.push(`${row.id}: ${(error as Error).message}`)
+      }
+    }
+    if (failures.length > 0) throw new Error(`due-time poller: ${failures.join('; ')}`)
     return moved
   },
 })
