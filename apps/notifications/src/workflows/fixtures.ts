@@ -17,19 +17,13 @@ import {
 } from '@flotilla/contracts'
 import { DEV_SERVICE_TOKEN_SECRET, type RunningService, startService } from '@flotilla/service-kit'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
-import {
-  cleanupStream,
-  deleteKeysMatching,
-  TEST_REDIS_URL,
-  uniqueStreamName,
-  waitFor,
-} from '@flotilla/streams/testing'
+import { cleanupStream, uniqueStreamName, waitFor } from '@flotilla/streams/testing'
 import type { NotificationsApp } from '../app.ts'
 import type { NotificationsConfig } from '../config.ts'
 import type { DeliveryDetail, DeliveryView } from '../deliveries/model.ts'
 import type { Core } from '../deps.ts'
 import { notificationsService } from '../service.ts'
-import { publishedOn } from '../testing.ts'
+import { deleteKeys, publishedOn, REDIS_URL } from '../testing.ts'
 
 type Running = RunningService<NotificationsConfig, Core, NotificationsApp>
 
@@ -63,14 +57,14 @@ export const startNotifications = async (env: Record<string, string> = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'notifications-workflows-'))
   const stream = uniqueStreamName('notifications-workflows')
   const prefix = `test:notifications-workflows:${crypto.randomUUID().slice(0, 8)}:`
-  const redis = createRedisConnection(TEST_REDIS_URL, 'command')
-  const producer = createRedisConnection(TEST_REDIS_URL, 'producer')
+  const redis = createRedisConnection(REDIS_URL, 'command')
+  const producer = createRedisConnection(REDIS_URL, 'producer')
   const publisher = createPublisher({ redis: producer, stream })
   const signer = createServiceTokenSigner(parseKeyRing(DEV_SERVICE_TOKEN_SECRET), 'monolith')
   const start = () =>
     startService(notificationsService, {
       env: {
-        REDIS_URL: TEST_REDIS_URL,
+        REDIS_URL: REDIS_URL,
         EVENTS_STREAM: stream,
         NOTIFICATIONS_REDIS_PREFIX: prefix,
         NOTIFICATIONS_DB_URL: `file:${join(dir, 'notifications.db')}`,
@@ -147,7 +141,7 @@ export const startNotifications = async (env: Record<string, string> = {}): Prom
       closed = true
       await running.close()
       await cleanupStream(redis, stream)
-      await deleteKeysMatching(redis, `${prefix}*`)
+      await deleteKeys(redis, `${prefix}*`)
       redis.disconnect()
       producer.disconnect()
       await rm(dir, { recursive: true, force: true })

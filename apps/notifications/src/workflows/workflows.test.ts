@@ -8,6 +8,11 @@ import { startFakeResend } from '../channels/fakes/resend-server.ts'
 import { type RunningNotifications, startNotifications } from './fixtures.ts'
 
 let service: RunningNotifications | undefined
+/** Starts the service for one test (closed after it). */
+const start = async (env: Record<string, string> = {}) => {
+  service = await startNotifications(env)
+  return service
+}
 afterEach(async () => {
   await service?.close()
   service = undefined
@@ -27,12 +32,11 @@ describe('provider failover', () => {
     const dead = startFakeResend()
     const { url, apiKey } = dead
     await dead.close()
-    const s = await startNotifications({
+    const s = await start({
       RESEND_API_KEY: apiKey,
       RESEND_BASE_URL: url,
       NOTIFICATIONS_EMAIL_PROVIDERS: 'resend,outbox',
     })
-    service = s
     const requestId = await s.request(reset('u-failover'))
     const [delivery] = await s.until(async () => {
       const rows = await s.deliveries('u-failover')
@@ -60,11 +64,10 @@ describe('provider failover', () => {
 
 describe('throttle', () => {
   it('marks the request past the limit throttled (visible and counted), sends the others, and lets a critical one through', async () => {
-    const s = await startNotifications({
+    const s = await start({
       NOTIFICATIONS_THROTTLE: 'promo=2/3600',
       NOTIFICATIONS_CONCURRENCY: '1',
     })
-    service = s
     const ids: string[] = []
     for (let i = 0; i < 3; i++) ids.push(await s.request(reset('u-throttle', { category: 'promo' })))
     ids.push(await s.request(reset('u-throttle', { category: 'promo', critical: true })))
@@ -91,8 +94,7 @@ describe('throttle', () => {
 
 describe('delay, schedule and cancel', () => {
   it('sends a delayed request after its delay and not before (across a restart), and never one cancelled by its key', async () => {
-    const s = await startNotifications({ NOTIFICATIONS_DUE_POLL_MS: '100' })
-    service = s
+    const s = await start({ NOTIFICATIONS_DUE_POLL_MS: '100' })
     const delayed = await s.request(reset('u-delayed', { delaySeconds: 3 }))
     await s.request(reset('u-cancelled', { delaySeconds: 3, idempotencyKey: 'order-42:reminder' }))
     const scheduled = await s.until(async () => {
@@ -147,8 +149,7 @@ const localTime = (at: number, zone: string) =>
 
 describe('quiet hours', () => {
   it('holds a message during the recipient’s quiet hours and sends it once when they end; a critical one goes at once', async () => {
-    const s = await startNotifications({ NOTIFICATIONS_DUE_POLL_MS: '100' })
-    service = s
+    const s = await start({ NOTIFICATIONS_DUE_POLL_MS: '100' })
     const zone = 'Asia/Tokyo'
     const now = Date.now()
     const quietHours = { start: localTime(now - 2000, zone), end: localTime(now + 8000, zone) }
@@ -186,11 +187,10 @@ describe('quiet hours', () => {
 
 describe('digest', () => {
   it('collects 3 sign-ins in one window (across a restart inside it) into one message listing 3, sent once', async () => {
-    const s = await startNotifications({
+    const s = await start({
       NOTIFICATIONS_DUE_POLL_MS: '100',
       NOTIFICATIONS_DIGEST_WINDOW_MS: '8000',
     })
-    service = s
     const signIn = (device: string) => ({
       recipient: { userId: 'u-digest', email: email('u-digest') },
       template: 'new-sign-in',
