@@ -13,6 +13,7 @@ export interface ContactInput {
   readonly phone?: string | undefined
   readonly locale?: string | undefined
   readonly timezone?: string | undefined
+  readonly quietHours?: { readonly start: string; readonly end: string } | undefined
 }
 
 /** Per-recipient settings: time zone and quiet hours (`null` clears them). */
@@ -30,10 +31,13 @@ export interface ContactStore {
 }
 
 // Every event with a recipient runs it: short SQL written once (drizzle would rebuild it per call).
-const UPSERT = `INSERT INTO contacts (user_id, email, phone, locale, timezone, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+const UPSERT = `INSERT INTO contacts (user_id, email, phone, locale, timezone, quiet_start, quiet_end, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
   phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
-  timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
+  timezone = coalesce(excluded.timezone, contacts.timezone),
+  quiet_start = coalesce(excluded.quiet_start, contacts.quiet_start),
+  quiet_end = coalesce(excluded.quiet_end, contacts.quiet_end), updated_at = excluded.updated_at
   RETURNING user_id, email, phone, locale, timezone, updated_at, quiet_start, quiet_end`
 
 const SET_SETTINGS = `INSERT INTO contacts (user_id, timezone, quiet_start, quiet_end, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -73,6 +77,8 @@ export const createContactStore = (db: Db): ContactStore => ({
             contact.phone ?? null,
             contact.locale ?? null,
             contact.timezone ?? null,
+            contact.quietHours?.start ?? null,
+            contact.quietHours?.end ?? null,
             Date.now(),
           ],
         }),

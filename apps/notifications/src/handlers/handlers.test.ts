@@ -72,6 +72,22 @@ describe('rules', () => {
     expect(signIn?.body).toContain('Device: Pixel 9')
   })
 
+  it('takes a new user’s time zone and quiet hours from user.registered into the directory', async () => {
+    const quietHours = { start: '22:00', end: '07:00' }
+    await t.handle(
+      createEvent(
+        'user.registered',
+        { userId: 'u-quiet-reg', email: 'u-quiet-reg@example.com', timezone: 'Europe/Paris', quietHours },
+        { source: 'monolith' },
+      ),
+    )
+    const res = await t.request('GET', '/v1/users/u-quiet-reg/settings')
+    expect(await res.json()).toEqual({ userId: 'u-quiet-reg', timezone: 'Europe/Paris', quietHours })
+    // A later event without them keeps them.
+    await t.handle(registered('u-quiet-reg'))
+    expect((await t.core.contacts.get('u-quiet-reg'))?.quietStart).toBe('22:00')
+  })
+
   it('records a failed delivery with NO_ADDRESS when no address is known, without retrying', async () => {
     const event = deviceAdded('u-nobody')
     await t.handle(event) // resolves: nothing to retry

@@ -19,3 +19,12 @@ export const UserAgent = Type.String({ maxLength: 1000 })
 export const ISO_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$'
 
 export const IsoTimestamp = Type.String({ pattern: ISO_TIMESTAMP_PATTERN })
+
+/** A local time of day, `HH:MM` or `HH:MM:SS` (24-hour). */
+const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$' })
+
+/** Quiet hours in the user's time zone: non-critical notifications wait until `end`; may wrap past midnight. */
+export const QuietHours = Type.Object(
+  { start: LocalTime, end: LocalTime },
+  { additionalProperties: false, description: 'local times in the user’s time zone (`timezone`)' },
+)
