@@ -51,6 +51,8 @@ describe('flows across the four services', () => {
         all: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint },
         // The stolen token is replayed at once: no grace window for the immediately previous token.
         auth: { AUTH_REFRESH_GRACE_SECONDS: '0' },
+        // new-sign-in is a digest (10 minutes by default): a short window, so its email follows the login at once.
+        notifications: { NOTIFICATIONS_DIGEST_WINDOW_MS: '300', NOTIFICATIONS_DUE_POLL_MS: '200' },
       },
     })
   }, 120_000)

@@ -1,5 +1,6 @@
 /** createApp(deps): the notification service's Elysia app (never listens; main.ts and tests decide how to serve it). */
 import { createServiceApp, type HttpRuntime } from '@flotilla/service-kit'
+import { settingsRoutes } from './contacts/routes.ts'
 import { deliveryRoutes } from './deliveries/routes.ts'
 import type { Core } from './deps.ts'
 import { outboxRoutes } from './outbox/routes.ts'
@@ -42,7 +43,7 @@ export const createApp = (deps: AppDeps) => {
         'Templates (preview), preferences, delivery status, the local outbox, Resend webhooks and dead letters. Routes take a service token (audience `notifications`); the webhook takes its Svix signature.',
       tags: [
         { name: 'templates', description: 'Shipped templates and previews' },
-        { name: 'preferences', description: 'Opt-outs per category × channel' },
+        { name: 'preferences', description: 'Opt-outs per category × channel; time zone and quiet hours' },
         { name: 'notifications', description: 'Delivery log and status' },
         { name: 'outbox', description: 'Local outbox (no provider configured)' },
         { name: 'webhooks', description: 'Provider delivery events' },
@@ -51,7 +52,8 @@ export const createApp = (deps: AppDeps) => {
   })
     .use(templateRoutes({ registry: core.registry, verifier }))
     .use(preferenceRoutes({ preferences: core.preferences, verifier }))
-    .use(deliveryRoutes({ deliveries: core.deliveries, verifier }))
+    .use(settingsRoutes({ contacts: core.contacts, verifier }))
+    .use(deliveryRoutes({ deliveries: core.deliveries, verifier, cancel: core.cancel }))
     .use(outboxRoutes({ outbox: core.outbox, verifier }))
     .use(webhookRoutes({ webhooks }))
 }

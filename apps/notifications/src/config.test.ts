@@ -43,4 +43,27 @@ describe('notifications config', () => {
     ).toThrow(/RESEND_WEBHOOK_SECRET/)
     expect(() => loadNotificationsConfig({ NODE_ENV: 'production' })).toThrow(/SERVICE_TOKEN_SECRET/)
   })
+
+  it('reads the ordered providers of each channel and refuses unknown, unconfigured or repeated ones', () => {
+    const config = loadNotificationsConfig({
+      RESEND_API_KEY: 're_123',
+      NOTIFICATIONS_EMAIL_PROVIDERS: 'resend,outbox',
+      NOTIFICATIONS_CIRCUIT_FAILURES: '3',
+    })
+    expect(transportSettingsOf(config).providers).toEqual({ email: ['resend', 'outbox'] })
+    expect(settingsOf(config).circuit).toEqual({ failures: 3, openMs: 30_000 })
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadNotificationsConfig(env)
+        return ''
+      } catch (error) {
+        return (error as Error).message
+      }
+    }
+    expect(problems({ NOTIFICATIONS_EMAIL_PROVIDERS: 'twilio' })).toContain('twilio cannot send email')
+    expect(problems({ NOTIFICATIONS_SMS_PROVIDERS: 'twilio,outbox' })).toContain(
+      'twilio is listed but not configured',
+    )
+    expect(problems({ NOTIFICATIONS_PUSH_PROVIDERS: 'outbox,outbox' })).toContain('names a provider twice')
+  })
 })

@@ -3,11 +3,19 @@ import { join } from 'node:path'
 import { baseConfig, type ConfigProblem, isPostgresUrl, loadConfig } from '@flotilla/service-kit'
 import { TelemetryConfigSchema } from '@flotilla/telemetry'
 import { t } from 'elysia'
-import type { TransportSettings } from './channels/index.ts'
+import { CHANNEL_PROVIDERS, type TransportSettings } from './channels/index.ts'
 import type { Settings } from './deps.ts'
+import type { ChannelName } from './templates/model.ts'
 
 const int = (fallback: number, minimum: number, maximum: number, description: string) =>
   t.Integer({ minimum, maximum, default: fallback, description })
+const providerList = (choices: string) =>
+  t.Optional(
+    t.String({
+      pattern: '^[a-z-]+(,[a-z-]+)*$',
+      description: `ordered providers (${choices}); the next takes over when one is down`,
+    }),
+  )
 const optionalUrl = (description: string) => t.Optional(t.String({ pattern: '^https?://', description }))
 
 /** Every variable the notification service reads, with defaults (see `.env.example`). */
@@ -48,6 +56,32 @@ export const NotificationsConfigSchema = t.Object({
   VAPID_PUBLIC_KEY: t.Optional(t.String({ pattern: '^[A-Za-z0-9_-]{80,100}$' })),
   VAPID_PRIVATE_KEY: t.Optional(t.String({ pattern: '^[A-Za-z0-9_-]{40,50}$' })),
   WEBPUSH_RATE_PER_SECOND: t.Number({ minimum: 0, maximum: 10_000, default: 50 }),
+  NOTIFICATIONS_EMAIL_PROVIDERS: providerList('email: resend, outbox'),
+  NOTIFICATIONS_SMS_PROVIDERS: providerList('sms: twilio, outbox'),
+  NOTIFICATIONS_PUSH_PROVIDERS: providerList('push: web-push, outbox'),
+  NOTIFICATIONS_CIRCUIT_FAILURES: int(
+    5,
+    1,
+    1000,
+    'consecutive transient failures that open a provider circuit',
+  ),
+  NOTIFICATIONS_CIRCUIT_OPEN_MS: int(30_000, 100, 3_600_000, 'how long an open circuit skips its provider'),
+  NOTIFICATIONS_DUE_POLL_MS: int(
+    1000,
+    50,
+    60_000,
+    'how often scheduled, held and digest deliveries are checked for their time',
+  ),
+  NOTIFICATIONS_DIGEST_WINDOW_MS: t.Optional(
+    t.Integer({ minimum: 100, maximum: 86_400_000, description: "replaces every template's digest window" }),
+  ),
+  NOTIFICATIONS_THROTTLE: t.Optional(
+    t.String({
+      pattern:
+        '^[a-z0-9][a-z0-9_-]{0,63}=[1-9][0-9]{0,5}/[1-9][0-9]{0,6}(,[a-z0-9][a-z0-9_-]{0,63}=[1-9][0-9]{0,5}/[1-9][0-9]{0,6})*$',
+      description: 'limits per recipient × category: `category=count/seconds,…` (e.g. marketing=5/3600)',
+    }),
+  ),
 })
 export type NotificationsConfig = typeof NotificationsConfigSchema.static
 
@@ -62,7 +96,40 @@ const allOrNone = (c: NotificationsConfig, names: (keyof NotificationsConfig)[])
       }))
 }
 
+const PROVIDER_VARIABLES = {
+  email: 'NOTIFICATIONS_EMAIL_PROVIDERS',
+  sms: 'NOTIFICATIONS_SMS_PROVIDERS',
+  push: 'NOTIFICATIONS_PUSH_PROVIDERS',
+} as const satisfies Record<ChannelName, keyof NotificationsConfig>
+
+const providersOf = (c: NotificationsConfig, channel: ChannelName) =>
+  c[PROVIDER_VARIABLES[channel]]?.split(',')
+
+/** Whether a provider has what it needs (the outbox always has). */
+const isConfigured = (c: NotificationsConfig, provider: string) =>
+  provider === 'outbox' ||
+  (provider === 'resend' && c.RESEND_API_KEY !== undefined) ||
+  (provider === 'twilio' && c.TWILIO_ACCOUNT_SID !== undefined) ||
+  (provider === 'web-push' && c.VAPID_SUBJECT !== undefined)
+
+const providerProblems = (c: NotificationsConfig): ConfigProblem[] =>
+  (Object.keys(PROVIDER_VARIABLES) as ChannelName[]).flatMap((channel) => {
+    const variable = PROVIDER_VARIABLES[channel]
+    const listed = providersOf(c, channel) ?? []
+    const known: readonly string[] = CHANNEL_PROVIDERS[channel]
+    return [
+      ...listed
+        .filter((p) => !known.includes(p))
+        .map((p) => ({ variable, message: `${p} cannot send ${channel} (one of: ${known.join(', ')})` })),
+      ...listed
+        .filter((p) => known.includes(p) && !isConfigured(c, p))
+        .map((p) => ({ variable, message: `${p} is listed but not configured` })),
+      ...(new Set(listed).size === listed.length ? [] : [{ variable, message: 'names a provider twice' }]),
+    ]
+  })
+
 const crossChecks = (c: NotificationsConfig): ConfigProblem[] => [
+  ...providerProblems(c),
   ...allOrNone(c, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']),
   ...allOrNone(c, ['VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']),
   ...(c.NODE_ENV === 'production' && c.RESEND_API_KEY && !c.RESEND_WEBHOOK_SECRET
@@ -103,6 +170,22 @@ export const settingsOf = (c: NotificationsConfig): Settings => ({
   maxDeliveries: c.NOTIFICATIONS_MAX_DELIVERIES,
   providerTimeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
   rateLimitMaxWaitMs: c.NOTIFICATIONS_RATE_LIMIT_MAX_WAIT_MS,
+  circuit: { failures: c.NOTIFICATIONS_CIRCUIT_FAILURES, openMs: c.NOTIFICATIONS_CIRCUIT_OPEN_MS },
+  poller: {
+    everyMs: c.NOTIFICATIONS_DUE_POLL_MS,
+    retryBaseMs: c.NOTIFICATIONS_RETRY_BASE_MS,
+    retryMaxMs: c.NOTIFICATIONS_RETRY_MAX_MS,
+  },
+  ...(c.NOTIFICATIONS_DIGEST_WINDOW_MS === undefined
+    ? {}
+    : { digestWindowMs: c.NOTIFICATIONS_DIGEST_WINDOW_MS }),
+  throttle: Object.fromEntries(
+    (c.NOTIFICATIONS_THROTTLE?.split(',') ?? []).map((entry) => {
+      const [category = '', rule = ''] = entry.split('=')
+      const [count, seconds] = rule.split('/').map(Number)
+      return [category, { limit: count ?? 1, windowMs: (seconds ?? 1) * 1000 }]
+    }),
+  ),
   rateLimits: {
     resend: c.RESEND_RATE_PER_SECOND,
     twilio: c.TWILIO_RATE_PER_SECOND,
@@ -115,6 +198,12 @@ export const settingsOf = (c: NotificationsConfig): Settings => ({
 export const transportSettingsOf = (c: NotificationsConfig): TransportSettings => ({
   timeoutMs: c.NOTIFICATIONS_PROVIDER_TIMEOUT_MS,
   emailFrom: c.EMAIL_FROM,
+  providers: Object.fromEntries(
+    (Object.keys(PROVIDER_VARIABLES) as ChannelName[]).flatMap((channel) => {
+      const listed = providersOf(c, channel)
+      return listed ? [[channel, listed]] : []
+    }),
+  ),
   ...(c.RESEND_API_KEY
     ? { resend: { apiKey: c.RESEND_API_KEY, ...(c.RESEND_BASE_URL ? { baseUrl: c.RESEND_BASE_URL } : {}) } }
     : {}),

@@ -68,7 +68,7 @@ describe('the notifications consumer', () => {
     const keys = resend.emails
       .filter((e) => e.to.includes('refused@example.com'))
       .map((e) => e.idempotencyKey)
-    expect(keys[0]).toEndWith('-g1')
+    expect(keys[0]).toEndWith('-g1-resend')
     expect(sentTo('good@example.com')).toBe(1)
     expect(await t.published('notification.sent')).toHaveLength(2)
     expect((await t.published('notification.failed')).map((e) => e.payload.error.code).sort()).toEqual([

@@ -1,10 +1,10 @@
 /** Builds the domain from its dependencies: stores over libSQL, the template registry, transports, limiter, dispatcher. */
 import type { RedisClient } from '@flotilla/streams'
-import type { Transport } from './channels/types.ts'
+import type { TransportChains } from './channels/index.ts'
 import { createContactStore } from './contacts/store.ts'
 import type { Database } from './db/client.ts'
 import type { EventSink } from './deliveries/outcome-events.ts'
-import { createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
+import { type CircuitSettings, createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
 import { createDeliveryStore } from './deliveries/store.ts'
 import { createDispatcher } from './dispatch/dispatcher.ts'
 import type { NotificationHandlerDeps } from './handlers/index.ts'
@@ -12,8 +12,11 @@ import { createOutboxStore } from './outbox/store.ts'
 import { createPreferenceStore } from './preferences/store.ts'
 import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
-import type { ChannelName, TemplateDefinition } from './templates/model.ts'
+import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
+import { createDigests } from './workflows/digest.ts'
+import { createDuePoller } from './workflows/poller.ts'
+import { createThrottle, type ThrottleLimit } from './workflows/throttle.ts'
 
 /** The domain's settings (from `config.ts`, or from a test). */
 export interface Settings {
@@ -25,6 +28,14 @@ export interface Settings {
   readonly maxDeliveries: number
   readonly providerTimeoutMs: number
   readonly rateLimitMaxWaitMs: number
+  /** Provider circuits: consecutive transient failures that open one, and how long it stays open. */
+  readonly circuit: CircuitSettings
+  /** The due-time poller: how often it runs, and its retry backoff. */
+  readonly poller: { readonly everyMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number }
+  /** Replaces every template's digest window (ms). */
+  readonly digestWindowMs?: number
+  /** Limits per category (per recipient); a category not listed is not throttled. */
+  readonly throttle: Readonly<Record<string, ThrottleLimit>>
   /** Requests per second per provider (`resend`, `twilio`, `web-push`). */
   readonly rateLimits: Readonly<Record<string, number>>
   /** Svix signing secret of Resend webhooks (`whsec_…`); unset: the webhook route refuses everything. */
@@ -35,12 +46,15 @@ export interface CoreDeps {
   readonly database: Database
   readonly redis: RedisClient
   readonly settings: Settings
-  readonly transports: Readonly<Record<ChannelName, Transport>>
+  readonly transports: TransportChains
   readonly events: EventSink
   readonly logger?: DeliveryLogger
   /** @defaultValue SHIPPED_TEMPLATES */
   readonly templates?: readonly TemplateDefinition[]
+  /** Told every attempt's outcome (sent, retry, failover, dead, failed): metrics. */
   readonly onAttempt?: (info: { channel: string; provider: string; outcome: string }) => void
+  /** Told each delivery recorded in a workflow status (throttled, scheduled, held, digested, cancelled): metrics. */
+  readonly onStatus?: (info: { channel: string; status: string }) => void
 }
 
 /** Everything the routes and the consumer use. */
@@ -65,6 +79,7 @@ export const buildCore = (deps: CoreDeps) => {
   const service = createDeliveryService({
     store: deliveries,
     transports: deps.transports,
+    circuit: settings.circuit,
     limiter,
     events: deps.events,
     // A claim outlives the longest send (timeout) with room for the bookkeeping around it.
@@ -72,7 +87,41 @@ export const buildCore = (deps: CoreDeps) => {
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
   })
-  const dispatcher = createDispatcher({ registry, contacts, preferences, deliveries, service })
+  const digests = createDigests({
+    store: deliveries,
+    registry,
+    contacts,
+    ...(settings.digestWindowMs === undefined ? {} : { windowMs: settings.digestWindowMs }),
+  })
+  const throttle = createThrottle({
+    redis: deps.redis,
+    prefix: settings.redisPrefix,
+    limits: settings.throttle,
+  })
+  const dispatcher = createDispatcher({
+    registry,
+    contacts,
+    preferences,
+    deliveries,
+    service,
+    throttle,
+    digests,
+    ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
+  })
+  const poller = createDuePoller({
+    before: (now) => digests.flush(now),
+    store: deliveries,
+    service,
+    maxAttempts: settings.maxDeliveries,
+    retryBaseMs: settings.poller.retryBaseMs,
+    retryMaxMs: settings.poller.retryMaxMs,
+  })
+  /** Cancels what the request with this idempotency key has not sent yet (counted per channel). */
+  const cancel = async (requestKey: string) => {
+    const result = await deliveries.cancel(requestKey)
+    for (const row of result.cancelled) deps.onStatus?.({ channel: row.channel, status: 'cancelled' })
+    return result
+  }
   const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
   return {
     database,
@@ -85,6 +134,8 @@ export const buildCore = (deps: CoreDeps) => {
     limiter,
     service,
     dispatcher,
+    poller,
+    cancel,
     handlerDeps,
     transports: deps.transports,
     events: deps.events,

@@ -16,6 +16,9 @@ export const ERRORS = defineErrorCodes({
   TEMPLATE_DATA_RESERVED:
     'the data sets a system variable (app, recipient, links, unsubscribe), which only the service fills in',
   TEMPLATE_CHANNEL_MISSING: 'the template has no content for a requested channel',
+  NOT_CANCELLABLE:
+    'every delivery of this request has already been sent or settled (details list them): nothing to cancel',
+  INVALID_SETTINGS: 'an unknown time zone, or quiet hours for a recipient whose time zone is not known',
 })
 export const ERROR_CODES = ERRORS.codes
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -6,7 +6,7 @@ import { databaseUrlOf, loadNotificationsConfig, settingsOf, transportSettingsOf
 import { openDatabase } from './db/client.ts'
 import { buildCore } from './deps.ts'
 import { notificationHandlers } from './handlers/index.ts'
-import { deliveryMetrics } from './metrics.ts'
+import { deliveryMetrics, workflowMetrics } from './metrics.ts'
 
 export const VERSION = '0.1.0'
 
@@ -26,7 +26,7 @@ export const notificationsService = defineService({
     logger.info(
       {
         providers: Object.fromEntries(
-          Object.entries(transports).map(([channel, t]) => [channel, t.provider]),
+          Object.entries(transports).map(([channel, chain]) => [channel, chain.map((t) => t.provider)]),
         ),
       },
       'notification providers',
@@ -39,6 +39,7 @@ export const notificationsService = defineService({
       events: publisher,
       logger,
       onAttempt: deliveryMetrics(metrics),
+      onStatus: workflowMetrics(metrics),
     })
   },
   app: (core, http) => createApp({ core, http }),
@@ -51,6 +52,14 @@ export const notificationsService = defineService({
       claimIdleMs: config.NOTIFICATIONS_CLAIM_IDLE_MS,
       backoff: { baseMs: config.NOTIFICATIONS_RETRY_BASE_MS, maxMs: config.NOTIFICATIONS_RETRY_MAX_MS },
     },
+  }),
+  // Scheduled, held and digest deliveries: one instance at a time polls for those whose time came.
+  jobs: (core, { config }) => ({
+    keyPrefix: config.NOTIFICATIONS_REDIS_PREFIX,
+    tickMs: config.NOTIFICATIONS_DUE_POLL_MS,
+    list: [
+      { name: 'due-deliveries', everyMs: config.NOTIFICATIONS_DUE_POLL_MS, run: () => core.poller.run() },
+    ],
   }),
   readiness: (core) => ({
     // PostgreSQL names the database it reached, or why it cannot (never the credentials).

@@ -31,7 +31,7 @@ import type { Transport } from './channels/types.ts'
 import { openDatabase } from './db/client.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
-import { deliveryMetrics } from './metrics.ts'
+import { deliveryMetrics, workflowMetrics } from './metrics.ts'
 import type { ChannelName } from './templates/model.ts'
 
 export const REDIS_URL = TEST_REDIS_URL
@@ -58,10 +58,27 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   maxDeliveries: 5,
   providerTimeoutMs: 1000,
   rateLimitMaxWaitMs: 5000,
+  circuit: { failures: 5, openMs: 30_000 },
+  throttle: {},
+  poller: { everyMs: 100, retryBaseMs: 50, retryMaxMs: 500 },
   rateLimits: { resend: 1000, twilio: 1000, 'web-push': 1000 },
   webhookSecret: TEST_WEBHOOK_SECRET,
   ...overrides,
 })
+
+/** The events of `type` on a stream, decoded (what a service published). */
+export const publishedOn = async <T extends EventType>(
+  redis: Redis,
+  stream: string,
+  type: T,
+): Promise<EventOf<T>[]> => {
+  const found: EventOf<T>[] = []
+  for (const [, fields] of await redis.xrange(stream, '-', '+')) {
+    const decoded = decodeEntry(fields)
+    if (decoded.ok && decoded.known && decoded.event.type === type) found.push(decoded.event as EventOf<T>)
+  }
+  return found
+}
 
 /** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
 export const deleteKeys = deleteKeysMatching
@@ -70,8 +87,8 @@ export interface TestAppOptions {
   readonly settings?: Partial<Settings>
   /** Provider settings (fakes' URLs); unset channels use the outbox. */
   readonly transports?: Partial<Omit<TransportSettings, 'timeoutMs' | 'emailFrom'>>
-  /** Replace transports outright (per channel). */
-  readonly transportOverrides?: Partial<Record<ChannelName, Transport>>
+  /** Replace transports outright (per channel: one, or an ordered failover chain). */
+  readonly transportOverrides?: Partial<Record<ChannelName, Transport | readonly Transport[]>>
   /** The database engine. @defaultValue 'libsql' */
   readonly engine?: Engine
 }
@@ -129,7 +146,12 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       emailFrom: 'Flotilla <no-reply@flotilla.test>',
       ...options.transports,
     }),
-    ...options.transportOverrides,
+    ...Object.fromEntries(
+      Object.entries(options.transportOverrides ?? {}).map(([channel, given]) => [
+        channel,
+        Array.isArray(given) ? given : [given],
+      ]),
+    ),
   }
   const metrics = createMetrics('notifications')
   const core = buildCore({
@@ -139,6 +161,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     transports,
     events,
     onAttempt: deliveryMetrics(metrics),
+    onStatus: workflowMetrics(metrics),
   })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')
@@ -168,15 +191,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
         deliveryCount: context.deliveryCount ?? 1,
         replay: context.replay ?? false,
       }),
-    async published<T extends EventType>(type: T) {
-      const found: EventOf<T>[] = []
-      for (const [, fields] of await redis.xrange(stream, '-', '+')) {
-        const decoded = decodeEntry(fields)
-        if (decoded.ok && decoded.known && decoded.event.type === type)
-          found.push(decoded.event as EventOf<T>)
-      }
-      return found
-    },
+    published: (type) => publishedOn(redis, stream, type),
     async close() {
       if (closed) return
       closed = true

@@ -107,7 +107,9 @@ describeEachEngine((engine) => {
       const id = ensured[0]?.id as string
       const lease = Date.now() + 60_000
       const claims = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? stores[0] : stores[1]).claim(id, lease)),
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? stores[0] : stores[1]).claim(id, lease, 'outbox'),
+        ),
       )
       expect(claims.filter((c) => c !== undefined)).toEqual([1])
       expect((await stores[1].attempts(id)).map((x) => [x.attempt, x.outcome])).toEqual([[1, 'started']])

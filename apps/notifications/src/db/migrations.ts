@@ -96,4 +96,26 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'trace context of the triggering event, carried into the events a delivery publishes',
     statements: ['ALTER TABLE deliveries ADD COLUMN traceparent TEXT'],
   },
+  {
+    name: 'workflows: provider failover, throttle, schedule and cancel, quiet hours, digests',
+    statements: [
+      // Which provider each attempt went to (failover), and whether another than the first one sent it.
+      'ALTER TABLE delivery_attempts ADD COLUMN provider TEXT',
+      'ALTER TABLE deliveries ADD COLUMN failed_over INTEGER NOT NULL DEFAULT 0',
+      // Set: the due-time poller drives the delivery (scheduled, held, digest windows), not the stream.
+      'ALTER TABLE deliveries ADD COLUMN due_at INTEGER',
+      // The request's idempotency key (its own, else the event id): what a cancel names.
+      'ALTER TABLE deliveries ADD COLUMN request_key TEXT',
+      // Digests: the group a delivery is collected in, the digest it went into, and its template data.
+      'ALTER TABLE deliveries ADD COLUMN digest_key TEXT',
+      'ALTER TABLE deliveries ADD COLUMN digest_id TEXT',
+      'ALTER TABLE deliveries ADD COLUMN data TEXT',
+      'CREATE INDEX deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL',
+      'CREATE INDEX deliveries_request_key ON deliveries (request_key)',
+      'CREATE INDEX deliveries_digest ON deliveries (digest_key, digest_id) WHERE digest_key IS NOT NULL',
+      // Quiet hours per recipient, local times `HH:MM[:SS]` in the contact's time zone.
+      'ALTER TABLE contacts ADD COLUMN quiet_start TEXT',
+      'ALTER TABLE contacts ADD COLUMN quiet_end TEXT',
+    ],
+  },
 ]

@@ -42,6 +42,18 @@ export const deliveries = sqliteTable('deliveries', {
   failureKind: text('failure_kind'),
   /** W3C trace context of the triggering event (its trace continues into `notification.*`). */
   traceparent: text('traceparent'),
+  /** Sent by a provider other than the channel's first (failover). */
+  failedOver: integer('failed_over', { mode: 'boolean' }).notNull().default(false),
+  /** When a scheduled, held or digest-collected delivery is due; set: the due-time poller drives it, not the stream. */
+  dueAt: integer('due_at'),
+  /** The request's idempotency key (its own, else the event id): what `POST /v1/notifications/cancel` names. */
+  requestKey: text('request_key'),
+  /** The digest group (template, channel, recipient) a collected delivery waits in. */
+  digestKey: text('digest_key'),
+  /** The digest delivery a collected one went into. */
+  digestId: text('digest_id'),
+  /** The template data as JSON (kept for collected deliveries: the digest renders them all). */
+  data: text('data'),
 })
 export type DeliveryRow = typeof deliveries.$inferSelect
 
@@ -55,6 +67,8 @@ export const deliveryAttempts = sqliteTable(
     outcome: text('outcome').notNull(),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** The provider this attempt went to. */
+    provider: text('provider'),
   },
   (table) => [primaryKey({ columns: [table.deliveryId, table.attempt] })],
 )
@@ -67,6 +81,9 @@ export const contacts = sqliteTable('contacts', {
   locale: text('locale'),
   timezone: text('timezone'),
   updatedAt: integer('updated_at').notNull(),
+  /** Quiet hours, local `HH:MM[:SS]` in `timezone`: non-critical messages wait for their end. */
+  quietStart: text('quiet_start'),
+  quietEnd: text('quiet_end'),
 })
 export type ContactRow = typeof contacts.$inferSelect
 

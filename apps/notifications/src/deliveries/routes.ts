@@ -1,10 +1,12 @@
 /** Notification status routes: the delivery log, filtered and paginated, and one delivery with its attempts. Service token. */
-import { notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
+import { AppError, notFound, type ServiceVerifier, serviceAuth } from '@flotilla/service-kit'
 import { Elysia, t } from 'elysia'
 import { rowCursor } from '../db/page.ts'
 import type { AttemptRow, DeliveryRow } from '../db/schema.ts'
 import { ErrorBody, errorList, SERVICE_TOKEN } from '../errors.ts'
 import {
+  CancelBody,
+  CancelResult,
   DeliveryDetail,
   DeliveryPage,
   DeliveryQuery,
@@ -16,6 +18,8 @@ import type { DeliveryStore } from './store.ts'
 export interface DeliveryRouteDeps {
   readonly deliveries: DeliveryStore
   readonly verifier: ServiceVerifier
+  /** Cancels what a request has not sent yet (the store's cancel, counted). */
+  readonly cancel: (requestKey: string) => Promise<{ cancelled: DeliveryRow[]; all: DeliveryRow[] }>
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -36,6 +40,10 @@ const toView = (row: DeliveryRow): DeliveryView => ({
   status: row.status as DeliveryStatus,
   attempts: row.attempts,
   provider: row.provider,
+  dueAt: iso(row.dueAt),
+  idempotencyKey: row.requestKey,
+  digestId: row.digestId,
+  failedOver: row.failedOver,
   providerMessageId: row.providerMessageId,
   error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
   createdAt: new Date(row.createdAt).toISOString(),
@@ -49,10 +57,11 @@ const attemptView = (a: AttemptRow) => ({
   startedAt: new Date(a.startedAt).toISOString(),
   finishedAt: iso(a.finishedAt),
   outcome: a.outcome,
+  provider: a.provider,
   error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? '' } : null,
 })
 
-export const deliveryRoutes = ({ deliveries, verifier }: DeliveryRouteDeps) =>
+export const deliveryRoutes = ({ deliveries, verifier, cancel }: DeliveryRouteDeps) =>
   new Elysia({ name: 'notifications/deliveries' })
     .use(serviceAuth({ verifier }))
     .get(
@@ -87,6 +96,37 @@ export const deliveryRoutes = ({ deliveries, verifier }: DeliveryRouteDeps) =>
           tags: ['notifications'],
           summary: 'One delivery with every attempt and its error',
           description: errorList('INVALID_TOKEN', 'NOT_FOUND', 'VALIDATION_FAILED'),
+          security: SERVICE_TOKEN,
+        },
+      },
+    )
+    .post(
+      '/v1/notifications/cancel',
+      async ({ body }) => {
+        const { cancelled, all } = await cancel(body.idempotencyKey)
+        if (all.length === 0) throw notFound('no notification was requested with this idempotency key')
+        if (cancelled.length === 0)
+          throw new AppError(
+            409,
+            'NOT_CANCELLABLE',
+            'every delivery of this request is already sent or settled',
+            {
+              details: { deliveries: all.map((row) => ({ id: row.id, status: row.status })) },
+            },
+          )
+        return {
+          idempotencyKey: body.idempotencyKey,
+          cancelled: cancelled.length,
+          deliveries: all.map(toView),
+        }
+      },
+      {
+        body: CancelBody,
+        response: { 200: CancelResult, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+        detail: {
+          tags: ['notifications'],
+          summary: 'Cancel what a request has not sent yet, by its idempotency key',
+          description: `Scheduled and held deliveries, deliveries queued by the due-time poller and never tried, and those collected for a digest whose window is still open become \`cancelled\`; what is already sent or settled stays as it is. The key is the request's \`idempotencyKey\`, or its event id when it had none.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'NOT_CANCELLABLE', 'VALIDATION_FAILED', 'MALFORMED_JSON')}`,
           security: SERVICE_TOKEN,
         },
       },

@@ -58,14 +58,18 @@ describeEachEngine((engine) => {
           traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
           critical: true,
           failureKind: 'transient',
+          dueAt: 42,
+          requestKey: 'key-1',
+          digestKey: 'digest-1',
+          data: '{"a":1}',
         }),
       )
-      const attempt = await store.claim('full', Date.now() + 60_000)
+      const attempt = await store.claim('full', Date.now() + 60_000, 'outbox')
       expect(attempt).toBe(1)
       await store.markSent('full', 1, 'outbox', 'message-1')
       await store.markPublished('full', 'sent')
       await database.client.execute({
-        sql: "UPDATE deliveries SET delivered_at = 123, key_generation = 2, error_code = 'E', error_message = ? WHERE id = 'full'",
+        sql: "UPDATE deliveries SET delivered_at = 123, key_generation = 2, error_code = 'E', error_message = ?, digest_id = 'd' WHERE id = 'full'",
         args: ['é "quoted" \\ and\nnewline, 😀'],
       })
       const [expected] = await database.db.select().from(deliveries).where(eq(deliveries.id, 'full'))
@@ -88,23 +92,26 @@ describeEachEngine((engine) => {
     it('claims a queued delivery for one caller at a time and records exactly its attempt', async () => {
       await store.ensure(delivery('claimed'))
       const lease = Date.now() + 60_000
-      const claims = await Promise.all([store.claim('claimed', lease), store.claim('claimed', lease)])
+      const claims = await Promise.all([
+        store.claim('claimed', lease, 'outbox'),
+        store.claim('claimed', lease, 'outbox'),
+      ])
       expect(claims.sort()).toEqual([1, undefined])
       expect(await attemptsOf('claimed')).toEqual([[1, 'started']])
     })
 
     it('records no attempt when the claim takes nothing (settled, or leased to someone else)', async () => {
       await store.ensure(delivery('settled', { status: 'suppressed' }))
-      expect(await store.claim('settled', Date.now() + 60_000)).toBeUndefined()
+      expect(await store.claim('settled', Date.now() + 60_000, 'outbox')).toBeUndefined()
       expect(await attemptsOf('settled')).toEqual([])
-      expect(await store.claim('missing', Date.now() + 60_000)).toBeUndefined()
+      expect(await store.claim('missing', Date.now() + 60_000, 'outbox')).toBeUndefined()
       expect(await attemptsOf('missing')).toEqual([])
     })
 
     it('takes a delivery again once its lease expired, as the next attempt', async () => {
       await store.ensure(delivery('expired'))
-      expect(await store.claim('expired', Date.now() - 1)).toBe(1)
-      expect(await store.claim('expired', Date.now() + 60_000)).toBe(2)
+      expect(await store.claim('expired', Date.now() - 1, 'outbox')).toBe(1)
+      expect(await store.claim('expired', Date.now() + 60_000, 'outbox')).toBe(2)
       expect(await attemptsOf('expired')).toEqual([
         [1, 'started'],
         [2, 'started'],
@@ -113,7 +120,7 @@ describeEachEngine((engine) => {
 
     it('settles a delivery and its attempt together and returns the settled row', async () => {
       await store.ensure(delivery('sent'))
-      await store.claim('sent', Date.now() + 60_000)
+      await store.claim('sent', Date.now() + 60_000, 'outbox')
       const row = await store.markSent('sent', 1, 'outbox', 'message-2')
       expect(row).toMatchObject({
         status: 'sent',
@@ -124,7 +131,7 @@ describeEachEngine((engine) => {
       expect(await attemptsOf('sent')).toEqual([[1, 'sent']])
 
       await store.ensure(delivery('dead'))
-      await store.claim('dead', Date.now() + 60_000)
+      await store.claim('dead', Date.now() + 60_000, 'outbox')
       const failure = { code: 'REFUSED', message: 'no', kind: 'permanent' as const }
       const dead = await store.markFinal('dead', 'dead', failure, {
         number: 1,
@@ -137,7 +144,7 @@ describeEachEngine((engine) => {
 
     it('leaves a delivery that is no longer being sent as it is when a late answer arrives', async () => {
       await store.ensure(delivery('late'))
-      await store.claim('late', Date.now() + 60_000)
+      await store.claim('late', Date.now() + 60_000, 'outbox')
       await store.markFinal('late', 'failed', { code: 'OUTCOME_UNKNOWN', message: 'gave up' })
       const row = await store.markSent('late', 1, 'outbox', 'message-3')
       expect(row).toMatchObject({ status: 'failed', providerMessageId: null })
@@ -145,7 +152,7 @@ describeEachEngine((engine) => {
 
     it('puts a transient failure back in the queue with its attempt finished', async () => {
       await store.ensure(delivery('retry'))
-      await store.claim('retry', Date.now() + 60_000)
+      await store.claim('retry', Date.now() + 60_000, 'outbox')
       await store.markRetry('retry', 1, 'outbox', { code: 'BUSY', message: 'try later' })
       expect(await store.get('retry')).toMatchObject({ status: 'queued', errorCode: 'BUSY', leaseUntil: 0 })
       expect(await attemptsOf('retry')).toEqual([[1, 'retry']])

@@ -26,11 +26,21 @@ export type NewDelivery = Omit<
   | 'errorMessage'
   | 'keyGeneration'
   | 'failureKind'
+  | 'failedOver'
+  | 'dueAt'
+  | 'requestKey'
+  | 'digestKey'
+  | 'digestId'
+  | 'data'
 > & {
   readonly errorCode?: string | null
   readonly errorMessage?: string | null
   readonly failureKind?: string | null
   readonly traceparent?: string | null
+  readonly dueAt?: number | null
+  readonly requestKey?: string | null
+  readonly digestKey?: string | null
+  readonly data?: string | null
 }
 
 export interface Failure {
@@ -70,19 +80,72 @@ const deliveryOf = (raw: Row): DeliveryRow => {
 const SELECT_BY_ID = `SELECT ${ROW} FROM deliveries WHERE id = ?`
 const INSERT = `INSERT INTO deliveries (id, event_id, event_type, channel, recipient, address, user_id, tenant_id,
   correlation_id, traceparent, template, locale, category, critical, content, status, error_code, error_message,
-  failure_kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  failure_kind, due_at, request_key, digest_key, data, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING RETURNING ${ROW}`
 const SELECT_BY_KEY = `SELECT ${ROW} FROM deliveries WHERE event_id = ? AND channel = ? AND recipient = ?`
 const CLAIM = `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
   WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts`
 // Runs right after CLAIM in its transaction: changes() is the number of rows CLAIM took (0 or 1).
-const START_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome)
-  SELECT id, attempts, ?, 'started' FROM deliveries WHERE id = ? AND changes() = 1 ON CONFLICT DO NOTHING`
+const START_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
+  SELECT id, attempts, ?, 'started', ? FROM deliveries WHERE id = ? AND changes() = 1 ON CONFLICT DO NOTHING`
+// Failover: the next attempt of a delivery this worker holds (the previous attempt is finished in the same batch).
+const NEXT_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, updated_at = ?
+  WHERE id = ? AND status = 'sending' AND attempts = ? RETURNING attempts`
 const FINISH_ATTEMPT = `UPDATE delivery_attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?
   WHERE delivery_id = ? AND attempt = ?`
 const MARK_SENT = `UPDATE deliveries SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,
-  updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL WHERE id = ? AND status = 'sending'`
+  updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL, failed_over = ?
+  WHERE id = ? AND status = 'sending'`
 const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
+// The poller's work: waiting deliveries whose time came, queued ones it retries, and sends whose worker died.
+const SELECT_DUE = `SELECT ${ROW} FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ?
+  AND (status IN ('scheduled', 'held', 'queued') OR (status = 'sending' AND lease_until < ?))
+  ORDER BY due_at LIMIT ?`
+const RELEASE = `UPDATE deliveries SET status = 'queued', updated_at = ?
+  WHERE id = ? AND status IN ('scheduled', 'held') AND due_at <= ?`
+const POSTPONE = `UPDATE deliveries SET due_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'`
+// What a cancel may still stop: waiting, queued by the poller and never tried, or collected for an open digest.
+const CANCEL = `UPDATE deliveries SET status = 'cancelled', updated_at = ? WHERE request_key = ? AND (
+  status IN ('scheduled', 'held') OR (status = 'queued' AND due_at IS NOT NULL AND attempts = 0)
+  OR (status = 'digested' AND digest_id IS NULL)) RETURNING ${ROW}`
+// Digests: the open window of a group (its first member's due time), groups whose window has closed, their members.
+const OPEN_DIGEST = `SELECT min(due_at) AS due_at FROM deliveries
+  WHERE digest_key = ? AND status = 'digested' AND digest_id IS NULL`
+const DUE_DIGESTS = `SELECT digest_key FROM deliveries WHERE digest_key IS NOT NULL AND status = 'digested'
+  AND digest_id IS NULL GROUP BY digest_key HAVING min(due_at) <= ? ORDER BY min(due_at) LIMIT ?`
+const DIGEST_MEMBERS = `SELECT ${ROW} FROM deliveries WHERE digest_key = ? AND status = 'digested' AND digest_id IS NULL
+  ORDER BY created_at, id`
+const SELECT_BY_REQUEST_KEY = `SELECT ${ROW} FROM deliveries WHERE request_key = ? ORDER BY created_at, id`
+
+/** The values of `INSERT`, in its column order. */
+const insertArgs = (d: NewDelivery, now: number): InArgs => [
+  d.id,
+  d.eventId,
+  d.eventType,
+  d.channel,
+  d.recipient,
+  d.address,
+  d.userId,
+  d.tenantId,
+  d.correlationId,
+  d.traceparent ?? null,
+  d.template,
+  d.locale,
+  d.category,
+  d.critical ? 1 : 0,
+  d.content,
+  d.status,
+  d.errorCode ?? null,
+  d.errorMessage ?? null,
+  d.failureKind ?? null,
+  d.dueAt ?? null,
+  d.requestKey ?? null,
+  d.digestKey ?? null,
+  d.data ?? null,
+  now,
+  now,
+]
 
 /** A drizzle query as a statement for a batch. */
 const statementOf = (query: { toSQL(): { sql: string; params: unknown[] } }): InStatement => {
@@ -111,63 +174,66 @@ export const createDeliveryStore = (db: Db) => {
     return raw ? deliveryOf(raw) : undefined
   }
 
+  /** Creates the delivery unless it exists (the unique key decides), telling whether this call created it. */
+  const insert = async (d: NewDelivery): Promise<{ row: DeliveryRow; created: boolean }> => {
+    const inserted = await write(() => client.execute({ sql: INSERT, args: insertArgs(d, Date.now()) }))
+    const [raw] = inserted.rows.length
+      ? inserted.rows
+      : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
+    if (!raw) throw new Error(`delivery ${d.id} vanished after insert`)
+    return { row: deliveryOf(raw), created: inserted.rows.length > 0 }
+  }
+
   return {
     get,
 
     /** Creates the delivery unless it exists (the unique key decides); returns the stored row. */
-    async ensure(d: NewDelivery): Promise<DeliveryRow> {
-      const now = Date.now()
-      const inserted = await write(() =>
-        client.execute({
-          sql: INSERT,
-          args: [
-            d.id,
-            d.eventId,
-            d.eventType,
-            d.channel,
-            d.recipient,
-            d.address,
-            d.userId,
-            d.tenantId,
-            d.correlationId,
-            d.traceparent ?? null,
-            d.template,
-            d.locale,
-            d.category,
-            d.critical ? 1 : 0,
-            d.content,
-            d.status,
-            d.errorCode ?? null,
-            d.errorMessage ?? null,
-            d.failureKind ?? null,
-            now,
-            now,
-          ],
-        }),
-      )
-      const [raw] = inserted.rows.length
-        ? inserted.rows
-        : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
-      if (!raw) throw new Error(`delivery ${d.id} vanished after insert`)
-      return deliveryOf(raw)
-    },
+    ensure: async (d: NewDelivery): Promise<DeliveryRow> => (await insert(d)).row,
+
+    insert,
 
     /**
      * Takes the delivery for one attempt until `leaseUntil` and records the attempt, in one transaction;
      * resolves to the attempt number, or undefined when someone else holds it or it is settled.
      */
-    async claim(id: string, leaseUntil: number): Promise<number | undefined> {
+    async claim(id: string, leaseUntil: number, provider: string): Promise<number | undefined> {
       const now = Date.now()
       const [claimed] = await write(() =>
         client.batch(
           [
             { sql: CLAIM, args: [leaseUntil, now, id, now] },
-            { sql: START_ATTEMPT, args: [now, id] },
+            { sql: START_ATTEMPT, args: [now, provider, id] },
           ],
           'write',
         ),
       )
       const attempts = claimed?.rows[0]?.attempts
+      return attempts === undefined || attempts === null ? undefined : Number(attempts)
+    },
+
+    /**
+     * Failover: finishes attempt `attempt` (outcome `failover`, with why) and starts the next one through
+     * `provider`, in one transaction, while this worker still holds the delivery; resolves to the new attempt
+     * number, or undefined when the delivery moved on meanwhile.
+     */
+    async handOver(
+      id: string,
+      attempt: number,
+      failure: Failure,
+      provider: string,
+    ): Promise<number | undefined> {
+      const now = Date.now()
+      const [, next] = await write(() =>
+        client.batch(
+          [
+            finishAttempt(id, attempt, 'failover', failure),
+            { sql: NEXT_ATTEMPT, args: [now, id, attempt] },
+            { sql: START_ATTEMPT, args: [now, provider, id] },
+          ],
+          'write',
+        ),
+      )
+      const attempts = next?.rows[0]?.attempts
       return attempts === undefined || attempts === null ? undefined : Number(attempts)
     },
 
@@ -181,10 +247,16 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /** The provider accepted attempt `attempt`: the delivery and its attempt settle together; resolves to the row. */
-    async markSent(id: string, attempt: number, provider: string, providerMessageId: string) {
+    async markSent(
+      id: string,
+      attempt: number,
+      provider: string,
+      providerMessageId: string,
+      failedOver = false,
+    ) {
       const now = Date.now()
       return writeThenGet(id, [
-        { sql: MARK_SENT, args: [provider, providerMessageId, now, now, id] },
+        { sql: MARK_SENT, args: [provider, providerMessageId, now, now, failedOver ? 1 : 0, id] },
         finishAttempt(id, attempt, 'sent'),
       ])
     },
@@ -251,6 +323,87 @@ export const createDeliveryStore = (db: Db) => {
           })
           .where(and(eq(deliveries.id, id), eq(deliveries.status, 'dead'))),
       )
+    },
+
+    /** Deliveries the due-time poller should move now (due first), at most `limit`. */
+    async due(now: number, limit: number): Promise<DeliveryRow[]> {
+      const { rows } = await client.execute({ sql: SELECT_DUE, args: [now, now, limit] })
+      return rows.map(deliveryOf)
+    },
+
+    /** A scheduled or held delivery whose time came → `queued`; false when it was not waiting any more. */
+    async release(id: string, now: number): Promise<boolean> {
+      const { rowsAffected } = await write(() => client.execute({ sql: RELEASE, args: [now, id, now] }))
+      return rowsAffected === 1
+    },
+
+    /** A poller-driven delivery to retry: the poller takes it again at `dueAt`. */
+    async postpone(id: string, dueAt: number) {
+      await write(() => client.execute({ sql: POSTPONE, args: [dueAt, Date.now(), id] }))
+    },
+
+    /**
+     * Cancels what a request (by its idempotency key) has not sent yet; resolves to the cancelled rows and to
+     * every row of the request (as they are now).
+     */
+    async cancel(requestKey: string): Promise<{ cancelled: DeliveryRow[]; all: DeliveryRow[] }> {
+      const [cancelled, all] = await write(() =>
+        client.batch(
+          [
+            { sql: CANCEL, args: [Date.now(), requestKey] },
+            { sql: SELECT_BY_REQUEST_KEY, args: [requestKey] },
+          ],
+          'write',
+        ),
+      )
+      return { cancelled: (cancelled?.rows ?? []).map(deliveryOf), all: (all?.rows ?? []).map(deliveryOf) }
+    },
+
+    /** When the open digest window of a group closes, if one is open. */
+    async openDigest(digestKey: string): Promise<number | undefined> {
+      const [raw] = (await client.execute({ sql: OPEN_DIGEST, args: [digestKey] })).rows
+      return raw?.due_at === null || raw?.due_at === undefined ? undefined : Number(raw.due_at)
+    },
+
+    /** Digest groups whose window has closed (oldest first), at most `limit`. */
+    async dueDigests(now: number, limit: number): Promise<string[]> {
+      const { rows } = await client.execute({ sql: DUE_DIGESTS, args: [now, limit] })
+      return rows.map((raw) => String(raw.digest_key))
+    },
+
+    /** The members of a group still waiting for their digest, oldest first. */
+    async digestMembers(digestKey: string): Promise<DeliveryRow[]> {
+      const { rows } = await client.execute({ sql: DIGEST_MEMBERS, args: [digestKey] })
+      return rows.map(deliveryOf)
+    },
+
+    /**
+     * Closes a digest: records `digest` (the delivery that sends it) and points every member at it, in one
+     * transaction, only if every member was still waiting (another poller did not take one meanwhile); resolves
+     * to whether it did.
+     */
+    async collect(digest: NewDelivery, memberIds: readonly string[]): Promise<boolean> {
+      return write(async () => {
+        const tx = await client.transaction('write')
+        try {
+          const now = Date.now()
+          const placeholders = memberIds.map(() => '?').join(', ')
+          const taken = await tx.execute({
+            sql: `UPDATE deliveries SET digest_id = ?, updated_at = ? WHERE id IN (${placeholders})
+              AND status = 'digested' AND digest_id IS NULL`,
+            args: [digest.id, now, ...memberIds],
+          })
+          if (taken.rowsAffected !== memberIds.length) {
+            await tx.rollback()
+            return false
+          }
+          await tx.execute({ sql: INSERT, args: insertArgs(digest, now) })
+          await tx.commit()
+          return true
+        } finally {
+          tx.close()
+        }
+      })
     },
 
     /** Remembers that the event for `status` has been published (so a redelivery does not publish again). */

@@ -9,12 +9,17 @@ import type { Address } from '../channels/types.ts'
 import { recipientKey } from '../channels/types.ts'
 import type { ContactStore } from '../contacts/store.ts'
 import type { ContactRow, DeliveryRow } from '../db/schema.ts'
+import { type DeliveryStatus, SETTLED_STATUSES } from '../deliveries/model.ts'
 import type { DeliveryOutcome, DeliveryService } from '../deliveries/service.ts'
 import type { DeliveryStore, Failure, NewDelivery } from '../deliveries/store.ts'
 import { derivedId } from '../ids.ts'
 import type { PreferenceStore } from '../preferences/store.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
+import type { Digests } from '../workflows/digest.ts'
+import { heldUntil, isTimeZone, type QuietHours } from '../workflows/quiet-hours.ts'
+import { dueTimeOf } from '../workflows/schedule.ts'
+import type { Throttle } from '../workflows/throttle.ts'
 import type { NotificationRequest } from './model.ts'
 
 export interface DispatcherDeps {
@@ -23,6 +28,10 @@ export interface DispatcherDeps {
   readonly preferences: PreferenceStore
   readonly deliveries: DeliveryStore
   readonly service: DeliveryService
+  readonly throttle: Throttle
+  readonly digests: Digests
+  /** Told each new delivery recorded in a workflow status (throttled, scheduled, held, digested): metrics. */
+  readonly onStatus?: (info: { channel: string; status: string }) => void
 }
 
 export interface DispatchContext {
@@ -76,8 +85,29 @@ const settleOutcomes = (outcomes: readonly DeliveryOutcome[]): void => {
   }
 }
 
+/**
+ * How a delivery waits: held until the recipient's quiet hours end (when its time falls inside them), scheduled
+ * until a future due time, else queued now.
+ */
+const waitOf = (
+  due: number | undefined,
+  quiet: QuietHours | undefined,
+): { status: DeliveryStatus; dueAt?: number } => {
+  const now = Date.now()
+  const at = due !== undefined && due > now ? due : now
+  const until = quiet ? heldUntil(at, quiet) : undefined
+  if (until !== undefined) return { status: 'held', dueAt: until }
+  return at > now ? { status: 'scheduled', dueAt: at } : { status: 'queued' }
+}
+
 export const createDispatcher = (deps: DispatcherDeps) => {
-  const { registry, contacts, preferences, deliveries, service } = deps
+  const { registry, contacts, preferences, deliveries, service, throttle, digests } = deps
+  /** Records a delivery; a new one in a workflow status is counted (metrics). */
+  const ensureCounted = async (d: NewDelivery) => {
+    const { row, created } = await deliveries.insert(d)
+    if (created && row.status !== 'queued') deps.onStatus?.({ channel: row.channel, status: row.status })
+    return row
+  }
 
   return {
     /** Dispatches one request; resolves to the rows it touched (the error, if any, is thrown after all ran). */
@@ -85,6 +115,8 @@ export const createDispatcher = (deps: DispatcherDeps) => {
       const template = registry.get(request.template)
       if (!template)
         throw new NonRetryableError(`unknown template "${request.template}"`, { code: 'UNKNOWN_TEMPLATE' })
+      // A bad schedule dead-letters the request before anything is recorded.
+      const requestedDue = dueTimeOf(request)
       const { recipient } = request
       const contact =
         context.contact?.userId === recipient.userId ? context.contact : await contacts.get(recipient.userId)
@@ -96,6 +128,15 @@ export const createDispatcher = (deps: DispatcherDeps) => {
         timezone: recipient.timezone ?? contact?.timezone ?? undefined,
       }
       const critical = request.critical ?? template.critical ?? false
+      // Critical messages (security alerts) ignore quiet hours, as they ignore opt-outs.
+      const quiet =
+        !critical &&
+        contact?.quietStart &&
+        contact.quietEnd &&
+        resolved.timezone &&
+        isTimeZone(resolved.timezone)
+          ? { timezone: resolved.timezone, start: contact.quietStart, end: contact.quietEnd }
+          : undefined
       const category = request.category ?? template.category
       const locale = registry.resolveLocale(template.name, resolved.locale)
 
@@ -127,6 +168,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
           locale,
           category,
           critical,
+          requestKey: request.idempotencyKey ?? request.requestId,
         } satisfies Partial<NewDelivery>
       }
 
@@ -161,6 +203,12 @@ export const createDispatcher = (deps: DispatcherDeps) => {
 
       const rows: DeliveryRow[] = []
       const outcomes: DeliveryOutcome[] = []
+      // One throttle decision per request, taken only when something would be sent.
+      let admitted: boolean | undefined
+      const isAdmitted = async () => {
+        admitted ??= critical || (await throttle.admit(recipient.userId, category, request.requestId))
+        return admitted
+      }
       for (const target of targets) {
         const common = base(target)
         let row: DeliveryRow
@@ -176,13 +224,38 @@ export const createDispatcher = (deps: DispatcherDeps) => {
           row = await deliveries.ensure({ ...common, content: null, status: 'suppressed' })
         } else {
           const content = JSON.stringify(rendered.get(target.channel))
-          row = await deliveries.ensure({ ...common, content, status: 'queued' })
+          if (!(await isAdmitted())) {
+            const limit = throttle.limitOf(category)
+            row = await ensureCounted({
+              ...common,
+              content,
+              status: 'throttled',
+              errorCode: 'THROTTLED',
+              errorMessage: `more than ${limit?.limit} ${category} notifications for this user within ${limit?.windowMs} ms`,
+            })
+          } else {
+            const wait = waitOf(requestedDue, quiet)
+            // Only what would go out now is collected: critical, scheduled and held requests never wait twice.
+            const digest =
+              wait.status === 'queued' && !critical
+                ? await digests.place(template, target.channel, common.recipient)
+                : undefined
+            row = await ensureCounted(
+              digest
+                ? { ...common, content, status: 'digested', ...digest, data: JSON.stringify(request.data) }
+                : { ...common, content, ...wait },
+            )
+          }
           if (context.replay && row.status === 'dead') {
             await deliveries.revive(row.id, content)
             row = (await deliveries.get(row.id)) ?? row
           }
         }
-        const outcome = await service.deliver(row, { lastDelivery: context.lastDelivery })
+        // A delivery with a due time belongs to the due-time poller: the stream never sends it.
+        const outcome: DeliveryOutcome =
+          row.dueAt !== null && !SETTLED_STATUSES.has(row.status as DeliveryStatus)
+            ? { kind: 'settled', status: row.status as DeliveryStatus, row }
+            : await service.deliver(row, { lastDelivery: context.lastDelivery })
         outcomes.push(outcome)
         rows.push(outcome.row)
       }

@@ -28,4 +28,12 @@ export interface NotificationRequest {
   /** Critical requests ignore opt-outs. @defaultValue the template's */
   readonly critical?: boolean | undefined
   readonly data: Readonly<Record<string, unknown>>
+  /** The requester's key for this request (cancel names it). @defaultValue the event id */
+  readonly idempotencyKey?: string | undefined
+  /** When the triggering event occurred (ISO): what `delaySeconds` and the 30-day bound count from. */
+  readonly occurredAt?: string | undefined
+  /** Send at this time (ISO), not before. */
+  readonly sendAt?: string | undefined
+  /** Send this long after the event occurred. */
+  readonly delaySeconds?: number | undefined
 }

@@ -59,13 +59,33 @@ describe('rules', () => {
     })
   })
 
-  it('sends the new-sign-in email of auth.device.added to the address from the directory', async () => {
+  it('sends the new-sign-in email of auth.device.added to the address from the directory, once its digest window closes', async () => {
     await t.handle(registered('u-device'))
     await t.handle(deviceAdded('u-device'))
+    // new-sign-in is collected for 10 minutes; a window with one sign-in sends the plain message.
+    const [collected] = (await t.core.deliveries.list({ userId: 'u-device' })).items
+    expect(collected?.status).toBe('digested')
+    await t.core.poller.run(Date.now() + 11 * 60_000)
     const mails = await outbox('email')
     const signIn = mails.find((m) => m.subject?.startsWith('New sign-in'))
     expect(signIn?.recipient).toBe('u-device@example.com')
     expect(signIn?.body).toContain('Device: Pixel 9')
+  })
+
+  it('takes a new user’s time zone and quiet hours from user.registered into the directory', async () => {
+    const quietHours = { start: '22:00', end: '07:00' }
+    await t.handle(
+      createEvent(
+        'user.registered',
+        { userId: 'u-quiet-reg', email: 'u-quiet-reg@example.com', timezone: 'Europe/Paris', quietHours },
+        { source: 'monolith' },
+      ),
+    )
+    const res = await t.request('GET', '/v1/users/u-quiet-reg/settings')
+    expect(await res.json()).toEqual({ userId: 'u-quiet-reg', timezone: 'Europe/Paris', quietHours })
+    // A later event without them keeps them.
+    await t.handle(registered('u-quiet-reg'))
+    expect((await t.core.contacts.get('u-quiet-reg'))?.quietStart).toBe('22:00')
   })
 
   it('records a failed delivery with NO_ADDRESS when no address is known, without retrying', async () => {

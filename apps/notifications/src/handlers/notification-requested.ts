@@ -13,5 +13,8 @@ export const notificationRequested: Rule<'notification.requested'> = {
     category: event.payload.category,
     critical: event.payload.critical,
     data: event.payload.data ?? {},
+    sendAt: event.payload.sendAt,
+    delaySeconds: event.payload.delaySeconds,
+    idempotencyKey: event.payload.idempotencyKey,
   }),
 }

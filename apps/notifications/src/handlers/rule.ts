@@ -18,6 +18,7 @@ export const fromEnvelope = (event: EventOf<EventType>) => ({
   tenantId: event.tenantId,
   correlationId: event.correlationId ?? event.id,
   traceparent: event.traceparent,
+  occurredAt: event.occurredAt,
 })
 
 /** An email with `template` to the user the event is about (the address comes from the directory). */

@@ -39,6 +39,12 @@ export interface TemplateDefinition {
   readonly variables: TObject
   /** Sources per locale; the registry's default locale must be present. */
   readonly locales: Readonly<Record<string, LocalizedSources>>
+  /**
+   * Collects what arrives for one recipient on one channel within `windowMs` of the first into one message,
+   * rendered by `template` with `count` and `items` (each request's data, oldest first); a window that
+   * collected one sends this template's own message. Critical, scheduled and held requests are never collected.
+   */
+  readonly digest?: { readonly template: string; readonly windowMs: number }
 }
 
 /** A rendered message for one channel: what a transport sends. */

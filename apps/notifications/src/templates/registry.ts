@@ -103,6 +103,11 @@ export const createTemplateRegistry = ({
   const compiled = new Map<string, CompiledDefinition>()
 
   for (const definition of templates) {
+    const digest = definition.digest?.template
+    if (digest !== undefined && !templates.some((other) => other.name === digest && !other.digest))
+      throw new Error(
+        `template ${definition.name} digests into "${digest}", which is not a template without a digest`,
+      )
     const own = Object.keys(definition.variables.properties)
     for (const variable of own) {
       if (SYSTEM.has(variable))

@@ -19,11 +19,12 @@ const custom = (overrides: Partial<TemplateDefinition>): TemplateDefinition => (
 })
 
 describe('template registry', () => {
-  it('ships welcome, new-sign-in, security-alert and password-reset in English and French', () => {
+  it('ships welcome, new-sign-in (and its digest), security-alert and password-reset in English and French', () => {
     const registry = createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals })
     expect(registry.list().map((t) => [t.name, t.locales.sort()])).toEqual([
       ['welcome', ['en', 'fr']],
       ['new-sign-in', ['en', 'fr']],
+      ['new-sign-in-digest', ['en', 'fr']],
       ['security-alert', ['en', 'fr']],
       ['password-reset', ['en', 'fr']],
     ])

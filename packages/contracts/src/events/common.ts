@@ -15,6 +15,16 @@ export const Locale = Type.String({ pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*
 export const TimeZone = Type.String({ pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+\\-]+)*$', maxLength: 64 })
 export const Ip = Type.String({ maxLength: 45 })
 export const UserAgent = Type.String({ maxLength: 1000 })
-export const IsoTimestamp = Type.String({
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$',
-})
+/** An ISO-8601 UTC time with an optional fraction (`2026-11-27T10:00:00.000Z`). */
+export const ISO_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$'
+
+export const IsoTimestamp = Type.String({ pattern: ISO_TIMESTAMP_PATTERN })
+
+/** A local time of day, `HH:MM` or `HH:MM:SS` (24-hour). */
+const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$' })
+
+/** Quiet hours in the user's time zone: non-critical notifications wait until `end`; may wrap past midnight. */
+export const QuietHours = Type.Object(
+  { start: LocalTime, end: LocalTime },
+  { additionalProperties: false, description: 'local times in the user’s time zone (`timezone`)' },
+)

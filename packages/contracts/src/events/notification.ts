@@ -1,7 +1,7 @@
 /** `notification.*` events: requests to notify a user, and what became of each delivery. */
 import { Type } from '@sinclair/typebox'
 import { PUBLIC_HTTPS_URL_FORMAT, PUBLIC_HTTPS_URL_PATTERN } from '../urls.ts'
-import { Email, IsoTimestamp, Locale, Phone, TimeZone, UserId } from './common.ts'
+import { Email, ISO_TIMESTAMP_PATTERN, IsoTimestamp, Locale, Phone, TimeZone, UserId } from './common.ts'
 
 export const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('push')])
 
@@ -40,6 +40,27 @@ export const NotificationRequested = Type.Object(
     category: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' })),
     critical: Type.Optional(Type.Boolean()),
     data: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())),
+    sendAt: Type.Optional(
+      Type.String({
+        pattern: ISO_TIMESTAMP_PATTERN,
+        description:
+          'send at this time (UTC), at most 30 days after the event; a past time sends now. Not with delaySeconds',
+      }),
+    ),
+    delaySeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 30 * 24 * 3600,
+        description: 'send this long after the event occurred (at most 30 days). Not with sendAt',
+      }),
+    ),
+    idempotencyKey: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9._:-]{1,200}$',
+        description:
+          "the requester's key for this request: POST /v1/notifications/cancel names it (default: the event id)",
+      }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -1,6 +1,6 @@
 /** `user.*` events: facts the monolith publishes about its users. */
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Ip, Locale, Phone, TimeZone, UserAgent, UserId } from './common.ts'
+import { Email, Ip, Locale, Phone, QuietHours, TimeZone, UserAgent, UserId } from './common.ts'
 
 export const UserRegistered = Type.Object(
   {
@@ -10,6 +10,7 @@ export const UserRegistered = Type.Object(
     phone: Type.Optional(Phone),
     locale: Type.Optional(Locale),
     timezone: Type.Optional(TimeZone),
+    quietHours: Type.Optional(QuietHours),
   },
   { additionalProperties: false },
 )

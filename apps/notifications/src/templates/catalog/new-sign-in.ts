@@ -7,6 +7,8 @@ export const newSignIn: TemplateDefinition = {
   description: 'A sign-in from a new device',
   category: 'security',
   defaultChannels: ['email'],
+  // A burst of sign-ins within 10 minutes is one message listing them (NOTIFICATIONS_DIGEST_WINDOW_MS overrides).
+  digest: { template: 'new-sign-in-digest', windowMs: 10 * 60_000 },
   variables: Type.Object({
     at: Type.String({ description: 'ISO-8601 time of the sign-in' }),
     deviceName: Type.Optional(Type.String({ maxLength: 200 })),

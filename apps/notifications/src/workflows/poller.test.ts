@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { createEvent } from '@flotilla/contracts'
+import { createTestApp, type TestApp } from '../testing.ts'
+
+let t: TestApp
+beforeEach(async () => {
+  t = await createTestApp()
+})
+afterEach(async () => {
+  await t.close()
+})
+
+const delayed = (i: number, delaySeconds = 60) =>
+  createEvent(
+    'notification.requested',
+    {
+      recipient: { userId: `u-due-${i}`, email: `due${i}@example.com` },
+      template: 'welcome',
+      data: { name: 'Lin' },
+      delaySeconds,
+    },
+    { source: 'monolith' },
+  )
+
+describe('the due-time poller', () => {
+  it('sends nothing before its time, then each due delivery exactly once while three pollers run at once', async () => {
+    const events = Array.from({ length: 20 }, (_, i) => delayed(i))
+    for (const event of events) await t.handle(event)
+    // A redelivered event changes nothing: still one scheduled delivery each.
+    await t.handle(events[0] ?? delayed(0), { deliveryCount: 2 })
+    expect(await t.core.poller.run()).toBe(0)
+    expect(await t.core.outbox.count()).toBe(0)
+    const later = Date.now() + 120_000
+    await Promise.all([t.core.poller.run(later), t.core.poller.run(later), t.core.poller.run(later)])
+    expect(await t.core.outbox.count()).toBe(20)
+    expect(await t.core.deliveries.countByStatus()).toEqual({ sent: 20 })
+    expect(await t.published('notification.sent')).toHaveLength(20)
+  })
+
+  it('retries a poller-driven delivery later, not at once, and gives up after the last attempt', async () => {
+    let calls = 0
+    const { TransportError } = await import('../channels/types.ts')
+    await t.close()
+    t = await createTestApp({
+      settings: { maxDeliveries: 2 },
+      transportOverrides: {
+        email: {
+          channel: 'email',
+          provider: 'flaky',
+          idempotent: true,
+          async send() {
+            calls++
+            throw new TransportError('transient', 'FLAKY_503', 'unavailable')
+          },
+        },
+      },
+    })
+    await t.handle(delayed(1, 1))
+    const [row] = (await t.core.deliveries.list({})).items
+    const due = (row?.dueAt ?? 0) + 1
+    await t.core.poller.run(due)
+    const retried = await t.core.deliveries.get(row?.id ?? '')
+    expect(retried).toMatchObject({ status: 'queued', attempts: 1 })
+    expect(retried?.dueAt ?? 0).toBeGreaterThan(Date.now())
+    // Not due yet: the next run leaves it alone.
+    await t.core.poller.run(Date.now())
+    expect(calls).toBe(1)
+    await t.core.poller.run((retried?.dueAt ?? 0) + 1)
+    expect(await t.core.deliveries.get(row?.id ?? '')).toMatchObject({ status: 'dead', attempts: 2 })
+    expect(await t.published('notification.failed')).toHaveLength(1)
+  })
+
+  it('closes a digest window once while three pollers run at once, and cancels an open member by its key', async () => {
+    const signIn = (device: string, idempotencyKey?: string) =>
+      createEvent(
+        'notification.requested',
+        {
+          recipient: { userId: 'u-burst', email: 'burst@example.com' },
+          template: 'new-sign-in',
+          data: { at: '2026-12-03T10:00:00Z', deviceName: device },
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        },
+        { source: 'monolith' },
+      )
+    for (const device of ['a', 'b', 'c']) await t.handle(signIn(device))
+    await t.handle(signIn('d', 'sign-in-d'))
+    expect((await t.core.cancel('sign-in-d')).cancelled).toHaveLength(1)
+    const later = Date.now() + 11 * 60_000
+    await Promise.all([t.core.poller.run(later), t.core.poller.run(later), t.core.poller.run(later)])
+    expect(await t.core.outbox.count()).toBe(1)
+    const [mail] = (await t.core.outbox.list({})).items
+    expect(mail?.subject).toBe('3 new sign-ins to your Flotilla account')
+    expect(await t.core.deliveries.countByStatus()).toEqual({ digested: 3, cancelled: 1, sent: 1 })
+  })
+})
