@@ -101,7 +101,7 @@ export const itWaitsForItsDatabase = <
     } finally {
       await running.close()
     }
-  })
+  }, 60_000)
 
   it('turns ready without a restart once its database comes up', async () => {
     const name = `${declaration.name}_late_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
