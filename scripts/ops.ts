@@ -1,7 +1,6 @@
 /** `bun run ops …` — stream and group status, dead letters (list, show, replay, purge), safe trim, libSQL → PostgreSQL. */
 import { parseArgs } from 'node:util'
 import { closeConnection, createRedisConnection, onClient } from '@flotilla/streams'
-import { dbCopy } from './lib/db-copy.ts'
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
   dlqList,
@@ -98,7 +97,9 @@ const run = async (): Promise<void> => {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new OpsError('--limit must be 1..100')
     return outbox(process.env, { limit, channel: values.channel, json: values.json })
   }
-  if (command === 'db' && sub === 'copy')
+  if (command === 'db' && sub === 'copy') {
+    // Loaded only here: it pulls in the three apps' stores, which no other command needs.
+    const { dbCopy } = await import('./lib/db-copy.ts')
     return dbCopy({
       app: values.app,
       from: values.from,
@@ -106,6 +107,7 @@ const run = async (): Promise<void> => {
       batch: values.batch,
       json: values.json,
     })
+  }
   if (command === 'token') {
     if (!sub) throw new OpsError('token <app>: which app is the token for?')
     return printToken(process.env, sub, parseTokenTtl(values.ttl))

@@ -171,5 +171,5 @@ describe('ops db copy', () => {
       expect(run.code).toBe(1)
       expect(run.stderr).toContain(message)
     }
-  })
+  }, 60_000)
 })

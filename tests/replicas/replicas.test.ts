@@ -287,6 +287,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
       'analytics/uniques-persist',
       'audit/checkpoint',
       'audit/retention',
+      'notifications/due-deliveries',
     ])
     expect([...jobs.values()].filter((instances) => instances.size > 1).length).toBeGreaterThan(0)
   })

@@ -1,5 +1,6 @@
 /** `bun run ops db copy --app analytics`: the libSQL file's every table into a PostgreSQL store. */
 import { copyStoreToPostgres, type TableCopy } from '@flotilla/service-kit'
+import { createClient } from '@libsql/client'
 import { ANALYTICS_POSTGRES } from './postgres.ts'
 import {
   counts,
@@ -17,7 +18,7 @@ export const copyAnalyticsToPostgres = (
   to: string,
   options: { batchSize?: number; onBatch?: (table: string, copied: number) => void } = {},
 ): Promise<TableCopy[]> =>
-  copyStoreToPostgres(from, to, ANALYTICS_POSTGRES, {
+  copyStoreToPostgres(createClient({ url: from }), to, ANALYTICS_POSTGRES, {
     tables: [counts, processedEvents, dirtyBuckets, uniquesDaily, durationSketches, jobRuns, meta],
     ...options,
   })

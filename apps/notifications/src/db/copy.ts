@@ -1,5 +1,6 @@
 /** `bun run ops db copy --app notifications`: the libSQL file's every table into a PostgreSQL store. */
 import { copyStoreToPostgres, type TableCopy } from '@flotilla/service-kit'
+import { createClient } from '@libsql/client'
 import { NOTIFICATIONS_POSTGRES } from './client.ts'
 import { contacts, deliveries, deliveryAttempts, outbox, preferences, webhookReceipts } from './schema.ts'
 
@@ -9,7 +10,7 @@ export const copyNotificationsToPostgres = (
   to: string,
   options: { batchSize?: number; onBatch?: (table: string, copied: number) => void } = {},
 ): Promise<TableCopy[]> =>
-  copyStoreToPostgres(from, to, NOTIFICATIONS_POSTGRES, {
+  copyStoreToPostgres(createClient({ url: from }), to, NOTIFICATIONS_POSTGRES, {
     tables: [deliveries, deliveryAttempts, contacts, preferences, outbox, webhookReceipts],
     ...options,
   })

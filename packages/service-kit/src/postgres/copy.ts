@@ -4,7 +4,8 @@
  * run again. Afterwards each table's rows are counted on both sides. The tables are the app's drizzle
  * schema, so a column added there is copied without touching this.
  */
-import { type Client, createClient, type InValue } from '@libsql/client'
+// Types only: the kit never loads libSQL's native addon (auth, which has no libSQL store, bundles the kit too).
+import type { Client, InValue } from '@libsql/client'
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { Sql, TransactionSql } from 'postgres'
 import { openPostgres, type PostgresConnectionOptions, postgresText } from './connection.ts'
@@ -96,16 +97,15 @@ export const copyLibsqlToPostgres = async (options: CopyOptions): Promise<TableC
 }
 
 /**
- * Opens the libSQL store at `from` and the PostgreSQL store at `to` (migrated first, by the app's own
- * migrations), copies `tables`, and closes both.
+ * Copies `tables` from the libSQL client `source` (the app opens it) to the PostgreSQL store at `to`, migrated
+ * first by the app's own migrations, and closes both.
  */
 export const copyStoreToPostgres = async (
-  from: string,
+  source: Client,
   to: string,
   store: Omit<PostgresConnectionOptions, 'url'>,
   options: Omit<CopyOptions, 'source' | 'target'>,
 ): Promise<TableCopy[]> => {
-  const source = createClient({ url: from })
   const target = openPostgres({ url: to, ...store })
   try {
     await target.migrated

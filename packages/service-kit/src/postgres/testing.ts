@@ -4,7 +4,6 @@
  */
 import { expect, it } from 'bun:test'
 import { waitFor } from '@flotilla/streams/testing'
-import type { Socket } from 'bun'
 import type { AnyElysia } from 'elysia'
 import postgres from 'postgres'
 import type { ReadyResponse } from '../app/probes.ts'
@@ -52,53 +51,6 @@ const closedPort = (): number => {
   return port
 }
 
-interface Link {
-  upstream?: Socket<undefined>
-  /** Bytes the client sent before the upstream connection opened. */
-  pending: Uint8Array[]
-}
-
-/** A TCP forwarder from `port` to the test database: "the database comes up" on a port it was down on. */
-const forward = (port: number, target: URL) =>
-  Bun.listen<Link>({
-    hostname: '127.0.0.1',
-    port,
-    socket: {
-      open(client) {
-        client.data = { pending: [] }
-        Bun.connect({
-          hostname: target.hostname,
-          port: Number(target.port || 5432),
-          socket: {
-            data: (_, chunk) => {
-              client.write(chunk)
-            },
-            close: () => {
-              client.end()
-            },
-            error: () => {
-              client.end()
-            },
-          },
-        }).then(
-          (upstream) => {
-            client.data.upstream = upstream
-            for (const chunk of client.data.pending) upstream.write(chunk)
-            client.data.pending = []
-          },
-          () => client.end(),
-        )
-      },
-      data(client, chunk) {
-        if (client.data.upstream) client.data.upstream.write(chunk)
-        else client.data.pending.push(new Uint8Array(chunk))
-      },
-      close(client) {
-        client.data.upstream?.end()
-      },
-    },
-  })
-
 export interface DatabaseOutageTestOptions {
   /** The variable naming the store's database (`ANALYTICS_DB_URL`). */
   readonly urlVariable: string
@@ -109,9 +61,9 @@ export interface DatabaseOutageTestOptions {
 }
 
 /**
- * The test every PostgreSQL-backed app runs through the runner: started with its `*_DB_URL` on a port nothing
- * listens on, it boots (no crash), `/ready` is 503 with the check naming the database; once the database
- * answers on that port, `/ready` turns 200 without a restart.
+ * The tests every PostgreSQL-backed app runs through the runner: started with its `*_DB_URL` on a port nothing
+ * listens on, it boots (no crash) and `/ready` is 503 with the check naming the database; started on a database
+ * that does not exist yet, it turns ready without a restart once the database is created.
  */
 export const itWaitsForItsDatabase = <
   C extends ServiceConfig,
@@ -124,35 +76,56 @@ export const itWaitsForItsDatabase = <
   options: DatabaseOutageTestOptions,
 ): void => {
   const scope = serviceTestScope(`${declaration.name}-pg-down`, options.prefixVariable)
-  it('boots with its database down, answers /ready 503 naming it, and turns ready when it comes up', async () => {
-    const schema = await createTestSchema(`${declaration.name}_down`)
+  const start = (url: URL) =>
+    startService(declaration, {
+      env: { ...scope, [options.urlVariable]: url.toString() },
+      port: false,
+      telemetry: false,
+    })
+  const probe = async (running: { app: { handle(r: Request): Response | Promise<Response> } }) => {
+    const response = await running.app.handle(new Request('http://service.test/ready'))
+    return [response.status, (await response.json()) as ReadyResponse] as const
+  }
+
+  it('boots with its database on a closed port and answers /ready 503 naming the database', async () => {
     const port = closedPort()
-    const url = new URL(schema.url)
+    const url = new URL(TEST_DATABASE_URL)
     url.host = `127.0.0.1:${port}`
-    const env = { ...scope, [options.urlVariable]: url.toString() }
-    const running = await startService(declaration, { env, port: false, telemetry: false })
-    let forwarder: ReturnType<typeof forward> | undefined
+    const running = await start(url)
     try {
-      const probe = async (): Promise<[number, ReadyResponse]> => {
-        const response = await running.app.handle(new Request('http://service.test/ready'))
-        return [response.status, (await response.json()) as ReadyResponse]
-      }
-      const [status, body] = await probe()
+      const [status, body] = await probe(running)
       expect(status).toBe(503)
       expect(body.checks[options.check]?.status).toBe('failed')
       expect(body.checks[options.check]?.detail).toContain(`postgres://127.0.0.1:${port}/`)
       expect(body.checks.redis?.status).toBe('ok')
-      forwarder = forward(port, new URL(TEST_DATABASE_URL))
-      const ready = await waitFor(async () => ((await probe())[0] === 200 ? probe() : null), {
-        timeoutMs: 45_000,
-        intervalMs: 200,
-        message: '/ready 200 once the database answers',
-      })
-      expect(ready[1].checks[options.check]).toMatchObject({ status: 'ok' })
     } finally {
       await running.close()
-      forwarder?.stop(true)
-      await schema.cleanup()
+    }
+  }, 60_000)
+
+  it('turns ready without a restart once its database comes up', async () => {
+    const name = `${declaration.name}_late_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+    const url = new URL(TEST_DATABASE_URL)
+    url.pathname = `/${name}`
+    const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+    const running = await start(url)
+    try {
+      const [status, body] = await probe(running)
+      expect(status).toBe(503)
+      expect(body.checks[options.check]?.detail).toContain(`/${name}`)
+      await admin.unsafe(`CREATE DATABASE "${name}"`)
+      const [, ready] = await waitFor(
+        async () => {
+          const answer = await probe(running)
+          return answer[0] === 200 ? answer : null
+        },
+        { timeoutMs: 45_000, intervalMs: 200, message: '/ready 200 once the database exists' },
+      )
+      expect(ready.checks[options.check]).toMatchObject({ status: 'ok' })
+    } finally {
+      await running.close()
+      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await admin.end({ timeout: 1 })
     }
   }, 60_000)
 }
