@@ -1,15 +1,29 @@
 /**
  * Runs every benchmark (or the named ones: `bun run bench drain publish`) and writes docs/benchmarks.md.
- * Each benchmark owns a section between markers, so a partial run replaces only its own sections.
+ * Each benchmark owns a section between markers, so a partial run replaces only its own sections; a full run
+ * also writes the targets table at the top.
+ *
+ * `bun run bench --quick`: the benchmarks that check a target, at small sizes, in about a minute; prints each
+ * target's per-round ratios, writes nothing, and exits 1 when a median ratio is worse than half its target —
+ * a smoke alarm for CI, not a timed test.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import Redis from 'ioredis'
 import { describeEnvironment } from './lib/environment.ts'
+import {
+  type BenchOptions,
+  type BenchReport,
+  belowHalfTarget,
+  describeLimit,
+  isMet,
+  medianOf,
+  type TargetCheck,
+} from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
-type Report = () => Promise<string>
+type Report = (options: BenchOptions) => Promise<string | BenchReport>
 
 /** In run order; each is `bench/<name>.ts`, whose `report()` returns its markdown section. */
 const BENCHMARKS: readonly string[] = [
@@ -28,6 +42,8 @@ const BENCHMARKS: readonly string[] = [
   'memory',
   'cold-start',
 ]
+/** The ones that check a target: what `--quick` runs. */
+const QUICK: readonly string[] = ['publish', 'drain', 'access-token', 'introspection', 'audit', 'analytics']
 /** Imported lazily: one failing import stays one failed section. */
 const benchmark = (name: string) => import(`./${name}.ts`) as Promise<{ report: Report }>
 
@@ -35,13 +51,15 @@ const DOC = join(import.meta.dir, '..', 'docs', 'benchmarks.md')
 const begin = (name: string) => `<!-- bench:${name} -->`
 const end = (name: string) => `<!-- /bench:${name} -->`
 
-const requested = process.argv.slice(2)
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const requested = args.filter((a) => a !== '--quick')
 const unknown = requested.filter((n) => !BENCHMARKS.includes(n))
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`)
   process.exit(2)
 }
-const names = requested.length > 0 ? requested : BENCHMARKS
+const names = requested.length > 0 ? requested : quick ? QUICK : BENCHMARKS
 
 const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
 const redisVersion = async () => {
@@ -64,22 +82,53 @@ const loadBefore = load()
 const environment = await describeEnvironment(redisVersion)
 const started = performance.now()
 const sections = new Map<string, string>()
+const checks: { bench: string; check: TargetCheck }[] = []
+const failures: string[] = []
 for (const name of names) {
   console.log(`\n## ${name}`)
   const t0 = performance.now()
   let body: string
   try {
-    body = await (await benchmark(name)).report()
+    const out = await (await benchmark(name)).report({ quick })
+    body = typeof out === 'string' ? out : out.markdown
+    if (typeof out !== 'string') for (const check of out.checks) checks.push({ bench: name, check })
   } catch (error) {
     body = `### ${name}\n\nThe benchmark failed in this run: \`${error instanceof Error ? error.message : String(error)}\`.`
+    failures.push(name)
     console.error(error)
   }
   const took = ((performance.now() - t0) / 1000).toFixed(0)
-  console.log(body)
+  if (!quick) console.log(body)
   sections.set(
     name,
     `${begin(name)}\n${body}\n\n_(${name}: ${took} s, ${new Date().toISOString()})_\n${end(name)}`,
   )
+}
+
+const ratio = (v: number) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`
+const targetRows = checks.map(({ bench, check }) => {
+  const met = check.values.filter((v) => isMet(check, v)).length
+  return `| ${bench} | ${check.name} | ${describeLimit(check)} | ${ratio(medianOf(check.values))} | ${ratio(Math.min(...check.values))}–${ratio(Math.max(...check.values))} | ${met} of ${check.values.length} |`
+})
+const targetsTable = [
+  '| benchmark | ratio | target | median | per-round min–max | rounds met |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...targetRows,
+].join('\n')
+
+if (quick) {
+  const alarms = checks.filter(({ check }) => belowHalfTarget(check))
+  console.log(`\n${targetsTable}\n`)
+  console.log(`load average (1/5/15 min) at start: ${loadBefore}; at the end: ${load()}`)
+  for (const { bench, check } of alarms)
+    console.error(
+      `ALARM ${bench}: ${check.name} median ${ratio(medianOf(check.values))} is worse than half its target (${describeLimit(check)})`,
+    )
+  for (const name of failures) console.error(`FAILED ${name}: the benchmark did not run to its end`)
+  console.log(
+    `quick benchmarks: ${checks.length} ratios checked, ${alarms.length} below half their target, ${failures.length} failed to run (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+  )
+  process.exit(alarms.length + failures.length > 0 ? 1 : 0)
 }
 
 const header = `# Benchmarks
@@ -96,9 +145,20 @@ ${environment}
 - last full or partial run took ${((performance.now() - started) / 1000 / 60).toFixed(1)} min (${names.join(', ')})
 `
 
-// Keep sections of benchmarks not run this time; replace the ones that ran.
+// Keep sections of benchmarks not run this time; replace the ones that ran. The targets table is rewritten by a
+// full run only, so it always comes from one run.
 const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : ''
 const out: string[] = [header]
+const TARGETS = 'targets'
+if (requested.length === 0)
+  out.push(
+    `${begin(TARGETS)}\n## Targets\n\nEvery ratio target of this run, per round (each round's candidate ÷ the baseline that ran beside it): a target is met when it is met in every round.\n\n${targetsTable}\n${end(TARGETS)}`,
+  )
+else {
+  const from = previous.indexOf(begin(TARGETS))
+  const to = previous.indexOf(end(TARGETS))
+  if (from >= 0 && to > from) out.push(previous.slice(from, to + end(TARGETS).length))
+}
 for (const name of BENCHMARKS) {
   const fresh = sections.get(name)
   if (fresh) {

@@ -135,6 +135,78 @@ export const compare = async (options: {
   return { title: options.title, unit, rounds, results }
 }
 
+/**
+ * A target on a ratio, checked per round: round i's value is round i's rate of `contender` ÷ round i's rate of
+ * `baseline` (they ran back to back), so "met" means met in every round, not only by the medians.
+ */
+export interface TargetCheck {
+  /** What the target is about, e.g. `publish: publisher.publish ÷ raw ioredis (auto-pipelined)`. */
+  readonly name: string
+  /** The limit, e.g. 0.8 for "≥ 0.8×" (or 2 for "≤ 2×" when `higherIsBetter` is false). */
+  readonly limit: number
+  readonly higherIsBetter: boolean
+  /** One value per round. */
+  readonly values: readonly number[]
+}
+
+/** What a benchmark's `report` returns: its markdown section and the targets it checked. */
+export interface BenchReport {
+  readonly markdown: string
+  readonly checks: readonly TargetCheck[]
+}
+
+/** `bun run bench --quick`: small sizes, nothing written, ratios checked against half their targets. */
+export interface BenchOptions {
+  readonly quick?: boolean
+}
+
+const ratesOf = (result: ComparisonResult, name: string): readonly number[] => {
+  const found = result.results.find((r) => r.name === name)
+  if (!found) throw new Error(`${result.title}: no contender named "${name}"`)
+  return found.rates
+}
+
+/** The per-round ratio of two contenders of one comparison against a "≥ limit×" target. */
+export const ratioTarget = (
+  result: ComparisonResult,
+  options: { name: string; contender: string; baseline: string; limit: number },
+): TargetCheck => {
+  const a = ratesOf(result, options.contender)
+  const b = ratesOf(result, options.baseline)
+  return {
+    name: options.name,
+    limit: options.limit,
+    higherIsBetter: true,
+    values: a.map((rate, i) => rate / b[i]!),
+  }
+}
+
+export const isMet = (check: TargetCheck, value: number): boolean =>
+  check.higherIsBetter ? value >= check.limit : value <= check.limit
+
+/** Met in every round. */
+export const metEveryRound = (check: TargetCheck): boolean => check.values.every((v) => isMet(check, v))
+
+/** The smoke alarm of `--quick`: the median is worse than half the target (or twice it, for a "≤" target). */
+export const belowHalfTarget = (check: TargetCheck): boolean => {
+  const m = median(check.values)
+  return check.higherIsBetter ? m < check.limit / 2 : m > check.limit * 2
+}
+
+export const medianOf = median
+
+/** `≥ 0.8×` / `≤ 2×`. */
+export const describeLimit = (check: TargetCheck): string =>
+  `${check.higherIsBetter ? '≥' : '≤'} ${check.limit}×`
+
+/** One line for a section: the target, the per-round min–max and median, and how many rounds met it. */
+export const verdict = (check: TargetCheck): string => {
+  const met = check.values.filter((v) => isMet(check, v)).length
+  const lo = Math.min(...check.values)
+  const hi = Math.max(...check.values)
+  return `**Target ${describeLimit(check)} (${check.name}): ${met === check.values.length ? 'met' : 'missed'} in ${met} of ${check.values.length} rounds** — per-round ratio ${fmtRatio(lo)}–${fmtRatio(hi)}×, median ${fmtRatio(median(check.values))}×.`
+}
+
 /** Markdown table of one comparison, ratios against the named baseline. */
 const toMarkdown = (result: ComparisonResult, baseline: string, target?: string): string => {
   const base = result.results.find((r) => r.name === baseline)
@@ -163,3 +235,19 @@ export const section = (
   target: string | undefined,
   notes: readonly string[] = [],
 ): string => [toMarkdown(result, baseline, target), ...notes].join('\n\n')
+
+/** A comparison's section with its targets checked per round: the table, a verdict line per target, the notes. */
+export const reportOf = (
+  result: ComparisonResult,
+  baseline: string,
+  checks: readonly TargetCheck[],
+  notes: readonly string[] = [],
+): BenchReport => ({
+  markdown: section(
+    result,
+    baseline,
+    checks.map((c) => `${describeLimit(c)} (${c.name})`).join('; ') || undefined,
+    [...checks.map(verdict), ...notes],
+  ),
+  checks,
+})
