@@ -147,16 +147,16 @@ describe('canonical JSON of a record', () => {
       return seed / 2 ** 31
     }
     const keyOf = () => ['a', 'B', 'é', '10', '2', 'z_', '\u20ac', 'x y'][Math.floor(random() * 8)] as string
-    const valueOf = (depth: number): unknown => {
+    const jsonValue = (depth: number): unknown => {
       const r = random()
       if (depth > 2 || r < 0.4) return [null, true, 'text', -1.5, 2 ** 53, '"q"\n'][Math.floor(random() * 6)]
-      if (r < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => valueOf(depth + 1))
+      if (r < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => jsonValue(depth + 1))
       return Object.fromEntries(
-        Array.from({ length: Math.floor(random() * 5) }, () => [keyOf(), valueOf(depth + 1)]),
+        Array.from({ length: Math.floor(random() * 5) }, () => [keyOf(), jsonValue(depth + 1)]),
       )
     }
     for (let i = 0; i < 500; i++) {
-      const fields = fieldsOf({ payload: valueOf(0) as Record<string, unknown> })
+      const fields = fieldsOf({ payload: jsonValue(0) as Record<string, unknown> })
       if (typeof fields.payload !== 'object' || fields.payload === null) continue
       expect(canonicalRecord(fields)).toBe(reference(fields))
     }
