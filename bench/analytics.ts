@@ -77,7 +77,7 @@ transaction (which the rollup jobs wait behind) small.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
-  const N = Number(process.env.BENCH_ANALYTICS_EVENTS ?? (quick ? 10_000 : 20_000))
+  const N = Number(process.env.BENCH_ANALYTICS_EVENTS ?? (quick ? 6_000 : 20_000))
   const redis = new Redis(REDIS_URL)
   const stream = benchStream('analytics')
   const dir = mkdtempSync(join(tmpdir(), 'bench-analytics-'))

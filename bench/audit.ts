@@ -134,7 +134,7 @@ a power cut lose records already acked from the stream, so it was not done.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
-  const N = Number(process.env.BENCH_AUDIT_EVENTS ?? (quick ? 5_000 : 20_000))
+  const N = Number(process.env.BENCH_AUDIT_EVENTS ?? (quick ? 4_000 : 20_000))
   const redis = new Redis(REDIS_URL)
   const stream = benchStream('audit')
   const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'))

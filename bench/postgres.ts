@@ -385,14 +385,18 @@ const NOTES = (audit: ComparisonResult, analytics: ComparisonResult) => [
 
 /** The markdown section for docs/benchmarks.md: both comparisons, each with its target. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
-  const n = Number(process.env.BENCH_POSTGRES_EVENTS ?? (quick ? 2_000 : 10_000))
+  // Quick: a few batches of each (audit 200 per batch, analytics 500).
+  const auditEvents = Number(process.env.BENCH_POSTGRES_AUDIT_EVENTS ?? (quick ? 1_000 : 10_000))
+  const analyticsEvents = Number(process.env.BENCH_POSTGRES_ANALYTICS_EVENTS ?? (quick ? 2_000 : 20_000))
   const redis = new Redis(REDIS_URL)
   const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} })
-  const stream = benchStream('postgres')
+  const auditStream = benchStream('postgres-audit')
+  const analyticsStream = benchStream('postgres-analytics')
   try {
-    await prefill(redis, stream, n, 'postgres prefill')
-    const audit = await auditComparison(admin, redis, stream, n, quick)
-    const analytics = await analyticsComparison(admin, redis, stream, n, quick)
+    await prefill(redis, auditStream, auditEvents, 'postgres audit prefill')
+    await prefill(redis, analyticsStream, analyticsEvents, 'postgres analytics prefill')
+    const audit = await auditComparison(admin, redis, auditStream, auditEvents, quick)
+    const analytics = await analyticsComparison(admin, redis, analyticsStream, analyticsEvents, quick)
     const auditCheck = ratioTarget(audit, {
       name: 'audit on PostgreSQL ÷ raw multi-row INSERT',
       contender: AUDIT_CONSUMER,
@@ -409,7 +413,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     const b = reportOf(analytics, ANALYTICS_RAW, [analyticsCheck], NOTES(audit, analytics))
     return { markdown: `${a.markdown}\n\n${b.markdown}`, checks: [auditCheck, analyticsCheck] }
   } finally {
-    await redis.del(stream)
+    await redis.del(auditStream, analyticsStream)
     redis.disconnect()
     await admin.end({ timeout: 1 })
   }
