@@ -12,7 +12,7 @@ import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/
 import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
-import { benchStream } from './lib/fixtures.ts'
+import { benchEvent, benchStream } from './lib/fixtures.ts'
 import {
   type BenchOptions,
   type BenchReport,
@@ -31,6 +31,7 @@ const BATCH = Number(AnalyticsConfigSchema.properties.ANALYTICS_CONSUMER_BATCH_S
 const CONSUMER = `analytics consumer (batch ${BATCH}, exactly-once counters)`
 const RAW = `raw XREADGROUP COUNT ${BATCH} + XACK per batch (the consumer's batch size)`
 const RAW_100 = "raw XREADGROUP COUNT 100 + XACK per batch (the drain benchmark's loop)"
+const INGEST_ALONE = `the ingest alone: createIngest().ingestBatch of ${BATCH} decoded events, uniques included (no stream)`
 const NO_OP = `stream runtime alone, no-op handler (batch ${BATCH}; ceiling of the consumer side)`
 
 /** A raw drain at `count` entries per read: XREADGROUP, then one XACK of the batch, until the group read all. */
@@ -118,6 +119,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     ]
     // Reference rows and the ceiling: full runs only (quick runs check the target).
     if (!quick) {
+      const events = Array.from({ length: N }, (_, i) => benchEvent(i))
       contenders.push(
         {
           name: NO_OP,
@@ -134,6 +136,29 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
             })
             const seconds = await timeConsumer(consumer, () => consumer.status().processed >= N)
             await redis.xgroup('DESTROY', stream, group)
+            return { ops: N, seconds }
+          },
+        },
+        {
+          // Ceiling of the handler: the same transaction and uniques on events already decoded, no stream.
+          name: INGEST_ALONE,
+          run: async (): Promise<Measurement> => {
+            round++
+            const database = await openDatabase({ url: `file:${join(dir, `analytics-${round}.db`)}` })
+            const ingest = createIngest({
+              db: database.db,
+              uniques: createUniques({
+                redis,
+                db: database.db,
+                prefix: `${prefix}${round}:`,
+                hourTtlMs: 3_600_000,
+                dayTtlMs: 86_400_000,
+              }),
+            })
+            const start = performance.now()
+            for (let i = 0; i < N; i += BATCH) await ingest.ingestBatch(events.slice(i, i + BATCH))
+            const seconds = (performance.now() - start) / 1000
+            await database.close()
             return { ops: N, seconds }
           },
         },

@@ -253,6 +253,8 @@ const AUDIT_COPY = `COPY … FROM STDIN (${AUDIT_BATCH} rows per COPY, one trans
 
 const ANALYTICS_CONSUMER = `analytics consumer (batch ${ANALYTICS_BATCH}, PostgreSQL, exactly-once counters)`
 const ANALYTICS_RAW = `raw postgres.js multi-row INSERTs (${ANALYTICS_BATCH} ids + the counter upsert + dirty marks per transaction)`
+const ANALYTICS_INGEST_ALONE = `the analytics ingest alone: createIngest().ingestBatch of ${ANALYTICS_BATCH} decoded events, uniques included (no stream)`
+const ANALYTICS_NO_OP = `stream runtime alone, no-op handler (batch ${ANALYTICS_BATCH}; no database)`
 const ANALYTICS_COPY = `COPY of the ids, then the same upserts (${ANALYTICS_BATCH} per transaction; reference)`
 
 const MINUTE = 60_000
@@ -347,6 +349,57 @@ const analyticsComparison = async (admin: Sql, redis: Redis, stream: string, n: 
     },
   ]
   if (!quick) {
+    const events = Array.from({ length: n }, (_, i) => benchEvent(i))
+    contenders.push(
+      {
+        // Ceiling of the handler: the same ingest transaction and uniques, on events already decoded.
+        name: ANALYTICS_INGEST_ALONE,
+        run: async () => {
+          round++
+          const database = await openDatabase({ url: schemas.take().url })
+          const ingest = createIngest({
+            db: database.db,
+            uniques: createUniques({
+              redis,
+              db: database.db,
+              prefix: `${prefix}${round}:`,
+              hourTtlMs: 3_600_000,
+              dayTtlMs: 86_400_000,
+            }),
+          })
+          try {
+            const start = performance.now()
+            for (let i = 0; i < n; i += ANALYTICS_BATCH)
+              await ingest.ingestBatch(events.slice(i, i + ANALYTICS_BATCH))
+            return { ops: n, seconds: (performance.now() - start) / 1000 }
+          } finally {
+            await database.close()
+          }
+        },
+      },
+      {
+        // Ceiling of the runtime: the stream runtime reading, decoding and acking with a handler that does nothing.
+        name: ANALYTICS_NO_OP,
+        run: async () => {
+          schemas.take() // keeps one schema per contender and round, as the others take
+          const group = `noop-${crypto.randomUUID().slice(0, 8)}`
+          await redis.xgroup('CREATE', stream, group, '0')
+          const consumer = createConsumer({
+            redisUrl: REDIS_URL,
+            stream,
+            group,
+            batchSize: ANALYTICS_BATCH,
+            blockMs: 200,
+            handler: { handleBatch: async () => undefined },
+          })
+          try {
+            return { ops: n, seconds: await timeConsumer(consumer, () => consumer.status().processed >= n) }
+          } finally {
+            await redis.xgroup('DESTROY', stream, group)
+          }
+        },
+      },
+    )
     contenders.push({
       name: ANALYTICS_COPY,
       run: () =>
