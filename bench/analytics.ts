@@ -58,7 +58,7 @@ const deleteKeys = deleteKeysMatching
 
 const PROFILE = `**The baseline is now fair on batch size.** It used to read 100 entries per XREADGROUP while the consumer reads
 ${BATCH}; against that loop the consumer measured 0.46–0.55×. Reading ${BATCH} per call, the raw drain is faster
-(the COUNT 100 loop runs at 0.44–0.72× of it in the runs below), so the same consumer now measures lower. Both rows
+(the COUNT 100 loop ran at 0.44–0.72× of it in the two runs below), so the same consumer now measures lower. Both rows
 stay in the table.
 
 **Why 0.6× is out of reach: the ceilings in the table.** Two full runs on the shared machine (load average 7.9 →
