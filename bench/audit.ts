@@ -134,7 +134,9 @@ runtime alone with a no-op handler drains at 0.90× the raw insert's rate, and t
 row with \`hashRecord\` runs at 0.70×. The consumer does both in series on one thread (the driver is synchronous,
 and the runtime handles one batch at a time, acking it before it decodes the next), so its time per event is at least
 the runtime's plus the raw insert's: 1 ÷ (1 ÷ 0.90 + 1) = 0.47× even with free hashing and no duplicate check, and
-1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× with the hashing. The consumer measured 0.28–0.46× per round (median 0.31×);
+1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× with the hashing. The consumer measured 0.28–0.46× per round (median 0.31×).
+A second run (load average 19 → 13) gave the runtime alone 1.46×, the raw insert with hashing 0.71×, so a
+ceiling of 1 ÷ (1 ÷ 1.46 + 1 ÷ 0.71) = 0.48×, and the consumer 0.15–0.40× per round (median 0.34×);
 the rest of the gap is the duplicate and chain-head read, the append-only trigger, binding and the per-event span.
 Going past it needs the runtime to overlap a batch's decode with the previous batch's commit (packages/streams),
 or a cheaper commit; \`synchronous\` stays FULL, since a power cut must not lose records already acked. Dropping or
