@@ -37,13 +37,22 @@ const BENCHMARKS: readonly string[] = [
   'introspection',
   'audit',
   'analytics',
+  'postgres',
   'notifications',
   'replicas',
   'memory',
   'cold-start',
 ]
 /** The ones that check a target: what `--quick` runs. */
-const QUICK: readonly string[] = ['publish', 'drain', 'access-token', 'introspection', 'audit', 'analytics']
+const QUICK: readonly string[] = [
+  'publish',
+  'drain',
+  'access-token',
+  'introspection',
+  'audit',
+  'analytics',
+  'postgres',
+]
 /** Imported lazily: one failing import stays one failed section. */
 const benchmark = (name: string) => import(`./${name}.ts`) as Promise<{ report: Report }>
 

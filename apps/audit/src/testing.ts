@@ -35,6 +35,7 @@ export { createAuditMetrics } from './metrics.ts'
 export { recordInputOf } from './records/from-event.ts'
 export { auditService } from './service.ts'
 export { createLibsqlStore } from './store/libsql/store.ts'
+export { createPostgresStore } from './store/postgres/store.ts'
 
 const TEST_SECRET = 'audit-test-service-token-secret-0123456789abcdef'
 const ISSUER = 'flotilla-auth'

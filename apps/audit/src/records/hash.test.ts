@@ -119,6 +119,49 @@ describe('canonical JSON of a record', () => {
     expect(canonicalRecord(fields)).toContain('"extra":{"a":1,"b":2}')
   })
 
+  it('writes payloads JSON.stringify would order or encode differently exactly as canonicalize does', () => {
+    const holes: unknown[] = [1]
+    holes[2] = 3
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { b: 1, a: 2 })
+    const payloads: unknown[] = [
+      { 10: 'ten', 9: 'nine', 1: 'one', a: 0 },
+      JSON.parse('{"__proto__": {"x": 1}, "a": 1}'),
+      { list: holes },
+      { when: new Date(0), nested: { toJSON: () => 'custom' } },
+      { fn: () => 1, sym: Symbol('s'), u: undefined, kept: 'yes' },
+      { list: [undefined, Symbol('s'), { z: 1, y: [2, { b: null, a: false }] }] },
+      nullProto,
+      { '': 'empty key', '\u0000': 'nul key', '\ud800': 'lone surrogate key' },
+      { deep: { c: { b: { a: [1e21, 1e-7, -0, 0.1 + 0.2] } } } },
+    ]
+    for (const payload of payloads) {
+      const fields = fieldsOf({ payload: payload as Record<string, unknown> })
+      expect(canonicalRecord(fields)).toBe(reference(fields))
+    }
+  })
+
+  it('matches canonicalize on random JSON payloads', () => {
+    let seed = 42
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const keyOf = () => ['a', 'B', 'é', '10', '2', 'z_', '\u20ac', 'x y'][Math.floor(random() * 8)] as string
+    const jsonValue = (depth: number): unknown => {
+      const r = random()
+      if (depth > 2 || r < 0.4) return [null, true, 'text', -1.5, 2 ** 53, '"q"\n'][Math.floor(random() * 6)]
+      if (r < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => jsonValue(depth + 1))
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 5) }, () => [keyOf(), jsonValue(depth + 1)]),
+      )
+    }
+    for (let i = 0; i < 500; i++) {
+      const fields = fieldsOf({ payload: jsonValue(0) as Record<string, unknown> })
+      if (typeof fields.payload !== 'object' || fields.payload === null) continue
+      expect(canonicalRecord(fields)).toBe(reference(fields))
+    }
+  })
+
   it('refuses what RFC 8785 cannot encode', () => {
     expect(() => canonicalRecord(fieldsOf({ payload: { x: Number.NaN } }))).toThrow(/NaN/)
     expect(() => canonicalRecord(fieldsOf({ seq: Number.POSITIVE_INFINITY }))).toThrow(/Infinity/)

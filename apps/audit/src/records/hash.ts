@@ -10,10 +10,6 @@ const HASHED_KEYS = Object.keys(AuditRecord.properties)
   .filter((k) => k !== 'hash')
   .sort()
 const KNOWN_KEYS = new Set([...HASHED_KEYS, 'hash'])
-// The fields around the payload: scalars, which JSON.stringify writes exactly as RFC 8785 does, in the
-// order they are set (none is an integer-like key, which objects would list first).
-const BEFORE_PAYLOAD = HASHED_KEYS.slice(0, HASHED_KEYS.indexOf('payload'))
-const AFTER_PAYLOAD = HASHED_KEYS.slice(HASHED_KEYS.indexOf('payload') + 1)
 
 const generic = (source: object): string => {
   const { hash: _ignored, ...rest } = source as { hash?: unknown }
@@ -22,43 +18,78 @@ const generic = (source: object): string => {
   return canonical
 }
 
-/** Copies `keys` of `source` into a new object in that order; false when a value is not a JSON scalar. */
-const scalarsOf = (
-  source: Record<string, unknown>,
-  keys: readonly string[],
-): Record<string, unknown> | false => {
+/** A JSON scalar as canonicalize takes it; throws on NaN and Infinity as it does; false for anything else. */
+const isScalar = (value: unknown): boolean => {
+  const type = typeof value
+  if (type === 'number') {
+    if (Number.isNaN(value)) throw new Error('NaN is not allowed')
+    if (!Number.isFinite(value)) throw new Error('Infinity is not allowed')
+    return true
+  }
+  return value === null || type === 'string' || type === 'boolean'
+}
+
+// Keys JSON.stringify would not write in the order they were set: array indices (objects list them first,
+// in numeric order), and `__proto__`, which an assignment would not even create as a key.
+const INDEX_LIKE = /^(?:0|[1-9]\d*)$/
+const NOT_IN_SET_ORDER = Symbol('not in set order')
+
+/**
+ * A copy of a JSON value whose objects hold their keys in RFC 8785 order (UTF-16 code units, what Array#sort
+ * does with strings), so one JSON.stringify writes its canonical form; NOT_IN_SET_ORDER for anything that
+ * JSON.stringify would write differently from canonicalize (toJSON, functions, array holes, index-like keys…).
+ */
+const ordered = (value: unknown): unknown => {
+  if (typeof value !== 'object' || value === null) return isScalar(value) ? value : NOT_IN_SET_ORDER
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length)
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return NOT_IN_SET_ORDER
+      const item = value[i]
+      // canonicalize writes null for undefined and symbols in arrays, as JSON.stringify does
+      const copy = item === undefined || typeof item === 'symbol' ? null : ordered(item)
+      if (copy === NOT_IN_SET_ORDER) return copy
+      out[i] = copy
+    }
+    return out
+  }
+  const proto = Object.getPrototypeOf(value)
+  if ((proto !== Object.prototype && proto !== null) || 'toJSON' in value) return NOT_IN_SET_ORDER
+  const source = value as Record<string, unknown>
+  const keys = Object.keys(source).sort()
   const out: Record<string, unknown> = {}
   for (const key of keys) {
-    const value = source[key]
-    const type = typeof value
-    // canonicalize leaves out keys whose value is undefined or a symbol
-    if (value === undefined || type === 'symbol') continue
-    if (type === 'number') {
-      if (Number.isNaN(value)) throw new Error('NaN is not allowed')
-      if (!Number.isFinite(value)) throw new Error('Infinity is not allowed')
-    } else if (value !== null && type !== 'string' && type !== 'boolean') return false
-    out[key] = value
+    const item = source[key]
+    // canonicalize leaves out keys whose value is undefined or a symbol, as JSON.stringify does
+    if (item === undefined || typeof item === 'symbol') continue
+    if (key === '__proto__' || INDEX_LIKE.test(key)) return NOT_IN_SET_ORDER
+    const copy = ordered(item)
+    if (copy === NOT_IN_SET_ORDER) return copy
+    out[key] = copy
   }
   return out
 }
 
 /**
  * The canonical JSON of a record's hashed fields. A record of exactly the schema's fields (every append and
- * every stored record) takes a path that skips sorting its keys and writes its scalars in two
- * JSON.stringify calls: it yields the same bytes as `canonicalize` would, which every other object (and
- * the payload) still goes through.
+ * every stored record) is copied into an object that holds its keys in canonical order (the schema's, sorted
+ * once; the payload's, sorted by `ordered`) and written by one JSON.stringify: the same bytes as
+ * `canonicalize`, which every other object still goes through.
  */
 export const canonicalRecord = (fields: HashedFields): string => {
   const source = fields as HashedFields & Record<string, unknown>
   if ('toJSON' in source || typeof source.payload !== 'object') return generic(source)
   for (const key in source) if (!KNOWN_KEYS.has(key) || !Object.hasOwn(source, key)) return generic(source)
-  const before = scalarsOf(source, BEFORE_PAYLOAD)
-  const after = scalarsOf(source, AFTER_PAYLOAD)
-  if (before === false || after === false) return generic(source)
-  const head = JSON.stringify(before).slice(1, -1)
-  const tail = JSON.stringify(after).slice(1, -1)
-  const payload = `"payload":${canonicalize(source.payload)}`
-  return `{${head && `${head},`}${payload}${tail && `,${tail}`}}`
+  const out: Record<string, unknown> = {}
+  for (const key of HASHED_KEYS) {
+    const value = source[key]
+    // canonicalize leaves out keys whose value is undefined or a symbol
+    if (value === undefined || typeof value === 'symbol') continue
+    const copy = key === 'payload' ? ordered(value) : isScalar(value) ? value : NOT_IN_SET_ORDER
+    if (copy === NOT_IN_SET_ORDER) return generic(source)
+    out[key] = copy
+  }
+  return JSON.stringify(out)
 }
 
 /** Hex SHA-256 of the canonical JSON of `fields`; key order never changes it. */

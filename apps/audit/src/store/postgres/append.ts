@@ -73,9 +73,10 @@ const appendIn = async (tx: TransactionSql, inputs: readonly RecordInput[]): Pro
   const ids = [...new Set(inputs.map((i) => i.eventId))]
   const chains = [...new Set(inputs.map((i) => chainOf(i.tenantId)))]
 
-  await tx.unsafe(LOCK_CHAINS_SQL, [chains], PREPARED)
-  // Both reads after the lock; postgres.js pipelines them on the transaction's connection.
-  const [seenRows, headRows] = await Promise.all([
+  // The lock and both reads in one flight: postgres.js pipelines them on the transaction's connection, which
+  // runs them in order, so the reads still see the chains only once they are locked.
+  const [, seenRows, headRows] = await Promise.all([
+    tx.unsafe(LOCK_CHAINS_SQL, [chains], PREPARED),
     tx.unsafe<{ id: string }[]>(SEEN_SQL, [ids], PREPARED),
     tx.unsafe<{ i: number; seq: number | null; hash: string | null }[]>(HEADS_SQL, [chains], PREPARED),
   ])
