@@ -26,6 +26,8 @@ import { commandStats, describeDelta, serverMicros } from './lib/redis-stats.ts'
 
 const RAW = 'raw XREADGROUP COUNT 100 + XACK per batch'
 const CEILING = 'raw XREADGROUP COUNT 100 + the owner-checked ack script (ceiling: the runner’s Redis work)'
+const DECODE_CEILING =
+  'raw XREADGROUP COUNT 100 + decodeEntry of every entry + the owner-checked ack script (ceiling: the runner’s required work)'
 const BATCH_RUNNER = 'consumer runner (handleBatch no-op)'
 const HANDLE_RUNNER = 'consumer runner (handle no-op, concurrency 16)'
 const TARGET = 0.8
@@ -58,9 +60,14 @@ export const drainWithRunner = async (
   return { ops: n, seconds }
 }
 
-/** The raw loop acking each batch through the runner's owner-checked acker (same script, same range work). */
-const drainWithAckScript = (redis: Redis, stream: string) =>
-  timedRawDrain(redis, stream, `g${crypto.randomUUID().slice(0, 8)}`, async (r, s, group, ids) => {
+/**
+ * The raw loop acking each batch through the runner's owner-checked acker (same script, same range work);
+ * with `decode`, it also validates every entry as the runner must (and fails the round on an invalid one).
+ */
+const drainWithAckScript = (redis: Redis, stream: string, decode = false) =>
+  timedRawDrain(redis, stream, `g${crypto.randomUUID().slice(0, 8)}`, async (r, s, group, ids, entries) => {
+    if (decode)
+      for (const [, fields] of entries) if (!decodeEntry(fields).ok) throw new Error('invalid bench entry')
     const acker = createAcker(() => r, s, group, 'raw')
     acker.add(ids)
     await acker.flush()
@@ -126,6 +133,7 @@ const drainAt = async (
         ? []
         : [
             named(CEILING, () => drainWithAckScript(redis, stream)),
+            named(DECODE_CEILING, () => drainWithAckScript(redis, stream, true)),
             named(HANDLE_RUNNER, () => drainWithRunner(redis, stream, n, { handle: () => {} })),
           ]),
     ]

@@ -23,7 +23,13 @@ export const prefill = async (
 }
 
 /** How a raw drain acks one batch's ids: one XACK unless told otherwise. */
-type Ack = (redis: Redis, stream: string, group: string, ids: string[]) => Promise<unknown>
+type Ack = (
+  redis: Redis,
+  stream: string,
+  group: string,
+  ids: string[],
+  entries: [string, string[]][],
+) => Promise<unknown>
 const xack: Ack = (redis, stream, group, ids) => redis.xack(stream, group, ...ids)
 
 /** A raw drain: XREADGROUP COUNT 100 and one XACK per batch until the group has read everything. */
@@ -40,6 +46,7 @@ const rawDrain = async (redis: Redis, stream: string, group: string, ack: Ack = 
       stream,
       group,
       entries.map(([id]) => id),
+      entries,
     )
     total += entries.length
   }
