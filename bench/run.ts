@@ -43,7 +43,16 @@ const BENCHMARKS: readonly string[] = [
   'cold-start',
 ]
 /** The ones that check a target: what `--quick` runs. */
-const QUICK: readonly string[] = ['publish', 'drain', 'access-token', 'introspection', 'audit', 'analytics']
+const QUICK: readonly string[] = [
+  'publish',
+  'drain',
+  'fanout',
+  'latency',
+  'access-token',
+  'introspection',
+  'audit',
+  'analytics',
+]
 /** Imported lazily: one failing import stays one failed section. */
 const benchmark = (name: string) => import(`./${name}.ts`) as Promise<{ report: Report }>
 
