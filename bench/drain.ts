@@ -223,8 +223,11 @@ Measured after these changes (one run of this file each, interleaved rounds; med
 | 1M | 15–25 | 0.31–0.67× (median 0.51×, 0 of 5 met) | 0.91× | 0.65× | 2.9 / 4.8 / 8.6 |
 
 **Verdict: the 0.8× target is missed on this machine today.** No quiet machine was available (load average
-5–25 from other work throughout), so whether it now holds on a quiet one is not shown here; the earlier
-quiet runs (above 0.77–0.83× at 1M before the ack and allocation changes) suggest it is close. The ceilings
+5–25 from other work throughout), so whether it now holds on a quiet one is not shown here. Before these
+changes the runtime measured 0.77–0.83× at 1M on a quiet machine (load average ~1) and 0.51× at a load average
+of 4.5, after earlier work: the next batch prefetched on the blocking connection while the current one is
+handled, a catalogued event checked once with its full schema, the ack script's per-id XPENDING replaced by one
+range read, and Node's \`TracingChannel.hasSubscribers\` getter installed under Bun (oven-sh/bun#27805). The ceilings
 say where the gap is: the owner-checked ack now costs Redis about what a bare XACK does when one consumer owns
 the group's pending entries (the first ceiling is at ~0.9–1.2× of the raw loop), and decoding every entry costs
 ~1–2 µs of client CPU per event (the second ceiling ~0.65–1.0×). What is left beyond that — ~3–4 µs of client
