@@ -149,7 +149,7 @@ while the client encodes the next; a publish alone in its tick is a plain XADD. 
 (an invalid event rejects alone, at once, and is never sent).
 
 The trade, in the columns above: less client CPU per event (in a calmer moment, load average ~1–5, a
-stand-alone loop measured ~2.7–3.8 µs against ~4.3–6 µs for the baseline), but ~2.5–4 µs of Redis time per event
+stand-alone loop measured ~2.7–3.8 µs against ~3–6 µs for the baseline), but ~2.5–4 µs of Redis time per event
 against ~1–1.4 µs for a bare XADD: a command a script issues costs Redis more than one read from a socket (its
 reply goes back through Lua, and XADD \`*\` is rewritten for propagation). On a quiet machine the two run on
 different cores and the client's saving wins; on 2 busy cores Redis's time is the benchmark's time too and
