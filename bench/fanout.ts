@@ -8,10 +8,16 @@ import { createConsumer, createPublisher, createRedisConnection } from '@flotill
 import { Queue, Worker } from 'bullmq'
 import type Redis from 'ioredis'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
-import { compare, type Measurement, section } from './lib/harness.ts'
+import {
+  type BenchOptions,
+  type BenchReport,
+  compare,
+  type Measurement,
+  ratioTarget,
+  reportOf,
+} from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
-const N = Number(process.env.BENCH_FANOUT_EVENTS ?? 4_000)
 const GROUPS = 4
 const CONCURRENCY = 16
 const CHUNK = 100
@@ -31,7 +37,7 @@ const waitUntil = async (done: () => boolean) => {
 
 type Round = { run: () => Promise<Measurement>; close: () => Promise<void> }
 
-const streamsRound = async (redis: Redis): Promise<Round> => {
+const streamsRound = async (redis: Redis, N: number): Promise<Round> => {
   const stream = benchStream('fanout')
   const events = Array.from({ length: N }, (_, i) => benchEvent(i))
   const publisher = createPublisher({ redis, stream })
@@ -62,7 +68,7 @@ const streamsRound = async (redis: Redis): Promise<Round> => {
   }
 }
 
-const bullmqRound = async (): Promise<Round> => {
+const bullmqRound = async (N: number): Promise<Round> => {
   const prefix = `bench-bull-${crypto.randomUUID().slice(0, 8)}`
   const connection = { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) }
   const queues = Array.from({ length: GROUPS }, (_, g) => new Queue(`q${g}`, { connection, prefix }))
@@ -105,7 +111,8 @@ const bullmqRound = async (): Promise<Round> => {
 }
 
 /** The markdown section for docs/benchmarks.md. */
-export const report = async (): Promise<string> => {
+export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
+  const N = Number(process.env.BENCH_FANOUT_EVENTS ?? (quick ? 1_000 : 4_000))
   const redis = createRedisConnection(REDIS_URL, 'producer')
   const roundOf = (make: () => Promise<Round>) => {
     let round: Round | undefined
@@ -125,19 +132,30 @@ export const report = async (): Promise<string> => {
       title: `fan-out of ${N.toLocaleString('en-US')} events to ${GROUPS} readers, no-op handlers, concurrency ${CONCURRENCY}`,
       unit: 'events/s (each handled by all 4)',
       contenders: [
-        { name: STREAMS, ...roundOf(() => streamsRound(redis)) },
-        { name: BULLMQ, ...roundOf(bullmqRound) },
+        { name: STREAMS, ...roundOf(() => streamsRound(redis, N)) },
+        { name: BULLMQ, ...roundOf(() => bullmqRound(N)) },
       ],
     })
-    return section(result, BULLMQ, '≥ 3× BullMQ', [
-      `Both sides publish in chunks of ${CHUNK} (\`publishBatch\`; \`Queue.addBulk\` on each of the ${GROUPS} queues) and run ${GROUPS} readers in this process (the streams consumer with \`handle\` and concurrency ${CONCURRENCY}; BullMQ \`Worker\` with concurrency ${CONCURRENCY}, jobs removed on completion). Timed from the first publish until every reader has handled every event. BullMQ ${bullmqVersion()}.`,
-    ])
+    const check = ratioTarget(result, {
+      name: 'streams ÷ BullMQ',
+      contender: STREAMS,
+      baseline: BULLMQ,
+      limit: 3,
+    })
+    return reportOf(
+      result,
+      BULLMQ,
+      [check],
+      [
+        `Both sides publish in chunks of ${CHUNK} (\`publishBatch\`; \`Queue.addBulk\` on each of the ${GROUPS} queues) and run ${GROUPS} readers in this process (the streams consumer with \`handle\` and concurrency ${CONCURRENCY}; BullMQ \`Worker\` with concurrency ${CONCURRENCY}, jobs removed on completion). Timed from the first publish until every reader has handled every event. BullMQ ${bullmqVersion()}.`,
+      ],
+    )
   } finally {
     redis.disconnect()
   }
 }
 
 if (import.meta.main) {
-  console.log(await report())
+  console.log((await report()).markdown)
   process.exit(0)
 }

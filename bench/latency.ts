@@ -7,11 +7,19 @@
 import { createConsumer, createPublisher, createRedisConnection } from '@flotilla/streams'
 import Redis from 'ioredis'
 import { benchEntry, benchEvent, benchStream } from './lib/fixtures.ts'
-import { type ComparisonResult, compare, latencyMeasurement, type Measurement } from './lib/harness.ts'
+import {
+  type BenchOptions,
+  type BenchReport,
+  type ComparisonResult,
+  compare,
+  latencyMeasurement,
+  type Measurement,
+  type TargetCheck,
+  verdict,
+} from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
-const RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,5000,10000').split(',').map(Number)
-const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 1.5)
+const WARMUP = 1
 const RUNNER = 'publisher → consumer runner'
 const RAW = 'raw ioredis XADD → raw XREADGROUP'
 
@@ -36,8 +44,8 @@ const waitFor = async (done: () => boolean, timeoutMs: number) => {
 
 type Round = { run: () => Promise<Measurement> }
 
-const runnerRound = async (rate: number): Promise<Round> => {
-  const total = Math.round(rate * SECONDS)
+const runnerRound = async (rate: number, seconds: number): Promise<Round> => {
+  const total = Math.round(rate * seconds)
   const stream = benchStream('latency')
   const producer = createRedisConnection(REDIS_URL, 'producer')
   const publisher = createPublisher({ redis: producer, stream })
@@ -78,8 +86,8 @@ const runnerRound = async (rate: number): Promise<Round> => {
   }
 }
 
-const rawRound = async (rate: number): Promise<Round> => {
-  const total = Math.round(rate * SECONDS)
+const rawRound = async (rate: number, seconds: number): Promise<Round> => {
+  const total = Math.round(rate * seconds)
   const stream = benchStream('latency-raw')
   const producer = new Redis(REDIS_URL)
   const reader = new Redis(REDIS_URL)
@@ -131,30 +139,53 @@ const rawRound = async (rate: number): Promise<Round> => {
   }
 }
 
-const roundOf = (make: () => Promise<Round>) => {
+/** A contender whose rounds also record their p99 in `p99s` (warm-up included; the caller drops it). */
+const roundOf = (make: () => Promise<Round>, p99s: number[]) => {
   let round: Round | undefined
   return {
     prepare: async () => {
       round = await make()
     },
-    run: () => round!.run(),
+    run: async () => {
+      const m = await round!.run()
+      p99s.push(m.extra?.['p99 ms'] ?? Number.NaN)
+      return m
+    },
   }
 }
 
 const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(2))
 
-/** The markdown section for docs/benchmarks.md. */
-export const report = async (): Promise<string> => {
+/**
+ * The markdown section for docs/benchmarks.md. Target per rate: runner p99 ≤ 2× raw p99, checked per round
+ * (each round's runner p99 ÷ the raw p99 of the round beside it).
+ */
+export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
+  const RATES = (process.env.BENCH_LATENCY_RATES ?? (quick ? '5000' : '1000,5000,10000'))
+    .split(',')
+    .map(Number)
+  const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? (quick ? 0.5 : 1.5))
   const results: [number, ComparisonResult][] = []
+  const checks: TargetCheck[] = []
   for (const rate of RATES) {
+    const runnerP99: number[] = []
+    const rawP99: number[] = []
     const result = await compare({
       title: `latency at ${rate.toLocaleString('en-US')} events/s`,
+      warmup: WARMUP,
       contenders: [
-        { name: RUNNER, ...roundOf(() => runnerRound(rate)) },
-        { name: RAW, ...roundOf(() => rawRound(rate)) },
+        { name: RUNNER, ...roundOf(() => runnerRound(rate, SECONDS), runnerP99) },
+        { name: RAW, ...roundOf(() => rawRound(rate, SECONDS), rawP99) },
       ],
     })
     results.push([rate, result])
+    const raw = rawP99.slice(WARMUP)
+    checks.push({
+      name: `latency at ${rate.toLocaleString('en-US')}/s: runner p99 ÷ raw p99`,
+      limit: 2,
+      higherIsBetter: false,
+      values: runnerP99.slice(WARMUP).map((p99, i) => p99 / raw[i]!),
+    })
   }
   const lines = [
     '### end-to-end latency, open loop',
@@ -172,14 +203,15 @@ export const report = async (): Promise<string> => {
       `| ${rate.toLocaleString('en-US')} | ${fmt(runner['p50 ms'])} | ${fmt(runner['p99 ms'])} | ${fmt(runner['max ms'])} | ${fmt(raw['p50 ms'])} | ${fmt(raw['p99 ms'])} | ${fmt(raw['max ms'])} | ${ratio.toFixed(2)}× |`,
     )
   }
+  lines.push('', ...checks.map(verdict))
   lines.push(
     '',
     `The runner side is \`publisher.publish\` on a \`producer\` connection (auto-pipelined) and a consumer with a \`handle\` handler (concurrency 16, default BLOCK); the raw side is plain ioredis XADD and an XREADGROUP COUNT 100 BLOCK loop with one XACK per batch on a second connection. Both in this one process, so sender and receiver share its event loop.`,
   )
-  return lines.join('\n')
+  return { markdown: lines.join('\n'), checks }
 }
 
 if (import.meta.main) {
-  console.log(await report())
+  console.log((await report()).markdown)
   process.exit(0)
 }

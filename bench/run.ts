@@ -47,6 +47,8 @@ const BENCHMARKS: readonly string[] = [
 const QUICK: readonly string[] = [
   'publish',
   'drain',
+  'fanout',
+  'latency',
   'access-token',
   'introspection',
   'audit',

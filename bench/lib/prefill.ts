@@ -22,13 +22,18 @@ export const prefill = async (
   process.stderr.write(`\r  ${label}: ${count.toLocaleString('en-US')} entries ready          \n`)
 }
 
-/** A raw drain: XREADGROUP COUNT 100 and one XACK per batch until the group has read everything. */
-const rawDrain = async (
+/** How a raw drain acks one batch's ids: one XACK unless told otherwise. */
+type Ack = (
   redis: Redis,
   stream: string,
   group: string,
-  onBatch?: (entries: [string, string[]][]) => Promise<void> | void,
-): Promise<number> => {
+  ids: string[],
+  entries: [string, string[]][],
+) => Promise<unknown>
+const xack: Ack = (redis, stream, group, ids) => redis.xack(stream, group, ...ids)
+
+/** A raw drain: XREADGROUP COUNT 100 and one XACK per batch until the group has read everything. */
+const rawDrain = async (redis: Redis, stream: string, group: string, ack: Ack = xack): Promise<number> => {
   let total = 0
   for (;;) {
     const reply = (await redis.xreadgroup('GROUP', group, 'raw', 'COUNT', 100, 'STREAMS', stream, '>')) as
@@ -36,17 +41,30 @@ const rawDrain = async (
       | null
     const entries = reply?.[0]?.[1] ?? []
     if (entries.length === 0) return total
-    await onBatch?.(entries)
-    await redis.xack(stream, group, ...entries.map(([id]) => id))
+    await ack(
+      redis,
+      stream,
+      group,
+      entries.map(([id]) => id),
+      entries,
+    )
     total += entries.length
   }
 }
 
-/** One timed raw-drain round: a new group reads `stream` from the start with {@link rawDrain}, then is destroyed. */
-export const timedRawDrain = async (redis: Redis, stream: string, group: string): Promise<Measurement> => {
+/**
+ * One timed raw-drain round: a new group reads `stream` from the start with {@link rawDrain}, then is destroyed.
+ * `ack` replaces the batch's XACK (the drain benchmark's ceiling acks through the runner's owner-checked script).
+ */
+export const timedRawDrain = async (
+  redis: Redis,
+  stream: string,
+  group: string,
+  ack?: Ack,
+): Promise<Measurement> => {
   await redis.xgroup('CREATE', stream, group, '0')
   const start = performance.now()
-  const n = await rawDrain(redis, stream, group)
+  const n = await rawDrain(redis, stream, group, ack)
   const seconds = (performance.now() - start) / 1000
   await redis.xgroup('DESTROY', stream, group)
   return { ops: n, seconds }

@@ -67,4 +67,61 @@ describe('createPublisher', () => {
       await publisher.publishBatch(Array.from({ length: 200 }, () => userRegistered()))
     expect(await redis.xlen(stream)).toBeLessThan(1000)
   })
+
+  it('sends publishes of one tick together, each resolving to its own id, in call order', async () => {
+    const stream = newStream('tick')
+    const publisher = createPublisher({ redis, stream })
+    const events = Array.from({ length: 1200 }, (_, i) => userRegistered(`u_tick_${i}`))
+    const ids = await Promise.all(events.map((e) => publisher.publish(e)))
+    expect(new Set(ids).size).toBe(events.length)
+    const entries = await redis.xrange(stream, '-', '+')
+    expect(entries.map(([id]) => id)).toEqual(ids)
+    expect(entries.map(([, fields]) => fields[3])).toEqual(events.map((e) => JSON.stringify(e)))
+  })
+
+  it('rejects an invalid event of a tick alone; the others of the tick are appended', async () => {
+    const stream = newStream('tick-invalid')
+    const publisher = createPublisher({ redis, stream })
+    const bad = { ...userRegistered(), payload: { email: 'not-an-email' } }
+    const [first, invalid, last] = await Promise.allSettled([
+      publisher.publish(userRegistered('u_first')),
+      publisher.publish(bad),
+      publisher.publish(userRegistered('u_last')),
+    ])
+    expect(invalid.status).toBe('rejected')
+    expect((invalid as PromiseRejectedResult).reason).toBeInstanceOf(ContractError)
+    const appended = (await redis.xrange(stream, '-', '+')).map(([id, fields]) => [
+      id,
+      JSON.parse(fields[3]!).payload.userId,
+    ])
+    expect(appended).toEqual([
+      [(first as PromiseFulfilledResult<string>).value, 'u_first'],
+      [(last as PromiseFulfilledResult<string>).value, 'u_last'],
+    ])
+  })
+
+  it('rejects every publish of a tick with a PublishError when Redis refuses the append', async () => {
+    const key = newStream('not-a-stream')
+    await redis.set(key, 'a string, not a stream')
+    const publisher = createPublisher({ redis, stream: key })
+    const results = await Promise.allSettled([
+      publisher.publish(userRegistered()),
+      publisher.publish(userRegistered()),
+    ])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(PublishError)
+      expect(String((result as PromiseRejectedResult).reason.cause)).toContain('WRONGTYPE')
+    }
+    const alone = publisher.publish(userRegistered())
+    await expect(alone).rejects.toBeInstanceOf(PublishError)
+  })
+
+  it('caps the stream when publishes of one tick are appended together', async () => {
+    const stream = newStream('capped-tick')
+    const publisher = createPublisher({ redis, stream, maxLenApprox: 100 })
+    for (let i = 0; i < 5; i++)
+      await Promise.all(Array.from({ length: 200 }, () => publisher.publish(userRegistered())))
+    expect(await redis.xlen(stream)).toBeLessThan(1000)
+  })
 })

@@ -1,8 +1,12 @@
-/** Publishing events: validate against the contract, XADD (pipelined for batches), return stream ids. */
+/**
+ * Publishing events: validate against the contract, XADD, return stream ids. Batches go in one pipeline; single
+ * publishes made in the same tick go in one round trip (one script appending them in order).
+ */
 
 import type { EventEmitter } from 'node:events'
-import { type AnyEvent, assertValidEvent, encodeEntry } from '@flotilla/contracts'
+import { type AnyEvent, assertValidEvent, ENTRY_FIELDS, encodeEntry } from '@flotilla/contracts'
 import type { RedisClient } from './connection.ts'
+import { runScript, XADD_MANY } from './scripts.ts'
 
 export interface PublisherOptions {
   /** Best made with `createRedisConnection(url, 'producer')`: no offline queue, so a publish fails fast. */
@@ -19,7 +23,11 @@ export interface PublisherOptions {
 }
 
 export interface Publisher {
-  /** Validates and appends one event; resolves to its stream id. Throws `ContractError` or `PublishError`. */
+  /**
+   * Validates and appends one event; resolves to its stream id. Throws `ContractError` (at once, nothing sent)
+   * or `PublishError`. Publishes made in the same tick share one round trip, appended in call order; each
+   * still resolves to its own id or fails on its own.
+   */
   publish(event: AnyEvent): Promise<string>
   /** Validates every event first (none is sent if one is invalid), then appends them in one pipeline, in order. */
   publishBatch(events: readonly AnyEvent[]): Promise<string[]>
@@ -59,6 +67,18 @@ const waitForFirstConnection = async (redis: RedisClient, timeoutMs: number): Pr
 }
 
 /**
+ * Most publishes one round trip carries. A bigger burst is cut into several scripts sent at once, so Redis
+ * appends one while the client encodes the next (one script of the whole burst leaves each side idle in turn),
+ * and no script runs long.
+ */
+const MAX_COALESCED = 50
+
+interface Waiting {
+  readonly resolve: (id: string) => void
+  readonly reject: (error: unknown) => void
+}
+
+/**
  * Creates a publisher for one stream.
  * @example
  * const publisher = createPublisher({ redis: createRedisConnection(url, 'producer'), stream: 'events' })
@@ -73,19 +93,68 @@ export const createPublisher = ({
   const trim = maxLenApprox === undefined ? [] : ['MAXLEN', '~', String(maxLenApprox)]
   const args = (event: AnyEvent) => [stream, ...trim, '*', ...encodeEntry(event)] as const
 
+  const publishError = (error: unknown) =>
+    new PublishError(`could not publish to stream "${stream}": ${(error as Error).message}`, { cause: error })
   const fail = (error: unknown): never => {
-    throw new PublishError(`could not publish to stream "${stream}": ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw publishError(error)
+  }
+  const settle = (waiting: Waiting, reply: unknown) => {
+    if (typeof reply === 'string') waiting.resolve(reply)
+    else waiting.reject(publishError(reply instanceof Error ? reply : new Error('XADD returned no id')))
+  }
+
+  // The publishes of the current tick: who waits, and their type + JSON pairs in call order.
+  let waiting: Waiting[] = []
+  let pairs: string[] = []
+  const maxLen = maxLenApprox === undefined ? '' : String(maxLenApprox)
+
+  const flush = async () => {
+    const batch = waiting
+    const sent = pairs
+    if (batch.length === 0) return
+    waiting = []
+    pairs = []
+    try {
+      if (redis.status !== 'ready') await waitForFirstConnection(redis, connectWaitMs)
+      if (batch.length === 1) {
+        // Alone in its tick: a plain XADD is cheaper for Redis than a script.
+        const [type, json] = sent as [string, string]
+        settle(
+          batch[0]!,
+          await redis.xadd(stream, ...trim, '*', ENTRY_FIELDS.type, type, ENTRY_FIELDS.event, json),
+        )
+        return
+      }
+      const replies = await runScript(
+        redis,
+        XADD_MANY,
+        [stream],
+        [maxLen, ENTRY_FIELDS.type, ENTRY_FIELDS.event, ...sent],
+      )
+      if (!Array.isArray(replies) || replies.length !== batch.length)
+        throw new Error(`the append script answered ${JSON.stringify(replies)?.slice(0, 80)}`)
+      for (let i = 0; i < batch.length; i++) settle(batch[i]!, replies[i])
+    } catch (error) {
+      // The round trip failed as a whole (connection, timeout): each caller learns it and may retry.
+      for (const w of batch) w.reject(publishError(error))
+    }
   }
 
   return {
-    async publish(event) {
-      assertValidEvent(event)
-      await waitForFirstConnection(redis, connectWaitMs)
-      const id = await redis.xadd(...args(event)).catch(fail)
-      if (typeof id !== 'string') return fail(new Error('XADD returned no id'))
-      return id
+    publish(event) {
+      let json: string
+      try {
+        assertValidEvent(event)
+        json = JSON.stringify(event)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return new Promise<string>((resolve, reject) => {
+        waiting.push({ resolve, reject })
+        pairs.push(event.type, json)
+        if (waiting.length >= MAX_COALESCED) void flush()
+        else if (waiting.length === 1) process.nextTick(flush)
+      })
     },
 
     async publishBatch(events) {

@@ -29,17 +29,48 @@ export const runScript = async (
 }
 
 /**
+ * Appends several events in one round trip, in order: what `publish` calls made in the same tick become. Each
+ * XADD runs under `pcall`, so one failure (OOM, wrong type) is that event's alone and the reply says which
+ * were appended. KEYS[1] stream; ARGV[1] `MAXLEN ~` count or '' for none, ARGV[2], ARGV[3] the two field
+ * names (`type`, `event`), ARGV[4..] one type, event JSON pair per event.
+ * Returns one stream id or error per event.
+ */
+export const XADD_MANY = script(`
+local xadd, key, typeField, eventField, ids, n = redis.pcall, KEYS[1], ARGV[2], ARGV[3], {}, 0
+if ARGV[1] == '' then
+  for i = 4, #ARGV, 2 do
+    n = n + 1
+    ids[n] = xadd('XADD', key, '*', typeField, ARGV[i], eventField, ARGV[i + 1])
+  end
+else
+  for i = 4, #ARGV, 2 do
+    n = n + 1
+    ids[n] = xadd('XADD', key, 'MAXLEN', '~', ARGV[1], '*', typeField, ARGV[i], eventField, ARGV[i + 1])
+  end
+end
+return ids
+`)
+
+/**
  * Acks only the ids this consumer still owns. XACK itself does not check ownership (docs/pitfalls.md: a consumer
  * paused past the claim idle time would ack an entry another consumer has since claimed — a "zombie ack").
  * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] lowest id, ARGV[4] highest id, ARGV[5..] ids.
- * One XPENDING range read of this consumer's own entries between the lowest and highest id settles a usual
- * batch (a per-id XPENDING costs ~3 µs of Lua each, 3× the XACK itself); ids it does not show as ours (taken
- * by another consumer, no longer pending, or past a range cut short by other own entries) are looked up one
- * by one, so the range is only a shortcut: a wrong range costs time, never correctness.
+ * First the group's XPENDING summary (its owners and their counts; O(consumers)): when this consumer is the only
+ * one with anything pending, every given id is either its own or no longer pending, so a bare XACK is exactly
+ * the owner-checked ack (~0.4 µs/id of Redis time instead of ~1.5–2). Otherwise one XPENDING range read of
+ * this consumer's own entries between the lowest and highest id settles a usual batch (a per-id XPENDING costs
+ * ~3 µs of Lua each); ids it does not show as ours (taken by another consumer, no longer pending, or past a
+ * range cut short by other own entries) are looked up one by one, so the range is only a shortcut: a wrong
+ * range costs time, never correctness.
  * Returns { acked count, ids owned by another consumer (refused) }. Ids no longer pending are ignored.
  */
 export const ACK_OWNED = script(`
 local group, consumer = ARGV[1], ARGV[2]
+local owners = redis.call('XPENDING', KEYS[1], group)[4]
+if not owners then return { 0, {} } end
+if #owners == 1 and owners[1][1] == consumer then
+  return { redis.call('XACK', KEYS[1], group, unpack(ARGV, 5)), {} }
+end
 local mine = {}
 for _, row in ipairs(redis.call('XPENDING', KEYS[1], group, ARGV[3], ARGV[4], #ARGV - 4, consumer)) do
   mine[row[1]] = true

@@ -112,7 +112,8 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
   const acks: string[] = []
   const dead: DeadLetterItem[] = []
   const messages: ConsumerMessage[] = []
-  const records = new Map<string, Record<string, string>>()
+  // The fields of messages[i], for a dead letter if it fails.
+  const records: Record<string, string>[] = []
   try {
     for (const d of deliveries) {
       if (d.fields === null) {
@@ -123,7 +124,6 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
         continue
       }
       const fields = fieldsToRecord(d.fields)
-      records.set(d.id, fields)
       if (fields.replayFor !== undefined && fields.replayFor !== rt.group) {
         acks.push(d.id)
         rt.counters.skippedReplays++
@@ -134,17 +134,44 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
         dead.push({ id: d.id, fields, deliveries: d.deliveryCount, reason: reasonOf(decoded.error) })
         continue
       }
-      const common = {
-        streamId: d.id,
-        deliveryCount: d.deliveryCount,
-        group: rt.group,
-        ...(fields.replayOf === undefined ? {} : { replayOf: fields.replayOf }),
-      }
-      messages.push(
-        decoded.known
-          ? { ...common, known: true, event: decoded.event }
-          : { ...common, known: false, event: decoded.event },
-      )
+      // Built in one literal per case (no spread of a shared part): this runs for every entry read.
+      const replayOf = fields.replayOf
+      const message: ConsumerMessage =
+        replayOf === undefined
+          ? decoded.known
+            ? {
+                streamId: d.id,
+                deliveryCount: d.deliveryCount,
+                group: rt.group,
+                known: true,
+                event: decoded.event,
+              }
+            : {
+                streamId: d.id,
+                deliveryCount: d.deliveryCount,
+                group: rt.group,
+                known: false,
+                event: decoded.event,
+              }
+          : decoded.known
+            ? {
+                streamId: d.id,
+                deliveryCount: d.deliveryCount,
+                group: rt.group,
+                replayOf,
+                known: true,
+                event: decoded.event,
+              }
+            : {
+                streamId: d.id,
+                deliveryCount: d.deliveryCount,
+                group: rt.group,
+                replayOf,
+                known: false,
+                event: decoded.event,
+              }
+      messages.push(message)
+      records.push(fields)
     }
 
     // Contract violations go to the dead-letter stream before the handler runs: a batch-mate that kills the
@@ -152,22 +179,31 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
     await deadLetter(rt, dead.splice(0))
     const failures = await runHandler(rt, messages)
     const now = Date.now()
-    for (const m of messages) {
-      const info = { ...base, streamId: m.streamId, type: m.event.type, deliveryCount: m.deliveryCount }
-      const error = failures.get(m.streamId)
+    const onProcessed = rt.hooks.onProcessed
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as ConsumerMessage
+      const error = failures.size === 0 ? undefined : failures.get(m.streamId)
       if (!error) {
         acks.push(m.streamId)
         rt.counters.processed++
-        callHook(rt, 'onProcessed', info)
+        // The hook's argument is built only when someone listens (one object per entry otherwise).
+        if (onProcessed)
+          callHook(rt, 'onProcessed', {
+            ...base,
+            streamId: m.streamId,
+            type: m.event.type,
+            deliveryCount: m.deliveryCount,
+          })
         continue
       }
+      const info = { ...base, streamId: m.streamId, type: m.event.type, deliveryCount: m.deliveryCount }
       rt.counters.failed++
       callHook(rt, 'onFailed', { ...info, error })
       const reason = reasonOf(error)
       if (error instanceof NonRetryableError || m.deliveryCount >= rt.maxDeliveries) {
         dead.push({
           id: m.streamId,
-          fields: records.get(m.streamId) ?? null,
+          fields: records[i] ?? null,
           deliveries: m.deliveryCount,
           reason,
         })
@@ -186,10 +222,12 @@ export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[])
 
     await deadLetter(rt, dead)
 
-    for (const id of acks) {
-      rt.retryAt.delete(id)
-      rt.lastErrors.delete(id)
-    }
+    // Only an entry that failed before has anything to forget (both maps are usually empty).
+    if (rt.retryAt.size > 0 || rt.lastErrors.size > 0)
+      for (const id of acks) {
+        rt.retryAt.delete(id)
+        rt.lastErrors.delete(id)
+      }
     rt.acker.add(acks)
     await flushAcks(rt)
   } finally {

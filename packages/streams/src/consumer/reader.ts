@@ -8,7 +8,7 @@ import { closeConnection, isCluster, type RedisClient, whenReady } from '../conn
 import { isNoGroupError, reasonOf } from '../errors.ts'
 import { readPending } from './group.ts'
 import { processBatch } from './process.ts'
-import { parseReadReply, type RawEntry } from './replies.ts'
+import { type Delivery, parseNewDeliveries, parseReadReply, type RawEntry } from './replies.ts'
 import type { Runtime } from './runtime.ts'
 
 const HUNG = Symbol('hung')
@@ -130,22 +130,16 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
   // The next batch, read on the blocking connection while the current one is handled and acked on the
   // command connection: the read's round trip leaves the critical path. Its entries are marked in flight
   // as soon as they arrive, so the reclaimer leaves them alone; they wait at most one batch's handling.
-  let prefetched: Promise<RawEntry[]> | undefined
+  let prefetched: Promise<Delivery[]> | undefined
 
   const readNewEntries = () =>
     read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']).then((reply) => {
-      const entries = parseReadReply(reply)
+      const entries = parseNewDeliveries(reply)
       for (const e of entries) rt.inFlight.add(e.id)
       return entries
     })
 
-  const handleNew = (entries: readonly RawEntry[]) =>
-    rt.exclusive(() =>
-      processBatch(
-        rt,
-        entries.map((e) => ({ ...e, deliveryCount: 1 })),
-      ),
-    )
+  const handleNew = (entries: readonly Delivery[]) => rt.exclusive(() => processBatch(rt, entries))
 
   const readNew = async () => {
     const next = prefetched ?? readNewEntries()

@@ -38,7 +38,8 @@ const ownDue = async (rt: Runtime, now: number): Promise<PendingEntry[]> => {
     if (rt.inFlight.has(row.id)) return false
     const at = rt.retryAt.get(row.id)
     if (at !== undefined) return now >= at
-    return row.idleMs >= Math.max(rt.claimIdleMs, retryDelayFor(row.id, row.deliveryCount, rt.backoff))
+    // The idle test first: the delay's hash is paid only by entries idle past claimIdleMs (rarely any).
+    return row.idleMs >= rt.claimIdleMs && row.idleMs >= retryDelayFor(row.id, row.deliveryCount, rt.backoff)
   })
 }
 

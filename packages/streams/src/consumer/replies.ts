@@ -21,18 +21,39 @@ export interface PendingEntry {
 
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
 
+const isStrings = (list: readonly unknown[]): list is string[] => {
+  for (const value of list) if (typeof value !== 'string') return false
+  return true
+}
+
+/** A reply's field list as strings: ioredis already gives strings, which are kept as they are (no copy). */
+const fieldsOf = (fields: unknown): string[] | null =>
+  Array.isArray(fields) ? (isStrings(fields) ? fields : fields.map(String)) : null
+
 /** `[[id, [k, v, …] | null], …]` (XRANGE, XCLAIM, one stream of XREADGROUP). */
-export const parseEntries = (list: unknown): RawEntry[] =>
-  asArray(list).flatMap((item) => {
+export const parseEntries = (list: unknown): RawEntry[] => {
+  const out: RawEntry[] = []
+  for (const item of asArray(list)) {
     const [id, fields] = asArray(item)
-    if (typeof id !== 'string') return []
-    return [{ id, fields: Array.isArray(fields) ? fields.map(String) : null }]
-  })
+    if (typeof id === 'string') out.push({ id, fields: fieldsOf(fields) })
+  }
+  return out
+}
 
 /** XREADGROUP's `[[stream, entries]]` (or null on timeout) for a single stream. */
 export const parseReadReply = (reply: unknown): RawEntry[] => {
   const first = asArray(reply)[0]
   return parseEntries(asArray(first)[1])
+}
+
+/** Like {@link parseReadReply}, for entries read with `>`: delivered now for the first time. */
+export const parseNewDeliveries = (reply: unknown): Delivery[] => {
+  const out: Delivery[] = []
+  for (const item of asArray(asArray(asArray(reply)[0])[1])) {
+    const [id, fields] = asArray(item)
+    if (typeof id === 'string') out.push({ id, fields: fieldsOf(fields), deliveryCount: 1 })
+  }
+  return out
 }
 
 /** XPENDING's extended form: `[[id, consumer, idle, count], …]`. */

@@ -55,4 +55,45 @@ describe('owner-checked acks', () => {
       await cleanupStream(redis, stream)
     }
   })
+
+  it('acks straight away while no other consumer has anything pending, ignoring ids no longer pending', async () => {
+    const stream = uniqueStreamName('acker')
+    try {
+      await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+      const ids = await deliver(stream, 'me', 5)
+      // Another consumer that owns nothing right now: it cannot own any of the ids.
+      await redis.xgroup('CREATECONSUMER', stream, 'g', 'other')
+      await redis.xack(stream, 'g', ids[0]!)
+      const acker = createAcker(() => redis, stream, 'g', 'me')
+      acker.add(ids.slice(0, 3))
+      expect(await acker.flush()).toEqual([])
+      expect(await pendingOf(stream, 'me')).toEqual(ids.slice(3))
+      // Nothing pending at all: nothing to ack, nothing refused.
+      acker.add(ids.slice(0, 3))
+      expect(await acker.flush()).toEqual([])
+      acker.add(ids.slice(3))
+      expect(await acker.flush()).toEqual([])
+      acker.add(ids.slice(3))
+      expect(await acker.flush()).toEqual([])
+      expect(await pendingOf(stream, 'me')).toEqual([])
+    } finally {
+      await cleanupStream(redis, stream)
+    }
+  })
+
+  it('refuses an id another consumer claimed even when it is the only other owner', async () => {
+    const stream = uniqueStreamName('acker')
+    try {
+      await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM')
+      const ids = await deliver(stream, 'me', 3)
+      await redis.xclaim(stream, 'g', 'other', 0, ids[1]!)
+      const acker = createAcker(() => redis, stream, 'g', 'me')
+      acker.add(ids)
+      expect(await acker.flush()).toEqual([ids[1]!])
+      expect(await pendingOf(stream, 'me')).toEqual([])
+      expect(await pendingOf(stream, 'other')).toEqual([ids[1]!])
+    } finally {
+      await cleanupStream(redis, stream)
+    }
+  })
 })
