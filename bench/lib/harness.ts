@@ -184,9 +184,6 @@ export const ratioTarget = (
 export const isMet = (check: TargetCheck, value: number): boolean =>
   check.higherIsBetter ? value >= check.limit : value <= check.limit
 
-/** Met in every round. */
-export const metEveryRound = (check: TargetCheck): boolean => check.values.every((v) => isMet(check, v))
-
 /** The smoke alarm of `--quick`: the median is worse than half the target (or twice it, for a "≤" target). */
 export const belowHalfTarget = (check: TargetCheck): boolean => {
   const m = median(check.values)
