@@ -1,0 +1,42 @@
+/**
+ * The floor under introspection (a reference, not a baseline): an Elysia JSON POST that makes the same
+ * three Redis calls the auth route makes (two counters and a three-field HMGET), all sent at once on one
+ * auto-pipelined connection, with no tokens, no service kit and no rate-limit library. Prints `{ port }`;
+ * deletes its keys on SIGTERM.
+ */
+import { Elysia, t } from 'elysia'
+import { Redis } from 'ioredis'
+// As in the apps: importing the streams package fixes ioredis's tracing check under Bun.
+import '@flotilla/streams'
+
+const prefix = `bench:floor:${process.pid}:`
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true })
+redis.defineCommand('fused', { numberOfKeys: 3, lua: "local a = redis.call('INCR', KEYS[1]) local b = redis.call('INCR', KEYS[2]) local h = redis.call('HMGET', KEYS[3], 'userId', 'idleExpiresAt', 'absoluteExpiresAt') return {a, b, h[1], h[2], h[3]}" })
+await redis.hset(`${prefix}s`, {
+  userId: 'u_bench',
+  idleExpiresAt: '9999999999999',
+  absoluteExpiresAt: '9999999999999',
+})
+
+const app = new Elysia()
+  .post(
+    '/',
+    async ({ body }) => {
+      const [, , userId, idle, absolute] = (await (redis as any).fused(`${prefix}ip`, `${prefix}user`, `${prefix}s`)) as any[]; if (0) await Promise.all([
+        redis.incr(`${prefix}ip`),
+        redis.hmget(`${prefix}s`, 'userId', 'idleExpiresAt', 'absoluteExpiresAt'),
+        redis.incr(`${prefix}user`),
+      ])
+      const now = Date.now()
+      return { active: userId !== null && Number(idle) > now && Number(absolute) > now, n: body.token.length }
+    },
+    { body: t.Object({ token: t.String() }) },
+  )
+  .listen({ port: 0, hostname: '127.0.0.1' })
+console.log(JSON.stringify({ port: app.server?.port }))
+
+process.on('SIGTERM', async () => {
+  await redis.del(`${prefix}s`, `${prefix}ip`, `${prefix}user`)
+  redis.disconnect()
+  process.exit(0)
+})
