@@ -21,6 +21,8 @@ import { type ServerProcess, startServer } from './lib/servers.ts'
 const CONNECTIONS = Number(process.env.BENCH_WRK_CONNECTIONS ?? 32)
 const ELYSIA = 'Elysia JSON hello'
 const FLOOR = 'reference: Elysia POST + the same 3 Redis calls, no auth'
+const POST = 'ceiling: bare Elysia JSON POST (same body, validated), no Redis'
+const KIT = 'ceiling: the same POST on the service kit (ids, access log, metrics, span), no Redis'
 
 export const WRK_MISSING =
   'wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk`, then run `bun run bench introspection` again.'
@@ -112,17 +114,23 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     await warming
     const references: Contender[] = []
     if (!quick) {
-      const bun = await startServer(join(import.meta.dir, 'servers', 'bun-hello.ts'))
-      servers.push(bun)
-      const floor = await startServer(join(import.meta.dir, 'servers', 'elysia-redis.ts'))
-      servers.push(floor)
+      // The ceilings the notes split the cost with: the framework alone, the kit alone, the Redis calls alone.
+      const start = async (name: string) => {
+        const server = await startServer(join(import.meta.dir, 'servers', name))
+        servers.push(server)
+        return server
+      }
+      const post = await start('elysia-post.ts')
+      const kit = await start('kit-post.ts')
+      const floor = await start('elysia-redis.ts')
       writeFileSync(
-        script('floor.lua'),
+        script('post.lua'),
         `wrk.method = "POST"\nwrk.body = '${JSON.stringify({ token: 'x'.repeat(600) })}'\nwrk.headers["Content-Type"] = "application/json"\n`,
       )
       references.push(
-        { name: FLOOR, run: () => wrk(SECONDS, `${floor.url}/`, script('floor.lua')) },
-        { name: 'Bun.serve hello', run: () => wrk(SECONDS, `${bun.url}/`) },
+        { name: POST, run: () => wrk(SECONDS, `${post.url}/`, script('post.lua')) },
+        { name: KIT, run: () => wrk(SECONDS, `${kit.url}/`, script('post.lua')) },
+        { name: FLOOR, run: () => wrk(SECONDS, `${floor.url}/`, script('post.lua')) },
       )
     }
     const result = await compare({
