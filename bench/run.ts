@@ -43,7 +43,15 @@ const BENCHMARKS: readonly string[] = [
   'cold-start',
 ]
 /** The ones that check a target: what `--quick` runs. */
-const QUICK: readonly string[] = ['publish', 'drain', 'access-token', 'introspection', 'audit', 'analytics', 'memory']
+const QUICK: readonly string[] = [
+  'publish',
+  'drain',
+  'access-token',
+  'introspection',
+  'audit',
+  'analytics',
+  'memory',
+]
 /** Imported lazily: one failing import stays one failed section. */
 const benchmark = (name: string) => import(`./${name}.ts`) as Promise<{ report: Report }>
 
