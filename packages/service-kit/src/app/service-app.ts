@@ -126,9 +126,18 @@ export const createServiceApp = (options: ServiceAppOptions) => {
         const pattern = route || 'unmatched'
         metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
         const path = pathOf(request.url)
-        const line = { method: request.method, path, route: pattern, status, ms: Math.round(seconds * 1000) }
-        if (QUIET_PATHS.has(path)) context.log.debug(line, 'request')
-        else context.log.info(line, 'request')
+        // On the service logger with the ids, as the request's child would write it, without making the child.
+        const line = {
+          requestId: context.requestId,
+          correlationId: context.correlationId,
+          method: request.method,
+          path,
+          route: pattern,
+          status,
+          ms: Math.round(seconds * 1000),
+        }
+        if (QUIET_PATHS.has(path)) logger.debug(line, 'request')
+        else logger.info(line, 'request')
       })
       .use(
         probes({ service: name, version, readiness, readinessTimeoutMs, features: options.features ?? {} }),
