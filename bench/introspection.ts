@@ -72,7 +72,9 @@ on the service logger). Server CPU per request (process CPU time ÷ requests, in
 Redis client (ioredis send, parse, socket write) ~20% (was ~38%); the two verified-token lookups ~8.5%, of which
 SHA-256 of each token ~4.8% (the cache in @flotilla/contracts); Bun's \`requestIP\` for the ip limit 3.7%; the kit's
 request context, body check, access-log line and metrics ~12%; the rest Bun's HTTP server, Elysia's routing, body
-parse, validation and response check, most of it in native frames.
+parse, validation and response check, most of it in native frames. The benchmark's auth server (the auth test fixture) logs at
+\`silent\`, as do the kit POST ceiling: the access line is built but not written, so a service logging at \`info\`
+pays pino's serialisation on top (the kit's logger notes ~12 µs per line with its redaction paths), not measured here.
 
 **Ceilings** (the same CPU measure, median of 4 interleaved rounds, load 10–12): Elysia JSON hello 12.8 µs; bare
 Elysia JSON POST of the same body, validated 20.7; that POST on the service kit (ids, access log, metrics, span,
@@ -81,9 +83,10 @@ one script; auth 77.7. 0.35× of the hello means ≤ ~37 µs per request: what t
 Redis reference alone. Removing the kit's pieces in turn (each variant 3 rounds, load ~12: without the on-request
 ids and body check 31.7 µs, the context derive 32.5, the after-response log and metrics 30.7, metrics only 32.5,
 the span 32.4, Swagger 31.1; all of them, probes and dead-letter routes too 35.3; the full kit 28.8–35.1 in the
-same runs) saves no more than the noise: the hooks are not the kit's cost. A bare Elysia POST that only *imports*
-the kit ran at 29–31 µs against 20.5–22 without (two runs, load 12–27, indicative): the kit's ~14 µs over Elysia
-follows its module graph, not its hooks, and is not pinned down yet. Meeting 0.35× would need the whole of auth
+same runs) saves no more than the noise of those runs. A bare Elysia POST that only *imports* the kit (no hooks)
+ran at 22.2–23.0 µs against 18.6–18.9 without, in the three quiet rounds of a later run (load ~5; importing
+@flotilla/telemetry alone: no change; streams or contracts alone: up to ~1.5 µs): ~4 µs of the kit's ~14 µs over
+Elysia follows its module graph, not its hooks, and is not pinned down yet. Meeting 0.35× would need the whole of auth
 (two token checks, two shared rate limits, the session read, the kit) at the cost of the kit's empty POST; dropping
 the per-user limit, the session read (revocation at once) or the access log would trade a guarantee, and was not
 done. \`--quick\` (auth against the hello only, 1 s rounds) measured medians of 0.18×, 0.30× and 0.23× at load
