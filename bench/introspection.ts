@@ -73,7 +73,7 @@ Redis client (ioredis send, parse, socket write) ~20% (was ~38%); the two verifi
 SHA-256 of each token ~4.8% (the cache in @flotilla/contracts); Bun's \`requestIP\` for the ip limit 3.7%; the kit's
 request context, body check, access-log line and metrics ~12%; the rest Bun's HTTP server, Elysia's routing, body
 parse, validation and response check, most of it in native frames. The benchmark's auth server (the auth test fixture) logs at
-\`silent\`, as do the kit POST ceiling: the access line is built but not written, so a service logging at \`info\`
+\`silent\`, as does the kit POST ceiling: the access line is built but not written, so a service logging at \`info\`
 pays pino's serialisation on top (the kit's logger notes ~12 µs per line with its redaction paths), not measured here.
 
 **Ceilings** (the same CPU measure, median of 4 interleaved rounds, load 10–12): Elysia JSON hello 12.8 µs; bare
