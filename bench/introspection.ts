@@ -89,9 +89,9 @@ ran at 22.2–23.0 µs against 18.6–18.9 without, in the three quiet rounds of
 Elysia follows its module graph, not its hooks, and is not pinned down yet. Meeting 0.35× would need the whole of auth
 (two token checks, two shared rate limits, the session read, the kit) at the cost of the kit's empty POST; dropping
 the per-user limit, the session read (revocation at once) or the access log would trade a guarantee, and was not
-done. \`--quick\` (auth against the hello only, 1 s rounds) measured medians of 0.18×, 0.30× and 0.23× at load
-average 5–22 after these changes (0.14× at load 12 before them): above the 0.175× alarm, with a thin margin on a
-loaded machine.`
+done. \`--quick\` (auth against the hello only, 1 s rounds) measured medians of 0.18×, 0.30×, 0.23× and 0.17× in four runs at
+load average 5–22 after these changes (per-round ratios 0.09–0.38×; 0.14× at load 12 before them): around the
+0.175× alarm, which a loaded machine can still trip.`
 
 const AUTH = 'auth POST /v1/tokens/introspect'
 
