@@ -10,7 +10,7 @@ import { packageApp } from '../docker/package-app.ts'
 import { isolatedEnv } from '../tests/deploy/lib/isolation.ts'
 import { freePort } from '../tests/deploy/lib/nginx.ts'
 import { APPS, createAppsRun, waitReady } from './lib/apps.ts'
-import { compare, type Measurement } from './lib/harness.ts'
+import { type BenchOptions, type BenchReport, compare, type Measurement } from './lib/harness.ts'
 import { REDIS_URL } from './lib/redis.ts'
 
 const HELLO = 'Bun.serve hello (compiled)'
@@ -62,8 +62,8 @@ const coldStart = async (binary: string, env: Record<string, string>, path: stri
   }
 }
 
-/** The markdown section for docs/benchmarks.md. */
-export const report = async (): Promise<string> => {
+/** The markdown section for docs/benchmarks.md (no target: startup times to read beside the hello's). */
+export const report = async (_options: BenchOptions = {}): Promise<BenchReport> => {
   const { run, dir: work, cleanup } = createAppsRun('cold')
   try {
     const hello = compileHello(join(work, 'hello'))
@@ -82,7 +82,7 @@ export const report = async (): Promise<string> => {
     const result = await compare({ title: 'cold start', unit: 'starts/s', contenders })
     const base = result.results.find((r) => r.name === HELLO)
     const ms = (rate: number) => (1000 / rate).toFixed(0)
-    return [
+    const markdown = [
       '### cold start',
       '',
       `${result.rounds} interleaved rounds after a warm-up; from spawn to the first 200 on \`/ready\` (polled every 10 ms), median (min–max) milliseconds; ratio = median ÷ the hello's median. Apps run with development settings, their own data dir (libSQL files created on the first start, reopened later) and isolated Redis keys.`,
@@ -94,12 +94,13 @@ export const report = async (): Promise<string> => {
           `| ${r.name} | ${ms(r.median)} | ${ms(r.max)}–${ms(r.min)} | ${base ? (base.median / r.median).toFixed(1) : '—'}× |`,
       ),
     ].join('\n')
+    return { markdown, checks: [] }
   } finally {
     await cleanup()
   }
 }
 
 if (import.meta.main) {
-  console.log(await report())
+  console.log((await report()).markdown)
   process.exit(0)
 }

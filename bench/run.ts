@@ -54,6 +54,7 @@ const QUICK: readonly string[] = [
   'audit',
   'analytics',
   'postgres',
+  'memory',
 ]
 /** Imported lazily: one failing import stays one failed section. */
 const benchmark = (name: string) => import(`./${name}.ts`) as Promise<{ report: Report }>

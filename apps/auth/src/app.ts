@@ -45,7 +45,7 @@ export const createApp = (deps: AppDeps) => {
     .use(refreshRoutes(routeDeps))
     .use(sessionRoutes(routeDeps))
     .use(deviceRoutes({ ...routeDeps, devices: core.devices }))
-    .use(introspectionRoutes({ checker: core.checker, guards, rateLimits: core.rateLimits, ...proxy }))
+    .use(introspectionRoutes({ checker: core.checker, guards, gate: core.introspectionGate, ...proxy }))
 }
 
 /** The app's type: the monolith's Eden treaty client is typed from it. */

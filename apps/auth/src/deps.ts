@@ -5,6 +5,7 @@ import { createRedisConnection } from '@flotilla/streams'
 import type { RedisOptions } from 'ioredis'
 import { createDeviceStore } from './devices/store.ts'
 import type { EventSink } from './events.ts'
+import { createIntrospectionGate } from './introspection/gate.ts'
 import { createTokenChecker } from './introspection/service.ts'
 import { createKeyRing } from './keys/key-ring.ts'
 import { deriveSealingKey } from './keys/sealing.ts'
@@ -123,6 +124,7 @@ export const buildCore = async ({
       graceMs: s.refreshGraceSeconds * 1000,
     },
   })
+  const rateLimits = createRateLimits(redis, s.redisPrefix, s.rateLimits, observer)
   return {
     keyRing,
     tokens,
@@ -133,7 +135,8 @@ export const buildCore = async ({
     outbox,
     observer,
     checker: createTokenChecker(tokens, sessionStore, observer),
-    rateLimits: createRateLimits(redis, s.redisPrefix, s.rateLimits, observer),
+    rateLimits,
+    introspectionGate: createIntrospectionGate(redis, s.redisPrefix, rateLimits, sessionStore),
   }
 }
 export type Core = Awaited<ReturnType<typeof buildCore>>

@@ -6,6 +6,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  type TextMapGetter,
   trace,
 } from '@opentelemetry/api'
 import { Elysia } from 'elysia'
@@ -17,6 +18,23 @@ export interface HttpTracingOptions {
 }
 
 const DEFAULT_IGNORED = ['/health', '/ready', '/metrics']
+
+// Reads the propagator's headers straight from the request (no copy of every header per request).
+const headerGetter: TextMapGetter<Headers> = {
+  get: (headers, key) => headers.get(key) ?? undefined,
+  keys: (headers) => [...headers.keys()],
+}
+
+/** Path and scheme of a request URL without building a `URL` (this runs on every request). */
+const partsOf = (url: string): { path: string; scheme: string } => {
+  const colon = url.indexOf('://')
+  const start = url.indexOf('/', colon + 3)
+  const query = start === -1 ? -1 : url.indexOf('?', start)
+  return {
+    scheme: url.slice(0, colon),
+    path: start === -1 ? '/' : query === -1 ? url.slice(start) : url.slice(start, query),
+  }
+}
 
 const statusOf = (status: unknown): number => (typeof status === 'number' ? status : 200)
 
@@ -31,17 +49,17 @@ export const httpTracing = (options: HttpTracingOptions = {}) => {
   const spans = new WeakMap<Request, Span>()
   return new Elysia({ name: '@flotilla/telemetry/http' })
     .onRequest(({ request }) => {
-      const url = new URL(request.url)
-      if (ignored.has(url.pathname)) return
-      const parent = propagation.extract(ROOT_CONTEXT, Object.fromEntries(request.headers))
+      const url = partsOf(request.url)
+      if (ignored.has(url.path)) return
+      const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter)
       const span = getTracer().startSpan(
-        `${request.method} ${url.pathname}`,
+        `${request.method} ${url.path}`,
         {
           kind: SpanKind.SERVER,
           attributes: {
             'http.request.method': request.method,
-            'url.path': url.pathname,
-            'url.scheme': url.protocol.replace(':', ''),
+            'url.path': url.path,
+            'url.scheme': url.scheme,
             ...(request.headers.get('x-request-id')
               ? { 'http.request.id': request.headers.get('x-request-id')! }
               : {}),

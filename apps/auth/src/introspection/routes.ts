@@ -4,35 +4,24 @@ import { ErrorBody, errorList } from '../errors.ts'
 import { formOrJsonBody } from '../http/body.ts'
 import type { Guards } from '../http/guards.ts'
 import { clientIp } from '../http/request-info.ts'
-import type { RateLimits } from '../rate-limit/rate-limit.ts'
+import type { IntrospectionGate } from './gate.ts'
 import { IntrospectBody, IntrospectionResult } from './model.ts'
 import type { TokenChecker } from './service.ts'
 
 export interface IntrospectionRouteDeps {
   readonly checker: TokenChecker
   readonly guards: Guards
-  readonly rateLimits: RateLimits
+  readonly gate: IntrospectionGate
   readonly trustedProxyHeader?: string
 }
 
-export const introspectionRoutes = ({
-  checker,
-  guards,
-  rateLimits,
-  trustedProxyHeader,
-}: IntrospectionRouteDeps) =>
+export const introspectionRoutes = ({ checker, guards, gate, trustedProxyHeader }: IntrospectionRouteDeps) =>
   new Elysia({ name: 'auth/introspection' }).use(guards.service).post(
     '/v1/tokens/introspect',
-    async ({ body, request, server }) => {
-      // The ip budget is checked while the token verifies; the per-user count goes out with the session
-      // read, and only for a token whose signature verified: an unverified `sub` would let anyone spend a
-      // victim's budget with forged tokens. Either limit answers 429.
-      const [, result] = await Promise.all([
-        rateLimits.hit('introspect:ip', clientIp(request, server, trustedProxyHeader)),
-        checker.introspect(body.token, (userId) => rateLimits.hit('introspect:user', userId)),
-      ])
-      return result
-    },
+    // The token verifies first (locally); then its limits and session read leave as one Redis call. Either
+    // limit answers 429.
+    ({ body, request, server }) =>
+      checker.introspect(body.token, { gate, ip: clientIp(request, server, trustedProxyHeader) }),
     {
       body: IntrospectBody,
       parse: [...formOrJsonBody],

@@ -4,6 +4,7 @@ import type { UserPrincipal } from '@flotilla/service-kit'
 import { type AuthObserver, noopObserver } from '../observe.ts'
 import type { SessionStore } from '../sessions/store.ts'
 import type { AccessTokens } from '../tokens/access-token.ts'
+import type { IntrospectionGate } from './gate.ts'
 import type { IntrospectionResult } from './model.ts'
 
 /** Verifies an access token and checks its session in Redis, so a revocation takes effect at once. */
@@ -22,24 +23,32 @@ export const createTokenChecker = (
       throw new TokenError('the session of this token has ended')
     return principal
   }
+  // A token that fails verification still counts against the client's ip before the answer.
+  const verifyOrCount = async (token: string, client?: { gate: IntrospectionGate; ip: string }) => {
+    try {
+      return await tokens.verifier.verify(token)
+    } catch (error) {
+      if (client) await client.gate.unverified(client.ip)
+      throw error
+    }
+  }
   return {
     authenticate,
     /**
-     * The RFC 7662 answer for any input; never throws on a bad token. `onVerified` runs once the signature
-     * has verified (with the token's authentic user id), alongside the session read, so both Redis calls
-     * go out together; if it throws, introspect throws that.
+     * The RFC 7662 answer for any input; never throws on a bad token. With a `client` (its gate and ip), the
+     * rate limits are counted too — per user only once the signature has verified, so forged tokens cannot
+     * spend a victim's budget — and a spent limit throws its 429.
      */
     async introspect(
       token: string,
-      onVerified?: (userId: string) => Promise<void>,
+      client?: { readonly gate: IntrospectionGate; readonly ip: string },
     ): Promise<IntrospectionResult> {
       let principal: UserPrincipal
       try {
-        const verified = await tokens.verifier.verify(token)
-        const [sessionUserId] = await Promise.all([
-          sessions.liveUserId(verified.sessionId),
-          onVerified?.(verified.userId),
-        ])
+        const verified = await verifyOrCount(token, client)
+        const sessionUserId = client
+          ? await client.gate.verified(client.ip, verified.userId, verified.sessionId)
+          : await sessions.liveUserId(verified.sessionId)
         principal = liveSession(verified, sessionUserId)
       } catch (error) {
         if (error instanceof TokenError) {

@@ -1,9 +1,9 @@
 /**
- * Redis-backed rate limits (rate-limiter-flexible: one atomic INCR + PEXPIRE per hit, shared by every
- * instance). Each limit has a name, a budget per window, and is keyed by client ip or user id.
+ * Redis-backed fixed-window rate limits, shared by every instance. Each hit is one small Lua script (EVALSHA):
+ * INCR, the window's expiry set by the hit that opens it, and its remaining time read only once over budget.
+ * Keys are `<prefix>rl:<name>:<key>`, as rate-limiter-flexible named them, so counters survive the switch.
  */
 import type { RedisClient } from '@flotilla/streams'
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import { tooManyRequests } from '../errors.ts'
 import { type AuthObserver, noopObserver } from '../observe.ts'
 
@@ -16,6 +16,29 @@ export interface LimitSpec {
 
 export type LimitName = 'refresh:ip' | 'refresh:user' | 'introspect:ip' | 'introspect:user'
 
+/**
+ * Lua: counts one hit on a limit and answers 0 within budget, else the ms until its window ends. A counter
+ * left without an expiry (it cannot happen here, but a stuck key must never block forever) gets one.
+ */
+export const HIT_FUNCTION = `local function hit(key, windowMs, points)
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, windowMs) end
+  if n <= tonumber(points) then return 0 end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, windowMs) ttl = tonumber(windowMs) end
+  return ttl
+end
+`
+
+const HIT_COMMAND = 'flotillaRateLimitHit'
+
+/** One limit applied to one key: what a script needs to count it. */
+export interface LimitHit {
+  readonly key: string
+  readonly windowMs: number
+  readonly points: number
+}
+
 /** Creates the named limits; `hit(name, key)` throws a 429 `RATE_LIMITED` with `Retry-After` when over. */
 export const createRateLimits = (
   redis: RedisClient,
@@ -23,32 +46,34 @@ export const createRateLimits = (
   specs: Record<LimitName, LimitSpec>,
   observer: AuthObserver = noopObserver,
 ) => {
-  const limiters = new Map<LimitName, RateLimiterRedis>()
-  for (const [name, spec] of Object.entries(specs) as [LimitName, LimitSpec][]) {
-    limiters.set(
-      name,
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${prefix}rl:${name}`,
-        points: spec.points,
-        duration: spec.windowSeconds,
-      }),
-    )
-  }
-  return {
+  // ioredis sends EVALSHA and falls back to EVAL once when the script cache is empty (after a restart too).
+  redis.defineCommand(HIT_COMMAND, {
+    numberOfKeys: 1,
+    lua: `${HIT_FUNCTION}return hit(KEYS[1], ARGV[1], ARGV[2])`,
+  })
+  const send = (redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>)[
+    HIT_COMMAND
+  ]!.bind(redis)
+  const limits = {
+    /** The limit `name` for `key`, for a script that counts it alongside other work (undefined: no limit). */
+    of(name: LimitName, key: string): LimitHit | undefined {
+      const spec = specs[name]
+      if (!spec) return undefined
+      return { key: `${prefix}rl:${name}:${key}`, windowMs: spec.windowSeconds * 1000, points: spec.points }
+    },
+    /** Turns a script's answer (0, or the ms left in the window) into nothing or a 429. */
+    settle(name: LimitName, retryAfterMs: number): void {
+      if (retryAfterMs <= 0) return
+      observer.rateLimited(name)
+      throw tooManyRequests(Math.max(1, Math.ceil(retryAfterMs / 1000)))
+    },
     /** Counts one request against `name` for `key`. */
     async hit(name: LimitName, key: string): Promise<void> {
-      const limiter = limiters.get(name)
-      if (!limiter) return
-      try {
-        await limiter.consume(key)
-      } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) observer.rateLimited(name)
-        if (rejection instanceof RateLimiterRes)
-          throw tooManyRequests(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)))
-        throw rejection
-      }
+      const limit = limits.of(name, key)
+      if (!limit) return
+      limits.settle(name, Number(await send(limit.key, limit.windowMs, limit.points)))
     },
   }
+  return limits
 }
 export type RateLimits = ReturnType<typeof createRateLimits>

@@ -82,6 +82,18 @@ const pairs = (flat: unknown[]): Record<string, string> => {
   return out
 }
 
+/** The session hash of `sid` (hash-tagged: a session's keys share a slot on a Redis Cluster). */
+export const sessionKeyOf = (prefix: string, sid: string) => `${prefix}s:{${sid}}`
+
+/** The fields a liveness check reads, in order (`liveUserOf` takes their values). */
+export const LIVENESS_FIELDS = ['userId', 'idleExpiresAt', 'absoluteExpiresAt'] as const
+
+/** The user of a session from its `LIVENESS_FIELDS` values, or undefined when it is gone or has expired. */
+export const liveUserOf = (
+  [userId, idle, absolute]: readonly (string | null | undefined)[],
+  now = Date.now(),
+): string | undefined => (userId && Number(idle) > now && Number(absolute) > now ? userId : undefined)
+
 /** Tells every verifier that a session's access tokens are revoked (`createRevocationWriter`). */
 export interface SessionRevocations {
   revokeSessions(sessionIds: readonly string[]): Promise<void>
@@ -92,7 +104,7 @@ export interface SessionRevocations {
  * a reused refresh token) goes through `revocations`, so its access tokens are refused everywhere at once.
  */
 export const createSessionStore = (redis: RedisClient, prefix: string, revocations: SessionRevocations) => {
-  const sessionKey = (sid: string) => `${prefix}s:{${sid}}`
+  const sessionKey = (sid: string) => sessionKeyOf(prefix, sid)
   const spentKey = (sid: string) => `${prefix}s:{${sid}}:spent`
   const indexKey = (uid: string) => `${prefix}u:{${uid}}:sessions`
   const member = (s: Pick<SessionRecord, 'createdAt' | 'id'>) => `${pad(s.createdAt)}:${s.id}`
@@ -136,13 +148,7 @@ export const createSessionStore = (redis: RedisClient, prefix: string, revocatio
      * record (the hot path of introspection and of every user-token request).
      */
     async liveUserId(sid: string, now = Date.now()): Promise<string | undefined> {
-      const [userId, idle, absolute] = await redis.hmget(
-        sessionKey(sid),
-        'userId',
-        'idleExpiresAt',
-        'absoluteExpiresAt',
-      )
-      return userId && Number(idle) > now && Number(absolute) > now ? userId : undefined
+      return liveUserOf(await redis.hmget(sessionKey(sid), ...LIVENESS_FIELDS), now)
     },
 
     /**

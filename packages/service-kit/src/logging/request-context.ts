@@ -20,6 +20,27 @@ export interface RequestContext {
 
 const pick = (value: string | null): string | undefined => (value && SAFE_ID.test(value) ? value : undefined)
 
+/**
+ * The request's child logger, made on first use: most requests log nothing but their access line (which the kit
+ * writes with the ids itself), and a pino child serialises its bindings as it is made, on every request.
+ */
+const lazyChild = (logger: Logger, bindings: { requestId: string; correlationId: string }): Logger => {
+  let child: Logger | undefined
+  const real = () => {
+    child ??= logger.child(bindings)
+    return child
+  }
+  return new Proxy({} as Logger, {
+    get: (_, key) => {
+      const target = real()
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+    set: (_, key, value) => Reflect.set(real(), key, value),
+    has: (_, key) => Reflect.has(real(), key),
+  })
+}
+
 /** Builds the context for a request: keeps a caller's ids when valid, otherwise generates a request id. */
 const createRequestContext = (request: Request, logger: Logger): RequestContext => {
   const requestId = pick(request.headers.get(REQUEST_ID_HEADER)) ?? crypto.randomUUID()
@@ -27,7 +48,7 @@ const createRequestContext = (request: Request, logger: Logger): RequestContext 
   return {
     requestId,
     correlationId,
-    log: logger.child({ requestId, correlationId }),
+    log: lazyChild(logger, { requestId, correlationId }),
     startedAt: performance.now(),
   }
 }
