@@ -3,7 +3,8 @@
  * fed 20,000 distinct events with duplicates and poison entries while replicas are SIGKILLed and started again.
  * Every effect must happen exactly once: one welcome email per registration, one audit record per event in chains
  * that verify, one count per event, every poison entry dead-lettered with a reason in every group, and each
- * scheduled job run at most once per slot.
+ * scheduled job run at most once per slot. Beside them run the notification workflows (`lib/workflows.ts`):
+ * digests, a throttle, delayed and scheduled sends with cancels, quiet hours, all failing over from a dead provider.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
@@ -18,6 +19,7 @@ import {
   auditCounts,
   type DeadLetterView,
   deadLetters,
+  deliveries,
   groupSettled,
   outboxEmails,
   streamCensus,
@@ -25,6 +27,22 @@ import {
   verifyChain,
 } from './lib/observe.ts'
 import { REPLICATED_APPS, type ReplicatedApp, STORES } from './lib/stores.ts'
+import {
+  buildWorkflows,
+  type DeliveryView,
+  digestFindings,
+  driveWorkflows,
+  type OutboxMessage,
+  sentFindings,
+  throttleFindings,
+  timedFindings,
+  WORKFLOW_DOMAIN,
+  WORKFLOW_ENV,
+  type WorkflowObservation,
+  type WorkflowPlan,
+  workflowShare,
+  workflowsSettled,
+} from './lib/workflows.ts'
 import { buildWorkload, seededRandom, type Workload } from './lib/workload.ts'
 
 const EVENTS = 20_000
@@ -39,8 +57,10 @@ const SETTLE_TIMEOUT_MS = 360_000
 const seed = Number(process.env.REPLICAS_SEED ?? Date.now() % 1_000_000)
 const random = seededRandom(seed)
 
-// Short job periods, so many slots pass during the run and three instances compete for each.
+// Short job periods, so many slots pass during the run and three instances compete for each; notifications
+// also gets the workflows' short windows and its dead first email provider.
 const JOB_ENV: Partial<Record<ReplicatedApp, Record<string, string>>> = {
+  notifications: WORKFLOW_ENV,
   audit: { AUDIT_CHECKPOINT_INTERVAL_SECONDS: '2', AUDIT_RETENTION_INTERVAL_SECONDS: '1' },
   analytics: {
     ANALYTICS_JOBS_TICK_MS: '200',
@@ -53,7 +73,13 @@ const JOB_ENV: Partial<Record<ReplicatedApp, Record<string, string>>> = {
 interface Snapshot {
   census: Awaited<ReturnType<typeof streamCensus>>
   settled: Record<ReplicatedApp, boolean>
+  /** Recipients of the outbox's emails outside the workflows: the welcome emails. */
   emails: string[]
+  /** The `notification.sent` events outside the workflows. */
+  welcomeSent: number
+  outbox: OutboxMessage[]
+  deliveries: DeliveryView[]
+  workflows: WorkflowObservation
   audit: Map<string, number>
   analytics: Map<string, number>
 }
@@ -72,6 +98,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
   let cluster: Cluster
   let redis: ReturnType<typeof createRedisConnection>
   let workload: Workload
+  let flows: WorkflowPlan
   let snapshot: Snapshot | undefined
   let waitError = ''
   const kills: string[] = []
@@ -85,12 +112,16 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
         REPLICATED_APPS.map(async (app) => [app, await groupSettled(redis, cluster.stream, app)] as const),
       ),
     ) as Record<ReplicatedApp, boolean>
-    const [emails, audit, analytics] = await Promise.all([
+    const [outbox, rows, audit, analytics] = await Promise.all([
       outboxEmails(cluster),
+      deliveries(cluster),
       auditCounts(cluster),
       analyticsCounts(cluster, from, new Date(Date.now() + 3_600_000)),
     ])
-    return { census, settled, emails, audit, analytics }
+    const workflows = workflowShare(flows, { deliveries: rows, outbox, sent: census.sent })
+    const emails = outbox.filter((m) => !m.recipient.endsWith(`@${WORKFLOW_DOMAIN}`)).map((m) => m.recipient)
+    const welcomeSent = census.sent.length - workflows.sent.length
+    return { census, settled, emails, welcomeSent, outbox, deliveries: rows, workflows, audit, analytics }
   }
 
   /**
@@ -104,7 +135,8 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     Object.keys(diff(before.census.distinctByType, before.audit)).length === 0 &&
     Object.keys(diff(before.census.distinctByType, before.analytics)).length === 0 &&
     before.emails.length === REGISTRATIONS &&
-    before.census.distinctByType.get('notification.sent') === REGISTRATIONS
+    before.welcomeSent === REGISTRATIONS &&
+    workflowsSettled(flows, before.workflows)
 
   beforeAll(async () => {
     const t0 = performance.now()
@@ -120,6 +152,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
       random,
       run: cluster.id,
     })
+    flows = buildWorkflows({ run: cluster.id, random })
 
     // SIGKILL a random replica of each app, twice per app in a random order, at random moments while the
     // events go out and the backlog drains; each comes back as a new process (a new consumer name).
@@ -146,6 +179,17 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
       deadlineMs: 30_000,
     })
     const t1 = performance.now()
+    // The workflows go out over the first seconds, beside the main workload, on their own connection.
+    const flowStream = connectStream({ redisUrl: TEST_REDIS_URL, stream: cluster.stream })
+    const flowPublisher = createEventPublisher({
+      publisher: flowStream.publisher,
+      source: 'monolith',
+      deadlineMs: 30_000,
+    })
+    const drive = driveWorkflows(flows, cluster, (event) => flowPublisher.publish(event))
+    const driving = drive.done.finally(() => flowStream.close())
+    await drive.head
+    timings.head = performance.now() - t1
     try {
       const chunk = 500
       const poisonEvery = Math.floor(workload.publishes.length / workload.poison.length)
@@ -166,6 +210,8 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     timings.publish = performance.now() - t1
     await chaos
     timings.chaos = performance.now() - t1
+    await driving
+    timings.workflows = performance.now() - t1
 
     const deadline = Date.now() + SETTLE_TIMEOUT_MS
     for (;;) {
@@ -174,7 +220,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
         const after = await streamCensus(redis, cluster.stream)
         snapshot = before
         if (consistent(before, after)) break
-        waitError = `not settled: groups ${JSON.stringify(before.settled)}, emails ${before.emails.length}, audit ${JSON.stringify(diff(before.census.distinctByType, before.audit))}, analytics ${JSON.stringify(diff(before.census.distinctByType, before.analytics))}`
+        waitError = `not settled: groups ${JSON.stringify(before.settled)}, emails ${before.emails.length}, workflows ${workflowsSettled(flows, before.workflows)}, audit ${JSON.stringify(diff(before.census.distinctByType, before.audit))}, analytics ${JSON.stringify(diff(before.census.distinctByType, before.analytics))}`
       } catch (error) {
         waitError = `reading the state failed: ${(error as Error).message}`
       }
@@ -186,7 +232,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     }
     timings.settled = performance.now() - t1
     console.log(
-      `replicas: boot ${(timings.boot / 1000).toFixed(1)} s, publish ${(timings.publish / 1000).toFixed(1)} s, kills done ${(timings.chaos / 1000).toFixed(1)} s, settled ${(timings.settled / 1000).toFixed(1)} s after the first publish; kills: ${kills.join(', ')}; ${cluster.started} processes started`,
+      `replicas: boot ${(timings.boot / 1000).toFixed(1)} s, timed workflows published ${(timings.head / 1000).toFixed(1)} s, publish ${(timings.publish / 1000).toFixed(1)} s, workflows driven ${(timings.workflows / 1000).toFixed(1)} s, kills done ${(timings.chaos / 1000).toFixed(1)} s, settled ${(timings.settled / 1000).toFixed(1)} s after the first publish; kills: ${kills.join(', ')}; ${cluster.started} processes started`,
     )
   }, SETTLE_TIMEOUT_MS + 300_000)
 
@@ -216,7 +262,32 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     const lost = [...workload.recipients].filter((r) => !counts.has(r))
     expect({ lost: lost.length, duplicated: duplicated.length }).toEqual({ lost: 0, duplicated: 0 })
     expect(emails).toHaveLength(REGISTRATIONS)
-    expect(census.distinctByType.get('notification.sent')).toBe(REGISTRATIONS)
+    expect(snapshot!.welcomeSent).toBe(REGISTRATIONS)
+    expect(census.distinctByType.get('notification.sent')).toBe(census.sent.length)
+  })
+
+  it('sends each user one digest listing every sign-in of its window, once, while replicas die', () => {
+    expect(snapshot!.settled.notifications).toBe(true)
+    expect(digestFindings(flows, snapshot!.workflows)).toEqual([])
+  })
+
+  it('sends exactly the throttle limit per recipient and category, the rest throttled, none lost', () => {
+    expect(throttleFindings(flows, snapshot!.workflows)).toEqual([])
+  })
+
+  it('sends delayed, scheduled and quiet-hours requests once each and never before their time; never a cancelled one', () => {
+    expect(timedFindings(flows, snapshot!.workflows)).toEqual([])
+    expect(snapshot!.workflows.outbox).toHaveLength(flows.emails)
+  })
+
+  it('fails every email over from the dead first provider to the second, which sends it once (one notification.sent)', () => {
+    const { workflows, deliveries: rows, census } = snapshot!
+    expect(sentFindings(workflows)).toEqual([])
+    // The welcome emails too: every sent delivery and every notification.sent names the second provider.
+    const sent = rows.filter((d) => d.status === 'sent')
+    expect(sent).toHaveLength(REGISTRATIONS + workflows.sent.length)
+    expect(sent.filter((d) => d.provider !== 'outbox' || !d.failedOver)).toEqual([])
+    expect(census.sent.filter((e) => e.provider !== 'outbox')).toEqual([])
   })
 
   it('records each event once in audit, in gapless chains that verify', async () => {
