@@ -51,6 +51,8 @@ const DUPLICATES = 1_000
 const POISON = 42
 /** SIGKILLs per app while the events are published and drained. */
 const KILLS_PER_APP = 2
+/** How long a test that reads over HTTP may take (every chain verified, every dead letter listed, loaded cores). */
+const READ_TIMEOUT_MS = 60_000
 /** How long the system may take to settle after the last publish (2 loaded cores). */
 const SETTLE_TIMEOUT_MS = 360_000
 
@@ -290,26 +292,30 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     expect(census.sent.filter((e) => e.provider !== 'outbox')).toEqual([])
   })
 
-  it('records each event once in audit, in gapless chains that verify', async () => {
-    const { census, audit, settled } = snapshot!
-    expect(settled.audit).toBe(true)
-    expect(diff(census.distinctByType, audit)).toEqual({})
-    // Every chain recomputes from the first record to the head, with seq 1..n: n records, no gap, no fork.
-    const chains = await auditChains(cluster)
-    const verified: Verification[] = []
-    for (const tenant of chains.keys())
-      verified.push(await verifyChain(cluster, tenant === '(none)' ? undefined : tenant))
-    const total = [...census.distinctByType.values()].reduce((a, b) => a + b, 0)
-    expect(verified.map((v) => ({ chain: v.chain, ok: v.ok, brokenAt: v.brokenAt }))).toEqual(
-      verified.map((v) => ({ chain: v.chain, ok: true, brokenAt: undefined })),
-    )
-    for (const v of verified) {
-      const records = chains.get(v.chain === 'global' ? '(none)' : v.chain)
-      expect(v.head.seq).toBe(records!)
-      expect(v.checked).toBe(records!)
-    }
-    expect(verified.reduce((n, v) => n + v.head.seq, 0)).toBe(total)
-  })
+  it(
+    'records each event once in audit, in gapless chains that verify',
+    async () => {
+      const { census, audit, settled } = snapshot!
+      expect(settled.audit).toBe(true)
+      expect(diff(census.distinctByType, audit)).toEqual({})
+      // Every chain recomputes from the first record to the head, with seq 1..n: n records, no gap, no fork.
+      const chains = await auditChains(cluster)
+      const verified: Verification[] = []
+      for (const tenant of chains.keys())
+        verified.push(await verifyChain(cluster, tenant === '(none)' ? undefined : tenant))
+      const total = [...census.distinctByType.values()].reduce((a, b) => a + b, 0)
+      expect(verified.map((v) => ({ chain: v.chain, ok: v.ok, brokenAt: v.brokenAt }))).toEqual(
+        verified.map((v) => ({ chain: v.chain, ok: true, brokenAt: undefined })),
+      )
+      for (const v of verified) {
+        const records = chains.get(v.chain === 'global' ? '(none)' : v.chain)
+        expect(v.head.seq).toBe(records!)
+        expect(v.checked).toBe(records!)
+      }
+      expect(verified.reduce((n, v) => n + v.head.seq, 0)).toBe(total)
+    },
+    READ_TIMEOUT_MS,
+  )
 
   it('counts each event once in analytics', () => {
     const { census, analytics, settled } = snapshot!
@@ -318,21 +324,25 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     for (const [type, count] of workload.distinctByType) expect(analytics.get(type)).toBe(count)
   })
 
-  it('dead-letters every poison entry in every group, once, with a reason', async () => {
-    const poisonIds = new Set(snapshot!.census.invalid)
-    expect(poisonIds.size).toBe(POISON)
-    for (const app of REPLICATED_APPS) {
-      const letters: DeadLetterView[] = await deadLetters(cluster, app)
-      expect({ app, ids: letters.map((l) => l.originalId).sort() }).toEqual({
-        app,
-        ids: [...poisonIds].sort(),
-      })
-      for (const letter of letters) {
-        expect(letter.error.code).toBe('CONTRACT_VIOLATION')
-        expect(letter.error.message.length).toBeGreaterThan(0)
+  it(
+    'dead-letters every poison entry in every group, once, with a reason',
+    async () => {
+      const poisonIds = new Set(snapshot!.census.invalid)
+      expect(poisonIds.size).toBe(POISON)
+      for (const app of REPLICATED_APPS) {
+        const letters: DeadLetterView[] = await deadLetters(cluster, app)
+        expect({ app, ids: letters.map((l) => l.originalId).sort() }).toEqual({
+          app,
+          ids: [...poisonIds].sort(),
+        })
+        for (const letter of letters) {
+          expect(letter.error.code).toBe('CONTRACT_VIOLATION')
+          expect(letter.error.message.length).toBeGreaterThan(0)
+        }
       }
-    }
-  })
+    },
+    READ_TIMEOUT_MS,
+  )
 
   it('runs each scheduled job at most once per slot across every replica, killed ones included', () => {
     const runs = readFileSync(cluster.jobLedger, 'utf8')
