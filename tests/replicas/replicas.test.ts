@@ -40,6 +40,7 @@ import {
   WORKFLOW_ENV,
   type WorkflowObservation,
   type WorkflowPlan,
+  waitedSummary,
   workflowShare,
   workflowsSettled,
 } from './lib/workflows.ts'
@@ -234,7 +235,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     }
     timings.settled = performance.now() - t1
     console.log(
-      `replicas: boot ${(timings.boot / 1000).toFixed(1)} s, timed workflows published ${(timings.head / 1000).toFixed(1)} s, publish ${(timings.publish / 1000).toFixed(1)} s, workflows driven ${(timings.workflows / 1000).toFixed(1)} s, kills done ${(timings.chaos / 1000).toFixed(1)} s, settled ${(timings.settled / 1000).toFixed(1)} s after the first publish; kills: ${kills.join(', ')}; ${cluster.started} processes started`,
+      `replicas: boot ${(timings.boot / 1000).toFixed(1)} s, timed workflows published ${(timings.head / 1000).toFixed(1)} s, publish ${(timings.publish / 1000).toFixed(1)} s, workflows driven ${(timings.workflows / 1000).toFixed(1)} s, kills done ${(timings.chaos / 1000).toFixed(1)} s, settled ${(timings.settled / 1000).toFixed(1)} s after the first publish; kills: ${kills.join(', ')}; ${cluster.started} processes started; workflows: ${snapshot ? waitedSummary(flows, snapshot.workflows) : 'not read'}`,
     )
   }, SETTLE_TIMEOUT_MS + 300_000)
 

@@ -534,3 +534,19 @@ export const sentFindings = (seen: WorkflowObservation): string[] => {
   if (events.size > 0) problems.push(`notification.sent for deliveries not sent: ${[...events.keys()]}`)
   return problems
 }
+
+/** How many timed requests really waited for their time (a `dueAt`) and how many were recorded too late to. */
+export const waitedSummary = (plan: WorkflowPlan, seen: WorkflowObservation): string => {
+  const byRequest = new Map(seen.deliveries.map((d) => [d.requestId, d]))
+  const counts = new Map<Flow, { waited: number; late: number }>()
+  for (const [requestId, { unit }] of plan.recorded.requests) {
+    if (unit.flow !== 'delayed' && unit.flow !== 'quiet') continue
+    const count = counts.get(unit.flow) ?? { waited: 0, late: 0 }
+    if (byRequest.get(requestId)?.dueAt) count.waited++
+    else count.late++
+    counts.set(unit.flow, count)
+  }
+  return [...counts]
+    .map(([flow, c]) => `${flow} ${c.waited} waited, ${c.late} recorded after their time`)
+    .join('; ')
+}
