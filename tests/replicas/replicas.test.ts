@@ -28,6 +28,7 @@ import {
 } from './lib/observe.ts'
 import { REPLICATED_APPS, type ReplicatedApp, STORES } from './lib/stores.ts'
 import {
+  attemptFindings,
   buildWorkflows,
   type DeliveryView,
   digestFindings,
@@ -292,6 +293,14 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     expect(sent.filter((d) => d.provider !== 'outbox' || !d.failedOver)).toEqual([])
     expect(census.sent.filter((e) => e.provider !== 'outbox')).toEqual([])
   })
+
+  it(
+    'logs one sent attempt per workflow email, through the outbox right after the dead provider failed over',
+    async () => {
+      expect(await attemptFindings(cluster, snapshot!.workflows)).toEqual([])
+    },
+    READ_TIMEOUT_MS,
+  )
 
   it(
     'records each event once in audit, in gapless chains that verify',

@@ -550,3 +550,33 @@ export const waitedSummary = (plan: WorkflowPlan, seen: WorkflowObservation): st
     .map(([flow, c]) => `${flow} ${c.waited} waited, ${c.late} recorded after their time`)
     .join('; ')
 }
+
+/** One attempt of a delivery's log (`GET /v1/notifications/:id`). */
+interface AttemptView {
+  readonly provider: string | null
+  readonly outcome: string
+}
+
+/**
+ * The attempt logs of the sent workflow deliveries: each has exactly one `sent` attempt, through the outbox,
+ * right after Resend's `failover` (the dead port, or its open circuit).
+ */
+export const attemptFindings = async (cluster: Cluster, seen: WorkflowObservation): Promise<string[]> => {
+  const problems: string[] = []
+  for (const row of seen.deliveries.filter((d) => d.status === 'sent')) {
+    const res = await callNotifications<{ attemptLog: AttemptView[] }>(
+      cluster,
+      'GET',
+      `/v1/notifications/${row.id}`,
+    )
+    const log = res.body.attemptLog.map((a) => `${a.provider}:${a.outcome}`)
+    const sent = log.flatMap((entry, i) => (entry.endsWith(':sent') ? [i] : []))
+    if (
+      sent.length !== 1 ||
+      log[sent[0] as number] !== 'outbox:sent' ||
+      log[(sent[0] as number) - 1] !== 'resend:failover'
+    )
+      problems.push(`delivery ${row.id}: attempts ${log.join(', ')}`)
+  }
+  return problems
+}

@@ -1,6 +1,8 @@
 /**
- * The recipient directory: userId → email, phone, locale, timezone. `auth.*` events carry only a userId;
- * this table, fed by `user.registered` and by `notification.requested` recipients, supplies the address.
+ * The recipient directory: userId → email, phone, locale, timezone, quiet hours. `auth.*` events carry only a
+ * userId; this table, fed by `user.registered` and by `notification.requested` recipients, supplies the address.
+ * The time zone and quiet hours (the API, `user.registered`, `user.profile.updated`) each carry the time of what
+ * set them, so events applied out of order keep the newest.
  */
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
