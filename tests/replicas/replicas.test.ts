@@ -61,6 +61,9 @@ const SETTLE_TIMEOUT_MS = 360_000
 const seed = Number(process.env.REPLICAS_SEED ?? Date.now() % 1_000_000)
 const random = seededRandom(seed)
 
+/** How long a consistent moment must last: two of audit's checkpoint periods (2 s), one of them missed, and a margin. */
+const QUIET_AFTER_MS = 5000
+
 // Short job periods, so many slots pass during the run and three instances compete for each; notifications
 // also gets the workflows' short windows and its dead first email provider.
 const JOB_ENV: Partial<Record<ReplicatedApp, Record<string, string>>> = {
@@ -218,13 +221,22 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
     timings.workflows = performance.now() - t1
 
     const deadline = Date.now() + SETTLE_TIMEOUT_MS
+    // Consistent, and still so with nothing more on the stream a checkpoint period later: audit's checkpoint job
+    // anchors the chain heads that moved (an audit.checkpoint event each) up to one period after the last record.
+    let consistentSince: { at: number; valid: number } | undefined
     for (;;) {
       try {
         const before = await takeSnapshot()
         const after = await streamCensus(redis, cluster.stream)
         snapshot = before
-        if (consistent(before, after)) break
-        waitError = `not settled: groups ${JSON.stringify(before.settled)}, emails ${before.emails.length}, workflows ${workflowsSettled(flows, before.workflows)}, audit ${JSON.stringify(diff(before.census.distinctByType, before.audit))}, analytics ${JSON.stringify(diff(before.census.distinctByType, before.analytics))}`
+        if (consistent(before, after)) {
+          if (consistentSince?.valid !== after.valid) consistentSince = { at: Date.now(), valid: after.valid }
+          else if (Date.now() - consistentSince.at >= QUIET_AFTER_MS) break
+          waitError = 'consistent, but not for a checkpoint period yet'
+        } else {
+          consistentSince = undefined
+          waitError = `not settled: groups ${JSON.stringify(before.settled)}, emails ${before.emails.length}, workflows ${workflowsSettled(flows, before.workflows)}, audit ${JSON.stringify(diff(before.census.distinctByType, before.audit))}, analytics ${JSON.stringify(diff(before.census.distinctByType, before.analytics))}`
+        }
       } catch (error) {
         waitError = `reading the state failed: ${(error as Error).message}`
       }
