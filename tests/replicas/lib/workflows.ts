@@ -15,12 +15,12 @@ import type { Cluster } from './cluster.ts'
 /** Every template's digest window in the run (the env replaces the template's ten minutes). */
 const DIGEST_WINDOW_MS = 25_000
 /** How long each quiet-hours user's window lasts from when its settings are written. */
-const QUIET_MS = 30_000
+const QUIET_MS = 45_000
 /** The throttled category: `LIMIT` per user, `EXTRA` more requested. */
 const THROTTLE = { category: 'replica-promo', limit: 5, extra: 3 } as const
 /** Delayed and scheduled sends are due this many seconds after their event; cancelled ones later, to cancel in time. */
-const DELAY_S = { min: 5, max: 40 } as const
-const CANCEL_DELAY_S = { min: 30, max: 40 } as const
+const DELAY_S = { min: 5, max: 55 } as const
+const CANCEL_DELAY_S = { min: 45, max: 55 } as const
 /** Digest and throttle units go out this many ms (at most) after the flows start: among the main events. */
 const SPREAD_MS = 10_000
 /**
