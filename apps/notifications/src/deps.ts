@@ -14,6 +14,7 @@ import { createRateLimiter } from './rate-limit/limiter.ts'
 import { SHIPPED_TEMPLATES } from './templates/catalog/index.ts'
 import type { TemplateDefinition } from './templates/model.ts'
 import { createTemplateRegistry } from './templates/registry.ts'
+import { cancelWaiting } from './workflows/cancel.ts'
 import { createDigests } from './workflows/digest.ts'
 import { createDuePoller } from './workflows/poller.ts'
 import { createThrottle, type ThrottleLimit } from './workflows/throttle.ts'
@@ -117,8 +118,9 @@ export const buildCore = (deps: CoreDeps) => {
     retryMaxMs: settings.poller.retryMaxMs,
   })
   /** Cancels what the request with this idempotency key has not sent yet (counted per channel). */
+  const cancelInStore = cancelWaiting((requestKey) => deliveries.cancel(requestKey))
   const cancel = async (requestKey: string) => {
-    const result = await deliveries.cancel(requestKey)
+    const result = await cancelInStore(requestKey)
     for (const row of result.cancelled) deps.onStatus?.({ channel: row.channel, status: 'cancelled' })
     return result
   }

@@ -19,6 +19,7 @@ import {
   UserLoginSucceeded,
   UserPasswordChangedV1,
   UserPasswordChangedV2,
+  UserProfileUpdated,
   UserRegistered,
   userPasswordChangedV1ToV2,
 } from './events/user.ts'
@@ -44,6 +45,11 @@ export const eventCatalog = {
   'user.registered': entry({
     versions: { 1: { payload: UserRegistered } },
     description: 'A user account was created in the monolith.',
+    producer: 'monolith',
+  }),
+  'user.profile.updated': entry({
+    versions: { 1: { payload: UserProfileUpdated } },
+    description: "A user's notification settings changed: time zone, quiet hours.",
     producer: 'monolith',
   }),
   'user.login.succeeded': entry({

@@ -31,7 +31,13 @@ export const SERVICES = {
   notifications: service({
     port: 3002,
     summary: 'templates → email / SMS / push',
-    consumes: ['notification.requested', 'user.registered', 'auth.device.added', 'auth.refresh.reused'],
+    consumes: [
+      'notification.requested',
+      'user.registered',
+      'user.profile.updated',
+      'auth.device.added',
+      'auth.refresh.reused',
+    ],
     pages: [
       { label: 'Swagger', path: '/swagger' },
       { label: 'email outbox', path: '/v1/outbox' },

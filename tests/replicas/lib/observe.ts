@@ -7,6 +7,7 @@ import type { createRedisConnection } from '@flotilla/streams'
 import { call } from '../../e2e/harness/http.ts'
 import type { Cluster } from './cluster.ts'
 import type { ReplicatedApp } from './stores.ts'
+import type { DeliveryView, OutboxMessage, SentEvent } from './workflows.ts'
 
 type Redis = ReturnType<typeof createRedisConnection>
 
@@ -17,9 +18,13 @@ const get = async <T>(cluster: Cluster, app: ReplicatedApp, path: string): Promi
   return res.body
 }
 
-/** Distinct valid event ids per type on the stream, how many valid entries there are, and the invalid entries' ids. */
+/**
+ * Distinct valid event ids per type on the stream, how many valid entries there are, the invalid entries' ids,
+ * and the `notification.sent` events (distinct by id).
+ */
 export const streamCensus = async (redis: Redis, stream: string) => {
   const ids = new Map<string, Set<string>>()
+  const sent = new Map<string, SentEvent>()
   let valid = 0
   const invalid: string[] = []
   let from = '-'
@@ -35,12 +40,21 @@ export const streamCensus = async (redis: Redis, stream: string) => {
       const set = ids.get(decoded.event.type) ?? new Set<string>()
       set.add(decoded.event.id)
       ids.set(decoded.event.type, set)
+      if (decoded.known && decoded.event.type === 'notification.sent') {
+        const { id, payload } = decoded.event
+        sent.set(id, {
+          id,
+          notificationId: payload.notificationId,
+          userId: payload.userId,
+          provider: payload.provider,
+        })
+      }
     }
     if (page.length < 5000) break
     from = `(${page.at(-1)![0]}`
   }
   const distinctByType = new Map([...ids].map(([type, set]) => [type, set.size]))
-  return { distinctByType, valid, invalid }
+  return { distinctByType, valid, invalid, sent: [...sent.values()] }
 }
 
 /**
@@ -59,20 +73,37 @@ export const groupSettled = async (redis: Redis, stream: string, group: string):
 }
 
 /** Every email the notifications outbox transport stored (all pages). */
-export const outboxEmails = async (cluster: Cluster): Promise<string[]> => {
-  const recipients: string[] = []
+export const outboxEmails = async (cluster: Cluster): Promise<OutboxMessage[]> => {
+  const messages: OutboxMessage[] = []
   let cursor: string | null = null
   do {
     const query = new URLSearchParams({ channel: 'email', limit: '100', ...(cursor ? { cursor } : {}) })
-    const page: { items: { recipient: string }[]; nextCursor: string | null } = await get(
+    const page: { items: OutboxMessage[]; nextCursor: string | null } = await get(
       cluster,
       'notifications',
       `/v1/outbox?${query}`,
     )
-    for (const item of page.items) recipients.push(item.recipient)
+    messages.push(...page.items)
     cursor = page.nextCursor
   } while (cursor)
-  return recipients
+  return messages
+}
+
+/** Every delivery notifications recorded (all pages, newest first). */
+export const deliveries = async (cluster: Cluster): Promise<DeliveryView[]> => {
+  const items: DeliveryView[] = []
+  let cursor: string | null = null
+  do {
+    const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) })
+    const page: { items: DeliveryView[]; nextCursor: string | null } = await get(
+      cluster,
+      'notifications',
+      `/v1/notifications?${query}`,
+    )
+    items.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor)
+  return items
 }
 
 /** Audit records per type, counted by the store (every tenant). */

@@ -59,7 +59,7 @@ export const settingsRoutes = ({
         detail: {
           tags: ['preferences'],
           summary: "Set a user's time zone and quiet hours",
-          description: `During quiet hours (local time in the user's zone) non-critical notifications are recorded \`held\` and sent when the window ends; critical ones (security alerts) go out at once.${errorList('INVALID_TOKEN', 'INVALID_SETTINGS', 'VALIDATION_FAILED', 'MALFORMED_JSON')}`,
+          description: `During quiet hours (local time in the user's zone) non-critical notifications are recorded \`held\` and sent when the window ends; critical ones (security alerts) go out at once. \`user.registered\` and \`user.profile.updated\` set them too: each setting is stamped with the time of what set it (this call's time, an event's \`occurredAt\`), and an older event never overwrites it.${errorList('INVALID_TOKEN', 'INVALID_SETTINGS', 'VALIDATION_FAILED', 'MALFORMED_JSON')}`,
           security: SERVICE_TOKEN,
         },
       },

@@ -118,4 +118,11 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE contacts ADD COLUMN quiet_end TEXT',
     ],
   },
+  {
+    name: 'contact settings stamped with the time of what set them, so an older or redelivered event never undoes a newer one',
+    statements: [
+      'ALTER TABLE contacts ADD COLUMN timezone_at INTEGER',
+      'ALTER TABLE contacts ADD COLUMN quiet_at INTEGER',
+    ],
+  },
 ]

@@ -84,6 +84,9 @@ export const contacts = sqliteTable('contacts', {
   /** Quiet hours, local `HH:MM[:SS]` in `timezone`: non-critical messages wait for their end. */
   quietStart: text('quiet_start'),
   quietEnd: text('quiet_end'),
+  /** When the time zone / the quiet hours were set (the event's time, or the API call's): later writes only. */
+  timezoneAt: integer('timezone_at'),
+  quietAt: integer('quiet_at'),
 })
 export type ContactRow = typeof contacts.$inferSelect
 

@@ -11,12 +11,14 @@ import { authDeviceAdded } from './auth-device-added.ts'
 import { authRefreshReused } from './auth-refresh-reused.ts'
 import { notificationRequested } from './notification-requested.ts'
 import type { Rule } from './rule.ts'
+import { userProfileUpdated } from './user-profile-updated.ts'
 import { userRegistered } from './user-registered.ts'
 
 /** Event type → rule. */
 export const RULES = {
   'notification.requested': notificationRequested,
   'user.registered': userRegistered,
+  'user.profile.updated': userProfileUpdated,
   'auth.device.added': authDeviceAdded,
   'auth.refresh.reused': authRefreshReused,
 } as const satisfies { readonly [T in EventType]?: Rule<T> }
@@ -43,7 +45,9 @@ export const handleEvent = async (
   const rule = ruleOf(event.type)
   if (!rule) return
   const contact = rule.contact?.(event)
-  const stored = contact ? await deps.contacts.upsert(contact) : undefined
+  const settings = rule.settings?.(event)
+  let stored = contact ? await deps.contacts.upsert(contact) : undefined
+  if (settings) stored = await deps.contacts.applySettings(settings)
   const request = rule.request(event)
   if (!request) return
   await deps.dispatcher.dispatch(request, {

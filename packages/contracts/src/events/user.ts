@@ -15,6 +15,22 @@ export const UserRegistered = Type.Object(
   { additionalProperties: false },
 )
 
+/**
+ * A user changed their notification settings in the monolith: time zone and quiet hours. A field left out keeps
+ * its value; `quietHours: null` removes them. Consumers apply it only when it is newer (`occurredAt`) than what set
+ * each field last, so a redelivered or late event never undoes a newer setting.
+ */
+export const UserProfileUpdated = Type.Object(
+  {
+    userId: UserId,
+    timezone: Type.Optional(TimeZone),
+    quietHours: Type.Optional(
+      Type.Union([QuietHours, Type.Null()], { description: 'null: no quiet hours any more' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
 export const UserLoginSucceeded = Type.Object(
   {
     userId: UserId,
