@@ -20,21 +20,26 @@ export type EntryFields = readonly string[] | Readonly<Record<string, string>>
 
 const envelopeCheck = TypeCompiler.Compile(EventEnvelope)
 // One compiled check per (type, version), compiled on first use.
-const knownChecks = new Map<string, TypeCheck<TSchema> | null>()
+// By type, then version: no key string is built per decoded event (it showed in the drain profile).
+const knownChecks = new Map<string, Map<number, TypeCheck<TSchema>>>()
 /** The full check of one listed version of a type, or undefined when the catalogue does not list it. */
 const checkFor = (type: EventType, version: unknown): TypeCheck<TSchema> | undefined => {
   // Only an integer can name a listed version; anything else (an object whose toString is not a function, say)
   // is left to the envelope check, which refuses it, and must never reach String().
   if (!Number.isInteger(version)) return undefined
-  const key = `${type}\u0000${version}`
-  let check = knownChecks.get(key)
-  if (check === undefined) {
-    const listed = versionEntryOf(type, version)
-    check = listed ? TypeCompiler.Compile(envelopeOf(listed.payload, type)) : null
-    // Only listed versions are kept: an unlisted one (any number a producer sends) must not grow the map.
-    if (check) knownChecks.set(key, check)
+  let versions = knownChecks.get(type)
+  if (versions === undefined) {
+    versions = new Map()
+    knownChecks.set(type, versions)
   }
-  return check ?? undefined
+  const cached = versions.get(version as number)
+  if (cached) return cached
+  const listed = versionEntryOf(type, version)
+  if (!listed) return undefined
+  // Only listed versions are kept: an unlisted one (any number a producer sends) must not grow the map.
+  const check = TypeCompiler.Compile(envelopeOf(listed.payload, type))
+  versions.set(version as number, check)
+  return check
 }
 
 const problemsOf = (check: TypeCheck<TSchema>, value: unknown, prefix: string): ContractProblem[] =>
