@@ -3,6 +3,7 @@ import type { RedisClient } from '@flotilla/streams'
 import type { TransportChains } from './channels/index.ts'
 import { createContactStore } from './contacts/store.ts'
 import type { Database } from './db/client.ts'
+import { createDeliveryBatchStore } from './deliveries/batch-store.ts'
 import type { EventSink } from './deliveries/outcome-events.ts'
 import { type CircuitSettings, createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
 import { createDeliveryStore } from './deliveries/store.ts'
@@ -78,6 +79,7 @@ export const buildCore = (deps: CoreDeps) => {
   })
   const service = createDeliveryService({
     store: deliveries,
+    batchStore: createDeliveryBatchStore(db),
     transports: deps.transports,
     circuit: settings.circuit,
     limiter,

@@ -1,0 +1,180 @@
+/**
+ * The delivery log's batch statements: what the per-delivery store does one row at a time (insert, claim, mark
+ * sent, mark published), for many rows in a few statements, with the same conditions — a claim still takes only
+ * a `queued` row (or a `sending` one whose lease expired), so two workers never hold one delivery. Plain SQL that
+ * SQLite and PostgreSQL both run (`WITH v(…) AS (VALUES …)`, row values), through the PostgreSQL client's
+ * placeholder translation.
+ */
+import type { InValue } from '@libsql/client'
+import type { Db } from '../db/client.ts'
+import { retryWhileBusy } from '../db/client.ts'
+import type { DeliveryRow } from '../db/schema.ts'
+import { deliveryOf, INSERT_COLUMNS, INSERT_VALUES, insertArgs, type NewDelivery, ROW } from './rows.ts'
+
+/** Rows per statement: 25 values each stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const CHUNK = 500
+
+const chunks = <T>(items: readonly T[]): T[][] => {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
+  return out
+}
+
+const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
+
+/** One claimed delivery: its attempt number. */
+export interface Claim {
+  readonly id: string
+  readonly attempt: number
+}
+
+/** A send the provider accepted, to record. */
+export interface Sent {
+  readonly id: string
+  readonly attempt: number
+  readonly provider: string
+  readonly providerMessageId: string
+}
+
+export const createDeliveryBatchStore = (db: Db) => {
+  const client = db.$client
+
+  return {
+    /**
+     * Creates the deliveries that do not exist yet (the unique key decides; a duplicate inside the batch is one
+     * row) and reads every one back, in one transaction; resolves to the rows by id and the ids this call created.
+     */
+    async insertMany(
+      ds: readonly NewDelivery[],
+    ): Promise<{ rows: Map<string, DeliveryRow>; created: Set<string> }> {
+      const unique = [...new Map(ds.map((d) => [d.id, d])).values()]
+      const rows = new Map<string, DeliveryRow>()
+      const created = new Set<string>()
+      for (const part of chunks(unique)) {
+        const now = Date.now()
+        const ids = part.map((d) => d.id)
+        const [inserted, read] = await retryWhileBusy(() =>
+          client.batch(
+            [
+              {
+                sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
+                  ON CONFLICT DO NOTHING RETURNING id`,
+                args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
+              },
+              { sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(ids.length, '?')})`, args: ids },
+            ],
+            'write',
+          ),
+        )
+        for (const raw of inserted?.rows ?? []) created.add(String(raw.id))
+        for (const raw of read?.rows ?? []) {
+          const row = deliveryOf(raw)
+          rows.set(row.id, row)
+        }
+      }
+      return { rows, created }
+    },
+
+    /**
+     * Takes each delivery for one attempt through its provider until `leaseUntil`, and records the attempts, in
+     * one transaction; resolves to the deliveries this call took (the others are held elsewhere or settled).
+     */
+    async claimMany(
+      items: readonly { id: string; provider: string }[],
+      leaseUntil: number,
+    ): Promise<Map<string, number>> {
+      const claimed = new Map<string, number>()
+      const providers = new Map(items.map((i) => [i.id, i.provider]))
+      for (const part of chunks([...providers.keys()])) {
+        await retryWhileBusy(async () => {
+          const tx = await client.transaction('write')
+          try {
+            const now = Date.now()
+            const taken = await tx.execute({
+              sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+                WHERE id IN (${marks(part.length, '?')})
+                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING id, attempts`,
+              args: [leaseUntil, now, ...part, now],
+            })
+            const got = taken.rows.map((raw) => ({ id: String(raw.id), attempt: Number(raw.attempts) }))
+            if (got.length > 0)
+              await tx.execute({
+                sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
+                  VALUES ${marks(got.length, "(?, ?, ?, 'started', ?)")} ON CONFLICT DO NOTHING`,
+                args: got.flatMap((c) => [c.id, c.attempt, now, providers.get(c.id) ?? null]),
+              })
+            await tx.commit()
+            for (const c of got) claimed.set(c.id, c.attempt)
+          } finally {
+            tx.close()
+          }
+        })
+      }
+      return claimed
+    },
+
+    /**
+     * The providers accepted these attempts: each delivery still `sending` becomes `sent` and its attempt is
+     * finished, in one transaction; resolves to the ids that were still `sending` (the rows as written).
+     */
+    async markSentMany(sent: readonly Sent[], now = Date.now()): Promise<Set<string>> {
+      const done = new Set<string>()
+      for (const part of chunks(sent)) {
+        const [updated] = await retryWhileBusy(() =>
+          client.batch(
+            [
+              {
+                sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(part.length, '(?, ?, ?)')})
+                  UPDATE deliveries SET status = 'sent',
+                  provider = (SELECT v.provider FROM v WHERE v.id = deliveries.id),
+                  provider_message_id = (SELECT v.message_id FROM v WHERE v.id = deliveries.id),
+                  sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
+                  failed_over = 0
+                  WHERE id IN (SELECT id FROM v) AND status = 'sending' RETURNING id`,
+                args: [...part.flatMap((s) => [s.id, s.provider, s.providerMessageId]), now, now],
+              },
+              {
+                sql: `WITH v(id, attempt) AS (VALUES ${marks(part.length, '(?, ?)')})
+                  UPDATE delivery_attempts SET finished_at = ?, outcome = 'sent', error_code = NULL,
+                  error_message = NULL WHERE (delivery_id, attempt) IN (SELECT id, attempt FROM v)`,
+                args: [...part.flatMap((s) => [s.id, s.attempt]), now],
+              },
+            ],
+            'write',
+          ),
+        )
+        for (const raw of updated?.rows ?? []) done.add(String(raw.id))
+      }
+      return done
+    },
+
+    /** Remembers that the event for `status` has been published for each of `ids`. */
+    async markPublishedMany(ids: readonly string[], status: string) {
+      for (const part of chunks(ids))
+        await retryWhileBusy(() =>
+          client.execute({
+            sql: `UPDATE deliveries SET published_status = ? WHERE id IN (${marks(part.length, '?')})`,
+            args: [status, ...part],
+          }),
+        )
+    },
+
+    /** The rows of `ids` as stored now. */
+    async getMany(ids: readonly string[]): Promise<Map<string, DeliveryRow>> {
+      const rows = new Map<string, DeliveryRow>()
+      for (const part of chunks([...new Set(ids)])) {
+        const { rows: raws } = await client.execute({
+          sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(part.length, '?')})`,
+          args: part,
+        })
+        for (const raw of raws) {
+          const row = deliveryOf(raw)
+          rows.set(row.id, row)
+        }
+      }
+      return rows
+    },
+  }
+}
+
+export type DeliveryBatchStore = ReturnType<typeof createDeliveryBatchStore>
