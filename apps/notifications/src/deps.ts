@@ -77,9 +77,10 @@ export const buildCore = (deps: CoreDeps) => {
     limits: settings.rateLimits,
     maxWaitMs: settings.rateLimitMaxWaitMs,
   })
+  const batchStore = createDeliveryBatchStore(db)
   const service = createDeliveryService({
     store: deliveries,
-    batchStore: createDeliveryBatchStore(db),
+    batchStore,
     transports: deps.transports,
     circuit: settings.circuit,
     limiter,
@@ -105,6 +106,7 @@ export const buildCore = (deps: CoreDeps) => {
     contacts,
     preferences,
     deliveries,
+    batchStore,
     service,
     throttle,
     digests,
@@ -124,7 +126,12 @@ export const buildCore = (deps: CoreDeps) => {
     for (const row of result.cancelled) deps.onStatus?.({ channel: row.channel, status: 'cancelled' })
     return result
   }
-  const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
+  const handlerDeps: NotificationHandlerDeps = {
+    contacts,
+    dispatcher,
+    db,
+    maxDeliveries: settings.maxDeliveries,
+  }
   return {
     database,
     settings,
@@ -132,6 +139,7 @@ export const buildCore = (deps: CoreDeps) => {
     contacts,
     preferences,
     deliveries,
+    batchStore,
     outbox,
     limiter,
     service,

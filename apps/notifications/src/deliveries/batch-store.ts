@@ -9,7 +9,15 @@ import type { InValue } from '@libsql/client'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { DeliveryRow } from '../db/schema.ts'
-import { deliveryOf, INSERT_COLUMNS, INSERT_VALUES, insertArgs, type NewDelivery, ROW } from './rows.ts'
+import {
+  createdRowOf,
+  deliveryOf,
+  INSERT_COLUMNS,
+  INSERT_VALUES,
+  insertArgs,
+  type NewDelivery,
+  ROW,
+} from './rows.ts'
 
 /** Rows per statement: 25 values each stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const CHUNK = 500
@@ -38,8 +46,25 @@ export interface Sent {
 
 export const createDeliveryBatchStore = (db: Db) => {
   const client = db.$client
+  /** The rows of `ids` as stored now. */
+  const getMany = async (ids: readonly string[]): Promise<Map<string, DeliveryRow>> => {
+    const rows = new Map<string, DeliveryRow>()
+    for (const part of chunks([...new Set(ids)])) {
+      const { rows: raws } = await client.execute({
+        sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(part.length, '?')})`,
+        args: part,
+      })
+      for (const raw of raws) {
+        const row = deliveryOf(raw)
+        rows.set(row.id, row)
+      }
+    }
+    return rows
+  }
 
   return {
+    getMany,
+
     /**
      * Creates the deliveries that do not exist yet (the unique key decides; a duplicate inside the batch is one
      * row) and reads every one back, in one transaction; resolves to the rows by id and the ids this call created.
@@ -52,25 +77,18 @@ export const createDeliveryBatchStore = (db: Db) => {
       const created = new Set<string>()
       for (const part of chunks(unique)) {
         const now = Date.now()
-        const ids = part.map((d) => d.id)
-        const [inserted, read] = await retryWhileBusy(() =>
-          client.batch(
-            [
-              {
-                sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
-                  ON CONFLICT DO NOTHING RETURNING id`,
-                args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
-              },
-              { sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(ids.length, '?')})`, args: ids },
-            ],
-            'write',
-          ),
+        const { rows: inserted } = await retryWhileBusy(() =>
+          client.execute({
+            sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
+              ON CONFLICT DO NOTHING RETURNING id`,
+            args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
+          }),
         )
-        for (const raw of inserted?.rows ?? []) created.add(String(raw.id))
-        for (const raw of read?.rows ?? []) {
-          const row = deliveryOf(raw)
-          rows.set(row.id, row)
-        }
+        // A created row is known without reading it (its defaults); one that existed is read as stored.
+        for (const raw of inserted) created.add(String(raw.id))
+        for (const d of part) if (created.has(d.id)) rows.set(d.id, createdRowOf(d, now))
+        const existing = part.filter((d) => !created.has(d.id)).map((d) => d.id)
+        if (existing.length > 0) for (const [id, row] of await getMany(existing)) rows.set(id, row)
       }
       return { rows, created }
     },
@@ -125,18 +143,17 @@ export const createDeliveryBatchStore = (db: Db) => {
             [
               {
                 sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(part.length, '(?, ?, ?)')})
-                  UPDATE deliveries SET status = 'sent',
-                  provider = (SELECT v.provider FROM v WHERE v.id = deliveries.id),
-                  provider_message_id = (SELECT v.message_id FROM v WHERE v.id = deliveries.id),
+                  UPDATE deliveries SET status = 'sent', provider = v.provider, provider_message_id = v.message_id,
                   sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
                   failed_over = 0
-                  WHERE id IN (SELECT id FROM v) AND status = 'sending' RETURNING id`,
+                  FROM v WHERE deliveries.id = v.id AND deliveries.status = 'sending' RETURNING deliveries.id`,
                 args: [...part.flatMap((s) => [s.id, s.provider, s.providerMessageId]), now, now],
               },
               {
                 sql: `WITH v(id, attempt) AS (VALUES ${marks(part.length, '(?, ?)')})
                   UPDATE delivery_attempts SET finished_at = ?, outcome = 'sent', error_code = NULL,
-                  error_message = NULL WHERE (delivery_id, attempt) IN (SELECT id, attempt FROM v)`,
+                  error_message = NULL FROM v WHERE delivery_attempts.delivery_id = v.id
+                  AND delivery_attempts.attempt = v.attempt`,
                 args: [...part.flatMap((s) => [s.id, s.attempt]), now],
               },
             ],
@@ -157,22 +174,6 @@ export const createDeliveryBatchStore = (db: Db) => {
             args: [status, ...part],
           }),
         )
-    },
-
-    /** The rows of `ids` as stored now. */
-    async getMany(ids: readonly string[]): Promise<Map<string, DeliveryRow>> {
-      const rows = new Map<string, DeliveryRow>()
-      for (const part of chunks([...new Set(ids)])) {
-        const { rows: raws } = await client.execute({
-          sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(part.length, '?')})`,
-          args: part,
-        })
-        for (const raw of raws) {
-          const row = deliveryOf(raw)
-          rows.set(row.id, row)
-        }
-      }
-      return rows
     },
   }
 }

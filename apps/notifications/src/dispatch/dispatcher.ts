@@ -7,6 +7,7 @@
 import { NonRetryableError } from '@flotilla/streams'
 import type { ContactStore } from '../contacts/store.ts'
 import type { ContactRow, DeliveryRow } from '../db/schema.ts'
+import type { DeliveryBatchStore } from '../deliveries/batch-store.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from '../deliveries/model.ts'
 import type { DeliveryOutcome, DeliveryService } from '../deliveries/service.ts'
 import type { DeliveryStore, Failure, NewDelivery } from '../deliveries/store.ts'
@@ -15,28 +16,24 @@ import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
 import type { Digests } from '../workflows/digest.ts'
 import type { Throttle } from '../workflows/throttle.ts'
+import { type BatchItem, type BatchResult, dispatchBatch } from './batch.ts'
 import type { NotificationRequest } from './model.ts'
-import { planRequest, renderPlan, settleOutcomes, waitOf } from './plan.ts'
+import { type DispatchContext, planRequest, renderPlan, settleOutcomes, waitOf } from './plan.ts'
+
+export type { DispatchContext } from './plan.ts'
 
 export interface DispatcherDeps {
   readonly registry: TemplateRegistry
   readonly contacts: ContactStore
   readonly preferences: PreferenceStore
   readonly deliveries: DeliveryStore
+  /** The same log's batch statements (`dispatchBatch`). */
+  readonly batchStore: DeliveryBatchStore
   readonly service: DeliveryService
   readonly throttle: Throttle
   readonly digests: Digests
   /** Told each new delivery recorded in a workflow status (throttled, scheduled, held, digested): metrics. */
   readonly onStatus?: (info: { channel: string; status: string }) => void
-}
-
-export interface DispatchContext {
-  /** The stream will not deliver this event again: transient failures become final. */
-  readonly lastDelivery: boolean
-  /** The event is a replay of a dead letter: dead deliveries get another chance. */
-  readonly replay: boolean
-  /** The directory's row the caller has just written (saves reading it again when it is the recipient's). */
-  readonly contact?: ContactRow | undefined
 }
 
 export const createDispatcher = (deps: DispatcherDeps) => {
@@ -48,7 +45,7 @@ export const createDispatcher = (deps: DispatcherDeps) => {
     return row
   }
 
-  return {
+  const api = {
     /** Dispatches one request; resolves to the rows it touched (the error, if any, is thrown after all ran). */
     async dispatch(request: NotificationRequest, context: DispatchContext): Promise<DeliveryRow[]> {
       const { recipient } = request
@@ -139,7 +136,16 @@ export const createDispatcher = (deps: DispatcherDeps) => {
       settleOutcomes(outcomes)
       return rows
     },
+
+    /**
+     * Dispatches many requests, each decided as `dispatch` decides it, with shared writes (see `batch.ts`);
+     * resolves to one result per request, in order. Throws only when the batch as a whole failed (a database
+     * error): the caller then dispatches each request alone.
+     */
+    dispatchBatch: (items: readonly BatchItem[]): Promise<BatchResult[]> =>
+      dispatchBatch({ ...deps, dispatch: (request, context) => api.dispatch(request, context) }, items),
   }
+  return api
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>

@@ -17,6 +17,15 @@ import { heldUntil, isTimeZone, type QuietHours } from '../workflows/quiet-hours
 import { dueTimeOf } from '../workflows/schedule.ts'
 import type { NotificationRequest } from './model.ts'
 
+export interface DispatchContext {
+  /** The stream will not deliver this event again: transient failures become final. */
+  readonly lastDelivery: boolean
+  /** The event is a replay of a dead letter: dead deliveries get another chance. */
+  readonly replay: boolean
+  /** The directory's row the caller has just written (saves reading it again when it is the recipient's). */
+  readonly contact?: ContactRow | undefined
+}
+
 export interface Target {
   readonly channel: ChannelName
   readonly address: Address | undefined
