@@ -187,7 +187,7 @@ const NOTES_A = [
 /** (b) The consumer against the fake Resend at several concurrency settings. */
 const resendScaling = async (quick: boolean) => {
   const levels = quick ? [8, 64] : [1, 8, 32, 64]
-  const n = quick ? 256 : 640
+  const n = quick ? 64 : 640
   const server = await startServer<{ apiKey: string }>(join(import.meta.dir, 'servers', 'fake-resend.ts'), {
     FAKE_RESEND_LATENCY_MS: String(RESEND_LATENCY_MS),
   })
@@ -229,7 +229,7 @@ const resendScaling = async (quick: boolean) => {
 
 /** The markdown section and the BullMQ target. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
-  const N = Number(process.env.BENCH_NOTIFICATION_REQUESTS ?? (quick ? 1_500 : 10_000))
+  const N = Number(process.env.BENCH_NOTIFICATION_REQUESTS ?? (quick ? 300 : 10_000))
   const redis = new Redis(REDIS_URL)
   const rawStream = benchStream('notifications-raw')
   let app: TestApp | undefined

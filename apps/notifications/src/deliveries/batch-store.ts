@@ -111,10 +111,14 @@ export const createDeliveryBatchStore = (db: Db) => {
             const taken = await tx.execute({
               sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
                 WHERE id IN (${marks(part.length, '?')})
-                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING id, attempts`,
+                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
               args: [leaseUntil, now, ...part, now],
             })
-            const got = taken.rows.map((raw) => ({ id: String(raw.id), attempt: Number(raw.attempts) }))
+            // One result column (`<attempt> <id>`): the local driver's cost is per column.
+            const got = taken.rows.map(({ claim }) => {
+              const [attempt, id] = String(claim).split(' ')
+              return { id: String(id), attempt: Number(attempt) }
+            })
             if (got.length > 0)
               await tx.execute({
                 sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)

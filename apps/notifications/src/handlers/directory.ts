@@ -16,7 +16,7 @@ const CONFLICT = `ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.
   timezone = coalesce(excluded.timezone, contacts.timezone),
   quiet_start = coalesce(excluded.quiet_start, contacts.quiet_start),
   quiet_end = coalesce(excluded.quiet_end, contacts.quiet_end), updated_at = excluded.updated_at
-  RETURNING ${COLUMNS}`
+  RETURNING json_object(${COLUMNS.split(', ').map((c) => `'${c}', ${c}`).join(', ')}) AS row`
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value))
 
@@ -67,7 +67,9 @@ export const upsertContacts = async (
         ]),
       }),
     )
-    for (const raw of raws)
+    // One JSON column per row: the local driver's cost is per result column.
+    for (const { row } of raws) {
+      const raw = JSON.parse(String(row)) as Record<string, unknown>
       rows.set(String(raw.user_id), {
         userId: String(raw.user_id),
         email: text(raw.email),
@@ -78,6 +80,7 @@ export const upsertContacts = async (
         quietStart: text(raw.quiet_start),
         quietEnd: text(raw.quiet_end),
       })
+    }
   }
   return rows
 }
