@@ -77,18 +77,32 @@ export const createDeliveryBatchStore = (db: Db) => {
       const created = new Set<string>()
       for (const part of chunks(unique)) {
         const now = Date.now()
-        const { rows: inserted } = await retryWhileBusy(() =>
-          client.execute({
-            sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
-              ON CONFLICT DO NOTHING RETURNING id`,
-            args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
-          }),
+        const ids = part.map((d) => d.id)
+        // Which exist already (usually none), then the insert, in one write transaction: no row read back per id.
+        const [before, inserted] = await retryWhileBusy(() =>
+          client.batch(
+            [
+              { sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`, args: ids },
+              {
+                sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
+                  ON CONFLICT DO NOTHING`,
+                args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
+              },
+            ],
+            'write',
+          ),
         )
-        // A created row is known without reading it (its defaults); one that existed is read as stored.
-        for (const raw of inserted) created.add(String(raw.id))
-        for (const d of part) if (created.has(d.id)) rows.set(d.id, createdRowOf(d, now))
-        const existing = part.filter((d) => !created.has(d.id)).map((d) => d.id)
-        if (existing.length > 0) for (const [id, row] of await getMany(existing)) rows.set(id, row)
+        const existed = new Set((before?.rows ?? []).map((raw) => String(raw.id)))
+        const fresh = part.filter((d) => !existed.has(d.id))
+        // Another process inserted one between the read and the insert (PostgreSQL runs them read-committed):
+        // every row is read back as stored, and none counts as created here.
+        const raced = inserted?.rowsAffected !== fresh.length
+        for (const d of raced ? [] : fresh) {
+          created.add(d.id)
+          rows.set(d.id, createdRowOf(d, now))
+        }
+        const read = raced ? ids : [...existed]
+        if (read.length > 0) for (const [id, row] of await getMany(read)) rows.set(id, row)
       }
       return { rows, created }
     },
@@ -137,7 +151,8 @@ export const createDeliveryBatchStore = (db: Db) => {
 
     /**
      * The providers accepted these attempts: each delivery still `sending` becomes `sent` and its attempt is
-     * finished, in one transaction; resolves to the ids that were still `sending` (the rows as written).
+     * finished, in one transaction; resolves to the ids known to be written as given (all of a part, or none of it
+     * when another worker moved one of its rows meanwhile: read them back).
      */
     async markSentMany(sent: readonly Sent[], now = Date.now()): Promise<Set<string>> {
       const done = new Set<string>()
@@ -150,7 +165,7 @@ export const createDeliveryBatchStore = (db: Db) => {
                   UPDATE deliveries SET status = 'sent', provider = v.provider, provider_message_id = v.message_id,
                   sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
                   failed_over = 0
-                  FROM v WHERE deliveries.id = v.id AND deliveries.status = 'sending' RETURNING deliveries.id`,
+                  FROM v WHERE deliveries.id = v.id AND deliveries.status = 'sending'`,
                 args: [...part.flatMap((s) => [s.id, s.provider, s.providerMessageId]), now, now],
               },
               {
@@ -164,7 +179,8 @@ export const createDeliveryBatchStore = (db: Db) => {
             'write',
           ),
         )
-        for (const raw of updated?.rows ?? []) done.add(String(raw.id))
+        // Every row was still `sending` (the usual case), or the caller reads them all back as stored.
+        if (updated?.rowsAffected === part.length) for (const s of part) done.add(s.id)
       }
       return done
     },

@@ -16,7 +16,9 @@ const CONFLICT = `ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.
   timezone = coalesce(excluded.timezone, contacts.timezone),
   quiet_start = coalesce(excluded.quiet_start, contacts.quiet_start),
   quiet_end = coalesce(excluded.quiet_end, contacts.quiet_end), updated_at = excluded.updated_at
-  RETURNING json_object(${COLUMNS.split(', ').map((c) => `'${c}', ${c}`).join(', ')}) AS row`
+  RETURNING json_object(${COLUMNS.split(', ')
+    .map((c) => `'${c}', ${c}`)
+    .join(', ')}) AS row`
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value))
 

@@ -90,25 +90,37 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
     for (let i = 0; i < unique.length; i += 500) {
       const part = unique.slice(i, i + 500)
       const keys = part.map((r) => r.idempotencyKey)
-      const { rows: inserted } = await retryWhileBusy(() =>
-        db.$client.execute({
-          sql: `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
-            VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key`,
-          args: part.flatMap((r) => valuesOf(r, channel)),
-        }),
+      const values = part.map((r) => valuesOf(r, channel))
+      // Which keys were stored before (a retry: usually none), then the insert, in one write transaction.
+      const [before, inserted] = await retryWhileBusy(() =>
+        db.$client.batch(
+          [
+            {
+              sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
+              args: keys,
+            },
+            {
+              sql: `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
+                VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+                ON CONFLICT (idempotency_key) DO NOTHING`,
+              args: values.flat(),
+            },
+          ],
+          'write',
+        ),
       )
-      for (const raw of inserted) ids.set(String(raw.idempotency_key), String(raw.id))
-      // A retry under a key seen before: the message stored the first time.
-      const again = keys.filter((key) => !ids.has(key))
-      const stored =
-        again.length === 0
-          ? undefined
-          : await db.$client.execute({
-              sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${again.map(() => '?').join(', ')})`,
-              args: again,
-            })
-      for (const raw of stored?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
+      for (const raw of before?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
+      const fresh = values.filter(([, key]) => !ids.has(String(key)))
+      if (inserted?.rowsAffected === fresh.length) {
+        for (const [id, key] of fresh) ids.set(String(key), String(id))
+        continue
+      }
+      // Another process stored one meanwhile: read every key as stored.
+      const { rows: stored } = await db.$client.execute({
+        sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
+        args: keys,
+      })
+      for (const raw of stored) ids.set(String(raw.idempotency_key), String(raw.id))
     }
     return requests.map((r) => {
       if (r.address.channel !== channel || r.message.channel !== channel) return mismatch(channel)
