@@ -270,10 +270,13 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       outcome.catch(() => {})
       outcomes.set(id, outcome)
     }
-    // Rate limits first: a delivery without a slot is not claimed.
+    // A provider with a rate gets its sends one by one, each as its slot comes (a batch would send them all at the
+    // last slot, in a burst); the others (the outbox) need no slot.
     const admitted: (typeof fresh)[number][] = []
     await Promise.all(
       fresh.map(async (item) => {
+        if (limiter.limits(item.transport.provider))
+          return later(item.row.id, sendFrom(item.row, item.lastDelivery, 0))
         try {
           await limiter.acquire(item.transport.provider)
           admitted.push(item)
