@@ -30,12 +30,6 @@ const chunks = <T>(items: readonly T[]): T[][] => {
 
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
-/** One claimed delivery: its attempt number. */
-export interface Claim {
-  readonly id: string
-  readonly attempt: number
-}
-
 /** A send the provider accepted, to record. */
 export interface Sent {
   readonly id: string

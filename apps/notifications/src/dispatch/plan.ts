@@ -32,10 +32,10 @@ export interface Target {
 }
 
 /** The delivery id for (event id, channel, recipient): the unique key, and the root of the idempotency key. */
-export const deliveryIdOf = (requestId: string, channel: string, recipient: string) =>
+const deliveryIdOf = (requestId: string, channel: string, recipient: string) =>
   derivedId(`delivery|${requestId}|${channel}|${recipient}`)
 
-export const addressesOf = (
+const addressesOf = (
   channel: ChannelName,
   r: {
     email?: string | null | undefined
@@ -82,9 +82,6 @@ export const waitOf = (
   if (until !== undefined) return { status: 'held', dueAt: until }
   return at > now ? { status: 'scheduled', dueAt: at } : { status: 'queued' }
 }
-
-/** The fields every delivery of a request shares (the target adds the rest). */
-export type DeliveryBase = ReturnType<Plan['base']>
 
 /**
  * Plans a request. Throws `NonRetryableError` for an unknown template or a bad schedule (before anything is
