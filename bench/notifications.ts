@@ -295,11 +295,18 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
   }
 }
 
-const PROFILE = `What changed, measured once side by side (interleaved, same machine, 3,000 requests each, load average
-6–11 on 2 shared cores, so indicative): the code before (commit 61f7896, from a copy: one request at a time, concurrency
-8, each request ~12 statements in 6 write transactions) ran 350 requests/s (305–460), this code at concurrency 64 ran
-1,832 (1,763–1,980): **5.2×** wall clock (4.0–6.5× per pair), and 1,804 → 431 µs of process CPU per request (4.2×).
-The 10× asked for (≥ ~11,900/s on a quiet machine) is not reached, nor 3× the BullMQ peer in every round.
+const PROFILE = `What changed, measured side by side against the code before (commit 61f7896, from a copy: one request at a
+time, concurrency 8, ~12 statements in 6 write transactions per request), alternating old and new runs of the same
+prefilled stream on the same machine (2 shared cores; indicative): at 3,000 requests (load average 6–11) before
+350 requests/s (305–460), after (concurrency 64) 1,832 (1,763–1,980), **5.2×** (4.0–6.5× per pair), process
+CPU per request 1,804 → 431 µs (4.2×); at 10,000 requests, cold processes (load average 5–10) before 312–314,
+after 1,142–1,154, **3.7×**, CPU per request ~2,000 → 509–561 µs (3.9×). The full run of this benchmark
+(2026-12-04, load average 5–13 before → 5 after) had the consumer at 2,979 requests/s (2,727–3,284) against the
+BullMQ peer's 1,734 (1,609–1,807): 1.51–2.04× per round, median 1.69×.
+
+The 10× asked for (≥ ~11,900 requests/s on a quiet machine, ≤ ~84 µs per request) is not reached, nor 3× the
+BullMQ peer: rendering the three templates and inserting the delivery row alone cost more than 84 µs here (79 + 54
+µs of CPU, below), and the process is CPU-bound on one core (its CPU per request × its rate ≈ 1 s per second).
 
 Where the CPU goes now (batches of 100 handed to \`handleEvents\` directly, process CPU time around each step,
 3,000 requests): rendering 79 µs per request (three LiquidJS templates: subject, html, text;
