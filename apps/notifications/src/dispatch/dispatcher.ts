@@ -6,7 +6,7 @@
  */
 import { NonRetryableError } from '@flotilla/streams'
 import type { ContactStore } from '../contacts/store.ts'
-import type { ContactRow, DeliveryRow } from '../db/schema.ts'
+import type { DeliveryRow } from '../db/schema.ts'
 import type { DeliveryBatchStore } from '../deliveries/batch-store.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from '../deliveries/model.ts'
 import type { DeliveryOutcome, DeliveryService } from '../deliveries/service.ts'
