@@ -299,10 +299,12 @@ const PROFILE = `What changed, measured side by side against the code before (co
 time, concurrency 8, ~12 statements in 6 write transactions per request), alternating old and new runs of the same
 prefilled stream on the same machine (2 shared cores; indicative): at 3,000 requests (load average 6–11) before
 350 requests/s (305–460), after (concurrency 64) 1,832 (1,763–1,980), **5.2×** (4.0–6.5× per pair), process
-CPU per request 1,804 → 431 µs (4.2×); at 10,000 requests, cold processes (load average 5–10) before 312–314,
+CPU per request 1,804 → 431 µs (4.2×); again at 3,000 later (load average 4–5) before 453–490, after
+1,998–2,212, **4.5×**, CPU 1,765–1,800 → 420–439 µs (4.1×); at 10,000 requests, cold processes (load average 5–10) before 312–314,
 after 1,142–1,154, **3.7×**, CPU per request ~2,000 → 509–561 µs (3.9×). The full run of this benchmark
 (2026-12-04, load average 5–13 before → 5 after) had the consumer at 2,979 requests/s (2,727–3,284) against the
-BullMQ peer's 1,734 (1,609–1,807): 1.51–2.04× per round, median 1.69×.
+BullMQ peer's 1,734 (1,609–1,807): 1.51–2.04× per round, median 1.69×; a \`--quick\` run (300 requests, 6.9 s,
+load average 4.6) 3,307 against 1,998, 1.41–1.96× per round.
 
 The 10× asked for (≥ ~11,900 requests/s on a quiet machine, ≤ ~84 µs per request) is not reached, nor 3× the
 BullMQ peer: rendering the three templates and inserting the delivery row alone cost more than 84 µs here (79 + 54
