@@ -31,7 +31,7 @@ export const NotificationsConfigSchema = t.Object({
   NOTIFICATIONS_APP_NAME: t.String({ minLength: 1, maxLength: 100, default: 'Flotilla' }),
   NOTIFICATIONS_APP_URL: t.String({ pattern: '^https?://', default: 'http://localhost:3000' }),
   NOTIFICATIONS_MAX_DELIVERIES: int(8, 1, 50, 'deliveries of an event before it is dead-lettered'),
-  NOTIFICATIONS_CONCURRENCY: int(8, 1, 256, 'events handled at once'),
+  NOTIFICATIONS_CONCURRENCY: int(64, 1, 256, 'events handled at once, as one batch (their writes shared)'),
   NOTIFICATIONS_CLAIM_IDLE_MS: int(
     30_000,
     1000,

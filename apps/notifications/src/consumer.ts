@@ -15,7 +15,7 @@ export interface NotificationConsumerOptions {
   readonly stream: string
   readonly handlerDeps: NotificationHandlerDeps
   readonly consumerName?: string
-  /** @defaultValue 8 */
+  /** Events handled at once, as one batch. @defaultValue 64 */
   readonly concurrency?: number
   readonly claimIdleMs?: number
   readonly blockMs?: number
@@ -39,7 +39,7 @@ export const createNotificationConsumer = ({
     // One consumer span per event, continuing the producer's trace (`traceparent` on the envelope).
     handler: traceHandler({ handle: async (m) => handler.handle(m) }),
     maxDeliveries: handlerDeps.maxDeliveries,
-    concurrency: concurrency ?? 8,
+    concurrency: concurrency ?? 64,
   }
   return createConsumer(consumerOptions)
 }

@@ -3,6 +3,7 @@ import type { RedisClient } from '@flotilla/streams'
 import type { TransportChains } from './channels/index.ts'
 import { createContactStore } from './contacts/store.ts'
 import type { Database } from './db/client.ts'
+import { createDeliveryBatchStore } from './deliveries/batch-store.ts'
 import type { EventSink } from './deliveries/outcome-events.ts'
 import { type CircuitSettings, createDeliveryService, type DeliveryLogger } from './deliveries/service.ts'
 import { createDeliveryStore } from './deliveries/store.ts'
@@ -77,8 +78,10 @@ export const buildCore = (deps: CoreDeps) => {
     limits: settings.rateLimits,
     maxWaitMs: settings.rateLimitMaxWaitMs,
   })
+  const batchStore = createDeliveryBatchStore(db)
   const service = createDeliveryService({
     store: deliveries,
+    batchStore,
     transports: deps.transports,
     circuit: settings.circuit,
     limiter,
@@ -104,6 +107,7 @@ export const buildCore = (deps: CoreDeps) => {
     contacts,
     preferences,
     deliveries,
+    batchStore,
     service,
     throttle,
     digests,
@@ -124,7 +128,12 @@ export const buildCore = (deps: CoreDeps) => {
     for (const row of result.cancelled) deps.onStatus?.({ channel: row.channel, status: 'cancelled' })
     return result
   }
-  const handlerDeps: NotificationHandlerDeps = { contacts, dispatcher, maxDeliveries: settings.maxDeliveries }
+  const handlerDeps: NotificationHandlerDeps = {
+    contacts,
+    dispatcher,
+    db,
+    maxDeliveries: settings.maxDeliveries,
+  }
   return {
     database,
     settings,
@@ -132,6 +141,7 @@ export const buildCore = (deps: CoreDeps) => {
     contacts,
     preferences,
     deliveries,
+    batchStore,
     outbox,
     limiter,
     service,

@@ -34,6 +34,12 @@ export interface Transport {
   /** How long a key protects a retry, when the provider forgets keys (Resend: 24 h). */
   readonly idempotencyWindowMs?: number
   send(request: SendRequest): Promise<SendResult>
+  /**
+   * Sends many at once where the transport can do it in one step (the local outbox: one statement); resolves to
+   * one result or `TransportError` per request, in order. Throwing fails them all alike. Without it, sends run
+   * one by one (concurrently).
+   */
+  sendBatch?(requests: readonly SendRequest[]): Promise<(SendResult | TransportError)[]>
   close?(): Promise<void> | void
 }
 

@@ -6,7 +6,7 @@ import { derivedId } from '../ids.ts'
 import type { ChannelName } from '../templates/model.ts'
 
 /** What this service needs from a publisher (the streams publisher). */
-export type EventSink = Pick<Publisher, 'publish'>
+export type EventSink = Pick<Publisher, 'publish'> & Partial<Pick<Publisher, 'publishBatch'>>
 
 const SOURCE = 'notifications'
 

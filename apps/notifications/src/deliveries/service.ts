@@ -16,11 +16,12 @@ import {
   handleWhen,
 } from 'cockatiel'
 import type { TransportChains } from '../channels/index.ts'
-import type { Address, Transport } from '../channels/types.ts'
+import type { Address, SendRequest, SendResult, Transport } from '../channels/types.ts'
 import { TransportError } from '../channels/types.ts'
 import type { DeliveryRow } from '../db/schema.ts'
 import type { RateLimiter } from '../rate-limit/limiter.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
+import type { DeliveryBatchStore } from './batch-store.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from './model.ts'
 import { type EventSink, outcomeEventOf } from './outcome-events.ts'
 import type { DeliveryStore, Failure } from './store.ts'
@@ -45,6 +46,8 @@ export interface DeliveryLogger {
 
 export interface DeliveryServiceDeps {
   readonly store: DeliveryStore
+  /** The same log's batch statements (`deliverBatch`). */
+  readonly batchStore: DeliveryBatchStore
   /** Ordered providers per channel: the next takes over when one is down. */
   readonly transports: TransportChains
   /** When a provider's circuit opens and for how long. @defaultValue 5 failures, 30 s */
@@ -89,6 +92,8 @@ const handsOver = (failure: Failure) => failure.kind === 'transient' && failure.
 
 export const createDeliveryService = (deps: DeliveryServiceDeps) => {
   const { store, transports, limiter, events } = deps
+  const batchStore = deps.batchStore
+  const publishBatch = events.publishBatch?.bind(events)
   // One circuit per provider of a channel, in this process: consecutive transient failures open it.
   const breakers = new Map<string, CircuitBreakerPolicy>()
   const breakerOf = (channel: string, position: number, provider: string) => {
@@ -141,7 +146,277 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return { kind: 'settled', status: settled.status as DeliveryStatus, row: settled }
   }
 
-  return {
+  type SendOutcome = { readonly ok: SendResult } | { readonly error: unknown }
+
+  const sent = async (
+    row: DeliveryRow,
+    attempt: number,
+    provider: string,
+    result: SendResult,
+    failedOver: boolean,
+  ): Promise<DeliveryOutcome> => {
+    const settled = await settle(
+      row.id,
+      await store.markSent(row.id, attempt, provider, result.providerMessageId, failedOver),
+    )
+    deps.onAttempt?.({ channel: row.channel, provider, outcome: 'sent' })
+    return { kind: 'settled', status: 'sent', row: settled }
+  }
+
+  /**
+   * Sends a delivery through its chain from provider `from`: rate limit, claim (or hand over), send, record.
+   * `first`: the first provider's attempt was already claimed and sent (by a batch); continue from its result.
+   */
+  const sendFrom = async (
+    row: DeliveryRow,
+    lastDelivery: boolean,
+    from: number,
+    first?: { attempt: number; outcome: SendOutcome },
+  ): Promise<DeliveryOutcome> => {
+    const chain = transports[row.channel as ChannelName]
+    const address = JSON.parse(row.address ?? 'null') as Address
+    const message = JSON.parse(row.content ?? 'null') as RenderedMessage
+    let attempt: number | undefined
+    let handedOver: Failure | undefined
+    for (let i = from; i < chain.length; i++) {
+      const transport = chain[i] as Transport
+      const provider = transport.provider
+      const hasNext = i < chain.length - 1
+      let outcome: SendOutcome
+      if (i === from && first) {
+        attempt = first.attempt
+        outcome = first.outcome
+      } else {
+        try {
+          await limiter.acquire(provider)
+        } catch (error) {
+          if (!(error instanceof RetryLaterError)) throw error
+          const failure: Failure = { code: 'RATE_LIMITED', message: error.message, kind: 'transient' }
+          // After a failover, the previous provider's attempt is finished with its own failure.
+          const previous = chain[i - 1]
+          if (attempt !== undefined && handedOver && previous)
+            await store.markRetry(row.id, attempt, previous.provider, handedOver)
+          // The stream will not deliver the event again: record why it was never sent.
+          if (lastDelivery) return giveUp(row, 'dead', failure)
+          return { kind: 'retry', delayMs: error.delayMs, failure, row }
+        }
+        attempt =
+          attempt === undefined || !handedOver
+            ? await store.claim(row.id, Date.now() + deps.leaseMs, provider)
+            : await store.handOver(row.id, attempt, handedOver, provider)
+        if (attempt === undefined) {
+          const current = await store.get(row.id)
+          if (current && SETTLED_STATUSES.has(current.status as DeliveryStatus)) {
+            const settled = await publishOutcome(current)
+            return { kind: 'settled', status: current.status as DeliveryStatus, row: settled }
+          }
+          return {
+            kind: 'retry',
+            delayMs: Math.max(50, (current?.leaseUntil ?? 0) - Date.now() + 50),
+            failure: { code: 'DELIVERY_BUSY', message: 'another worker holds this delivery' },
+            row: current ?? row,
+          }
+        }
+        const request = {
+          address,
+          message,
+          idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, provider),
+        }
+        outcome = await breakerOf(row.channel, i, provider)
+          .execute(() => transport.send(request))
+          .then(
+            (ok) => ({ ok }),
+            (error: unknown) => ({ error }),
+          )
+      }
+      if ('ok' in outcome) return sent(row, attempt, provider, outcome.ok, i > 0)
+      const { error } = outcome
+      const failure = failureOf(error)
+      if (failure.kind === 'permanent')
+        return giveUp(row, 'dead', failure, { number: attempt, outcome: 'dead', provider })
+      if (error instanceof TransportError && error.status === 429 && error.retryAfterMs)
+        await limiter.pause(provider, error.retryAfterMs)
+      if (hasNext && handsOver(failure)) {
+        handedOver = failure
+        deps.onAttempt?.({ channel: row.channel, provider, outcome: 'failover' })
+        deps.logger?.info(
+          { deliveryId: row.id, attempt, from: provider, to: chain[i + 1]?.provider, error: failure },
+          'delivery handed to the next provider',
+        )
+        continue
+      }
+      if (lastDelivery) {
+        const final = {
+          code: failure.code,
+          message: `out of retries after attempt ${attempt}: ${failure.message}`,
+        }
+        return giveUp(row, 'dead', final, { number: attempt, outcome: 'dead', provider })
+      }
+      await store.markRetry(row.id, attempt, provider, failure)
+      deps.onAttempt?.({ channel: row.channel, provider, outcome: 'retry' })
+      deps.logger?.info({ deliveryId: row.id, attempt, error: failure }, 'delivery will be retried')
+      const delayMs = error instanceof TransportError ? error.retryAfterMs : undefined
+      return { kind: 'retry', ...(delayMs === undefined ? {} : { delayMs }), failure, row }
+    }
+    throw new Error(`channel ${row.channel} has no provider`)
+  }
+
+  /** The first attempt of fresh `queued` deliveries, as a batch (see `deliverBatch`). */
+  const deliverFresh = async (
+    fresh: readonly { row: DeliveryRow; lastDelivery: boolean; transport: Transport }[],
+  ): Promise<Map<string, Promise<DeliveryOutcome>>> => {
+    const outcomes = new Map<string, Promise<DeliveryOutcome>>()
+    const later = (id: string, outcome: Promise<DeliveryOutcome>) => {
+      outcome.catch(() => {})
+      outcomes.set(id, outcome)
+    }
+    // A provider with a rate gets its sends one by one, each as its slot comes (a batch would send them all at the
+    // last slot, in a burst); the others (the outbox) need no slot.
+    const admitted: (typeof fresh)[number][] = []
+    await Promise.all(
+      fresh.map(async (item) => {
+        if (limiter.limits(item.transport.provider))
+          return later(item.row.id, sendFrom(item.row, item.lastDelivery, 0))
+        try {
+          await limiter.acquire(item.transport.provider)
+          admitted.push(item)
+        } catch (error) {
+          if (!(error instanceof RetryLaterError)) return later(item.row.id, Promise.reject(error))
+          const failure: Failure = { code: 'RATE_LIMITED', message: error.message, kind: 'transient' }
+          later(
+            item.row.id,
+            item.lastDelivery
+              ? giveUp(item.row, 'dead', failure)
+              : Promise.resolve({ kind: 'retry', delayMs: error.delayMs, failure, row: item.row }),
+          )
+        }
+      }),
+    )
+    const claimed = await batchStore.claimMany(
+      admitted.map(({ row, transport }) => ({ id: row.id, provider: transport.provider })),
+      Date.now() + deps.leaseMs,
+    )
+    // Taken meanwhile by another worker (or settled): `deliver` reads where it stands.
+    const mine = admitted.filter((item) => {
+      if (claimed.has(item.row.id)) return true
+      later(item.row.id, sendFrom(item.row, item.lastDelivery, 0))
+      return false
+    })
+    const byTransport = new Map<Transport, typeof mine>()
+    for (const item of mine)
+      byTransport.set(item.transport, [...(byTransport.get(item.transport) ?? []), item])
+    const results = new Map<string, SendOutcome>()
+    await Promise.all(
+      [...byTransport].map(async ([transport, group]) => {
+        const breaker = breakerOf(transport.channel, 0, transport.provider)
+        const requests = group.map(({ row }) => ({
+          address: JSON.parse(row.address as string) as Address,
+          message: JSON.parse(row.content as string) as RenderedMessage,
+          idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, transport.provider),
+        }))
+        if (transport.sendBatch) {
+          const sendBatch = transport.sendBatch.bind(transport)
+          const answers = await breaker
+            .execute(() => sendBatch(requests))
+            .then(
+              (all) => all.map((a) => (a instanceof TransportError ? { error: a } : { ok: a })),
+              (error: unknown) => group.map(() => ({ error })),
+            )
+          for (const [i, { row }] of group.entries()) results.set(row.id, answers[i] as SendOutcome)
+          return
+        }
+        await Promise.all(
+          group.map(async ({ row }, i) => {
+            const outcome = await breaker
+              .execute(() => transport.send(requests[i] as SendRequest))
+              .then(
+                (ok) => ({ ok }),
+                (error: unknown) => ({ error }),
+              )
+            results.set(row.id, outcome)
+          }),
+        )
+      }),
+    )
+    const accepted: { item: (typeof mine)[number]; attempt: number; ok: SendResult }[] = []
+    for (const item of mine) {
+      const attempt = claimed.get(item.row.id) as number
+      const outcome = results.get(item.row.id) as SendOutcome
+      if ('ok' in outcome) accepted.push({ item, attempt, ok: outcome.ok })
+      else later(item.row.id, sendFrom(item.row, item.lastDelivery, 0, { attempt, outcome }))
+    }
+    if (accepted.length === 0) return outcomes
+    const settling = (async () => {
+      const now = Date.now()
+      const written = await batchStore.markSentMany(
+        accepted.map(({ item, attempt, ok }) => ({
+          id: item.row.id,
+          attempt,
+          provider: item.transport.provider,
+          providerMessageId: ok.providerMessageId,
+        })),
+        now,
+      )
+      // Rows as just written; one another worker moved on meanwhile is read back (as `markSent` reads it).
+      const moved = accepted.filter(({ item }) => !written.has(item.row.id)).map(({ item }) => item.row.id)
+      const current = moved.length > 0 ? await batchStore.getMany(moved) : new Map<string, DeliveryRow>()
+      const rows = accepted.map(({ item, attempt, ok }): DeliveryRow => {
+        if (!written.has(item.row.id)) {
+          const row = current.get(item.row.id)
+          if (!row) throw new Error(`delivery ${item.row.id} disappeared`)
+          return row
+        }
+        return {
+          ...item.row,
+          status: 'sent',
+          attempts: attempt,
+          provider: item.transport.provider,
+          providerMessageId: ok.providerMessageId,
+          sentAt: now,
+          updatedAt: now,
+          leaseUntil: 0,
+          errorCode: null,
+          errorMessage: null,
+          failedOver: false,
+        }
+      })
+      for (const { item } of accepted)
+        deps.onAttempt?.({ channel: item.row.channel, provider: item.transport.provider, outcome: 'sent' })
+      return publishOutcomes(rows)
+    })()
+    for (const [i, { item }] of accepted.entries())
+      later(
+        item.row.id,
+        settling.then(
+          (rows): DeliveryOutcome => ({ kind: 'settled', status: 'sent', row: rows[i] as DeliveryRow }),
+        ),
+      )
+    return outcomes
+  }
+
+  /** `publishOutcome` for many rows: one publish call and one marker statement per marker. */
+  const publishOutcomes = async (rows: readonly DeliveryRow[]): Promise<DeliveryRow[]> => {
+    const owed = rows.map((row) => {
+      const o = outcomeEventOf(row)
+      return o && row.publishedStatus !== o.marker ? o : undefined
+    })
+    const events = owed.flatMap((o) => (o ? [o.event] : []))
+    if (events.length === 0) return [...rows]
+    if (publishBatch) await publishBatch(events)
+    else await Promise.all(events.map((event) => deps.events.publish(event)))
+    const byMarker = new Map<string, string[]>()
+    rows.forEach((row, i) => {
+      const o = owed[i]
+      if (o) byMarker.set(o.marker, [...(byMarker.get(o.marker) ?? []), row.id])
+    })
+    for (const [marker, ids] of byMarker) await batchStore.markPublishedMany(ids, marker)
+    return rows.map((row, i) => {
+      const o = owed[i]
+      return o ? { ...row, publishedStatus: o.marker } : row
+    })
+  }
+
+  const api = {
     publishOutcome,
 
     /**
@@ -195,87 +470,37 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
           kind: 'permanent',
         })
 
-      const address = JSON.parse(row.address) as Address
-      const message = JSON.parse(row.content) as RenderedMessage
-      let attempt: number | undefined
-      let handedOver: Failure | undefined
-      for (let i = from; i < chain.length; i++) {
-        const transport = chain[i] as Transport
-        const provider = transport.provider
-        const hasNext = i < chain.length - 1
-        try {
-          await limiter.acquire(provider)
-        } catch (error) {
-          if (!(error instanceof RetryLaterError)) throw error
-          const failure: Failure = { code: 'RATE_LIMITED', message: error.message, kind: 'transient' }
-          // After a failover, the previous provider's attempt is finished with its own failure.
-          const previous = chain[i - 1]
-          if (attempt !== undefined && handedOver && previous)
-            await store.markRetry(row.id, attempt, previous.provider, handedOver)
-          // The stream will not deliver the event again: record why it was never sent.
-          if (lastDelivery) return giveUp(row, 'dead', failure)
-          return { kind: 'retry', delayMs: error.delayMs, failure, row }
-        }
-        attempt =
-          attempt === undefined || !handedOver
-            ? await store.claim(row.id, Date.now() + deps.leaseMs, provider)
-            : await store.handOver(row.id, attempt, handedOver, provider)
-        if (attempt === undefined) {
-          const current = await store.get(row.id)
-          if (current && SETTLED_STATUSES.has(current.status as DeliveryStatus)) {
-            const settled = await publishOutcome(current)
-            return { kind: 'settled', status: current.status as DeliveryStatus, row: settled }
-          }
-          return {
-            kind: 'retry',
-            delayMs: Math.max(50, (current?.leaseUntil ?? 0) - Date.now() + 50),
-            failure: { code: 'DELIVERY_BUSY', message: 'another worker holds this delivery' },
-            row: current ?? row,
-          }
-        }
-        const request = {
-          address,
-          message,
-          idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, provider),
-        }
-        try {
-          const result = await breakerOf(row.channel, i, provider).execute(() => transport.send(request))
-          const sent = await settle(
-            row.id,
-            await store.markSent(row.id, attempt, provider, result.providerMessageId, i > 0),
-          )
-          deps.onAttempt?.({ channel: row.channel, provider, outcome: 'sent' })
-          return { kind: 'settled', status: 'sent', row: sent }
-        } catch (error) {
-          const failure = failureOf(error)
-          if (failure.kind === 'permanent')
-            return giveUp(row, 'dead', failure, { number: attempt, outcome: 'dead', provider })
-          if (error instanceof TransportError && error.status === 429 && error.retryAfterMs)
-            await limiter.pause(provider, error.retryAfterMs)
-          if (hasNext && handsOver(failure)) {
-            handedOver = failure
-            deps.onAttempt?.({ channel: row.channel, provider, outcome: 'failover' })
-            deps.logger?.info(
-              { deliveryId: row.id, attempt, from: provider, to: chain[i + 1]?.provider, error: failure },
-              'delivery handed to the next provider',
-            )
-            continue
-          }
-          if (lastDelivery) {
-            const final = {
-              code: failure.code,
-              message: `out of retries after attempt ${attempt}: ${failure.message}`,
-            }
-            return giveUp(row, 'dead', final, { number: attempt, outcome: 'dead', provider })
-          }
-          await store.markRetry(row.id, attempt, provider, failure)
-          deps.onAttempt?.({ channel: row.channel, provider, outcome: 'retry' })
-          deps.logger?.info({ deliveryId: row.id, attempt, error: failure }, 'delivery will be retried')
-          const delayMs = error instanceof TransportError ? error.retryAfterMs : undefined
-          return { kind: 'retry', ...(delayMs === undefined ? {} : { delayMs }), failure, row }
-        }
+      return sendFrom(row, lastDelivery, from)
+    },
+
+    /**
+     * Moves many deliveries forward at once, as `deliver` does each: fresh `queued` ones through their channel's
+     * first provider with one claim, one send step (one statement for the outbox), one settle and one publish for
+     * the batch; a failed send continues alone from its attempt (failover, retry, dead), and every other row
+     * (settled, held by a lease, a crash's leftover) goes through `deliver`. Resolves to one outcome per row id
+     * (a rejected promise for a row whose pass threw), the same for a row listed twice.
+     */
+    deliverBatch(
+      items: readonly { row: DeliveryRow; lastDelivery: boolean }[],
+    ): Map<string, Promise<DeliveryOutcome>> {
+      const outcomes = new Map<string, Promise<DeliveryOutcome>>()
+      const fresh: { row: DeliveryRow; lastDelivery: boolean; transport: Transport }[] = []
+      for (const item of items) {
+        if (outcomes.has(item.row.id)) continue
+        const transport = transports[item.row.channel as ChannelName]?.[0]
+        if (item.row.status === 'queued' && item.row.content && item.row.address && transport) {
+          // A placeholder until the batch below settles it.
+          outcomes.set(item.row.id, Promise.resolve(undefined as unknown as DeliveryOutcome))
+          fresh.push({ ...item, transport })
+        } else outcomes.set(item.row.id, api.deliver(item.row, { lastDelivery: item.lastDelivery }))
       }
-      throw new Error(`channel ${row.channel} has no provider`)
+      const settled = deliverFresh(fresh)
+      for (const item of fresh) {
+        const outcome = settled.then((all) => all.get(item.row.id) as Promise<DeliveryOutcome>)
+        outcome.catch(() => {}) // read by the caller; never an unhandled rejection here
+        outcomes.set(item.row.id, outcome)
+      }
+      return outcomes
     },
 
     /** Records a delivery that will never be sent (no address, opted out, bad data) and publishes what it owes. */
@@ -283,6 +508,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       return publishOutcome(row)
     },
   }
+  return api
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>

@@ -5,10 +5,14 @@
 import type { EventOf, EventType, KnownEvent } from '@flotilla/contracts'
 import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
 import type { ConsumerMessage } from '@flotilla/streams'
+import DataLoader from 'dataloader'
 import type { ContactStore } from '../contacts/store.ts'
+import type { Db } from '../db/client.ts'
+import type { BatchItem, BatchResult } from '../dispatch/batch.ts'
 import type { Dispatcher } from '../dispatch/dispatcher.ts'
 import { authDeviceAdded } from './auth-device-added.ts'
 import { authRefreshReused } from './auth-refresh-reused.ts'
+import { upsertContacts } from './directory.ts'
 import { notificationRequested } from './notification-requested.ts'
 import type { Rule } from './rule.ts'
 import { userProfileUpdated } from './user-profile-updated.ts'
@@ -29,6 +33,8 @@ export const CONSUMED_EVENT_TYPES = Object.keys(RULES) as ConsumedEventType[]
 export interface NotificationHandlerDeps {
   readonly contacts: ContactStore
   readonly dispatcher: Dispatcher
+  /** The database, for the batch's directory writes (`directory.ts`). */
+  readonly db: Db
   /** The consumer's `maxDeliveries`: on the last delivery a transient failure is final. */
   readonly maxDeliveries: number
 }
@@ -57,16 +63,98 @@ export const handleEvent = async (
   })
 }
 
-/** The `notifications` group's handler map: one entry per rule, each for version 1 of its event. */
+/** One consumed event with how the stream delivered it. */
+export interface ConsumedEvent {
+  readonly event: EventOf<EventType>
+  readonly context: { readonly deliveryCount: number; readonly replay: boolean }
+}
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))
+
+/**
+ * Handles many consumed events as `handleEvent` handles each: feed the directory, then dispatch every rule's
+ * request in one batch (shared writes, each request decided alone). Resolves to one error (or undefined) per
+ * event, in order. When the batch fails as a whole (a database error), each request is dispatched alone, so a
+ * poison entry fails alone while the others go through.
+ */
+export const handleEvents = async (
+  deps: NotificationHandlerDeps,
+  events: readonly ConsumedEvent[],
+): Promise<(Error | undefined)[]> => {
+  const errors: (Error | undefined)[] = events.map(() => undefined)
+  const requests: { index: number; item: BatchItem }[] = []
+  const planned = events.map(({ event, context }, index) => {
+    try {
+      const rule = ruleOf(event.type)
+      if (!rule) return undefined
+      return { index, context, contact: rule.contact?.(event), request: rule.request(event) }
+    } catch (error) {
+      errors[index] = asError(error)
+      return undefined
+    }
+  })
+  const contacts = planned.flatMap((p) => (p?.contact ? [p.contact] : []))
+  // One statement for the batch's directory writes; when it fails, each event writes its own (and fails alone).
+  const stored = await upsertContacts(deps.db, contacts).catch(() => undefined)
+  await Promise.all(
+    planned.map(async (p) => {
+      if (!p) return
+      try {
+        const { index, context, contact, request } = p
+        const row = contact
+          ? (stored?.get(contact.userId) ?? (await deps.contacts.upsert(contact)))
+          : undefined
+        if (!request) return
+        const dispatchContext = {
+          lastDelivery: context.deliveryCount >= deps.maxDeliveries,
+          replay: context.replay,
+          contact: row,
+        }
+        requests.push({ index, item: { request, context: dispatchContext } })
+      } catch (error) {
+        errors[p.index] = asError(error)
+      }
+    }),
+  )
+  requests.sort((a, b) => a.index - b.index)
+  let results: BatchResult[]
+  try {
+    results = await deps.dispatcher.dispatchBatch(requests.map((r) => r.item))
+  } catch {
+    results = []
+    for (const { item } of requests) {
+      try {
+        results.push({ rows: await deps.dispatcher.dispatch(item.request, item.context) })
+      } catch (error) {
+        results.push({ error })
+      }
+    }
+  }
+  for (const [i, { index }] of requests.entries()) {
+    const result = results[i]
+    if (result && 'error' in result) errors[index] = asError(result.error)
+  }
+  return errors
+}
+
+/**
+ * The `notifications` group's handler map: one entry per rule, each for version 1 of its event. The events the
+ * consumer hands over at once (up to its concurrency) are coalesced into one `handleEvents` batch
+ * (graphql/dataloader, scheduled after the current turn of the event loop); each call settles with its own event.
+ */
 export const notificationHandlers = (deps: NotificationHandlerDeps): HandlerMap => {
+  const loader = new DataLoader<ConsumedEvent, undefined>(
+    async (batch) => (await handleEvents(deps, batch)).map((error) => error ?? undefined),
+    { cache: false, batchScheduleFn: (run) => setImmediate(run) },
+  )
   const entry = <T extends ConsumedEventType>(_type: T): EventSubscription<T> =>
     // Every consumed type is at version 1 (the only one it lists), so the event is an EventOf<T>.
     ({
       version: 1,
       handle: (event: KnownEvent, message: ConsumerMessage) =>
-        handleEvent(deps, event as EventOf<EventType>, {
-          deliveryCount: message.deliveryCount,
-          replay: message.replayOf !== undefined,
+        loader.load({
+          event: event as EventOf<EventType>,
+          context: { deliveryCount: message.deliveryCount, replay: message.replayOf !== undefined },
         }),
     }) as unknown as EventSubscription<T>
   return Object.fromEntries(CONSUMED_EVENT_TYPES.map((type) => [type, entry(type)])) as HandlerMap

@@ -4,7 +4,7 @@
  * idempotency key, so a retry never stores a message twice.
  */
 import { desc, eq } from 'drizzle-orm'
-import type { Transport } from '../channels/types.ts'
+import type { SendRequest, Transport } from '../channels/types.ts'
 import { recipientKey, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
@@ -52,32 +52,27 @@ const INSERT = `INSERT INTO outbox (id, idempotency_key, channel, recipient, sub
   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`
 const SELECT_BY_KEY = 'SELECT id FROM outbox WHERE idempotency_key = ?'
 
+const mismatch = (channel: ChannelName) =>
+  new TransportError('permanent', 'CHANNEL_MISMATCH', `this outbox transport stores ${channel} only`)
+
+/** The `INSERT` values of one message (a new row id; the key decides whether it is stored). */
+const valuesOf = ({ address, message, idempotencyKey }: SendRequest, channel: ChannelName) => {
+  const subject =
+    message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null
+  const body = message.channel === 'push' ? message.body : message.text
+  const html = message.channel === 'email' ? message.html : null
+  return [Bun.randomUUIDv7(), idempotencyKey, channel, recipientKey(address), subject, body, html, Date.now()]
+}
+
 /** A transport that stores the message in the outbox (idempotent on the key). */
 export const createOutboxTransport = (db: Db, channel: ChannelName): Transport => ({
   channel,
   provider: 'outbox',
   idempotent: true,
-  async send({ address, message, idempotencyKey }) {
-    if (address.channel !== channel || message.channel !== channel)
-      throw new TransportError(
-        'permanent',
-        'CHANNEL_MISMATCH',
-        `this outbox transport stores ${channel} only`,
-      )
-    const subject =
-      message.channel === 'email' ? message.subject : message.channel === 'push' ? message.title : null
-    const body = message.channel === 'push' ? message.body : message.text
-    const html = message.channel === 'email' ? message.html : null
-    const args = [
-      Bun.randomUUIDv7(),
-      idempotencyKey,
-      channel,
-      recipientKey(address),
-      subject,
-      body,
-      html,
-      Date.now(),
-    ]
+  async send(request) {
+    const { address, message, idempotencyKey } = request
+    if (address.channel !== channel || message.channel !== channel) throw mismatch(channel)
+    const args = valuesOf(request, channel)
     const inserted = await retryWhileBusy(() => db.$client.execute({ sql: INSERT, args }))
     // A retry under the same key: the message stored the first time.
     const [stored] = inserted.rows.length
@@ -86,5 +81,53 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
     if (!stored)
       throw new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
     return { providerMessageId: String(stored.id) }
+  },
+  /** Every message in one transaction: one insert for all (a key seen before keeps its first row), one read. */
+  async sendBatch(requests) {
+    const valid = requests.filter((r) => r.address.channel === channel && r.message.channel === channel)
+    const unique = [...new Map(valid.map((r) => [r.idempotencyKey, r])).values()]
+    const ids = new Map<string, string>()
+    for (let i = 0; i < unique.length; i += 500) {
+      const part = unique.slice(i, i + 500)
+      const keys = part.map((r) => r.idempotencyKey)
+      const values = part.map((r) => valuesOf(r, channel))
+      // Which keys were stored before (a retry: usually none), then the insert, in one write transaction.
+      const [before, inserted] = await retryWhileBusy(() =>
+        db.$client.batch(
+          [
+            {
+              sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
+              args: keys,
+            },
+            {
+              sql: `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
+                VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+                ON CONFLICT (idempotency_key) DO NOTHING`,
+              args: values.flat(),
+            },
+          ],
+          'write',
+        ),
+      )
+      for (const raw of before?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
+      const fresh = values.filter(([, key]) => !ids.has(String(key)))
+      if (inserted?.rowsAffected === fresh.length) {
+        for (const [id, key] of fresh) ids.set(String(key), String(id))
+        continue
+      }
+      // Another process stored one meanwhile: read every key as stored.
+      const { rows: stored } = await db.$client.execute({
+        sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
+        args: keys,
+      })
+      for (const raw of stored) ids.set(String(raw.idempotency_key), String(raw.id))
+    }
+    return requests.map((r) => {
+      if (r.address.channel !== channel || r.message.channel !== channel) return mismatch(channel)
+      const id = ids.get(r.idempotencyKey)
+      return id === undefined
+        ? new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
+        : { providerMessageId: id }
+    })
   },
 })

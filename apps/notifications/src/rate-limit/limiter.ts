@@ -56,6 +56,8 @@ export interface RateLimiter {
   acquire(provider: string): Promise<number>
   /** A provider said 429: no instance sends to it for `ms`. */
   pause(provider: string, ms: number): Promise<void>
+  /** Whether sends to `provider` are spaced (it has a rate). */
+  limits(provider: string): boolean
 }
 
 /** Creates the shared limiter. */
@@ -66,6 +68,7 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
   const key = (provider: string) => `${prefix}ratelimit:${provider}`
   const now = () => (options.now ? String(options.now()) : '')
   return {
+    limits: (provider) => (limits[provider] ?? 0) > 0,
     async acquire(provider) {
       const rate = limits[provider]
       if (!rate || rate <= 0) return 0

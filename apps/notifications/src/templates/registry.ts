@@ -3,6 +3,7 @@
  * template's declared variables, resolves locales with fallback, and renders per channel.
  */
 import { NonRetryableError } from '@flotilla/streams'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
 import { type CompiledTemplate, createTemplateEngine } from './engine.ts'
 import type { ChannelName, RenderedMessage, TemplateDefinition, TemplateSummary } from './model.ts'
@@ -24,6 +25,8 @@ type CompiledChannel =
 
 interface CompiledDefinition {
   readonly definition: TemplateDefinition
+  /** The variables' schema compiled once: valid data (the common case) is checked without walking for errors. */
+  readonly valid: (data: unknown) => boolean
   readonly locales: ReadonlyMap<string, ReadonlyMap<ChannelName, CompiledChannel>>
 }
 
@@ -151,7 +154,8 @@ export const createTemplateRegistry = ({
       }
       locales.set(normalizeLocale(locale), channels)
     }
-    compiled.set(definition.name, { definition, locales })
+    const checker = TypeCompiler.Compile(definition.variables)
+    compiled.set(definition.name, { definition, locales, valid: (data) => checker.Check(data) })
   }
 
   const require = (name: string): CompiledDefinition => {
@@ -172,7 +176,7 @@ export const createTemplateRegistry = ({
   }
 
   const checkData: TemplateRegistry['checkData'] = (name, data) => {
-    const { definition } = require(name)
+    const { definition, valid } = require(name)
     const problems: DataProblem[] = []
     for (const variable of SYSTEM_VARIABLES) {
       if (Object.hasOwn(data, variable))
@@ -182,7 +186,7 @@ export const createTemplateRegistry = ({
           reserved: true,
         })
     }
-    if (problems.length > 0) return problems
+    if (problems.length > 0 || valid(data)) return problems
     const seen = new Set<string>()
     for (const error of Value.Errors(definition.variables, data)) {
       const variable = error.path.replace(/^\//, '').replaceAll('/', '.') || '(data)'

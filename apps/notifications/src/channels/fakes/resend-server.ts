@@ -42,7 +42,15 @@ const error = (status: number, name: string, message: string, headers: Record<st
   json(status, { statusCode: status, name, message }, headers)
 
 /** Starts the fake on a random port. */
-export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}): FakeResend => {
+export const startFakeResend = (
+  options: FaultOptions & {
+    apiKey?: string
+    /** Every answer waits this long, as a provider across the network does (benchmarks). @defaultValue 0 */
+    latencyMs?: number
+    /** @defaultValue 0 (a random port) */
+    port?: number
+  } = {},
+): FakeResend => {
   const apiKey = options.apiKey ?? 're_test_key'
   const emails: FakeEmail[] = []
   const keys = new Map<string, KeyState>()
@@ -52,8 +60,9 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
   let replays = 0
   const unavailable = { statusCode: 503, name: 'application_error', message: 'Service unavailable' }
 
+  const latencyMs = options.latencyMs ?? 0
   const server = Bun.serve({
-    port: 0,
+    port: options.port ?? 0,
     hostname: '127.0.0.1',
     async fetch(request) {
       const url = new URL(request.url)
@@ -62,6 +71,7 @@ export const startFakeResend = (options: FaultOptions & { apiKey?: string } = {}
       if (request.headers.get('authorization') !== `Bearer ${apiKey}`)
         return error(401, 'invalid_api_key', 'API key is invalid')
       const text = await request.text()
+      if (latencyMs > 0) await Bun.sleep(latencyMs)
       const fault = faults.take(unavailable)
       // Resend's error bodies always carry statusCode and name (the SDK reads the status from the body).
       if (fault?.kind === 'status')

@@ -1,0 +1,195 @@
+/**
+ * The delivery log's batch statements: what the per-delivery store does one row at a time (insert, claim, mark
+ * sent, mark published), for many rows in a few statements, with the same conditions — a claim still takes only
+ * a `queued` row (or a `sending` one whose lease expired), so two workers never hold one delivery. Plain SQL that
+ * SQLite and PostgreSQL both run (`WITH v(…) AS (VALUES …)`, row values), through the PostgreSQL client's
+ * placeholder translation.
+ */
+import type { InValue } from '@libsql/client'
+import type { Db } from '../db/client.ts'
+import { retryWhileBusy } from '../db/client.ts'
+import type { DeliveryRow } from '../db/schema.ts'
+import {
+  createdRowOf,
+  deliveryOf,
+  INSERT_COLUMNS,
+  INSERT_VALUES,
+  insertArgs,
+  type NewDelivery,
+  ROW,
+} from './rows.ts'
+
+/** Rows per statement: 25 values each stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const CHUNK = 500
+
+const chunks = <T>(items: readonly T[]): T[][] => {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
+  return out
+}
+
+const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
+
+/** A send the provider accepted, to record. */
+export interface Sent {
+  readonly id: string
+  readonly attempt: number
+  readonly provider: string
+  readonly providerMessageId: string
+}
+
+export const createDeliveryBatchStore = (db: Db) => {
+  const client = db.$client
+  /** The rows of `ids` as stored now. */
+  const getMany = async (ids: readonly string[]): Promise<Map<string, DeliveryRow>> => {
+    const rows = new Map<string, DeliveryRow>()
+    for (const part of chunks([...new Set(ids)])) {
+      const { rows: raws } = await client.execute({
+        sql: `SELECT ${ROW} FROM deliveries WHERE id IN (${marks(part.length, '?')})`,
+        args: part,
+      })
+      for (const raw of raws) {
+        const row = deliveryOf(raw)
+        rows.set(row.id, row)
+      }
+    }
+    return rows
+  }
+
+  return {
+    getMany,
+
+    /**
+     * Creates the deliveries that do not exist yet (the unique key decides; a duplicate inside the batch is one
+     * row) and reads every one back, in one transaction; resolves to the rows by id and the ids this call created.
+     */
+    async insertMany(
+      ds: readonly NewDelivery[],
+    ): Promise<{ rows: Map<string, DeliveryRow>; created: Set<string> }> {
+      const unique = [...new Map(ds.map((d) => [d.id, d])).values()]
+      const rows = new Map<string, DeliveryRow>()
+      const created = new Set<string>()
+      for (const part of chunks(unique)) {
+        const now = Date.now()
+        const ids = part.map((d) => d.id)
+        // Which exist already (usually none), then the insert, in one write transaction: no row read back per id.
+        const [before, inserted] = await retryWhileBusy(() =>
+          client.batch(
+            [
+              { sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`, args: ids },
+              {
+                sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
+                  ON CONFLICT DO NOTHING`,
+                args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
+              },
+            ],
+            'write',
+          ),
+        )
+        const existed = new Set((before?.rows ?? []).map((raw) => String(raw.id)))
+        const fresh = part.filter((d) => !existed.has(d.id))
+        // Another process inserted one between the read and the insert (PostgreSQL runs them read-committed):
+        // every row is read back as stored, and none counts as created here.
+        const raced = inserted?.rowsAffected !== fresh.length
+        for (const d of raced ? [] : fresh) {
+          created.add(d.id)
+          rows.set(d.id, createdRowOf(d, now))
+        }
+        const read = raced ? ids : [...existed]
+        if (read.length > 0) for (const [id, row] of await getMany(read)) rows.set(id, row)
+      }
+      return { rows, created }
+    },
+
+    /**
+     * Takes each delivery for one attempt through its provider until `leaseUntil`, and records the attempts, in
+     * one transaction; resolves to the deliveries this call took (the others are held elsewhere or settled).
+     */
+    async claimMany(
+      items: readonly { id: string; provider: string }[],
+      leaseUntil: number,
+    ): Promise<Map<string, number>> {
+      const claimed = new Map<string, number>()
+      const providers = new Map(items.map((i) => [i.id, i.provider]))
+      for (const part of chunks([...providers.keys()])) {
+        await retryWhileBusy(async () => {
+          const tx = await client.transaction('write')
+          try {
+            const now = Date.now()
+            const taken = await tx.execute({
+              sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+                WHERE id IN (${marks(part.length, '?')})
+                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
+              args: [leaseUntil, now, ...part, now],
+            })
+            // One result column (`<attempt> <id>`): the local driver's cost is per column.
+            const got = taken.rows.map(({ claim }) => {
+              const [attempt, id] = String(claim).split(' ')
+              return { id: String(id), attempt: Number(attempt) }
+            })
+            if (got.length > 0)
+              await tx.execute({
+                sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
+                  VALUES ${marks(got.length, "(?, ?, ?, 'started', ?)")} ON CONFLICT DO NOTHING`,
+                args: got.flatMap((c) => [c.id, c.attempt, now, providers.get(c.id) ?? null]),
+              })
+            await tx.commit()
+            for (const c of got) claimed.set(c.id, c.attempt)
+          } finally {
+            tx.close()
+          }
+        })
+      }
+      return claimed
+    },
+
+    /**
+     * The providers accepted these attempts: each delivery still `sending` becomes `sent` and its attempt is
+     * finished, in one transaction; resolves to the ids known to be written as given (all of a part, or none of it
+     * when another worker moved one of its rows meanwhile: read them back).
+     */
+    async markSentMany(sent: readonly Sent[], now = Date.now()): Promise<Set<string>> {
+      const done = new Set<string>()
+      for (const part of chunks(sent)) {
+        const [updated] = await retryWhileBusy(() =>
+          client.batch(
+            [
+              {
+                sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(part.length, '(?, ?, ?)')})
+                  UPDATE deliveries SET status = 'sent', provider = v.provider, provider_message_id = v.message_id,
+                  sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
+                  failed_over = 0
+                  FROM v WHERE deliveries.id = v.id AND deliveries.status = 'sending'`,
+                args: [...part.flatMap((s) => [s.id, s.provider, s.providerMessageId]), now, now],
+              },
+              {
+                sql: `WITH v(id, attempt) AS (VALUES ${marks(part.length, '(?, ?)')})
+                  UPDATE delivery_attempts SET finished_at = ?, outcome = 'sent', error_code = NULL,
+                  error_message = NULL FROM v WHERE delivery_attempts.delivery_id = v.id
+                  AND delivery_attempts.attempt = v.attempt`,
+                args: [...part.flatMap((s) => [s.id, s.attempt]), now],
+              },
+            ],
+            'write',
+          ),
+        )
+        // Every row was still `sending` (the usual case), or the caller reads them all back as stored.
+        if (updated?.rowsAffected === part.length) for (const s of part) done.add(s.id)
+      }
+      return done
+    },
+
+    /** Remembers that the event for `status` has been published for each of `ids`. */
+    async markPublishedMany(ids: readonly string[], status: string) {
+      for (const part of chunks(ids))
+        await retryWhileBusy(() =>
+          client.execute({
+            sql: `UPDATE deliveries SET published_status = ? WHERE id IN (${marks(part.length, '?')})`,
+            args: [status, ...part],
+          }),
+        )
+    },
+  }
+}
+
+export type DeliveryBatchStore = ReturnType<typeof createDeliveryBatchStore>

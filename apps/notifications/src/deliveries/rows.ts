@@ -1,0 +1,129 @@
+/** How a delivery row is written and read: the insert's columns and values, and a whole row as one JSON column. */
+import type { InArgs, Row } from '@libsql/client'
+import { getTableColumns } from 'drizzle-orm'
+import { type DeliveryRow, deliveries } from '../db/schema.ts'
+
+/** A delivery as the dispatcher records it (the rest of the row starts at its defaults). */
+export type NewDelivery = Omit<
+  DeliveryRow,
+  | 'attempts'
+  | 'leaseUntil'
+  | 'provider'
+  | 'providerMessageId'
+  | 'publishedStatus'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'sentAt'
+  | 'deliveredAt'
+  | 'errorCode'
+  | 'errorMessage'
+  | 'keyGeneration'
+  | 'failureKind'
+  | 'failedOver'
+  | 'dueAt'
+  | 'requestKey'
+  | 'digestKey'
+  | 'digestId'
+  | 'data'
+> & {
+  readonly errorCode?: string | null
+  readonly errorMessage?: string | null
+  readonly failureKind?: string | null
+  readonly traceparent?: string | null
+  readonly dueAt?: number | null
+  readonly requestKey?: string | null
+  readonly digestKey?: string | null
+  readonly data?: string | null
+}
+
+const COLUMNS = Object.entries(getTableColumns(deliveries))
+// A whole row as one JSON column: the local driver spends ~4.5 µs per result column (its column metadata and
+// row objects), so `SELECT *` of this table's 29 columns cost ~150 µs against ~40 µs for this.
+export const ROW = `json_object(${COLUMNS.map(([, column]) => `'${column.name}', ${column.name}`).join(', ')}) AS row`
+
+/** A row read through `ROW`, mapped as drizzle maps it. */
+export const deliveryOf = (raw: Row): DeliveryRow => {
+  const values = JSON.parse(String(raw.row)) as Record<string, unknown>
+  const row: Record<string, unknown> = {}
+  for (const [key, column] of COLUMNS) {
+    const value = values[column.name]
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+  }
+  return row as DeliveryRow
+}
+
+/** The columns `INSERT` writes, in order (one `VALUES` group per row). */
+export const INSERT_COLUMNS = `id, event_id, event_type, channel, recipient, address, user_id, tenant_id,
+  correlation_id, traceparent, template, locale, category, critical, content, status, error_code, error_message,
+  failure_kind, due_at, request_key, digest_key, data, created_at, updated_at`
+/** One row's placeholders for `INSERT_COLUMNS`. */
+export const INSERT_VALUES = `(${Array.from({ length: 25 }, () => '?').join(', ')})`
+export const INSERT = `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${INSERT_VALUES} ON CONFLICT DO NOTHING RETURNING ${ROW}`
+
+/** The values of `INSERT`, in its column order. */
+export const insertArgs = (d: NewDelivery, now: number): InArgs => [
+  d.id,
+  d.eventId,
+  d.eventType,
+  d.channel,
+  d.recipient,
+  d.address,
+  d.userId,
+  d.tenantId,
+  d.correlationId,
+  d.traceparent ?? null,
+  d.template,
+  d.locale,
+  d.category,
+  d.critical ? 1 : 0,
+  d.content,
+  d.status,
+  d.errorCode ?? null,
+  d.errorMessage ?? null,
+  d.failureKind ?? null,
+  d.dueAt ?? null,
+  d.requestKey ?? null,
+  d.digestKey ?? null,
+  d.data ?? null,
+  now,
+  now,
+]
+
+/** The row `INSERT` creates for `d` at `now`, as reading it back would give it (the columns' defaults). */
+export const createdRowOf = (d: NewDelivery, now: number): DeliveryRow => ({
+  id: d.id,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  channel: d.channel,
+  recipient: d.recipient,
+  address: d.address,
+  userId: d.userId,
+  tenantId: d.tenantId,
+  correlationId: d.correlationId,
+  template: d.template,
+  locale: d.locale,
+  category: d.category,
+  critical: d.critical,
+  content: d.content,
+  status: d.status,
+  attempts: 0,
+  leaseUntil: 0,
+  provider: null,
+  providerMessageId: null,
+  errorCode: d.errorCode ?? null,
+  errorMessage: d.errorMessage ?? null,
+  publishedStatus: null,
+  createdAt: now,
+  updatedAt: now,
+  sentAt: null,
+  deliveredAt: null,
+  keyGeneration: 0,
+  failureKind: d.failureKind ?? null,
+  traceparent: d.traceparent ?? null,
+  failedOver: false,
+  dueAt: d.dueAt ?? null,
+  requestKey: d.requestKey ?? null,
+  digestKey: d.digestKey ?? null,
+  digestId: null,
+  data: d.data ?? null,
+})

@@ -1,0 +1,121 @@
+import { afterEach, expect, it } from 'bun:test'
+import { createEvent, type EventOf, type EventType } from '@flotilla/contracts'
+import { NonRetryableError } from '@flotilla/streams'
+import { waitFor } from '@flotilla/streams/testing'
+import { createTestApp, describeEachEngine, type Engine, type TestApp } from '../testing.ts'
+import { type ConsumedEvent, handleEvents } from './index.ts'
+
+const reset = (userId: string, data: Record<string, unknown> = {}, template = 'password-reset') =>
+  createEvent(
+    'notification.requested',
+    {
+      recipient: { userId, email: `${userId}@example.com` },
+      template,
+      data: { resetUrl: `https://app.test/r/${userId}`, expiresInMinutes: 10, ...data },
+    },
+    { source: 'monolith' },
+  )
+const consumed = (event: ReturnType<typeof reset>, deliveryCount = 1): ConsumedEvent => ({
+  event: event as EventOf<EventType>,
+  context: { deliveryCount, replay: false },
+})
+
+let t: TestApp | undefined
+afterEach(async () => {
+  await t?.close()
+  t = undefined
+})
+const app = async (engine: Engine, settings = {}) => {
+  t = await createTestApp({ engine, settings })
+  return t
+}
+
+describeEachEngine((engine) => {
+  it('handles a batch with a duplicated event once: one delivery, one outbox message, one notification.sent', async () => {
+    const { core, published } = await app(engine)
+    const [a, b] = [reset('u-a'), reset('u-b')]
+    const errors = await handleEvents(core.handlerDeps, [consumed(a), consumed(b), consumed(a)])
+    expect(errors).toEqual([undefined, undefined, undefined])
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 2 })
+    expect(await core.outbox.count()).toBe(2)
+    const sent = await published('notification.sent')
+    expect(sent.map((e) => e.causationId).sort()).toEqual([a.id, b.id].sort())
+    // Redelivered as a whole: nothing is sent or published again.
+    expect(await handleEvents(core.handlerDeps, [consumed(a, 2), consumed(b, 2)])).toEqual([
+      undefined,
+      undefined,
+    ])
+    expect(await core.outbox.count()).toBe(2)
+    expect(await published('notification.sent')).toHaveLength(2)
+    const row = (await core.deliveries.list({ userId: 'u-a' })).items[0]
+    expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'outbox', publishedStatus: 'sent' })
+    expect(await core.deliveries.attempts(row?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'sent' }])
+  })
+
+  it('fails a poison entry alone: an unknown template and bad data fail their events, the rest are sent', async () => {
+    const { core, published } = await app(engine)
+    const good = [reset('u-1'), reset('u-2')]
+    const unknown = reset('u-unknown', {}, 'no-such-template')
+    const bad = reset('u-bad', { expiresInMinutes: 'soon' })
+    const errors = await handleEvents(core.handlerDeps, [
+      consumed(good[0] as ReturnType<typeof reset>),
+      consumed(unknown),
+      consumed(bad),
+      consumed(good[1] as ReturnType<typeof reset>),
+    ])
+    expect(errors[0]).toBeUndefined()
+    expect(errors[3]).toBeUndefined()
+    expect(errors[1]).toBeInstanceOf(NonRetryableError)
+    expect((errors[1] as NonRetryableError).code).toBe('UNKNOWN_TEMPLATE')
+    expect((errors[2] as NonRetryableError).code).toBe('TEMPLATE_DATA_INVALID')
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 2, dead: 1 })
+    expect(await core.outbox.count()).toBe(2)
+    expect(await published('notification.sent')).toHaveLength(2)
+    expect((await published('notification.failed')).map((e) => e.payload.error.code)).toEqual([
+      'TEMPLATE_DATA_INVALID',
+    ])
+  })
+
+  it('never sends twice when a batch dies between the send and its record: the redelivery settles what was sent', async () => {
+    // A short lease (provider timeout 100 ms → 1.2 s), so the redelivery may take the abandoned sends over.
+    const { core, published } = await app(engine, { providerTimeoutMs: 100 })
+    const events = Array.from({ length: 20 }, (_, i) => reset(`u-crash-${i}`))
+    const markSentMany = core.batchStore.markSentMany
+    core.batchStore.markSentMany = async () => {
+      throw new Error('the process died before recording the sends')
+    }
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    expect(first.every((e) => e instanceof Error)).toBe(true)
+    core.batchStore.markSentMany = markSentMany
+    expect(await core.outbox.count()).toBe(20)
+    expect(await core.deliveries.countByStatus()).toEqual({ sending: 20 })
+
+    // Redelivered while the lease holds: told to come back, nothing sent.
+    const busy = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e, 2)),
+    )
+    expect(busy.every((e) => e instanceof Error)).toBe(true)
+    await waitFor(
+      async () =>
+        (
+          await handleEvents(
+            core.handlerDeps,
+            events.map((e) => consumed(e, 3)),
+          )
+        ).every((e) => e === undefined),
+      { timeoutMs: 10_000, message: 'the redelivery after the lease settles every delivery' },
+    )
+    expect(await core.outbox.count()).toBe(20)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
+    expect(await published('notification.sent')).toHaveLength(20)
+    const row = (await core.deliveries.list({ userId: 'u-crash-0' })).items[0]
+    expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual([
+      'abandoned',
+      'sent',
+    ])
+  })
+})
