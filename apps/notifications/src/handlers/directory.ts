@@ -10,13 +10,14 @@ import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { ContactRow } from '../db/schema.ts'
 
-const COLUMNS = 'user_id, email, phone, locale, timezone, quiet_start, quiet_end, updated_at'
+const COLUMNS = 'user_id, email, phone, locale, timezone, updated_at'
+// Settings (quiet hours, and the time zone an event stamps) are not written here: they go through
+// `ContactStore.applySettings`, which keeps the newest by event time.
+const RETURNED = `${COLUMNS}, quiet_start, quiet_end, timezone_at, quiet_at`
 const CONFLICT = `ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
   phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
-  timezone = coalesce(excluded.timezone, contacts.timezone),
-  quiet_start = coalesce(excluded.quiet_start, contacts.quiet_start),
-  quiet_end = coalesce(excluded.quiet_end, contacts.quiet_end), updated_at = excluded.updated_at
-  RETURNING json_object(${COLUMNS.split(', ')
+  timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
+  RETURNING json_object(${RETURNED.split(', ')
     .map((c) => `'${c}', ${c}`)
     .join(', ')}) AS row`
 
@@ -36,7 +37,6 @@ const merged = (inputs: readonly ContactInput[]): ContactInput[] => {
             phone: input.phone ?? before.phone,
             locale: input.locale ?? before.locale,
             timezone: input.timezone ?? before.timezone,
-            quietHours: input.quietHours ?? before.quietHours,
           }
         : input,
     )
@@ -56,15 +56,13 @@ export const upsertContacts = async (
     const now = Date.now()
     const { rows: raws } = await retryWhileBusy(() =>
       db.$client.execute({
-        sql: `INSERT INTO contacts (${COLUMNS}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ${CONFLICT}`,
+        sql: `INSERT INTO contacts (${COLUMNS}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ${CONFLICT}`,
         args: part.flatMap((c): InValue[] => [
           c.userId,
           c.email ?? null,
           c.phone ?? null,
           c.locale ?? null,
           c.timezone ?? null,
-          c.quietHours?.start ?? null,
-          c.quietHours?.end ?? null,
           now,
         ]),
       }),
@@ -81,6 +79,8 @@ export const upsertContacts = async (
         updatedAt: Number(raw.updated_at),
         quietStart: text(raw.quiet_start),
         quietEnd: text(raw.quiet_end),
+        timezoneAt: raw.timezone_at === null ? null : Number(raw.timezone_at),
+        quietAt: raw.quiet_at === null ? null : Number(raw.quiet_at),
       })
     }
   }

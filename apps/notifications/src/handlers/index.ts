@@ -87,7 +87,13 @@ export const handleEvents = async (
     try {
       const rule = ruleOf(event.type)
       if (!rule) return undefined
-      return { index, context, contact: rule.contact?.(event), request: rule.request(event) }
+      return {
+        index,
+        context,
+        contact: rule.contact?.(event),
+        settings: rule.settings?.(event),
+        request: rule.request(event),
+      }
     } catch (error) {
       errors[index] = asError(error)
       return undefined
@@ -100,10 +106,10 @@ export const handleEvents = async (
     planned.map(async (p) => {
       if (!p) return
       try {
-        const { index, context, contact, request } = p
-        const row = contact
-          ? (stored?.get(contact.userId) ?? (await deps.contacts.upsert(contact)))
-          : undefined
+        const { index, context, contact, settings, request } = p
+        let row = contact ? (stored?.get(contact.userId) ?? (await deps.contacts.upsert(contact))) : undefined
+        // Settings keep the newest by event time (rare events: user.registered, user.profile.updated), one by one.
+        if (settings) row = await deps.contacts.applySettings(settings)
         if (!request) return
         const dispatchContext = {
           lastDelivery: context.deliveryCount >= deps.maxDeliveries,

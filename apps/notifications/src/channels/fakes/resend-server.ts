@@ -24,6 +24,8 @@ export interface FakeResend {
   readonly emails: FakeEmail[]
   /** Every POST /emails received, including retries and refused ones. */
   readonly requests: number
+  /** Requests received and not answered yet, waiting out `latencyMs` (a kill now lands mid-send). */
+  readonly inFlight: number
   readonly faults: { next(fault: Fault): void; readonly injected: { status: number; slow: number } }
   /** Requests answered from the idempotency store (a retry of a send the provider already did). */
   readonly replays: number
@@ -57,6 +59,7 @@ export const startFakeResend = (
   const rejected = new Set<string>()
   const faults = createFaultPlan(options)
   let requests = 0
+  let inFlight = 0
   let replays = 0
   const unavailable = { statusCode: 503, name: 'application_error', message: 'Service unavailable' }
 
@@ -71,7 +74,10 @@ export const startFakeResend = (
       if (request.headers.get('authorization') !== `Bearer ${apiKey}`)
         return error(401, 'invalid_api_key', 'API key is invalid')
       const text = await request.text()
-      if (latencyMs > 0) await Bun.sleep(latencyMs)
+      if (latencyMs > 0) {
+        inFlight++
+        await Bun.sleep(latencyMs).finally(() => inFlight--)
+      }
       const fault = faults.take(unavailable)
       // Resend's error bodies always carry statusCode and name (the SDK reads the status from the body).
       if (fault?.kind === 'status')
@@ -156,6 +162,9 @@ export const startFakeResend = (
     emails,
     get requests() {
       return requests
+    },
+    get inFlight() {
+      return inFlight
     },
     get replays() {
       return replays
