@@ -6,13 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type AuditRecord, createAuditConsumer, GENESIS_HASH, hashRecord } from '@flotilla/audit'
-import { createLibsqlStore, recordInputOf } from '@flotilla/audit/testing'
+import { createAuditConsumer, hashRecord } from '@flotilla/audit'
+import { createLibsqlStore } from '@flotilla/audit/testing'
 import { createConsumer } from '@flotilla/streams'
 import { createClient } from '@libsql/client'
 import Redis from 'ioredis'
 import Database from 'libsql'
-import { benchEvent, benchStream } from './lib/fixtures.ts'
+import { AUDIT_COLUMNS, recordsOf, rowOf } from './lib/audit-rows.ts'
+import { benchStream } from './lib/fixtures.ts'
 import {
   type BenchOptions,
   type BenchReport,
@@ -33,33 +34,10 @@ const RAW_HASHING = `the raw driver INSERT + the chain hashing of each row (hash
 const RAW = `raw libSQL multi-row INSERT (${BATCH} rows per statement, one transaction each), prepared once (libsql driver)`
 const RAW_CLIENT = `the same through @libsql/client (prepared anew each batch)`
 
-const COLUMNS = [
-  'event_id',
-  'chain',
-  'seq',
-  'type',
-  'version',
-  'action',
-  'tenant_id',
-  'actor_type',
-  'actor_id',
-  'subject_type',
-  'subject_id',
-  'source',
-  'occurred_at',
-  'occurred_ms',
-  'received_at',
-  'correlation_id',
-  'causation_id',
-  'payload',
-  'prev_hash',
-  'hash',
-] as const
-
 // The audit table's columns and indexes (apps/audit/src/store/libsql/ddl.ts), without its triggers.
 const RAW_DDL = `
 PRAGMA journal_mode = WAL;
-CREATE TABLE raw_records (${COLUMNS.map((c) => `${c} ${c === 'event_id' ? 'TEXT PRIMARY KEY NOT NULL' : c === 'seq' || c === 'version' || c === 'occurred_ms' ? 'INTEGER' : 'TEXT'}`).join(', ')});
+CREATE TABLE raw_records (${AUDIT_COLUMNS.map((c) => `${c} ${c === 'event_id' ? 'TEXT PRIMARY KEY NOT NULL' : c === 'seq' || c === 'version' || c === 'occurred_ms' ? 'INTEGER' : 'TEXT'}`).join(', ')});
 CREATE UNIQUE INDEX raw_chain_seq ON raw_records (chain, seq);
 CREATE INDEX raw_time ON raw_records (occurred_ms, event_id);
 CREATE INDEX raw_tenant_time ON raw_records (tenant_id, occurred_ms, event_id);
@@ -69,43 +47,6 @@ CREATE INDEX raw_subject_time ON raw_records (subject_id, occurred_ms);
 CREATE INDEX raw_correlation ON raw_records (correlation_id);
 CREATE INDEX raw_chain_received ON raw_records (chain, received_at);
 `
-
-/** The records the audit store would write for the bench events, sealed on one chain (not timed). */
-const recordsOf = (n: number): AuditRecord[] => {
-  let prevHash = GENESIS_HASH
-  const receivedAt = new Date()
-  return Array.from({ length: n }, (_, i) => {
-    const input = recordInputOf(benchEvent(i), receivedAt)
-    const record: AuditRecord = { ...input, chain: 'global', seq: i + 1, prevHash, hash: '' }
-    record.hash = hashRecord(record)
-    prevHash = record.hash
-    return record
-  })
-}
-
-/** A record's row in the column order above. */
-const rowOf = (r: AuditRecord) => [
-  r.eventId,
-  r.chain,
-  r.seq,
-  r.type,
-  r.version,
-  r.action,
-  r.tenantId,
-  r.actorType,
-  r.actorId,
-  r.subjectType,
-  r.subjectId,
-  r.source,
-  r.occurredAt,
-  Date.parse(r.occurredAt),
-  r.receivedAt,
-  r.correlationId,
-  r.causationId,
-  JSON.stringify(r.payload),
-  r.prevHash,
-  r.hash,
-]
 
 const PROFILE = `Where the consumer's time goes (\`bun --cpu-prof\` of the consumer alone draining 20,000 events per round,
 startup and prefill left out). Before this round of work (load average 0.7): BEGIN IMMEDIATE and COMMIT (WAL
@@ -153,7 +94,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
   const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'))
   let dbIndex = 0
   const freshDb = () => `file:${join(dir, `db-${++dbIndex}.db`)}`
-  const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`
+  const placeholders = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`
   try {
     await prefill(redis, stream, N, 'audit prefill')
     const records = recordsOf(N)
@@ -167,7 +108,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
         let insert = inserts.get(count)
         if (!insert) {
           const values = Array.from({ length: count }, () => placeholders).join(', ')
-          insert = db.prepare(`INSERT INTO raw_records (${COLUMNS.join(', ')}) VALUES ${values}`)
+          insert = db.prepare(`INSERT INTO raw_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${values}`)
           inserts.set(count, insert)
         }
         return insert
@@ -245,7 +186,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
               await client.batch(
                 [
                   {
-                    sql: `INSERT INTO raw_records (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => placeholders).join(', ')}`,
+                    sql: `INSERT INTO raw_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${chunk.map(() => placeholders).join(', ')}`,
                     args: chunk.flat(),
                   },
                 ],

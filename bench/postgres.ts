@@ -7,12 +7,13 @@
 
 import { AnalyticsConfigSchema, openDatabase } from '@flotilla/analytics'
 import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/analytics/testing'
-import { type AuditRecord, createAuditConsumer, GENESIS_HASH, hashRecord } from '@flotilla/audit'
-import { createPostgresStore, recordInputOf } from '@flotilla/audit/testing'
+import { createAuditConsumer } from '@flotilla/audit'
+import { createPostgresStore } from '@flotilla/audit/testing'
 import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import postgres, { type Sql } from 'postgres'
+import { AUDIT_COLUMNS, type AuditRow, recordsOf, rowObjectOf } from './lib/audit-rows.ts'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
 import {
   type BenchOptions,
@@ -86,68 +87,8 @@ const schemaPool = async (
 
 // ---- audit ---------------------------------------------------------------------------------------------
 
-const AUDIT_COLUMNS = [
-  'event_id',
-  'chain',
-  'seq',
-  'type',
-  'version',
-  'action',
-  'tenant_id',
-  'actor_type',
-  'actor_id',
-  'subject_type',
-  'subject_id',
-  'source',
-  'occurred_at',
-  'occurred_ms',
-  'received_at',
-  'correlation_id',
-  'causation_id',
-  'payload',
-  'prev_hash',
-  'hash',
-] as const
-type AuditRow = Record<(typeof AUDIT_COLUMNS)[number], string | number | null>
-
 /** The rows the store would write, sealed on one chain with the service's own hash (up front, not timed). */
-const auditRowsOf = (n: number): AuditRow[] => {
-  let prevHash = GENESIS_HASH
-  const receivedAt = new Date()
-  return Array.from({ length: n }, (_, i) => {
-    const r: AuditRecord = {
-      ...recordInputOf(benchEvent(i), receivedAt),
-      chain: 'global',
-      seq: i + 1,
-      prevHash,
-      hash: '',
-    }
-    r.hash = hashRecord(r)
-    prevHash = r.hash
-    return {
-      event_id: r.eventId,
-      chain: r.chain,
-      seq: r.seq,
-      type: r.type,
-      version: r.version,
-      action: r.action,
-      tenant_id: r.tenantId,
-      actor_type: r.actorType,
-      actor_id: r.actorId,
-      subject_type: r.subjectType,
-      subject_id: r.subjectId,
-      source: r.source,
-      occurred_at: r.occurredAt,
-      occurred_ms: Date.parse(r.occurredAt),
-      received_at: r.receivedAt,
-      correlation_id: r.correlationId,
-      causation_id: r.causationId,
-      payload: JSON.stringify(r.payload),
-      prev_hash: r.prevHash,
-      hash: r.hash,
-    }
-  })
-}
+const auditRowsOf = (n: number): AuditRow[] => recordsOf(n).map(rowObjectOf)
 
 /** COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
 const copyField = (v: string | number | null): string =>

@@ -44,6 +44,7 @@ export type { FakeSms, FakeTwilio } from './channels/fakes/twilio-server.ts'
 export { startFakeTwilio } from './channels/fakes/twilio-server.ts'
 export { createWebPushTransport } from './channels/web-push.ts'
 export { notificationsService } from './service.ts'
+export { localTimeOf } from './workflows/quiet-hours.ts'
 
 /** The service-token secret test apps trust. */
 export const TEST_SERVICE_SECRET = 'test-only-service-token-secret-0123456789abcdef'

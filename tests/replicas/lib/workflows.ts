@@ -9,6 +9,7 @@
  * list every departure from exactly once (empty: none).
  */
 import { createEvent, type EventOf } from '@flotilla/contracts'
+import { localTimeOf as localTime } from '@flotilla/notifications/testing'
 import { call, type JsonResponse } from '../../e2e/harness/http.ts'
 import type { Cluster } from './cluster.ts'
 
@@ -128,16 +129,6 @@ export const buildWorkflows = (o: { run: string; random: () => number }): Workfl
     emails: units.reduce((n, u) => n + emailsOf(u), 0),
   }
 }
-
-/** `at` as local HH:MM:SS in `zone`. */
-const localTime = (at: number, zone: string) =>
-  new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(at)
 
 /**
  * A call to notifications with a service token, to any live replica: a replica killed under the call (a network

@@ -3,22 +3,13 @@ import { createEvent, type PayloadOf } from '@flotilla/contracts'
 import { createPublisher, createRedisConnection } from '@flotilla/streams'
 import { createTestApp, describeEachEngine, REDIS_URL, type TestApp } from '../testing.ts'
 import { type RunningNotifications, startNotifications } from '../workflows/fixtures.ts'
+import { localTimeOf as localTime } from '../workflows/quiet-hours.ts'
 
 const profileUpdated = (payload: PayloadOf<'user.profile.updated'>, occurredAt?: Date) =>
   createEvent('user.profile.updated', payload, {
     source: 'monolith',
     ...(occurredAt ? { occurredAt } : {}),
   })
-
-/** `at` as a local time HH:MM:SS in `zone`. */
-const localTime = (at: number, zone: string) =>
-  new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(at)
 
 describe('user.profile.updated through the runner', () => {
   let s: RunningNotifications | undefined

@@ -25,8 +25,7 @@ export const isTimeZone = (zone: string): boolean => {
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>()
-/** Seconds since local midnight in `zone` at `at`. */
-const localSecondsOf = (at: number, zone: string): number => {
+const formatOf = (zone: string): Intl.DateTimeFormat => {
   let format = formats.get(zone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {
@@ -38,7 +37,16 @@ const localSecondsOf = (at: number, zone: string): number => {
     })
     formats.set(zone, format)
   }
-  const part = (type: string) => Number(format.formatToParts(at).find((p) => p.type === type)?.value ?? 0)
+  return format
+}
+
+/** `at` as a local time HH:MM:SS in `zone` (the form quiet hours are written in). */
+export const localTimeOf = (at: number, zone: string): string => formatOf(zone).format(at)
+
+/** Seconds since local midnight in `zone` at `at`. */
+const localSecondsOf = (at: number, zone: string): number => {
+  const parts = formatOf(zone).formatToParts(at)
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return part('hour') * 3600 + part('minute') * 60 + part('second')
 }
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'bun:test'
 import { startFakeResend } from '../channels/fakes/resend-server.ts'
 import { type RunningNotifications, startNotifications } from './fixtures.ts'
+import { localTimeOf as localTime } from './quiet-hours.ts'
 
 let service: RunningNotifications | undefined
 /** Starts the service for one test (closed after it). */
@@ -136,16 +137,6 @@ describe('delay, schedule and cancel', () => {
     expect(unknown.status).toBe(404)
   }, 60_000)
 })
-
-/** `at` as a local time HH:MM:SS in `zone`. */
-const localTime = (at: number, zone: string) =>
-  new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(at)
 
 describe('quiet hours', () => {
   it('holds a message during the recipient’s quiet hours and sends it once when they end; a critical one goes at once', async () => {
