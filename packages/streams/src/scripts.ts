@@ -29,29 +29,6 @@ export const runScript = async (
 }
 
 /**
- * Appends several events in one round trip, in order: what `publish` calls made in the same tick become. Each
- * XADD runs under `pcall`, so one failure (OOM, wrong type) is that event's alone and the reply says which
- * were appended. KEYS[1] stream; ARGV[1] `MAXLEN ~` count or '' for none, ARGV[2], ARGV[3] the two field
- * names (`type`, `event`), ARGV[4..] one type, event JSON pair per event.
- * Returns one stream id or error per event.
- */
-export const XADD_MANY = script(`
-local xadd, key, typeField, eventField, ids, n = redis.pcall, KEYS[1], ARGV[2], ARGV[3], {}, 0
-if ARGV[1] == '' then
-  for i = 4, #ARGV, 2 do
-    n = n + 1
-    ids[n] = xadd('XADD', key, '*', typeField, ARGV[i], eventField, ARGV[i + 1])
-  end
-else
-  for i = 4, #ARGV, 2 do
-    n = n + 1
-    ids[n] = xadd('XADD', key, 'MAXLEN', '~', ARGV[1], '*', typeField, ARGV[i], eventField, ARGV[i + 1])
-  end
-end
-return ids
-`)
-
-/**
  * Acks only the ids this consumer still owns. XACK itself does not check ownership (docs/pitfalls.md: a consumer
  * paused past the claim idle time would ack an entry another consumer has since claimed — a "zombie ack").
  * KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3] lowest id, ARGV[4] highest id, ARGV[5..] ids.
