@@ -201,7 +201,7 @@ export const verdict = (check: TargetCheck): string => {
   const met = check.values.filter((v) => isMet(check, v)).length
   const lo = Math.min(...check.values)
   const hi = Math.max(...check.values)
-  return `**Target ${describeLimit(check)} (${check.name}): ${met === check.values.length ? 'met' : 'missed'} in ${met} of ${check.values.length} rounds** — per-round ratio ${fmtRatio(lo)}–${fmtRatio(hi)}×, median ${fmtRatio(median(check.values))}×.`
+  return `**Target ${describeLimit(check)} (${check.name}): ${met === check.values.length ? 'met' : 'missed'} — met in ${met} of ${check.values.length} rounds** — per-round ratio ${fmtRatio(lo)}–${fmtRatio(hi)}×, median ${fmtRatio(median(check.values))}×.`
 }
 
 /** Markdown table of one comparison, ratios against the named baseline. */
