@@ -11,6 +11,7 @@ import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
+import { openWorkerAppender, type WorkerAppenderOptions } from './worker-append.ts'
 
 export interface LibsqlStoreOptions {
   /** `file:/path/audit.db` or `libsql://…` */
@@ -20,6 +21,11 @@ export interface LibsqlStoreOptions {
   readonly busyTimeoutMs?: number
   /** How long a write waits in total for another writer's lock before failing. @defaultValue 30000 */
   readonly writeDeadlineMs?: number
+  /**
+   * Run a local file's append on a worker thread (worker-append.ts), so the synchronous driver's statements
+   * and commit no longer block the thread that reads the stream. Ignored for remote URLs. @defaultValue false
+   */
+  readonly appendOnWorker?: boolean | WorkerAppenderOptions
 }
 
 type Db = LibSQLDatabase<Record<string, never>>
@@ -60,7 +66,11 @@ export const createLibsqlStore = async (
   let local: LocalAppender | null = null
   if (localPath !== null) {
     try {
-      local = openLocalAppender(localPath, busyTimeoutMs)
+      const onWorker = options.appendOnWorker ?? false
+      local =
+        onWorker === false
+          ? openLocalAppender(localPath, busyTimeoutMs)
+          : await openWorkerAppender(localPath, busyTimeoutMs, onWorker === true ? {} : onWorker)
     } catch (error) {
       client.close()
       throw error
@@ -113,8 +123,11 @@ export const createLibsqlStore = async (
     async close() {
       if (closed) return
       closed = true
-      local?.close()
-      client.close()
+      try {
+        await local?.close()
+      } finally {
+        client.close()
+      }
     },
   }
 }
