@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AnalyticsConfigSchema, openDatabase } from '@flotilla/analytics'
 import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/analytics/testing'
+import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
 import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
+import type { ToIngestWorker } from './analytics-ingest-worker.ts'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
 import {
   type BenchOptions,
@@ -25,6 +27,7 @@ import {
 } from './lib/harness.ts'
 import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
+import { startWorker } from './lib/worker-client.ts'
 
 // The service's own default, so the benchmark measures what deps.ts wires.
 const BATCH = Number(AnalyticsConfigSchema.properties.ANALYTICS_CONSUMER_BATCH_SIZE.default)
@@ -33,6 +36,7 @@ const RAW = `raw XREADGROUP COUNT ${BATCH} + XACK per batch (the consumer's batc
 const RAW_100 = "raw XREADGROUP COUNT 100 + XACK per batch (the drain benchmark's loop)"
 const INGEST_ALONE = `the ingest alone: createIngest().ingestBatch of ${BATCH} decoded events, uniques included (no stream)`
 const NO_OP = `stream runtime alone, no-op handler (batch ${BATCH}; ceiling of the consumer side)`
+const OVERLAP = `ceiling with overlap: read, decode and add uniques here while a worker thread commits the previous batch's counts (two batches in flight, acked after commit; no runtime)`
 
 /** A raw drain at `count` entries per read: XREADGROUP, then one XACK of the batch, until the group read all. */
 const timedDrain = async (redis: Redis, stream: string, count: number): Promise<Measurement> => {
@@ -92,6 +96,10 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
   const dir = mkdtempSync(join(tmpdir(), 'bench-analytics-'))
   const prefix = `bench:analytics:${crypto.randomUUID().slice(0, 8)}:`
   let round = 0
+  // One worker for every round, as a service would keep it: warm after the warm-up round.
+  const worker = quick
+    ? null
+    : startWorker<ToIngestWorker>(new URL('./analytics-ingest-worker.ts', import.meta.url))
   try {
     await prefill(redis, stream, N, 'analytics prefill')
     const contenders: Contender[] = [
@@ -170,6 +178,81 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
             return { ops: N, seconds }
           },
         },
+        {
+          // What overlapping the ingest's commit with the stream work could reach at best on this machine: the
+          // main thread reads and decodes batch i+1 and adds its uniques while the worker commits batch i (the
+          // runtime handles one batch at a time, so its handler never gets there).
+          name: OVERLAP,
+          run: async (): Promise<Measurement> => {
+            round++
+            const ingestWorker = worker as NonNullable<typeof worker>
+            const url = `file:${join(dir, `analytics-${round}.db`)}`
+            await ingestWorker.control({ type: 'open', url })
+            const database = await openDatabase({ url })
+            const uniques = createUniques({
+              redis,
+              db: database.db,
+              prefix: `${prefix}${round}:`,
+              hourTtlMs: 3_600_000,
+              dayTtlMs: 86_400_000,
+            })
+            const group = `overlap-${round}`
+            await redis.xgroup('CREATE', stream, group, '0')
+            const start = performance.now()
+            let previous: { ids: string[]; done: Promise<unknown> } | null = null
+            for (;;) {
+              const reply = (await redis.xreadgroup(
+                'GROUP',
+                group,
+                'c',
+                'COUNT',
+                BATCH,
+                'STREAMS',
+                stream,
+                '>',
+              )) as [string, [string, string[]][]][] | null
+              const entries = reply?.[0]?.[1] ?? []
+              const decoded: AnyEvent[] = []
+              for (const [, fields] of entries) {
+                const d = decodeEntry(fields)
+                if (d.ok) decoded.push(d.event)
+              }
+              const hits = decoded.flatMap((e) =>
+                e.actor
+                  ? [
+                      {
+                        at: Date.parse(e.occurredAt),
+                        type: e.type,
+                        tenantId: e.tenantId ?? '',
+                        actorId: `${e.actor.type}:${e.actor.id}`,
+                      },
+                    ]
+                  : [],
+              )
+              const current =
+                entries.length === 0
+                  ? null
+                  : {
+                      ids: entries.map(([id]) => id),
+                      done: Promise.all([
+                        ingestWorker.call({ type: 'ingest', id: 0, events: decoded }),
+                        uniques.add(hits),
+                      ]),
+                    }
+              if (previous) {
+                await previous.done
+                await redis.xack(stream, group, ...previous.ids)
+              }
+              previous = current
+              if (!current) break
+            }
+            const seconds = (performance.now() - start) / 1000
+            await ingestWorker.control({ type: 'close' })
+            await database.close()
+            await redis.xgroup('DESTROY', stream, group)
+            return { ops: N, seconds }
+          },
+        },
         { name: RAW_100, run: () => timedRawDrain(redis, stream, `raw-${crypto.randomUUID().slice(0, 8)}`) },
       )
     }
@@ -194,6 +277,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
       ],
     )
   } finally {
+    worker?.terminate()
     await redis.del(stream)
     await deleteKeys(redis, `${prefix}*`)
     redis.disconnect()

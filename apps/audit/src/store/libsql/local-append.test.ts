@@ -48,7 +48,7 @@ const sideBySide = async () => {
   const theirs = await freshDb()
   const appender = openLocalAppender(ours.path, 5000)
   const close = () => {
-    void appender.close()
+    appender.close()
     ours.client.close()
     theirs.client.close()
   }
@@ -107,7 +107,7 @@ describe('libSQL append on the local driver connection', () => {
     expect(appended.map((r) => r.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
     expect(appended[0]?.prevHash).toBe(GENESIS_HASH)
     expect((await stored(client)).records).toHaveLength(250)
-    void appender.close()
+    appender.close()
     client.close()
   })
 
@@ -130,8 +130,8 @@ describe('libSQL append on the local driver connection', () => {
     const appender = openLocalAppender(path, 5000)
     const inputs = Array.from({ length: 20 }, () => sampleInput({ tenantId: 'closing' }))
     const pending = appender.append(inputs)
-    void appender.close()
-    void appender.close()
+    appender.close()
+    appender.close()
     expect((await pending).appended).toHaveLength(20)
     expect((await stored(client)).records).toHaveLength(20)
     await expect(appender.append([sampleInput()])).rejects.toMatchObject({ code: 'CLIENT_CLOSED' })

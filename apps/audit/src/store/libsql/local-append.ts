@@ -51,7 +51,7 @@ export interface LocalAppender {
   /** Appends a batch in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. */
   append(inputs: readonly RecordInput[]): Promise<AppendResult>
   /** Closes the connection; safe to call again. */
-  close(): void | Promise<void>
+  close(): void
   /** How many prepared statements the connection keeps. */
   readonly cachedStatements: number
 }

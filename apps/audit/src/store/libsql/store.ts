@@ -11,7 +11,6 @@ import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
-import { openWorkerAppender, type WorkerAppenderOptions } from './worker-append.ts'
 
 export interface LibsqlStoreOptions {
   /** `file:/path/audit.db` or `libsql://…` */
@@ -21,11 +20,6 @@ export interface LibsqlStoreOptions {
   readonly busyTimeoutMs?: number
   /** How long a write waits in total for another writer's lock before failing. @defaultValue 30000 */
   readonly writeDeadlineMs?: number
-  /**
-   * Run a local file's append on a worker thread (worker-append.ts), so the synchronous driver's statements
-   * and commit no longer block the thread that reads the stream. Ignored for remote URLs. @defaultValue false
-   */
-  readonly appendOnWorker?: boolean | WorkerAppenderOptions
 }
 
 type Db = LibSQLDatabase<Record<string, never>>
@@ -66,11 +60,7 @@ export const createLibsqlStore = async (
   let local: LocalAppender | null = null
   if (localPath !== null) {
     try {
-      const onWorker = options.appendOnWorker ?? false
-      local =
-        onWorker === false
-          ? openLocalAppender(localPath, busyTimeoutMs)
-          : await openWorkerAppender(localPath, busyTimeoutMs, onWorker === true ? {} : onWorker)
+      local = openLocalAppender(localPath, busyTimeoutMs)
     } catch (error) {
       client.close()
       throw error
@@ -123,11 +113,8 @@ export const createLibsqlStore = async (
     async close() {
       if (closed) return
       closed = true
-      try {
-        await local?.close()
-      } finally {
-        client.close()
-      }
+      local?.close()
+      client.close()
     },
   }
 }
