@@ -79,8 +79,8 @@ exactly as much (it keeps the table's shape), so it cannot move this ratio.
 **Overlapping the write on a worker thread: built, measured, removed.** The store's append (chain-head read,
 hashing, INSERT, COMMIT) was moved to a worker thread with its own \`libsql\` connection, the handler's promise
 settling when the worker reported the commit; the store conformance suite passed on it, and so did tests of a worker
-dying before and after its commit (the batch failed, not acked; its retry recorded it exactly once). It never beat the
-serial append here (2 cores, shared):
+dying before and after its commit (the append failed, so the consumer would not ack the batch; appending it again
+recorded it exactly once). It never beat the serial append here (2 cores, shared):
 - with the runtime as it is, the consumer measured 0.29× against 0.39× for the in-thread append (load average 1.5–1.8):
   the runtime hands over one batch at a time, so while the worker commits, the main thread only waits;
 - with the runtime patched locally (not kept) to decode the prefetched batch while the handler awaits: 0.37× against
