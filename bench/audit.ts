@@ -61,9 +61,11 @@ per record in a micro-benchmark), and the stream runtime with ioredis most of th
 reply's buffer-to-string conversion ~2.6%, one trace span per event under 1%). Earlier steps, kept: a record's
 canonical JSON is one \`JSON.stringify\` of a copy with its keys in canonical order (falling back to the
 \`canonicalize\` package wherever JSON.stringify would write something else; a randomized test checks it byte for
-byte), \`hashRecord\` 2.6–2.7 → 1.8–1.9 µs per record; the local file's append runs on its own \`libsql\` driver
+byte), \`hashRecord\` 2.6–2.7 → 1.8–1.9 µs per record, SHA-256 staying on \`Bun.CryptoHasher.hash\` (~0.5–0.6 µs per
+record against ~0.9 µs for node:crypto \`createHash\`); the local file's append runs on its own \`libsql\` driver
 connection that keeps its prepared statements (apps/audit/src/store/libsql/local-append.ts; preparing the 200-row
-INSERT took ~0.65 ms per batch through @libsql/client); the INSERT text is built once per row count;
+INSERT took ~0.65 ms per batch through @libsql/client); the INSERT text is built once per row count, not by
+drizzle's query builder;
 \`INSERT … SELECT … FROM json_each(?)\` was measured slower overall (0.40× against 0.49×).
 
 **Why 0.5× is out of reach serially: the ceilings in the table.** The consumer does the runtime's work and the
@@ -74,7 +76,9 @@ In earlier full runs: 1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× (load average 9 → 
 duplicate and chain-head read, the append-only trigger, binding and the per-event span. Four runs on a quieter
 machine (load average 0.2 → 3.5) gave bounds of 0.38–0.56× and consumer medians of 0.39–0.47×. \`synchronous\` stays FULL,
 since a power cut must not lose records already acked; dropping or merging indexes would speed up the raw side
-exactly as much (it keeps the table's shape), so it cannot move this ratio.
+exactly as much (it keeps the table's shape), so it cannot move this ratio; the indexes back the list filters
+(actor, type, subject, correlation id), retention's (chain, received_at) scan and the time and tenant scans (those
+two plan-checked in apps/audit/src/store/analytics-plans.test.ts), and were left as they are.
 
 **Overlapping the write on a worker thread: built, measured, removed.** The store's append (chain-head read,
 hashing, INSERT, COMMIT) was moved to a worker thread with its own \`libsql\` connection, the handler's promise
@@ -226,7 +230,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
                 '>',
               )) as [string, [string, string[]][]][] | null
               const entries = reply?.[0]?.[1] ?? []
-              const receivedAt = new Date()
+              const receivedAt = new Date().toISOString()
               const inputs: RecordInput[] = []
               for (const [, fields] of entries) {
                 const decoded = decodeEntry(fields)
