@@ -40,7 +40,7 @@ export interface RecordEventDeps {
  */
 export const createRecordEventHandler = (deps: RecordEventDeps) => {
   const now = deps.now ?? (() => new Date())
-  const append = async (messages: readonly IngestMessage[], receivedAt: Date) => {
+  const append = async (messages: readonly IngestMessage[], receivedAt: string) => {
     const { appended, duplicates } = await deps.store.append(
       messages.map((m) => recordInputOf(m.event, receivedAt)),
     )
@@ -48,7 +48,7 @@ export const createRecordEventHandler = (deps: RecordEventDeps) => {
   }
   return {
     handleBatch(messages: readonly IngestMessage[]): Promise<Map<string, Error> | undefined> {
-      const receivedAt = now()
+      const receivedAt = now().toISOString()
       return withPerMessageFallback<IngestMessage>(
         (batch) => append(batch, receivedAt),
         async (m) => {
