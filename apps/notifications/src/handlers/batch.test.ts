@@ -172,9 +172,8 @@ describeEachEngine((engine) => {
     expect(await published('notification.sent')).toHaveLength(20)
     const row = (await core.deliveries.list({ userId: 'u-tx-0' })).items[0]
     expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'outbox', publishedStatus: 'sent' })
-    expect((await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items.map((m) => m.id)).toEqual([
-      row?.providerMessageId,
-    ])
+    const [message] = (await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items
+    expect(message?.id).toBe(row?.providerMessageId as string)
     expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['sent'])
   })
 })
