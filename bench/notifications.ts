@@ -308,7 +308,7 @@ const renderRound = async (n: number) => {
 
 const NOTES_A = [
   `Each request goes through the service's own consumer (\`createNotificationConsumer\`, concurrency ${CONCURRENCY}): the consumer hands the events it holds at once to the handler map, which coalesces them into one batch (graphql/dataloader) — one directory upsert (\`ContactStore.upsertMany\`), one opt-out query, the \`password-reset\` template rendered per message (LiquidJS, parsed once per template), one insert of every delivery row, then one transaction that claims the deliveries, stores the outbox messages and records them \`sent\` with their attempts (the outbox's messages are rows of the same database: \`Transport.sendBatchWithin\`), one publish of the batch's \`notification.sent\`, one published marker — four durable commits per batch (libSQL file, WAL, \`synchronous = FULL\`). Every request is still decided alone (quiet hours, throttle, schedule, opt-outs), the claim still takes only a \`queued\` row, and a batch dying inside its transaction leaves nothing, so a redelivery never sends twice (\`apps/notifications/src/handlers/batch.test.ts\`). A fresh app (libSQL file, Redis prefix, stream) each round.`,
-  `The BullMQ peer does less per message than the service: jobs prefilled with \`addBulk\` (\`removeOnComplete\`), a worker at the same concurrency renders the same template through the same registry and writes the delivery row (already \`sent\`) and the outbox message through statements prepared once on the synchronous libsql driver (WAL, \`synchronous = FULL\` as the service) — no claim or attempt rows, no directory, no outcome event. BullMQ has no batch worker (batches are a BullMQ Pro feature), so the peer commits as a competent worker would: the jobs running in one turn of the event loop share one transaction, and each completes once it has committed (a group commit: measured side by side, 2.4–4.5 thousand jobs/s against 1.1–2.1 thousand for one commit per job).`,
+  `The BullMQ peer does less per message than the service: jobs prefilled with \`addBulk\` (\`removeOnComplete\`), a worker at the same concurrency renders the same template through the same registry and writes the delivery row (already \`sent\`) and the outbox message through statements prepared once on the synchronous libsql driver (WAL, \`synchronous = FULL\` as the service) — no claim or attempt rows, no directory, no outcome event. BullMQ has no batch worker (batches are a BullMQ Pro feature), so the peer commits as a competent worker would: the jobs running in one turn of the event loop share one transaction, and each completes once it has committed (a group commit: measured side by side at load average 1.9–3.7, 2.4–4.5 thousand jobs/s against 1.1–2.1 thousand for one commit per job, at FULL or NORMAL alike).`,
   `The two ceiling rows isolate the parts: the consumer's writes through its own stores alone (the same four commits per batch of ${CONCURRENCY}: directory upsert, delivery insert, claim + outbox + settle transaction, markers; no stream, no render, no decisions, no publish), and the template rendered alone. The consumer's rate cannot exceed the first.`,
 ]
 
@@ -457,22 +457,24 @@ against 857–1,487 requests/s — up to ~15% less CPU per request for four time
 for its whole batch and redelivered together after a crash; the default stays 64.
 
 Two changes here. (1) On the outbox, the claim, the outbox insert and the settle are one transaction instead of
-three (six commits per batch → four); at NORMAL this is within noise (268–327 µs of CPU per request against
-282–316), at FULL it is what counts: every commit now waits for an fsync, and side by side (load average 3.1–3.6) the
+three (six commits per batch → four); at NORMAL this is within noise (282–316 µs of CPU per request against
+268–327 before), at FULL it is what counts: every commit now waits for an fsync, and side by side (load average 3.1–3.6) the
 one-transaction path ran 2,157 and 2,681 requests/s against 1,618 and 2,056. (2) Local files run \`synchronous =
 FULL\` (they ran NORMAL, under which a power cut could lose commits already acknowledged). On a loaded machine (load
 average 8.4–8.9) the consumer then spent ~850 of its ~1,550 µs per request waiting in commits (about 15 ms per fsync),
 and its rate fell to 642 requests/s: at FULL the rate is set by the fsyncs per batch, not the CPU.
 
 The 10× asked for (≥ ~11,900 requests/s, ≤ ~84 µs per request) is out of reach on this machine, and so is 3× this
-peer: the ceiling rows show why. The consumer's writes alone took 145–207 µs of CPU per request (load average 7.9–8.2)
-and ran at 1,857–2,318 requests/s, its template alone 35–59 µs (7,317–24,862 requests/s) — together at least 180
-µs of CPU, twice the 84 µs, before any stream work — and the writes alone ran at a sixth of the rate asked for. The
-peer writes two rows per message where the service writes four (contact, delivery, attempt, outbox) and updates the
-delivery three times (claim, sent, marker); with a group commit it runs about as fast as the consumer, or faster. The next steps are fewer
-commits and fewer random index pages per batch: the markers riding with the next batch's transaction, the directory
-upsert joining the delivery insert, and a fresh delivery inserted already sent on the outbox (its claim and settle
-updates gone).`
+peer: the ceiling rows show why. Side by side at load average 2.5–2.6, the consumer's writes alone took 112–163 µs
+of CPU per request and ran at 6,469–8,558 requests/s (145–207 µs and 1,857–2,318 at load average 7.9–8.2), the
+template alone 30–34 µs, and the whole consumer 280–342 µs at 3,314–3,778 requests/s: the writes alone already cost
+more than the 84 µs and stay below the rate asked for, before rendering (another ~32 µs) and before the ~120–150 µs of
+the consumer's own work (reading, decoding, planning, derived ids, the outcome events and their publish, the stream
+runtime's acks). The peer writes two rows per message where the service writes four (contact, delivery, attempt,
+outbox) and updates the delivery three times (claim, sent, marker); with a group commit it runs about as fast as the
+consumer, or faster. The next steps are fewer commits and fewer random index pages per batch: the markers riding
+with the next batch's transaction, the directory upsert joining the delivery insert, and a fresh delivery inserted
+already sent on the outbox (its claim and settle updates gone).`
 
 if (import.meta.main) {
   console.log((await report({ quick: process.argv.includes('--quick') })).markdown)
