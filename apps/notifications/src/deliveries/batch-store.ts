@@ -149,14 +149,14 @@ export const createDeliveryBatchStore = (db: Db) => {
      * this database (`Transport.sendBatchWithin`): `send` runs inside the transaction for the deliveries just
      * taken and answers per id. Accepted ones commit as `sent` with their attempt finished; the others stay
      * taken (`sending`, the attempt started), as after `claimMany`, for the caller to continue. Resolves to each
-     * taken delivery's attempt and answer; a delivery missing was held elsewhere or settled.
+     * taken delivery's attempt, answer and commit time (`sent_at` of the accepted); a delivery missing was held elsewhere or settled.
      */
     async claimAndSendMany<R extends { providerMessageId: string } | Error>(
       items: readonly { id: string; provider: string }[],
       leaseUntil: number,
       send: (tx: SqlExecutor, taken: readonly string[]) => Promise<Map<string, R>>,
-    ): Promise<Map<string, { attempt: number; answer: R }>> {
-      const done = new Map<string, { attempt: number; answer: R }>()
+    ): Promise<Map<string, { attempt: number; answer: R; at: number }>> {
+      const done = new Map<string, { attempt: number; answer: R; at: number }>()
       const providers = new Map(items.map((i) => [i.id, i.provider]))
       for (const part of chunks([...providers.keys()])) {
         await retryWhileBusy(async () => {
@@ -220,7 +220,8 @@ export const createDeliveryBatchStore = (db: Db) => {
               })
             await tx.batch(statements)
             await tx.commit()
-            for (const c of got) done.set(c.id, { attempt: c.attempt, answer: answers.get(c.id) as R })
+            for (const c of got)
+              done.set(c.id, { attempt: c.attempt, answer: answers.get(c.id) as R, at: now })
           } finally {
             tx.close()
           }

@@ -299,10 +299,10 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       message: JSON.parse(row.content as string) as RenderedMessage,
       idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, transport.provider),
     })
-    /** A send whose answer is known, with its attempt; `written`: already recorded `sent` (a local transport). */
-    const accepted: { item: Item; attempt: number; ok: SendResult; written: boolean }[] = []
-    const answered = (item: Item, attempt: number, outcome: SendOutcome, written: boolean) => {
-      if ('ok' in outcome) accepted.push({ item, attempt, ok: outcome.ok, written })
+    /** A send whose answer is known, with its attempt; `writtenAt`: when it was recorded `sent` (a local transport). */
+    const accepted: { item: Item; attempt: number; ok: SendResult; writtenAt?: number | undefined }[] = []
+    const answered = (item: Item, attempt: number, outcome: SendOutcome, writtenAt?: number) => {
+      if ('ok' in outcome) accepted.push({ item, attempt, ok: outcome.ok, writtenAt })
       else later(item.row.id, sendFrom(item.row, item.lastDelivery, 0, { attempt, outcome }))
     }
     const groups = new Map<Transport, Item[]>()
@@ -337,7 +337,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
             item,
             got.attempt,
             got.answer instanceof Error ? { error: got.answer } : { ok: got.answer },
-            !(got.answer instanceof Error),
+            got.at,
           )
       }
     }
@@ -390,11 +390,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       }),
     )
     for (const item of mine)
-      answered(item, claimed.get(item.row.id) as number, results.get(item.row.id) as SendOutcome, false)
+      answered(item, claimed.get(item.row.id) as number, results.get(item.row.id) as SendOutcome)
     if (accepted.length === 0) return outcomes
     const settling = (async () => {
       const now = Date.now()
-      const toWrite = accepted.filter((a) => !a.written)
+      const toWrite = accepted.filter((a) => a.writtenAt === undefined)
       const written =
         toWrite.length > 0
           ? await batchStore.markSentMany(
@@ -407,11 +407,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
               now,
             )
           : new Set<string>()
-      for (const a of accepted) if (a.written) written.add(a.item.row.id)
+      for (const a of accepted) if (a.writtenAt !== undefined) written.add(a.item.row.id)
       // Rows as just written; one another worker moved on meanwhile is read back (as `markSent` reads it).
       const moved = accepted.filter(({ item }) => !written.has(item.row.id)).map(({ item }) => item.row.id)
       const current = moved.length > 0 ? await batchStore.getMany(moved) : new Map<string, DeliveryRow>()
-      const rows = accepted.map(({ item, attempt, ok }): DeliveryRow => {
+      const rows = accepted.map(({ item, attempt, ok, writtenAt }): DeliveryRow => {
         if (!written.has(item.row.id)) {
           const row = current.get(item.row.id)
           if (!row) throw new Error(`delivery ${item.row.id} disappeared`)
@@ -423,8 +423,8 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
           attempts: attempt,
           provider: item.transport.provider,
           providerMessageId: ok.providerMessageId,
-          sentAt: now,
-          updatedAt: now,
+          sentAt: writtenAt ?? now,
+          updatedAt: writtenAt ?? now,
           leaseUntil: 0,
           errorCode: null,
           errorMessage: null,
