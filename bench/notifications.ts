@@ -462,7 +462,9 @@ three (six commits per batch → four); at NORMAL this is within noise (282–31
 one-transaction path ran 2,157 and 2,681 requests/s against 1,618 and 2,056. (2) Local files run \`synchronous =
 FULL\` (they ran NORMAL, under which a power cut could lose commits already acknowledged). On a loaded machine (load
 average 8.4–8.9) the consumer then spent ~850 of its ~1,550 µs per request waiting in commits (about 15 ms per fsync),
-and its rate fell to 642 requests/s: at FULL the rate is set by the fsyncs per batch, not the CPU.
+and its rate fell to 642 requests/s: on a busy disk the fsyncs per batch set the rate. On a quiet one (load average
+1.1–2.3, 10,000 requests, the second round of each process, alternating) FULL cost ~7%: 2,673–3,001 requests/s
+against 2,888–3,221 at NORMAL, at the same 272–303 µs of CPU per request.
 
 The 10× asked for (≥ ~11,900 requests/s, ≤ ~84 µs per request) is out of reach on this machine, and so is 3× this
 peer: the ceiling rows show why. Side by side at load average 2.5–2.6, the consumer's writes alone took 112–163 µs
