@@ -131,7 +131,6 @@ export const buildCore = (deps: CoreDeps) => {
   const handlerDeps: NotificationHandlerDeps = {
     contacts,
     dispatcher,
-    db,
     maxDeliveries: settings.maxDeliveries,
   }
   return {

@@ -28,7 +28,7 @@ import { Redis } from 'ioredis'
 import { createApp, type NotificationsApp } from './app.ts'
 import { createTransports, type TransportSettings } from './channels/index.ts'
 import type { Transport } from './channels/types.ts'
-import { openDatabase } from './db/client.ts'
+import { type Db, openDatabase } from './db/client.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
 import { deliveryMetrics, workflowMetrics } from './metrics.ts'
@@ -84,12 +84,16 @@ export const publishedOn = async <T extends EventType>(
 /** Deletes every key matching a pattern (SCAN, never FLUSHDB). */
 export const deleteKeys = deleteKeysMatching
 
+type TransportOverride = Transport | readonly Transport[]
+
 export interface TestAppOptions {
   readonly settings?: Partial<Settings>
   /** Provider settings (fakes' URLs); unset channels use the outbox. */
   readonly transports?: Partial<Omit<TransportSettings, 'timeoutMs' | 'emailFrom'>>
-  /** Replace transports outright (per channel: one, or an ordered failover chain). */
-  readonly transportOverrides?: Partial<Record<ChannelName, Transport | readonly Transport[]>>
+  /** Replace transports outright (per channel: one, or an ordered failover chain, or either made over the database). */
+  readonly transportOverrides?: Partial<
+    Record<ChannelName, TransportOverride | ((db: Db) => TransportOverride)>
+  >
   /** The database engine. @defaultValue 'libsql' */
   readonly engine?: Engine
 }
@@ -148,10 +152,10 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       ...options.transports,
     }),
     ...Object.fromEntries(
-      Object.entries(options.transportOverrides ?? {}).map(([channel, given]) => [
-        channel,
-        Array.isArray(given) ? given : [given],
-      ]),
+      Object.entries(options.transportOverrides ?? {}).map(([channel, override]) => {
+        const given = typeof override === 'function' ? override(database.db) : override
+        return [channel, Array.isArray(given) ? given : [given]]
+      }),
     ),
   }
   const metrics = createMetrics('notifications')

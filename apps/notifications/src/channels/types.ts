@@ -1,5 +1,6 @@
 /** One interface for every channel transport (Resend, the local outbox, Twilio, Web Push). */
 import type { PushSubscription } from '@flotilla/contracts'
+import type { InStatement, ResultSet } from '@libsql/client'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 
 /** Where one delivery goes. */
@@ -18,6 +19,12 @@ export interface SendRequest {
 
 export interface SendResult {
   readonly providerMessageId: string
+}
+
+/** Statements run inside an open transaction of the delivery database (libSQL's `Transaction`, or the PostgreSQL one). */
+export interface SqlExecutor {
+  execute(statement: InStatement): Promise<ResultSet>
+  batch(statements: InStatement[]): Promise<ResultSet[]>
 }
 
 /** A transport for one channel. Failures are thrown as `TransportError`. */
@@ -40,6 +47,15 @@ export interface Transport {
    * one by one (concurrently).
    */
   sendBatch?(requests: readonly SendRequest[]): Promise<(SendResult | TransportError)[]>
+  /**
+   * Set by a transport whose messages are rows of the delivery database itself (the local outbox): `sendBatch`
+   * run inside the write transaction that claims the deliveries and records them sent, so the messages, their
+   * deliveries' `sent` and the attempts commit together (one commit instead of three; a crash keeps all or none).
+   */
+  sendBatchWithin?(
+    tx: SqlExecutor,
+    requests: readonly SendRequest[],
+  ): Promise<(SendResult | TransportError)[]>
   close?(): Promise<void> | void
 }
 

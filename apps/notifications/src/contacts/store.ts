@@ -4,6 +4,7 @@
  * The time zone and quiet hours (the API, `user.registered`, `user.profile.updated`) each carry the time of what
  * set them, so events applied out of order keep the newest.
  */
+import type { InValue } from '@libsql/client'
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
@@ -42,15 +43,79 @@ export interface ContactStore {
   applySettings(settings: TimedSettings): Promise<ContactRow>
   /** Inserts or updates; fields not given keep their stored value. Resolves to the stored row. */
   upsert(contact: ContactInput): Promise<ContactRow>
+  /**
+   * `upsert` for many users in one statement per 500 (a batch of events): two inputs for one user are merged
+   * first, in order. Resolves to the stored rows by user id.
+   */
+  upsertMany(contacts: readonly ContactInput[]): Promise<Map<string, ContactRow>>
 }
 
-// Every event with a recipient runs it: short SQL written once (drizzle would rebuild it per call).
-const UPSERT = `INSERT INTO contacts (user_id, email, phone, locale, timezone, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
+// The one statement that writes addresses, for one user or many (a field not given keeps its stored value).
+// Settings (quiet hours, and the time zone an event stamps) go through `applySettings`, which keeps the newest.
+const COLUMNS = ['user_id', 'email', 'phone', 'locale', 'timezone', 'updated_at']
+const RETURNED = [...COLUMNS, 'quiet_start', 'quiet_end', 'timezone_at', 'quiet_at']
+// One JSON column per row: the local driver's cost is per result column.
+const UPSERT_TAIL = `ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
   phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
   timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
-  RETURNING user_id, email, phone, locale, timezone, updated_at, quiet_start, quiet_end, timezone_at, quiet_at`
+  RETURNING json_object(${RETURNED.map((c) => `'${c}', ${c}`).join(', ')}) AS row`
+const upsertSql = (rows: number) =>
+  `INSERT INTO contacts (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')} ${UPSERT_TAIL}`
+const UPSERT_ONE = upsertSql(1)
+/** Users per statement: 6 values each, far below SQLite's and PostgreSQL's parameter limits. */
+const UPSERT_CHUNK = 500
+
+const upsertArgs = (c: ContactInput, now: number): InValue[] => [
+  c.userId,
+  c.email ?? null,
+  c.phone ?? null,
+  c.locale ?? null,
+  c.timezone ?? null,
+  now,
+]
+
+const text = (value: unknown) => (value === null || value === undefined ? null : String(value))
+
+/** A row `RETURNING json_object(…)` gave back. */
+const contactOf = (json: unknown): ContactRow => {
+  const raw = JSON.parse(String(json)) as Record<string, unknown>
+  return {
+    userId: String(raw.user_id),
+    email: text(raw.email),
+    phone: text(raw.phone),
+    locale: text(raw.locale),
+    timezone: text(raw.timezone),
+    updatedAt: Number(raw.updated_at),
+    quietStart: text(raw.quiet_start),
+    quietEnd: text(raw.quiet_end),
+    timezoneAt: raw.timezone_at === null || raw.timezone_at === undefined ? null : Number(raw.timezone_at),
+    quietAt: raw.quiet_at === null || raw.quiet_at === undefined ? null : Number(raw.quiet_at),
+  }
+}
+
+/**
+ * Merges inputs per user, later given fields over earlier ones: as two upserts one after the other would leave
+ * the row (PostgreSQL refuses to update one row twice in a statement).
+ */
+const mergedByUser = (inputs: readonly ContactInput[]): ContactInput[] => {
+  const byUser = new Map<string, ContactInput>()
+  for (const input of inputs) {
+    const before = byUser.get(input.userId)
+    byUser.set(
+      input.userId,
+      before
+        ? {
+            userId: input.userId,
+            email: input.email ?? before.email,
+            phone: input.phone ?? before.phone,
+            locale: input.locale ?? before.locale,
+            timezone: input.timezone ?? before.timezone,
+          }
+        : input,
+    )
+  }
+  return [...byUser.values()]
+}
 
 const SET_SETTINGS = `INSERT INTO contacts (user_id, timezone, timezone_at, quiet_start, quiet_end, quiet_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -117,34 +182,30 @@ export const createContactStore = (db: Db): ContactStore => {
       return row
     },
     async upsert(contact) {
-      const [raw] = (
-        await retryWhileBusy(() =>
+      const { rows } = await retryWhileBusy(() =>
+        db.$client.execute({ sql: UPSERT_ONE, args: upsertArgs(contact, Date.now()) }),
+      )
+      if (!rows[0]) throw new Error(`contact ${contact.userId} vanished after upsert`)
+      return contactOf(rows[0].row)
+    },
+    async upsertMany(inputs) {
+      const stored = new Map<string, ContactRow>()
+      const all = mergedByUser(inputs)
+      for (let i = 0; i < all.length; i += UPSERT_CHUNK) {
+        const part = all.slice(i, i + UPSERT_CHUNK)
+        const now = Date.now()
+        const { rows } = await retryWhileBusy(() =>
           db.$client.execute({
-            sql: UPSERT,
-            args: [
-              contact.userId,
-              contact.email ?? null,
-              contact.phone ?? null,
-              contact.locale ?? null,
-              contact.timezone ?? null,
-              Date.now(),
-            ],
+            sql: part.length === 1 ? UPSERT_ONE : upsertSql(part.length),
+            args: part.flatMap((c) => upsertArgs(c, now)),
           }),
         )
-      ).rows
-      if (!raw) throw new Error(`contact ${contact.userId} vanished after upsert`)
-      return {
-        userId: String(raw.user_id),
-        email: raw.email === null ? null : String(raw.email),
-        phone: raw.phone === null ? null : String(raw.phone),
-        locale: raw.locale === null ? null : String(raw.locale),
-        timezone: raw.timezone === null ? null : String(raw.timezone),
-        updatedAt: Number(raw.updated_at),
-        quietStart: raw.quiet_start === null ? null : String(raw.quiet_start),
-        quietEnd: raw.quiet_end === null ? null : String(raw.quiet_end),
-        timezoneAt: raw.timezone_at === null ? null : Number(raw.timezone_at),
-        quietAt: raw.quiet_at === null ? null : Number(raw.quiet_at),
+        for (const { row } of rows) {
+          const contact = contactOf(row)
+          stored.set(contact.userId, contact)
+        }
       }
+      return stored
     },
   }
 }

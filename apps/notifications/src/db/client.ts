@@ -85,12 +85,12 @@ export const retryWhileBusy = <T>(fn: () => Promise<T>): Promise<T> =>
 
 /**
  * Opens and migrates the database. A local file gets one connection used by one caller at a time, so its
- * settings hold for every statement: WAL, `synchronous = NORMAL`, a short native busy timeout (for other
+ * settings hold for every statement: WAL, `synchronous = FULL`, a short native busy timeout (for other
  * processes on the file; this process queues in JavaScript).
  *
- * Why one connection: `PRAGMA synchronous` and `busy_timeout` are per connection, and the local client's pool
- * opens more connections on demand (up to 20) without them — so most commits ran with `synchronous = FULL` (an
- * fsync each) and no busy timeout, on connections whose page caches another connection's writes kept emptying.
+ * Why one connection: `PRAGMA busy_timeout` is per connection, and the local client's pool opens more
+ * connections on demand (up to 20) without it — so most statements ran with no busy timeout, on connections
+ * whose page caches another connection's writes kept emptying.
  * Statements run synchronously on the event loop anyway, so a second connection never ran anything in parallel.
  * Why every call queues: the single connection belongs to an open transaction until it commits, and the client
  * refuses (`TRANSACTION_ACTIVE`) any other call meanwhile; here it waits its turn instead.
@@ -107,9 +107,9 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
   const client = local ? queueClient(raw, new Mutex(), { reads: 'queue' }) : raw
   if (local) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))
-    // WAL + NORMAL: no fsync per commit (only at checkpoints); a process crash loses nothing, a power cut
-    // may lose the last commits — a resend then reuses the same idempotency key.
-    await client.execute('PRAGMA synchronous = NORMAL')
+    // WAL + FULL (SQLite's default, set explicitly): every commit is on disk before it returns, so an event
+    // is acknowledged only once what it wrote (the delivery, the outbox message) survives a power cut too.
+    await client.execute('PRAGMA synchronous = FULL')
   }
   await migrate(client, options.migrations ?? MIGRATIONS, { busy: { deadlineMs: BUSY_DEADLINE_MS } })
   let closed = false

@@ -20,7 +20,7 @@ describe('a local database (one queued connection)', () => {
     const read = (pragma: string) =>
       Promise.all(Array.from({ length: 8 }, () => database.client.execute(`PRAGMA ${pragma}`)))
     const values = (results: Awaited<ReturnType<typeof read>>) => results.map((r) => Number(r.rows[0]?.[0]))
-    expect(values(await read('synchronous'))).toEqual(Array(8).fill(1)) // NORMAL
+    expect(values(await read('synchronous'))).toEqual(Array(8).fill(2)) // FULL
     expect(values(await read('busy_timeout'))).toEqual(Array(8).fill(50))
     database.close()
   })

@@ -55,6 +55,20 @@ describeEachEngine((engine) => {
     expect(await t.core.preferences.isOptedOut('u-c', 'marketing', 'email')).toBe(false)
   })
 
+  it('upserts many contacts in one call as one upsert each would, merging two inputs for one user in order', async () => {
+    await t.core.contacts.upsert({ userId: 'u-m1', email: 'old@example.com', locale: 'fr' })
+    const stored = await t.core.contacts.upsertMany([
+      { userId: 'u-m1', phone: '+33600000003' },
+      { userId: 'u-m2', email: 'm2@example.com' },
+      { userId: 'u-m1', email: 'new@example.com' },
+    ])
+    expect([...stored.keys()].sort()).toEqual(['u-m1', 'u-m2'])
+    const expected = { email: 'new@example.com', phone: '+33600000003', locale: 'fr', quietStart: null }
+    expect(stored.get('u-m1')).toMatchObject(expected)
+    expect(await t.core.contacts.get('u-m1')).toMatchObject(expected)
+    expect(stored.get('u-m2')).toMatchObject({ email: 'm2@example.com', phone: null, locale: null })
+  })
+
   it('stores an outbox message once per idempotency key and pages the outbox newest first', async () => {
     const transport = createOutboxTransport(t.core.database.db, 'email')
     const send = (i: number) =>

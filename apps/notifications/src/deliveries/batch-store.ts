@@ -5,7 +5,8 @@
  * SQLite and PostgreSQL both run (`WITH v(…) AS (VALUES …)`, row values), through the PostgreSQL client's
  * placeholder translation.
  */
-import type { InValue } from '@libsql/client'
+import type { InStatement, InValue } from '@libsql/client'
+import type { SqlExecutor } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { DeliveryRow } from '../db/schema.ts'
@@ -141,6 +142,92 @@ export const createDeliveryBatchStore = (db: Db) => {
         })
       }
       return claimed
+    },
+
+    /**
+     * `claimMany`, the send and `markSentMany` in one write transaction, for a transport whose send is a write to
+     * this database (`Transport.sendBatchWithin`): `send` runs inside the transaction for the deliveries just
+     * taken and answers per id. Accepted ones commit as `sent` with their attempt finished; the others stay
+     * taken (`sending`, the attempt started), as after `claimMany`, for the caller to continue. Resolves to each
+     * taken delivery's attempt, answer and commit time (`sent_at` of the accepted); a delivery missing was held elsewhere or settled.
+     */
+    async claimAndSendMany<R extends { providerMessageId: string } | Error>(
+      items: readonly { id: string; provider: string }[],
+      leaseUntil: number,
+      send: (tx: SqlExecutor, taken: readonly string[]) => Promise<Map<string, R>>,
+    ): Promise<Map<string, { attempt: number; answer: R; at: number }>> {
+      const done = new Map<string, { attempt: number; answer: R; at: number }>()
+      const providers = new Map(items.map((i) => [i.id, i.provider]))
+      for (const part of chunks([...providers.keys()])) {
+        await retryWhileBusy(async () => {
+          const tx = await client.transaction('write')
+          try {
+            const now = Date.now()
+            const taken = await tx.execute({
+              sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+                WHERE id IN (${marks(part.length, '?')})
+                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
+              args: [leaseUntil, now, ...part, now],
+            })
+            const got = taken.rows.map(({ claim }) => {
+              const [attempt, id] = String(claim).split(' ')
+              return { id: String(id), attempt: Number(attempt) }
+            })
+            if (got.length === 0) return await tx.commit()
+            const answers = await send(
+              tx,
+              got.map((c) => c.id),
+            )
+            const ok = got.flatMap((c) => {
+              const answer = answers.get(c.id)
+              return answer && !(answer instanceof Error)
+                ? [{ ...c, providerMessageId: answer.providerMessageId }]
+                : []
+            })
+            const okIds = new Set(ok.map((o) => o.id))
+            const statements: InStatement[] = [
+              {
+                // Accepted attempts are written finished; the others started, as a claim writes them.
+                sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, provider)
+                  VALUES ${marks(got.length, '(?, ?, ?, ?, ?, ?)')} ON CONFLICT (delivery_id, attempt) DO UPDATE
+                  SET finished_at = excluded.finished_at, outcome = excluded.outcome, error_code = NULL,
+                  error_message = NULL`,
+                args: got.flatMap((c) => {
+                  const accepted = okIds.has(c.id)
+                  return [
+                    c.id,
+                    c.attempt,
+                    now,
+                    accepted ? now : null,
+                    accepted ? 'sent' : 'started',
+                    providers.get(c.id) ?? null,
+                  ]
+                }),
+              },
+            ]
+            if (ok.length > 0)
+              statements.push({
+                sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(ok.length, '(?, ?, ?)')})
+                  UPDATE deliveries SET status = 'sent', provider = v.provider, provider_message_id = v.message_id,
+                  sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
+                  failed_over = 0
+                  FROM v WHERE deliveries.id = v.id`,
+                args: [
+                  ...ok.flatMap((o) => [o.id, providers.get(o.id) ?? null, o.providerMessageId]),
+                  now,
+                  now,
+                ],
+              })
+            await tx.batch(statements)
+            await tx.commit()
+            for (const c of got)
+              done.set(c.id, { attempt: c.attempt, answer: answers.get(c.id) as R, at: now })
+          } finally {
+            tx.close()
+          }
+        })
+      }
+      return done
     },
 
     /**

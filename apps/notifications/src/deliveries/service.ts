@@ -292,12 +292,67 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         }
       }),
     )
-    const claimed = await batchStore.claimMany(
-      admitted.map(({ row, transport }) => ({ id: row.id, provider: transport.provider })),
-      Date.now() + deps.leaseMs,
-    )
+    type Item = (typeof admitted)[number]
+    const leaseUntil = Date.now() + deps.leaseMs
+    const requestOf = ({ row, transport }: Item): SendRequest => ({
+      address: JSON.parse(row.address as string) as Address,
+      message: JSON.parse(row.content as string) as RenderedMessage,
+      idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, transport.provider),
+    })
+    /** A send whose answer is known, with its attempt; `writtenAt`: when it was recorded `sent` (a local transport). */
+    const accepted: { item: Item; attempt: number; ok: SendResult; writtenAt?: number | undefined }[] = []
+    const answered = (item: Item, attempt: number, outcome: SendOutcome, writtenAt?: number) => {
+      if ('ok' in outcome) accepted.push({ item, attempt, ok: outcome.ok, writtenAt })
+      else later(item.row.id, sendFrom(item.row, item.lastDelivery, 0, { attempt, outcome }))
+    }
+    const groups = new Map<Transport, Item[]>()
+    for (const item of admitted) groups.set(item.transport, [...(groups.get(item.transport) ?? []), item])
+
+    // A transport writing to this database: claim, send and record in one transaction per transport.
+    for (const [transport, group] of groups) {
+      const sendWithin = transport.sendBatchWithin?.bind(transport)
+      if (!sendWithin) continue
+      groups.delete(transport)
+      const byId = new Map(group.map((item) => [item.row.id, item]))
+      const breaker = breakerOf(transport.channel, 0, transport.provider)
+      const done = await batchStore.claimAndSendMany(
+        group.map(({ row }) => ({ id: row.id, provider: transport.provider })),
+        leaseUntil,
+        async (tx, taken) => {
+          const items = taken.map((id) => byId.get(id) as Item)
+          const answers = await breaker
+            .execute(() => sendWithin(tx, items.map(requestOf)))
+            .catch((error: unknown) =>
+              items.map(() => (error instanceof Error ? error : new Error(String(error)))),
+            )
+          return new Map(taken.map((id, i) => [id, answers[i] ?? new Error('no answer from the transport')]))
+        },
+      )
+      for (const item of group) {
+        const got = done.get(item.row.id)
+        // Taken meanwhile by another worker (or settled): `sendFrom` reads where it stands.
+        if (!got) later(item.row.id, sendFrom(item.row, item.lastDelivery, 0))
+        else
+          answered(
+            item,
+            got.attempt,
+            got.answer instanceof Error ? { error: got.answer } : { ok: got.answer },
+            got.at,
+          )
+      }
+    }
+
+    // Every other transport: one claim, the sends, one settle.
+    const apart = [...groups.values()].flat()
+    const claimed =
+      apart.length > 0
+        ? await batchStore.claimMany(
+            apart.map(({ row, transport }) => ({ id: row.id, provider: transport.provider })),
+            leaseUntil,
+          )
+        : new Map<string, number>()
     // Taken meanwhile by another worker (or settled): `deliver` reads where it stands.
-    const mine = admitted.filter((item) => {
+    const mine = apart.filter((item) => {
       if (claimed.has(item.row.id)) return true
       later(item.row.id, sendFrom(item.row, item.lastDelivery, 0))
       return false
@@ -309,11 +364,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     await Promise.all(
       [...byTransport].map(async ([transport, group]) => {
         const breaker = breakerOf(transport.channel, 0, transport.provider)
-        const requests = group.map(({ row }) => ({
-          address: JSON.parse(row.address as string) as Address,
-          message: JSON.parse(row.content as string) as RenderedMessage,
-          idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, transport.provider),
-        }))
+        const requests = group.map(requestOf)
         if (transport.sendBatch) {
           const sendBatch = transport.sendBatch.bind(transport)
           const answers = await breaker
@@ -338,29 +389,29 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         )
       }),
     )
-    const accepted: { item: (typeof mine)[number]; attempt: number; ok: SendResult }[] = []
-    for (const item of mine) {
-      const attempt = claimed.get(item.row.id) as number
-      const outcome = results.get(item.row.id) as SendOutcome
-      if ('ok' in outcome) accepted.push({ item, attempt, ok: outcome.ok })
-      else later(item.row.id, sendFrom(item.row, item.lastDelivery, 0, { attempt, outcome }))
-    }
+    for (const item of mine)
+      answered(item, claimed.get(item.row.id) as number, results.get(item.row.id) as SendOutcome)
     if (accepted.length === 0) return outcomes
     const settling = (async () => {
       const now = Date.now()
-      const written = await batchStore.markSentMany(
-        accepted.map(({ item, attempt, ok }) => ({
-          id: item.row.id,
-          attempt,
-          provider: item.transport.provider,
-          providerMessageId: ok.providerMessageId,
-        })),
-        now,
-      )
+      const toWrite = accepted.filter((a) => a.writtenAt === undefined)
+      const written =
+        toWrite.length > 0
+          ? await batchStore.markSentMany(
+              toWrite.map(({ item, attempt, ok }) => ({
+                id: item.row.id,
+                attempt,
+                provider: item.transport.provider,
+                providerMessageId: ok.providerMessageId,
+              })),
+              now,
+            )
+          : new Set<string>()
+      for (const a of accepted) if (a.writtenAt !== undefined) written.add(a.item.row.id)
       // Rows as just written; one another worker moved on meanwhile is read back (as `markSent` reads it).
       const moved = accepted.filter(({ item }) => !written.has(item.row.id)).map(({ item }) => item.row.id)
       const current = moved.length > 0 ? await batchStore.getMany(moved) : new Map<string, DeliveryRow>()
-      const rows = accepted.map(({ item, attempt, ok }): DeliveryRow => {
+      const rows = accepted.map(({ item, attempt, ok, writtenAt }): DeliveryRow => {
         if (!written.has(item.row.id)) {
           const row = current.get(item.row.id)
           if (!row) throw new Error(`delivery ${item.row.id} disappeared`)
@@ -372,8 +423,8 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
           attempts: attempt,
           provider: item.transport.provider,
           providerMessageId: ok.providerMessageId,
-          sentAt: now,
-          updatedAt: now,
+          sentAt: writtenAt ?? now,
+          updatedAt: writtenAt ?? now,
           leaseUntil: 0,
           errorCode: null,
           errorMessage: null,

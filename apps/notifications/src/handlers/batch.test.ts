@@ -2,7 +2,16 @@ import { afterEach, expect, it } from 'bun:test'
 import { createEvent, type EventOf, type EventType } from '@flotilla/contracts'
 import { NonRetryableError } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
-import { createTestApp, describeEachEngine, type Engine, type TestApp } from '../testing.ts'
+import type { Transport } from '../channels/types.ts'
+import type { Db } from '../db/client.ts'
+import { createOutboxTransport } from '../outbox/store.ts'
+import {
+  createTestApp,
+  describeEachEngine,
+  type Engine,
+  type TestApp,
+  type TestAppOptions,
+} from '../testing.ts'
 import { type ConsumedEvent, handleEvents } from './index.ts'
 
 const reset = (userId: string, data: Record<string, unknown> = {}, template = 'password-reset') =>
@@ -25,9 +34,18 @@ afterEach(async () => {
   await t?.close()
   t = undefined
 })
-const app = async (engine: Engine, settings = {}) => {
-  t = await createTestApp({ engine, settings })
+const app = async (
+  engine: Engine,
+  settings = {},
+  options: Omit<TestAppOptions, 'engine' | 'settings'> = {},
+) => {
+  t = await createTestApp({ engine, settings, ...options })
   return t
+}
+/** The outbox as a provider apart from the delivery database (as Resend is): its send and the record commit apart. */
+const outboxApart = (db: Db): Transport => {
+  const { sendBatchWithin: _, ...apart } = createOutboxTransport(db, 'email')
+  return apart
 }
 
 describeEachEngine((engine) => {
@@ -78,7 +96,11 @@ describeEachEngine((engine) => {
 
   it('never sends twice when a batch dies between the send and its record: the redelivery settles what was sent', async () => {
     // A short lease (provider timeout 100 ms → 1.2 s), so the redelivery may take the abandoned sends over.
-    const { core, published } = await app(engine, { providerTimeoutMs: 100 })
+    const { core, published } = await app(
+      engine,
+      { providerTimeoutMs: 100 },
+      { transportOverrides: { email: outboxApart } },
+    )
     const events = Array.from({ length: 20 }, (_, i) => reset(`u-crash-${i}`))
     const markSentMany = core.batchStore.markSentMany
     core.batchStore.markSentMany = async () => {
@@ -117,5 +139,41 @@ describeEachEngine((engine) => {
       'abandoned',
       'sent',
     ])
+  })
+
+  it('stores the outbox messages in the transaction that records them sent: a batch dying inside it leaves nothing, the redelivery sends once', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 20 }, (_, i) => reset(`u-tx-${i}`))
+    const claimAndSendMany = core.batchStore.claimAndSendMany
+    core.batchStore.claimAndSendMany = (items, leaseUntil, send) =>
+      claimAndSendMany(items, leaseUntil, async (tx, taken) => {
+        await send(tx, taken) // the messages are written inside the transaction…
+        throw new Error('the process died before the transaction committed')
+      })
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    expect(first.every((e) => e instanceof Error)).toBe(true)
+    core.batchStore.claimAndSendMany = claimAndSendMany
+    // …and rolled back with the claim: nothing stored, nothing taken, no attempt, no event.
+    expect(await core.outbox.count()).toBe(0)
+    expect(await core.deliveries.countByStatus()).toEqual({ queued: 20 })
+    expect(await published('notification.sent')).toHaveLength(0)
+
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    expect(await core.outbox.count()).toBe(20)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
+    expect(await published('notification.sent')).toHaveLength(20)
+    const row = (await core.deliveries.list({ userId: 'u-tx-0' })).items[0]
+    expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'outbox', publishedStatus: 'sent' })
+    const [message] = (await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items
+    expect(message?.id).toBe(row?.providerMessageId as string)
+    expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['sent'])
   })
 })

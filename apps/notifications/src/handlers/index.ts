@@ -7,12 +7,10 @@ import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
 import type { ConsumerMessage } from '@flotilla/streams'
 import DataLoader from 'dataloader'
 import type { ContactStore } from '../contacts/store.ts'
-import type { Db } from '../db/client.ts'
 import type { BatchItem, BatchResult } from '../dispatch/batch.ts'
 import type { Dispatcher } from '../dispatch/dispatcher.ts'
 import { authDeviceAdded } from './auth-device-added.ts'
 import { authRefreshReused } from './auth-refresh-reused.ts'
-import { upsertContacts } from './directory.ts'
 import { notificationRequested } from './notification-requested.ts'
 import type { Rule } from './rule.ts'
 import { userProfileUpdated } from './user-profile-updated.ts'
@@ -33,8 +31,6 @@ export const CONSUMED_EVENT_TYPES = Object.keys(RULES) as ConsumedEventType[]
 export interface NotificationHandlerDeps {
   readonly contacts: ContactStore
   readonly dispatcher: Dispatcher
-  /** The database, for the batch's directory writes (`directory.ts`). */
-  readonly db: Db
   /** The consumer's `maxDeliveries`: on the last delivery a transient failure is final. */
   readonly maxDeliveries: number
 }
@@ -101,7 +97,7 @@ export const handleEvents = async (
   })
   const contacts = planned.flatMap((p) => (p?.contact ? [p.contact] : []))
   // One statement for the batch's directory writes; when it fails, each event writes its own (and fails alone).
-  const stored = await upsertContacts(deps.db, contacts).catch(() => undefined)
+  const stored = await deps.contacts.upsertMany(contacts).catch(() => undefined)
   await Promise.all(
     planned.map(async (p) => {
       if (!p) return

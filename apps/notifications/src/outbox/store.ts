@@ -3,8 +3,10 @@
  * email when no `RESEND_API_KEY` is set (and for SMS / push without their providers). Keyed by the
  * idempotency key, so a retry never stores a message twice.
  */
+
+import type { InStatement, ResultSet } from '@libsql/client'
 import { desc, eq } from 'drizzle-orm'
-import type { SendRequest, Transport } from '../channels/types.ts'
+import type { SendRequest, SendResult, Transport } from '../channels/types.ts'
 import { recipientKey, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
@@ -64,6 +66,53 @@ const valuesOf = ({ address, message, idempotencyKey }: SendRequest, channel: Ch
   return [Bun.randomUUIDv7(), idempotencyKey, channel, recipientKey(address), subject, body, html, Date.now()]
 }
 
+const keysIn = (keys: readonly string[]) =>
+  `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`
+
+/**
+ * Stores many messages through `run` (statements run together, in one transaction): which keys were stored
+ * before (a retry: usually none), then one insert; a key seen before keeps its first row.
+ */
+const storeBatch = async (
+  channel: ChannelName,
+  requests: readonly SendRequest[],
+  run: (statements: InStatement[]) => Promise<ResultSet[]>,
+): Promise<(SendResult | TransportError)[]> => {
+  const valid = requests.filter((r) => r.address.channel === channel && r.message.channel === channel)
+  const unique = [...new Map(valid.map((r) => [r.idempotencyKey, r])).values()]
+  const ids = new Map<string, string>()
+  for (let i = 0; i < unique.length; i += 500) {
+    const part = unique.slice(i, i + 500)
+    const keys = part.map((r) => r.idempotencyKey)
+    const values = part.map((r) => valuesOf(r, channel))
+    const [before, inserted] = await run([
+      { sql: keysIn(keys), args: keys },
+      {
+        sql: `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
+          VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+          ON CONFLICT (idempotency_key) DO NOTHING`,
+        args: values.flat(),
+      },
+    ])
+    for (const raw of before?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
+    const fresh = values.filter(([, key]) => !ids.has(String(key)))
+    if (inserted?.rowsAffected === fresh.length) {
+      for (const [id, key] of fresh) ids.set(String(key), String(id))
+      continue
+    }
+    // Another process stored one meanwhile (PostgreSQL, read-committed): read every key as stored.
+    const [stored] = await run([{ sql: keysIn(keys), args: keys }])
+    for (const raw of stored?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
+  }
+  return requests.map((r) => {
+    if (r.address.channel !== channel || r.message.channel !== channel) return mismatch(channel)
+    const id = ids.get(r.idempotencyKey)
+    return id === undefined
+      ? new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
+      : { providerMessageId: id }
+  })
+}
+
 /** A transport that stores the message in the outbox (idempotent on the key). */
 export const createOutboxTransport = (db: Db, channel: ChannelName): Transport => ({
   channel,
@@ -83,51 +132,10 @@ export const createOutboxTransport = (db: Db, channel: ChannelName): Transport =
     return { providerMessageId: String(stored.id) }
   },
   /** Every message in one transaction: one insert for all (a key seen before keeps its first row), one read. */
-  async sendBatch(requests) {
-    const valid = requests.filter((r) => r.address.channel === channel && r.message.channel === channel)
-    const unique = [...new Map(valid.map((r) => [r.idempotencyKey, r])).values()]
-    const ids = new Map<string, string>()
-    for (let i = 0; i < unique.length; i += 500) {
-      const part = unique.slice(i, i + 500)
-      const keys = part.map((r) => r.idempotencyKey)
-      const values = part.map((r) => valuesOf(r, channel))
-      // Which keys were stored before (a retry: usually none), then the insert, in one write transaction.
-      const [before, inserted] = await retryWhileBusy(() =>
-        db.$client.batch(
-          [
-            {
-              sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
-              args: keys,
-            },
-            {
-              sql: `INSERT INTO outbox (id, idempotency_key, channel, recipient, subject, body, html, created_at)
-                VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-                ON CONFLICT (idempotency_key) DO NOTHING`,
-              args: values.flat(),
-            },
-          ],
-          'write',
-        ),
-      )
-      for (const raw of before?.rows ?? []) ids.set(String(raw.idempotency_key), String(raw.id))
-      const fresh = values.filter(([, key]) => !ids.has(String(key)))
-      if (inserted?.rowsAffected === fresh.length) {
-        for (const [id, key] of fresh) ids.set(String(key), String(id))
-        continue
-      }
-      // Another process stored one meanwhile: read every key as stored.
-      const { rows: stored } = await db.$client.execute({
-        sql: `SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (${keys.map(() => '?').join(', ')})`,
-        args: keys,
-      })
-      for (const raw of stored) ids.set(String(raw.idempotency_key), String(raw.id))
-    }
-    return requests.map((r) => {
-      if (r.address.channel !== channel || r.message.channel !== channel) return mismatch(channel)
-      const id = ids.get(r.idempotencyKey)
-      return id === undefined
-        ? new TransportError('transient', 'OUTBOX_WRITE_LOST', 'the outbox row was not found after insert')
-        : { providerMessageId: id }
-    })
-  },
+  sendBatch: (requests) =>
+    storeBatch(channel, requests, (statements) =>
+      retryWhileBusy(() => db.$client.batch(statements, 'write')),
+    ),
+  /** The same statements inside the caller's transaction (the batch path's claim and settle). */
+  sendBatchWithin: (tx, requests) => storeBatch(channel, requests, (statements) => tx.batch(statements)),
 })
