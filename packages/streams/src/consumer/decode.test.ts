@@ -17,9 +17,38 @@ describe('newEntriesOf', () => {
       ]),
     )
     expect(entries.ids).toEqual(['1-0', '2-0', '4-0'])
-    expect(entries.fields).toEqual([fields, null, ['type', '7']])
+    expect(entries.fields).toEqual([fields, null, ['type', 7]])
     expect(entries.fields[0]).toBe(fields)
     expect(newEntriesOf(null)).toEqual({ ids: [], fields: [] })
+  })
+
+  it('reads a reply of Buffers (callBuffer) to the same ids and messages as one of strings', () => {
+    const event = userRegistered()
+    const replayed = { ...userRegistered(), payload: { userId: 'u_ü', email: 'ü@example.com' } }
+    const strings = [
+      ['1-0', encodeEntry(event)],
+      ['2-0', null],
+      ['3-0', [...encodeEntry(replayed), 'replayFor', 'g', 'replayOf', '0-2', 'extra', 'é']],
+    ] as const
+    const buffers = strings.map(([id, fields]) => [
+      Buffer.from(id),
+      fields === null ? null : fields.map((f) => Buffer.from(f)),
+    ])
+    const fromStrings = decodeNewEntries('g', newEntriesOf(readReply([...strings])))
+    const fromBuffers = decodeNewEntries('g', newEntriesOf(readReply(buffers)))
+
+    expect(fromBuffers.ids).toEqual(['1-0', '2-0', '3-0'])
+    expect(fromBuffers).toEqual(fromStrings)
+    expect(fromBuffers.messages.map((m) => m.event)).toEqual([event, replayed])
+    expect(fromBuffers.records[1]).toEqual(
+      Object.assign(Object.create(null), {
+        type: replayed.type,
+        event: JSON.stringify(replayed),
+        replayFor: 'g',
+        replayOf: '0-2',
+        extra: 'é',
+      }),
+    )
   })
 })
 
@@ -32,7 +61,7 @@ describe('decodeNewEntries', () => {
         ['1-0', encodeEntry(event)],
         ['2-0', null],
         ['3-0', [...encodeEntry(userRegistered()), 'replayFor', 'other', 'replayOf', '0-1']],
-        ['4-0', ['type', 'user.registered', 'event', '{"not":"an event"}']],
+        ['4-0', ['type', 'user.registered', 'event', '{"not":"an event"}', 'n', 7]],
         ['5-0', [...encodeEntry(replayed), 'replayFor', 'g', 'replayOf', '0-2']],
       ]),
     )

@@ -69,10 +69,12 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     void connect()
   }
 
-  const read = async (args: (string | number)[]): Promise<unknown> => {
+  /** XREADGROUP on the blocking connection; with `buffers`, its strings come back as Buffers (no decoding). */
+  const read = async (args: (string | number)[], buffers = false): Promise<unknown> => {
     const c = conn as RedisClient
     reading = true
-    const result = c.call('XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args)
+    const command = ['XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args] as const
+    const result = buffers ? c.callBuffer(...command) : c.call(...command)
     let timer: ReturnType<typeof setTimeout> | undefined
     const watchdog = new Promise<typeof HUNG>((resolve) => {
       // While the connection is not ready ioredis is reconnecting and will resend the read: keep waiting.
@@ -142,7 +144,9 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
   let prefetched: Promise<Prefetched> | undefined
 
   const readNewEntries = () =>
-    read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']).then((reply): Prefetched => {
+    // As Buffers: ioredis would decode every field name and value and copy every array; here only the ids and
+    // the values are decoded, and the field names are matched as bytes.
+    read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>'], true).then((reply): Prefetched => {
       const entries = newEntriesOf(reply)
       rt.inFlight.addBatch(entries.ids)
       return { entries, decoded: rt.handling ? decodeNewEntries(rt.group, entries) : undefined }
