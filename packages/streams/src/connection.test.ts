@@ -102,7 +102,7 @@ describe('Redis addresses', () => {
       if (!isCluster(cluster)) throw new Error('not a cluster')
       expect(cluster.options.enableOfflineQueue).toBe(false)
       expect(cluster.options.redisOptions).toMatchObject({
-        commandTimeout: 2000,
+        connectTimeout: 2000,
         connectionName: 'flotilla-producer',
       })
       expect(await single.ping()).toBe('PONG')

@@ -51,7 +51,8 @@ export const redisNodeUrls = (address: RedisAddress): URL[] => {
 
 /**
  * - `producer`: publishes. Offline queue off and no resend of unanswered commands (an XADD must never be
- *   appended twice behind the caller's back), short connect/command timeouts: a publish fails fast.
+ *   appended twice behind the caller's back), a short connect timeout: a publish fails fast. Its commands have no
+ *   timeout of their own; the publisher bounds each round trip (`timeoutMs`).
  * - `consumer`: blocking reads (XREADGROUP BLOCK) on a connection of their own; waits through reconnects
  *   (`maxRetriesPerRequest: null`), guarded by the consumer's watchdog (ioredis#1285).
  * - `command`: everything else (acks, claims, dead letters, stats): ioredis defaults plus a command timeout.
@@ -73,7 +74,8 @@ const roleOptions: Record<ConnectionRole, RedisOptions> = {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    // No per-command timeout: ioredis would arm a timer per XADD; the publisher times out each round trip itself
+    // (its `timeoutMs`, 2 s), one timer per pipeline.
     // Producers gain a little from auto-pipelining; consumers lose (docs/pitfalls.md: ~38% slower).
     enableAutoPipelining: true,
   },

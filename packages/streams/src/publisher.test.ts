@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import { ContractError } from '@flotilla/contracts'
-import { createRedisConnection } from './connection.ts'
+import { closeConnection, createRedisConnection, isRedisUnavailableError } from './connection.ts'
 import { createPublisher, PublishError } from './publisher.ts'
-import { REDIS_URL, useRedisStreams, userRegistered } from './test-support.ts'
+import { REDIS_URL, startBlackholeProxy, useRedisStreams, userRegistered } from './test-support.ts'
 
 const { redis, newStream } = useRedisStreams()
 
@@ -57,6 +57,29 @@ describe('createPublisher', () => {
       await expect(publisher.publishBatch([userRegistered()])).rejects.toBeInstanceOf(PublishError)
     } finally {
       producer.disconnect()
+    }
+  })
+
+  it('fails publishes whose round trip gets no reply within timeoutMs, as Redis being unavailable', async () => {
+    const proxy = startBlackholeProxy()
+    const producer = createRedisConnection(proxy.url, 'producer')
+    producer.on('error', () => {})
+    try {
+      const publisher = createPublisher({ redis: producer, stream: newStream('hung'), timeoutMs: 200 })
+      await publisher.publish(userRegistered())
+      proxy.swallowReplies()
+      const tick = await Promise.allSettled([
+        publisher.publish(userRegistered()),
+        publisher.publish(userRegistered()),
+      ])
+      const batch = await publisher.publishBatch([userRegistered()]).catch((error: unknown) => error)
+      for (const error of [...tick.map((r) => (r as PromiseRejectedResult).reason), batch]) {
+        expect(error).toBeInstanceOf(PublishError)
+        expect(isRedisUnavailableError((error as PublishError).cause)).toBe(true)
+      }
+    } finally {
+      await closeConnection(producer)
+      proxy.stop()
     }
   })
 

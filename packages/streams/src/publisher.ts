@@ -19,6 +19,13 @@ export interface PublisherOptions {
   readonly maxLenApprox?: number
   /** How long a publish waits for the very first connection before failing. @defaultValue 2000 */
   readonly connectWaitMs?: number
+  /**
+   * A round trip (the publishes of one tick, or one `publishBatch`) not answered within this long fails each of
+   * its publishes with `PublishError` (cause: "Command timed out"), as a hung Redis must not hold publishers.
+   * One timer per round trip: the `producer` connection sets no per-command timeout (one timer per XADD).
+   * @defaultValue 2000
+   */
+  readonly timeoutMs?: number
 }
 
 export interface Publisher {
@@ -71,10 +78,21 @@ const waitForFirstConnection = async (redis: RedisClient, timeoutMs: number): Pr
  */
 const MAX_COALESCED = 50
 
-interface Waiting {
-  readonly resolve: (id: string) => void
-  readonly reject: (error: unknown) => void
-}
+/** `work`, or a rejection worded as ioredis words a command timeout once `ms` have passed. */
+const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Command timed out (no reply within ${ms} ms)`)), ms)
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 
 /**
  * Creates a publisher for one stream.
@@ -87,6 +105,7 @@ export const createPublisher = ({
   stream,
   maxLenApprox,
   connectWaitMs = 2000,
+  timeoutMs = 2000,
 }: PublisherOptions): Publisher => {
   const trim = maxLenApprox === undefined ? [] : ['MAXLEN', '~', String(maxLenApprox)]
   const args = (event: AnyEvent) => [stream, ...trim, '*', ...encodeEntry(event)] as const
@@ -96,39 +115,43 @@ export const createPublisher = ({
   const fail = (error: unknown): never => {
     throw publishError(error)
   }
-  const settle = (waiting: Waiting, reply: unknown) => {
-    if (typeof reply === 'string') waiting.resolve(reply)
-    else waiting.reject(publishError(reply instanceof Error ? reply : new Error('XADD returned no id')))
-  }
-
-  // The publishes of the current tick: who waits, and their type and JSON in call order. One pipeline of plain
-  // XADDs, not one script: Redis runs a script's XADDs at ~3.4 µs each against ~0.6 µs for XADDs sent as
-  // commands (bench/publish.ts, Redis µs/event), which cost more than the round trips it saved.
-  let waiting: Waiting[] = []
+  // The publishes of the current tick: how each caller learns its outcome, and their type and JSON in call
+  // order. One pipeline of plain XADDs, not one script: Redis runs a script's XADDs at ~3.4 µs each against
+  // ~0.6 µs for XADDs sent as commands (bench/publish.ts, Redis µs/event), which cost more than the round trips
+  // it saved.
+  let resolvers: ((id: string) => void)[] = []
+  let rejecters: ((error: unknown) => void)[] = []
   let pairs: string[] = []
 
   const flush = async () => {
-    const batch = waiting
+    const resolve = resolvers
+    const reject = rejecters
     const sent = pairs
-    if (batch.length === 0) return
-    waiting = []
+    if (resolve.length === 0) return
+    resolvers = []
+    rejecters = []
     pairs = []
     try {
       if (redis.status !== 'ready') await waitForFirstConnection(redis, connectWaitMs)
       const pipeline = redis.pipeline()
       for (let i = 0; i < sent.length; i += 2)
-        pipeline.xadd(stream, ...trim, '*', ENTRY_FIELDS.type, sent[i]!, ENTRY_FIELDS.event, sent[i + 1]!)
-      const replies = (await pipeline.exec()) ?? []
-      if (replies.length !== batch.length)
-        throw new Error(`the pipeline answered ${replies.length} replies for ${batch.length} appends`)
+        if (trim.length === 0)
+          pipeline.xadd(stream, '*', ENTRY_FIELDS.type, sent[i]!, ENTRY_FIELDS.event, sent[i + 1]!)
+        else
+          pipeline.xadd(stream, ...trim, '*', ENTRY_FIELDS.type, sent[i]!, ENTRY_FIELDS.event, sent[i + 1]!)
+      const replies = (await withDeadline(pipeline.exec(), timeoutMs)) ?? []
+      if (replies.length !== resolve.length)
+        throw new Error(`the pipeline answered ${replies.length} replies for ${resolve.length} appends`)
       // Each XADD answers alone: one refused append fails its own publish only.
-      for (let i = 0; i < batch.length; i++) {
-        const [error, id] = replies[i]!
-        settle(batch[i]!, error ?? id)
+      for (let i = 0; i < replies.length; i++) {
+        const reply = replies[i]!
+        const id: unknown = reply[1]
+        if (typeof id === 'string' && !reply[0]) resolve[i]!(id)
+        else reject[i]!(publishError(reply[0] ?? new Error('XADD returned no id')))
       }
     } catch (error) {
       // The round trip failed as a whole (connection, timeout): each caller learns it and may retry.
-      for (const w of batch) w.reject(publishError(error))
+      for (const fail of reject) fail(publishError(error))
     }
   }
 
@@ -142,10 +165,11 @@ export const createPublisher = ({
         return Promise.reject(error)
       }
       return new Promise<string>((resolve, reject) => {
-        waiting.push({ resolve, reject })
+        resolvers.push(resolve)
+        rejecters.push(reject)
         pairs.push(event.type, json)
-        if (waiting.length >= MAX_COALESCED) void flush()
-        else if (waiting.length === 1) process.nextTick(flush)
+        if (resolvers.length >= MAX_COALESCED) void flush()
+        else if (resolvers.length === 1) process.nextTick(flush)
       })
     },
 
@@ -155,7 +179,7 @@ export const createPublisher = ({
       await waitForFirstConnection(redis, connectWaitMs)
       const pipeline = redis.pipeline()
       for (const event of events) pipeline.xadd(...args(event))
-      const results = (await pipeline.exec().catch(fail)) ?? []
+      const results = (await withDeadline(pipeline.exec(), timeoutMs).catch(fail)) ?? []
       return results.map(([error, id], i) => {
         if (error) return fail(error)
         if (typeof id !== 'string') return fail(new Error(`XADD of event ${i} returned no id`))

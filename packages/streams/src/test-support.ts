@@ -2,6 +2,7 @@
 import { afterAll, afterEach } from 'bun:test'
 import { join } from 'node:path'
 import { createEvent } from '@flotilla/contracts'
+import type { Socket } from 'bun'
 import type { Redis } from 'ioredis'
 import { createRedisConnection } from './connection.ts'
 import { createConsumer } from './consumer/consumer.ts'
@@ -116,3 +117,46 @@ export const spawnConsumerFixture = <const Out extends 'pipe' | 'ignore'>(
       stderr: 'inherit',
     },
   )
+
+/** A TCP proxy to Redis that can swallow replies: a connection that looks alive but never answers. */
+export const startBlackholeProxy = () => {
+  let swallow = false
+  const server = Bun.listen<{ upstream?: Socket<undefined>; queued: Uint8Array[] }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      async open(client) {
+        client.data = { queued: [] }
+        const redis = new URL(REDIS_URL)
+        const upstream = await Bun.connect({
+          hostname: redis.hostname,
+          port: Number(redis.port || 6379),
+          socket: {
+            data: (_socket, chunk) => {
+              if (!swallow) client.write(chunk)
+            },
+            close: () => {
+              client.end()
+            },
+          },
+        })
+        client.data.upstream = upstream
+        for (const chunk of client.data.queued) upstream.write(chunk)
+      },
+      data(client, chunk) {
+        if (client.data.upstream) client.data.upstream.write(chunk)
+        else client.data.queued.push(chunk)
+      },
+      close(client) {
+        client.data.upstream?.end()
+      },
+    },
+  })
+  return {
+    url: `redis://127.0.0.1:${server.port}`,
+    swallowReplies: () => {
+      swallow = true
+    },
+    stop: () => server.stop(true),
+  }
+}

@@ -1,7 +1,8 @@
-import { describe, expect, it, setDefaultTimeout } from 'bun:test'
+import { describe, expect, it, setDefaultTimeout, spyOn } from 'bun:test'
 import { createPublisher } from '../publisher.ts'
 import { useRedisStreams, userRegistered } from '../test-support.ts'
 import { waitFor } from '../testing.ts'
+import * as decode from './decode.ts'
 import type { ConsumerMessage } from './types.ts'
 
 // Real Redis under a loaded CI machine: room beyond bun's 5 s default (bunfig has no test timeout option).
@@ -76,6 +77,56 @@ describe('consume', () => {
     expect(calls[0]).toBe(10)
     expect(calls.slice(1)).toEqual([1])
     expect(consumer.status()).toMatchObject({ processed: 10, failed: 1, retried: 1, deadLettered: 0 })
+  })
+})
+
+describe('prefetch', () => {
+  it('decodes the next batch while a handler awaits, and still hands the batches over one at a time, in order, acking each after its handler', async () => {
+    const stream = newStream('decodeahead')
+    const events = Array.from({ length: 10 }, () => userRegistered())
+    await createPublisher({ redis, stream }).publishBatch(events)
+    const decodeNewEntries = decode.decodeNewEntries
+    const log: string[] = []
+    const decoded = () => log.filter((line) => line.startsWith('decoded')).length
+    const spy = spyOn(decode, 'decodeNewEntries').mockImplementation((group, entries) => {
+      if (entries.ids.length > 0) log.push(`decoded ${entries.ids.length}`)
+      return decodeNewEntries(group, entries)
+    })
+    try {
+      const batches: string[][] = []
+      const consumer = pool.create({
+        stream,
+        group: 'g',
+        batchSize: 5,
+        // Room for a slow machine: the first handler's wait must not count as a timeout or a stale entry.
+        claimIdleMs: 30_000,
+        handler: {
+          async handleBatch(messages) {
+            const call = batches.push(messages.map((m) => m.event.id))
+            log.push(`handler ${call} started`)
+            // The first handler waits (as for I/O) until the batch read meanwhile has been decoded.
+            if (call === 1)
+              await waitFor(() => decoded() === 2, { message: 'the next batch decoded' }).catch(() => {})
+            log.push(`handler ${call} pending ${await pendingOf(stream, 'g')}`)
+          },
+        },
+      })
+      await consumer.start()
+
+      await waitFor(() => consumer.status().processed === 10, { message: 'every event handled' })
+      expect(log).toEqual([
+        'decoded 5',
+        'handler 1 started',
+        'decoded 5',
+        'handler 1 pending 10',
+        'handler 2 started',
+        'handler 2 pending 5',
+      ])
+      expect(batches).toEqual([events.slice(0, 5).map((e) => e.id), events.slice(5).map((e) => e.id)])
+      await waitFor(async () => (await pendingOf(stream, 'g')) === 0, { message: 'every entry acked' })
+    } finally {
+      spy.mockRestore()
+    }
   })
 })
 

@@ -12,7 +12,7 @@ import { flushAcks } from './process.ts'
 import { pruneIdleConsumers } from './prune.ts'
 import { createReader } from './reader.ts'
 import { reclaimOnce } from './reclaimer.ts'
-import { createMutex, newCounters, type Runtime, silentLogger } from './runtime.ts'
+import { createInFlight, createMutex, newCounters, type Runtime, silentLogger } from './runtime.ts'
 import { createAcker } from './settle.ts'
 import type { ConnectionFactory, Consumer, ConsumerOptions, ConsumerStatus } from './types.ts'
 
@@ -103,9 +103,10 @@ export const createConsumer = (options: ConsumerOptions): Consumer => {
     },
     acker: createAcker(() => rt.command(), stream, group, name),
     counters: newCounters(),
-    inFlight: new Set(),
+    inFlight: createInFlight(),
     retryAt: new Map(),
     lastErrors: new Map(),
+    handling: false,
     exclusive: createMutex(),
     recoverGroup() {
       recovering ??= (async () => {

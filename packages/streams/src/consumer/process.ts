@@ -1,9 +1,8 @@
-/** One batch: decode, skip foreign replays, run the handler, then ack / schedule retries / dead-letter. */
-import { decodeEntry } from '@flotilla/contracts'
+/** One batch: dead-letter its contract violations, run the handler, then ack / schedule retries / dead-letter. */
 import { retryDelayFor } from '../backoff.ts'
 import { HandlerTimeoutError, NonRetryableError, RetryLaterError, reasonOf } from '../errors.ts'
+import { type DecodedBatch, decodeDeliveries } from './decode.ts'
 import type { Delivery } from './replies.ts'
-import { fieldsToRecord } from './replies.ts'
 import { callHook, type Runtime } from './runtime.ts'
 import { type DeadLetterItem, moveToDeadLetter } from './settle.ts'
 import type { ConsumerMessage } from './types.ts'
@@ -106,130 +105,93 @@ export const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): 
   }
 }
 
-/** Processes delivered entries (already marked in flight) and settles every one of them before returning. */
-export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[]): Promise<void> => {
+/**
+ * Settles a decoded batch: dead-letters its contract violations, runs the handler, then acks, schedules retries
+ * and dead-letters failures. Run it exclusively (one batch at a time); the caller releases the batch's in-flight
+ * marks after.
+ */
+export const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
   const base = { stream: rt.stream, group: rt.group }
   const acks: string[] = []
-  const dead: DeadLetterItem[] = []
-  const messages: ConsumerMessage[] = []
-  // The fields of messages[i], for a dead letter if it fails.
-  const records: Record<string, string>[] = []
+  for (const id of batch.deleted) {
+    acks.push(id)
+    rt.counters.deletedEntries++
+    callHook(rt, 'onDeletedEntry', { ...base, streamId: id })
+  }
+  for (const id of batch.skipped) {
+    acks.push(id)
+    rt.counters.skippedReplays++
+  }
+  // Contract violations go to the dead-letter stream before the handler runs: a batch-mate that kills the
+  // process must not send them round again (they would reach the dead letters with a climbing count).
+  await deadLetter(rt, batch.invalid)
+  const { messages, records } = batch
+  rt.handling = true
+  let failures: Map<string, Error>
   try {
-    for (const d of deliveries) {
-      if (d.fields === null) {
-        // Trimmed or deleted before we got to it: nothing to process, ack so it leaves the pending list.
-        acks.push(d.id)
-        rt.counters.deletedEntries++
-        callHook(rt, 'onDeletedEntry', { ...base, streamId: d.id })
-        continue
-      }
-      const fields = fieldsToRecord(d.fields)
-      if (fields.replayFor !== undefined && fields.replayFor !== rt.group) {
-        acks.push(d.id)
-        rt.counters.skippedReplays++
-        continue
-      }
-      const decoded = decodeEntry(fields)
-      if (!decoded.ok) {
-        dead.push({ id: d.id, fields, deliveries: d.deliveryCount, reason: reasonOf(decoded.error) })
-        continue
-      }
-      // Built in one literal per case (no spread of a shared part): this runs for every entry read.
-      const replayOf = fields.replayOf
-      const message: ConsumerMessage =
-        replayOf === undefined
-          ? decoded.known
-            ? {
-                streamId: d.id,
-                deliveryCount: d.deliveryCount,
-                group: rt.group,
-                known: true,
-                event: decoded.event,
-              }
-            : {
-                streamId: d.id,
-                deliveryCount: d.deliveryCount,
-                group: rt.group,
-                known: false,
-                event: decoded.event,
-              }
-          : decoded.known
-            ? {
-                streamId: d.id,
-                deliveryCount: d.deliveryCount,
-                group: rt.group,
-                replayOf,
-                known: true,
-                event: decoded.event,
-              }
-            : {
-                streamId: d.id,
-                deliveryCount: d.deliveryCount,
-                group: rt.group,
-                replayOf,
-                known: false,
-                event: decoded.event,
-              }
-      messages.push(message)
-      records.push(fields)
-    }
-
-    // Contract violations go to the dead-letter stream before the handler runs: a batch-mate that kills the
-    // process must not send them round again (they would reach the dead letters with a climbing count).
-    await deadLetter(rt, dead.splice(0))
-    const failures = await runHandler(rt, messages)
-    const now = Date.now()
-    const onProcessed = rt.hooks.onProcessed
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i] as ConsumerMessage
-      const error = failures.size === 0 ? undefined : failures.get(m.streamId)
-      if (!error) {
-        acks.push(m.streamId)
-        rt.counters.processed++
-        // The hook's argument is built only when someone listens (one object per entry otherwise).
-        if (onProcessed)
-          callHook(rt, 'onProcessed', {
-            ...base,
-            streamId: m.streamId,
-            type: m.event.type,
-            deliveryCount: m.deliveryCount,
-          })
-        continue
-      }
-      const info = { ...base, streamId: m.streamId, type: m.event.type, deliveryCount: m.deliveryCount }
-      rt.counters.failed++
-      callHook(rt, 'onFailed', { ...info, error })
-      const reason = reasonOf(error)
-      if (error instanceof NonRetryableError || m.deliveryCount >= rt.maxDeliveries) {
-        dead.push({
-          id: m.streamId,
-          fields: records[i] ?? null,
-          deliveries: m.deliveryCount,
-          reason,
+    failures = await runHandler(rt, messages)
+  } finally {
+    rt.handling = false
+  }
+  const dead: DeadLetterItem[] = []
+  const now = Date.now()
+  const onProcessed = rt.hooks.onProcessed
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as ConsumerMessage
+    const error = failures.size === 0 ? undefined : failures.get(m.streamId)
+    if (!error) {
+      acks.push(m.streamId)
+      rt.counters.processed++
+      // The hook's argument is built only when someone listens (one object per entry otherwise).
+      if (onProcessed)
+        callHook(rt, 'onProcessed', {
+          ...base,
+          streamId: m.streamId,
+          type: m.event.type,
+          deliveryCount: m.deliveryCount,
         })
-        continue
-      }
-      // Left pending: the reclaimer delivers it again once the delay has passed.
-      const delayMs =
-        error instanceof RetryLaterError
-          ? error.delayMs
-          : retryDelayFor(m.streamId, m.deliveryCount, rt.backoff)
-      rt.retryAt.set(m.streamId, now + delayMs)
-      rt.lastErrors.set(m.streamId, reason)
-      rt.counters.retried++
-      callHook(rt, 'onRetried', { ...info, delayMs })
+      continue
     }
+    const info = { ...base, streamId: m.streamId, type: m.event.type, deliveryCount: m.deliveryCount }
+    rt.counters.failed++
+    callHook(rt, 'onFailed', { ...info, error })
+    const reason = reasonOf(error)
+    if (error instanceof NonRetryableError || m.deliveryCount >= rt.maxDeliveries) {
+      dead.push({
+        id: m.streamId,
+        fields: records[i] ?? null,
+        deliveries: m.deliveryCount,
+        reason,
+      })
+      continue
+    }
+    // Left pending: the reclaimer delivers it again once the delay has passed.
+    const delayMs =
+      error instanceof RetryLaterError
+        ? error.delayMs
+        : retryDelayFor(m.streamId, m.deliveryCount, rt.backoff)
+    rt.retryAt.set(m.streamId, now + delayMs)
+    rt.lastErrors.set(m.streamId, reason)
+    rt.counters.retried++
+    callHook(rt, 'onRetried', { ...info, delayMs })
+  }
 
-    await deadLetter(rt, dead)
+  await deadLetter(rt, dead)
 
-    // Only an entry that failed before has anything to forget (both maps are usually empty).
-    if (rt.retryAt.size > 0 || rt.lastErrors.size > 0)
-      for (const id of acks) {
-        rt.retryAt.delete(id)
-        rt.lastErrors.delete(id)
-      }
-    rt.acker.add(acks)
-    await flushAcks(rt)
+  // Only an entry that failed before has anything to forget (both maps are usually empty).
+  if (rt.retryAt.size > 0 || rt.lastErrors.size > 0)
+    for (const id of acks) {
+      rt.retryAt.delete(id)
+      rt.lastErrors.delete(id)
+    }
+  rt.acker.add(acks)
+  await flushAcks(rt)
+}
+
+/** Processes delivered entries (already marked in flight one by one) and settles every one of them before returning. */
+export const processBatch = async (rt: Runtime, deliveries: readonly Delivery[]): Promise<void> => {
+  try {
+    await settleBatch(rt, decodeDeliveries(rt.group, deliveries))
   } finally {
     for (const d of deliveries) rt.inFlight.delete(d.id)
   }

@@ -6,12 +6,19 @@
 import { nodeFor } from '../cluster.ts'
 import { closeConnection, isCluster, type RedisClient, whenReady } from '../connection.ts'
 import { isNoGroupError, reasonOf } from '../errors.ts'
+import { type DecodedBatch, decodeNewEntries, type NewEntries, newEntriesOf } from './decode.ts'
 import { readPending } from './group.ts'
-import { processBatch } from './process.ts'
-import { type Delivery, parseNewDeliveries, parseReadReply, type RawEntry } from './replies.ts'
+import { processBatch, settleBatch } from './process.ts'
+import { parseReadReply, type RawEntry } from './replies.ts'
 import type { Runtime } from './runtime.ts'
 
 const HUNG = Symbol('hung')
+
+/** A read of new entries: decoded on arrival when a handler was running then, else when taken. */
+interface Prefetched {
+  readonly entries: NewEntries
+  readonly decoded: DecodedBatch | undefined
+}
 
 /** The node connection serving `key`, once a cluster client knows its slots (at once for one Redis). */
 const whenNodeKnown = async (redis: RedisClient, key: string) => {
@@ -62,10 +69,12 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     void connect()
   }
 
-  const read = async (args: (string | number)[]): Promise<unknown> => {
+  /** XREADGROUP on the blocking connection; with `buffers`, its strings come back as Buffers (no decoding). */
+  const read = async (args: (string | number)[], buffers = false): Promise<unknown> => {
     const c = conn as RedisClient
     reading = true
-    const result = c.call('XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args)
+    const command = ['XREADGROUP', 'GROUP', rt.group, rt.name, 'COUNT', rt.batchSize, ...args] as const
+    const result = buffers ? c.callBuffer(...command) : c.call(...command)
     let timer: ReturnType<typeof setTimeout> | undefined
     const watchdog = new Promise<typeof HUNG>((resolve) => {
       // While the connection is not ready ioredis is reconnecting and will resend the read: keep waiting.
@@ -128,30 +137,41 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
   }
 
   // The next batch, read on the blocking connection while the current one is handled and acked on the
-  // command connection: the read's round trip leaves the critical path. Its entries are marked in flight
-  // as soon as they arrive, so the reclaimer leaves them alone; they wait at most one batch's handling.
-  let prefetched: Promise<Delivery[]> | undefined
+  // command connection: the read's round trip leaves the critical path. Its entries are marked in flight as soon
+  // as they arrive, so the reclaimer leaves them alone; they wait at most one batch's handling. When they arrive
+  // while the batch before them is with its handler (awaiting I/O), they are decoded at once, so that wait
+  // hides the decode; otherwise they are decoded when taken, while the read after them runs in Redis.
+  let prefetched: Promise<Prefetched> | undefined
 
   const readNewEntries = () =>
-    read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>']).then((reply) => {
-      const entries = parseNewDeliveries(reply)
-      for (const e of entries) rt.inFlight.add(e.id)
-      return entries
+    // As Buffers: ioredis would decode every field name and value and copy every array; here only the ids and
+    // the values are decoded, and the field names are matched as bytes.
+    read(['BLOCK', blockMs, 'STREAMS', rt.stream, '>'], true).then((reply): Prefetched => {
+      const entries = newEntriesOf(reply)
+      rt.inFlight.addBatch(entries.ids)
+      return { entries, decoded: rt.handling ? decodeNewEntries(rt.group, entries) : undefined }
     })
 
-  const handleNew = (entries: readonly Delivery[]) => rt.exclusive(() => processBatch(rt, entries))
+  const handleNew = ({ entries, decoded }: Prefetched) =>
+    rt.exclusive(async () => {
+      try {
+        await settleBatch(rt, decoded ?? decodeNewEntries(rt.group, entries))
+      } finally {
+        rt.inFlight.deleteBatch(entries.ids)
+      }
+    })
 
   const readNew = async () => {
     const next = prefetched ?? readNewEntries()
     prefetched = undefined
-    const entries = await next
-    if (entries.length === 0) return
+    const batch = await next
+    if (batch.entries.ids.length === 0) return
     if (options.isRunning() && !needHistory) {
       prefetched = readNewEntries()
       // Its failure (NOGROUP, a dropped connection) surfaces when the loop awaits it next.
       prefetched.catch(() => {})
     }
-    await handleNew(entries)
+    await handleNew(batch)
   }
 
   /** After the loop stopped: what a read still in flight took is handled like any batch, not left waiting. */
@@ -159,8 +179,8 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
     const next = prefetched
     prefetched = undefined
     if (!next) return
-    const entries = await next.catch(() => [])
-    if (entries.length > 0) await handleNew(entries)
+    const batch = await next.catch(() => undefined)
+    if (batch && batch.entries.ids.length > 0) await handleNew(batch)
   }
 
   return {

@@ -1,10 +1,9 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { deadLetterStreamKey } from '@flotilla/contracts'
-import type { Socket } from 'bun'
 import { createRedisConnection } from '../connection.ts'
 import { NonRetryableError } from '../errors.ts'
 import { createPublisher } from '../publisher.ts'
-import { REDIS_URL, useRedisStreams, userRegistered } from '../test-support.ts'
+import { REDIS_URL, startBlackholeProxy, useRedisStreams, userRegistered } from '../test-support.ts'
 import { waitFor } from '../testing.ts'
 import type { ConsumerMessage } from './types.ts'
 
@@ -140,48 +139,6 @@ describe('zombie dead letters', () => {
     expect(pending).toEqual([[id, 'intruder']])
   })
 })
-
-/** A TCP proxy to Redis that can swallow replies: a connection that looks alive but never answers. */
-const startBlackholeProxy = () => {
-  let swallow = false
-  const server = Bun.listen<{ upstream?: Socket<undefined>; queued: Uint8Array[] }>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      async open(client) {
-        client.data = { queued: [] }
-        const upstream = await Bun.connect({
-          hostname: '127.0.0.1',
-          port: 6379,
-          socket: {
-            data: (_socket, chunk) => {
-              if (!swallow) client.write(chunk)
-            },
-            close: () => {
-              client.end()
-            },
-          },
-        })
-        client.data.upstream = upstream
-        for (const chunk of client.data.queued) upstream.write(chunk)
-      },
-      data(client, chunk) {
-        if (client.data.upstream) client.data.upstream.write(chunk)
-        else client.data.queued.push(chunk)
-      },
-      close(client) {
-        client.data.upstream?.end()
-      },
-    },
-  })
-  return {
-    url: `redis://127.0.0.1:${server.port}`,
-    swallowReplies: () => {
-      swallow = true
-    },
-    stop: () => server.stop(true),
-  }
-}
 
 describe('watchdog', () => {
   it('replaces a blocking connection whose read hangs past BLOCK + margin, and loses nothing', async () => {

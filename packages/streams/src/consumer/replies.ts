@@ -46,16 +46,6 @@ export const parseReadReply = (reply: unknown): RawEntry[] => {
   return parseEntries(asArray(first)[1])
 }
 
-/** Like {@link parseReadReply}, for entries read with `>`: delivered now for the first time. */
-export const parseNewDeliveries = (reply: unknown): Delivery[] => {
-  const out: Delivery[] = []
-  for (const item of asArray(asArray(asArray(reply)[0])[1])) {
-    const [id, fields] = asArray(item)
-    if (typeof id === 'string') out.push({ id, fields: fieldsOf(fields), deliveryCount: 1 })
-  }
-  return out
-}
-
 /** XPENDING's extended form: `[[id, consumer, idle, count], …]`. */
 export const parsePending = (reply: unknown): PendingEntry[] =>
   asArray(reply).flatMap((row) => {

@@ -42,15 +42,67 @@ export interface Runtime {
   readonly acker: ReturnType<typeof createAcker>
   readonly counters: Counters
   /** Ids read or claimed and not yet settled: the reclaimer and history reads leave them alone. */
-  readonly inFlight: Set<string>
+  readonly inFlight: InFlight
   /** Own failed entries: the earliest time each may be delivered again. */
   readonly retryAt: Map<string, number>
   /** Own failed entries: the last error, for the dead letter if they run out of deliveries elsewhere. */
   readonly lastErrors: Map<string, FailureReason>
+  /** True while a batch's handler runs (a read's reply arriving meanwhile is decoded at once). */
+  handling: boolean
   /** Runs batch processing one batch at a time (reader and reclaimer never interleave batches). */
   exclusive<T>(work: () => Promise<T>): Promise<T>
   /** Recreates the group after NOGROUP (deduplicated while one attempt runs). */
   recoverGroup(): Promise<void>
+}
+
+/**
+ * Ids read or claimed and not yet settled. A batch of new entries is marked and released as a whole (its id
+ * array kept as it is: no hashing of every id on the drain path); single ids come from history reads and the
+ * reclaimer. Lookups (history reads, reclaim passes) go through an index of the batches' ids, built on the
+ * first lookup after a batch came or went.
+ */
+export interface InFlight {
+  add(id: string): void
+  delete(id: string): void
+  /** Marks every id of a batch; the same array releases them. */
+  addBatch(ids: readonly string[]): void
+  deleteBatch(ids: readonly string[]): void
+  has(id: string): boolean
+  readonly size: number
+}
+
+export const createInFlight = (): InFlight => {
+  const singles = new Set<string>()
+  const batches = new Set<readonly string[]>()
+  let batched = 0
+  let index: Set<string> | undefined
+  return {
+    add: (id) => void singles.add(id),
+    delete: (id) => void singles.delete(id),
+    addBatch(ids) {
+      if (ids.length === 0 || batches.has(ids)) return
+      batches.add(ids)
+      batched += ids.length
+      index = undefined
+    },
+    deleteBatch(ids) {
+      if (!batches.delete(ids)) return
+      batched -= ids.length
+      index = undefined
+    },
+    has(id) {
+      if (singles.has(id)) return true
+      if (batched === 0) return false
+      if (index === undefined) {
+        index = new Set()
+        for (const ids of batches) for (const one of ids) index.add(one)
+      }
+      return index.has(id)
+    },
+    get size() {
+      return singles.size + batched
+    },
+  }
 }
 
 export const newCounters = (): Counters => ({

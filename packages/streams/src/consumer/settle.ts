@@ -15,12 +15,11 @@ export interface DeadLetterItem {
 }
 
 /**
- * Whether stream id `a` comes before `b`. Ids from Redis are canonical `<ms>-<seq>` decimals, so a shorter
- * part is a smaller number; cheaper than parsing to bigints, and a wrong answer only costs the script time.
+ * Whether stream id `a` (its `-` at `da`) comes before `b` (its `-` at `db`). Ids from Redis are canonical
+ * `<ms>-<seq>` decimals, so a shorter part is a smaller number; cheaper than parsing to bigints, and a wrong
+ * answer only costs the script time.
  */
-const idBefore = (a: string, b: string): boolean => {
-  const da = a.indexOf('-')
-  const db = b.indexOf('-')
+const idBefore = (a: string, da: number, b: string, db: number): boolean => {
   if (da !== db) return da < db
   // Same-length parts on both sides (the usual case): text order is number order.
   if (a.length === b.length) return a < b
@@ -29,13 +28,21 @@ const idBefore = (a: string, b: string): boolean => {
   return ma === mb ? a.length < b.length : ma < mb
 }
 
-/** The lowest and highest of some stream ids (the ack script's range shortcut). */
+/** The lowest and highest of some stream ids (the ack script's range shortcut); each id's `-` is found once. */
 const rangeOf = (ids: readonly string[]): [string, string] => {
   let low = ids[0] as string
+  let lowDash = low.indexOf('-')
   let high = low
+  let highDash = lowDash
   for (const id of ids) {
-    if (idBefore(id, low)) low = id
-    else if (idBefore(high, id)) high = id
+    const dash = id.indexOf('-')
+    if (idBefore(id, dash, low, lowDash)) {
+      low = id
+      lowDash = dash
+    } else if (idBefore(high, highDash, id, dash)) {
+      high = id
+      highDash = dash
+    }
   }
   return [low, high]
 }
