@@ -24,6 +24,7 @@ const ELYSIA = 'Elysia JSON hello'
 const FLOOR = 'reference: Elysia POST + the same 3 Redis calls, no auth'
 const POST = 'ceiling: bare Elysia JSON POST (same body, validated), no Redis'
 const KIT = 'ceiling: the same POST on the service kit (ids, access log, metrics, span), no Redis'
+const KIT_REDIS = 'ceiling: that kit POST + the same one Redis script (both limits, session read), no tokens'
 
 export const WRK_MISSING =
   'wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk`, then run `bun run bench introspection` again.'
@@ -83,10 +84,22 @@ one script; auth 77.7. 0.35× of the hello means ≤ ~37 µs per request: what t
 Redis reference alone. Removing the kit's pieces in turn (each variant 3 rounds, load ~12: without the on-request
 ids and body check 31.7 µs, the context derive 32.5, the after-response log and metrics 30.7, metrics only 32.5,
 the span 32.4, Swagger 31.1; all of them, probes and dead-letter routes too 35.3; the full kit 28.8–35.1 in the
-same runs) saves no more than the noise of those runs. A bare Elysia POST that only *imports* the kit (no hooks)
-ran at 22.2–23.0 µs against 18.6–18.9 without, in the three quiet rounds of a later run (load ~5; importing
-@flotilla/telemetry alone: no change; streams or contracts alone: up to ~1.5 µs): ~4 µs of the kit's ~14 µs over
-Elysia follows its module graph, not its hooks, and is not pinned down yet. Meeting 0.35× would need the whole of auth
+same runs) saves no more than the noise of those runs. An earlier note read ~4 µs of the kit's cost as following
+its module graph (a bare Elysia POST that only imported the kit, 22.2–23.0 µs against 18.6–18.9, load ~5). On a quiet
+machine (2026-12-04, load average 1.1–1.6, 3 interleaved 2 s rounds, medians) that POST costs 17.3 µs bare, 17.3
+after importing ioredis or @flotilla/contracts, 18.1 after @flotilla/streams (its \`diagnostics_channel\` getter and
+ioredis) and 18.2 after the whole kit: the module graph costs ≤ ~1 µs, and the rest of the earlier gap was load (a run
+at load 2.7 read 20.7 and 24.3 µs for the kit import against 17.4 and 16.6 bare). No module installs a global hook on
+the request path: the kit's OpenTelemetry context manager is an \`AsyncLocalStorage\` entered only by its HTTP plugin,
+and the TypeBox formats it registers are not on this body. In the same quiet run the kit POST cost 28.0 µs against
+17.2 bare (its hooks: +10.8), the kit POST + auth's one Redis script (the combined ceiling row, no tokens) 34.6, and
+the bare POST + the three Redis calls 29.6; a second run minutes later read the combined ceiling at 50.5 µs against
+18.4 for the hello (Redis is shared with other work on this machine), so in CPU it sits at 0.36–0.53× the hello. In
+throughput (this benchmark, 5 interleaved 3 s rounds, load average 1.4 at the start) the combined ceiling row ran at
+27,987 requests/s, 0.36× the hello (77,252), and auth at 0.24× (18,835): 0.35× is within reach only if auth's two token
+checks and its own JavaScript cost next to nothing on top of the kit and its one round trip. Not tried: keying the verified-token cache by the token string instead of its SHA-256 (~4.8%
+of the profile; it would keep every cached token's full text in memory, bounded by the cache size) and reading the
+client address from the socket without \`requestIP\` (3.7%). Meeting 0.35× would need the whole of auth
 (two token checks, two shared rate limits, the session read, the kit) at the cost of the kit's empty POST; dropping
 the per-user limit, the session read (revocation at once) or the access log would trade a guarantee, and was not
 done. \`--quick\` (auth against the hello only, 1 s rounds) measured medians of 0.18×, 0.30×, 0.23× and 0.17× in four runs at
@@ -127,7 +140,8 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     await warming
     const references: Contender[] = []
     if (!quick) {
-      // The ceilings the notes split the cost with: the framework alone, the kit alone, the Redis calls alone.
+      // The ceilings the notes split the cost with: the framework alone, the kit alone, the Redis calls alone,
+      // and the kit with auth's one Redis script (the most the route could reach without its token checks).
       const start = async (name: string) => {
         const server = await startServer(join(import.meta.dir, 'servers', name))
         servers.push(server)
@@ -136,6 +150,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
       const post = await start('elysia-post.ts')
       const kit = await start('kit-post.ts')
       const floor = await start('elysia-redis.ts')
+      const kitRedis = await start('kit-redis.ts')
       writeFileSync(
         script('post.lua'),
         `wrk.method = "POST"\nwrk.body = '${JSON.stringify({ token: 'x'.repeat(600) })}'\nwrk.headers["Content-Type"] = "application/json"\n`,
@@ -144,6 +159,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
         { name: POST, run: () => wrk(SECONDS, `${post.url}/`, script('post.lua')) },
         { name: KIT, run: () => wrk(SECONDS, `${kit.url}/`, script('post.lua')) },
         { name: FLOOR, run: () => wrk(SECONDS, `${floor.url}/`, script('post.lua')) },
+        { name: KIT_REDIS, run: () => wrk(SECONDS, `${kitRedis.url}/`, script('post.lua')) },
       )
     }
     const result = await compare({

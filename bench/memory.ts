@@ -31,21 +31,28 @@ const bytesPerEntry = async (redis: Redis, entries: number) => {
   }
 }
 
-const MEMORY_NOTES = `**What holds the idle memory** (2026-12-04, load average 6–27 on the shared 2-core machine; RSS does not
-move with load the way throughput does). Resident size of a fresh \`bun -e "import '<module>'"\` after a full GC: Bun
-itself 23.7 MiB; elysia 37.0; ioredis 41.0; prom-client 39.7; @flotilla/contracts 44.2; @flotilla/telemetry 49.0
-(44.6 since the OTLP exporter loads with its first batch); @flotilla/streams 50.3; the kit's own dependencies that
-every service needs together (elysia, ioredis, pino, prom-client, jose, telemetry, contracts, streams) 60.8; the
-whole kit 68.1 before and 64.2 after this change (drizzle's sqlite-core, 3.3 MiB, now loads only when \`ops db
-copy\` runs). Of the kit's 64 MiB, \`bun:jsc\` heapStats counts only 7.1 MiB of JavaScript heap (67k objects): the
-rest is loaded code (parsed source, bytecode, JIT) and the runtime, so batch sizes and buffers are not where idle
-memory goes, and \`bun --smol\` saves 1.3 MiB. Two times a hello (~78–80 MiB here) leaves each app ~15 MiB for its
-own code and connections on top of the kit: auth (Redis only) sits at the line (80.3 MiB, 2.01× in a full run;
-2.06× in a quick run read 1 s after /ready); notifications (~103 MiB), audit (~99) and analytics (~90) also load
-their stores (libSQL's native client, drizzle, PostgreSQL driver), templates and HTTP clients. The peak while
-draining stays at 1.5–1.8× of idle (50,000 events: auth 1.63×, notifications 1.52×, audit 1.73×, analytics 1.83×).
-Left alone: each app's own modules (outside the kit); the remaining kit modules are each under 2 MiB (OpenAPI
-plugin 1.6, postgres.js 0.6, cockatiel 0.2).`
+const MEMORY_NOTES = `**What holds the idle memory** (2026-12-04, Bun 1.4.5, load average 0.4–9; RSS does not move with load the
+way throughput does). Resident size of a fresh \`bun -e "import '<module>'"\` after a full GC, median of 3: Bun itself
+25.2 MiB; elysia 37.6; the whole kit 64.4 before and 62.8 after this change. Everything an idle service needs from the
+kit's dependencies together (elysia, ioredis, pino, prom-client, jose, contracts, streams, @opentelemetry/api) is 58.2;
+on top of that the OpenTelemetry SDK (@flotilla/telemetry) adds 3.0, the OpenAPI plugin 1.8, postgres.js 0.5,
+cockatiel 0.3, the kit's own modules ~1.7; for the apps' stores, drizzle 4.5 and @libsql/client 5.5. Inside the 58.2
+one package alone costs little because they share Bun's \`node:\` modules (crypto, net, tls, stream, http, zlib: 1–4
+MiB each on top of elysia): leaving one out saves prom-client 2.6, elysia 1.8, pino 1.1, the others ~0. \`bun:jsc\`
+heapStats counts only 6.5 MiB of JavaScript heap (61k objects) for the whole kit: the rest is loaded code and the
+runtime. The change: the kit takes prom-client's registry and metric classes from the files that define them, not its
+index (which also loads the cluster aggregator and the Pushgateway: \`node:cluster\`, \`node:http\`), −1.6 MiB in every
+app. Boot of auth in process (after a full GC at each step): kit imported 68 MiB, auth's own modules +1, starting it
++7.5 (each ioredis connection ~0.85: request, producer, revocation subscriber, the consumer's; the registry with
+default metrics 1.0; the Elysia app 0.6); the first \`/swagger/json\` +2.8, only when asked. Notifications: its modules
++11 over the kit (libSQL and drizzle, then resend, svix, web-push, liquidjs ~1–2 each), starting it +21; audit +7 and
++9; analytics +9 and +9: their stores, not the kit, put them past 2×. Not done: loading the OpenTelemetry SDK only
+when exporting (3.0 MiB) — spans get ids without an exporter so that logs and \`traceparent\` carry trace ids, and a
+process without an endpoint would lose them; the OpenAPI plugin on the first \`/swagger\` request (1.8) — it registers
+its routes when the app is built. The hello's own RSS moved 37.8–40.6 MiB between two runs minutes apart, so a ratio
+near 2× can fall either side of the line from one run to the next. Two runs after the change (load 0.8–2.9): hello 38.3 MiB; auth
+75.8 and 75.7 (1.98×), notifications 2.70×, audit 2.25–2.26×, analytics 2.27–2.29×; one just before it (load 0.4):
+auth 2.03×, notifications 2.76×, audit 2.32×, analytics 2.34×. The peak while draining stays at 1.5–1.8× of idle.`
 
 /** Waits until every group on the stream has read everything and has nothing pending. */
 const drained = async (redis: Redis, stream: string, groups: number, timeoutMs: number) => {

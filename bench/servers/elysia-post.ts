@@ -9,5 +9,5 @@ const app = new Elysia()
     body: t.Object({ token: t.String() }),
   })
   .listen({ port: 0, hostname: '127.0.0.1' })
-console.log(JSON.stringify({ port: app.server?.port }))
+console.log(JSON.stringify({ port: app.server?.port, pid: process.pid }))
 process.on('SIGTERM', () => process.exit(0))

@@ -32,7 +32,7 @@ const app = new Elysia()
     { body: t.Object({ token: t.String() }) },
   )
   .listen({ port: 0, hostname: '127.0.0.1' })
-console.log(JSON.stringify({ port: app.server?.port }))
+console.log(JSON.stringify({ port: app.server?.port, pid: process.pid }))
 
 process.on('SIGTERM', async () => {
   await redis.del(`${prefix}s`, `${prefix}ip`, `${prefix}user`)

@@ -1,6 +1,5 @@
 /** Analytics' own Prometheus series, on the kit's registry: what ingest counted and skipped, and job runs. */
-import type { JobOutcome, Metrics } from '@flotilla/service-kit'
-import { Counter } from 'prom-client'
+import { Counter, type JobOutcome, type Metrics } from '@flotilla/service-kit'
 import type { IngestResult } from './ingest/service.ts'
 
 export interface AnalyticsMetrics {

@@ -1,6 +1,5 @@
 /** The audit service's own Prometheus series, registered on the kit's registry. */
-import type { Metrics } from '@flotilla/service-kit'
-import { Counter } from 'prom-client'
+import { Counter, type Metrics } from '@flotilla/service-kit'
 
 export interface AuditMetrics {
   appended(records: number, duplicates: number): void

@@ -1,5 +1,5 @@
 /** Auth counters on the kit's Prometheus registry: refresh outcomes (reuse spikes), revocations, limits. */
-import { Counter, type Registry } from 'prom-client'
+import { Counter, type Registry } from '@flotilla/service-kit'
 import type { AuthObserver } from './observe.ts'
 
 /** Registers the auth counters and returns the observer that feeds them. */

@@ -1,6 +1,5 @@
 /** Delivery metrics of this service, on the kit's registry: attempts by channel, provider and outcome; workflow statuses. */
-import type { Metrics } from '@flotilla/service-kit'
-import { Counter } from 'prom-client'
+import { Counter, type Metrics } from '@flotilla/service-kit'
 
 /** Registers `notification_attempts_total{channel,provider,outcome}` and returns the callback that counts. */
 export const deliveryMetrics = (metrics: Metrics) => {

@@ -92,6 +92,7 @@ export { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from './lo
 export { requestContext } from './logging/request-context-plugin.ts'
 export type { GroupSnapshot, Metrics, ObserveRequest } from './metrics/metrics.ts'
 export { createMetrics } from './metrics/metrics.ts'
+export { Counter, Gauge, Histogram, Registry } from './metrics/prom.ts'
 export type { CursorCodec, CursorCodecOptions } from './pagination/cursor.ts'
 export {
   CursorPage,

@@ -1,6 +1,6 @@
 /** Prometheus metrics for one service: process defaults, the HTTP histogram, consumer counters, group gauges. */
 import type { GroupStats, StreamHooks } from '@flotilla/streams'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from './prom.ts'
 
 /** Per-group numbers read at scrape time (a subset of streams' `GroupStats`). */
 export type GroupSnapshot = Pick<GroupStats, 'group' | 'lag' | 'pending' | 'deadLetters'>
