@@ -68,13 +68,24 @@ INSERT took ~0.65 ms per batch through @libsql/client); the INSERT text is built
 drizzle's query builder;
 \`INSERT … SELECT … FROM json_each(?)\` was measured slower overall (0.40× against 0.49×).
 
-**Why 0.5× is out of reach serially: the ceilings in the table.** The consumer does the runtime's work and the
+**The serial bound, and what sits below it.** The consumer does the runtime's work and the
 append in series on one thread (the driver is synchronous, and the runtime handles one batch at a time, acking it
 before it hands over the next), so its time per event is at least the runtime's plus the raw insert's with hashing.
 In earlier full runs: 1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× (load average 9 → 8) and 1 ÷ (1 ÷ 1.46 + 1 ÷ 0.71) = 0.48×
 (load average 19 → 13), and the consumer measured 0.28–0.46× and 0.15–0.40× per round; the rest of the gap is the
 duplicate and chain-head read, the append-only trigger, binding and the per-event span. Four runs on a quieter
-machine (load average 0.2 → 3.5) gave bounds of 0.38–0.56× and consumer medians of 0.39–0.47×. \`synchronous\` stays FULL,
+machine (load average 0.2 → 3.5) gave bounds of 0.38–0.56× and consumer medians of 0.39–0.47×. Since the stream
+runtime's per-entry work fell (the drain section), the runtime alone drains a 200-event batch far faster than the
+insert takes it: in the full run of 2026-12-04 07:56 (load average ~1–3) it ran at 3.60× and the raw insert with
+hashing at 0.80×, a bound of 1 ÷ (1 ÷ 3.60 + 1 ÷ 0.80) = 0.65×, while the consumer measured 0.44–0.54× per round
+(median 0.49×; its own rate was steady at 38,339–38,859 events/s, the raw insert's moved 72,145–87,523). So 0.5× is
+not out of reach by the bound any more; what separates the consumer from it is the store's own work per event beyond
+the raw INSERT — about 6.6 µs of the consumer's 25.8 µs per event in that run. Part of it measured: the table's
+\`BEFORE INSERT\` trigger that refuses a seq at or below a retention anchor (the raw table has no triggers) costs
+the raw INSERT itself ~10% (side by side, 7 rounds of 20,000 rows, 200 per transaction, load average ~1.7: 90,201
+rows/s without it, 80,847 with it; process CPU 8.72 → 10.01 µs per row); the batch's read of duplicate ids, pruned
+ids and chain heads is ~3.5% of the profile, binding ~2%. The trigger stays: it is what keeps a pruned seq from
+being written again by anything that can reach the file. \`synchronous\` stays FULL,
 since a power cut must not lose records already acked; dropping or merging indexes would speed up the raw side
 exactly as much (it keeps the table's shape), so it cannot move this ratio; the indexes back the list filters
 (actor, type, subject, correlation id), retention's (chain, received_at) scan and the time and tenant scans (those

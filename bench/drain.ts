@@ -238,9 +238,11 @@ and 07:24–07:27 (0.7 → 1.3). Runner ÷ raw loop at 200,000 events: median 0.
 rounds met) and 0.88× (0.71–1.01×, 3 of 5); at 1,000,000: 0.97× (0.58–1.00×, 4 of 5) and 0.98× (0.86–1.03×, 5 of
 5). Client CPU per event, runner / raw loop at 200,000: 3.10 / 1.86 and 3.34 / 1.78 µs. Before them the last quiet
 full run measured 0.71× (0.70–0.82×) at 200,000 and 0.67× at 1,000,000, with 4.89 / 1.91 µs. So the medians now
-sit near 1.0× on a quiet machine, and the target is met in most rounds but not yet in every one. What pulls the
-worst rounds below 0.8× was not isolated round by round; the runner's need for both cores (above) is the likely
-cause.`
+sit near 1.0× on a quiet machine. The full run that wrote the tables above (2026-12-04 07:51–07:53, load average
+~1–2 from the start of that run) met the target in every round at both sizes (0.86–1.07× at 200,000, 1.00–1.05× at
+1,000,000); the two runs before it each had rounds below 0.8×, so on a busier machine a round can still miss:
+what pulls such a round down was not isolated round by round; the runner's need for both cores (above) is the
+likely cause.`
 
 if (import.meta.main) {
   console.log((await report()).markdown)
