@@ -476,9 +476,9 @@ runtime's acks). The peer writes two rows per message where the service writes f
 outbox) and updates the delivery three times (claim, sent, marker); with a group commit it ran about as fast as the
 consumer, or faster, in those runs, and at twice its rate in the full run of 2026-12-04 07:58 (8,547 against 4,158
 requests/s, load average ~1–3; the consumer's 4,158 is 3.5× the 1,187 requests/s this benchmark started from, on
-the same machine at `synchronous = NORMAL`). The next steps are fewer commits and fewer random index pages per batch: the markers riding
-with the next batch's transaction, the directory upsert joining the delivery insert, and a fresh delivery inserted
-already sent on the outbox (its claim and settle updates gone).`
+the same machine at \`synchronous = NORMAL\`). The next steps are fewer commits and fewer random index pages per
+batch: the markers riding with the next batch's transaction, the directory upsert joining the delivery insert, and
+a fresh delivery inserted already sent on the outbox (its claim and settle updates gone).`
 
 if (import.meta.main) {
   console.log((await report({ quick: process.argv.includes('--quick') })).markdown)
