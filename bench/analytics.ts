@@ -27,6 +27,7 @@ import {
 } from './lib/harness.ts'
 import { prefill, timedRawDrain } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
+import { noOpRuntimeRound, readNew } from './lib/stream-rounds.ts'
 import { startWorker } from './lib/worker-client.ts'
 
 // The service's own default, so the benchmark measures what deps.ts wires.
@@ -45,10 +46,7 @@ const timedDrain = async (redis: Redis, stream: string, count: number): Promise<
   const start = performance.now()
   let total = 0
   for (;;) {
-    const reply = (await redis.xreadgroup('GROUP', group, 'raw', 'COUNT', count, 'STREAMS', stream, '>')) as
-      | [string, [string, string[]][]][]
-      | null
-    const entries = reply?.[0]?.[1] ?? []
+    const entries = await readNew(redis, stream, group, count)
     if (entries.length === 0) break
     await redis.xack(stream, group, ...entries.map(([id]) => id))
     total += entries.length
@@ -153,24 +151,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     if (!quick) {
       const events = Array.from({ length: N }, (_, i) => benchEvent(i))
       contenders.push(
-        {
-          name: NO_OP,
-          run: async (): Promise<Measurement> => {
-            const group = `noop-${crypto.randomUUID().slice(0, 8)}`
-            await redis.xgroup('CREATE', stream, group, '0')
-            const consumer = createConsumer({
-              redisUrl: REDIS_URL,
-              stream,
-              group,
-              batchSize: BATCH,
-              blockMs: 200,
-              handler: { handleBatch: async () => undefined },
-            })
-            const seconds = await timeConsumer(consumer, () => consumer.status().processed >= N)
-            await redis.xgroup('DESTROY', stream, group)
-            return { ops: N, seconds }
-          },
-        },
+        { name: NO_OP, run: () => noOpRuntimeRound(redis, stream, N, BATCH) },
         {
           // Ceiling of the handler: the same transaction and uniques on events already decoded, no stream.
           name: INGEST_ALONE,
@@ -217,17 +198,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
             const start = performance.now()
             let previous: { ids: string[]; done: Promise<unknown> } | null = null
             for (;;) {
-              const reply = (await redis.xreadgroup(
-                'GROUP',
-                group,
-                'c',
-                'COUNT',
-                BATCH,
-                'STREAMS',
-                stream,
-                '>',
-              )) as [string, [string, string[]][]][] | null
-              const entries = reply?.[0]?.[1] ?? []
+              const entries = await readNew(redis, stream, group, BATCH, 'c')
               const decoded: AnyEvent[] = []
               for (const [, fields] of entries) {
                 const d = decodeEntry(fields)

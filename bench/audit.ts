@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import { createAuditConsumer, hashRecord, type RecordInput } from '@flotilla/audit'
 import { createLibsqlStore, recordInputOf } from '@flotilla/audit/testing'
 import { decodeEntry } from '@flotilla/contracts'
-import { createConsumer } from '@flotilla/streams'
 import { createClient } from '@libsql/client'
 import Redis from 'ioredis'
 import Database from 'libsql'
@@ -28,6 +27,7 @@ import {
 } from './lib/harness.ts'
 import { prefill } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
+import { noOpRuntimeRound, readNew } from './lib/stream-rounds.ts'
 import { startWorker } from './lib/worker-client.ts'
 
 const BATCH = 200
@@ -200,24 +200,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
     if (!quick) {
       contenders.push(
         { name: RAW_HASHING, run: () => rawDriver(true) },
-        {
-          name: NO_OP,
-          run: async (): Promise<Measurement> => {
-            const group = `noop-${crypto.randomUUID().slice(0, 8)}`
-            await redis.xgroup('CREATE', stream, group, '0')
-            const consumer = createConsumer({
-              redisUrl: REDIS_URL,
-              stream,
-              group,
-              batchSize: BATCH,
-              blockMs: 200,
-              handler: { handleBatch: async () => undefined },
-            })
-            const seconds = await timeConsumer(consumer, () => consumer.status().processed >= N)
-            await redis.xgroup('DESTROY', stream, group)
-            return { ops: N, seconds }
-          },
-        },
+        { name: NO_OP, run: () => noOpRuntimeRound(redis, stream, N, BATCH) },
         {
           // What overlapping the commit with the stream work could reach at best on this machine: the main
           // thread reads, decodes and maps batch i+1 while the worker seals and commits batch i (the runtime
@@ -231,17 +214,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
             const start = performance.now()
             let previous: { ids: string[]; committed: Promise<void> } | null = null
             for (;;) {
-              const reply = (await redis.xreadgroup(
-                'GROUP',
-                group,
-                'c',
-                'COUNT',
-                BATCH,
-                'STREAMS',
-                stream,
-                '>',
-              )) as [string, [string, string[]][]][] | null
-              const entries = reply?.[0]?.[1] ?? []
+              const entries = await readNew(redis, stream, group, BATCH, 'c')
               const receivedAt = new Date().toISOString()
               const inputs: RecordInput[] = []
               for (const [, fields] of entries) {

@@ -28,6 +28,7 @@ import {
 } from './lib/harness.ts'
 import { prefill } from './lib/prefill.ts'
 import { REDIS_URL } from './lib/redis.ts'
+import { noOpRuntimeRound } from './lib/stream-rounds.ts'
 
 // The database the tests use (README: `DATABASE_URL`) unless the benchmark is pointed elsewhere.
 const BASE_URL =
@@ -358,23 +359,9 @@ const analyticsComparison = async (admin: Sql, redis: Redis, stream: string, n: 
         {
           // Ceiling of the runtime: the stream runtime reading, decoding and acking with a handler that does nothing.
           name: ANALYTICS_NO_OP,
-          run: async () => {
+          run: () => {
             take() // keeps one schema per contender and round, as the others take
-            const group = `noop-${crypto.randomUUID().slice(0, 8)}`
-            await redis.xgroup('CREATE', stream, group, '0')
-            const consumer = createConsumer({
-              redisUrl: REDIS_URL,
-              stream,
-              group,
-              batchSize: ANALYTICS_BATCH,
-              blockMs: 200,
-              handler: { handleBatch: async () => undefined },
-            })
-            try {
-              return { ops: n, seconds: await timeConsumer(consumer, () => consumer.status().processed >= n) }
-            } finally {
-              await redis.xgroup('DESTROY', stream, group)
-            }
+            return noOpRuntimeRound(redis, stream, n, ANALYTICS_BATCH)
           },
         },
       )

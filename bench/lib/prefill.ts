@@ -2,6 +2,7 @@
 import type Redis from 'ioredis'
 import { benchEntry } from './fixtures.ts'
 import type { Measurement } from './harness.ts'
+import { readNew } from './stream-rounds.ts'
 
 export const prefill = async (
   redis: Redis,
@@ -36,10 +37,7 @@ const xack: Ack = (redis, stream, group, ids) => redis.xack(stream, group, ...id
 const rawDrain = async (redis: Redis, stream: string, group: string, ack: Ack = xack): Promise<number> => {
   let total = 0
   for (;;) {
-    const reply = (await redis.xreadgroup('GROUP', group, 'raw', 'COUNT', 100, 'STREAMS', stream, '>')) as
-      | [string, [string, string[]][]][]
-      | null
-    const entries = reply?.[0]?.[1] ?? []
+    const entries = await readNew(redis, stream, group, 100)
     if (entries.length === 0) return total
     await ack(
       redis,
