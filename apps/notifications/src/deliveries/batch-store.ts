@@ -5,7 +5,7 @@
  * SQLite and PostgreSQL both run (`WITH v(…) AS (VALUES …)`, row values), through the PostgreSQL client's
  * placeholder translation.
  */
-import type { InStatement, InValue } from '@libsql/client'
+import type { InStatement, InValue, Transaction } from '@libsql/client'
 import type { SqlExecutor } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
@@ -30,6 +30,29 @@ const chunks = <T>(items: readonly T[]): T[][] => {
 }
 
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
+
+/**
+ * Takes `ids` for one attempt until `leaseUntil` inside `tx`: only a `queued` row, or a `sending` one whose lease
+ * expired, so two workers never hold one delivery. Resolves to the taken ids with their attempt numbers.
+ */
+const claimIn = async (
+  tx: Pick<Transaction, 'execute'>,
+  ids: readonly string[],
+  leaseUntil: number,
+  now: number,
+): Promise<{ id: string; attempt: number }[]> => {
+  const taken = await tx.execute({
+    sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+      WHERE id IN (${marks(ids.length, '?')})
+      AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
+    args: [leaseUntil, now, ...ids, now],
+  })
+  // One result column (`<attempt> <id>`): the local driver's cost is per column.
+  return taken.rows.map(({ claim }) => {
+    const [attempt, id] = String(claim).split(' ')
+    return { id: String(id), attempt: Number(attempt) }
+  })
+}
 
 /** A send the provider accepted, to record. */
 export interface Sent {
@@ -117,17 +140,7 @@ export const createDeliveryBatchStore = (db: Db) => {
           const tx = await client.transaction('write')
           try {
             const now = Date.now()
-            const taken = await tx.execute({
-              sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
-                WHERE id IN (${marks(part.length, '?')})
-                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
-              args: [leaseUntil, now, ...part, now],
-            })
-            // One result column (`<attempt> <id>`): the local driver's cost is per column.
-            const got = taken.rows.map(({ claim }) => {
-              const [attempt, id] = String(claim).split(' ')
-              return { id: String(id), attempt: Number(attempt) }
-            })
+            const got = await claimIn(tx, part, leaseUntil, now)
             if (got.length > 0)
               await tx.execute({
                 sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
@@ -163,16 +176,7 @@ export const createDeliveryBatchStore = (db: Db) => {
           const tx = await client.transaction('write')
           try {
             const now = Date.now()
-            const taken = await tx.execute({
-              sql: `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
-                WHERE id IN (${marks(part.length, '?')})
-                AND (status = 'queued' OR (status = 'sending' AND lease_until < ?)) RETURNING attempts || ' ' || id AS claim`,
-              args: [leaseUntil, now, ...part, now],
-            })
-            const got = taken.rows.map(({ claim }) => {
-              const [attempt, id] = String(claim).split(' ')
-              return { id: String(id), attempt: Number(attempt) }
-            })
+            const got = await claimIn(tx, part, leaseUntil, now)
             if (got.length === 0) return await tx.commit()
             const answers = await send(
               tx,
