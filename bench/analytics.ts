@@ -7,13 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AnalyticsConfigSchema, openDatabase } from '@flotilla/analytics'
-import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/analytics/testing'
+import { AnalyticsConfigSchema } from '@flotilla/analytics'
+import { createEveryEventHandler, createIngest } from '@flotilla/analytics/testing'
 import { type AnyEvent, decodeEntry } from '@flotilla/contracts'
 import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import type { ToIngestWorker } from './analytics-ingest-worker.ts'
+import { analyticsStores } from './lib/analytics-stores.ts'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
 import {
   type BenchOptions,
@@ -121,14 +122,11 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
         name: CONSUMER,
         run: async (): Promise<Measurement> => {
           round++
-          const database = await openDatabase({ url: `file:${join(dir, `analytics-${round}.db`)}` })
-          const uniques = createUniques({
+          const { database, uniques } = await analyticsStores(
             redis,
-            db: database.db,
-            prefix: `${prefix}${round}:`,
-            hourTtlMs: 3_600_000,
-            dayTtlMs: 86_400_000,
-          })
+            `file:${join(dir, `analytics-${round}.db`)}`,
+            `${prefix}${round}:`,
+          )
           const group = `analytics-${round}`
           await redis.xgroup('CREATE', stream, group, '0')
           const consumer = createConsumer({
@@ -157,17 +155,12 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
           name: INGEST_ALONE,
           run: async (): Promise<Measurement> => {
             round++
-            const database = await openDatabase({ url: `file:${join(dir, `analytics-${round}.db`)}` })
-            const ingest = createIngest({
-              db: database.db,
-              uniques: createUniques({
-                redis,
-                db: database.db,
-                prefix: `${prefix}${round}:`,
-                hourTtlMs: 3_600_000,
-                dayTtlMs: 86_400_000,
-              }),
-            })
+            const { database, uniques } = await analyticsStores(
+              redis,
+              `file:${join(dir, `analytics-${round}.db`)}`,
+              `${prefix}${round}:`,
+            )
+            const ingest = createIngest({ db: database.db, uniques })
             const start = performance.now()
             for (let i = 0; i < N; i += BATCH) await ingest.ingestBatch(events.slice(i, i + BATCH))
             const seconds = (performance.now() - start) / 1000
@@ -185,14 +178,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
             const ingestWorker = worker as NonNullable<typeof worker>
             const url = `file:${join(dir, `analytics-${round}.db`)}`
             await ingestWorker.control({ type: 'open', url })
-            const database = await openDatabase({ url })
-            const uniques = createUniques({
-              redis,
-              db: database.db,
-              prefix: `${prefix}${round}:`,
-              hourTtlMs: 3_600_000,
-              dayTtlMs: 86_400_000,
-            })
+            const { database, uniques } = await analyticsStores(redis, url, `${prefix}${round}:`)
             const group = `overlap-${round}`
             await redis.xgroup('CREATE', stream, group, '0')
             const start = performance.now()

@@ -6,13 +6,14 @@
  */
 
 import { AnalyticsConfigSchema, openDatabase } from '@flotilla/analytics'
-import { createEveryEventHandler, createIngest, createUniques } from '@flotilla/analytics/testing'
+import { createEveryEventHandler, createIngest } from '@flotilla/analytics/testing'
 import { createAuditConsumer } from '@flotilla/audit'
 import { createPostgresStore } from '@flotilla/audit/testing'
 import { createConsumer } from '@flotilla/streams'
 import { deleteKeysMatching } from '@flotilla/streams/testing'
 import Redis from 'ioredis'
 import postgres, { type Sql } from 'postgres'
+import { analyticsStores } from './lib/analytics-stores.ts'
 import { AUDIT_COLUMNS, type AuditRow, recordsOf, rowObjectOf } from './lib/audit-rows.ts'
 import { benchEvent, benchStream } from './lib/fixtures.ts'
 import {
@@ -292,14 +293,7 @@ const analyticsComparison = async (admin: Sql, redis: Redis, stream: string, n: 
         name: ANALYTICS_CONSUMER,
         run: async () => {
           round++
-          const database = await openDatabase({ url: take().url })
-          const uniques = createUniques({
-            redis,
-            db: database.db,
-            prefix: `${prefix}${round}:`,
-            hourTtlMs: 3_600_000,
-            dayTtlMs: 86_400_000,
-          })
+          const { database, uniques } = await analyticsStores(redis, take().url, `${prefix}${round}:`)
           const group = `analytics-pg-${round}`
           await redis.xgroup('CREATE', stream, group, '0')
           const consumer = createConsumer({
@@ -335,17 +329,8 @@ const analyticsComparison = async (admin: Sql, redis: Redis, stream: string, n: 
           name: ANALYTICS_INGEST_ALONE,
           run: async () => {
             round++
-            const database = await openDatabase({ url: take().url })
-            const ingest = createIngest({
-              db: database.db,
-              uniques: createUniques({
-                redis,
-                db: database.db,
-                prefix: `${prefix}${round}:`,
-                hourTtlMs: 3_600_000,
-                dayTtlMs: 86_400_000,
-              }),
-            })
+            const { database, uniques } = await analyticsStores(redis, take().url, `${prefix}${round}:`)
+            const ingest = createIngest({ db: database.db, uniques })
             try {
               const start = performance.now()
               for (let i = 0; i < n; i += ANALYTICS_BATCH)
