@@ -79,13 +79,18 @@ runtime's per-entry work fell (the drain section), the runtime alone drains a 20
 insert takes it: in the full run of 2026-12-04 07:56 (load average ~1–3) it ran at 3.60× and the raw insert with
 hashing at 0.80×, a bound of 1 ÷ (1 ÷ 3.60 + 1 ÷ 0.80) = 0.65×, while the consumer measured 0.44–0.54× per round
 (median 0.49×; its own rate was steady at 38,339–38,859 events/s, the raw insert's moved 72,145–87,523). So 0.5× is
-not out of reach by the bound any more; what separates the consumer from it is the store's own work per event beyond
-the raw INSERT — about 6.6 µs of the consumer's 25.8 µs per event in that run. Part of it measured: the table's
-\`BEFORE INSERT\` trigger that refuses a seq at or below a retention anchor (the raw table has no triggers) costs
-the raw INSERT itself ~10% (side by side, 7 rounds of 20,000 rows, 200 per transaction, load average ~1.7: 90,201
-rows/s without it, 80,847 with it; process CPU 8.72 → 10.01 µs per row); the batch's read of duplicate ids, pruned
-ids and chain heads is ~3.5% of the profile, binding ~2%. The trigger stays: it is what keeps a pruned seq from
-being written again by anything that can reach the file. \`synchronous\` stays FULL,
+not out of reach by the bound any more: the consumer spent 25.8 µs per event where the bound allows 19.2 (the raw
+insert with hashing 15.7 plus the runtime alone 3.5 µs, wall time per event). Part of the difference is the store's
+own work beyond the raw INSERT: its append alone (\`store.append\` of 200 prepared inputs per call, no stream) ran
+at the raw insert-with-hashing's rate side by side (41,960 against 41,465 rows/s, 5 rounds of 20,000, load average
+~2.6 from other work) at 17.1 against 15.0 µs of process CPU per row — of which the table's \`BEFORE INSERT\`
+trigger that refuses a seq at or below a retention anchor (the raw table has no triggers) is ~1.3 µs: it costs the
+raw INSERT itself ~10% (side by side, 7 rounds of 20,000 rows, 200 per transaction, load average ~1.7: 90,201 rows/s
+without it, 80,847 with it; 8.72 → 10.01 µs per row); the batch's read of duplicate ids, pruned ids and chain heads
+is ~3.5% of the profile, binding ~2%. The rest (~4–5 µs per event, ~0.9 ms per batch) is in how the two combine; it was
+not broken down further (the runtime's round trips and settling around a handler that holds the thread for ~4 ms
+are the likely place). The trigger stays: it is what keeps a pruned seq from being written again by anything that can reach the
+file. \`synchronous\` stays FULL,
 since a power cut must not lose records already acked; dropping or merging indexes would speed up the raw side
 exactly as much (it keeps the table's shape), so it cannot move this ratio; the indexes back the list filters
 (actor, type, subject, correlation id), retention's (chain, received_at) scan and the time and tenant scans (those
