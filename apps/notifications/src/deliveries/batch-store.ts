@@ -80,6 +80,22 @@ export const createDeliveryBatchStore = (db: Db) => {
     return rows
   }
 
+  /**
+   * `fn` in one write transaction, committed once it resolves (rolled back when it throws) and retried whole
+   * while the file is busy; resolves to what `fn` returned, after the commit.
+   */
+  const inWriteTransaction = <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
+    retryWhileBusy(async () => {
+      const tx = await client.transaction('write')
+      try {
+        const result = await fn(tx)
+        await tx.commit()
+        return result
+      } finally {
+        tx.close()
+      }
+    })
+
   return {
     getMany,
 
@@ -136,23 +152,18 @@ export const createDeliveryBatchStore = (db: Db) => {
       const claimed = new Map<string, number>()
       const providers = new Map(items.map((i) => [i.id, i.provider]))
       for (const part of chunks([...providers.keys()])) {
-        await retryWhileBusy(async () => {
-          const tx = await client.transaction('write')
-          try {
-            const now = Date.now()
-            const got = await claimIn(tx, part, leaseUntil, now)
-            if (got.length > 0)
-              await tx.execute({
-                sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
-                  VALUES ${marks(got.length, "(?, ?, ?, 'started', ?)")} ON CONFLICT DO NOTHING`,
-                args: got.flatMap((c) => [c.id, c.attempt, now, providers.get(c.id) ?? null]),
-              })
-            await tx.commit()
-            for (const c of got) claimed.set(c.id, c.attempt)
-          } finally {
-            tx.close()
-          }
+        const got = await inWriteTransaction(async (tx) => {
+          const now = Date.now()
+          const taken = await claimIn(tx, part, leaseUntil, now)
+          if (taken.length > 0)
+            await tx.execute({
+              sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome, provider)
+                VALUES ${marks(taken.length, "(?, ?, ?, 'started', ?)")} ON CONFLICT DO NOTHING`,
+              args: taken.flatMap((c) => [c.id, c.attempt, now, providers.get(c.id) ?? null]),
+            })
+          return taken
         })
+        for (const c of got) claimed.set(c.id, c.attempt)
       }
       return claimed
     },
@@ -172,64 +183,58 @@ export const createDeliveryBatchStore = (db: Db) => {
       const done = new Map<string, { attempt: number; answer: R; at: number }>()
       const providers = new Map(items.map((i) => [i.id, i.provider]))
       for (const part of chunks([...providers.keys()])) {
-        await retryWhileBusy(async () => {
-          const tx = await client.transaction('write')
-          try {
-            const now = Date.now()
-            const got = await claimIn(tx, part, leaseUntil, now)
-            if (got.length === 0) return await tx.commit()
-            const answers = await send(
-              tx,
-              got.map((c) => c.id),
-            )
-            const ok = got.flatMap((c) => {
-              const answer = answers.get(c.id)
-              return answer && !(answer instanceof Error)
-                ? [{ ...c, providerMessageId: answer.providerMessageId }]
-                : []
-            })
-            const okIds = new Set(ok.map((o) => o.id))
-            const statements: InStatement[] = [
-              {
-                // Accepted attempts are written finished; the others started, as a claim writes them.
-                sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, provider)
+        const settled = await inWriteTransaction(async (tx) => {
+          const now = Date.now()
+          const got = await claimIn(tx, part, leaseUntil, now)
+          if (got.length === 0) return []
+          const answers = await send(
+            tx,
+            got.map((c) => c.id),
+          )
+          const ok = got.flatMap((c) => {
+            const answer = answers.get(c.id)
+            return answer && !(answer instanceof Error)
+              ? [{ ...c, providerMessageId: answer.providerMessageId }]
+              : []
+          })
+          const okIds = new Set(ok.map((o) => o.id))
+          const statements: InStatement[] = [
+            {
+              // Accepted attempts are written finished; the others started, as a claim writes them.
+              sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, provider)
                   VALUES ${marks(got.length, '(?, ?, ?, ?, ?, ?)')} ON CONFLICT (delivery_id, attempt) DO UPDATE
                   SET finished_at = excluded.finished_at, outcome = excluded.outcome, error_code = NULL,
                   error_message = NULL`,
-                args: got.flatMap((c) => {
-                  const accepted = okIds.has(c.id)
-                  return [
-                    c.id,
-                    c.attempt,
-                    now,
-                    accepted ? now : null,
-                    accepted ? 'sent' : 'started',
-                    providers.get(c.id) ?? null,
-                  ]
-                }),
-              },
-            ]
-            if (ok.length > 0)
-              statements.push({
-                sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(ok.length, '(?, ?, ?)')})
+              args: got.flatMap((c) => {
+                const accepted = okIds.has(c.id)
+                return [
+                  c.id,
+                  c.attempt,
+                  now,
+                  accepted ? now : null,
+                  accepted ? 'sent' : 'started',
+                  providers.get(c.id) ?? null,
+                ]
+              }),
+            },
+          ]
+          if (ok.length > 0)
+            statements.push({
+              sql: `WITH v(id, provider, message_id) AS (VALUES ${marks(ok.length, '(?, ?, ?)')})
                   UPDATE deliveries SET status = 'sent', provider = v.provider, provider_message_id = v.message_id,
                   sent_at = ?, updated_at = ?, lease_until = 0, error_code = NULL, error_message = NULL,
                   failed_over = 0
                   FROM v WHERE deliveries.id = v.id`,
-                args: [
-                  ...ok.flatMap((o) => [o.id, providers.get(o.id) ?? null, o.providerMessageId]),
-                  now,
-                  now,
-                ],
-              })
-            await tx.batch(statements)
-            await tx.commit()
-            for (const c of got)
-              done.set(c.id, { attempt: c.attempt, answer: answers.get(c.id) as R, at: now })
-          } finally {
-            tx.close()
-          }
+              args: [
+                ...ok.flatMap((o) => [o.id, providers.get(o.id) ?? null, o.providerMessageId]),
+                now,
+                now,
+              ],
+            })
+          await tx.batch(statements)
+          return got.map((c) => ({ ...c, answer: answers.get(c.id) as R, at: now }))
         })
+        for (const c of settled) done.set(c.id, { attempt: c.attempt, answer: c.answer, at: c.at })
       }
       return done
     },
