@@ -7,19 +7,12 @@
 import { createLogger, createMetrics, createServiceApp } from '@flotilla/service-kit'
 import { t } from 'elysia'
 import { openCommandConnection } from '../../apps/auth/src/deps.ts'
-import { HIT_FUNCTION } from '../../apps/auth/src/rate-limit/rate-limit.ts'
-import { LIVENESS_FIELDS } from '../../apps/auth/src/sessions/store.ts'
+import { INTROSPECTION_GATE_LUA } from '../../apps/auth/src/introspection/gate.ts'
 
 const prefix = `bench:kit-redis:${process.pid}:`
 const redis = openCommandConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-// The same script as auth's introspection gate: two limit hits, then the session's liveness fields.
-redis.defineCommand('benchGate', {
-  numberOfKeys: 3,
-  lua: `${HIT_FUNCTION}local ip = hit(KEYS[1], ARGV[1], ARGV[2])
-local user = hit(KEYS[2], ARGV[3], ARGV[4])
-local s = redis.call('HMGET', KEYS[3], ${LIVENESS_FIELDS.map((f) => `'${f}'`).join(', ')})
-return {ip, user, s[1], s[2], s[3]}`,
-})
+// Auth's own introspection gate script: two limit hits, then the session's liveness fields.
+redis.defineCommand('benchGate', { numberOfKeys: 3, lua: INTROSPECTION_GATE_LUA })
 const gate = (
   redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown[]>>
 ).benchGate!.bind(redis)

@@ -16,7 +16,8 @@ export interface IntrospectionGate {
 }
 
 const COMMAND = 'flotillaIntrospectionGate'
-const LUA = `${HIT_FUNCTION}local ip = hit(KEYS[1], ARGV[1], ARGV[2])
+/** The one-Redis gate: both limit hits, then the session's liveness fields (KEYS: ip, user, session). */
+export const INTROSPECTION_GATE_LUA = `${HIT_FUNCTION}local ip = hit(KEYS[1], ARGV[1], ARGV[2])
 local user = hit(KEYS[2], ARGV[3], ARGV[4])
 local s = redis.call('HMGET', KEYS[3], ${LIVENESS_FIELDS.map((f) => `'${f}'`).join(', ')})
 return {ip, user, s[1], s[2], s[3]}`
@@ -38,7 +39,7 @@ export const createIntrospectionGate = (
   const unverified = (ip: string) => limits.hit('introspect:ip', ip)
   if (isCluster(redis)) return { unverified, verified: separate }
 
-  redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: LUA })
+  redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: INTROSPECTION_GATE_LUA })
   const send = (redis as unknown as Record<string, (...args: (string | number)[]) => Promise<GateReply>>)[
     COMMAND
   ]!.bind(redis)
