@@ -2,7 +2,7 @@
  * Email through the Resend SDK. `baseUrl` comes from config (tests point the real SDK at a local server).
  * Every send carries `Idempotency-Key`; Resend answers a repeated key with the first result for 24 h.
  */
-import { Resend } from 'resend'
+import type { Resend } from 'resend'
 import { kindOfStatus, retryAfterMs, type Transport, TransportError } from './types.ts'
 
 export interface ResendTransportOptions {
@@ -46,7 +46,12 @@ const TRANSIENT = new Set([
 
 /** Creates the Resend email transport. */
 export const createResendTransport = (options: ResendTransportOptions): Transport => {
-  const client = new Resend(options.apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined)
+  // The SDK loads at the first send: a service that never sends through Resend does not hold it in memory.
+  let client: Promise<Resend> | undefined
+  const clientOf = () =>
+    (client ??= import('resend').then(
+      ({ Resend }) => new Resend(options.apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined),
+    ))
   const timeoutMs = options.timeoutMs ?? 10_000
   return {
     channel: 'email',
@@ -57,7 +62,7 @@ export const createResendTransport = (options: ResendTransportOptions): Transpor
       if (address.channel !== 'email' || message.channel !== 'email')
         throw new TransportError('permanent', 'CHANNEL_MISMATCH', 'the Resend transport sends email only')
       const signal = AbortSignal.timeout(timeoutMs)
-      const result = await client.emails.send(
+      const result = await (await clientOf()).emails.send(
         {
           from: options.from,
           to: [address.email],

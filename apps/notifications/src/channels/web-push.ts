@@ -4,7 +4,6 @@
  * an undelivered duplicate on the push service.
  */
 import { isPublicHttpsUrl } from '@flotilla/contracts'
-import webpush from 'web-push'
 import { ADDRESS_REFUSED, createPublicAgent, type Resolve } from './public-agent.ts'
 import { kindOfStatus, retryAfterMs, type Transport, TransportError } from './types.ts'
 
@@ -33,6 +32,10 @@ interface WebPushFailure {
   readonly body?: string
   readonly message?: string
 }
+
+// The library loads at the first push: a service that never pushes does not hold it in memory.
+let library: Promise<typeof import('web-push')> | undefined
+const webPush = () => (library ??= import('web-push').then((m) => m.default ?? m))
 
 /** Creates the Web Push transport. */
 export const createWebPushTransport = (options: WebPushTransportOptions): Transport => {
@@ -66,7 +69,7 @@ export const createWebPushTransport = (options: WebPushTransportOptions): Transp
       // Topic: at most 32 characters of the URL-safe base64 alphabet.
       const topic = new Bun.CryptoHasher('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)
       try {
-        const result = await webpush.sendNotification(address.subscription, payload, {
+        const result = await (await webPush()).sendNotification(address.subscription, payload, {
           vapidDetails,
           TTL: options.ttlSeconds ?? 86_400,
           topic,

@@ -117,11 +117,14 @@ export const createTemplateRegistry = ({
         throw new Error(`template ${definition.name} declares "${variable}", a system variable`)
     }
     const declared = new Set([...own, ...provided])
-    const check = (source: string, where: string) => {
-      for (const variable of engine.variablesOf(source)) {
+    /** Parses one part once and checks what it reads against what the template declares. */
+    const part = (source: string, kind: 'html' | 'text', where: string): CompiledTemplate => {
+      const template = engine.parse(source, kind)
+      for (const variable of template.variables) {
         if (!declared.has(variable))
           throw new Error(`template ${where} reads "${variable}", which it does not declare`)
       }
+      return template
     }
     if (!definition.locales[defaultLocale])
       throw new Error(`template ${definition.name} has no ${defaultLocale} (default locale) version`)
@@ -131,25 +134,21 @@ export const createTemplateRegistry = ({
       const at = `${definition.name}/${locale}`
       if (sources.email) {
         const { subject, html, text } = sources.email
-        for (const [part, source] of Object.entries(sources.email)) check(source, `${at}/email.${part}`)
         channels.set('email', {
           channel: 'email',
-          subject: engine.parse(subject, 'text'),
-          html: engine.parse(html, 'html'),
-          text: engine.parse(text, 'text'),
+          subject: part(subject, 'text', `${at}/email.subject`),
+          html: part(html, 'html', `${at}/email.html`),
+          text: part(text, 'text', `${at}/email.text`),
         })
       }
       if (sources.sms) {
-        check(sources.sms.text, `${at}/sms.text`)
-        channels.set('sms', { channel: 'sms', text: engine.parse(sources.sms.text, 'text') })
+        channels.set('sms', { channel: 'sms', text: part(sources.sms.text, 'text', `${at}/sms.text`) })
       }
       if (sources.push) {
-        check(sources.push.title, `${at}/push.title`)
-        check(sources.push.body, `${at}/push.body`)
         channels.set('push', {
           channel: 'push',
-          title: engine.parse(sources.push.title, 'text'),
-          body: engine.parse(sources.push.body, 'text'),
+          title: part(sources.push.title, 'text', `${at}/push.title`),
+          body: part(sources.push.body, 'text', `${at}/push.body`),
         })
       }
       locales.set(normalizeLocale(locale), channels)

@@ -4,7 +4,7 @@
  * retried webhook changes nothing and republishes the same event id).
  */
 import { eq } from 'drizzle-orm'
-import { Webhook, WebhookVerificationError } from 'svix'
+import type { Webhook } from 'svix'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import { webhookReceipts } from '../db/schema.ts'
@@ -44,15 +44,19 @@ export interface WebhookServiceDeps {
 }
 
 export const createWebhookService = ({ db, deliveries, events, secret }: WebhookServiceDeps) => {
-  const verifier = new Webhook(secret)
+  // svix loads at the first webhook: an idle service does not hold it in memory.
+  let verifier: Promise<Webhook> | undefined
+  const verifierOf = () => (verifier ??= import('svix').then(({ Webhook }) => new Webhook(secret)))
   return {
     /** Verifies and applies one webhook; `rawBody` exactly as received (the signature covers the bytes). */
     async receive(rawBody: string, headers: Record<string, string>): Promise<WebhookResult> {
+      const webhook = await verifierOf()
       try {
         // svix 2.x verifies and throws; it returns nothing, so the body is parsed here.
-        verifier.verify(rawBody, headers)
+        webhook.verify(rawBody, headers)
       } catch (error) {
-        if (error instanceof WebhookVerificationError || error instanceof Error)
+        // WebhookVerificationError is an Error too.
+        if (error instanceof Error)
           return { outcome: 'invalid-signature', message: error.message }
         throw error
       }
