@@ -56,8 +56,7 @@ export const createWebhookService = ({ db, deliveries, events, secret }: Webhook
         webhook.verify(rawBody, headers)
       } catch (error) {
         // WebhookVerificationError is an Error too.
-        if (error instanceof Error)
-          return { outcome: 'invalid-signature', message: error.message }
+        if (error instanceof Error) return { outcome: 'invalid-signature', message: error.message }
         throw error
       }
       let body: ResendWebhook
