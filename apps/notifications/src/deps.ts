@@ -67,6 +67,8 @@ export const buildCore = (deps: CoreDeps) => {
     templates: deps.templates ?? SHIPPED_TEMPLATES,
     defaultLocale: settings.defaultLocale,
     globals: { app: settings.app },
+    // The shipped templates are checked at start by templates.test.ts; templates given here, by this start.
+    parse: deps.templates ? 'start' : 'first-use',
   })
   const contacts = createContactStore(db)
   const preferences = createPreferenceStore(db)

@@ -1,9 +1,11 @@
 /**
- * The template registry: compiles every template once at start, validates event data against each
- * template's declared variables, resolves locales with fallback, and renders per channel.
+ * The template registry: parses every template once at start (a syntax error or an undeclared variable stops
+ * the start), validates event data against each template's declared variables, resolves locales with fallback,
+ * and renders per channel.
  */
 import { NonRetryableError } from '@flotilla/streams'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { TSchema } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
 import { type CompiledTemplate, createTemplateEngine } from './engine.ts'
 import type { ChannelName, RenderedMessage, TemplateDefinition, TemplateSummary } from './model.ts'
@@ -18,14 +20,21 @@ import type { ChannelName, RenderedMessage, TemplateDefinition, TemplateSummary 
 export const SYSTEM_VARIABLES: readonly string[] = Object.freeze(['app', 'recipient', 'links', 'unsubscribe'])
 const SYSTEM = new Set(SYSTEM_VARIABLES)
 
+/** One part of a channel's content (a subject, a body…), parsed at start or at its first render. */
+type Part = Pick<CompiledTemplate, 'render'>
+
 type CompiledChannel =
-  | { channel: 'email'; subject: CompiledTemplate; html: CompiledTemplate; text: CompiledTemplate }
-  | { channel: 'sms'; text: CompiledTemplate }
-  | { channel: 'push'; title: CompiledTemplate; body: CompiledTemplate }
+  | { channel: 'email'; subject: Part; html: Part; text: Part }
+  | { channel: 'sms'; text: Part }
+  | { channel: 'push'; title: Part; body: Part }
 
 interface CompiledDefinition {
   readonly definition: TemplateDefinition
-  /** The variables' schema compiled once: valid data (the common case) is checked without walking for errors. */
+  /**
+   * The variables' schema compiled once, at the template's first check: valid data (the common case) is checked
+   * without walking for errors. Not at start: compiling every schema then held ~3 MiB of generated code in a
+   * process that may never use some templates.
+   */
   readonly valid: (data: unknown) => boolean
   readonly locales: ReadonlyMap<string, ReadonlyMap<ChannelName, CompiledChannel>>
 }
@@ -83,6 +92,14 @@ export interface RegistryOptions {
    * `SYSTEM_VARIABLES` (other than `recipient`, which the registry fills in per render).
    */
   readonly globals?: Record<string, unknown>
+  /**
+   * When each part is parsed and checked against its declared variables: `start` (a bad template stops the
+   * build) or `first-use` (at its first render, failing that render with `TEMPLATE_RENDER_FAILED`). `first-use`
+   * is for templates a test has already checked at start, as the shipped ones are (templates.test.ts): parsing
+   * all of them at start left ~3–5 MiB of the parser's compiled code resident in a process that may send few of
+   * them. @defaultValue 'start'
+   */
+  readonly parse?: 'start' | 'first-use'
 }
 
 const normalizeLocale = (locale: string) => locale.toLowerCase()
@@ -92,6 +109,7 @@ export const createTemplateRegistry = ({
   templates,
   defaultLocale = 'en',
   globals = {},
+  parse = 'start',
 }: RegistryOptions): TemplateRegistry => {
   for (const key of Object.keys(globals)) {
     if (!SYSTEM.has(key) || key === 'recipient')
@@ -118,13 +136,18 @@ export const createTemplateRegistry = ({
     }
     const declared = new Set([...own, ...provided])
     /** Parses one part once and checks what it reads against what the template declares. */
-    const part = (source: string, kind: 'html' | 'text', where: string): CompiledTemplate => {
+    const checked = (source: string, kind: 'html' | 'text', where: string): Part => {
       const template = engine.parse(source, kind)
       for (const variable of template.variables) {
         if (!declared.has(variable))
           throw new Error(`template ${where} reads "${variable}", which it does not declare`)
       }
       return template
+    }
+    const part = (source: string, kind: 'html' | 'text', where: string): Part => {
+      if (parse === 'start') return checked(source, kind, where)
+      let template: Part | undefined
+      return { render: (scope) => (template ??= checked(source, kind, where)).render(scope) }
     }
     if (!definition.locales[defaultLocale])
       throw new Error(`template ${definition.name} has no ${defaultLocale} (default locale) version`)
@@ -153,8 +176,12 @@ export const createTemplateRegistry = ({
       }
       locales.set(normalizeLocale(locale), channels)
     }
-    const checker = TypeCompiler.Compile(definition.variables)
-    compiled.set(definition.name, { definition, locales, valid: (data) => checker.Check(data) })
+    let checker: TypeCheck<TSchema> | undefined
+    compiled.set(definition.name, {
+      definition,
+      locales,
+      valid: (data) => (checker ??= TypeCompiler.Compile(definition.variables)).Check(data),
+    })
   }
 
   const require = (name: string): CompiledDefinition => {

@@ -30,6 +30,42 @@ describe('template registry', () => {
     ])
   })
 
+  it('parses and checks every shipped template at start (the service parses them on first use)', () => {
+    expect(() =>
+      createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals, parse: 'start' }),
+    ).not.toThrow()
+  })
+
+  it('with parse on first use: the same renders, and a bad template fails its render, not the build', () => {
+    const data = { name: 'Grace' }
+    const atStart = createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals })
+    const onFirstUse = createTemplateRegistry({ templates: SHIPPED_TEMPLATES, globals, parse: 'first-use' })
+    const requests = {
+      welcome: data,
+      'password-reset': { ...data, resetUrl: 'https://app.test/r', expiresInMinutes: 30 },
+    }
+    for (const [name, variables] of Object.entries(requests)) {
+      const request = { channels: ['email'] as const, locale: 'fr', data: variables }
+      expect(onFirstUse.render(name, request)).toEqual(atStart.render(name, request))
+    }
+    const broken = createTemplateRegistry({
+      templates: [custom({ locales: { en: { sms: { text: 'Hi {{ name }} {{ secret }}' } } } })],
+      globals,
+      parse: 'first-use',
+    })
+    let thrown: unknown
+    try {
+      broken.render('custom', { channels: ['sms'], data })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(NonRetryableError)
+    expect(thrown).toMatchObject({
+      code: 'TEMPLATE_RENDER_FAILED',
+      message: expect.stringContaining('reads "secret"'),
+    })
+  })
+
   it('refuses at start a template that reads a variable it does not declare, naming it', () => {
     const build = () =>
       createTemplateRegistry({
