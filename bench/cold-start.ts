@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { packageApp } from '../docker/package-app.ts'
+import { compileBinary, packageApp } from '../docker/package-app.ts'
 import { isolatedEnv } from '../tests/deploy/lib/isolation.ts'
 import { freePort } from '../tests/deploy/lib/nginx.ts'
 import { APPS, createAppsRun, waitReady } from './lib/apps.ts'
@@ -17,21 +17,7 @@ const HELLO = 'Bun.serve hello (compiled)'
 
 const compileHello = (out: string): string => {
   mkdirSync(out, { recursive: true })
-  const binary = join(out, 'server')
-  const build = Bun.spawnSync(
-    [
-      'bun',
-      'build',
-      '--compile',
-      '--minify',
-      join(import.meta.dir, 'servers', 'hello-port.ts'),
-      '--outfile',
-      binary,
-    ],
-    { stdout: 'inherit', stderr: 'inherit' },
-  )
-  if (build.exitCode !== 0) throw new Error('could not compile the hello binary')
-  return binary
+  return compileBinary(join(import.meta.dir, 'servers', 'hello-port.ts'), join(out, 'server'))
 }
 
 /** Spawns a binary and times it to its first 200 on `path`; then stops it. */

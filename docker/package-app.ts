@@ -32,23 +32,43 @@ export const nativeAddon = (appDir: string): string | undefined => {
   return dirname(Bun.resolveSync(`${addon}/package.json`, libsql))
 }
 
+/**
+ * Compiles one entry point to a single binary the way an app is compiled (the benchmarks compile their hello
+ * baselines with it too, so the two differ only in what they run). `quiet`: the compiler's progress not printed.
+ */
+export const compileBinary = (entry: string, binary: string, { quiet = false }: { quiet?: boolean } = {}) => {
+  const build = Bun.spawnSync(
+    ['bun', 'build', '--compile', '--minify', '--sourcemap', entry, '--outfile', binary],
+    {
+      cwd: ROOT,
+      stdout: quiet ? 'ignore' : 'inherit',
+      stderr: 'inherit',
+    },
+  )
+  if (build.exitCode !== 0)
+    throw new Error(`bun build --compile failed for ${entry} (exit ${build.exitCode})`)
+  return binary
+}
+
+/** Where a packaged app's native addons are staged (the image's NODE_PATH). */
+export const addonsDir = (outDir: string) => join(resolve(outDir), 'node_modules')
+
 /** Compiles the app and stages its addons; returns the binary path. */
-export const packageApp = async (app: string, outDir: string): Promise<string> => {
+export const packageApp = async (
+  app: string,
+  outDir: string,
+  { quiet = false }: { quiet?: boolean } = {},
+): Promise<string> => {
   if (!isServiceName(app)) throw new Error(`unknown app "${app}" (one of ${SERVICE_NAMES.join(', ')})`)
   const appDir = join(ROOT, 'apps', app)
   const entry = join(appDir, 'src', 'main.ts')
   if (!existsSync(entry)) throw new Error(`${entry} does not exist yet`)
   const out = resolve(outDir)
   mkdirSync(out, { recursive: true })
-  const binary = join(out, 'server')
-  const build = Bun.spawnSync(
-    ['bun', 'build', '--compile', '--minify', '--sourcemap', entry, '--outfile', binary],
-    { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' },
-  )
-  if (build.exitCode !== 0) throw new Error(`bun build --compile failed for ${app} (exit ${build.exitCode})`)
+  const binary = compileBinary(entry, join(out, 'server'), { quiet })
   const addon = nativeAddon(appDir)
   if (addon) {
-    const target = join(out, 'node_modules', '@libsql', addon.split('/').pop()!)
+    const target = join(addonsDir(out), '@libsql', addon.split('/').pop()!)
     mkdirSync(dirname(target), { recursive: true })
     cpSync(addon, target, { recursive: true, dereference: true })
   }

@@ -7,12 +7,13 @@ export interface ServerProcess<T> {
   stop(): Promise<void>
 }
 
-/** Spawns `bun <script>` and waits for its first stdout line. */
+/** Spawns `bun <script>` (or a command, e.g. a compiled binary) and waits for its first stdout line. */
 export const startServer = async <T extends object = object>(
-  script: string,
+  script: string | readonly string[],
   env: Record<string, string> = {},
 ): Promise<ServerProcess<T>> => {
-  const proc: Subprocess<'ignore', 'pipe', 'inherit'> = Bun.spawn(['bun', script], {
+  const command = typeof script === 'string' ? ['bun', script] : [...script]
+  const proc: Subprocess<'ignore', 'pipe', 'inherit'> = Bun.spawn(command, {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'inherit',
@@ -22,7 +23,7 @@ export const startServer = async <T extends object = object>(
   let text = ''
   while (!text.includes('\n')) {
     const { value, done } = await reader.read()
-    if (done) throw new Error(`${script} exited before it was ready (code ${await proc.exited})`)
+    if (done) throw new Error(`${command.join(' ')} exited before it was ready (code ${await proc.exited})`)
     text += new TextDecoder().decode(value)
   }
   reader.releaseLock()
