@@ -51,8 +51,8 @@ templates are parsed at their first render and each template's data schema is co
 parses and checks every shipped template at start; templates handed to \`buildCore\` are still parsed at start):
 parsing 52 template parts at start left 4–5 MiB of the tokenizer's optimized code resident (with the DFG JIT disabled
 the same parse cost 2.6), and compiling five TypeBox checkers 2–4 MiB. The Resend SDK, Web Push and Svix load at their
-first use (~3.7 MiB together from source). From source the app went from 98–103 to 88–90 MiB idle; compiled from
-79–81 to ~76 MiB (1.79–1.81× of the hello in three starts).
+first use (~3.7 MiB together from source). From source the app went from 98–103 to 88–93 MiB idle (four runs); compiled from
+79–81 to 76–77.5 MiB (1.79–1.83× of the compiled hello in six starts and two benchmark runs).
 
 **What holds the rest** (2026-12-04, Bun 1.4.5, from source after a full GC): Bun itself 25.2 MiB; elysia 37.6; the
 whole kit 62.8. Everything an idle service needs from the kit's dependencies together (elysia, ioredis, pino,
