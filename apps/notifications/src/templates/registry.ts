@@ -147,7 +147,8 @@ export const createTemplateRegistry = ({
     const part = (source: string, kind: 'html' | 'text', where: string): Part => {
       if (parse === 'start') return checked(source, kind, where)
       let template: Part | undefined
-      return { render: (scope) => (template ??= checked(source, kind, where)).render(scope) }
+      const load = () => (template ??= checked(source, kind, where))
+      return { render: (scope) => load().render(scope) }
     }
     if (!definition.locales[defaultLocale])
       throw new Error(`template ${definition.name} has no ${defaultLocale} (default locale) version`)
@@ -177,11 +178,8 @@ export const createTemplateRegistry = ({
       locales.set(normalizeLocale(locale), channels)
     }
     let checker: TypeCheck<TSchema> | undefined
-    compiled.set(definition.name, {
-      definition,
-      locales,
-      valid: (data) => (checker ??= TypeCompiler.Compile(definition.variables)).Check(data),
-    })
+    const compile = () => (checker ??= TypeCompiler.Compile(definition.variables))
+    compiled.set(definition.name, { definition, locales, valid: (data) => compile().Check(data) })
   }
 
   const require = (name: string): CompiledDefinition => {
