@@ -123,7 +123,7 @@ export const compare = async (options: {
   }
   const total = warmup + rounds
   for (let round = 0; round < total; round++) {
-    const sums = contenders.map(() => ({ ops: 0, seconds: 0, extra: new Map<string, number>() }))
+    const sums = contenders.map(() => ({ ops: 0, seconds: 0, extra: new Map<string, number[]>() }))
     for (let slice = 0; slice < slices; slice++) {
       const first = slices === 1 ? 0 : (round * slices + slice) % contenders.length
       for (let k = 0; k < contenders.length; k++) {
@@ -134,17 +134,20 @@ export const compare = async (options: {
         const sum = sums[index]!
         sum.ops += m.ops
         sum.seconds += m.seconds
-        for (const [key, v] of Object.entries(m.extra ?? {}))
-          sum.extra.set(key, (sum.extra.get(key) ?? 0) + v * m.ops)
+        for (const [key, v] of Object.entries(m.extra ?? {})) {
+          // [work-weighted sum, work, plain sum, passes]: weighted by work unless no pass reported any.
+          const acc = sum.extra.get(key) ?? [0, 0, 0, 0]
+          sum.extra.set(key, [acc[0]! + v * m.ops, acc[1]! + m.ops, acc[2]! + v, acc[3]! + 1])
+        }
       }
     }
     if (round >= warmup) {
       contenders.forEach((c, index) => {
         const sum = sums[index]!
         rates.get(c.name)!.push(sum.ops / sum.seconds)
-        for (const [k, weighted] of sum.extra) {
+        for (const [k, [weighted, work, plain, passes]] of sum.extra) {
           const list = extras.get(c.name)!.get(k) ?? []
-          list.push(weighted / sum.ops)
+          list.push(work! > 0 ? weighted! / work! : plain! / passes!)
           extras.get(c.name)!.set(k, list)
         }
       })
