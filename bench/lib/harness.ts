@@ -31,6 +31,8 @@ export interface ComparisonResult {
   readonly title: string
   readonly unit: string
   readonly rounds: number
+  /** Passes per round (see `compare`); 1 when each contender ran its round in one go. */
+  readonly slices?: number
   readonly results: readonly ContenderResult[]
 }
 
@@ -92,47 +94,75 @@ const fmt = (n: number) =>
 /** Two decimals, or two significant digits for ratios too small for that (0.0012×). */
 const fmtRatio = (ratio: number): string => (ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2))
 
-/** Runs every contender `rounds` times, interleaved, after `warmup` untimed rounds each. */
+/**
+ * Runs every contender `rounds` times, interleaved, after `warmup` untimed rounds each. With `slices` above 1 a
+ * round is that many passes over the contenders, each contender doing one slice of its round's work per pass
+ * (`run` then does 1/`slices` of the work) and the passes rotating who goes first: every contender's round
+ * then spans the same stretch of time, so a burst of load from elsewhere on a shared machine, or the garbage one
+ * contender leaves, falls on all of them alike rather than on whoever ran in that window or after that one.
+ * A round's rate is its summed work over its summed time; its extras are averaged weighted by work.
+ */
 export const compare = async (options: {
   readonly title: string
   readonly unit?: string
   readonly rounds?: number
   readonly warmup?: number
+  readonly slices?: number
   readonly contenders: readonly Contender[]
 }): Promise<ComparisonResult> => {
   const rounds = Math.max(5, options.rounds ?? 5)
   const warmup = options.warmup ?? 1
+  const slices = Math.max(1, options.slices ?? 1)
   const unit = options.unit ?? 'ops/s'
+  const contenders = options.contenders
   const rates = new Map<string, number[]>()
   const extras = new Map<string, Map<string, number[]>>()
-  for (const c of options.contenders) {
+  for (const c of contenders) {
     rates.set(c.name, [])
     extras.set(c.name, new Map())
   }
   const total = warmup + rounds
   for (let round = 0; round < total; round++) {
-    for (const c of options.contenders) {
-      await c.prepare?.()
-      const m = await c.run()
-      if (round < warmup) continue
-      rates.get(c.name)!.push(m.ops / m.seconds)
-      for (const [k, v] of Object.entries(m.extra ?? {})) {
-        const list = extras.get(c.name)!.get(k) ?? []
-        list.push(v)
-        extras.get(c.name)!.set(k, list)
+    const sums = contenders.map(() => ({ ops: 0, seconds: 0, extra: new Map<string, number[]>() }))
+    for (let slice = 0; slice < slices; slice++) {
+      const first = slices === 1 ? 0 : (round * slices + slice) % contenders.length
+      for (let k = 0; k < contenders.length; k++) {
+        const index = (first + k) % contenders.length
+        const c = contenders[index]!
+        await c.prepare?.()
+        const m = await c.run()
+        const sum = sums[index]!
+        sum.ops += m.ops
+        sum.seconds += m.seconds
+        for (const [key, v] of Object.entries(m.extra ?? {})) {
+          // [work-weighted sum, work, plain sum, passes]: weighted by work unless no pass reported any.
+          const acc = sum.extra.get(key) ?? [0, 0, 0, 0]
+          sum.extra.set(key, [acc[0]! + v * m.ops, acc[1]! + m.ops, acc[2]! + v, acc[3]! + 1])
+        }
       }
+    }
+    if (round >= warmup) {
+      contenders.forEach((c, index) => {
+        const sum = sums[index]!
+        rates.get(c.name)!.push(sum.ops / sum.seconds)
+        for (const [k, [weighted, work, plain, passes]] of sum.extra) {
+          const list = extras.get(c.name)!.get(k) ?? []
+          list.push(work! > 0 ? weighted! / work! : plain! / passes!)
+          extras.get(c.name)!.set(k, list)
+        }
+      })
     }
     process.stderr.write(
       `\r  ${options.title}: round ${round + 1}/${total}${round < warmup ? ' (warm-up)' : ''}   `,
     )
   }
   process.stderr.write('\n')
-  const results = options.contenders.map((c) => {
+  const results = contenders.map((c) => {
     const r = rates.get(c.name)!
     const extra = Object.fromEntries([...extras.get(c.name)!].map(([k, v]) => [k, median(v)]))
     return { name: c.name, rates: r, median: median(r), min: Math.min(...r), max: Math.max(...r), extra }
   })
-  return { title: options.title, unit, rounds, results }
+  return { title: options.title, unit, rounds, slices, results }
 }
 
 /**
@@ -211,7 +241,7 @@ const toMarkdown = (result: ComparisonResult, baseline: string, target?: string)
   const lines = [
     `### ${result.title}`,
     '',
-    `${result.rounds} interleaved rounds after warm-up; median (min–max) ${result.unit}; ratio = median ÷ median of \`${baseline}\`${target ? `; target ${target}` : ''}.`,
+    `${result.rounds} interleaved rounds after warm-up${(result.slices ?? 1) > 1 ? ` (each ${result.slices} passes over the contenders, first place rotating)` : ''}; median (min–max) ${result.unit}; ratio = median ÷ median of \`${baseline}\`${target ? `; target ${target}` : ''}.`,
     '',
     `| contender | median ${result.unit} | min–max | ratio |${extraKeys.map((k) => ` ${k} |`).join('')}`,
     `| --- | --- | --- | --- |${extraKeys.map(() => ' --- |').join('')}`,

@@ -73,10 +73,13 @@ const waitForFirstConnection = async (redis: RedisClient, timeoutMs: number): Pr
 }
 
 /**
- * Most publishes one pipeline carries. A bigger burst is cut into several pipelines sent at once, so Redis
- * appends one while the client encodes the next.
+ * Most publishes one pipeline carries; a bigger burst is cut into pipelines of this size, each written as soon as
+ * it is full, so Redis appends one while the client encodes the next. Not smaller: every cut is one more write,
+ * and on a busy machine the Redis it wakes can take the encoding thread's core until it has answered, while
+ * the replies of one pipeline already come back in pieces (Redis reads a client's input 16 KB at a time, ~60
+ * events of 250 bytes), each publish resolving as its own reply arrives (bench/publish.ts).
  */
-const MAX_COALESCED = 50
+const MAX_COALESCED = 100
 
 /** `work`, or a rejection worded as ioredis words a command timeout once `ms` have passed. */
 const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> =>
@@ -134,23 +137,28 @@ export const createPublisher = ({
     try {
       if (redis.status !== 'ready') await waitForFirstConnection(redis, connectWaitMs)
       const pipeline = redis.pipeline()
-      for (let i = 0; i < sent.length; i += 2)
+      for (let i = 0; i < resolve.length; i++) {
+        const done = resolve[i]!
+        const fail = reject[i]!
+        // Each XADD answers alone, as soon as its reply is read: one refused append fails its own publish only,
+        // and the first publishes of a pipeline resume their callers while Redis still appends the rest.
+        const answered = (error: Error | null | undefined, id: unknown) => {
+          if (error) fail(publishError(error))
+          else if (typeof id === 'string') done(id)
+          else fail(publishError(new Error('XADD returned no id')))
+        }
+        const type = sent[2 * i]!
+        const json = sent[2 * i + 1]!
         if (trim.length === 0)
-          pipeline.xadd(stream, '*', ENTRY_FIELDS.type, sent[i]!, ENTRY_FIELDS.event, sent[i + 1]!)
-        else
-          pipeline.xadd(stream, ...trim, '*', ENTRY_FIELDS.type, sent[i]!, ENTRY_FIELDS.event, sent[i + 1]!)
+          pipeline.xadd(stream, '*', ENTRY_FIELDS.type, type, ENTRY_FIELDS.event, json, answered)
+        else pipeline.xadd(stream, ...trim, '*', ENTRY_FIELDS.type, type, ENTRY_FIELDS.event, json, answered)
+      }
       const replies = (await withDeadline(pipeline.exec(), timeoutMs)) ?? []
       if (replies.length !== resolve.length)
         throw new Error(`the pipeline answered ${replies.length} replies for ${resolve.length} appends`)
-      // Each XADD answers alone: one refused append fails its own publish only.
-      for (let i = 0; i < replies.length; i++) {
-        const reply = replies[i]!
-        const id: unknown = reply[1]
-        if (typeof id === 'string' && !reply[0]) resolve[i]!(id)
-        else reject[i]!(publishError(reply[0] ?? new Error('XADD returned no id')))
-      }
     } catch (error) {
-      // The round trip failed as a whole (connection, timeout): each caller learns it and may retry.
+      // The round trip failed as a whole (connection, timeout): each caller still waiting learns it and may retry
+      // (a publish already answered is settled; rejecting it again does nothing).
       for (const fail of reject) fail(publishError(error))
     }
   }
