@@ -128,13 +128,15 @@ ack's round trip and the spans. Two changes came of it:
 Tried and dropped: decoding the read-ahead batch while the ack is awaited (15 paired rounds, load average ~2.5:
 28.7 against 28.3 µs per event by the medians, no difference).
 Side by side in one process (main's consumer and this one, each interleaved with the raw insert, 20 rounds of 20,000,
-fresh files): per batch, the time between one append and the next went 1.313 → 1.239 ms (median of 2,079 batches)
-and the append itself 4.144 → 3.891 ms; consumer medians 28,894 → 30,183 events/s, per-round ratio 0.26–0.56×
-(median 0.46×) → 0.30–0.76× (median 0.46×), the new consumer faster in 13 of the 18 rounds that differed (load average
-2.3 → 2.5); an earlier run of the same pair, 30,138 → 34,134 events/s, 0.27–0.54× (median 0.40×) → 0.30–0.51×
-(median 0.44×) (load average 3.2 → 2.7). Both changes together took ~6% off a batch (5.46 → 5.13 ms by those
-medians): not enough to hold 0.5× in every round on this machine, where single rounds of one run moved between 0.26×
-and 0.76×.
+fresh files), three runs. Per batch (2,079 batches each), the time between one append and the next went 1.313 →
+1.239 ms by the median (p75 2.030 → 1.851) and the append itself 4.144 → 3.891 ms (load average 2.3 → 2.5); in the
+third run 1.253 → 1.258 ms (p75 2.061 → 1.798) and 4.322 → 4.171 ms (load average 2.8): the runtime change shows
+in the slower batches (p75) more than in the median, the read's in the append's median. Consumer medians and per-round ratios:
+30,138 → 34,134 events/s, 0.27–0.54× (median 0.40×) → 0.30–0.51× (median 0.44×) (load average 3.2 → 2.7);
+28,894 → 30,183, 0.26–0.56× (0.46×) → 0.30–0.76× (0.46×), the new consumer faster in 13 of the 18 rounds that
+differed; 29,439 → 31,259, 0.30–0.59× (0.47×, 3 of 20 rounds at 0.5× or more) → 0.33–0.60× (0.50×, 8 of 20). So
+~4–6% off a batch: not enough to hold 0.5× in every round on this machine, where single rounds of one run moved
+between 0.26× and 0.76×.
 Full runs of this file side by side with main's (alternating, nine pairs, 2026-12-04 10:32–10:47 UTC, load average
 1.7–5.0 from other work): main's consumer had per-run medians of 0.31–0.48× (0.38× across the nine), this one
 0.30–0.50× (0.39×); per round 0.23–0.71× and 0.23–1.02×, 0.5× met in 5 and 6 of 45 rounds. At these loads neither
