@@ -69,8 +69,9 @@ drizzle's query builder;
 \`INSERT … SELECT … FROM json_each(?)\` was measured slower overall (0.40× against 0.49×).
 
 **The serial bound, and what sits below it.** The consumer does the runtime's work and the
-append in series on one thread (the driver is synchronous, and the runtime handles one batch at a time, acking it
-before it hands over the next), so its time per event is at least the runtime's plus the raw insert's with hashing.
+append in series on one thread (the driver is synchronous, and the runtime runs one batch's handler at a time, the
+next one only after the previous one returned), so its time per event is at least the runtime's plus the raw insert's
+with hashing.
 In earlier full runs: 1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× (load average 9 → 8) and 1 ÷ (1 ÷ 1.46 + 1 ÷ 0.71) = 0.48×
 (load average 19 → 13), and the consumer measured 0.28–0.46× and 0.15–0.40× per round; the rest of the gap is the
 duplicate and chain-head read, the append-only trigger, binding and the per-event span. Four runs on a quieter
@@ -87,14 +88,63 @@ at the raw insert-with-hashing's rate side by side (41,960 against 41,465 rows/s
 trigger that refuses a seq at or below a retention anchor (the raw table has no triggers) is ~1.3 µs: it costs the
 raw INSERT itself ~10% (side by side, 7 rounds of 20,000 rows, 200 per transaction, load average ~1.7: 90,201 rows/s
 without it, 80,847 with it; 8.72 → 10.01 µs per row); the batch's read of duplicate ids, pruned ids and chain heads
-is ~3.5% of the profile, binding ~2%. The rest (~4–5 µs per event, ~0.9 ms per batch) is in how the two combine; it was
-not broken down further (the runtime's round trips and settling around a handler that holds the thread for ~4 ms
-are the likely place). The trigger stays: it is what keeps a pruned seq from being written again by anything that can reach the
-file. \`synchronous\` stays FULL,
+is ~3.5% of the profile, binding ~2%. The rest (~4–5 µs per event, ~0.9 ms per batch) was put down to how the two
+combine; it is broken down below. The trigger stays: it is what keeps a pruned seq from being written again by anything
+that can reach the file. \`synchronous\` stays FULL,
 since a power cut must not lose records already acked; dropping or merging indexes would speed up the raw side
 exactly as much (it keeps the table's shape), so it cannot move this ratio; the indexes back the list filters
 (actor, type, subject, correlation id), retention's (chain, received_at) scan and the time and tenant scans (those
 two plan-checked in apps/audit/src/store/analytics-plans.test.ts), and were left as they are.
+
+**The gap broken down (2026-12-04, hrtime marks around every step of the runtime and of the append, instrumentation
+since removed; 20,000 events per round, 100 batches of 200).** A batch took 4.2–4.7 ms (21–24 µs per event; load
+average 0.4–0.9), and the marks account for all of it:
+- the append inside its transaction, 3.2–3.5 ms: the read, sealing, binding and the INSERT 2.05–2.30, the COMMIT (WAL
+  write and fsync) 1.12–1.25; split further in later runs (load average 2–2.5): the INSERT 1.3–1.9, sealing
+  (canonical JSON + SHA-256) 0.46–0.64, the read of duplicate ids, pruned ids and chain heads 0.30–0.40, binding the
+  rows' values 0.10–0.16;
+- the runtime around it, ~1.0 ms: decoding the batch 0.33–0.35; after the handler returned, parsing the reply of the
+  next batch's read 0.21–0.28, then the wait for the ack's reply 0.13–0.19, the only time the runtime left the thread idle; 200 consumer
+  spans 0.10–0.13 (started) + 0.02 (ended); sending the next read 0.05; mapping events to record inputs 0.01.
+  The next batch is read ahead: its XREADGROUP goes out before the handler runs, and its reply waits in the socket
+  while the handler holds the thread, so the runtime waited for a read after a handler in only 6–8 of 100 batches
+  (0.17–0.22 ms each). The runtime alone with a no-op handler spent about as much per batch, instrumented the same
+  way (1.0–1.2 ms: decode 0.36–0.42, reply parsing and ack ~0.4, plus the read round trips it cannot hide);
+  combined, the runtime cost no more than alone, beyond the ack's idle round trip and the spans (the no-op round has
+  no tracing wrapper).
+So the "combination" was mostly the store's own work above the raw INSERT (the read, binding, the trigger) plus the
+ack's round trip and the spans. Two changes came of it:
+- the duplicate read bound the batch's 200 ids twice (once per \`IN (…)\` list, records and pruned events) and had
+  SQLite index each list first; binding 200 string parameters alone costs ~60 µs in this driver. It now binds each
+  id once (numbered parameters) and walks a VALUES list into each table's key (CROSS JOIN keeps that order), its SQL
+  built once per shape: 152 → 64 µs per statement in a micro-benchmark on a 20,000-record file (fastest of 9 rounds;
+  medians 239 → 100 µs at load average ~3.4), 0.30–0.40 → 0.16–0.24 ms per batch inside the consumer;
+- the runtime no longer waits for a batch's ack before the next batch's handler: the ack is sent once the handler
+  has returned (after the commit), the next batch is decoded and handled while it travels, the ack before it is
+  awaited before the next is sent (one in flight), the batch's entries stay in flight until their ack has settled,
+  and the loop and \`close\` wait for the last one (packages/streams/src/consumer/reader.ts). For the drain's no-op
+  handler this made no difference (the drain section); here the handler holds the thread for ~4 ms, and the thread
+  had nothing else to do during that round trip.
+Tried and dropped: decoding the read-ahead batch while the ack is awaited (15 paired rounds, load average ~2.5:
+28.7 against 28.3 µs per event by the medians, no difference).
+Side by side in one process (main's consumer and this one, each interleaved with the raw insert, 20 rounds of 20,000,
+fresh files), three runs. Per batch (2,079 batches each), the time between one append and the next went 1.313 →
+1.239 ms by the median (p75 2.030 → 1.851) and the append itself 4.144 → 3.891 ms (load average 2.3 → 2.5); in the
+third run 1.253 → 1.258 ms (p75 2.061 → 1.798) and 4.322 → 4.171 ms (load average 2.8): the runtime change shows
+in the slower batches (p75) more than in the median, the read's in the append's median. Consumer medians and per-round ratios:
+30,138 → 34,134 events/s, 0.27–0.54× (median 0.40×) → 0.30–0.51× (median 0.44×) (load average 3.2 → 2.7);
+28,894 → 30,183, 0.26–0.56× (0.46×) → 0.30–0.76× (0.46×), the new consumer faster in 13 of the 18 rounds that
+differed; 29,439 → 31,259, 0.30–0.59× (0.47×, 3 of 20 rounds at 0.5× or more) → 0.33–0.60× (0.50×, 8 of 20). So
+~4–6% off a batch: not enough to hold 0.5× in every round on this machine, where single rounds of one run moved
+between 0.26× and 0.76×.
+Full runs of this file side by side with main's (alternating, nine pairs, 2026-12-04 10:32–10:47 UTC, load average
+1.7–5.0 from other work): main's consumer had per-run medians of 0.31–0.48× (0.38× across the nine), this one
+0.30–0.50× (0.39×); per round 0.23–0.71× and 0.23–1.02×, 0.5× met in 5 and 6 of 45 rounds. At these loads neither
+comes near 0.5× in every round: the full run of 07:56 above had a load average of ~1–3 and a median of 0.49×, and
+the consumer, which needs its own thread and Redis at once (the drain section), loses more to other work than the
+raw loop, which needs one core. Under load the read-ahead hides Redis less often: in the instrumented runs the
+runtime waited for the next batch's read after a handler in 6–8 of 100 batches at load average ~1, and in 4–45
+(0.18–0.28 ms each) at ~2–2.5.
 
 **Overlapping the write on a worker thread: built, measured, removed.** The store's append (chain-head read,
 hashing, INSERT, COMMIT) was moved to a worker thread with its own \`libsql\` connection, the handler's promise
@@ -122,8 +172,9 @@ recorded it exactly once). The worker store itself never beat the serial append 
   7 runs: every later write in the process got SQLITE_BUSY until the process exited. A worker design would also have
   to restart the process when its worker dies mid-transaction.
 
-Only a runtime that hands the handler the next batch before the previous one is acked (two batches in flight, acks
-in order), on a machine with a core to spare, would give the overlap room; decoding ahead alone does not.
+Only a runtime that starts the next batch's handler before the previous one's has returned (two batches in flight,
+acks in order), on a machine with a core to spare, would give the overlap room; decoding ahead alone does not, and
+neither does handling the next batch while the previous one's ack travels (above).
 
 Moving WAL checkpoints off the append was tried too: in the raw loop, automatic checkpoints take 0.3–1.0 ms of its
 3–4 ms per batch, but the consumer with them turned off on its append connection measured no better (back-to-back quick runs

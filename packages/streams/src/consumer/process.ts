@@ -111,6 +111,15 @@ export const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): 
  * marks after.
  */
 export const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
+  await settleBeforeAck(rt, batch)
+  await flushAcks(rt)
+}
+
+/**
+ * `settleBatch` up to its acks: they are buffered, not sent; the caller flushes them (`flushAcks`) when it
+ * chooses, and releases the batch's in-flight marks once that flush has settled.
+ */
+export const settleBeforeAck = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
   const base = { stream: rt.stream, group: rt.group }
   const acks: string[] = []
   for (const id of batch.deleted) {
@@ -185,7 +194,6 @@ export const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<voi
       rt.lastErrors.delete(id)
     }
   rt.acker.add(acks)
-  await flushAcks(rt)
 }
 
 /** Processes delivered entries (already marked in flight one by one) and settles every one of them before returning. */
