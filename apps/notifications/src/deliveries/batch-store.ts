@@ -11,6 +11,8 @@ import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { DeliveryRow } from '../db/schema.ts'
 import {
+  ATTEMPTED_COLUMNS,
+  ATTEMPTED_VALUES,
   createdRowOf,
   deliveryOf,
   INSERT_COLUMNS,
@@ -237,6 +239,96 @@ export const createDeliveryBatchStore = (db: Db) => {
         for (const c of settled) done.set(c.id, { attempt: c.attempt, answer: c.answer, at: c.at })
       }
       return done
+    },
+
+    /**
+     * Records fresh deliveries and makes their first attempt in one write transaction, after `before` (the
+     * batch's directory writes, committed with them), for transports whose send is a write to this database
+     * (`Transport.sendBatchWithin`). The deliveries that do not exist yet are this call's alone (nobody else can
+     * hold a row not yet written): `send` stores their messages inside the transaction and answers per id, and
+     * each is inserted as its attempt left it — `sent` with the attempt finished when accepted, else `sending`
+     * under a lease until `leaseUntil` with the attempt started (as a claim leaves it, for the caller to
+     * continue). One that existed already (a redelivery) is left as it is, for the caller to read back. Resolves
+     * after the commit to the inserted rows, each with its answer, and to the ids that existed. Throws with
+     * nothing written when `before` or `send` throws, or when another process inserted one of the rows meanwhile
+     * (PostgreSQL; on a libSQL file the write transaction holds the only writer).
+     */
+    async insertAndSendMany<R extends { providerMessageId: string } | Error>(
+      items: readonly { delivery: NewDelivery; provider: string }[],
+      leaseUntil: number,
+      before: (tx: SqlExecutor) => Promise<void>,
+      send: (tx: SqlExecutor, fresh: readonly string[]) => Promise<Map<string, R>>,
+    ): Promise<{ inserted: Map<string, { row: DeliveryRow; answer: R }>; existed: string[] }> {
+      const unique = [...new Map(items.map((i) => [i.delivery.id, i])).values()]
+      return inWriteTransaction(async (tx) => {
+        await before(tx)
+        const existed = new Set<string>()
+        for (const part of chunks(unique)) {
+          const ids = part.map((i) => i.delivery.id)
+          const { rows } = await tx.execute({
+            sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`,
+            args: ids,
+          })
+          for (const raw of rows) existed.add(String(raw.id))
+        }
+        const fresh = unique.filter((i) => !existed.has(i.delivery.id))
+        const inserted = new Map<string, { row: DeliveryRow; answer: R }>()
+        if (fresh.length === 0) return { inserted, existed: [...existed] }
+        const answers = await send(
+          tx,
+          fresh.map((i) => i.delivery.id),
+        )
+        const now = Date.now()
+        for (const { delivery, provider } of fresh) {
+          const answer = answers.get(delivery.id) ?? (new Error('no answer from the transport') as R)
+          const accepted = !(answer instanceof Error)
+          const row: DeliveryRow = {
+            ...createdRowOf(delivery, now),
+            status: accepted ? 'sent' : 'sending',
+            attempts: 1,
+            leaseUntil: accepted ? 0 : leaseUntil,
+            provider: accepted ? provider : null,
+            providerMessageId: accepted ? answer.providerMessageId : null,
+            sentAt: accepted ? now : null,
+          }
+          inserted.set(delivery.id, { row, answer })
+        }
+        for (const part of chunks(fresh)) {
+          const rows = part.map((i) => inserted.get(i.delivery.id)?.row as DeliveryRow)
+          const [written] = await tx.batch([
+            {
+              sql: `INSERT INTO deliveries (${ATTEMPTED_COLUMNS}) VALUES ${marks(part.length, ATTEMPTED_VALUES)}
+                ON CONFLICT DO NOTHING`,
+              args: part.flatMap(({ delivery }, i) => {
+                const row = rows[i] as DeliveryRow
+                return [
+                  ...(insertArgs({ ...delivery, status: row.status }, now) as InValue[]),
+                  row.attempts,
+                  row.leaseUntil,
+                  row.provider,
+                  row.providerMessageId,
+                  row.sentAt,
+                ]
+              }),
+            },
+            {
+              sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, provider)
+                VALUES ${marks(part.length, '(?, ?, ?, ?, ?, ?)')} ON CONFLICT (delivery_id, attempt) DO UPDATE
+                SET started_at = excluded.started_at, finished_at = excluded.finished_at, outcome = excluded.outcome,
+                provider = excluded.provider, error_code = NULL, error_message = NULL`,
+              args: part.flatMap(({ delivery, provider }, i) => {
+                const accepted = (rows[i] as DeliveryRow).status === 'sent'
+                return [delivery.id, 1, now, accepted ? now : null, accepted ? 'sent' : 'started', provider]
+              }),
+            },
+          ])
+          // Another process inserted one since the read (PostgreSQL runs it read-committed): roll back, so every
+          // message stored above goes too; the caller takes the path that claims.
+          if (written?.rowsAffected !== part.length)
+            throw new Error('a delivery of the batch was recorded by another process meanwhile')
+        }
+        return { inserted, existed: [...existed] }
+      })
     },
 
     /**

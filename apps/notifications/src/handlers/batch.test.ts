@@ -141,9 +141,124 @@ describeEachEngine((engine) => {
     ])
   })
 
-  it('stores the outbox messages in the transaction that records them sent: a batch dying inside it leaves nothing, the redelivery sends once', async () => {
+  it('records a batch due now through the outbox in one transaction with its directory writes: a batch dying inside it leaves nothing, and the batch sends once', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 20 }, (_, i) => reset(`u-one-${i}`))
+    const insertAndSendMany = core.batchStore.insertAndSendMany
+    core.batchStore.insertAndSendMany = (items, leaseUntil, before, send) =>
+      insertAndSendMany(items, leaseUntil, before, async (tx, fresh) => {
+        await send(tx, fresh) // the directory and the messages are written inside the transaction…
+        throw new Error('the transaction failed before its commit')
+      })
+    const upsertMany = core.contacts.upsertMany
+    let left: unknown
+    core.contacts.upsertMany = async (inputs) => {
+      // The path that claims starts here (the directory first): what the rolled-back transaction left.
+      left = {
+        contact: await core.contacts.get('u-one-0'),
+        deliveries: await core.deliveries.countByStatus(),
+        outbox: await core.outbox.count(),
+        sent: (await published('notification.sent')).length,
+      }
+      return upsertMany(inputs)
+    }
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    core.batchStore.insertAndSendMany = insertAndSendMany
+    core.contacts.upsertMany = upsertMany
+    // …and rolled back whole: no directory row, no delivery, no message, no event.
+    expect(left).toEqual({ contact: undefined, deliveries: {}, outbox: 0, sent: 0 })
+    // The batch went on through the path that claims, sending each once.
+    expect(first).toEqual(events.map(() => undefined))
+    expect(await core.outbox.count()).toBe(20)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
+    expect(await published('notification.sent')).toHaveLength(20)
+
+    // Redelivered: the one transaction finds every row recorded; nothing is sent or published again.
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    expect(await core.outbox.count()).toBe(20)
+    expect(await published('notification.sent')).toHaveLength(20)
+  })
+
+  it('records and sends a batch due now through the outbox in one transaction: each delivery sent with its attempt, the directory written, the event published', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 5 }, (_, i) => reset(`u-fold-${i}`))
+    const claimAndSendMany = core.batchStore.claimAndSendMany
+    const insertMany = core.batchStore.insertMany
+    let claimed = 0
+    core.batchStore.claimAndSendMany = (...args) => {
+      claimed++
+      return claimAndSendMany(...args)
+    }
+    core.batchStore.insertMany = (...args) => {
+      claimed++
+      return insertMany(...args)
+    }
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    core.batchStore.claimAndSendMany = claimAndSendMany
+    core.batchStore.insertMany = insertMany
+    expect(claimed).toBe(0)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 5 })
+    expect(await published('notification.sent')).toHaveLength(5)
+    const row = (await core.deliveries.list({ userId: 'u-fold-0' })).items[0]
+    expect(row).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      provider: 'outbox',
+      publishedStatus: 'sent',
+      leaseUntil: 0,
+      dueAt: null,
+    })
+    expect(row?.sentAt).toBeNumber()
+    const [message] = (await core.outbox.list({ recipient: 'u-fold-0@example.com' })).items
+    expect(message?.id).toBe(row?.providerMessageId as string)
+    expect(await core.deliveries.attempts(row?.id ?? '')).toMatchObject([
+      { attempt: 1, outcome: 'sent', provider: 'outbox' },
+    ])
+    expect(await core.contacts.get('u-fold-0')).toMatchObject({ email: 'u-fold-0@example.com' })
+  })
+
+  it('decides again when the directory moved before the batch committed: quiet hours set meanwhile hold the message', async () => {
+    const { core, published } = await app(engine)
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16)
+    const now = Date.now()
+    await core.contacts.upsert({ userId: 'u-moved', email: 'u-moved@example.com' })
+    const expectMany = core.contacts.expectMany
+    core.contacts.expectMany = async (inputs) => {
+      const expected = await expectMany(inputs)
+      // Another writer (the settings API) between the read and the batch's transaction.
+      await core.contacts.setSettings('u-moved', {
+        timezone: 'UTC',
+        quietHours: { start: hhmm(now - 3_600_000), end: hhmm(now + 3_600_000) },
+      })
+      return expected
+    }
+    expect(await handleEvents(core.handlerDeps, [consumed(reset('u-moved'))])).toEqual([undefined])
+    core.contacts.expectMany = expectMany
+    expect(await core.deliveries.countByStatus()).toEqual({ held: 1 })
+    expect(await core.outbox.count()).toBe(0)
+    expect(await published('notification.sent')).toHaveLength(0)
+  })
+
+  it('takes the path that claims when a batch cannot be recorded in one transaction: a batch dying inside the claim leaves its deliveries queued, the redelivery sends once', async () => {
     const { core, published } = await app(engine)
     const events = Array.from({ length: 20 }, (_, i) => reset(`u-tx-${i}`))
+    const insertAndSendMany = core.batchStore.insertAndSendMany
+    core.batchStore.insertAndSendMany = async () => {
+      throw new Error('the one-transaction path is unavailable')
+    }
     const claimAndSendMany = core.batchStore.claimAndSendMany
     core.batchStore.claimAndSendMany = (items, leaseUntil, send) =>
       claimAndSendMany(items, leaseUntil, async (tx, taken) => {
@@ -156,11 +271,13 @@ describeEachEngine((engine) => {
     )
     expect(first.every((e) => e instanceof Error)).toBe(true)
     core.batchStore.claimAndSendMany = claimAndSendMany
+    core.batchStore.insertAndSendMany = insertAndSendMany
     // …and rolled back with the claim: nothing stored, nothing taken, no attempt, no event.
     expect(await core.outbox.count()).toBe(0)
     expect(await core.deliveries.countByStatus()).toEqual({ queued: 20 })
     expect(await published('notification.sent')).toHaveLength(0)
 
+    // The redelivery's one transaction finds the rows recorded: they go through the claim, sent once.
     expect(
       await handleEvents(
         core.handlerDeps,
