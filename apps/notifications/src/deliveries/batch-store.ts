@@ -31,6 +31,9 @@ const chunks = <T>(items: readonly T[]): T[][] => {
   return out
 }
 
+/** How long owed published markers wait for a write transaction to ride in before they are written on their own. */
+const MARKER_DELAY_MS = 100
+
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
 /**
@@ -83,16 +86,76 @@ export const createDeliveryBatchStore = (db: Db) => {
   }
 
   /**
+   * Published markers owed: `notification.sent` (or `.failed`) already published for these deliveries, the
+   * marker not yet written (id → marker). They ride in the next write transaction of this store, or are written
+   * on their own after `MARKER_DELAY_MS` when none comes (`flushMarkers`). Losing them (a crash) loses no event:
+   * the event was published before the marker was owed, and a delivery whose marker is missing only publishes
+   * it again, under the same id, if something goes over it again (a redelivery before its ack).
+   */
+  const owedMarkers = new Map<string, string>()
+  let markerTimer: ReturnType<typeof setTimeout> | undefined
+  const takeMarkers = (): Map<string, string> => {
+    const taken = new Map(owedMarkers)
+    owedMarkers.clear()
+    if (markerTimer) clearTimeout(markerTimer)
+    markerTimer = undefined
+    return taken
+  }
+  /** Markers a transaction took and did not commit: owed again (unless a newer one was owed meanwhile). */
+  const giveBack = (taken: ReadonlyMap<string, string>) => {
+    for (const [id, marker] of taken) if (!owedMarkers.has(id)) owedMarkers.set(id, marker)
+    if (owedMarkers.size > 0) scheduleMarkers()
+  }
+  const markerStatements = (markers: ReadonlyMap<string, string>): InStatement[] => {
+    const byMarker = new Map<string, string[]>()
+    for (const [id, marker] of markers) byMarker.set(marker, [...(byMarker.get(marker) ?? []), id])
+    return [...byMarker].flatMap(([marker, ids]) =>
+      chunks(ids).map((part) => ({
+        // Only where no marker is written yet: an owed marker never overwrites a newer one.
+        sql: `UPDATE deliveries SET published_status = ? WHERE id IN (${marks(part.length, '?')})
+          AND published_status IS NULL`,
+        args: [marker, ...part],
+      })),
+    )
+  }
+  /** Writes the owed markers in a commit of their own; kept owed when it fails. */
+  const flushMarkers = async () => {
+    const taken = takeMarkers()
+    if (taken.size === 0) return
+    try {
+      await retryWhileBusy(() => client.batch(markerStatements(taken), 'write'))
+    } catch (error) {
+      giveBack(taken)
+      throw error
+    }
+  }
+  function scheduleMarkers() {
+    if (markerTimer) return
+    markerTimer = setTimeout(() => {
+      markerTimer = undefined
+      // A failure keeps them owed (rescheduled); the next transaction takes them otherwise.
+      flushMarkers().catch(() => {})
+    }, MARKER_DELAY_MS)
+    markerTimer.unref?.()
+  }
+
+  /**
    * `fn` in one write transaction, committed once it resolves (rolled back when it throws) and retried whole
-   * while the file is busy; resolves to what `fn` returned, after the commit.
+   * while the file is busy; resolves to what `fn` returned, after the commit. The published markers owed ride in
+   * it (owed again when it does not commit).
    */
   const inWriteTransaction = <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
     retryWhileBusy(async () => {
       const tx = await client.transaction('write')
+      const markers = takeMarkers()
       try {
+        if (markers.size > 0) await tx.batch(markerStatements(markers))
         const result = await fn(tx)
         await tx.commit()
         return result
+      } catch (error) {
+        giveBack(markers)
+        throw error
       } finally {
         tx.close()
       }
@@ -367,7 +430,7 @@ export const createDeliveryBatchStore = (db: Db) => {
       return done
     },
 
-    /** Remembers that the event for `status` has been published for each of `ids`. */
+    /** Remembers that the event for `status` has been published for each of `ids`, in a commit of its own. */
     async markPublishedMany(ids: readonly string[], status: string) {
       for (const part of chunks(ids))
         await retryWhileBusy(() =>
@@ -377,6 +440,22 @@ export const createDeliveryBatchStore = (db: Db) => {
           }),
         )
     },
+
+    /**
+     * Remembers that the event for `marker` has been published for each of `ids`, in the next write transaction
+     * of this store (or on its own within `MARKER_DELAY_MS`): no commit of its own per batch. Only for events
+     * already published (see `owedMarkers`).
+     */
+    markPublishedLater(ids: readonly string[], marker: string) {
+      for (const id of ids) owedMarkers.set(id, marker)
+      if (owedMarkers.size > 0) scheduleMarkers()
+    },
+
+    /** The marker owed for `id` (its event published by this process, the marker not yet written), if any. */
+    owedMarker: (id: string): string | undefined => owedMarkers.get(id),
+
+    /** Writes the owed markers now (shutdown, tests). */
+    flushMarkers,
   }
 }
 

@@ -112,13 +112,17 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return breaker
   }
 
+  /** Whether the event for `marker` is published: its marker written, or owed by this process (`markPublishedLater`). */
+  const published = (row: DeliveryRow, marker: string) =>
+    row.publishedStatus === marker || batchStore.owedMarker(row.id) === marker
+
   /**
    * Publishes the outcome event a settled row owes, once (a crash before the marker republishes the same id);
    * resolves to the row after its marker.
    */
   const publishOutcome = async (row: DeliveryRow): Promise<DeliveryRow> => {
     const owed = outcomeEventOf(row)
-    if (!owed || row.publishedStatus === owed.marker) return row
+    if (!owed || published(row, owed.marker)) return row
     await events.publish(owed.event)
     await store.markPublished(row.id, owed.marker)
     return { ...row, publishedStatus: owed.marker }
@@ -445,11 +449,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return outcomes
   }
 
-  /** `publishOutcome` for many rows: one publish call and one marker statement per marker. */
+  /** `publishOutcome` for many rows: one publish call, the markers owed to the next write transaction. */
   const publishOutcomes = async (rows: readonly DeliveryRow[]): Promise<DeliveryRow[]> => {
     const owed = rows.map((row) => {
       const o = outcomeEventOf(row)
-      return o && row.publishedStatus !== o.marker ? o : undefined
+      return o && !published(row, o.marker) ? o : undefined
     })
     const events = owed.flatMap((o) => (o ? [o.event] : []))
     if (events.length === 0) return [...rows]
@@ -460,7 +464,9 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       const o = owed[i]
       if (o) byMarker.set(o.marker, [...(byMarker.get(o.marker) ?? []), row.id])
     })
-    for (const [marker, ids] of byMarker) await batchStore.markPublishedMany(ids, marker)
+    // The markers ride in the next write transaction (no commit of their own): the events are out, and a marker
+    // lost to a crash only lets a redelivery publish an event again under its same id.
+    for (const [marker, ids] of byMarker) batchStore.markPublishedLater(ids, marker)
     return rows.map((row, i) => {
       const o = owed[i]
       return o ? { ...row, publishedStatus: o.marker } : row

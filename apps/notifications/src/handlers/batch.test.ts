@@ -4,6 +4,7 @@ import { NonRetryableError } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
 import type { Transport } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
+import { buildCore } from '../deps.ts'
 import { createOutboxTransport } from '../outbox/store.ts'
 import {
   createTestApp,
@@ -212,6 +213,7 @@ describeEachEngine((engine) => {
     expect(claimed).toBe(0)
     expect(await core.deliveries.countByStatus()).toEqual({ sent: 5 })
     expect(await published('notification.sent')).toHaveLength(5)
+    await core.batchStore.flushMarkers() // the markers owed (see the next test)
     const row = (await core.deliveries.list({ userId: 'u-fold-0' })).items[0]
     expect(row).toMatchObject({
       status: 'sent',
@@ -287,10 +289,88 @@ describeEachEngine((engine) => {
     expect(await core.outbox.count()).toBe(20)
     expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
     expect(await published('notification.sent')).toHaveLength(20)
+    await core.batchStore.flushMarkers()
     const row = (await core.deliveries.list({ userId: 'u-tx-0' })).items[0]
     expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'outbox', publishedStatus: 'sent' })
     const [message] = (await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items
     expect(message?.id).toBe(row?.providerMessageId as string)
     expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['sent'])
+  })
+
+  it('writes the published markers of a batch in the next write transaction (or on their own when none comes): a crash before leaves no event lost, and the redelivery sends nothing again', async () => {
+    const { core, redis, published } = await app(engine)
+    const first = Array.from({ length: 5 }, (_, i) => reset(`u-mark-a${i}`))
+    const second = Array.from({ length: 5 }, (_, i) => reset(`u-mark-b${i}`))
+    const rowOf = async (userId: string) => (await core.deliveries.list({ userId })).items[0]
+    const markerWrites: string[] = []
+    const markPublishedMany = core.batchStore.markPublishedMany
+    core.batchStore.markPublishedMany = async (ids, status) => {
+      markerWrites.push(status)
+      return markPublishedMany(ids, status)
+    }
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        first.map((e) => consumed(e)),
+      ),
+    ).toEqual(first.map(() => undefined))
+    // Published, the marker owed (not a commit of its own).
+    expect(await published('notification.sent')).toHaveLength(5)
+    const a0 = await rowOf('u-mark-a0')
+    expect(core.batchStore.owedMarker(a0?.id ?? '')).toBe('sent')
+    // Redelivered in this process before the marker is written: the owed marker counts, nothing published again.
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        first.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(first.map(() => undefined))
+    expect(await published('notification.sent')).toHaveLength(5)
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        second.map((e) => consumed(e)),
+      ),
+    ).toEqual(second.map(() => undefined))
+    expect(markerWrites).toEqual([])
+    // The first batch's markers are written by now (the next transactions, or the timer).
+    await waitFor(async () => (await rowOf('u-mark-a0'))?.publishedStatus === 'sent', {
+      timeoutMs: 5_000,
+      message: 'the owed markers are written',
+    })
+
+    // A crash now loses the second batch's owed markers: a new process on the same database.
+    const restarted = buildCore({
+      database: core.database,
+      redis,
+      settings: core.settings,
+      transports: core.transports,
+      events: core.events,
+    })
+    const b0 = await rowOf('u-mark-b0')
+    if (!core.batchStore.owedMarker(b0?.id ?? ''))
+      expect(b0?.publishedStatus).toBe('sent') // the timer was first
+    else expect(b0?.publishedStatus).toBeNull()
+    // Its redelivery: nothing sent again, the event published again only under its same id, the marker written.
+    expect(
+      await handleEvents(
+        restarted.handlerDeps,
+        second.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(second.map(() => undefined))
+    await restarted.batchStore.flushMarkers()
+    expect(await core.outbox.count()).toBe(10)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 10 })
+    const sent = await published('notification.sent')
+    expect(new Set(sent.map((e) => e.id)).size).toBe(10)
+    expect(new Set(sent.map((e) => e.payload.notificationId))).toEqual(
+      new Set(
+        await Promise.all(
+          [...first, ...second].map(async (e) => (await rowOf(e.payload.recipient.userId))?.id ?? 'missing'),
+        ),
+      ),
+    )
+    expect((await rowOf('u-mark-b0'))?.publishedStatus).toBe('sent')
+    expect(await core.deliveries.attempts(b0?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'sent' }])
   })
 })
