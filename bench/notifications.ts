@@ -506,8 +506,8 @@ marker always could), and sends nothing again; a marker owed in the process coun
 process (main, the one transaction alone, and both; 10,000 requests, 8 interleaved rounds after a warm-up, load
 average 0.8–1.1): 3,785 (3,501–3,955), 4,372 (3,972–4,741) and 4,585 (4,248–4,760) requests/s, at 264, 223 and 220 µs
 of CPU per request; an earlier run at load average 2.1–2.7 gave medians 3,701, 4,550 and 4,267 (all rounds
-2,027–5,127). The writes alone ran 12,703 and 12,459 requests/s at one commit per batch against 9,002 and 9,295 at
-four (two runs of this file, load average 2.2–3.3). The two commits the transaction saves are most of the gain; the
+2,027–5,127). The writes alone ran 12,703, 12,459 and 13,202 requests/s at one commit per batch against 9,002, 9,295
+and 10,441 at four (three runs of this file, load average 0.5–3.3). The two commits the transaction saves are most of the gain; the
 markers' own commit (a short update of rows just written) is within the noise of these runs. The consumer now runs
 at about a third of its writes' ceiling: its CPU per request (~220 µs), not the fsyncs, sets its rate on a quiet disk.
 
@@ -521,9 +521,9 @@ runtime's acks). The peer writes two rows per message where the service writes f
 outbox) and, since the change above, inserts the delivery already sent and updates it once (its marker); with a group
 commit it ran about as fast as the consumer, or faster, in those runs, and at twice its rate in the full run of
 2026-12-04 07:58 (8,547 against 4,158 requests/s, load average ~1–3; the consumer's 4,158 is 3.5× the 1,187
-requests/s this benchmark started from, on the same machine at \`synchronous = NORMAL\`). After the change, two runs
-of this file at load average 2.2–3.3 gave the peer 5,413 and 7,288 requests/s against the consumer's 3,269 and 3,866
-(noisy: the peer's rounds spanned 3,466–7,588). What is left is CPU per request and the random index pages per batch
+requests/s this benchmark started from, on the same machine at \`synchronous = NORMAL\`). After the change, three
+runs of this file at load average 0.5–3.3 gave the peer 5,413, 7,288 and 7,908 requests/s against the consumer's
+3,269, 3,866 and 4,461 (noisy: the peer's rounds spanned 3,466–8,348). What is left is CPU per request and the random index pages per batch
 (derived delivery ids, outbox keys, the attempts' key).`
 
 if (import.meta.main) {
