@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'bun:test'
 import { createEvent, type EventOf, type EventType } from '@flotilla/contracts'
 import { NonRetryableError } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
-import type { Transport } from '../channels/types.ts'
+import { type Transport, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { buildCore } from '../deps.ts'
 import { createOutboxTransport } from '../outbox/store.ts'
@@ -372,5 +372,38 @@ describeEachEngine((engine) => {
     )
     expect((await rowOf('u-mark-b0'))?.publishedStatus).toBe('sent')
     expect(await core.deliveries.attempts(b0?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'sent' }])
+  })
+
+  it('records a delivery the outbox refused inside the one transaction as taken with its attempt started, retried as after a claim; the redelivery sends it once', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 3 }, (_, i) => reset(`u-refused-${i}`))
+    const outbox = core.transports.email[0] as Transport
+    const { sendBatchWithin } = outbox
+    if (!sendBatchWithin) throw new Error('the email transport is not the local outbox')
+    outbox.sendBatchWithin = async () => {
+      throw new TransportError('transient', 'OUTBOX_DOWN', 'the outbox refused the batch')
+    }
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    outbox.sendBatchWithin = sendBatchWithin
+    expect(first.every((e) => e instanceof Error && e.message.includes('OUTBOX_DOWN'))).toBe(true)
+    expect(await core.deliveries.countByStatus()).toEqual({ queued: 3 })
+    expect(await core.outbox.count()).toBe(0)
+    const row = (await core.deliveries.list({ userId: 'u-refused-0' })).items[0]
+    expect(row).toMatchObject({ attempts: 1, errorCode: 'OUTBOX_DOWN', publishedStatus: null })
+    expect(await core.deliveries.attempts(row?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'retry' }])
+
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 3 })
+    expect(await core.outbox.count()).toBe(3)
+    expect(await published('notification.sent')).toHaveLength(3)
+    expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['retry', 'sent'])
   })
 })
