@@ -65,5 +65,9 @@ export const notificationsService = defineService({
     // PostgreSQL names the database it reached, or why it cannot (never the credentials).
     database: () => core.database.check(),
   }),
-  close: (core) => [['database', () => core.database.close()]],
+  close: (core) => [
+    // The published markers still owed (a lost one only lets a redelivery publish its event again, same id).
+    ['published markers', () => core.batchStore.flushMarkers()],
+    ['database', () => core.database.close()],
+  ],
 })

@@ -203,6 +203,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
       await cleanupStream(redis, stream)
       await deleteKeys(redis, `${settings.redisPrefix}*`)
       redis.disconnect()
+      await core.batchStore.flushMarkers().catch(() => {})
       database.close()
       await target.drop()
       await rm(dir, { recursive: true, force: true })

@@ -4,8 +4,9 @@
  * The time zone and quiet hours (the API, `user.registered`, `user.profile.updated`) each carry the time of what
  * set them, so events applied out of order keep the newest.
  */
-import type { InValue } from '@libsql/client'
-import { eq } from 'drizzle-orm'
+import type { InValue, ResultSet } from '@libsql/client'
+import { eq, inArray } from 'drizzle-orm'
+import type { SqlExecutor } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import { type ContactRow, contacts } from '../db/schema.ts'
@@ -48,7 +49,26 @@ export interface ContactStore {
    * first, in order. Resolves to the stored rows by user id.
    */
   upsertMany(contacts: readonly ContactInput[]): Promise<Map<string, ContactRow>>
+  /** `upsertMany`'s statements inside the caller's write transaction (committed with it). */
+  upsertManyWithin(tx: SqlExecutor, contacts: readonly ContactInput[]): Promise<Map<string, ContactRow>>
+  /**
+   * The rows `upsertMany(contacts)` would leave if nothing else wrote the directory meanwhile, read without
+   * writing (one query per 500 users): what a batch decides on before its upsert commits with its deliveries.
+   */
+  expectMany(contacts: readonly ContactInput[]): Promise<Map<string, ContactRow>>
 }
+
+/** Whether two rows of a user agree on everything a request is decided on (addresses, locale, time zone, quiet hours). */
+export const sameContact = (a: ContactRow | undefined, b: ContactRow | undefined): boolean =>
+  a !== undefined &&
+  b !== undefined &&
+  a.userId === b.userId &&
+  a.email === b.email &&
+  a.phone === b.phone &&
+  a.locale === b.locale &&
+  a.timezone === b.timezone &&
+  a.quietStart === b.quietStart &&
+  a.quietEnd === b.quietEnd
 
 // The one statement that writes addresses, for one user or many (a field not given keeps its stored value).
 // Settings (quiet hours, and the time zone an event stamps) go through `applySettings`, which keeps the newest.
@@ -134,6 +154,28 @@ const APPLY_SETTINGS = `INSERT INTO contacts (user_id, timezone, timezone_at, qu
   ${taken('quiet_end', 'quiet_at')}, ${taken('timezone_at', 'timezone_at')}, ${taken('quiet_at', 'quiet_at')},
   updated_at = excluded.updated_at`
 
+/** The upsert of `inputs` (merged per user), one statement per 500 users through `run`; the stored rows by user id. */
+const upsertIn = async (
+  inputs: readonly ContactInput[],
+  run: (statement: { sql: string; args: InValue[] }) => Promise<ResultSet>,
+): Promise<Map<string, ContactRow>> => {
+  const stored = new Map<string, ContactRow>()
+  const all = mergedByUser(inputs)
+  for (let i = 0; i < all.length; i += UPSERT_CHUNK) {
+    const part = all.slice(i, i + UPSERT_CHUNK)
+    const now = Date.now()
+    const { rows } = await run({
+      sql: part.length === 1 ? UPSERT_ONE : upsertSql(part.length),
+      args: part.flatMap((c) => upsertArgs(c, now)),
+    })
+    for (const { row } of rows) {
+      const contact = contactOf(row)
+      stored.set(contact.userId, contact)
+    }
+  }
+  return stored
+}
+
 export const createContactStore = (db: Db): ContactStore => {
   const read = async (userId: string) => {
     const [row] = await db.select().from(contacts).where(eq(contacts.userId, userId))
@@ -189,23 +231,45 @@ export const createContactStore = (db: Db): ContactStore => {
       return contactOf(rows[0].row)
     },
     async upsertMany(inputs) {
-      const stored = new Map<string, ContactRow>()
+      return upsertIn(inputs, (statement) => retryWhileBusy(() => db.$client.execute(statement)))
+    },
+    upsertManyWithin: (tx, inputs) => upsertIn(inputs, (statement) => tx.execute(statement)),
+    async expectMany(inputs) {
+      const expected = new Map<string, ContactRow>()
       const all = mergedByUser(inputs)
+      const now = Date.now()
       for (let i = 0; i < all.length; i += UPSERT_CHUNK) {
         const part = all.slice(i, i + UPSERT_CHUNK)
-        const now = Date.now()
-        const { rows } = await retryWhileBusy(() =>
-          db.$client.execute({
-            sql: part.length === 1 ? UPSERT_ONE : upsertSql(part.length),
-            args: part.flatMap((c) => upsertArgs(c, now)),
-          }),
+        const current = new Map(
+          (
+            await db
+              .select()
+              .from(contacts)
+              .where(
+                inArray(
+                  contacts.userId,
+                  part.map((c) => c.userId),
+                ),
+              )
+          ).map((row) => [row.userId, row]),
         )
-        for (const { row } of rows) {
-          const contact = contactOf(row)
-          stored.set(contact.userId, contact)
+        for (const c of part) {
+          const row = current.get(c.userId)
+          expected.set(c.userId, {
+            userId: c.userId,
+            email: c.email ?? row?.email ?? null,
+            phone: c.phone ?? row?.phone ?? null,
+            locale: c.locale ?? row?.locale ?? null,
+            timezone: c.timezone ?? row?.timezone ?? null,
+            updatedAt: now,
+            quietStart: row?.quietStart ?? null,
+            quietEnd: row?.quietEnd ?? null,
+            timezoneAt: row?.timezoneAt ?? null,
+            quietAt: row?.quietAt ?? null,
+          })
         }
       }
-      return stored
+      return expected
     },
   }
 }

@@ -11,6 +11,8 @@ import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { DeliveryRow } from '../db/schema.ts'
 import {
+  ATTEMPTED_COLUMNS,
+  ATTEMPTED_VALUES,
   createdRowOf,
   deliveryOf,
   INSERT_COLUMNS,
@@ -28,6 +30,9 @@ const chunks = <T>(items: readonly T[]): T[][] => {
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
   return out
 }
+
+/** How long owed published markers wait for a write transaction to ride in before they are written on their own. */
+const MARKER_DELAY_MS = 100
 
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
@@ -81,16 +86,76 @@ export const createDeliveryBatchStore = (db: Db) => {
   }
 
   /**
+   * Published markers owed: `notification.sent` (or `.failed`) already published for these deliveries, the
+   * marker not yet written (id → marker). They ride in the next write transaction of this store, or are written
+   * on their own after `MARKER_DELAY_MS` when none comes (`flushMarkers`). Losing them (a crash) loses no event:
+   * the event was published before the marker was owed, and a delivery whose marker is missing only publishes
+   * it again, under the same id, if something goes over it again (a redelivery before its ack).
+   */
+  const owedMarkers = new Map<string, string>()
+  let markerTimer: ReturnType<typeof setTimeout> | undefined
+  const takeMarkers = (): Map<string, string> => {
+    const taken = new Map(owedMarkers)
+    owedMarkers.clear()
+    if (markerTimer) clearTimeout(markerTimer)
+    markerTimer = undefined
+    return taken
+  }
+  /** Markers a transaction took and did not commit: owed again (unless a newer one was owed meanwhile). */
+  const giveBack = (taken: ReadonlyMap<string, string>) => {
+    for (const [id, marker] of taken) if (!owedMarkers.has(id)) owedMarkers.set(id, marker)
+    if (owedMarkers.size > 0) scheduleMarkers()
+  }
+  const markerStatements = (markers: ReadonlyMap<string, string>): InStatement[] => {
+    const byMarker = new Map<string, string[]>()
+    for (const [id, marker] of markers) byMarker.set(marker, [...(byMarker.get(marker) ?? []), id])
+    return [...byMarker].flatMap(([marker, ids]) =>
+      chunks(ids).map((part) => ({
+        // Only where no marker is written yet: an owed marker never overwrites a newer one.
+        sql: `UPDATE deliveries SET published_status = ? WHERE id IN (${marks(part.length, '?')})
+          AND published_status IS NULL`,
+        args: [marker, ...part],
+      })),
+    )
+  }
+  /** Writes the owed markers in a commit of their own; kept owed when it fails. */
+  const flushMarkers = async () => {
+    const taken = takeMarkers()
+    if (taken.size === 0) return
+    try {
+      await retryWhileBusy(() => client.batch(markerStatements(taken), 'write'))
+    } catch (error) {
+      giveBack(taken)
+      throw error
+    }
+  }
+  function scheduleMarkers() {
+    if (markerTimer) return
+    markerTimer = setTimeout(() => {
+      markerTimer = undefined
+      // A failure keeps them owed (rescheduled); the next transaction takes them otherwise.
+      flushMarkers().catch(() => {})
+    }, MARKER_DELAY_MS)
+    markerTimer.unref?.()
+  }
+
+  /**
    * `fn` in one write transaction, committed once it resolves (rolled back when it throws) and retried whole
-   * while the file is busy; resolves to what `fn` returned, after the commit.
+   * while the file is busy; resolves to what `fn` returned, after the commit. The published markers owed ride in
+   * it (owed again when it does not commit).
    */
   const inWriteTransaction = <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> =>
     retryWhileBusy(async () => {
       const tx = await client.transaction('write')
+      const markers = takeMarkers()
       try {
+        if (markers.size > 0) await tx.batch(markerStatements(markers))
         const result = await fn(tx)
         await tx.commit()
         return result
+      } catch (error) {
+        giveBack(markers)
+        throw error
       } finally {
         tx.close()
       }
@@ -240,6 +305,96 @@ export const createDeliveryBatchStore = (db: Db) => {
     },
 
     /**
+     * Records fresh deliveries and makes their first attempt in one write transaction, after `before` (the
+     * batch's directory writes, committed with them), for transports whose send is a write to this database
+     * (`Transport.sendBatchWithin`). The deliveries that do not exist yet are this call's alone (nobody else can
+     * hold a row not yet written): `send` stores their messages inside the transaction and answers per id, and
+     * each is inserted as its attempt left it — `sent` with the attempt finished when accepted, else `sending`
+     * under a lease until `leaseUntil` with the attempt started (as a claim leaves it, for the caller to
+     * continue). One that existed already (a redelivery) is left as it is, for the caller to read back. Resolves
+     * after the commit to the inserted rows, each with its answer, and to the ids that existed. Throws with
+     * nothing written when `before` or `send` throws, or when another process inserted one of the rows meanwhile
+     * (PostgreSQL; on a libSQL file the write transaction holds the only writer).
+     */
+    async insertAndSendMany<R extends { providerMessageId: string } | Error>(
+      items: readonly { delivery: NewDelivery; provider: string }[],
+      leaseUntil: number,
+      before: (tx: SqlExecutor) => Promise<void>,
+      send: (tx: SqlExecutor, fresh: readonly string[]) => Promise<Map<string, R>>,
+    ): Promise<{ inserted: Map<string, { row: DeliveryRow; answer: R }>; existed: string[] }> {
+      const unique = [...new Map(items.map((i) => [i.delivery.id, i])).values()]
+      return inWriteTransaction(async (tx) => {
+        await before(tx)
+        const existed = new Set<string>()
+        for (const part of chunks(unique)) {
+          const ids = part.map((i) => i.delivery.id)
+          const { rows } = await tx.execute({
+            sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`,
+            args: ids,
+          })
+          for (const raw of rows) existed.add(String(raw.id))
+        }
+        const fresh = unique.filter((i) => !existed.has(i.delivery.id))
+        const inserted = new Map<string, { row: DeliveryRow; answer: R }>()
+        if (fresh.length === 0) return { inserted, existed: [...existed] }
+        const answers = await send(
+          tx,
+          fresh.map((i) => i.delivery.id),
+        )
+        const now = Date.now()
+        for (const { delivery, provider } of fresh) {
+          const answer = answers.get(delivery.id) ?? (new Error('no answer from the transport') as R)
+          const accepted = !(answer instanceof Error)
+          const row: DeliveryRow = {
+            ...createdRowOf(delivery, now),
+            status: accepted ? 'sent' : 'sending',
+            attempts: 1,
+            leaseUntil: accepted ? 0 : leaseUntil,
+            provider: accepted ? provider : null,
+            providerMessageId: accepted ? answer.providerMessageId : null,
+            sentAt: accepted ? now : null,
+          }
+          inserted.set(delivery.id, { row, answer })
+        }
+        for (const part of chunks(fresh)) {
+          const rows = part.map((i) => inserted.get(i.delivery.id)?.row as DeliveryRow)
+          const [written] = await tx.batch([
+            {
+              sql: `INSERT INTO deliveries (${ATTEMPTED_COLUMNS}) VALUES ${marks(part.length, ATTEMPTED_VALUES)}
+                ON CONFLICT DO NOTHING`,
+              args: part.flatMap(({ delivery }, i) => {
+                const row = rows[i] as DeliveryRow
+                return [
+                  ...(insertArgs({ ...delivery, status: row.status }, now) as InValue[]),
+                  row.attempts,
+                  row.leaseUntil,
+                  row.provider,
+                  row.providerMessageId,
+                  row.sentAt,
+                ]
+              }),
+            },
+            {
+              sql: `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome, provider)
+                VALUES ${marks(part.length, '(?, ?, ?, ?, ?, ?)')} ON CONFLICT (delivery_id, attempt) DO UPDATE
+                SET started_at = excluded.started_at, finished_at = excluded.finished_at, outcome = excluded.outcome,
+                provider = excluded.provider, error_code = NULL, error_message = NULL`,
+              args: part.flatMap(({ delivery, provider }, i) => {
+                const accepted = (rows[i] as DeliveryRow).status === 'sent'
+                return [delivery.id, 1, now, accepted ? now : null, accepted ? 'sent' : 'started', provider]
+              }),
+            },
+          ])
+          // Another process inserted one since the read (PostgreSQL runs it read-committed): roll back, so every
+          // message stored above goes too; the caller takes the path that claims.
+          if (written?.rowsAffected !== part.length)
+            throw new Error('a delivery of the batch was recorded by another process meanwhile')
+        }
+        return { inserted, existed: [...existed] }
+      })
+    },
+
+    /**
      * The providers accepted these attempts: each delivery still `sending` becomes `sent` and its attempt is
      * finished, in one transaction; resolves to the ids known to be written as given (all of a part, or none of it
      * when another worker moved one of its rows meanwhile: read them back).
@@ -275,7 +430,7 @@ export const createDeliveryBatchStore = (db: Db) => {
       return done
     },
 
-    /** Remembers that the event for `status` has been published for each of `ids`. */
+    /** Remembers that the event for `status` has been published for each of `ids`, in a commit of its own. */
     async markPublishedMany(ids: readonly string[], status: string) {
       for (const part of chunks(ids))
         await retryWhileBusy(() =>
@@ -285,6 +440,22 @@ export const createDeliveryBatchStore = (db: Db) => {
           }),
         )
     },
+
+    /**
+     * Remembers that the event for `marker` has been published for each of `ids`, in the next write transaction
+     * of this store (or on its own within `MARKER_DELAY_MS`): no commit of its own per batch. Only for events
+     * already published (see `owedMarkers`).
+     */
+    markPublishedLater(ids: readonly string[], marker: string) {
+      for (const id of ids) owedMarkers.set(id, marker)
+      if (owedMarkers.size > 0) scheduleMarkers()
+    },
+
+    /** The marker owed for `id` (its event published by this process, the marker not yet written), if any. */
+    owedMarker: (id: string): string | undefined => owedMarkers.get(id),
+
+    /** Writes the owed markers now (shutdown, tests). */
+    flushMarkers,
   }
 }
 

@@ -60,6 +60,11 @@ export const INSERT_COLUMNS = `id, event_id, event_type, channel, recipient, add
 export const INSERT_VALUES = `(${Array.from({ length: 25 }, () => '?').join(', ')})`
 export const INSERT = `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${INSERT_VALUES} ON CONFLICT DO NOTHING RETURNING ${ROW}`
 
+/** `INSERT_COLUMNS` with the columns an attempt writes: a delivery recorded already taken or settled. */
+export const ATTEMPTED_COLUMNS = `${INSERT_COLUMNS}, attempts, lease_until, provider, provider_message_id, sent_at`
+/** One row's placeholders for `ATTEMPTED_COLUMNS`. */
+export const ATTEMPTED_VALUES = `(${Array.from({ length: 30 }, () => '?').join(', ')})`
+
 /** The values of `INSERT`, in its column order. */
 export const insertArgs = (d: NewDelivery, now: number): InArgs => [
   d.id,

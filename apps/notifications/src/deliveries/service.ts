@@ -16,7 +16,7 @@ import {
   handleWhen,
 } from 'cockatiel'
 import type { TransportChains } from '../channels/index.ts'
-import type { Address, SendRequest, SendResult, Transport } from '../channels/types.ts'
+import type { Address, SendRequest, SendResult, SqlExecutor, Transport } from '../channels/types.ts'
 import { TransportError } from '../channels/types.ts'
 import type { DeliveryRow } from '../db/schema.ts'
 import type { RateLimiter } from '../rate-limit/limiter.ts'
@@ -24,7 +24,7 @@ import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { DeliveryBatchStore } from './batch-store.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from './model.ts'
 import { type EventSink, outcomeEventOf } from './outcome-events.ts'
-import type { DeliveryStore, Failure } from './store.ts'
+import type { DeliveryStore, Failure, NewDelivery } from './store.ts'
 
 /** What became of one delivery in this pass, with the row as this pass last read or wrote it. */
 export type DeliveryOutcome = { readonly row: DeliveryRow } & (
@@ -112,13 +112,17 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return breaker
   }
 
+  /** Whether the event for `marker` is published: its marker written, or owed by this process (`markPublishedLater`). */
+  const published = (row: DeliveryRow, marker: string) =>
+    row.publishedStatus === marker || batchStore.owedMarker(row.id) === marker
+
   /**
    * Publishes the outcome event a settled row owes, once (a crash before the marker republishes the same id);
    * resolves to the row after its marker.
    */
   const publishOutcome = async (row: DeliveryRow): Promise<DeliveryRow> => {
     const owed = outcomeEventOf(row)
-    if (!owed || row.publishedStatus === owed.marker) return row
+    if (!owed || published(row, owed.marker)) return row
     await events.publish(owed.event)
     await store.markPublished(row.id, owed.marker)
     return { ...row, publishedStatus: owed.marker }
@@ -445,11 +449,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return outcomes
   }
 
-  /** `publishOutcome` for many rows: one publish call and one marker statement per marker. */
+  /** `publishOutcome` for many rows: one publish call, the markers owed to the next write transaction. */
   const publishOutcomes = async (rows: readonly DeliveryRow[]): Promise<DeliveryRow[]> => {
     const owed = rows.map((row) => {
       const o = outcomeEventOf(row)
-      return o && row.publishedStatus !== o.marker ? o : undefined
+      return o && !published(row, o.marker) ? o : undefined
     })
     const events = owed.flatMap((o) => (o ? [o.event] : []))
     if (events.length === 0) return [...rows]
@@ -460,7 +464,9 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       const o = owed[i]
       if (o) byMarker.set(o.marker, [...(byMarker.get(o.marker) ?? []), row.id])
     })
-    for (const [marker, ids] of byMarker) await batchStore.markPublishedMany(ids, marker)
+    // The markers ride in the next write transaction (no commit of their own): the events are out, and a marker
+    // lost to a crash only lets a redelivery publish an event again under its same id.
+    for (const [marker, ids] of byMarker) batchStore.markPublishedLater(ids, marker)
     return rows.map((row, i) => {
       const o = owed[i]
       return o ? { ...row, publishedStatus: o.marker } : row
@@ -552,6 +558,109 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         outcomes.set(item.row.id, outcome)
       }
       return outcomes
+    },
+
+    /**
+     * Whether a new delivery can be recorded and sent in one transaction (`recordAndDeliver`): queued and due
+     * now, with its content and address, through a first provider that writes to this database
+     * (`Transport.sendBatchWithin`: the local outbox) and has no rate.
+     */
+    sendsWithin(delivery: NewDelivery): boolean {
+      const transport = transports[delivery.channel as ChannelName]?.[0]
+      return (
+        delivery.status === 'queued' &&
+        (delivery.dueAt ?? null) === null &&
+        !!delivery.content &&
+        !!delivery.address &&
+        transport?.sendBatchWithin !== undefined &&
+        !limiter.limits(transport.provider)
+      )
+    },
+
+    /**
+     * Records new deliveries (each `sendsWithin`) and makes their first attempt in one transaction, after
+     * `before` (the caller's writes that commit with them: the batch's directory upsert): one commit for the
+     * batch where the path that claims makes three. Each delivery's attempt is recorded with it — `sent`, or
+     * taken with its attempt started when the transport refused it (continued here as after a claim: failover,
+     * retry, dead) — and the `notification.sent` of those sent is published after the commit, as `deliverBatch`
+     * publishes it. Resolves to the rows as written, one outcome per inserted delivery, and the ids that existed
+     * already (a redelivery: left as they were, for `deliverBatch`). Throws with nothing written when the
+     * transaction fails (then the caller takes the path that claims).
+     */
+    async recordAndDeliver(
+      items: readonly { delivery: NewDelivery; lastDelivery: boolean }[],
+      before: (tx: SqlExecutor) => Promise<void>,
+    ): Promise<{
+      rows: Map<string, DeliveryRow>
+      outcomes: Map<string, Promise<DeliveryOutcome>>
+      existed: string[]
+    }> {
+      const transportOf = (d: NewDelivery) => transports[d.channel as ChannelName]?.[0] as Transport
+      const lastDelivery = new Map(items.map((i) => [i.delivery.id, i.lastDelivery]))
+      const byId = new Map(items.map((i) => [i.delivery.id, i.delivery]))
+      const { inserted, existed } = await batchStore.insertAndSendMany(
+        items.map(({ delivery }) => ({ delivery, provider: transportOf(delivery).provider })),
+        Date.now() + deps.leaseMs,
+        before,
+        async (tx, fresh) => {
+          const answers = new Map<string, SendResult | Error>()
+          const groups = new Map<Transport, NewDelivery[]>()
+          for (const id of fresh) {
+            const d = byId.get(id) as NewDelivery
+            const transport = transportOf(d)
+            groups.set(transport, [...(groups.get(transport) ?? []), d])
+          }
+          for (const [transport, group] of groups) {
+            const sendWithin = transport.sendBatchWithin?.bind(transport)
+            if (!sendWithin) throw new Error(`${transport.provider} does not write to this database`)
+            const requests = group.map(
+              (d): SendRequest => ({
+                address: JSON.parse(d.address as string) as Address,
+                message: JSON.parse(d.content as string) as RenderedMessage,
+                idempotencyKey: idempotencyKeyOf(d.id, 0, transport.provider),
+              }),
+            )
+            const got = await breakerOf(transport.channel, 0, transport.provider)
+              .execute(() => sendWithin(tx, requests))
+              .catch((error: unknown) =>
+                group.map(() => (error instanceof Error ? error : new Error(String(error)))),
+              )
+            for (const [i, d] of group.entries())
+              answers.set(d.id, got[i] ?? new Error('no answer from the transport'))
+          }
+          return answers
+        },
+      )
+      const rows = new Map<string, DeliveryRow>()
+      const outcomes = new Map<string, Promise<DeliveryOutcome>>()
+      const later = (id: string, outcome: Promise<DeliveryOutcome>) => {
+        outcome.catch(() => {}) // read by the caller; never an unhandled rejection here
+        outcomes.set(id, outcome)
+      }
+      const sentRows: DeliveryRow[] = []
+      for (const [id, { row, answer }] of inserted) {
+        rows.set(id, row)
+        if (answer instanceof Error)
+          later(
+            id,
+            sendFrom(row, lastDelivery.get(id) ?? false, 0, { attempt: 1, outcome: { error: answer } }),
+          )
+        else {
+          sentRows.push(row)
+          deps.onAttempt?.({ channel: row.channel, provider: row.provider ?? 'outbox', outcome: 'sent' })
+        }
+      }
+      if (sentRows.length > 0) {
+        const published = publishOutcomes(sentRows)
+        for (const [i, row] of sentRows.entries())
+          later(
+            row.id,
+            published.then(
+              (all): DeliveryOutcome => ({ kind: 'settled', status: 'sent', row: all[i] as DeliveryRow }),
+            ),
+          )
+      }
+      return { rows, outcomes, existed }
     },
 
     /** Records a delivery that will never be sent (no address, opted out, bad data) and publishes what it owes. */

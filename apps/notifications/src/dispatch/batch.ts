@@ -4,7 +4,7 @@
  * Replays and digest templates (whose placement reads what the requests before them recorded), and requests whose
  * data does not render, take the one-request path after the batch, in order.
  */
-import type { ContactStore } from '../contacts/store.ts'
+import { type ContactInput, type ContactStore, sameContact } from '../contacts/store.ts'
 import type { ContactRow, DeliveryRow } from '../db/schema.ts'
 import type { DeliveryBatchStore } from '../deliveries/batch-store.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from '../deliveries/model.ts'
@@ -35,6 +35,30 @@ export interface BatchItem {
   readonly context: DispatchContext
 }
 
+/**
+ * The batch's directory writes, not yet made: the upsert of `inputs` commits with the deliveries when the whole
+ * batch is recorded and sent in one transaction (`DeliveryService.recordAndDeliver`), else first, as it did.
+ * `expected`: the rows the requests were decided on (`ContactStore.expectMany`); when the upsert leaves a row
+ * that differs (another writer meanwhile), the batch is decided again on the rows it left.
+ */
+export interface PendingContacts {
+  readonly inputs: readonly ContactInput[]
+  readonly expected: ReadonlyMap<string, ContactRow>
+}
+
+/** The upsert left a directory row other than the one the batch was decided on: nothing of the batch was written. */
+class ContactMoved extends Error {}
+
+/** `items` with each caller's directory row replaced by the row the upsert left. */
+const withStored = (items: readonly BatchItem[], stored: ReadonlyMap<string, ContactRow>): BatchItem[] =>
+  items.map((item) => {
+    const row = item.context.contact && stored.get(item.context.contact.userId)
+    return row ? { ...item, context: { ...item.context, contact: row } } : item
+  })
+
+const movedIn = (pending: PendingContacts, stored: ReadonlyMap<string, ContactRow>) =>
+  [...pending.expected].some(([userId, row]) => !sameContact(row, stored.get(userId)))
+
 /** What became of one request: its rows, or the error `dispatch` would have thrown. */
 export type BatchResult = { readonly rows: DeliveryRow[] } | { readonly error: unknown }
 
@@ -52,6 +76,7 @@ const failed = (error: unknown): BatchResult => ({ error })
 export const dispatchBatch = async (
   deps: BatchDispatchDeps,
   items: readonly BatchItem[],
+  pending?: PendingContacts,
 ): Promise<BatchResult[]> => {
   const { registry, contacts, preferences, batchStore, service, throttle } = deps
   const results: (BatchResult | undefined)[] = items.map(() => undefined)
@@ -148,9 +173,34 @@ export const dispatchBatch = async (
     return { ...p, deliveries }
   })
 
-  const { rows, created } = await batchStore.insertMany(
-    all.flatMap((p) => p.deliveries.map((d) => d.delivery)),
+  const news = all.flatMap((p) =>
+    p.deliveries.map((d) => ({ ...d, lastDelivery: p.item.context.lastDelivery })),
   )
+  // The whole batch due now through the local outbox: the directory upsert, the delivery rows, the messages and
+  // their attempts in one transaction (one commit). Otherwise the directory is written first, as before.
+  const folds = pending && alone.length === 0 && news.every(({ delivery }) => service.sendsWithin(delivery))
+  let folded: Awaited<ReturnType<DeliveryService['recordAndDeliver']>> | undefined
+  if (pending && folds) {
+    try {
+      folded = await service.recordAndDeliver(news, async (tx) => {
+        if (movedIn(pending, await contacts.upsertManyWithin(tx, pending.inputs))) throw new ContactMoved()
+      })
+    } catch {
+      // Nothing of the batch was written (a directory row moved, a race, a database error): the path that claims,
+      // decided again on the rows the upsert leaves.
+      return dispatchBatch(deps, withStored(items, await contacts.upsertMany(pending.inputs)))
+    }
+  } else if (pending) {
+    const stored = await contacts.upsertMany(pending.inputs)
+    if (movedIn(pending, stored)) return dispatchBatch(deps, withStored(items, stored))
+  }
+
+  const { rows, created } = folded
+    ? {
+        rows: new Map([...folded.rows, ...(await batchStore.getMany(folded.existed))]),
+        created: new Set<string>(),
+      }
+    : await batchStore.insertMany(news.map((d) => d.delivery))
   const rowOf = (id: string) => {
     const row = rows.get(id)
     if (!row) throw new Error(`delivery ${id} vanished after insert`)
@@ -170,10 +220,11 @@ export const dispatchBatch = async (
     all.flatMap((p) =>
       p.deliveries
         .map(({ delivery }) => rowOf(delivery.id))
-        .filter((row) => !waits(row))
+        .filter((row) => !waits(row) && !folded?.outcomes.has(row.id))
         .map((row) => ({ row, lastDelivery: p.item.context.lastDelivery })),
     ),
   )
+  for (const [id, outcome] of folded?.outcomes ?? []) outcomes.set(id, outcome)
   await Promise.all(
     all.map(async (p) => {
       try {

@@ -16,7 +16,7 @@ import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
 import type { Digests } from '../workflows/digest.ts'
 import type { Throttle } from '../workflows/throttle.ts'
-import { type BatchItem, type BatchResult, dispatchBatch } from './batch.ts'
+import { type BatchItem, type BatchResult, dispatchBatch, type PendingContacts } from './batch.ts'
 import type { NotificationRequest } from './model.ts'
 import { type DispatchContext, planRequest, renderPlan, settleOutcomes, waitOf } from './plan.ts'
 
@@ -140,10 +140,15 @@ export const createDispatcher = (deps: DispatcherDeps) => {
     /**
      * Dispatches many requests, each decided as `dispatch` decides it, with shared writes (see `batch.ts`);
      * resolves to one result per request, in order. Throws only when the batch as a whole failed (a database
-     * error): the caller then dispatches each request alone.
+     * error): the caller then dispatches each request alone. `pending`: the caller's directory writes, still to
+     * make (with the deliveries when the batch can be recorded and sent in one transaction).
      */
-    dispatchBatch: (items: readonly BatchItem[]): Promise<BatchResult[]> =>
-      dispatchBatch({ ...deps, dispatch: (request, context) => api.dispatch(request, context) }, items),
+    dispatchBatch: (items: readonly BatchItem[], pending?: PendingContacts): Promise<BatchResult[]> =>
+      dispatchBatch(
+        { ...deps, dispatch: (request, context) => api.dispatch(request, context) },
+        items,
+        pending,
+      ),
   }
   return api
 }

@@ -2,8 +2,9 @@ import { afterEach, expect, it } from 'bun:test'
 import { createEvent, type EventOf, type EventType } from '@flotilla/contracts'
 import { NonRetryableError } from '@flotilla/streams'
 import { waitFor } from '@flotilla/streams/testing'
-import type { Transport } from '../channels/types.ts'
+import { type Transport, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
+import { buildCore } from '../deps.ts'
 import { createOutboxTransport } from '../outbox/store.ts'
 import {
   createTestApp,
@@ -141,9 +142,125 @@ describeEachEngine((engine) => {
     ])
   })
 
-  it('stores the outbox messages in the transaction that records them sent: a batch dying inside it leaves nothing, the redelivery sends once', async () => {
+  it('records a batch due now through the outbox in one transaction with its directory writes: a batch dying inside it leaves nothing, and the batch sends once', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 20 }, (_, i) => reset(`u-one-${i}`))
+    const insertAndSendMany = core.batchStore.insertAndSendMany
+    core.batchStore.insertAndSendMany = (items, leaseUntil, before, send) =>
+      insertAndSendMany(items, leaseUntil, before, async (tx, fresh) => {
+        await send(tx, fresh) // the directory and the messages are written inside the transaction…
+        throw new Error('the transaction failed before its commit')
+      })
+    const upsertMany = core.contacts.upsertMany
+    let left: unknown
+    core.contacts.upsertMany = async (inputs) => {
+      // The path that claims starts here (the directory first): what the rolled-back transaction left.
+      left = {
+        contact: await core.contacts.get('u-one-0'),
+        deliveries: await core.deliveries.countByStatus(),
+        outbox: await core.outbox.count(),
+        sent: (await published('notification.sent')).length,
+      }
+      return upsertMany(inputs)
+    }
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    core.batchStore.insertAndSendMany = insertAndSendMany
+    core.contacts.upsertMany = upsertMany
+    // …and rolled back whole: no directory row, no delivery, no message, no event.
+    expect(left).toEqual({ contact: undefined, deliveries: {}, outbox: 0, sent: 0 })
+    // The batch went on through the path that claims, sending each once.
+    expect(first).toEqual(events.map(() => undefined))
+    expect(await core.outbox.count()).toBe(20)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
+    expect(await published('notification.sent')).toHaveLength(20)
+
+    // Redelivered: the one transaction finds every row recorded; nothing is sent or published again.
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    expect(await core.outbox.count()).toBe(20)
+    expect(await published('notification.sent')).toHaveLength(20)
+  })
+
+  it('records and sends a batch due now through the outbox in one transaction: each delivery sent with its attempt, the directory written, the event published', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 5 }, (_, i) => reset(`u-fold-${i}`))
+    const claimAndSendMany = core.batchStore.claimAndSendMany
+    const insertMany = core.batchStore.insertMany
+    let claimed = 0
+    core.batchStore.claimAndSendMany = (...args) => {
+      claimed++
+      return claimAndSendMany(...args)
+    }
+    core.batchStore.insertMany = (...args) => {
+      claimed++
+      return insertMany(...args)
+    }
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    core.batchStore.claimAndSendMany = claimAndSendMany
+    core.batchStore.insertMany = insertMany
+    expect(claimed).toBe(0)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 5 })
+    expect(await published('notification.sent')).toHaveLength(5)
+    await core.batchStore.flushMarkers() // the markers owed (see the next test)
+    const row = (await core.deliveries.list({ userId: 'u-fold-0' })).items[0]
+    expect(row).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      provider: 'outbox',
+      publishedStatus: 'sent',
+      leaseUntil: 0,
+      dueAt: null,
+    })
+    expect(row?.sentAt).toBeNumber()
+    const [message] = (await core.outbox.list({ recipient: 'u-fold-0@example.com' })).items
+    expect(message?.id).toBe(row?.providerMessageId as string)
+    expect(await core.deliveries.attempts(row?.id ?? '')).toMatchObject([
+      { attempt: 1, outcome: 'sent', provider: 'outbox' },
+    ])
+    expect(await core.contacts.get('u-fold-0')).toMatchObject({ email: 'u-fold-0@example.com' })
+  })
+
+  it('decides again when the directory moved before the batch committed: quiet hours set meanwhile hold the message', async () => {
+    const { core, published } = await app(engine)
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16)
+    const now = Date.now()
+    await core.contacts.upsert({ userId: 'u-moved', email: 'u-moved@example.com' })
+    const expectMany = core.contacts.expectMany
+    core.contacts.expectMany = async (inputs) => {
+      const expected = await expectMany(inputs)
+      // Another writer (the settings API) between the read and the batch's transaction.
+      await core.contacts.setSettings('u-moved', {
+        timezone: 'UTC',
+        quietHours: { start: hhmm(now - 3_600_000), end: hhmm(now + 3_600_000) },
+      })
+      return expected
+    }
+    expect(await handleEvents(core.handlerDeps, [consumed(reset('u-moved'))])).toEqual([undefined])
+    core.contacts.expectMany = expectMany
+    expect(await core.deliveries.countByStatus()).toEqual({ held: 1 })
+    expect(await core.outbox.count()).toBe(0)
+    expect(await published('notification.sent')).toHaveLength(0)
+  })
+
+  it('takes the path that claims when a batch cannot be recorded in one transaction: a batch dying inside the claim leaves its deliveries queued, the redelivery sends once', async () => {
     const { core, published } = await app(engine)
     const events = Array.from({ length: 20 }, (_, i) => reset(`u-tx-${i}`))
+    const insertAndSendMany = core.batchStore.insertAndSendMany
+    core.batchStore.insertAndSendMany = async () => {
+      throw new Error('the one-transaction path is unavailable')
+    }
     const claimAndSendMany = core.batchStore.claimAndSendMany
     core.batchStore.claimAndSendMany = (items, leaseUntil, send) =>
       claimAndSendMany(items, leaseUntil, async (tx, taken) => {
@@ -156,11 +273,13 @@ describeEachEngine((engine) => {
     )
     expect(first.every((e) => e instanceof Error)).toBe(true)
     core.batchStore.claimAndSendMany = claimAndSendMany
+    core.batchStore.insertAndSendMany = insertAndSendMany
     // …and rolled back with the claim: nothing stored, nothing taken, no attempt, no event.
     expect(await core.outbox.count()).toBe(0)
     expect(await core.deliveries.countByStatus()).toEqual({ queued: 20 })
     expect(await published('notification.sent')).toHaveLength(0)
 
+    // The redelivery's one transaction finds the rows recorded: they go through the claim, sent once.
     expect(
       await handleEvents(
         core.handlerDeps,
@@ -170,10 +289,121 @@ describeEachEngine((engine) => {
     expect(await core.outbox.count()).toBe(20)
     expect(await core.deliveries.countByStatus()).toEqual({ sent: 20 })
     expect(await published('notification.sent')).toHaveLength(20)
+    await core.batchStore.flushMarkers()
     const row = (await core.deliveries.list({ userId: 'u-tx-0' })).items[0]
     expect(row).toMatchObject({ status: 'sent', attempts: 1, provider: 'outbox', publishedStatus: 'sent' })
     const [message] = (await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items
     expect(message?.id).toBe(row?.providerMessageId as string)
     expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['sent'])
+  })
+
+  it('writes the published markers of a batch in the next write transaction (or on their own when none comes): a crash before leaves no event lost, and the redelivery sends nothing again', async () => {
+    const { core, redis, published } = await app(engine)
+    const first = Array.from({ length: 5 }, (_, i) => reset(`u-mark-a${i}`))
+    const second = Array.from({ length: 5 }, (_, i) => reset(`u-mark-b${i}`))
+    const rowOf = async (userId: string) => (await core.deliveries.list({ userId })).items[0]
+    const markerWrites: string[] = []
+    const markPublishedMany = core.batchStore.markPublishedMany
+    core.batchStore.markPublishedMany = async (ids, status) => {
+      markerWrites.push(status)
+      return markPublishedMany(ids, status)
+    }
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        first.map((e) => consumed(e)),
+      ),
+    ).toEqual(first.map(() => undefined))
+    // Published, the marker owed (not a commit of its own).
+    expect(await published('notification.sent')).toHaveLength(5)
+    const a0 = await rowOf('u-mark-a0')
+    expect(core.batchStore.owedMarker(a0?.id ?? '')).toBe('sent')
+    // Redelivered in this process before the marker is written: the owed marker counts, nothing published again.
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        first.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(first.map(() => undefined))
+    expect(await published('notification.sent')).toHaveLength(5)
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        second.map((e) => consumed(e)),
+      ),
+    ).toEqual(second.map(() => undefined))
+    expect(markerWrites).toEqual([])
+    // The first batch's markers are written by now (the next transactions, or the timer).
+    await waitFor(async () => (await rowOf('u-mark-a0'))?.publishedStatus === 'sent', {
+      timeoutMs: 5_000,
+      message: 'the owed markers are written',
+    })
+
+    // A crash now loses the second batch's owed markers: a new process on the same database.
+    const restarted = buildCore({
+      database: core.database,
+      redis,
+      settings: core.settings,
+      transports: core.transports,
+      events: core.events,
+    })
+    const b0 = await rowOf('u-mark-b0')
+    if (!core.batchStore.owedMarker(b0?.id ?? ''))
+      expect(b0?.publishedStatus).toBe('sent') // the timer was first
+    else expect(b0?.publishedStatus).toBeNull()
+    // Its redelivery: nothing sent again, the event published again only under its same id, the marker written.
+    expect(
+      await handleEvents(
+        restarted.handlerDeps,
+        second.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(second.map(() => undefined))
+    await restarted.batchStore.flushMarkers()
+    expect(await core.outbox.count()).toBe(10)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 10 })
+    const sent = await published('notification.sent')
+    expect(new Set(sent.map((e) => e.id)).size).toBe(10)
+    expect(new Set(sent.map((e) => e.payload.notificationId))).toEqual(
+      new Set(
+        await Promise.all(
+          [...first, ...second].map(async (e) => (await rowOf(e.payload.recipient.userId))?.id ?? 'missing'),
+        ),
+      ),
+    )
+    expect((await rowOf('u-mark-b0'))?.publishedStatus).toBe('sent')
+    expect(await core.deliveries.attempts(b0?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'sent' }])
+  })
+
+  it('records a delivery the outbox refused inside the one transaction as taken with its attempt started, retried as after a claim; the redelivery sends it once', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 3 }, (_, i) => reset(`u-refused-${i}`))
+    const outbox = core.transports.email[0] as Transport
+    const { sendBatchWithin } = outbox
+    if (!sendBatchWithin) throw new Error('the email transport is not the local outbox')
+    outbox.sendBatchWithin = async () => {
+      throw new TransportError('transient', 'OUTBOX_DOWN', 'the outbox refused the batch')
+    }
+    const first = await handleEvents(
+      core.handlerDeps,
+      events.map((e) => consumed(e)),
+    )
+    outbox.sendBatchWithin = sendBatchWithin
+    expect(first.every((e) => e instanceof Error && e.message.includes('OUTBOX_DOWN'))).toBe(true)
+    expect(await core.deliveries.countByStatus()).toEqual({ queued: 3 })
+    expect(await core.outbox.count()).toBe(0)
+    const row = (await core.deliveries.list({ userId: 'u-refused-0' })).items[0]
+    expect(row).toMatchObject({ attempts: 1, errorCode: 'OUTBOX_DOWN', publishedStatus: null })
+    expect(await core.deliveries.attempts(row?.id ?? '')).toMatchObject([{ attempt: 1, outcome: 'retry' }])
+
+    expect(
+      await handleEvents(
+        core.handlerDeps,
+        events.map((e) => consumed(e, 2)),
+      ),
+    ).toEqual(events.map(() => undefined))
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 3 })
+    expect(await core.outbox.count()).toBe(3)
+    expect(await published('notification.sent')).toHaveLength(3)
+    expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['retry', 'sent'])
   })
 })

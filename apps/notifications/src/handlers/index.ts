@@ -7,7 +7,8 @@ import type { EventSubscription, HandlerMap } from '@flotilla/service-kit'
 import type { ConsumerMessage } from '@flotilla/streams'
 import DataLoader from 'dataloader'
 import type { ContactStore } from '../contacts/store.ts'
-import type { BatchItem, BatchResult } from '../dispatch/batch.ts'
+import type { ContactRow } from '../db/schema.ts'
+import type { BatchItem, BatchResult, PendingContacts } from '../dispatch/batch.ts'
 import type { Dispatcher } from '../dispatch/dispatcher.ts'
 import { authDeviceAdded } from './auth-device-added.ts'
 import { authRefreshReused } from './auth-refresh-reused.ts'
@@ -96,14 +97,27 @@ export const handleEvents = async (
     }
   })
   const contacts = planned.flatMap((p) => (p?.contact ? [p.contact] : []))
+  // No settings in the batch (the usual case): the directory upsert is left to the batch, which commits it with
+  // its deliveries when it can (`dispatchBatch`), deciding every request on the rows the upsert will leave (read
+  // here without writing). Settings (rare) keep the order upsert, then settings, each committed first.
+  const pending: PendingContacts | undefined = planned.every((p) => !p?.settings)
+    ? await deps.contacts.expectMany(contacts).then(
+        (expected) => ({ inputs: contacts, expected }),
+        () => undefined,
+      )
+    : undefined
   // One statement for the batch's directory writes; when it fails, each event writes its own (and fails alone).
-  const stored = await deps.contacts.upsertMany(contacts).catch(() => undefined)
+  const stored = pending ? undefined : await deps.contacts.upsertMany(contacts).catch(() => undefined)
   await Promise.all(
     planned.map(async (p) => {
       if (!p) return
       try {
         const { index, context, contact, settings, request } = p
-        let row = contact ? (stored?.get(contact.userId) ?? (await deps.contacts.upsert(contact))) : undefined
+        let row = contact
+          ? (pending?.expected.get(contact.userId) ??
+            stored?.get(contact.userId) ??
+            (await deps.contacts.upsert(contact)))
+          : undefined
         // Settings keep the newest by event time (rare events: user.registered, user.profile.updated), one by one.
         if (settings) row = await deps.contacts.applySettings(settings)
         if (!request) return
@@ -121,12 +135,32 @@ export const handleEvents = async (
   requests.sort((a, b) => a.index - b.index)
   let results: BatchResult[]
   try {
-    results = await deps.dispatcher.dispatchBatch(requests.map((r) => r.item))
+    results = await deps.dispatcher.dispatchBatch(
+      requests.map((r) => r.item),
+      pending,
+    )
   } catch {
+    // Each event alone, as `handleEvent` handles it: its directory write first when the batch owed it.
+    const written = new Map<number, ContactRow>()
+    if (pending)
+      for (const p of planned) {
+        if (!p?.contact) continue
+        try {
+          written.set(p.index, await deps.contacts.upsert(p.contact))
+        } catch (error) {
+          errors[p.index] = asError(error)
+        }
+      }
     results = []
-    for (const { item } of requests) {
+    for (const { index, item } of requests) {
+      const failed = errors[index]
+      if (failed) {
+        results.push({ error: failed })
+        continue
+      }
       try {
-        results.push({ rows: await deps.dispatcher.dispatch(item.request, item.context) })
+        const contact = written.get(index) ?? item.context.contact
+        results.push({ rows: await deps.dispatcher.dispatch(item.request, { ...item.context, contact }) })
       } catch (error) {
         results.push({ error })
       }
