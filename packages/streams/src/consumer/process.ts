@@ -110,7 +110,7 @@ export const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): 
  * and dead-letters failures. Run it exclusively (one batch at a time); the caller releases the batch's in-flight
  * marks after.
  */
-export const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
+const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
   await settleBeforeAck(rt, batch)
   await flushAcks(rt)
 }
