@@ -69,9 +69,8 @@ drizzle's query builder;
 \`INSERT … SELECT … FROM json_each(?)\` was measured slower overall (0.40× against 0.49×).
 
 **The serial bound, and what sits below it.** The consumer does the runtime's work and the
-append in series on one thread (the driver is synchronous, and the runtime runs one batch's handler at a time, the
-next one only after the previous one returned), so its time per event is at least the runtime's plus the raw insert's
-with hashing.
+append in series on one thread (the driver is synchronous, and the runtime handles one batch at a time, acking it
+before it hands over the next), so its time per event is at least the runtime's plus the raw insert's with hashing.
 In earlier full runs: 1 ÷ (1 ÷ 0.90 + 1 ÷ 0.70) = 0.39× (load average 9 → 8) and 1 ÷ (1 ÷ 1.46 + 1 ÷ 0.71) = 0.48×
 (load average 19 → 13), and the consumer measured 0.28–0.46× and 0.15–0.40× per round; the rest of the gap is the
 duplicate and chain-head read, the append-only trigger, binding and the per-event span. Four runs on a quieter
@@ -119,13 +118,14 @@ ack's round trip and the spans. Two changes came of it:
   id once (numbered parameters) and walks a VALUES list into each table's key (CROSS JOIN keeps that order), its SQL
   built once per shape: 152 → 64 µs per statement in a micro-benchmark on a 20,000-record file (fastest of 9 rounds;
   medians 239 → 100 µs at load average ~3.4), 0.30–0.40 → 0.16–0.24 ms per batch inside the consumer;
-- the runtime no longer waits for a batch's ack before the next batch's handler: the ack is sent once the handler
-  has returned (after the commit), the next batch is decoded and handled while it travels, the ack before it is
-  awaited before the next is sent (one in flight), the batch's entries stay in flight until their ack has settled,
-  and the loop and \`close\` wait for the last one (packages/streams/src/consumer/reader.ts). For the drain's no-op
-  handler this made no difference (the drain section); here the handler holds the thread for ~4 ms, and the thread
-  had nothing else to do during that round trip.
-Tried and dropped: decoding the read-ahead batch while the ack is awaited (15 paired rounds, load average ~2.5:
+- tried, measured and reverted: the runtime not waiting for a batch's ack before the next batch's handler (the ack
+  sent once the handler returned, the next batch handled while it travelled, one ack in flight, the batch's entries
+  in flight until their ack settled). Here it showed in the slower batches (below), but the drain benchmark at
+  1,000,000 events measured it slower, side by side with the same tree without it, alternating (2026-12-04
+  11:21–11:31 UTC, load average 0.7–1.3): runner ÷ raw loop 0.89× (0.88–0.93) and 0.87× (0.65–0.96, 3 of 5 rounds)
+  with it, 0.99× (0.96–1.06) without; the runner drained 255–283 thousand events/s against 318 thousand. The
+  measurements below were taken with both changes; the full run above has the read change only.
+Also tried and dropped: decoding the read-ahead batch while the ack is awaited (15 paired rounds, load average ~2.5:
 28.7 against 28.3 µs per event by the medians, no difference).
 Side by side in one process (main's consumer and this one, each interleaved with the raw insert, 20 rounds of 20,000,
 fresh files), three runs. Per batch (2,079 batches each), the time between one append and the next went 1.313 →
@@ -174,7 +174,7 @@ recorded it exactly once). The worker store itself never beat the serial append 
 
 Only a runtime that starts the next batch's handler before the previous one's has returned (two batches in flight,
 acks in order), on a machine with a core to spare, would give the overlap room; decoding ahead alone does not, and
-neither does handling the next batch while the previous one's ack travels (above).
+handling the next batch while the previous one's ack travels cost the drain more than it gave here (above).
 
 Moving WAL checkpoints off the append was tried too: in the raw loop, automatic checkpoints take 0.3–1.0 ms of its
 3–4 ms per batch, but the consumer with them turned off on its append connection measured no better (back-to-back quick runs

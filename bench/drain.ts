@@ -217,8 +217,7 @@ This round, per entry on the drain path:
    measured 1.35 µs/event against 1.50 µs with strings.
 3. *Decoding is split from settling* (\`consumer/decode.ts\`), and a batch that arrives while the previous
    batch's handler is awaiting is decoded during that wait; its handler still starts only after the previous
-   batch's handler has returned and its acks are sent (since 2026-12-04 it no longer waits for their reply;
-   \`consumer.test.ts\`, "prefetch"). With a handler that awaits three Redis round
+   batch is settled and acked (\`consumer.test.ts\`, "prefetch"). With a handler that awaits three Redis round
    trips per batch the runner went from 0.42× to 0.48× of the raw loop (median of 7 rounds, load average ~1.8).
 
 Main-thread CPU per event, the runner before this round → after the first change (one run) and → after both
@@ -231,10 +230,8 @@ Why the ratio still moves with the load: the runner keeps Redis and its own thre
 cores; on a shared machine its main thread waited for a core 23–36% of the time at a load average of ~2 (runnable,
 not running) and for Redis ~10%. The raw loop waits for each reply and needs one core. The ack script also
 costs Redis ~0.26 µs per id more than a bare XACK (the ids go through Lua), which counts when both share the
-cores. Sending a batch's acks without waiting for their reply before the next batch made no difference here beyond
-the noise (15 paired rounds, no-op handler). It was adopted
-later (2026-12-04) for handlers that hold the thread, such as the audit store's synchronous append (the audit
-section): the next batch's handler now runs while the previous ack travels, one ack in flight at a time.
+cores. Tried and dropped: sending a batch's acks without waiting for their reply before the next batch (15 paired
+rounds: no difference beyond the noise), so a batch is still settled before the next one starts.
 
 Two runs of this file after these changes, back to back: 2026-12-04 07:19–07:22 UTC (load average 2.0 → 1.9)
 and 07:24–07:27 (0.7 → 1.3). Runner ÷ raw loop at 200,000 events: median 0.97× (0.80–0.99× per round, 4 of 5

@@ -110,16 +110,7 @@ export const deadLetter = async (rt: Runtime, dead: readonly DeadLetterItem[]): 
  * and dead-letters failures. Run it exclusively (one batch at a time); the caller releases the batch's in-flight
  * marks after.
  */
-const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
-  await settleBeforeAck(rt, batch)
-  await flushAcks(rt)
-}
-
-/**
- * `settleBatch` up to its acks: they are buffered, not sent; the caller flushes them (`flushAcks`) when it
- * chooses, and releases the batch's in-flight marks once that flush has settled.
- */
-export const settleBeforeAck = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
+export const settleBatch = async (rt: Runtime, batch: DecodedBatch): Promise<void> => {
   const base = { stream: rt.stream, group: rt.group }
   const acks: string[] = []
   for (const id of batch.deleted) {
@@ -194,6 +185,7 @@ export const settleBeforeAck = async (rt: Runtime, batch: DecodedBatch): Promise
       rt.lastErrors.delete(id)
     }
   rt.acker.add(acks)
+  await flushAcks(rt)
 }
 
 /** Processes delivered entries (already marked in flight one by one) and settles every one of them before returning. */

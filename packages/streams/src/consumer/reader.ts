@@ -8,7 +8,7 @@ import { closeConnection, isCluster, type RedisClient, whenReady } from '../conn
 import { isNoGroupError, reasonOf } from '../errors.ts'
 import { type DecodedBatch, decodeNewEntries, type NewEntries, newEntriesOf } from './decode.ts'
 import { readPending } from './group.ts'
-import { flushAcks, processBatch, settleBeforeAck } from './process.ts'
+import { processBatch, settleBatch } from './process.ts'
 import { parseReadReply, type RawEntry } from './replies.ts'
 import type { Runtime } from './runtime.ts'
 
@@ -152,27 +152,12 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
       return { entries, decoded: rt.handling ? decodeNewEntries(rt.group, entries) : undefined }
     })
 
-  // The last batch's ack, still on its way: the next batch is handled meanwhile (below).
-  let lastAck: Promise<void> = Promise.resolve()
-
-  // A batch is acked after its handler returned (after its commit), and the next batch's handler does not wait
-  // for that ack's round trip: it runs while the ack is on its way, and the ack before it is awaited before the
-  // next one is sent, so at most one is in flight. A handler that holds the thread (a synchronous write) would
-  // otherwise leave the thread idle for a round trip per batch, and longer when Redis waits for a core. The
-  // batch's entries stay marked in flight until their ack has settled; a failed ack keeps its ids buffered for
-  // the next flush (flushAcks), as before.
   const handleNew = ({ entries, decoded }: Prefetched) =>
     rt.exclusive(async () => {
-      let acked: Promise<void> | undefined
       try {
-        await settleBeforeAck(rt, decoded ?? decodeNewEntries(rt.group, entries))
-        await lastAck
-        acked = flushAcks(rt)
-        lastAck = acked
+        await settleBatch(rt, decoded ?? decodeNewEntries(rt.group, entries))
       } finally {
-        // flushAcks never rejects (a failure is logged and its ids stay buffered).
-        if (acked) void acked.then(() => rt.inFlight.deleteBatch(entries.ids))
-        else rt.inFlight.deleteBatch(entries.ids)
+        rt.inFlight.deleteBatch(entries.ids)
       }
     })
 
@@ -223,7 +208,6 @@ export const createReader = (rt: Runtime, options: ReaderOptions) => {
         }
       }
       await settlePrefetched()
-      await lastAck
     },
 
     /** Wakes a blocked read (CLIENT UNBLOCK: it returns as a timeout, so nothing read is dropped). */
