@@ -308,7 +308,9 @@ const storageRound = async (n: number, oneCommit: boolean) => {
         return new Map(taken.map((id, i) => [id, answers[i] as NonNullable<(typeof answers)[number]>]))
       },
     )
-    await core.batchStore.markPublishedMany([...done.keys()], 'sent')
+    // The markers in a commit of their own, as this path wrote them.
+    core.batchStore.markPublishedLater([...done.keys()], 'sent')
+    await core.batchStore.flushMarkers()
   }
   return {
     async run(): Promise<Measurement> {

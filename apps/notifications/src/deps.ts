@@ -55,6 +55,8 @@ export interface CoreDeps {
   readonly templates?: readonly TemplateDefinition[]
   /** Told every attempt's outcome (sent, retry, failover, dead, failed): metrics. */
   readonly onAttempt?: (info: { channel: string; provider: string; outcome: string }) => void
+  /** How long owed published markers wait for a write transaction (tests lengthen it). @defaultValue 100 */
+  readonly markerDelayMs?: number
   /** Told each delivery recorded in a workflow status (throttled, scheduled, held, digested, cancelled): metrics. */
   readonly onStatus?: (info: { channel: string; status: string }) => void
 }
@@ -80,7 +82,10 @@ export const buildCore = (deps: CoreDeps) => {
     limits: settings.rateLimits,
     maxWaitMs: settings.rateLimitMaxWaitMs,
   })
-  const batchStore = createDeliveryBatchStore(db)
+  const batchStore = createDeliveryBatchStore(
+    db,
+    deps.markerDelayMs === undefined ? {} : { markerDelayMs: deps.markerDelayMs },
+  )
   const service = createDeliveryService({
     store: deliveries,
     batchStore,

@@ -96,6 +96,8 @@ export interface TestAppOptions {
   >
   /** The database engine. @defaultValue 'libsql' */
   readonly engine?: Engine
+  /** How long owed published markers wait for a write transaction. @defaultValue 100 */
+  readonly markerDelayMs?: number
 }
 
 /** The engines the notifications database runs on; the conformance suites run once per engine. */
@@ -167,6 +169,7 @@ export const createTestApp = async (options: TestAppOptions = {}): Promise<TestA
     events,
     onAttempt: deliveryMetrics(metrics),
     onStatus: workflowMetrics(metrics),
+    ...(options.markerDelayMs === undefined ? {} : { markerDelayMs: options.markerDelayMs }),
   })
   const serviceKeys = parseKeyRing(TEST_SERVICE_SECRET)
   const signer = createServiceTokenSigner(serviceKeys, 'monolith')

@@ -34,6 +34,11 @@ const chunks = <T>(items: readonly T[]): T[][] => {
 /** How long owed published markers wait for a write transaction to ride in before they are written on their own. */
 const MARKER_DELAY_MS = 100
 
+export interface DeliveryBatchStoreOptions {
+  /** How long owed published markers wait for a write transaction (tests lengthen it). @defaultValue 100 */
+  readonly markerDelayMs?: number
+}
+
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
 /**
@@ -67,7 +72,10 @@ export interface Sent {
   readonly providerMessageId: string
 }
 
-export const createDeliveryBatchStore = (db: Db) => {
+export const createDeliveryBatchStore = (
+  db: Db,
+  { markerDelayMs = MARKER_DELAY_MS }: DeliveryBatchStoreOptions = {},
+) => {
   const client = db.$client
   /** The rows of `ids` as stored now. */
   const getMany = async (ids: readonly string[]): Promise<Map<string, DeliveryRow>> => {
@@ -88,7 +96,7 @@ export const createDeliveryBatchStore = (db: Db) => {
   /**
    * Published markers owed: `notification.sent` (or `.failed`) already published for these deliveries, the
    * marker not yet written (id → marker). They ride in the next write transaction of this store, or are written
-   * on their own after `MARKER_DELAY_MS` when none comes (`flushMarkers`). Losing them (a crash) loses no event:
+   * on their own after `markerDelayMs` when none comes (`flushMarkers`). Losing them (a crash) loses no event:
    * the event was published before the marker was owed, and a delivery whose marker is missing only publishes
    * it again, under the same id, if something goes over it again (a redelivery before its ack).
    */
@@ -135,7 +143,7 @@ export const createDeliveryBatchStore = (db: Db) => {
       markerTimer = undefined
       // A failure keeps them owed (rescheduled); the next transaction takes them otherwise.
       flushMarkers().catch(() => {})
-    }, MARKER_DELAY_MS)
+    }, markerDelayMs)
     markerTimer.unref?.()
   }
 
@@ -430,20 +438,9 @@ export const createDeliveryBatchStore = (db: Db) => {
       return done
     },
 
-    /** Remembers that the event for `status` has been published for each of `ids`, in a commit of its own. */
-    async markPublishedMany(ids: readonly string[], status: string) {
-      for (const part of chunks(ids))
-        await retryWhileBusy(() =>
-          client.execute({
-            sql: `UPDATE deliveries SET published_status = ? WHERE id IN (${marks(part.length, '?')})`,
-            args: [status, ...part],
-          }),
-        )
-    },
-
     /**
      * Remembers that the event for `marker` has been published for each of `ids`, in the next write transaction
-     * of this store (or on its own within `MARKER_DELAY_MS`): no commit of its own per batch. Only for events
+     * of this store (or on its own within `markerDelayMs`): no commit of its own per batch. Only for events
      * already published (see `owedMarkers`).
      */
     markPublishedLater(ids: readonly string[], marker: string) {
