@@ -112,6 +112,36 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     return breaker
   }
 
+  /** What a transport is asked to send for a delivery (its stored address and content) in key generation `generation`. */
+  const sendRequestOf = (
+    d: Pick<DeliveryRow, 'id' | 'address' | 'content'>,
+    generation: number,
+    provider: string,
+  ): SendRequest => ({
+    address: JSON.parse(d.address as string) as Address,
+    message: JSON.parse(d.content as string) as RenderedMessage,
+    idempotencyKey: idempotencyKeyOf(d.id, generation, provider),
+  })
+
+  /**
+   * A transport that writes to this database sends `requests` inside the caller's transaction, through its
+   * breaker: one answer per request, in order (each one the error when the send as a whole threw).
+   */
+  const sendWithinTx = async (
+    transport: Transport,
+    tx: SqlExecutor,
+    requests: readonly SendRequest[],
+  ): Promise<(SendResult | Error)[]> => {
+    const sendWithin = transport.sendBatchWithin?.bind(transport)
+    if (!sendWithin) throw new Error(`${transport.provider} does not write to this database`)
+    const answers = await breakerOf(transport.channel, 0, transport.provider)
+      .execute(() => sendWithin(tx, requests))
+      .catch((error: unknown) =>
+        requests.map(() => (error instanceof Error ? error : new Error(String(error)))),
+      )
+    return requests.map((_, i) => answers[i] ?? new Error('no answer from the transport'))
+  }
+
   /** Whether the event for `marker` is published: its marker written, or owed by this process (`markPublishedLater`). */
   const published = (row: DeliveryRow, marker: string) =>
     row.publishedStatus === marker || batchStore.owedMarker(row.id) === marker
@@ -298,11 +328,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     )
     type Item = (typeof admitted)[number]
     const leaseUntil = Date.now() + deps.leaseMs
-    const requestOf = ({ row, transport }: Item): SendRequest => ({
-      address: JSON.parse(row.address as string) as Address,
-      message: JSON.parse(row.content as string) as RenderedMessage,
-      idempotencyKey: idempotencyKeyOf(row.id, row.keyGeneration, transport.provider),
-    })
+    const requestOf = ({ row, transport }: Item) => sendRequestOf(row, row.keyGeneration, transport.provider)
     /** A send whose answer is known, with its attempt; `writtenAt`: when it was recorded `sent` (a local transport). */
     const accepted: { item: Item; attempt: number; ok: SendResult; writtenAt?: number | undefined }[] = []
     const answered = (item: Item, attempt: number, outcome: SendOutcome, writtenAt?: number) => {
@@ -314,22 +340,19 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
 
     // A transport writing to this database: claim, send and record in one transaction per transport.
     for (const [transport, group] of groups) {
-      const sendWithin = transport.sendBatchWithin?.bind(transport)
-      if (!sendWithin) continue
+      if (!transport.sendBatchWithin) continue
       groups.delete(transport)
       const byId = new Map(group.map((item) => [item.row.id, item]))
-      const breaker = breakerOf(transport.channel, 0, transport.provider)
       const done = await batchStore.claimAndSendMany(
         group.map(({ row }) => ({ id: row.id, provider: transport.provider })),
         leaseUntil,
         async (tx, taken) => {
-          const items = taken.map((id) => byId.get(id) as Item)
-          const answers = await breaker
-            .execute(() => sendWithin(tx, items.map(requestOf)))
-            .catch((error: unknown) =>
-              items.map(() => (error instanceof Error ? error : new Error(String(error)))),
-            )
-          return new Map(taken.map((id, i) => [id, answers[i] ?? new Error('no answer from the transport')]))
+          const answers = await sendWithinTx(
+            transport,
+            tx,
+            taken.map((id) => requestOf(byId.get(id) as Item)),
+          )
+          return new Map(taken.map((id, i) => [id, answers[i] as SendResult | Error]))
         },
       )
       for (const item of group) {
@@ -611,22 +634,13 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
             groups.set(transport, [...(groups.get(transport) ?? []), d])
           }
           for (const [transport, group] of groups) {
-            const sendWithin = transport.sendBatchWithin?.bind(transport)
-            if (!sendWithin) throw new Error(`${transport.provider} does not write to this database`)
-            const requests = group.map(
-              (d): SendRequest => ({
-                address: JSON.parse(d.address as string) as Address,
-                message: JSON.parse(d.content as string) as RenderedMessage,
-                idempotencyKey: idempotencyKeyOf(d.id, 0, transport.provider),
-              }),
+            // A new delivery's first key generation is 0.
+            const got = await sendWithinTx(
+              transport,
+              tx,
+              group.map((d) => sendRequestOf(d, 0, transport.provider)),
             )
-            const got = await breakerOf(transport.channel, 0, transport.provider)
-              .execute(() => sendWithin(tx, requests))
-              .catch((error: unknown) =>
-                group.map(() => (error instanceof Error ? error : new Error(String(error)))),
-              )
-            for (const [i, d] of group.entries())
-              answers.set(d.id, got[i] ?? new Error('no answer from the transport'))
+            for (const [i, d] of group.entries()) answers.set(d.id, got[i] as SendResult | Error)
           }
           return answers
         },
