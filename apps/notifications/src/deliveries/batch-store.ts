@@ -42,6 +42,33 @@ export interface DeliveryBatchStoreOptions {
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
 /**
+ * Which deliveries of `part` exist already, found by their unique key (event, channel, recipient) rather than by
+ * id: a row keeps the id it was created with, and a release that derives ids differently (ids became
+ * time-ordered on 2026-12-04) must still find the row a redelivered event wrote before it. The statement reads
+ * the candidates of the part's events; `storedIdsOf` keeps the ones whose key matches.
+ */
+const keyLookup = (part: readonly NewDelivery[]): InStatement => {
+  const events = [...new Set(part.map((d) => d.eventId))]
+  return {
+    sql: `SELECT id, event_id, channel, recipient FROM deliveries WHERE event_id IN (${marks(events.length, '?')})`,
+    args: events,
+  }
+}
+const keyOf = (eventId: unknown, channel: unknown, recipient: unknown) =>
+  `${eventId}\u0000${channel}\u0000${recipient}`
+
+/** From `keyLookup`'s rows: planned id → stored id, for each delivery of `part` stored already. */
+const storedIdsOf = (part: readonly NewDelivery[], raws: readonly Record<string, unknown>[]) => {
+  const byKey = new Map(raws.map((raw) => [keyOf(raw.event_id, raw.channel, raw.recipient), String(raw.id)]))
+  const stored = new Map<string, string>()
+  for (const d of part) {
+    const id = byKey.get(keyOf(d.eventId, d.channel, d.recipient))
+    if (id !== undefined) stored.set(d.id, id)
+  }
+  return stored
+}
+
+/**
  * Takes `ids` for one attempt until `leaseUntil` inside `tx`: only a `queued` row, or a `sending` one whose lease
  * expired, so two workers never hold one delivery. Resolves to the taken ids with their attempt numbers.
  */
@@ -89,6 +116,16 @@ export const createDeliveryBatchStore = (
         const row = deliveryOf(raw)
         rows.set(row.id, row)
       }
+    }
+    return rows
+  }
+  /** The stored rows of deliveries that existed already (planned id → stored id), under their planned ids. */
+  const getExisting = async (existed: ReadonlyMap<string, string>): Promise<Map<string, DeliveryRow>> => {
+    const stored = await getMany([...existed.values()])
+    const rows = new Map<string, DeliveryRow>()
+    for (const [planned, id] of existed) {
+      const row = stored.get(id)
+      if (row) rows.set(planned, row)
     }
     return rows
   }
@@ -171,6 +208,7 @@ export const createDeliveryBatchStore = (
 
   return {
     getMany,
+    getExisting,
 
     /**
      * Creates the deliveries that do not exist yet (the unique key decides; a duplicate inside the batch is one
@@ -184,12 +222,11 @@ export const createDeliveryBatchStore = (
       const created = new Set<string>()
       for (const part of chunks(unique)) {
         const now = Date.now()
-        const ids = part.map((d) => d.id)
         // Which exist already (usually none), then the insert, in one write transaction: no row read back per id.
         const [before, inserted] = await retryWhileBusy(() =>
           client.batch(
             [
-              { sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`, args: ids },
+              keyLookup(part),
               {
                 sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
                   ON CONFLICT DO NOTHING`,
@@ -199,7 +236,7 @@ export const createDeliveryBatchStore = (
             'write',
           ),
         )
-        const existed = new Set((before?.rows ?? []).map((raw) => String(raw.id)))
+        let existed = storedIdsOf(part, before?.rows ?? [])
         const fresh = part.filter((d) => !existed.has(d.id))
         // Another process inserted one between the read and the insert (PostgreSQL runs them read-committed):
         // every row is read back as stored, and none counts as created here.
@@ -208,8 +245,8 @@ export const createDeliveryBatchStore = (
           created.add(d.id)
           rows.set(d.id, createdRowOf(d, now))
         }
-        const read = raced ? ids : [...existed]
-        if (read.length > 0) for (const [id, row] of await getMany(read)) rows.set(id, row)
+        if (raced) existed = storedIdsOf(part, (await client.execute(keyLookup(part))).rows)
+        if (existed.size > 0) for (const [id, row] of await getExisting(existed)) rows.set(id, row)
       }
       return { rows, created }
     },
@@ -319,8 +356,9 @@ export const createDeliveryBatchStore = (
      * hold a row not yet written): `send` stores their messages inside the transaction and answers per id, and
      * each is inserted as its attempt left it — `sent` with the attempt finished when accepted, else `sending`
      * under a lease until `leaseUntil` with the attempt started (as a claim leaves it, for the caller to
-     * continue). One that existed already (a redelivery) is left as it is, for the caller to read back. Resolves
-     * after the commit to the inserted rows, each with its answer, and to the ids that existed. Throws with
+     * continue). One that existed already (a redelivery; found by its unique key) is left as it is, for the caller
+     * to read back (`getExisting`). Resolves after the commit to the inserted rows, each with its answer, and to
+     * the deliveries that existed (planned id → stored id). Throws with
      * nothing written when `before` or `send` throws, or when another process inserted one of the rows meanwhile
      * (PostgreSQL; on a libSQL file the write transaction holds the only writer).
      */
@@ -329,22 +367,18 @@ export const createDeliveryBatchStore = (
       leaseUntil: number,
       before: (tx: SqlExecutor) => Promise<void>,
       send: (tx: SqlExecutor, fresh: readonly string[]) => Promise<Map<string, R>>,
-    ): Promise<{ inserted: Map<string, { row: DeliveryRow; answer: R }>; existed: string[] }> {
+    ): Promise<{ inserted: Map<string, { row: DeliveryRow; answer: R }>; existed: Map<string, string> }> {
       const unique = [...new Map(items.map((i) => [i.delivery.id, i])).values()]
       return inWriteTransaction(async (tx) => {
         await before(tx)
-        const existed = new Set<string>()
-        for (const part of chunks(unique)) {
-          const ids = part.map((i) => i.delivery.id)
-          const { rows } = await tx.execute({
-            sql: `SELECT id FROM deliveries WHERE id IN (${marks(ids.length, '?')})`,
-            args: ids,
-          })
-          for (const raw of rows) existed.add(String(raw.id))
+        const existed = new Map<string, string>()
+        for (const part of chunks(unique.map((i) => i.delivery))) {
+          const { rows } = await tx.execute(keyLookup(part))
+          for (const [planned, id] of storedIdsOf(part, rows)) existed.set(planned, id)
         }
         const fresh = unique.filter((i) => !existed.has(i.delivery.id))
         const inserted = new Map<string, { row: DeliveryRow; answer: R }>()
-        if (fresh.length === 0) return { inserted, existed: [...existed] }
+        if (fresh.length === 0) return { inserted, existed }
         const answers = await send(
           tx,
           fresh.map((i) => i.delivery.id),
@@ -398,7 +432,7 @@ export const createDeliveryBatchStore = (
           if (written?.rowsAffected !== part.length)
             throw new Error('a delivery of the batch was recorded by another process meanwhile')
         }
-        return { inserted, existed: [...existed] }
+        return { inserted, existed }
       })
     },
 

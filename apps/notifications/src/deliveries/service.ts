@@ -606,9 +606,9 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
      * batch where the path that claims makes three. Each delivery's attempt is recorded with it — `sent`, or
      * taken with its attempt started when the transport refused it (continued here as after a claim: failover,
      * retry, dead) — and the `notification.sent` of those sent is published after the commit, as `deliverBatch`
-     * publishes it. Resolves to the rows as written, one outcome per inserted delivery, and the ids that existed
-     * already (a redelivery: left as they were, for `deliverBatch`). Throws with nothing written when the
-     * transaction fails (then the caller takes the path that claims).
+     * publishes it. Resolves to the rows as written, one outcome per inserted delivery, and the deliveries that
+     * existed already (a redelivery: left as they were, for `deliverBatch`; planned id → stored id). Throws with
+     * nothing written when the transaction fails (then the caller takes the path that claims).
      */
     async recordAndDeliver(
       items: readonly { delivery: NewDelivery; lastDelivery: boolean }[],
@@ -616,7 +616,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
     ): Promise<{
       rows: Map<string, DeliveryRow>
       outcomes: Map<string, Promise<DeliveryOutcome>>
-      existed: string[]
+      existed: ReadonlyMap<string, string>
     }> {
       const transportOf = (d: NewDelivery) => transports[d.channel as ChannelName]?.[0] as Transport
       const lastDelivery = new Map(items.map((i) => [i.delivery.id, i.lastDelivery]))

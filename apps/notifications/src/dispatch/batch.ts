@@ -197,7 +197,7 @@ export const dispatchBatch = async (
 
   const { rows, created } = folded
     ? {
-        rows: new Map([...folded.rows, ...(await batchStore.getMany(folded.existed))]),
+        rows: new Map([...folded.rows, ...(await batchStore.getExisting(folded.existed))]),
         created: new Set<string>(),
       }
     : await batchStore.insertMany(news.map((d) => d.delivery))

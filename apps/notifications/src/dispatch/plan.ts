@@ -10,7 +10,7 @@ import type { ContactRow } from '../db/schema.ts'
 import type { DeliveryStatus } from '../deliveries/model.ts'
 import type { DeliveryOutcome } from '../deliveries/service.ts'
 import type { NewDelivery } from '../deliveries/store.ts'
-import { derivedId } from '../ids.ts'
+import { timeOrderedId } from '../ids.ts'
 import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import type { TemplateRegistry } from '../templates/registry.ts'
 import { heldUntil, isTimeZone, type QuietHours } from '../workflows/quiet-hours.ts'
@@ -31,9 +31,12 @@ export interface Target {
   readonly address: Address | undefined
 }
 
-/** The delivery id for (event id, channel, recipient): the unique key, and the root of the idempotency key. */
+/**
+ * The delivery id for (event id, channel, recipient): the unique key, and the root of the idempotency key.
+ * Time-ordered by the request's event id, so a batch's rows land at the end of the id-keyed indexes.
+ */
 const deliveryIdOf = (requestId: string, channel: string, recipient: string) =>
-  derivedId(`delivery|${requestId}|${channel}|${recipient}`)
+  timeOrderedId(`delivery|${requestId}|${channel}|${recipient}`, requestId)
 
 const addressesOf = (
   channel: ChannelName,

@@ -5,6 +5,7 @@ import { waitFor } from '@flotilla/streams/testing'
 import { type Transport, TransportError } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { buildCore } from '../deps.ts'
+import { derivedId } from '../ids.ts'
 import { createOutboxTransport } from '../outbox/store.ts'
 import {
   createTestApp,
@@ -273,6 +274,49 @@ describeEachEngine((engine) => {
     const [message] = (await core.outbox.list({ recipient: 'u-tx-0@example.com' })).items
     expect(message?.id).toBe(row?.providerMessageId as string)
     expect((await core.deliveries.attempts(row?.id ?? '')).map((a) => a.outcome)).toEqual(['sent'])
+  })
+
+  it('finds a delivery recorded under an id derived otherwise (an earlier release) by its unique key: the redelivery sends nothing again, on either path', async () => {
+    const { core, published } = await app(engine)
+    const events = Array.from({ length: 6 }, (_, i) => reset(`u-older-${i}`))
+    expect(await handleAll(core, events)).toEqual(events.map(() => undefined))
+    await core.batchStore.flushMarkers()
+    // Each row moved to an id the planner does not derive any more (ids became time-ordered on 2026-12-04).
+    const older = new Map<string, string>()
+    for (const e of events) {
+      const row = (await core.deliveries.list({ userId: e.payload.recipient.userId })).items[0]
+      const id = derivedId(`older|${row?.id}`)
+      older.set(e.payload.recipient.userId, id)
+      for (const sql of [
+        'UPDATE deliveries SET id = ? WHERE id = ?',
+        'UPDATE delivery_attempts SET delivery_id = ? WHERE delivery_id = ?',
+        "UPDATE outbox SET idempotency_key = replace(idempotency_key, ?2, ?1) WHERE idempotency_key LIKE '%' || ?2 || '%'",
+      ])
+        await core.database.client.execute({ sql, args: [id, row?.id ?? ''] })
+    }
+    // Redelivered through the one transaction, then through the path that claims: found by the batch itself,
+    // left as they were (the batch did not fail over to handling each event alone).
+    let alone = 0
+    const { upsert } = core.handlerDeps.contacts
+    core.handlerDeps.contacts.upsert = (input) => {
+      alone++
+      return upsert(input)
+    }
+    expect(await handleAll(core, events.slice(0, 3), 2)).toEqual([undefined, undefined, undefined])
+    const insertAndSendMany = core.batchStore.insertAndSendMany
+    core.batchStore.insertAndSendMany = async () => {
+      throw new Error('the one-transaction path is unavailable')
+    }
+    expect(await handleAll(core, events.slice(3), 2)).toEqual([undefined, undefined, undefined])
+    core.batchStore.insertAndSendMany = insertAndSendMany
+    expect(alone).toBe(0)
+    expect(await core.outbox.count()).toBe(6)
+    expect(await core.deliveries.countByStatus()).toEqual({ sent: 6 })
+    expect(await published('notification.sent')).toHaveLength(6)
+    for (const e of events) {
+      const row = (await core.deliveries.list({ userId: e.payload.recipient.userId })).items[0]
+      expect(row).toMatchObject({ id: older.get(e.payload.recipient.userId), status: 'sent', attempts: 1 })
+    }
   })
 
   it('writes the published markers of a batch in the next write transaction (or on their own when none comes): a crash before leaves no event lost, and the redelivery sends nothing again', async () => {
