@@ -4,6 +4,13 @@
  */
 import type { Migration } from '@flotilla/service-kit'
 
+/**
+ * The predicate of the due-time index (`deliveries_waiting`): a delivery the poller may still move. A query uses
+ * a partial index only when its WHERE repeats this predicate term for term (SQLite and PostgreSQL alike), so the
+ * due query embeds this very text.
+ */
+export const WAITING = "due_at IS NOT NULL AND status IN ('scheduled', 'held', 'queued', 'sending')"
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'delivery log, attempts, contacts, preferences, outbox, webhook receipts',
@@ -123,6 +130,15 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       'ALTER TABLE contacts ADD COLUMN timezone_at INTEGER',
       'ALTER TABLE contacts ADD COLUMN quiet_at INTEGER',
+    ],
+  },
+  {
+    name: 'the due-time index holds only deliveries still waiting, so settled ones no longer lengthen every poll',
+    statements: [
+      // A settled delivery keeps its due_at; in the old index every poll walked all of them (due_at <= now)
+      // before reaching the waiting ones. A delivery leaves this one when it settles.
+      'DROP INDEX deliveries_due',
+      `CREATE INDEX deliveries_waiting ON deliveries (due_at) WHERE ${WAITING}`,
     ],
   },
 ]

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm'
 import { type Database, openDatabase } from '../db/client.ts'
 import { deliveries } from '../db/schema.ts'
 import { describeEachEngine, testDatabase } from '../testing.ts'
-import { createDeliveryStore, type DeliveryStore, type NewDelivery } from './store.ts'
+import { createDeliveryStore, type DeliveryStore, type NewDelivery, SELECT_DUE } from './store.ts'
 
 let dir: string
 let database: Database
@@ -77,6 +77,26 @@ describeEachEngine((engine) => {
       expect(row).toEqual(expected!)
       expect(Object.values(expected!).filter((v) => v === null)).toEqual([]) // every column was compared with a value
       expect(row?.critical).toBe(true)
+    })
+
+    it('finds due deliveries through an index that holds only the waiting ones: settled rows are never walked', async () => {
+      // Settled deliveries keep their due_at, all of it in the past.
+      for (let i = 0; i < 40; i++)
+        await store.ensure(delivery(`settled-${i}`, { status: 'scheduled', dueAt: 1_000 + i }))
+      await database.client.execute("UPDATE deliveries SET status = 'sent' WHERE id LIKE 'settled-%'")
+      await store.ensure(delivery('waiting-due', { status: 'scheduled', dueAt: 2_000 }))
+      await store.ensure(delivery('waiting-later', { status: 'scheduled', dueAt: 9_000 }))
+      expect((await store.due(5_000, 10)).map((r) => r.id)).toEqual(['waiting-due'])
+      // The plan reaches only waiting rows: through the partial index (usable since the query repeats its
+      // predicate), or SQLite's pick on a small table, the status index searched for the waiting statuses.
+      const explain = SELECT_DUE.replace('?', '5000').replace('?', '5000').replace('?', '10')
+      const plan =
+        engine === 'libsql'
+          ? (await database.client.execute(`EXPLAIN QUERY PLAN ${explain}`)).rows.map((r) => String(r.detail))
+          : await database.client
+              .batch(['SET LOCAL enable_seqscan = off', `EXPLAIN ${explain}`], 'write')
+              .then(([, rs]) => (rs?.rows ?? []).map((r) => String(Object.values(r)[0])))
+      expect(plan.join('\n')).toMatch(/deliveries_waiting|USING INDEX deliveries_status \(status=\?\)/)
     })
 
     it('creates a delivery once: a second ensure returns the stored row and changes nothing', async () => {

@@ -7,6 +7,7 @@ import type { InArgs, InStatement } from '@libsql/client'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
+import { WAITING } from '../db/migrations.ts'
 import { newestFirstPage, type RowPosition } from '../db/page.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
 import type { DeliveryStatus } from './model.ts'
@@ -49,7 +50,8 @@ const MARK_SENT = `UPDATE deliveries SET status = 'sent', provider = ?, provider
   WHERE id = ? AND status = 'sending'`
 const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
 // The poller's work: waiting deliveries whose time came, queued ones it retries, and sends whose worker died.
-const SELECT_DUE = `SELECT ${ROW} FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ?
+/** The due query (exported for its plan test): through `deliveries_waiting`, so settled rows are never visited. */
+export const SELECT_DUE = `SELECT ${ROW} FROM deliveries WHERE ${WAITING} AND due_at <= ?
   AND (status IN ('scheduled', 'held', 'queued') OR (status = 'sending' AND lease_until < ?))
   ORDER BY due_at LIMIT ?`
 const RELEASE = `UPDATE deliveries SET status = 'queued', updated_at = ?
