@@ -32,8 +32,16 @@ export interface Settings {
   readonly rateLimitMaxWaitMs: number
   /** Provider circuits: consecutive transient failures that open one, and how long it stays open. */
   readonly circuit: CircuitSettings
-  /** The due-time poller: how often it runs, and its retry backoff. */
-  readonly poller: { readonly everyMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number }
+  /**
+   * The due-time poller: how often it runs, its retry backoff, and how long a delivery it settled may owe its
+   * outcome event before a run publishes it (a failed publish; default 30 s).
+   */
+  readonly poller: {
+    readonly everyMs: number
+    readonly retryBaseMs: number
+    readonly retryMaxMs: number
+    readonly owedAfterMs?: number
+  }
   /** Replaces every template's digest window (ms). */
   readonly digestWindowMs?: number
   /** Limits per category (per recipient); a category not listed is not throttled. */
@@ -127,6 +135,7 @@ export const buildCore = (deps: CoreDeps) => {
     maxAttempts: settings.maxDeliveries,
     retryBaseMs: settings.poller.retryBaseMs,
     retryMaxMs: settings.poller.retryMaxMs,
+    ...(settings.poller.owedAfterMs === undefined ? {} : { owedAfterMs: settings.poller.owedAfterMs }),
   })
   /** Cancels what the request with this idempotency key has not sent yet (counted per channel). */
   const cancelInStore = cancelWaiting((requestKey) => deliveries.cancel(requestKey))

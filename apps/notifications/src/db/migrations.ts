@@ -11,6 +11,14 @@ import type { Migration } from '@flotilla/service-kit'
  */
 export const WAITING = "due_at IS NOT NULL AND status IN ('scheduled', 'held', 'queued', 'sending')"
 
+/**
+ * The predicate of `deliveries_owed`: a delivery the poller drove (due_at set) that settled with an outcome event
+ * not yet published (its publish failed). The stream's deliveries (no due_at) never enter it: a redelivery of
+ * their event publishes what they owe.
+ */
+export const OWED =
+  "due_at IS NOT NULL AND published_status IS NULL AND status IN ('sent', 'delivered', 'bounced', 'complained', 'failed', 'dead')"
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'delivery log, attempts, contacts, preferences, outbox, webhook receipts',
@@ -140,5 +148,9 @@ export const MIGRATIONS: readonly Migration[] = [
       'DROP INDEX deliveries_due',
       `CREATE INDEX deliveries_waiting ON deliveries (due_at) WHERE ${WAITING}`,
     ],
+  },
+  {
+    name: 'poller-driven deliveries whose outcome event is still owed, for the poller to publish',
+    statements: [`CREATE INDEX deliveries_owed ON deliveries (updated_at) WHERE ${OWED}`],
   },
 ]

@@ -7,7 +7,7 @@ import type { InArgs, InStatement } from '@libsql/client'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
-import { WAITING } from '../db/migrations.ts'
+import { OWED, WAITING } from '../db/migrations.ts'
 import { newestFirstPage, type RowPosition } from '../db/page.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
 import type { DeliveryStatus } from './model.ts'
@@ -54,6 +54,8 @@ const MARK_PUBLISHED = 'UPDATE deliveries SET published_status = ? WHERE id = ?'
 export const SELECT_DUE = `SELECT ${ROW} FROM deliveries WHERE ${WAITING} AND due_at <= ?
   AND (status IN ('scheduled', 'held', 'queued') OR (status = 'sending' AND lease_until < ?))
   ORDER BY due_at LIMIT ?`
+/** Poller-driven deliveries settled before a time whose outcome event is still owed (`deliveries_owed`). */
+const SELECT_OWED = `SELECT ${ROW} FROM deliveries WHERE ${OWED} AND updated_at <= ? ORDER BY updated_at LIMIT ?`
 const RELEASE = `UPDATE deliveries SET status = 'queued', updated_at = ?
   WHERE id = ? AND status IN ('scheduled', 'held') AND due_at <= ?`
 const POSTPONE = `UPDATE deliveries SET due_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'`
@@ -251,6 +253,15 @@ export const createDeliveryStore = (db: Db) => {
     /** Deliveries the due-time poller should move now (due first), at most `limit`. */
     async due(now: number, limit: number): Promise<DeliveryRow[]> {
       const { rows } = await client.execute({ sql: SELECT_DUE, args: [now, now, limit] })
+      return rows.map(deliveryOf)
+    },
+
+    /**
+     * Deliveries the poller drove that settled at or before `settledBefore` and still owe their outcome event
+     * (the publish after their settle failed), oldest first, at most `limit`.
+     */
+    async owedOutcomes(settledBefore: number, limit: number): Promise<DeliveryRow[]> {
+      const { rows } = await client.execute({ sql: SELECT_OWED, args: [settledBefore, limit] })
       return rows.map(deliveryOf)
     },
 

@@ -70,6 +70,34 @@ describe('the due-time poller', () => {
     expect(await t.published('notification.failed')).toHaveLength(1)
   })
 
+  it('publishes an outcome event its run failed to publish on a later run, once, under the same id', async () => {
+    await t.close()
+    // Owed at once, so the test need not wait the default 30 s.
+    t = await createTestApp({
+      settings: { poller: { everyMs: 100, retryBaseMs: 50, retryMaxMs: 500, owedAfterMs: 0 } },
+    })
+    await t.handle(delayed(7))
+    const later = Date.now() + 120_000
+    const { publish } = t.core.events
+    t.core.events.publish = async () => {
+      throw new Error('the stream is unavailable')
+    }
+    await expect(t.core.poller.run(later)).rejects.toThrow('the stream is unavailable')
+    t.core.events.publish = publish
+    // Sent, its event owed: no stream entry will come back for it.
+    const [row] = (await t.core.deliveries.list({})).items
+    expect(row).toMatchObject({ status: 'sent', publishedStatus: null })
+    expect(await t.published('notification.sent')).toHaveLength(0)
+    expect(await t.core.poller.run(later)).toBe(1)
+    const sent = await t.published('notification.sent')
+    expect(sent.map((e) => e.payload.notificationId)).toEqual([row?.id ?? ''])
+    expect(await t.core.deliveries.get(row?.id ?? '')).toMatchObject({ publishedStatus: 'sent' })
+    // Nothing owed any more, nothing sent again.
+    expect(await t.core.poller.run(later)).toBe(0)
+    expect(await t.published('notification.sent')).toHaveLength(1)
+    expect(await t.core.outbox.count()).toBe(1)
+  })
+
   it('closes a digest window once while three pollers run at once, and cancels an open member by its key', async () => {
     const signIn = (device: string, idempotencyKey?: string) =>
       createEvent(

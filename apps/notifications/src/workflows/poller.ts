@@ -19,10 +19,15 @@ export interface DuePollerDeps {
   readonly batch?: number
   /** Runs first (closing digest windows, whose digests it then sends). */
   readonly before?: (now: number) => Promise<number>
+  /**
+   * How long a delivery it settled may owe its outcome event before a run publishes it: a run publishes what
+   * it settles at once, so this only catches a publish that failed. @defaultValue 30 000
+   */
+  readonly owedAfterMs?: number
 }
 
 export interface DuePoller {
-  /** Moves every due delivery; resolves to how many it sent or settled. */
+  /** Moves every due delivery and publishes the outcome events still owed; resolves to how many it sent, settled or published. */
   run(now?: number): Promise<number>
 }
 
@@ -49,6 +54,19 @@ export const createDuePoller = (deps: DuePollerDeps): DuePoller => ({
           const backoff = Math.min(deps.retryMaxMs, deps.retryBaseMs * 2 ** row.attempts)
           await deps.store.postpone(row.id, Date.now() + Math.max(outcome.delayMs ?? 0, backoff))
         } else moved++
+      } catch (error) {
+        failures.push(`${row.id}: ${(error as Error).message}`)
+      }
+    }
+    // Outcome events a failed publish left owed (the stream's deliveries republish on redelivery; these have
+    // no stream entry left to redeliver): the same event ids, so a consumer that saw one drops the copy. By the
+    // clock rows are stamped with (not `now`, which a caller may set ahead to make deliveries due), so a row
+    // another poller is settling and publishing right now is not taken.
+    const settledBefore = Date.now() - (deps.owedAfterMs ?? 30_000)
+    for (const row of await deps.store.owedOutcomes(settledBefore, deps.batch ?? 100)) {
+      try {
+        await deps.service.publishOutcome(row)
+        moved++
       } catch (error) {
         failures.push(`${row.id}: ${(error as Error).message}`)
       }
