@@ -5,7 +5,6 @@
  * keeps a statement for as long as we hold it. Only the ingest transaction runs here; everything else stays on
  * the database's @libsql/client, under the same in-process write lock (libsql.ts).
  */
-import { type FileHandle, open } from 'node:fs/promises'
 import Database from 'libsql'
 import {
   ADD_MINUTE_COUNTS,
@@ -30,26 +29,17 @@ export const localPathOf = (url: string): string | null => {
 }
 
 export interface LocalIngest {
-  /**
-   * Runs `fn` in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. Committed
-   * is not yet durable: `durable()` is.
-   */
+  /** Runs `fn` in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. */
   ingest<T>(fn: (tx: IngestTx) => Promise<T>): Promise<T>
-  /** Settles once every transaction committed before the call is on disk (the WAL synced off the thread). */
-  durable(): Promise<void>
-  /** Closes the connection (after a transaction or sync still running); safe to call again. */
-  close(): Promise<void>
+  /** Closes the connection (after a transaction still running); safe to call again. */
+  close(): void
 }
 
 /** Opens the ingest's connection to the (already migrated, WAL-mode) file at `path`. */
 export const openLocalIngest = (path: string, busyTimeoutMs: number): LocalIngest => {
   const db = new Database(path, { timeout: busyTimeoutMs })
-  // This connection's commits write the WAL without syncing it; `durable()` syncs it on a thread of the pool,
-  // so the wait for the disk (the larger part of a commit) leaves the JavaScript thread free. A batch is acked
-  // only after that sync, so a batch acked is on disk as with `synchronous = FULL`; a crash before the sync
-  // loses at most transactions never acked, whole (the WAL keeps transactions atomic), and their batches are
-  // delivered again. The database's other connection keeps FULL.
-  db.exec('PRAGMA synchronous = NORMAL')
+  // `synchronous` stays FULL (the default), as on the database's other connection: the commit has synced the
+  // WAL when it returns, and the batch is acked after.
   const prepare = (text: string) => db.prepare(text)
   const begin = prepare('BEGIN IMMEDIATE')
   const commit = prepare('COMMIT')
@@ -95,29 +85,10 @@ export const openLocalIngest = (path: string, busyTimeoutMs: number): LocalInges
     },
   }
 
-  // The WAL file, opened at the first sync (the file exists once a transaction committed). Syncing any handle
-  // of the file flushes what every connection wrote to it.
-  let wal: Promise<FileHandle> | undefined
-  let syncing: Promise<void> | undefined
-  const durable = async () => {
-    wal ??= open(`${path}-wal`, 'r+').catch((error: unknown) => {
-      wal = undefined
-      throw error
-    })
-    const handle = await wal
-    // Commits made while one sync runs wait for the next, which covers them all.
-    while (syncing) await syncing.catch(() => {})
-    syncing = handle.datasync().finally(() => {
-      syncing = undefined
-    })
-    return syncing
-  }
-
   let closed = false
   // A close during a transaction waits for it: the driver must not lose its connection mid-statement.
   let running = false
   return {
-    durable,
     async ingest(fn) {
       if (closed) throw new Error('The analytics database is closed')
       running = true
@@ -136,12 +107,10 @@ export const openLocalIngest = (path: string, busyTimeoutMs: number): LocalInges
         if (closed) db.close()
       }
     },
-    async close() {
+    close() {
       if (closed) return
       closed = true
       if (!running) db.close()
-      while (syncing) await syncing.catch(() => {})
-      await (await wal?.catch(() => undefined))?.close()
     },
   }
 }

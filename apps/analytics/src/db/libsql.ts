@@ -105,10 +105,7 @@ export const openLibsqlDatabase = async ({
       async ingest(fn) {
         if (localIngest) {
           const on = localIngest
-          const result = await lock.run(() => on.ingest(fn))
-          // On disk before it returns (the caller acks after), synced outside the lock.
-          await on.durable()
-          return result
+          return lock.run(() => on.ingest(fn))
         }
         const tx = await client.transaction('write')
         try {
@@ -128,7 +125,7 @@ export const openLibsqlDatabase = async ({
     async close() {
       if (closed) return
       closed = true
-      await localIngest?.close()
+      localIngest?.close()
       client.close()
     },
   }
