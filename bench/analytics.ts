@@ -108,9 +108,10 @@ statements prepared once (\`apps/analytics/src/db/libsql-local-ingest.ts\`, as t
 in-process write lock as the database's @libsql/client, still at \`synchronous = FULL\`. Four runs of this benchmark
 alternating with the commit before it (load average 1.9–2.3): the consumer's per-round medians 0.54×, 0.60×, 0.54×
 and 0.48× against 0.41×, 0.40×, 0.36× and 0.50×, the ingest alone 1.49×, 1.23×, 1.18× and 1.12× against 1.35×,
-0.92×, 0.81× and 0.84×; in one process, paired round by round against the @libsql/client consumer (21 rounds),
-1.10×, 1.06× and 1.05×, with 6.2 µs of the process's CPU per event against 6.75. Still short of 0.6× in most
-rounds: on a quiet machine the consumer is bound by its own thread's CPU (busy 96–99% of the wall time; 6.2 µs per
+0.92×, 0.81× and 0.84×; two more at load average 1.5: 0.70× and 0.66× (0.6× met in 4 of 5 rounds each) against
+0.52× and 0.57× (2 of 5 each); in one process, paired round by round against the @libsql/client consumer (21 rounds),
+1.10×, 1.06× and 1.05×, with 6.2 µs of the process's CPU per event against 6.75. The target, 0.6× in every
+round, is still missed: on a quiet machine the consumer is bound by its own thread's CPU (busy 96–99% of the wall time; 6.2 µs per
 event against 4.0 µs for the runtime with a no-op handler and 2.5 µs for the raw loop), and the load of other work
 on the two cores decides the rest.
 
