@@ -95,13 +95,34 @@ section): no gain there either, with the runtime handling one batch at a time or
 
 Where the time goes (\`bun --cpu-prof\` of the consumer alone, 40,000 events per round, four rounds, load average
 2.3): libSQL running the ingest's statements and commit 23% of the process's samples, preparing them 1.6% (the
-@libsql/client connection prepares every statement anew each batch; the audit store's kept-statement \`libsql\`
-connection would save about that), the handler's JavaScript ~5% (\`aggregate\` 3%, the rest of the transaction 2%),
+@libsql/client connection prepared every statement anew each batch; the ingest now keeps them, below), the
+handler's JavaScript ~5% (\`aggregate\` 3%, the rest of the transaction 2%),
 decoding and validating each entry ~11%, the runtime's batch processing ~13% in all, ioredis's reply conversion
 ~7–8%. The counter upsert and the dirty marks are sent together (on PostgreSQL that saves a round trip, on libSQL
 they run one after the other). The default batch went from 200 to 500 earlier (\`ANALYTICS_CONSUMER_BATCH_SIZE\`);
 1000, the setting's maximum, gained little more, and 500 keeps a batch's redelivery after a crash and its write
-transaction (which the rollup jobs wait behind) small.`
+transaction (which the rollup jobs wait behind) small.
+
+**The counting transaction on a connection of its own.** A local file's ingest runs on the \`libsql\` driver with its
+statements prepared once (\`apps/analytics/src/db/libsql-local-ingest.ts\`, as the audit store's append), under the same
+in-process write lock as the database's @libsql/client, still at \`synchronous = FULL\`. Four runs of this benchmark
+alternating with the commit before it (load average 1.9–2.3): the consumer's per-round medians 0.54×, 0.60×, 0.54×
+and 0.48× against 0.41×, 0.40×, 0.36× and 0.50×, the ingest alone 1.49×, 1.23×, 1.18× and 1.12× against 1.35×,
+0.92×, 0.81× and 0.84×; two more at load average 1.5: 0.70× and 0.66× (0.6× met in 4 of 5 rounds each) against
+0.52× and 0.57× (2 of 5 each); in one process, paired round by round against the @libsql/client consumer (21 rounds),
+1.10×, 1.06× and 1.05×, with 6.2 µs of the process's CPU per event against 6.75. The target, 0.6× in every
+round, is still missed: on a quiet machine the consumer is bound by its own thread's CPU (busy 96–99% of the wall time; 6.2 µs per
+event against 4.0 µs for the runtime with a no-op handler and 2.5 µs for the raw loop), and the load of other work
+on the two cores decides the rest.
+
+**Tried and not kept.** The next batch handled while the previous batch's ack travels (\`adf32a2\`, this time as an
+option of the consumer, off by default): paired round by round against the same consumer without it, 0.98× (better
+in 9 of 21 rounds, load average 2.2 → 2.8) over the WAL sync below, and 0.87× (4 of 21, load average 0.9) over the
+kept-statement ingest, with more CPU per event (8.1 µs against 6.7). Committing at \`synchronous = NORMAL\` on the ingest's connection and then
+syncing the WAL (\`fdatasync\`) on the thread pool before the ingest returns, so that the wait for the disk overlaps
+the decoding of the next batch (an acked batch still on disk): 1.19× while other work kept the disk busy (a commit's
+sync 1–4 ms), but 0.81× and 0.96× on a quiet disk (sync ~0.3 ms), where the consumer is CPU-bound and handing every
+sync to another thread costs more CPU per event (6.9–9.0 µs against 6.7).`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 import { migrate, mutexFor, queueClient } from '@flotilla/service-kit'
 import { createClient, type Transaction } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
+import { type LocalIngest, localPathOf, openLocalIngest } from './libsql-local-ingest.ts'
 import {
   ADD_MINUTE_COUNTS,
   MARK_DIRTY,
@@ -14,6 +15,8 @@ import {
 } from './libsql-statements.ts'
 import { MIGRATIONS } from './migrations.ts'
 import type { Database, IngestTx, Queries } from './types.ts'
+
+const BUSY_TIMEOUT_MS = 10_000
 
 type Drizzle = ReturnType<typeof drizzle>
 type DrizzleTx = Parameters<Parameters<Drizzle['transaction']>[0]>[0]
@@ -72,14 +75,27 @@ export const openLibsqlDatabase = async ({
   const raw = createClient({
     url,
     ...(authToken ? { authToken } : {}),
-    ...(local ? { timeout: 10_000 } : {}),
+    ...(local ? { timeout: BUSY_TIMEOUT_MS } : {}),
   })
   // One writer at a time per file in this process; a pooled client in WAL mode, so reads go straight through.
-  const client = local ? queueClient(raw, mutexFor(url), { reads: 'direct' }) : raw
+  const lock = mutexFor(url)
+  const client = local ? queueClient(raw, lock, { reads: 'direct' }) : raw
   // `synchronous` is left at FULL (the default): a batch is acked once committed, so the commit must be on disk.
   if (local) await client.execute('PRAGMA journal_mode = WAL')
   await migrate(client, MIGRATIONS)
   const drz = drizzle(client)
+  // A plain local file counts on its own driver connection with kept statements (libsql-local-ingest.ts),
+  // under the same lock as the client's writers, so the two never wait on each other's busy handler.
+  const localPath = localPathOf(url)
+  let localIngest: LocalIngest | null = null
+  if (localPath !== null) {
+    try {
+      localIngest = openLocalIngest(localPath, BUSY_TIMEOUT_MS)
+    } catch (error) {
+      raw.close()
+      throw error
+    }
+  }
   let closed = false
   return {
     db: {
@@ -87,6 +103,10 @@ export const openLibsqlDatabase = async ({
       ...queriesOf(drz),
       transaction: (fn) => drz.transaction((tx) => fn(queriesOf(tx))),
       async ingest(fn) {
+        if (localIngest) {
+          const on = localIngest
+          return lock.run(() => on.ingest(fn))
+        }
         const tx = await client.transaction('write')
         try {
           const result = await fn(ingestTx(tx))
@@ -105,6 +125,7 @@ export const openLibsqlDatabase = async ({
     async close() {
       if (closed) return
       closed = true
+      localIngest?.close()
       client.close()
     },
   }
