@@ -144,20 +144,22 @@ const sameKeys = (a: readonly string[], b: readonly string[]): boolean => {
   return true
 }
 
-// The own keys of the last record found to hold every hashed field and nothing beyond the schema: records come
-// in few shapes, and comparing a key list with it costs a tenth of checking each key in KNOWN_KEYS.
+// The keys of the last record found to hold exactly the schema's fields: records come in few shapes, and comparing
+// a key list with it costs a tenth of checking each key in KNOWN_KEYS.
 let schemaShape: readonly string[] = []
 
-/** Whether `source` holds no field beyond the schema, and reading any schema field gets its own value or none. */
+/**
+ * Whether the own enumerable keys of `source` (what canonicalize reads) are every hashed field, and perhaps `hash`:
+ * then the literal reads exactly what canonicalize would. Anything else (a field left out, one beyond the schema)
+ * goes to canonicalize.
+ */
 const schemaFieldsOnly = (source: Record<string, unknown>): boolean => {
   const keys = Object.keys(source)
   if (sameKeys(keys, schemaShape)) return true
-  if (keys.every((key) => KNOWN_KEYS.has(key)) && HASHED_KEYS.every((key) => Object.hasOwn(source, key))) {
-    schemaShape = keys
-    return true
-  }
-  // A field left out: then nothing it inherits may be enumerable either (canonicalize would not read it).
-  for (const key in source) if (!KNOWN_KEYS.has(key) || !Object.hasOwn(source, key)) return false
+  // The keys of Object.keys are distinct: all of them schema fields and as many as the hashed ones (+ hash).
+  const hashed = keys.includes('hash') ? keys.length - 1 : keys.length
+  if (hashed !== HASHED_KEYS.length || !keys.every((key) => KNOWN_KEYS.has(key))) return false
+  schemaShape = keys
   return true
 }
 
