@@ -179,7 +179,29 @@ handling the next batch while the previous one's ack travels cost the drain more
 Moving WAL checkpoints off the append was tried too: in the raw loop, automatic checkpoints take 0.3–1.0 ms of its
 3–4 ms per batch, but the consumer with them turned off on its append connection measured no better (back-to-back quick runs
 of 4,000 events: 0.34× and 0.36× against 0.43× with them on, load average 1.6–1.9), and the raw baseline checkpoints
-inline as well, so it was dropped.`
+inline as well, so it was dropped.
+
+**Later steps (2026-12-04, afternoon).** Kept: a batch of new ids (one INSERT's worth) no longer reads its ids
+before the INSERT: it reads its chain heads and whether any event was ever pruned, and the event id, the table's
+primary key, refuses one already recorded (SQLite undoes that INSERT alone; the batch then takes the full read,
+which decides what is a duplicate exactly as before): that read went from 0.18–0.22 to 0.08–0.10 ms per batch; a
+record's canonical JSON is written from one object literal in canonical key order (\`hashRecord\` 2.86 → 2.29 µs
+per record by the median, side by side in one process, load average ~2.4); a consumer span builds its context
+only when asked for (0.41 → 0.16 µs per span with no tracer provider, 5.7 → 4.5 µs with the SDK's). A batch of
+the consumer alone then took ~4.0 ms (load average 0.4): decoding it 0.45, spans and handler wrappers 0.10–0.13,
+BEGIN to the end of the INSERT 2.0–2.1, the COMMIT 0.85–0.93, the ack sent and the next reply parsed 0.27–0.32,
+then 0.09–0.10 waiting for the ack; decoding alone, warm, costs 2.1–3.3 µs per entry, JSON.parse and the
+Buffer-to-string conversions about a third each. Tried and dropped: the COMMIT on the driver's thread pool
+(\`libsql/promise\`), so that the event loop parses and decodes the next batch during the fsync: the commit took
+~1.2 against ~0.9 ms and the ack's round trip (~0.45 ms) was no longer hidden behind the reply's parsing, so
+batches took as long (consumer alone: 34,287 and 38,149 against 38,932 and 39,427 events/s, load average 0.4;
+interleaved with the raw INSERT, run medians 0.33–0.48× against 0.38–0.44×, load average 0.2–1.7); a 64 MiB page cache (the INSERT 1.3–1.7
+→ 1.9–2.7 ms) or mmap on the append connection (no better); binding without drizzle's per-column mapping (0.51 →
+0.48 µs per record). Dropping the insert trigger from the consumer's file (an experiment only; it stays) moved
+medians 0.45 → 0.47, 0.43 → 0.50 and 0.49 → 0.48× (load average 1.1–1.5). On this machine the same build moves
+more than any of these between runs minutes apart (medians 0.40× and 0.50× back to back at load average ~0.5, the
+raw INSERT 51,000–98,000 rows/s), and the consumer alone drains faster (~39,000 events/s) than between the other
+contenders (34,000–36,000).`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
@@ -338,7 +360,7 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
       RAW,
       [check],
       [
-        `The consumer side is the audit service's own ingest (\`createAuditConsumer\`, batch ${BATCH}): read, decode and validate each entry, map it to a record, check the batch's event ids for duplicates, read the chain head, hash each record (SHA-256 of RFC 8785 canonical JSON), insert in one \`BEGIN IMMEDIATE\` transaction, ack. The raw side inserts the same rows (precomputed, hashes included) into a table with the same columns and indexes, ${BATCH} rows per INSERT (the same batch size), each its own write transaction, WAL mode, on a fresh file each round — once through the \`libsql\` driver with the INSERT prepared once (the ceiling, and what the store's append itself uses for a local file), once through @libsql/client, which prepares it anew every batch. Three ceilings beside them: the raw loop also hashing every row with the service's \`hashRecord\`, the stream runtime alone with a handler that does nothing (read, decode, validate, span, ack), and the best case of overlapping the write with the stream work: a plain loop that reads, decodes and maps batch i+1 on the main thread while a worker thread (kept across rounds, so warm) seals and commits batch i, acking each batch after its commit.`,
+        `The consumer side is the audit service's own ingest (\`createAuditConsumer\`, batch ${BATCH}): read, decode and validate each entry, map it to a record, read the chain heads, hash each record (SHA-256 of RFC 8785 canonical JSON), insert in one \`BEGIN IMMEDIATE\` transaction (an event id already recorded fails that INSERT on the primary key, and the batch then reads its ids first, as every batch does once retention has pruned events), ack. The raw side inserts the same rows (precomputed, hashes included) into a table with the same columns and indexes, ${BATCH} rows per INSERT (the same batch size), each its own write transaction, WAL mode, on a fresh file each round — once through the \`libsql\` driver with the INSERT prepared once (the ceiling, and what the store's append itself uses for a local file), once through @libsql/client, which prepares it anew every batch. Three ceilings beside them: the raw loop also hashing every row with the service's \`hashRecord\`, the stream runtime alone with a handler that does nothing (read, decode, validate, span, ack), and the best case of overlapping the write with the stream work: a plain loop that reads, decodes and maps batch i+1 on the main thread while a worker thread (kept across rounds, so warm) seals and commits batch i, acking each batch after its commit.`,
         PROFILE,
       ],
     )

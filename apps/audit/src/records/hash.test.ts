@@ -113,6 +113,17 @@ describe('canonical JSON of a record', () => {
     expect(canonicalRecord(nothingBefore)).toBe(reference(nothingBefore))
   })
 
+  it('writes a record with a field left out, hidden or inherited exactly as canonicalize does', () => {
+    const { action: _left, ...leftOut } = fieldsOf()
+    const hidden = fieldsOf()
+    Object.defineProperty(hidden, 'source', { value: 'hidden', enumerable: false })
+    const inherited = Object.assign(Object.create({ action: 'inherited', extra: 1 }), leftOut)
+    for (const fields of [leftOut, hidden, inherited] as HashedFields[]) {
+      expect(canonicalRecord(fields)).toBe(reference(fields))
+    }
+    expect(canonicalRecord(hidden)).not.toContain('"source"')
+  })
+
   it('covers fields beyond the schema when a record carries them', () => {
     const fields = { ...fieldsOf(), extra: { b: 2, a: 1 } } as HashedFields
     expect(canonicalRecord(fields)).toBe(reference(fields))

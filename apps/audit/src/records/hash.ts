@@ -70,26 +70,112 @@ const ordered = (value: unknown): unknown => {
   return out
 }
 
+/** A schema field's value that JSON.stringify writes as canonicalize does (undefined: left out by both). */
+const plain = (value: unknown): boolean => {
+  const type = typeof value
+  return (
+    type === 'string' ||
+    value === null ||
+    value === undefined ||
+    type === 'boolean' ||
+    (type === 'number' && Number.isFinite(value))
+  )
+}
+
+/**
+ * The hashed fields as one object literal, its keys in canonical order: a literal of one fixed shape is built
+ * far faster than an object filled key by key (canonicalRecord 1.7–2.3 → ~0.8 µs per record). Checked against
+ * the schema's sorted keys when this module loads.
+ */
+const inCanonicalOrder = (f: HashedFields, payload: unknown) => ({
+  action: f.action,
+  actorId: f.actorId,
+  actorType: f.actorType,
+  causationId: f.causationId,
+  chain: f.chain,
+  correlationId: f.correlationId,
+  eventId: f.eventId,
+  occurredAt: f.occurredAt,
+  payload,
+  prevHash: f.prevHash,
+  receivedAt: f.receivedAt,
+  seq: f.seq,
+  source: f.source,
+  subjectId: f.subjectId,
+  subjectType: f.subjectType,
+  tenantId: f.tenantId,
+  type: f.type,
+  version: f.version,
+})
+
+/** Throws unless the literal holds each schema field under its own name, in the schema's sorted order. */
+const checkCanonicalOrder = (): void => {
+  const probe = Object.fromEntries(HASHED_KEYS.map((key) => [key, key])) as unknown as HashedFields
+  const written = Object.entries(inCanonicalOrder(probe, probe.payload))
+  if (written.map(([key]) => key).join() !== HASHED_KEYS.join() || written.some(([key, v]) => v !== key)) {
+    throw new Error(`hash.ts: inCanonicalOrder does not write the schema's fields ${HASHED_KEYS.join()}`)
+  }
+}
+checkCanonicalOrder()
+
+/** Whether every schema field but the payload is one that JSON.stringify writes as canonicalize does. */
+const plainFields = (f: HashedFields): boolean =>
+  plain(f.action) &&
+  plain(f.actorId) &&
+  plain(f.actorType) &&
+  plain(f.causationId) &&
+  plain(f.chain) &&
+  plain(f.correlationId) &&
+  plain(f.eventId) &&
+  plain(f.occurredAt) &&
+  plain(f.prevHash) &&
+  plain(f.receivedAt) &&
+  plain(f.seq) &&
+  plain(f.source) &&
+  plain(f.subjectId) &&
+  plain(f.subjectType) &&
+  plain(f.tenantId) &&
+  plain(f.type) &&
+  plain(f.version)
+
+const sameKeys = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+// The keys of the last record found to hold exactly the schema's fields: records come in few shapes, and comparing
+// a key list with it costs a tenth of checking each key in KNOWN_KEYS.
+let schemaShape: readonly string[] = []
+
+/**
+ * Whether the own enumerable keys of `source` (what canonicalize reads) are every hashed field, and perhaps `hash`:
+ * then the literal reads exactly what canonicalize would. Anything else (a field left out, one beyond the schema)
+ * goes to canonicalize.
+ */
+const schemaFieldsOnly = (source: Record<string, unknown>): boolean => {
+  const keys = Object.keys(source)
+  if (sameKeys(keys, schemaShape)) return true
+  // The keys of Object.keys are distinct: all of them schema fields and as many as the hashed ones (+ hash).
+  const hashed = keys.includes('hash') ? keys.length - 1 : keys.length
+  if (hashed !== HASHED_KEYS.length || !keys.every((key) => KNOWN_KEYS.has(key))) return false
+  schemaShape = keys
+  return true
+}
+
 /**
  * The canonical JSON of a record's hashed fields. A record of exactly the schema's fields (every append and
- * every stored record) is copied into an object that holds its keys in canonical order (the schema's, sorted
- * once; the payload's, sorted by `ordered`) and written by one JSON.stringify: the same bytes as
- * `canonicalize`, which every other object still goes through.
+ * every stored record) whose values JSON.stringify writes as canonicalize does is copied into one literal with
+ * its keys in canonical order (the payload's sorted by `ordered`) and written by one JSON.stringify: the same
+ * bytes as `canonicalize`, which every other object still goes through.
  */
 export const canonicalRecord = (fields: HashedFields): string => {
   const source = fields as HashedFields & Record<string, unknown>
   if ('toJSON' in source || typeof source.payload !== 'object') return generic(source)
-  for (const key in source) if (!KNOWN_KEYS.has(key) || !Object.hasOwn(source, key)) return generic(source)
-  const out: Record<string, unknown> = {}
-  for (const key of HASHED_KEYS) {
-    const value = source[key]
-    // canonicalize leaves out keys whose value is undefined or a symbol
-    if (value === undefined || typeof value === 'symbol') continue
-    const copy = key === 'payload' ? ordered(value) : isScalar(value) ? value : NOT_IN_SET_ORDER
-    if (copy === NOT_IN_SET_ORDER) return generic(source)
-    out[key] = copy
-  }
-  return JSON.stringify(out)
+  if (!schemaFieldsOnly(source) || !plainFields(source)) return generic(source)
+  const payload = ordered(source.payload)
+  if (payload === NOT_IN_SET_ORDER) return generic(source)
+  return JSON.stringify(inCanonicalOrder(source, payload))
 }
 
 /** Hex SHA-256 of the canonical JSON of `fields`; key order never changes it. */

@@ -76,16 +76,62 @@ describe('libSQL append on the local driver connection', () => {
       earlier.push(...fresh)
       cached.push(appender.cachedStatements)
     }
-    // Prepared: batch 0 its read, chain insert and 200-row INSERT; batch 1 a read of 203 ids; batch 2 nothing;
-    // the 40-event batch its read and 37-row INSERT; the 263-event one its read, a one-chain insert and a
-    // 60-row INSERT (the 200-row one reused); batches 5 and 6 nothing.
-    expect(cached).toEqual([3, 4, 4, 6, 9, 9, 9])
+    // Prepared: batch 0 (new ids, one INSERT) its read of three chain heads, 200-row INSERT and chain insert;
+    // batch 1 (two INSERTs' worth) a read of 203 ids; batch 2 nothing; the 40-event batch a 40-row INSERT that
+    // fails on its duplicates, then its read and a 37-row INSERT; the 263-event one its read, a one-chain
+    // insert and a 60-row INSERT (the 200-row one reused); batches 5 and 6 nothing.
+    expect(cached).toEqual([3, 4, 4, 7, 10, 10, 10])
 
     const mine = await stored(ours.client)
     expect(mine.records).toHaveLength(sizes.reduce((a, b) => a + b, 0))
     expect(mine).toEqual(await stored(theirs.client))
     expect(mine.chains).toEqual(['global', 'reuse-a', 'reuse-b', 'reuse-late'])
     close()
+  })
+
+  it('inserts a batch of new ids without reading them, and still records each id once when some are not new', async () => {
+    const { ours, theirs, appender, close } = await sideBySide()
+    const first = Array.from({ length: 50 }, (_, i) => sampleInput({ tenantId: i % 2 ? 'once-a' : null }))
+    const expectSame = async (batch: RecordInput[]) => {
+      const result = await appender.append(batch)
+      expect(result).toEqual(await appendOnClient(theirs.client, batch))
+      return result
+    }
+    expect((await expectSame(first)).duplicates).toEqual([])
+    // The heads' read, the 50-row INSERT and the chain insert: the ids were never read.
+    expect(appender.cachedStatements).toBe(3)
+
+    // Two recorded ids and an in-batch repeat among new ones: the INSERT fails on the primary key, SQLite
+    // undoes it alone, and the batch goes through the read of its ids.
+    const fresh = Array.from({ length: 20 }, () => sampleInput({ tenantId: 'once-a' }))
+    const again = [first[1], first[0], fresh[3]] as RecordInput[]
+    const batch = [again[0] as RecordInput, ...fresh, ...again.slice(1)]
+    const { appended, duplicates } = await expectSame(batch)
+    expect(duplicates).toEqual(again.map((input) => input.eventId))
+    expect(appended.map((r) => [r.eventId, r.seq])).toEqual(fresh.map((input, i) => [input.eventId, 26 + i]))
+
+    const mine = await stored(ours.client)
+    expect(mine).toEqual(await stored(theirs.client))
+    expect(mine.records).toHaveLength(70)
+    expect(mine.chains).toEqual(['global', 'once-a'])
+    close()
+  })
+
+  it('reads the ids of a batch once retention has pruned events, so a pruned event is not recorded again', async () => {
+    const { path } = await freshDb()
+    const store = await createLibsqlStore({ url: `file:${path}` })
+    const old = new Date(Date.UTC(2020, 0, 1)).toISOString()
+    const pruned = sampleInput({ tenantId: 'pruned', receivedAt: old })
+    await store.append([pruned])
+    expect(await store.prune('pruned', new Date(Date.UTC(2021, 0, 1)))).toMatchObject({ seq: 1 })
+    expect(await store.count({ tenantId: 'pruned' })).toBe(0)
+
+    // Its id is in no record any more, so only the read of pruned ids can tell it is not new.
+    const fresh = sampleInput({ tenantId: 'pruned' })
+    const { appended, duplicates } = await store.append([pruned, fresh])
+    expect(duplicates).toEqual([pruned.eventId])
+    expect(appended.map((r) => [r.eventId, r.seq])).toEqual([[fresh.eventId, 2]])
+    await store.close()
   })
 
   it('writes nothing of a batch whose second INSERT fails, and reuses that statement afterwards', async () => {

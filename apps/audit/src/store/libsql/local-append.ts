@@ -24,6 +24,8 @@ const BASE_CODES =
     .split(/\s+/)
     .map((name) => `SQLITE_${name}`)
 
+const SQLITE_CONSTRAINT = 19
+
 /** A driver error as @libsql/client reports it (LibsqlError, primary code), so callers see one kind of error. */
 const asLibsqlError = (error: unknown): unknown => {
   if (!(error instanceof Database.SqliteError)) return error
@@ -78,6 +80,11 @@ export const openLocalAppender = (path: string, busyTimeoutMs: number): LocalApp
   const sql: AppendSql = {
     rows: (text: string, args: InValue[]) => prepared(text).all(args) as Record<string, unknown>[],
     run: (text: string, args: InValue[]) => prepared(text).run(args),
+    // SQLITE_CONSTRAINT (any extended code): the statement is undone, the transaction stays open.
+    isConstraintFailure: (error) =>
+      error instanceof Database.SqliteError &&
+      (((error as { rawCode?: number }).rawCode ?? 0) & 0xff) === SQLITE_CONSTRAINT &&
+      db.inTransaction,
   }
   let closed = false
   // A close during an append waits for it: the driver aborts the process on a closed connection's state.
