@@ -81,6 +81,7 @@ export { createServiceClient, parseRetryAfter, UpstreamError } from './http-clie
 export { serviceUrl } from './http-client/service-url.ts'
 export type { RetryWhileBusyOptions } from './libsql/busy.ts'
 export { isBusyError, retryWhileBusy } from './libsql/busy.ts'
+export { localPathOf } from './libsql/local-path.ts'
 export type { MigrateOptions, Migration } from './libsql/migrate.ts'
 export { migrate } from './libsql/migrate.ts'
 export type { QueueOptions } from './libsql/queue.ts'

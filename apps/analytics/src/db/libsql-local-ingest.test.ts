@@ -4,18 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import { openDatabase } from './client.ts'
-import { localPathOf, openLocalIngest } from './libsql-local-ingest.ts'
-
-describe('localPathOf', () => {
-  it('takes the path of a plain local file URL and nothing else', () => {
-    expect(localPathOf('file:/data/analytics.db')).toBe('/data/analytics.db')
-    expect(localPathOf('file:///data/analytics.db')).toBe('/data/analytics.db')
-    expect(localPathOf('file:.data/analytics%20x.db')).toBe('.data/analytics x.db')
-    expect(localPathOf('file::memory:')).toBeNull()
-    expect(localPathOf('file:/data/analytics.db?mode=ro')).toBeNull()
-    expect(localPathOf('libsql://analytics.example.com')).toBeNull()
-  })
-})
+import { openLocalIngest } from './libsql-local-ingest.ts'
 
 describe('the local ingest connection', () => {
   let dir: string

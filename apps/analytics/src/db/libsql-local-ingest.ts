@@ -16,18 +16,6 @@ import {
 } from './libsql-statements.ts'
 import type { IngestTx } from './types.ts'
 
-/** The file path of a plain local `file:` URL; null for anything else (remote, in-memory, with options). */
-export const localPathOf = (url: string): string | null => {
-  const match = /^file:(?:\/\/(?:localhost)?(?=\/))?([^?#]+)$/i.exec(url)
-  const path = match?.[1]
-  if (path === undefined || path === ':memory:') return null
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    return null
-  }
-}
-
 export interface LocalIngest {
   /** Runs `fn` in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. */
   ingest<T>(fn: (tx: IngestTx) => Promise<T>): Promise<T>

@@ -1,10 +1,10 @@
 /** The analytics database on libSQL (a local file by default, or a `libsql://` server), migrated at open. */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { migrate, mutexFor, queueClient } from '@flotilla/service-kit'
+import { localPathOf, migrate, mutexFor, queueClient } from '@flotilla/service-kit'
 import { createClient, type Transaction } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
-import { type LocalIngest, localPathOf, openLocalIngest } from './libsql-local-ingest.ts'
+import { type LocalIngest, openLocalIngest } from './libsql-local-ingest.ts'
 import {
   ADD_MINUTE_COUNTS,
   MARK_DIRTY,

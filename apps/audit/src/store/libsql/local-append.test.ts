@@ -7,7 +7,7 @@ import { createClient } from '@libsql/client'
 import { GENESIS_HASH, type RecordInput } from '../../records/model.ts'
 import { sampleInput } from '../../records/sample.ts'
 import { appendOnClient } from './append.ts'
-import { localPathOf, openLocalAppender } from './local-append.ts'
+import { openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { createLibsqlStore } from './store.ts'
 
@@ -192,17 +192,5 @@ describe('libSQL append on the local driver connection', () => {
     await store.close()
     await store.close()
     await expect(store.append([sampleInput()])).rejects.toMatchObject({ code: 'CLIENT_CLOSED' })
-  })
-
-  it('takes the driver path for plain local file URLs only', () => {
-    expect(localPathOf('file:/var/data/audit.db')).toBe('/var/data/audit.db')
-    expect(localPathOf('file:///var/data/audit.db')).toBe('/var/data/audit.db')
-    expect(localPathOf('file://localhost/var/data/audit.db')).toBe('/var/data/audit.db')
-    expect(localPathOf('file:data/audit.db')).toBe('data/audit.db')
-    expect(localPathOf('file:/var/my%20data/audit.db')).toBe('/var/my data/audit.db')
-    expect(localPathOf('file::memory:')).toBeNull()
-    expect(localPathOf('file:/var/data/audit.db?mode=ro')).toBeNull()
-    expect(localPathOf('libsql://audit.example.com')).toBeNull()
-    expect(localPathOf('http://127.0.0.1:8080')).toBeNull()
   })
 })

@@ -37,18 +37,6 @@ const asLibsqlError = (error: unknown): unknown => {
   return new LibsqlError(e.message, base, e.code, e.rawCode, e)
 }
 
-/** The file path of a plain local `file:` URL; null for anything else (remote, in-memory, with options). */
-export const localPathOf = (url: string): string | null => {
-  const match = /^file:(?:\/\/(?:localhost)?(?=\/))?([^?#]+)$/i.exec(url)
-  const path = match?.[1]
-  if (path === undefined || path === ':memory:') return null
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    return null
-  }
-}
-
 export interface LocalAppender {
   /** Appends a batch in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. */
   append(inputs: readonly RecordInput[]): Promise<AppendResult>

@@ -1,5 +1,5 @@
 /** libSQL audit store via drizzle: a local file by default, a libSQL server URL works too. */
-import { migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
+import { localPathOf, migrate, mutexFor, retryWhileBusy } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { and, eq, lte, sql } from 'drizzle-orm'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
@@ -8,7 +8,7 @@ import { type Builders, relationalQueries } from '../relational.ts'
 import type { GroupedQuery } from '../sql-parts.ts'
 import type { AppendResult, AuditStore } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
-import { type LocalAppender, localPathOf, openLocalAppender } from './local-append.ts'
+import { type LocalAppender, openLocalAppender } from './local-append.ts'
 import { AUDIT_MIGRATIONS } from './migrations.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 
