@@ -5,14 +5,7 @@ import { localPathOf, migrate, mutexFor, queueClient } from '@flotilla/service-k
 import { createClient, type Transaction } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import { type LocalIngest, openLocalIngest } from './libsql-local-ingest.ts'
-import {
-  ADD_MINUTE_COUNTS,
-  MARK_DIRTY,
-  READ_SKETCHES,
-  RECORD_IDS,
-  RECORD_IDS_RETURNING,
-  WRITE_SKETCH,
-} from './libsql-statements.ts'
+import { ingestTxOn } from './libsql-statements.ts'
 import { MIGRATIONS } from './migrations.ts'
 import type { Database, IngestTx, Queries } from './types.ts'
 
@@ -26,38 +19,13 @@ const queriesOf = (q: Drizzle | DrizzleTx): Queries => ({
   run: async (query) => ({ rowsAffected: (await q.run(query)).rowsAffected }),
 })
 
-/** The counting statements on a libSQL write transaction: JSON arrays read back with `json_each`. */
-const ingestTx = (tx: Transaction): IngestTx => ({
-  // The common case — every id new — needs no rows back; only a batch with some ids already recorded is
-  // recorded again, from a savepoint, returning which ids are new.
-  async recordIds(ids, at) {
-    const args = [at, JSON.stringify(ids)]
-    await tx.execute('SAVEPOINT record_ids')
-    const recorded = (await tx.execute({ sql: RECORD_IDS, args })).rowsAffected
-    let fresh: readonly string[]
-    if (recorded === ids.length) fresh = ids
-    else if (recorded === 0) fresh = []
-    else {
-      await tx.execute('ROLLBACK TO record_ids')
-      fresh = (await tx.execute({ sql: RECORD_IDS_RETURNING, args })).rows.map((row) => String(row[0]))
-    }
-    await tx.execute('RELEASE record_ids')
-    return fresh
-  },
-  async addMinuteCounts(cells) {
-    await tx.execute({ sql: ADD_MINUTE_COUNTS, args: [JSON.stringify(cells)] })
-  },
-  async markDirty(marks) {
-    await tx.execute({ sql: MARK_DIRTY, args: [JSON.stringify(marks)] })
-  },
-  async readSketches(keys) {
-    const { rows } = await tx.execute({ sql: READ_SKETCHES, args: [JSON.stringify(keys)] })
-    return new Map(rows.map((r) => [Number(r[0]), new Uint8Array(r[1] as ArrayBuffer)]))
-  },
-  async writeSketches(rows) {
-    await tx.batch(rows.map((args) => ({ sql: WRITE_SKETCH, args: [...args] })))
-  },
-})
+/** The counting statements on a @libsql/client write transaction. */
+const ingestTx = (tx: Transaction): IngestTx =>
+  ingestTxOn({
+    run: async (sql, args = []) => (await tx.execute({ sql, args: [...args] })).rowsAffected,
+    rows: async (sql, args) => (await tx.execute({ sql, args: [...args] })).rows,
+    runEach: (sql, argLists) => tx.batch(argLists.map((args) => ({ sql, args: [...args] }))),
+  })
 
 /**
  * Opens and migrates the database. Local files run in WAL mode with a busy timeout, so a second
