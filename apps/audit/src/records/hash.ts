@@ -118,25 +118,14 @@ const checkCanonicalOrder = (): void => {
 }
 checkCanonicalOrder()
 
+// The schema's fields other than the payload (which `ordered` copies and checks).
+const SCALAR_KEYS = HASHED_KEYS.filter((key) => key !== 'payload')
+
 /** Whether every schema field but the payload is one that JSON.stringify writes as canonicalize does. */
-const plainFields = (f: HashedFields): boolean =>
-  plain(f.action) &&
-  plain(f.actorId) &&
-  plain(f.actorType) &&
-  plain(f.causationId) &&
-  plain(f.chain) &&
-  plain(f.correlationId) &&
-  plain(f.eventId) &&
-  plain(f.occurredAt) &&
-  plain(f.prevHash) &&
-  plain(f.receivedAt) &&
-  plain(f.seq) &&
-  plain(f.source) &&
-  plain(f.subjectId) &&
-  plain(f.subjectType) &&
-  plain(f.tenantId) &&
-  plain(f.type) &&
-  plain(f.version)
+const plainFields = (f: HashedFields & Record<string, unknown>): boolean => {
+  for (const key of SCALAR_KEYS) if (!plain(f[key])) return false
+  return true
+}
 
 const sameKeys = (a: readonly string[], b: readonly string[]): boolean => {
   if (a.length !== b.length) return false
