@@ -234,7 +234,9 @@ export const createDeliveryStore = (db: Db) => {
 
     /**
      * A replayed dead letter gets another chance: `dead` → `queued` (with content now, if it had none), under a
-     * new idempotency key generation only when the provider had refused it for good.
+     * new idempotency key generation only when the provider had refused it for good. Its published marker is
+     * cleared: the failure it published is behind it, and the outcome it reaches next is owed until published
+     * (the poller's sweep of owed outcomes only looks at rows without a marker).
      */
     async revive(id: string, content: string | null) {
       await write(() =>
@@ -242,6 +244,7 @@ export const createDeliveryStore = (db: Db) => {
           .update(deliveries)
           .set({
             status: 'queued',
+            publishedStatus: null,
             content: sql`coalesce(${deliveries.content}, ${content})`,
             keyGeneration: sql`${deliveries.keyGeneration} + (case when ${deliveries.failureKind} = 'permanent' then 1 else 0 end)`,
             updatedAt: Date.now(),

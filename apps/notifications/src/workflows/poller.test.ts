@@ -98,6 +98,52 @@ describe('the due-time poller', () => {
     expect(await t.core.outbox.count()).toBe(1)
   })
 
+  it('publishes the failure of a replayed delivery that failed again, when that publish failed too', async () => {
+    const { TransportError } = await import('../channels/types.ts')
+    await t.close()
+    t = await createTestApp({
+      settings: {
+        maxDeliveries: 1,
+        poller: { everyMs: 100, retryBaseMs: 50, retryMaxMs: 500, owedAfterMs: 0 },
+      },
+      transportOverrides: {
+        email: {
+          channel: 'email',
+          provider: 'refusing',
+          idempotent: true,
+          async send() {
+            throw new TransportError('transient', 'DOWN_503', 'unavailable')
+          },
+        },
+      },
+    })
+    const event = delayed(3, 1)
+    await t.handle(event)
+    const [row] = (await t.core.deliveries.list({})).items
+    const id = row?.id ?? ''
+    const due = (row?.dueAt ?? 0) + 1
+    await t.core.poller.run(due)
+    expect(await t.core.deliveries.get(id)).toMatchObject({ status: 'dead', publishedStatus: 'failed:1' })
+    // The operator replays the dead letter: the delivery is queued again for the poller.
+    await t.handle(event, { replay: true })
+    expect(await t.core.deliveries.get(id)).toMatchObject({ status: 'queued' })
+    // It fails again, and this time its event cannot be published.
+    const { publish } = t.core.events
+    t.core.events.publish = async () => {
+      throw new Error('the stream is unavailable')
+    }
+    await expect(t.core.poller.run(Date.now() + 120_000)).rejects.toThrow('the stream is unavailable')
+    t.core.events.publish = publish
+    expect(await t.core.deliveries.get(id)).toMatchObject({ status: 'dead', attempts: 2 })
+    // A later run owes it: the second failure goes out once, under its own id.
+    expect(await t.core.poller.run(Date.now() + 120_000)).toBe(1)
+    const failed = await t.published('notification.failed')
+    expect(failed.map((e) => e.payload.attempts)).toEqual([1, 2])
+    expect(await t.core.deliveries.get(id)).toMatchObject({ publishedStatus: 'failed:2' })
+    expect(await t.core.poller.run(Date.now() + 120_000)).toBe(0)
+    expect(await t.published('notification.failed')).toHaveLength(2)
+  })
+
   it('closes a digest window once while three pollers run at once, and cancels an open member by its key', async () => {
     const signIn = (device: string, idempotencyKey?: string) =>
       createEvent(
