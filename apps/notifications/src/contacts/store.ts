@@ -70,14 +70,19 @@ export const sameContact = (a: ContactRow | undefined, b: ContactRow | undefined
   a.quietStart === b.quietStart &&
   a.quietEnd === b.quietEnd
 
-// The one statement that writes addresses, for one user or many (a field not given keeps its stored value).
+/**
+ * The upsert's rule, written once for its SQL and for `expectMany`: each of these fields given replaces the
+ * stored value, one not given keeps it (same name as field and column).
+ */
+const KEPT_UNLESS_GIVEN = ['email', 'phone', 'locale', 'timezone'] as const
+
+// The one statement that writes addresses, for one user or many.
 // Settings (quiet hours, and the time zone an event stamps) go through `applySettings`, which keeps the newest.
-const COLUMNS = ['user_id', 'email', 'phone', 'locale', 'timezone', 'updated_at']
+const COLUMNS = ['user_id', ...KEPT_UNLESS_GIVEN, 'updated_at']
 const RETURNED = [...COLUMNS, 'quiet_start', 'quiet_end', 'timezone_at', 'quiet_at']
 // One JSON column per row: the local driver's cost is per result column.
-const UPSERT_TAIL = `ON CONFLICT (user_id) DO UPDATE SET email = coalesce(excluded.email, contacts.email),
-  phone = coalesce(excluded.phone, contacts.phone), locale = coalesce(excluded.locale, contacts.locale),
-  timezone = coalesce(excluded.timezone, contacts.timezone), updated_at = excluded.updated_at
+const UPSERT_TAIL = `ON CONFLICT (user_id) DO UPDATE SET ${KEPT_UNLESS_GIVEN.map((c) => `${c} = coalesce(excluded.${c}, contacts.${c})`).join(', ')},
+  updated_at = excluded.updated_at
   RETURNING json_object(${RETURNED.map((c) => `'${c}', ${c}`).join(', ')}) AS row`
 const upsertSql = (rows: number) =>
   `INSERT INTO contacts (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')} ${UPSERT_TAIL}`
@@ -87,10 +92,7 @@ const UPSERT_CHUNK = 500
 
 const upsertArgs = (c: ContactInput, now: number): InValue[] => [
   c.userId,
-  c.email ?? null,
-  c.phone ?? null,
-  c.locale ?? null,
-  c.timezone ?? null,
+  ...KEPT_UNLESS_GIVEN.map((f) => c[f] ?? null),
   now,
 ]
 
@@ -255,18 +257,20 @@ export const createContactStore = (db: Db): ContactStore => {
         )
         for (const c of part) {
           const row = current.get(c.userId)
-          expected.set(c.userId, {
+          const next: ContactRow = {
             userId: c.userId,
-            email: c.email ?? row?.email ?? null,
-            phone: c.phone ?? row?.phone ?? null,
-            locale: c.locale ?? row?.locale ?? null,
-            timezone: c.timezone ?? row?.timezone ?? null,
+            email: null,
+            phone: null,
+            locale: null,
+            timezone: null,
             updatedAt: now,
             quietStart: row?.quietStart ?? null,
             quietEnd: row?.quietEnd ?? null,
             timezoneAt: row?.timezoneAt ?? null,
             quietAt: row?.quietAt ?? null,
-          })
+          }
+          for (const f of KEPT_UNLESS_GIVEN) next[f] = c[f] ?? row?.[f] ?? null
+          expected.set(c.userId, next)
         }
       }
       return expected
