@@ -99,7 +99,7 @@ describe('migratePostgres and openPostgres', () => {
         only(5).name,
         only(6).name,
       ])
-      expect(await sql`SELECT n::int AS n FROM t`).toEqual([{ n: 5 }])
+      expect([...(await sql`SELECT n::int AS n FROM t`)]).toEqual([{ n: 5 }])
     } finally {
       await sql.end({ timeout: 1 })
     }
