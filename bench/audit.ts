@@ -211,10 +211,11 @@ INSERT. Retention now creates it in the pruning transaction that writes the firs
 while it is missing, and a migration step drops it where no anchor exists yet: the consumer's fresh file has none.
 Side by side in one process (throwaway scripts: the same store on fresh files, one with the trigger created after
 migrating, alternating, 20,000 records per round; load average 1.5–5.2 from other work): \`store.append\` alone
-(200 inputs per call) spent 15.75 → 14.02, 17.97 → 16.38 and 17.14 → 15.53 µs of process CPU per record without it
-(lower in 11 of 12, 11 of 12 and 14 of 16 rounds; wall time 18.31 → 17.22, 27.85 → 28.10 and 22.94 → 21.51 µs);
-the consumer, six runs of 10–40 paired rounds, gained +6.4%, −0.2%, +8.5%, +7.8%, −5.7% and +9.2% by the median of
-the pairs (faster without it in 7/10, 15/30, 19/30, 18/30, 11/30 and 24/40 rounds). Looked at in a profile of the
+(200 inputs per call) spent 15.75 → 14.02, 17.97 → 16.38, 17.14 → 15.53 and 18.11 → 16.10 µs of process CPU per
+record without it (lower in 11 of 12, 11 of 12, 14 of 16 and 16 of 16 rounds; wall time 18.31 → 17.22, 27.85 →
+28.10, 22.94 → 21.51 and 25.91 → 23.56 µs); the consumer, eight runs of 10–60 paired rounds, gained +6.4%, −0.2%,
++8.5%, +7.8%, −5.7%, +9.2%, +0.5% and +4.7% by the median of the pairs (faster without it in 7/10, 15/30, 19/30,
+18/30, 11/30, 24/40, 21/40 and 38/60 rounds): a few percent, within this machine's swings from round to round. Looked at in a profile of the
 consumer alone and dropped: caching the chain heads between batches (the batch's read takes 12–18 µs of a ~4 ms
 batch, PRAGMA data_version to validate such a cache 2–5 µs) and prepared BEGIN IMMEDIATE / COMMIT statements
 (14.6–16.3 against 12.7–14.9 µs per pair through \`exec\`).`
