@@ -88,8 +88,10 @@ trigger that refuses a seq at or below a retention anchor (the raw table has no 
 raw INSERT itself ~10% (side by side, 7 rounds of 20,000 rows, 200 per transaction, load average ~1.7: 90,201 rows/s
 without it, 80,847 with it; 8.72 → 10.01 µs per row); the batch's read of duplicate ids, pruned ids and chain heads
 is ~3.5% of the profile, binding ~2%. The rest (~4–5 µs per event, ~0.9 ms per batch) was put down to how the two
-combine; it is broken down below. The trigger stays: it is what keeps a pruned seq from being written again by anything
-that can reach the file. \`synchronous\` stays FULL,
+combine; it is broken down below. That trigger is what keeps a pruned seq from being written again by anything that
+can reach the file, but until a chain has an anchor it can refuse nothing (\`seq >= 1\` is a CHECK): retention now
+creates it in the transaction that writes the database's first anchor, and an anchor cannot be written without it
+(the last section), so the consumer's fresh file, like the raw table, has none. \`synchronous\` stays FULL,
 since a power cut must not lose records already acked; dropping or merging indexes would speed up the raw side
 exactly as much (it keeps the table's shape), so it cannot move this ratio; the indexes back the list filters
 (actor, type, subject, correlation id), retention's (chain, received_at) scan and the time and tenant scans (those
@@ -197,11 +199,26 @@ Buffer-to-string conversions about a third each. Tried and dropped: the COMMIT o
 batches took as long (consumer alone: 34,287 and 38,149 against 38,932 and 39,427 events/s, load average 0.4;
 interleaved with the raw INSERT, run medians 0.33–0.48× against 0.38–0.44×, load average 0.2–1.7); a 64 MiB page cache (the INSERT 1.3–1.7
 → 1.9–2.7 ms) or mmap on the append connection (no better); binding without drizzle's per-column mapping (0.51 →
-0.48 µs per record). Dropping the insert trigger from the consumer's file (an experiment only; it stays) moved
+0.48 µs per record). Dropping the insert trigger from the consumer's file (then an experiment; now the rule, below) moved
 medians 0.45 → 0.47, 0.43 → 0.50 and 0.49 → 0.48× (load average 1.1–1.5). On this machine the same build moves
 more than any of these between runs minutes apart (medians 0.40× and 0.50× back to back at load average ~0.5, the
 raw INSERT 51,000–98,000 rows/s), and the consumer alone drains faster (~39,000 events/s) than between the other
-contenders (34,000–36,000).`
+contenders (34,000–36,000).
+
+**The insert trigger, only where an anchor exists (2026-12-04, evening).** The \`BEFORE INSERT\` trigger refusing a
+seq at or below its chain's retention anchor can refuse nothing before a database's first anchor, yet costs every
+INSERT. Retention now creates it in the pruning transaction that writes the first anchor, an anchor is refused
+while it is missing, and a migration step drops it where no anchor exists yet: the consumer's fresh file has none.
+Side by side in one process (throwaway scripts: the same store on fresh files, one with the trigger created after
+migrating, alternating, 20,000 records per round; load average 1.5–5.2 from other work): \`store.append\` alone
+(200 inputs per call) spent 15.75 → 14.02, 17.97 → 16.38, 17.14 → 15.53 and 18.11 → 16.10 µs of process CPU per
+record without it (lower in 11 of 12, 11 of 12, 14 of 16 and 16 of 16 rounds; wall time 18.31 → 17.22, 27.85 →
+28.10, 22.94 → 21.51 and 25.91 → 23.56 µs); the consumer, eight runs of 10–60 paired rounds, gained +6.4%, −0.2%,
++8.5%, +7.8%, −5.7%, +9.2%, +0.5% and +4.7% by the median of the pairs (faster without it in 7/10, 15/30, 19/30,
+18/30, 11/30, 24/40, 21/40 and 38/60 rounds): a few percent, within this machine's swings from round to round. Looked at in a profile of the
+consumer alone and dropped: caching the chain heads between batches (the batch's read takes 12–18 µs of a ~4 ms
+batch, PRAGMA data_version to validate such a cache 2–5 µs) and prepared BEGIN IMMEDIATE / COMMIT statements
+(14.6–16.3 against 12.7–14.9 µs per pair through \`exec\`).`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {

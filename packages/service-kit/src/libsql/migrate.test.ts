@@ -49,6 +49,22 @@ describe('migrate', () => {
     expect(await rowsOf(url)).toEqual({ t: [1, 2], recorded: ['create t', 'add 2'] })
   })
 
+  it('runs a step with `when` only if its query returns a row, and records it either way', async () => {
+    const url = freshUrl()
+    const client = createClient({ url })
+    const ifEmpty = (x: number): Migration => ({
+      name: `add ${x} if only 1 and 2`,
+      when: 'SELECT 1 WHERE (SELECT count(*) FROM t) = 2',
+      statements: [`INSERT INTO t VALUES (${x})`],
+    })
+    await migrate(client, STEPS)
+    expect(await migrate(client, [...STEPS, ifEmpty(3)])).toEqual(['add 3 if only 1 and 2'])
+    expect(await migrate(client, [...STEPS, ifEmpty(3), ifEmpty(4)])).toEqual(['add 4 if only 1 and 2'])
+    expect(await migrate(client, [...STEPS, ifEmpty(3), ifEmpty(4)])).toEqual([])
+    client.close()
+    expect((await rowsOf(url)).t).toEqual([1, 2, 3])
+  })
+
   it('takes no write lock when every migration is recorded', async () => {
     const url = freshUrl()
     const client = createClient({ url, timeout: 10 })

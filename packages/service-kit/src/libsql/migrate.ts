@@ -11,6 +11,11 @@ export interface Migration {
   readonly name: string
   /** Run in order, in one transaction with the record of the step. */
   readonly statements: readonly string[]
+  /**
+   * A query run first, in the step's transaction: the statements run only if it returns a row. The step is
+   * recorded either way, so what it decided holds for good.
+   */
+  readonly when?: string
 }
 
 export interface MigrateOptions {
@@ -62,7 +67,8 @@ export const migrate = async (
           await tx.commit()
           return false
         }
-        for (const statement of migration.statements) await tx.execute(statement)
+        const wanted = migration.when === undefined || (await tx.execute(migration.when)).rows.length > 0
+        if (wanted) for (const statement of migration.statements) await tx.execute(statement)
         await tx.execute({ sql: RECORD, args: [migration.name, Date.now()] })
         await tx.commit()
         return true

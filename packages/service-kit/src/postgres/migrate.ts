@@ -53,7 +53,8 @@ export const migratePostgres = async (
         if (recorded.has(migration.name)) continue
         await session.unsafe('BEGIN')
         try {
-          for (const statement of migration.statements) await session.unsafe(statement)
+          const wanted = migration.when === undefined || (await session.unsafe(migration.when)).length > 0
+          if (wanted) for (const statement of migration.statements) await session.unsafe(statement)
           await session.unsafe(`INSERT INTO ${table} (name) VALUES ($1)`, [migration.name])
           await session.unsafe('COMMIT')
         } catch (error) {
@@ -79,8 +80,9 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
  * becomes BYTEA, REAL DOUBLE PRECISION, and `WITHOUT ROWID` (a SQLite storage choice) goes.
  */
 export const postgresDdlOf = (migrations: readonly Migration[]): Migration[] =>
-  migrations.map(({ name, statements }) => ({
+  migrations.map(({ name, statements, when }) => ({
     name,
+    ...(when === undefined ? {} : { when }),
     statements: statements.map((statement) => {
       if (/\bAUTOINCREMENT\b|\bCREATE\s+TRIGGER\b|\bPRAGMA\b/i.test(statement))
         throw new Error(`migration "${name}": not portable to PostgreSQL: ${statement.slice(0, 60)}`)

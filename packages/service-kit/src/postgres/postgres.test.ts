@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
+import postgres from 'postgres'
 import { AppError } from '../errors/app-error.ts'
 import { databaseName, isPostgresUrl, openPostgres, postgresText } from './connection.ts'
 import { migratePostgres, postgresDdlOf } from './migrate.ts'
@@ -75,6 +76,32 @@ describe('migratePostgres and openPostgres', () => {
       expect(await connections[1]?.check()).toBe(databaseName(s.url))
     } finally {
       await Promise.all(connections.map((c) => c.close()))
+    }
+  })
+
+  it('runs a step with `when` only if its query returns a row, and records it either way', async () => {
+    const s = await schema()
+    const options = { table: 'kit_schema_migrations', lockName: 'flotilla.kit-test.migrate' }
+    const only = (n: number) => ({
+      name: `set n = ${n} if unset`,
+      when: 'SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM t WHERE n <> 0)',
+      statements: [`UPDATE t SET n = ${n}`],
+    })
+    const seed = { name: 'seed', statements: ["INSERT INTO t (k, at) VALUES ('a', 1)"] }
+    const steps = postgresDdlOf([...MIGRATIONS, seed, only(5), only(6)])
+    expect(steps[3]?.when).toBe(only(5).when)
+    const sql = postgres(s.url, { max: 1, onnotice: () => {} })
+    try {
+      expect(await migratePostgres(sql, steps, options)).toEqual([
+        'one',
+        'two',
+        'seed',
+        only(5).name,
+        only(6).name,
+      ])
+      expect([...(await sql`SELECT n::int AS n FROM t`)]).toEqual([{ n: 5 }])
+    } finally {
+      await sql.end({ timeout: 1 })
     }
   })
 

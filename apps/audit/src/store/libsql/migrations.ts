@@ -6,6 +6,17 @@
  */
 import type { Migration } from '@flotilla/service-kit'
 
+export const NO_INSERT_BELOW_ANCHOR_TRIGGER = 'audit_records_no_insert_below_anchor'
+
+/**
+ * Refuses a seq at or below its chain's anchor. It can match nothing before the first anchor (seq >= 1 is a
+ * CHECK) yet costs every INSERT, so retention creates it in the transaction that writes the first anchor,
+ * and no anchor can be written without it (below).
+ */
+export const CREATE_NO_INSERT_BELOW_ANCHOR = `CREATE TRIGGER IF NOT EXISTS ${NO_INSERT_BELOW_ANCHOR_TRIGGER} BEFORE INSERT ON audit_records
+        WHEN NEW.seq <= COALESCE((SELECT seq FROM audit_anchors WHERE chain = NEW.chain), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit_records: seq already pruned'); END`
+
 export const AUDIT_MIGRATIONS: readonly Migration[] = [
   {
     name: 'records, anchors, retention mode, pruned events, chains, append-only triggers',
@@ -60,9 +71,7 @@ export const AUDIT_MIGRATIONS: readonly Migration[] = [
         WHEN NOT EXISTS (SELECT 1 FROM audit_retention_mode)
           OR OLD.seq > COALESCE((SELECT seq FROM audit_anchors WHERE chain = OLD.chain), 0)
         BEGIN SELECT RAISE(ABORT, 'audit_records is append-only: DELETE only through retention'); END`,
-      `CREATE TRIGGER IF NOT EXISTS audit_records_no_insert_below_anchor BEFORE INSERT ON audit_records
-        WHEN NEW.seq <= COALESCE((SELECT seq FROM audit_anchors WHERE chain = NEW.chain), 0)
-        BEGIN SELECT RAISE(ABORT, 'audit_records: seq already pruned'); END`,
+      CREATE_NO_INSERT_BELOW_ANCHOR,
       `CREATE TRIGGER IF NOT EXISTS audit_anchors_insert_only_by_retention BEFORE INSERT ON audit_anchors
         WHEN NOT EXISTS (SELECT 1 FROM audit_retention_mode)
         BEGIN SELECT RAISE(ABORT, 'audit_anchors: written only through retention'); END`,
@@ -72,5 +81,21 @@ export const AUDIT_MIGRATIONS: readonly Migration[] = [
       `CREATE TRIGGER IF NOT EXISTS audit_anchors_no_delete BEFORE DELETE ON audit_anchors
         BEGIN SELECT RAISE(ABORT, 'audit_anchors: DELETE refused'); END`,
     ],
+  },
+  {
+    name: 'anchors written only where the trigger refusing a seq below them exists',
+    statements: [
+      'DROP TRIGGER audit_anchors_insert_only_by_retention',
+      `CREATE TRIGGER audit_anchors_insert_only_by_retention BEFORE INSERT ON audit_anchors
+        WHEN NOT EXISTS (SELECT 1 FROM audit_retention_mode)
+          OR NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = '${NO_INSERT_BELOW_ANCHOR_TRIGGER}')
+        BEGIN SELECT RAISE(ABORT, 'audit_anchors: written only through retention'); END`,
+    ],
+  },
+  {
+    // Where an anchor exists the trigger stays; retention creates it again with the first anchor (store.ts).
+    name: 'no trigger refusing a seq below an anchor until there is an anchor',
+    when: 'SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit_anchors)',
+    statements: [`DROP TRIGGER IF EXISTS ${NO_INSERT_BELOW_ANCHOR_TRIGGER}`],
   },
 ]

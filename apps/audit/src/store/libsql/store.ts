@@ -9,7 +9,7 @@ import type { GroupedQuery } from '../sql-parts.ts'
 import type { AppendResult, AuditStore } from '../types.ts'
 import { appendOnClient, type RecordRow } from './append.ts'
 import { type LocalAppender, openLocalAppender } from './local-append.ts'
-import { AUDIT_MIGRATIONS } from './migrations.ts'
+import { AUDIT_MIGRATIONS, CREATE_NO_INSERT_BELOW_ANCHOR } from './migrations.ts'
 import { auditAnchors, auditChains, auditRecords, auditRetentionMode } from './schema.ts'
 
 export interface LibsqlStoreOptions {
@@ -98,6 +98,8 @@ export const createLibsqlStore = async (
         await beforeDelete?.(next)
         // The retention path: the mode row exists only inside this transaction, so no other writer sees it.
         await tx.insert(auditRetentionMode).values({ id: 1 })
+        // With the first anchor comes the trigger refusing a seq below it (migrations.ts); a no-op after that.
+        await tx.run(sql.raw(CREATE_NO_INSERT_BELOW_ANCHOR))
         await tx.run(
           sql`INSERT OR IGNORE INTO audit_pruned_events (event_id, chain, pruned_at)
               SELECT event_id, chain, ${next.prunedAt} FROM audit_records WHERE chain = ${chain} AND seq <= ${next.seq}`,
