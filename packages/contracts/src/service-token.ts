@@ -5,7 +5,12 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { compactShapeProblem } from './service-token-shape.ts'
-import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
+import {
+  createVerifiedTokenCache,
+  type KeyResolver,
+  type VerifiedTokenCacheOptions,
+  verifyRemembering,
+} from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
@@ -163,7 +168,7 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
   // The full check, run only on a cache miss; only a token that passed all of it is remembered.
   const verifyFully = async (
     token: string,
-    resolveKey: (header: { kid?: unknown }) => Uint8Array,
+    resolveKey: KeyResolver<Uint8Array>,
   ): Promise<{ value: VerifiedServiceToken; claims: JWTPayload }> => {
     const problem = compactShapeProblem(token)
     if (problem) throw new TokenError(problem)
