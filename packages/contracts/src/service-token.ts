@@ -5,7 +5,12 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { compactShapeProblem } from './service-token-shape.ts'
-import { createVerifiedTokenCache, type VerifiedTokenCacheOptions, verifyRemembering } from './token-cache.ts'
+import {
+  createVerifiedTokenCache,
+  type KeyResolver,
+  type VerifiedTokenCacheOptions,
+  verifyRemembering,
+} from './token-cache.ts'
 
 /** Header `typ` of every service token; a user's access token never passes as one. */
 export const SERVICE_TOKEN_TYPE = 'service+jwt'
@@ -160,6 +165,37 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
     if (!key) throw new TokenError('token key id is unknown')
     return key
   }
+  // The full check, run only on a cache miss; only a token that passed all of it is remembered.
+  const verifyFully = async (
+    token: string,
+    resolveKey: KeyResolver<Uint8Array>,
+  ): Promise<{ value: VerifiedServiceToken; claims: JWTPayload }> => {
+    const problem = compactShapeProblem(token)
+    if (problem) throw new TokenError(problem)
+    const { payload, protectedHeader } = await jwtVerify(token, resolveKey, {
+      algorithms: ['HS256'],
+      audience: options.audience,
+      ...(options.issuers ? { issuer: [...options.issuers] } : {}),
+      requiredClaims: ['exp', 'iat', 'iss', 'sub', 'aud', 'jti'],
+      typ: SERVICE_TOKEN_TYPE,
+      clockTolerance: tolerance,
+      maxTokenAge: maxTtl + tolerance,
+    })
+    // jose compares `typ` ignoring case and an `application/` prefix, and takes `aud` from an array.
+    if (protectedHeader.typ !== SERVICE_TOKEN_TYPE)
+      throw new TokenError(`token typ must be exactly "${SERVICE_TOKEN_TYPE}"`)
+    if (payload.aud !== options.audience)
+      throw new TokenError('token audience must be exactly this service, as a single string')
+    if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
+    if (
+      typeof payload.exp === 'number' &&
+      typeof payload.iat === 'number' &&
+      payload.exp - payload.iat > maxTtl
+    ) {
+      throw new TokenError('token lifetime is too long')
+    }
+    return { value: { service: payload.iss as string, claims: payload }, claims: payload }
+  }
   return {
     /** Verifies a token and returns the calling service; throws TokenError on anything wrong. */
     async verify(token: string): Promise<VerifiedServiceToken> {
@@ -167,34 +203,11 @@ export const createServiceTokenVerifier = (ring: KeyRing, options: ServiceTokenV
         throw new TokenError('token is missing or malformed')
       }
       try {
-        // Everything below runs only on a miss, and only a token that passed all of it is remembered.
-        return await verifyRemembering(cache, token, keyFor, limits, async (resolveKey) => {
-          const problem = compactShapeProblem(token)
-          if (problem) throw new TokenError(problem)
-          const { payload, protectedHeader } = await jwtVerify(token, resolveKey, {
-            algorithms: ['HS256'],
-            audience: options.audience,
-            ...(options.issuers ? { issuer: [...options.issuers] } : {}),
-            requiredClaims: ['exp', 'iat', 'iss', 'sub', 'aud', 'jti'],
-            typ: SERVICE_TOKEN_TYPE,
-            clockTolerance: tolerance,
-            maxTokenAge: maxTtl + tolerance,
-          })
-          // jose compares `typ` ignoring case and an `application/` prefix, and takes `aud` from an array.
-          if (protectedHeader.typ !== SERVICE_TOKEN_TYPE)
-            throw new TokenError(`token typ must be exactly "${SERVICE_TOKEN_TYPE}"`)
-          if (payload.aud !== options.audience)
-            throw new TokenError('token audience must be exactly this service, as a single string')
-          if (payload.sub !== payload.iss) throw new TokenError('token subject must be the issuing service')
-          if (
-            typeof payload.exp === 'number' &&
-            typeof payload.iat === 'number' &&
-            payload.exp - payload.iat > maxTtl
-          ) {
-            throw new TokenError('token lifetime is too long')
-          }
-          return { value: { service: payload.iss as string, claims: payload }, claims: payload }
-        })
+        // A remembered token is answered without a promise (its key is a map lookup).
+        const result = verifyRemembering(cache, token, keyFor, limits, (resolveKey) =>
+          verifyFully(token, resolveKey),
+        )
+        return result instanceof Promise ? await result : result
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'

@@ -81,6 +81,39 @@ describe('createVerifiedTokenCache', () => {
     expect(await byAge.get('token-a', () => key)).toBeUndefined()
   })
 
+  it('answers a hit at once when the key source does, and only a hit: a miss, an expired entry or a thrown key lookup verify again', async () => {
+    const cache = createVerifiedTokenCache<{ id: string }>()
+    const start = Date.now()
+    let verified = 0
+    const verify = async (resolve: (h: typeof header) => unknown) => {
+      verified++
+      await resolve(header)
+      return { value: { id: 'a' }, claims: { iat: nowSeconds(), exp: nowSeconds() + 10 } }
+    }
+    const first = cache.remember('token-a', () => key, limits, verify)
+    expect(first).toBeInstanceOf(Promise)
+    expect(await first).toEqual({ id: 'a' })
+    // A hit with a key source that answers at once: the value itself, no promise, no verification.
+    expect(cache.remember('token-a', () => key, limits, verify)).toEqual({ id: 'a' })
+    // A key source that answers with a promise: a promise of the same value.
+    const later = cache.remember('token-a', async () => key, limits, verify)
+    expect(later).toBeInstanceOf(Promise)
+    expect(await later).toEqual({ id: 'a' })
+    expect(verified).toBe(1)
+    // Past the token's expiry (+ tolerance) the entry is gone: verified again, even with a key at hand.
+    setSystemTime(new Date(start + 16_000))
+    expect(await cache.remember('token-a', () => key, limits, verify)).toEqual({ id: 'a' })
+    expect(verified).toBe(2)
+    // A key lookup that throws on a hit is a miss, and the entry is dropped.
+    const throwing = () => {
+      throw new Error('unknown key id')
+    }
+    await expect(Promise.resolve(cache.remember('token-a', throwing, limits, verify))).rejects.toThrow(
+      'unknown key id',
+    )
+    expect(cache.size).toBe(0)
+  })
+
   it('does not keep a token that is already past its time', async () => {
     const cache = createVerifiedTokenCache<{ id: string }>()
     cache.set('token-a', { value: { id: 'a' }, header, key, claims: { exp: nowSeconds() - 10 } }, limits)

@@ -1,11 +1,11 @@
 /** Shared test fixtures for the kit's own tests (not exported from the package). */
 import { Writable } from 'node:stream'
 import { createServiceApp, type ServiceAppOptions } from './app/service-app.ts'
-import { createLogger } from './logging/logger.ts'
+import { createLogger, type LogLevel } from './logging/logger.ts'
 import { createMetrics } from './metrics/metrics.ts'
 
 /** A logger whose JSON lines land in `lines`. */
-export const captureLogger = (service = 'test') => {
+export const captureLogger = (service = 'test', level: LogLevel = 'debug') => {
   const lines: Record<string, unknown>[] = []
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -13,7 +13,7 @@ export const captureLogger = (service = 'test') => {
       done()
     },
   })
-  return { lines, logger: createLogger({ service, level: 'debug', destination }) }
+  return { lines, logger: createLogger({ service, level, destination }) }
 }
 
 /** A service app with a captured logger and its own metrics registry. */

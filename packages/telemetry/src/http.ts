@@ -52,6 +52,7 @@ export const httpTracing = (options: HttpTracingOptions = {}) => {
       const url = partsOf(request.url)
       if (ignored.has(url.path)) return
       const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter)
+      const requestId = request.headers.get('x-request-id')
       const span = getTracer().startSpan(
         `${request.method} ${url.path}`,
         {
@@ -60,9 +61,7 @@ export const httpTracing = (options: HttpTracingOptions = {}) => {
             'http.request.method': request.method,
             'url.path': url.path,
             'url.scheme': url.scheme,
-            ...(request.headers.get('x-request-id')
-              ? { 'http.request.id': request.headers.get('x-request-id')! }
-              : {}),
+            ...(requestId ? { 'http.request.id': requestId } : {}),
           },
         },
         parent,

@@ -7,11 +7,12 @@
 /** JSON bodies only. */
 export const jsonBody = ['json'] as const
 
-// Picks the parser by content type; the named entries after it only document the accepted types.
-const formOrJsonParser = async ({ request, contentType }: { request: Request; contentType: string }) => {
+// Picks the parser by content type; the named entries after it only document the accepted types. Not `async`:
+// Elysia awaits the body's own promise, without a second one wrapped around it.
+const formOrJsonParser = ({ request, contentType }: { request: Request; contentType: string }) => {
   const type = contentType.toLowerCase()
   if (type.startsWith('application/x-www-form-urlencoded')) {
-    return Object.fromEntries(new URLSearchParams(await request.text()))
+    return request.text().then((text) => Object.fromEntries(new URLSearchParams(text)))
   }
   if (type.startsWith('application/json')) return request.json()
   return undefined

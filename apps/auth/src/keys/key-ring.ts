@@ -62,6 +62,7 @@ export const createKeyRing = (options: KeyRingOptions) => {
   let keys: StoredKey[] = []
   const privateKeys = new Map<string, Promise<CryptoKey>>()
   const publicKeys = new Map<string, Promise<CryptoKey>>()
+  const importedKeys = new Map<string, CryptoKey>()
   let lastReload = 0
 
   const load = async (): Promise<StoredKey[]> => {
@@ -169,6 +170,7 @@ export const createKeyRing = (options: KeyRingOptions) => {
       for (const old of retired) {
         privateKeys.delete(old)
         publicKeys.delete(old)
+        importedKeys.delete(old)
       }
       await reload()
       return { kid, retired }
@@ -208,22 +210,39 @@ export const createKeyRing = (options: KeyRingOptions) => {
 
     /**
      * The public key for a kid; reloads the ring (at most once a second) when the kid is unknown, so a
-     * key created by another instance is found and a flood of made-up kids costs little.
+     * key created by another instance is found and a flood of made-up kids costs little. Answered at once
+     * (no promise) for a published key already imported: the verified-token cache asks on every request.
      */
-    async publicKey(kid: string): Promise<CryptoKey | undefined> {
-      let key = keys.find((k) => k.kid === kid)
-      if (!key && clock() - lastReload >= 1000) {
-        await reload()
-        key = keys.find((k) => k.kid === kid)
-      }
-      if (!key || !isPublished(key, keys, clock())) return undefined
-      let pending = publicKeys.get(kid)
-      if (!pending) {
-        pending = importJWK(key.publicJwk, 'EdDSA') as Promise<CryptoKey>
-        publicKeys.set(kid, pending)
-      }
-      return pending
+    publicKey(kid: string): CryptoKey | undefined | Promise<CryptoKey | undefined> {
+      const key = keys.find((k) => k.kid === kid)
+      if (!key) return clock() - lastReload >= 1000 ? reloadAndImport(kid) : undefined
+      return publishedKey(key)
     },
+  }
+  /** The imported key of a stored key while it is published. */
+  const publishedKey = (key: StoredKey): CryptoKey | undefined | Promise<CryptoKey> => {
+    if (!isPublished(key, keys, clock())) return undefined
+    const imported = importedKeys.get(key.kid)
+    if (imported) return imported
+    let pending = publicKeys.get(key.kid)
+    if (!pending) {
+      const kid = key.kid
+      pending = importJWK(key.publicJwk, 'EdDSA') as Promise<CryptoKey>
+      // Kept once imported, unless the key was retired meanwhile (its pending import is gone then).
+      pending.then(
+        (imported) => {
+          if (publicKeys.get(kid) === pending) importedKeys.set(kid, imported)
+        },
+        () => undefined,
+      )
+      publicKeys.set(kid, pending)
+    }
+    return pending
+  }
+  const reloadAndImport = async (kid: string): Promise<CryptoKey | undefined> => {
+    await reload()
+    const key = keys.find((k) => k.kid === kid)
+    return key ? publishedKey(key) : undefined
   }
   return ring
 }

@@ -83,6 +83,33 @@ describe('signing key ring', () => {
     expect(await core.keyRing.publicKey(oldKid)).toBeUndefined()
   })
 
+  it('answers a published key at once once imported, and nothing for it once it is no longer published', async () => {
+    const now = { value: Date.now() }
+    const core = await instance(prefix(), now)
+    const oldKid = (await core.keyRing.signingKey()).kid
+    const first = core.keyRing.publicKey(oldKid)
+    expect(first).toBeInstanceOf(Promise)
+    const imported = await first
+    // The same key object, without a promise: the verified-token cache compares it on every hit.
+    expect(core.keyRing.publicKey(oldKid)).toBe(imported)
+    await core.keyRing.rotateNow()
+    now.value += 1
+    expect(core.keyRing.publicKey(oldKid)).toBe(imported)
+    // Past its retention the key is not answered, though it was imported (and the ring not yet reloaded).
+    const s = core.settings
+    now.value += (s.accessTokenTtlSeconds + s.clockToleranceSeconds + s.keyCheckIntervalSeconds) * 1000 + 1000
+    expect(core.keyRing.publicKey(oldKid)).toBeUndefined()
+  })
+
+  it('answers nothing for a retired key, though it was imported', async () => {
+    const core = await instance(prefix(), { value: Date.now() })
+    const oldKid = (await core.keyRing.signingKey()).kid
+    await core.keyRing.publicKey(oldKid)
+    const { retired } = await core.keyRing.rotateAndRetire()
+    expect(retired).toEqual([oldKid])
+    expect(await core.keyRing.publicKey(oldKid)).toBeUndefined()
+  })
+
   it('rotates on schedule and publishes the next key before it signs', async () => {
     const now = { value: Date.now() }
     const core = await instance(prefix(), now, { keyRotationSeconds: 3600, keyPrepublishSeconds: 600 })

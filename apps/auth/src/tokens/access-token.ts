@@ -27,15 +27,20 @@ export interface AccessTokenOptions {
   readonly revocations?: RevocationList
 }
 
+// jose turns a throw from the resolver into a refusal; the kit maps it to a TokenError (401).
+const known = (key: CryptoKey | undefined): CryptoKey => {
+  if (!key) throw new Error('unknown key id')
+  return key
+}
+
 /** Signs and verifies access tokens with the shared key ring. */
 export const createAccessTokens = (options: AccessTokenOptions) => {
   const { keyRing, issuer, audience } = options
   const verifier: AccessTokenVerifier = createAccessTokenVerifier({
-    resolveKey: async (header) => {
-      const key = typeof header.kid === 'string' ? await keyRing.publicKey(header.kid) : undefined
-      // jose turns a throw from the resolver into a refusal; the kit maps it to a TokenError (401).
-      if (!key) throw new Error('unknown key id')
-      return key
+    // Answers at once for a key already imported (every cached token's check asks), else a promise.
+    resolveKey: (header) => {
+      const key = typeof header.kid === 'string' ? keyRing.publicKey(header.kid) : undefined
+      return key instanceof Promise ? key.then(known) : known(key)
     },
     issuer,
     audience,

@@ -159,6 +159,20 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
   const maxAge = options.maxTokenAgeSeconds ?? 86_400
   const limits = { toleranceSeconds: tolerance, maxAgeSeconds: maxAge + tolerance }
   const cache = options.cache === false ? undefined : createVerifiedTokenCache<UserPrincipal>(options.cache)
+  // The full check, run only when the token is not remembered.
+  const verifyFully = async (token: string, resolve: AccessTokenKeyResolver) => {
+    checkShape(token, algorithms)
+    const { payload } = await jwtVerify(token, resolve, {
+      algorithms,
+      issuer: options.issuer ?? 'flotilla-auth',
+      audience: options.audience ?? 'flotilla',
+      requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
+      typ: ACCESS_TOKEN_TYPE,
+      clockTolerance: tolerance,
+      maxTokenAge: maxAge + tolerance,
+    })
+    return { value: toPrincipal(payload), claims: payload }
+  }
   return {
     async verify(token: string): Promise<UserPrincipal> {
       // Bounded before it is hashed for the cache; the rest of the shape checks run only when the token is not
@@ -176,19 +190,11 @@ export const createAccessTokenVerifier = (options: AccessTokenVerifierOptions): 
         : resolveKey
       let principal: UserPrincipal
       try {
-        principal = await verifyRemembering(cache, token, resolveNoting, limits, async (resolve) => {
-          checkShape(token, algorithms)
-          const { payload } = await jwtVerify(token, resolve, {
-            algorithms,
-            issuer: options.issuer ?? 'flotilla-auth',
-            audience: options.audience ?? 'flotilla',
-            requiredClaims: [...REQUIRED_ACCESS_TOKEN_CLAIMS],
-            typ: ACCESS_TOKEN_TYPE,
-            clockTolerance: tolerance,
-            maxTokenAge: maxAge + tolerance,
-          })
-          return { value: toPrincipal(payload), claims: payload }
-        })
+        // A remembered token whose key resolves at once is answered without a promise.
+        const result = verifyRemembering(cache, token, resolveNoting, limits, (resolve) =>
+          verifyFully(token, resolve),
+        )
+        principal = result instanceof Promise ? await result : result
       } catch (cause) {
         if (cause instanceof TokenError) throw cause
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'ERR_JWT_MALFORMED'

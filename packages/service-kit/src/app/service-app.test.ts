@@ -3,8 +3,10 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { Elysia, t } from 'elysia'
 import { requestContext } from '../logging/request-context-plugin.ts'
 import { parseExposition } from '../metrics/exposition.ts'
-import { createTestServiceApp, eventually, jsonInit, req } from '../test-fixtures.ts'
+import { createMetrics } from '../metrics/metrics.ts'
+import { captureLogger, createTestServiceApp, eventually, jsonInit, req } from '../test-fixtures.ts'
 import { bodyLimit } from './body-limit.ts'
+import { createServiceApp } from './service-app.ts'
 
 const featureRoutes = new Elysia({ prefix: '/v1/widgets' })
   .use(requestContext)
@@ -84,6 +86,26 @@ describe('createServiceApp', () => {
     const id = generated.headers.get('x-request-id')
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     expect(generated.headers.get('x-correlation-id')).toBe(id)
+  })
+
+  it('writes access lines only at a level that shows them, and records metrics at every level', async () => {
+    const metered = async (level: 'info' | 'warn') => {
+      const { lines, logger } = captureLogger('test', level)
+      const metrics = createMetrics('test')
+      const app = createServiceApp({ name: 'test', version: '1.2.3', logger, metrics }).use(featureRoutes)
+      await app.handle(req('/v1/widgets/1', { headers: { 'x-request-id': `lvl-${level}` } }))
+      await app.handle(req('/health'))
+      // Metrics and the line are written in the same after-response hook: once both requests are counted,
+      // every line they could write is there.
+      await eventually(async () => {
+        const text = await metrics.text()
+        return text.includes('route="/v1/widgets/:id"') && text.includes('route="/health"') ? true : undefined
+      })
+      return lines.filter((l) => l.msg === 'request').map((l) => l.path)
+    }
+    // info: the route's line, not the probe's (a debug line); warn: none, though both are counted.
+    expect(await metered('info')).toEqual(['/v1/widgets/1'])
+    expect(await metered('warn')).toEqual([])
   })
 
   it('writes one access log line per request with both ids and the route pattern', async () => {

@@ -125,7 +125,11 @@ export const createServiceApp = (options: ServiceAppOptions) => {
         const seconds = (performance.now() - context.startedAt) / 1000
         const pattern = route || 'unmatched'
         metrics.observeRequest({ method: request.method, route: pattern, status, seconds })
+        // The line is built only for a level that writes it (`debug` enabled implies `info` enabled).
+        if (!logger.isLevelEnabled('info')) return
         const path = pathOf(request.url)
+        const quiet = QUIET_PATHS.has(path)
+        if (quiet && !logger.isLevelEnabled('debug')) return
         // On the service logger with the ids, as the request's child would write it, without making the child.
         const line = {
           requestId: context.requestId,
@@ -136,7 +140,7 @@ export const createServiceApp = (options: ServiceAppOptions) => {
           status,
           ms: Math.round(seconds * 1000),
         }
-        if (QUIET_PATHS.has(path)) logger.debug(line, 'request')
+        if (quiet) logger.debug(line, 'request')
         else logger.info(line, 'request')
       })
       .use(
