@@ -1,7 +1,6 @@
 /** Prometheus metrics for one service: process defaults, the HTTP histogram, consumer counters, group gauges. */
 import type { GroupStats, StreamHooks } from '@flotilla/streams'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from './prom.ts'
-import { createRequestHistogram } from './request-histogram.ts'
 
 /** Per-group numbers read at scrape time (a subset of streams' `GroupStats`). */
 export type GroupSnapshot = Pick<GroupStats, 'group' | 'lag' | 'pending' | 'deadLetters'>
@@ -40,6 +39,7 @@ export interface Metrics {
 
 /** Buckets in seconds: most requests here are milliseconds; anything past 5 s is an incident. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const MAX_HTTP_CHILDREN = 1000
 const HANDLER_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60]
 
 /**
@@ -51,11 +51,14 @@ export const createMetrics = (service: string): Metrics => {
   registry.setDefaultLabels({ service })
   collectDefaultMetrics({ register: registry })
 
-  const http = createRequestHistogram(registry, {
+  const http = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
     buckets: HTTP_BUCKETS,
+    registers: [registry],
   })
+  const httpChildren = new Map<string, { observe(value: number): void }>()
   const counter = (name: string, help: string, labelNames: readonly string[] = ['group', 'type']) =>
     new Counter({ name, help, labelNames, registers: [registry] })
   const processed = counter('stream_events_processed_total', 'Events a handler processed successfully')
@@ -120,7 +123,17 @@ export const createMetrics = (service: string): Metrics => {
   return {
     registry,
     contentType: registry.contentType,
-    observeRequest: ({ method, route, status, seconds }) => http.observe(method, route, status, seconds),
+    observeRequest: ({ method, route, status, seconds }) => {
+      // One child per label set, made once: prom-client checks and copies the labels on every `observe`.
+      const key = `${method} ${status} ${route}`
+      let child = httpChildren.get(key)
+      if (!child) {
+        child = http.labels({ method, route, status: String(status) })
+        // Bounded: a client can invent methods; past the bound, label sets are checked on each call again.
+        if (httpChildren.size < MAX_HTTP_CHILDREN) httpChildren.set(key, child)
+      }
+      child.observe(seconds)
+    },
     streamHooks: (group) => ({
       onProcessed: ({ type }) => processed.inc({ group, type }),
       onFailed: ({ type }) => failed.inc({ group, type }),
