@@ -61,7 +61,12 @@ describe('the notifications consumer', () => {
     // The operator fixes the cause and replays: the dead delivery is sent, nothing else is.
     resend.rejected.delete('refused@example.com')
     await dlq.replay(byEvent.get(refused.id)?.id ?? '')
-    await waitFor(() => sentTo('refused@example.com') === 1, { timeoutMs: 15_000, message: 'replayed send' })
+    // The provider sees the send before the row is settled and its event published: wait for the event.
+    await waitFor(
+      async () =>
+        sentTo('refused@example.com') === 1 && (await t.published('notification.sent')).length === 2,
+      { timeoutMs: 15_000, message: 'replayed send, settled and published' },
+    )
     const rows = (await t.core.deliveries.list({ userId: 'u-refused@example.com' })).items
     expect(rows.map((r) => [r.status, r.attempts, r.keyGeneration])).toEqual([['sent', 2, 1]])
     // A refusal is kept under its key by the provider: the replay sent under a new one.
