@@ -391,6 +391,8 @@ export const createDeliveryBatchStore = (
         await before(tx)
         const existed = new Map<string, string>()
         const cancelledKeys = new Set<string>()
+        // Which exist, and which requests are cancelled: read under the locks (or the one writer), so what a
+        // cancel commits is either seen here or waits for this commit.
         for (const part of chunks(unique.map((i) => i.delivery))) {
           const [found, markers] = await tx.batch([keyLookup(part), markerLookup(requestKeysOf(part))])
           for (const [planned, id] of storedIdsOf(part, found?.rows ?? [])) existed.set(planned, id)
@@ -401,17 +403,19 @@ export const createDeliveryBatchStore = (
         const cancelled = new Map<string, DeliveryRow>()
         const at = Date.now()
         const stopped = unique.filter((i) => !existed.has(i.delivery.id) && isCancelled(i.delivery))
-        for (const part of chunks(stopped.map((i) => i.delivery))) {
-          const statuses = part.map((d) => recordedStatus(d.status, true))
+        const stoppedRows = stopped.map(({ delivery: d }) => ({
+          ...d,
+          status: recordedStatus(d.status, true),
+        }))
+        for (const part of chunks(stoppedRows)) {
           const written = await tx.execute({
             sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
               ON CONFLICT DO NOTHING`,
-            args: part.flatMap((d, i) => insertArgs({ ...d, status: statuses[i] as string }, at) as InValue[]),
+            args: part.flatMap((d) => insertArgs(d, at) as InValue[]),
           })
           if (written.rowsAffected !== part.length)
             throw new Error('a delivery of the batch was recorded by another process meanwhile')
-          for (const [i, d] of part.entries())
-            cancelled.set(d.id, createdRowOf({ ...d, status: statuses[i] as string }, at))
+          for (const d of part) cancelled.set(d.id, createdRowOf(d, at))
         }
         const fresh = unique.filter((i) => !existed.has(i.delivery.id) && !isCancelled(i.delivery))
         if (fresh.length === 0) return { inserted, existed, cancelled }

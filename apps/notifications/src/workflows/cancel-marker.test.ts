@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { createEvent, type EventOf, type EventType } from '@flotilla/contracts'
+import { TransportError } from '../channels/types.ts'
+import { type Database, openDatabase } from '../db/client.ts'
+import { MARK_CANCELLED, requestLocks } from '../deliveries/cancel-marker.ts'
+import { INSERT, insertArgs } from '../deliveries/rows.ts'
 import type { NewDelivery } from '../deliveries/store.ts'
 import { handleEvents } from '../handlers/index.ts'
 import { createTestApp, describeEachEngine, type TestApp } from '../testing.ts'
@@ -50,7 +54,9 @@ describeEachEngine((engine) => {
       Object.fromEntries((await t.core.deliveries.list({ userId })).items.map((r) => [r.channel, r.status]))
     const workflowCount = async (channel: string, status: string) => {
       const text = await (await t.app.handle(new Request('http://notifications.test/metrics'))).text()
-      const line = new RegExp(`notification_workflow_total\\{channel="${channel}",status="${status}"[^}]*\\} (\\d+)`)
+      const line = new RegExp(
+        `notification_workflow_total\\{channel="${channel}",status="${status}"[^}]*\\} (\\d+)`,
+      )
       return Number(text.match(line)?.[1] ?? 0)
     }
 
@@ -95,10 +101,9 @@ describeEachEngine((engine) => {
         expect(await statuses('u-redelivered')).toEqual({ email: 'cancelled', sms: 'cancelled' })
         expect(await workflowCount('sms', 'cancelled')).toBe(1)
         await t.core.poller.run(Date.now() + 7_200_000)
-        expect((await t.core.deliveries.list({ userId: 'u-redelivered' })).items.map((r) => r.sentAt)).toEqual([
-          null,
-          null,
-        ])
+        expect(
+          (await t.core.deliveries.list({ userId: 'u-redelivered' })).items.map((r) => r.sentAt),
+        ).toEqual([null, null])
       })
 
     it('does not send, in the batch that records and sends in one transaction, a channel of a request cancelled before', async () => {
@@ -122,6 +127,36 @@ describeEachEngine((engine) => {
       expect(await workflowCount('sms', 'cancelled')).toBe(1)
     })
 
+    it('cancels, rather than revives, the dead delivery of a cancelled request that an operator replays', async () => {
+      // The email provider refuses the first message for good, then accepts.
+      let calls = 0
+      await t.close()
+      t = await createTestApp({
+        engine,
+        transportOverrides: {
+          email: {
+            channel: 'email',
+            provider: 'refusing-once',
+            idempotent: true,
+            async send() {
+              if (++calls === 1) throw new TransportError('permanent', 'REJECTED', 'refused')
+              return { providerMessageId: `m-${calls}` }
+            },
+          },
+        },
+      })
+      const event = resetBoth('u-replayed', 'order-13:reset')
+      await t.handle(event).catch(() => {})
+      expect(await statuses('u-replayed')).toEqual({ email: 'dead', sms: 'sent' })
+      // Nothing left to cancel (409), yet the request is marked cancelled.
+      expect((await t.core.cancel('order-13:reset')).cancelled).toHaveLength(0)
+      await t.handle(event, { replay: true })
+      expect(await statuses('u-replayed')).toEqual({ email: 'cancelled', sms: 'sent' })
+      await t.core.poller.run(Date.now() + 120_000)
+      expect(calls).toBe(1)
+      expect(await workflowCount('email', 'cancelled')).toBe(1)
+    })
+
     it('remembers nothing for a key never requested: 404, and the request sent later goes out', async () => {
       const unknown = await t.request('POST', '/v1/notifications/cancel', {
         body: { idempotencyKey: 'order-12:reset' },
@@ -129,6 +164,111 @@ describeEachEngine((engine) => {
       expect(unknown.status).toBe(404)
       await t.handle(resetBoth('u-late', 'order-12:reset'))
       expect(await statuses('u-late')).toEqual({ email: 'sent', sms: 'sent' })
+    })
+  })
+})
+
+describe('on postgresql, a cancel and a recording of one request on two replicas', () => {
+  let t: TestApp
+  let other: Database
+  beforeEach(async () => {
+    t = await createTestApp({ engine: 'postgresql' })
+    other = await openDatabase({ url: t.dbUrl })
+  })
+  afterEach(async () => {
+    other.close()
+    await t.close()
+  })
+
+  /** Whether a statement of this schema waits for a request lock (read on the other replica's pool). */
+  const someoneWaits = async () => {
+    const { rows } = await other.client.execute(`SELECT count(*) AS n FROM pg_locks
+      WHERE locktype = 'advisory' AND NOT granted AND classid = hashtext(current_schema())::oid`)
+    return Number(rows[0]?.n) > 0
+  }
+  /** Resolves true once `pending` waits for a lock, false when it finished without waiting. */
+  const waitsForLock = async (pending: Promise<unknown>) => {
+    let done = false
+    void pending.then(
+      () => (done = true),
+      () => (done = true),
+    )
+    for (;;) {
+      if (done) return false
+      if (await someoneWaits()) return true
+    }
+  }
+  const delivery = (channel: 'email' | 'sms', key: string): NewDelivery => {
+    const event = resetBoth('u-replicas', key, 3600)
+    return {
+      id: `${event.id}:${channel}`,
+      eventId: event.id,
+      eventType: event.type,
+      channel,
+      recipient: channel === 'email' ? 'u-replicas@example.com' : '+15550100200',
+      address: channel === 'email' ? 'u-replicas@example.com' : '+15550100200',
+      userId: 'u-replicas',
+      tenantId: null,
+      correlationId: null,
+      traceparent: null,
+      template: 'password-reset',
+      locale: 'en',
+      category: 'account',
+      critical: false,
+      content: '{}',
+      status: 'scheduled',
+      dueAt: Date.now() + 3_600_000,
+      requestKey: key,
+    }
+  }
+
+  // Each path that records: one delivery, a batch, a batch recorded and sent in one transaction.
+  const recorders: Record<string, (d: NewDelivery) => Promise<unknown>> = {
+    'per-event': (d) => t.core.deliveries.insert(d),
+    batched: (d) => t.core.batchStore.insertMany([d]),
+    'recorded and sent': (d) =>
+      t.core.service.recordAndDeliver(
+        [{ delivery: { ...d, status: 'queued', dueAt: null }, lastDelivery: false }],
+        async () => {},
+      ),
+  }
+  for (const [path, record] of Object.entries(recorders))
+    it(`records a delivery that waited for a cancel in progress as cancelled (${path})`, async () => {
+      const key = `replicas-1-${path}`
+      await t.core.deliveries.insert(delivery('email', key))
+      const sms = delivery('sms', key)
+      // The other replica's cancel, held open after its update and marker.
+      const cancel = await other.client.transaction('write')
+      await cancel.batch([
+        ...requestLocks(true, [key]),
+        { sql: MARK_CANCELLED, args: [key, Date.now(), key] },
+      ])
+      const recording = record(sms)
+      const waited = await waitsForLock(recording)
+      await cancel.commit()
+      await recording
+      const status = (await t.core.deliveries.get(sms.id))?.status
+      expect({ waited, status }).toEqual({ waited: true, status: 'cancelled' })
+      expect(await t.core.outbox.count()).toBe(0)
+    })
+
+  it('cancels a delivery whose recording was in progress when the cancel came', async () => {
+    await t.core.deliveries.insert(delivery('email', 'replicas-2'))
+    const sms = delivery('sms', 'replicas-2')
+    // The other replica records the SMS, its transaction still open.
+    const recording = await other.client.transaction('write')
+    await recording.batch([
+      ...requestLocks(true, ['replicas-2']),
+      { sql: INSERT, args: insertArgs(sms, Date.now()) },
+    ])
+    const cancelling = t.core.cancel('replicas-2')
+    const waited = await waitsForLock(cancelling)
+    await recording.commit()
+    const { cancelled, all } = await cancelling
+    expect({ waited, cancelled: cancelled.length, all: all.map((r) => r.status) }).toEqual({
+      waited: true,
+      cancelled: 2,
+      all: ['cancelled', 'cancelled'],
     })
   })
 })
