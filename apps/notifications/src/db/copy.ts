@@ -2,7 +2,15 @@
 import { copyStoreToPostgres, type TableCopy } from '@flotilla/service-kit'
 import { createClient } from '@libsql/client'
 import { NOTIFICATIONS_POSTGRES } from './client.ts'
-import { contacts, deliveries, deliveryAttempts, outbox, preferences, webhookReceipts } from './schema.ts'
+import {
+  cancelledRequests,
+  contacts,
+  deliveries,
+  deliveryAttempts,
+  outbox,
+  preferences,
+  webhookReceipts,
+} from './schema.ts'
 
 /** Copies (idempotently) and returns each table's row counts on both sides. */
 export const copyNotificationsToPostgres = (
@@ -11,6 +19,6 @@ export const copyNotificationsToPostgres = (
   options: { batchSize?: number; onBatch?: (table: string, copied: number) => void } = {},
 ): Promise<TableCopy[]> =>
   copyStoreToPostgres(createClient({ url: from }), to, NOTIFICATIONS_POSTGRES, {
-    tables: [deliveries, deliveryAttempts, contacts, preferences, outbox, webhookReceipts],
+    tables: [deliveries, deliveryAttempts, contacts, preferences, outbox, webhookReceipts, cancelledRequests],
     ...options,
   })

@@ -153,4 +153,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'poller-driven deliveries whose outcome event is still owed, for the poller to publish',
     statements: [`CREATE INDEX deliveries_owed ON deliveries (updated_at) WHERE ${OWED}`],
   },
+  {
+    name: 'cancelled requests: a cancel leaves a marker, so a delivery of the request recorded after it is recorded cancelled',
+    statements: [
+      `CREATE TABLE cancelled_requests (
+        request_key TEXT PRIMARY KEY NOT NULL,
+        cancelled_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ]

@@ -118,3 +118,9 @@ export const webhookReceipts = sqliteTable('webhook_receipts', {
   type: text('type').notNull(),
   receivedAt: integer('received_at').notNull(),
 })
+
+/** A cancelled request (by its idempotency key): a delivery of it recorded later is recorded `cancelled`. */
+export const cancelledRequests = sqliteTable('cancelled_requests', {
+  requestKey: text('request_key').primaryKey(),
+  cancelledAt: integer('cancelled_at').notNull(),
+})

@@ -10,6 +10,7 @@ import type { SqlExecutor } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
 import type { DeliveryRow } from '../db/schema.ts'
+import { markerLookup, recordedStatus, requestKeysOf, requestLocks } from './cancel-marker.ts'
 import {
   ATTEMPTED_COLUMNS,
   ATTEMPTED_VALUES,
@@ -22,7 +23,7 @@ import {
   ROW,
 } from './rows.ts'
 
-/** Rows per statement: 25 values each stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+/** Rows per statement: at most 32 values each stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const CHUNK = 500
 
 const chunks = <T>(items: readonly T[]): T[][] => {
@@ -104,6 +105,7 @@ export const createDeliveryBatchStore = (
   { markerDelayMs = MARKER_DELAY_MS }: DeliveryBatchStoreOptions = {},
 ) => {
   const client = db.$client
+  const postgres = client.protocol === 'postgres'
   /** The rows of `ids` as stored now. */
   const getMany = async (ids: readonly string[]): Promise<Map<string, DeliveryRow>> => {
     const rows = new Map<string, DeliveryRow>()
@@ -222,11 +224,16 @@ export const createDeliveryBatchStore = (
       const created = new Set<string>()
       for (const part of chunks(unique)) {
         const now = Date.now()
-        // Which exist already (usually none), then the insert, in one write transaction: no row read back per id.
-        const [before, inserted] = await retryWhileBusy(() =>
+        const keys = requestKeysOf(part)
+        const locks = requestLocks(postgres, keys)
+        // Which exist already (usually none) and which requests are cancelled, then the insert (which records the
+        // deliveries of those `cancelled` itself), in one write transaction: no row read back per id.
+        const results = await retryWhileBusy(() =>
           client.batch(
             [
+              ...locks,
               keyLookup(part),
+              markerLookup(keys),
               {
                 sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
                   ON CONFLICT DO NOTHING`,
@@ -236,6 +243,8 @@ export const createDeliveryBatchStore = (
             'write',
           ),
         )
+        const [before, markers, inserted] = results.slice(locks.length)
+        const cancelled = new Set((markers?.rows ?? []).map((raw) => String(raw.request_key)))
         let existed = storedIdsOf(part, before?.rows ?? [])
         const fresh = part.filter((d) => !existed.has(d.id))
         // Another process inserted one between the read and the insert (PostgreSQL runs them read-committed):
@@ -243,7 +252,8 @@ export const createDeliveryBatchStore = (
         const raced = inserted?.rowsAffected !== fresh.length
         for (const d of raced ? [] : fresh) {
           created.add(d.id)
-          rows.set(d.id, createdRowOf(d, now))
+          const status = recordedStatus(d.status, d.requestKey ? cancelled.has(d.requestKey) : false)
+          rows.set(d.id, createdRowOf({ ...d, status }, now))
         }
         if (raced) existed = storedIdsOf(part, (await client.execute(keyLookup(part))).rows)
         if (existed.size > 0) for (const [id, row] of await getExisting(existed)) rows.set(id, row)
@@ -357,8 +367,9 @@ export const createDeliveryBatchStore = (
      * each is inserted as its attempt left it — `sent` with the attempt finished when accepted, else `sending`
      * under a lease until `leaseUntil` with the attempt started (as a claim leaves it, for the caller to
      * continue). One that existed already (a redelivery; found by its unique key) is left as it is, for the caller
-     * to read back (`getExisting`). Resolves after the commit to the inserted rows, each with its answer, and to
-     * the deliveries that existed (planned id → stored id). Throws with
+     * to read back (`getExisting`). One whose request was cancelled is not sent: it is inserted `cancelled`.
+     * Resolves after the commit to the inserted rows, each with its answer, to the deliveries that existed
+     * (planned id → stored id) and to those inserted `cancelled`. Throws with
      * nothing written when `before` or `send` throws, or when another process inserted one of the rows meanwhile
      * (PostgreSQL; on a libSQL file the write transaction holds the only writer).
      */
@@ -367,18 +378,47 @@ export const createDeliveryBatchStore = (
       leaseUntil: number,
       before: (tx: SqlExecutor) => Promise<void>,
       send: (tx: SqlExecutor, fresh: readonly string[]) => Promise<Map<string, R>>,
-    ): Promise<{ inserted: Map<string, { row: DeliveryRow; answer: R }>; existed: Map<string, string> }> {
+    ): Promise<{
+      inserted: Map<string, { row: DeliveryRow; answer: R }>
+      existed: Map<string, string>
+      cancelled: Map<string, DeliveryRow>
+    }> {
       const unique = [...new Map(items.map((i) => [i.delivery.id, i])).values()]
       return inWriteTransaction(async (tx) => {
+        // The request locks first (PostgreSQL), before any row lock the directory upsert takes.
+        const locks = requestLocks(postgres, requestKeysOf(unique.map((i) => i.delivery)))
+        if (locks.length > 0) await tx.batch(locks)
         await before(tx)
         const existed = new Map<string, string>()
+        const cancelledKeys = new Set<string>()
+        // Which exist, and which requests are cancelled: read under the locks (or the one writer), so what a
+        // cancel commits is either seen here or waits for this commit.
         for (const part of chunks(unique.map((i) => i.delivery))) {
-          const { rows } = await tx.execute(keyLookup(part))
-          for (const [planned, id] of storedIdsOf(part, rows)) existed.set(planned, id)
+          const [found, markers] = await tx.batch([keyLookup(part), markerLookup(requestKeysOf(part))])
+          for (const [planned, id] of storedIdsOf(part, found?.rows ?? [])) existed.set(planned, id)
+          for (const raw of markers?.rows ?? []) cancelledKeys.add(String(raw.request_key))
         }
-        const fresh = unique.filter((i) => !existed.has(i.delivery.id))
+        const isCancelled = (d: NewDelivery) => !!d.requestKey && cancelledKeys.has(d.requestKey)
         const inserted = new Map<string, { row: DeliveryRow; answer: R }>()
-        if (fresh.length === 0) return { inserted, existed }
+        const cancelled = new Map<string, DeliveryRow>()
+        const at = Date.now()
+        const stopped = unique.filter((i) => !existed.has(i.delivery.id) && isCancelled(i.delivery))
+        const stoppedRows = stopped.map(({ delivery: d }) => ({
+          ...d,
+          status: recordedStatus(d.status, true),
+        }))
+        for (const part of chunks(stoppedRows)) {
+          const written = await tx.execute({
+            sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
+              ON CONFLICT DO NOTHING`,
+            args: part.flatMap((d) => insertArgs(d, at) as InValue[]),
+          })
+          if (written.rowsAffected !== part.length)
+            throw new Error('a delivery of the batch was recorded by another process meanwhile')
+          for (const d of part) cancelled.set(d.id, createdRowOf(d, at))
+        }
+        const fresh = unique.filter((i) => !existed.has(i.delivery.id) && !isCancelled(i.delivery))
+        if (fresh.length === 0) return { inserted, existed, cancelled }
         const answers = await send(
           tx,
           fresh.map((i) => i.delivery.id),
@@ -432,7 +472,7 @@ export const createDeliveryBatchStore = (
           if (written?.rowsAffected !== part.length)
             throw new Error('a delivery of the batch was recorded by another process meanwhile')
         }
-        return { inserted, existed }
+        return { inserted, existed, cancelled }
       })
     },
 

@@ -126,7 +126,7 @@ export const deliveryRoutes = ({ deliveries, verifier, cancel }: DeliveryRouteDe
         detail: {
           tags: ['notifications'],
           summary: 'Cancel what a request has not sent yet, by its idempotency key',
-          description: `Scheduled and held deliveries, deliveries queued by the due-time poller and never tried, and those collected for a digest whose window is still open become \`cancelled\`; what is already sent or settled stays as it is. The key is the request's \`idempotencyKey\`, or its event id when it had none.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'NOT_CANCELLABLE', 'VALIDATION_FAILED', 'MALFORMED_JSON')}`,
+          description: `Scheduled and held deliveries, deliveries queued by the due-time poller and never tried, and those collected for a digest whose window is still open become \`cancelled\`; what is already sent or settled stays as it is. A delivery of the request recorded after the cancel (a channel not yet recorded, a redelivery) is recorded \`cancelled\` too, even after a 409; a 404 (no delivery recorded under the key) remembers nothing. The key is the request's \`idempotencyKey\`, or its event id when it had none.${errorList('INVALID_TOKEN', 'NOT_FOUND', 'NOT_CANCELLABLE', 'VALIDATION_FAILED', 'MALFORMED_JSON')}`,
           security: SERVICE_TOKEN,
         },
       },

@@ -2,6 +2,7 @@
 import type { InArgs, Row } from '@libsql/client'
 import { getTableColumns } from 'drizzle-orm'
 import { type DeliveryRow, deliveries } from '../db/schema.ts'
+import { RECORDED_STATUS, recordedStatusArgs } from './cancel-marker.ts'
 
 /** A delivery as the dispatcher records it (the rest of the row starts at its defaults). */
 export type NewDelivery = Omit<
@@ -56,14 +57,19 @@ export const deliveryOf = (raw: Row): DeliveryRow => {
 export const INSERT_COLUMNS = `id, event_id, event_type, channel, recipient, address, user_id, tenant_id,
   correlation_id, traceparent, template, locale, category, critical, content, status, error_code, error_message,
   failure_kind, due_at, request_key, digest_key, data, created_at, updated_at`
-/** One row's placeholders for `INSERT_COLUMNS`. */
-export const INSERT_VALUES = `(${Array.from({ length: 25 }, () => '?').join(', ')})`
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
+/**
+ * One row's values for `INSERT_COLUMNS`: the status through `RECORDED_STATUS`, so a delivery of a cancelled
+ * request is recorded `cancelled` by the statement that records it (`cancel-marker.ts`).
+ */
+const VALUES = `${placeholders(15)}, ${RECORDED_STATUS}, ${placeholders(9)}`
+export const INSERT_VALUES = `(${VALUES})`
 export const INSERT = `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${INSERT_VALUES} ON CONFLICT DO NOTHING RETURNING ${ROW}`
 
 /** `INSERT_COLUMNS` with the columns an attempt writes: a delivery recorded already taken or settled. */
 export const ATTEMPTED_COLUMNS = `${INSERT_COLUMNS}, attempts, lease_until, provider, provider_message_id, sent_at`
 /** One row's placeholders for `ATTEMPTED_COLUMNS`. */
-export const ATTEMPTED_VALUES = `(${Array.from({ length: 30 }, () => '?').join(', ')})`
+export const ATTEMPTED_VALUES = `(${VALUES}, ${placeholders(5)})`
 
 /** The values of `INSERT`, in its column order. */
 export const insertArgs = (d: NewDelivery, now: number): InArgs => [
@@ -82,7 +88,7 @@ export const insertArgs = (d: NewDelivery, now: number): InArgs => [
   d.category,
   d.critical ? 1 : 0,
   d.content,
-  d.status,
+  ...recordedStatusArgs(d.status, d.requestKey),
   d.errorCode ?? null,
   d.errorMessage ?? null,
   d.failureKind ?? null,

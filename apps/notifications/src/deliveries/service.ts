@@ -140,8 +140,9 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
      * taken with its attempt started when the transport refused it (continued here as after a claim: failover,
      * retry, dead) — and the `notification.sent` of those sent is published after the commit, as `deliverBatch`
      * publishes it. Resolves to the rows as written, one outcome per inserted delivery, and the deliveries that
-     * existed already (a redelivery: left as they were, for `deliverBatch`; planned id → stored id). Throws with
-     * nothing written when the transaction fails (then the caller takes the path that claims).
+     * existed already (a redelivery: left as they were, for `deliverBatch`; planned id → stored id); `cancelled`:
+     * the ids recorded `cancelled` (their request was cancelled; settled, never sent). Throws with nothing written
+     * when the transaction fails (then the caller takes the path that claims).
      */
     async recordAndDeliver(
       items: readonly { delivery: NewDelivery; lastDelivery: boolean }[],
@@ -150,11 +151,12 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       rows: Map<string, DeliveryRow>
       outcomes: Map<string, Promise<DeliveryOutcome>>
       existed: ReadonlyMap<string, string>
+      cancelled: ReadonlySet<string>
     }> {
       const transportOf = (d: NewDelivery) => transports[d.channel as ChannelName]?.[0] as Transport
       const lastDelivery = new Map(items.map((i) => [i.delivery.id, i.lastDelivery]))
       const byId = new Map(items.map((i) => [i.delivery.id, i.delivery]))
-      const { inserted, existed } = await batchStore.insertAndSendMany(
+      const { inserted, existed, cancelled } = await batchStore.insertAndSendMany(
         items.map(({ delivery }) => ({ delivery, provider: transportOf(delivery).provider })),
         Date.now() + deps.leaseMs,
         before,
@@ -185,6 +187,10 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         outcome.catch(() => {}) // read by the caller; never an unhandled rejection here
         outcomes.set(id, outcome)
       }
+      for (const [id, row] of cancelled) {
+        rows.set(id, row)
+        later(id, Promise.resolve({ kind: 'settled', status: 'cancelled', row }))
+      }
       const sentRows: DeliveryRow[] = []
       for (const [id, { row, answer }] of inserted) {
         rows.set(id, row)
@@ -208,7 +214,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
             ),
           )
       }
-      return { rows, outcomes, existed }
+      return { rows, outcomes, existed, cancelled: new Set(cancelled.keys()) }
     },
 
     /** Records a delivery that will never be sent (no address, opted out, bad data) and publishes what it owes. */

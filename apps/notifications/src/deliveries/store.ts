@@ -10,6 +10,7 @@ import { retryWhileBusy } from '../db/client.ts'
 import { OWED, WAITING } from '../db/migrations.ts'
 import { newestFirstPage, type RowPosition } from '../db/page.ts'
 import { type AttemptRow, type DeliveryRow, deliveries, deliveryAttempts } from '../db/schema.ts'
+import { MARK_CANCELLED, requestLocks } from './cancel-marker.ts'
 import type { DeliveryStatus } from './model.ts'
 import { deliveryOf, INSERT, insertArgs, type NewDelivery, ROW } from './rows.ts'
 
@@ -81,7 +82,18 @@ const statementOf = (query: { toSQL(): { sql: string; params: unknown[] } }): In
 /** Creates the store over a drizzle database. */
 export const createDeliveryStore = (db: Db) => {
   const client = db.$client
+  const postgres = client.protocol === 'postgres'
   const write = <T>(fn: () => Promise<T>) => retryWhileBusy(fn)
+  /**
+   * Runs `statement` after the lock of `requestKey` (PostgreSQL: in one transaction; libSQL: alone, one writer at a
+   * time); resolves to its result (`cancel-marker.ts`).
+   */
+  const writeLocked = async (requestKey: string | null | undefined, statement: InStatement) => {
+    const locks = requestKey ? requestLocks(postgres, [requestKey]) : []
+    if (locks.length === 0) return write(() => client.execute(statement))
+    const results = await write(() => client.batch([...locks, statement], 'write'))
+    return results.at(-1) as (typeof results)[number]
+  }
   const get = async (id: string): Promise<DeliveryRow | undefined> => {
     const [raw] = (await client.execute({ sql: SELECT_BY_ID, args: [id] })).rows
     return raw ? deliveryOf(raw) : undefined
@@ -101,7 +113,8 @@ export const createDeliveryStore = (db: Db) => {
 
   /** Creates the delivery unless it exists (the unique key decides), telling whether this call created it. */
   const insert = async (d: NewDelivery): Promise<{ row: DeliveryRow; created: boolean }> => {
-    const inserted = await write(() => client.execute({ sql: INSERT, args: insertArgs(d, Date.now()) }))
+    // Recorded `cancelled` when its request was cancelled (the statement checks the marker).
+    const inserted = await writeLocked(d.requestKey, { sql: INSERT, args: insertArgs(d, Date.now()) })
     const [raw] = inserted.rows.length
       ? inserted.rows
       : (await client.execute({ sql: SELECT_BY_KEY, args: [d.eventId, d.channel, d.recipient] })).rows
@@ -236,21 +249,22 @@ export const createDeliveryStore = (db: Db) => {
      * A replayed dead letter gets another chance: `dead` → `queued` (with content now, if it had none), under a
      * new idempotency key generation only when the provider had refused it for good. Its published marker is
      * cleared: the failure it published is behind it, and the outcome it reaches next is owed until published
-     * (the poller's sweep of owed outcomes only looks at rows without a marker).
+     * (the poller's sweep of owed outcomes only looks at rows without a marker). A delivery of a cancelled request
+     * becomes `cancelled` instead: the cancel stopped it before it went out.
      */
-    async revive(id: string, content: string | null) {
-      await write(() =>
-        db
-          .update(deliveries)
-          .set({
-            status: 'queued',
-            publishedStatus: null,
-            content: sql`coalesce(${deliveries.content}, ${content})`,
-            keyGeneration: sql`${deliveries.keyGeneration} + (case when ${deliveries.failureKind} = 'permanent' then 1 else 0 end)`,
-            updatedAt: Date.now(),
-          })
-          .where(and(eq(deliveries.id, id), eq(deliveries.status, 'dead'))),
-      )
+    async revive(row: Pick<DeliveryRow, 'id' | 'requestKey'>, content: string | null) {
+      const update = db
+        .update(deliveries)
+        .set({
+          status: sql.raw(`CASE WHEN EXISTS (SELECT 1 FROM cancelled_requests
+            WHERE cancelled_requests.request_key = deliveries.request_key) THEN 'cancelled' ELSE 'queued' END`),
+          publishedStatus: null,
+          content: sql`coalesce(${deliveries.content}, ${content})`,
+          keyGeneration: sql`${deliveries.keyGeneration} + (case when ${deliveries.failureKind} = 'permanent' then 1 else 0 end)`,
+          updatedAt: Date.now(),
+        })
+        .where(and(eq(deliveries.id, row.id), eq(deliveries.status, 'dead')))
+      await writeLocked(row.requestKey, statementOf(update))
     },
 
     /** Deliveries the due-time poller should move now (due first), at most `limit`. */
@@ -280,19 +294,26 @@ export const createDeliveryStore = (db: Db) => {
     },
 
     /**
-     * Cancels what a request (by its idempotency key) has not sent yet; resolves to the cancelled rows and to
-     * every row of the request (as they are now).
+     * Cancels what a request (by its idempotency key) has not sent yet, and marks the request cancelled when it
+     * is known (has a delivery), so a delivery of it recorded later is recorded `cancelled`; resolves to the
+     * cancelled rows and to every row of the request (as they are now).
      */
     async cancel(requestKey: string): Promise<{ cancelled: DeliveryRow[]; all: DeliveryRow[] }> {
-      const [cancelled, all] = await write(() =>
+      const now = Date.now()
+      const locks = requestLocks(postgres, [requestKey])
+      // The marker commits with the update (when the request is known), so what records later is cancelled too.
+      const results = await write(() =>
         client.batch(
           [
-            { sql: CANCEL, args: [Date.now(), requestKey] },
+            ...locks,
+            { sql: CANCEL, args: [now, requestKey] },
+            { sql: MARK_CANCELLED, args: [requestKey, now, requestKey] },
             { sql: SELECT_BY_REQUEST_KEY, args: [requestKey] },
           ],
           'write',
         ),
       )
+      const [cancelled, , all] = results.slice(locks.length)
       return { cancelled: (cancelled?.rows ?? []).map(deliveryOf), all: (all?.rows ?? []).map(deliveryOf) }
     },
 

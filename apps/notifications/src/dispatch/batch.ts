@@ -196,10 +196,11 @@ export const dispatchBatch = async (
     if (movedIn(pending, stored)) return dispatchBatch(deps, withStored(items, stored))
   }
 
+  // Of the folded batch only what was recorded `cancelled` is counted (its request was cancelled).
   const { rows, created } = folded
     ? {
         rows: new Map([...folded.rows, ...(await batchStore.getExisting(folded.existed))]),
-        created: new Set<string>(),
+        created: new Set(folded.cancelled),
       }
     : await batchStore.insertMany(news.map((d) => d.delivery))
   const rowOf = (id: string) => {

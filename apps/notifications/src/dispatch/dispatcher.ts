@@ -122,8 +122,10 @@ export const createDispatcher = (deps: DispatcherDeps) => {
             )
           }
           if (context.replay && row.status === 'dead') {
-            await deliveries.revive(row.id, content)
+            await deliveries.revive(row, content)
             row = (await deliveries.get(row.id)) ?? row
+            // Its request was cancelled meanwhile: counted as a cancel makes it.
+            if (row.status === 'cancelled') deps.onStatus?.({ channel: row.channel, status: row.status })
           }
         }
         // A delivery with a due time belongs to the due-time poller: the stream never sends it.

@@ -3,7 +3,9 @@
  * statement and reads the request's rows in the next; on PostgreSQL each statement reads its own snapshot, so a
  * delivery committed between the two is missed by the first and listed, still waiting, by the second — the API
  * would answer 409 "nothing left to cancel" and the delivery would go out. Asking again until the read agrees
- * with the cancel closes that gap.
+ * with the cancel closes that gap. The request lock the cancel and every recording now take on PostgreSQL
+ * (`deliveries/cancel-marker.ts`) closes it for new deliveries already; the loop stays as a guard that costs
+ * nothing when the read agrees (it repeats only while a cancellable delivery is left).
  */
 import type { DeliveryRow } from '../db/schema.ts'
 
