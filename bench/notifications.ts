@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { createEvent, encodeEntry } from '@flotilla/contracts'
 import { createNotificationConsumer } from '@flotilla/notifications'
-import { createTestApp, type TestApp } from '@flotilla/notifications/testing'
+import { createTestApp, newDeliveryOf, type TestApp } from '@flotilla/notifications/testing'
 import { Queue, Worker } from 'bullmq'
 import Redis from 'ioredis'
 import Database from 'libsql'
@@ -233,25 +233,14 @@ const batchesOf = (core: Core, n: number): Batch[] => {
       contacts: ids.map((k) => ({ userId: `u_${k}`, email: `user${k}@example.com` })),
       deliveries: ids.map((k) => {
         const eventId = Bun.randomUUIDv7()
-        return {
-          id: `${eventId}:email`,
+        return newDeliveryOf(`${eventId}:email`, {
           eventId,
-          eventType: 'notification.requested',
-          channel: 'email',
           recipient: `user${k}@example.com`,
           address: JSON.stringify({ channel: 'email', email: `user${k}@example.com` }),
           userId: `u_${k}`,
-          tenantId: null,
-          correlationId: null,
-          traceparent: null,
-          template: 'password-reset',
-          locale: 'en',
-          category: 'account',
-          critical: false,
           content: JSON.stringify(renderOf(core, k)),
-          status: 'queued',
           requestKey: eventId,
-        }
+        })
       }),
     })
   }

@@ -29,6 +29,7 @@ import { createApp, type NotificationsApp } from './app.ts'
 import { createTransports, type TransportSettings } from './channels/index.ts'
 import type { Transport } from './channels/types.ts'
 import { type Db, openDatabase } from './db/client.ts'
+import type { NewDelivery } from './deliveries/store.ts'
 import { buildCore, type Core, type Settings } from './deps.ts'
 import { handleEvent } from './handlers/index.ts'
 import { deliveryMetrics, workflowMetrics } from './metrics.ts'
@@ -99,6 +100,30 @@ export interface TestAppOptions {
   /** How long owed published markers wait for a write transaction. @defaultValue 100 */
   readonly markerDelayMs?: number
 }
+
+/**
+ * A new delivery for tests and benchmarks: by default a queued `password-reset` email to `<id>@example.com` for
+ * user `user-<id>`, rendered; `fields` replace any of it.
+ */
+export const newDeliveryOf = (id: string, fields: Partial<NewDelivery> = {}): NewDelivery => ({
+  id,
+  eventId: `event-${id}`,
+  eventType: 'notification.requested',
+  channel: 'email',
+  recipient: `${id}@example.com`,
+  address: JSON.stringify({ channel: 'email', email: `${id}@example.com` }),
+  userId: `user-${id}`,
+  tenantId: null,
+  correlationId: null,
+  traceparent: null,
+  template: 'password-reset',
+  locale: 'en',
+  category: 'account',
+  critical: false,
+  content: JSON.stringify({ channel: 'email', subject: 's', text: 't', html: '<p>t</p>' }),
+  status: 'queued',
+  ...fields,
+})
 
 /** The engines the notifications database runs on; the conformance suites run once per engine. */
 export const ENGINES = ['libsql', 'postgresql'] as const

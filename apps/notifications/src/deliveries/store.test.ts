@@ -5,33 +5,15 @@ import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { type Database, openDatabase } from '../db/client.ts'
 import { deliveries } from '../db/schema.ts'
-import { describeEachEngine, testDatabase } from '../testing.ts'
-import { createDeliveryStore, type DeliveryStore, type NewDelivery, SELECT_DUE } from './store.ts'
+import { describeEachEngine, newDeliveryOf, testDatabase } from '../testing.ts'
+import { createDeliveryStore, type DeliveryStore, SELECT_DUE } from './store.ts'
 
 let dir: string
 let database: Database
 let store: DeliveryStore
 let drop: () => Promise<void>
 
-const delivery = (id: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
-  id,
-  eventId: `event-${id}`,
-  eventType: 'notification.requested',
-  channel: 'email',
-  recipient: `${id}@example.com`,
-  address: JSON.stringify({ channel: 'email', email: `${id}@example.com` }),
-  userId: `user-${id}`,
-  tenantId: null,
-  correlationId: null,
-  traceparent: null,
-  template: 'password-reset',
-  locale: 'en',
-  category: 'account',
-  critical: false,
-  content: JSON.stringify({ channel: 'email', subject: 's', text: 't', html: '<p>t</p>' }),
-  status: 'queued',
-  ...extra,
-})
+const delivery = newDeliveryOf
 const attemptsOf = async (id: string) => (await store.attempts(id)).map((a) => [a.attempt, a.outcome])
 
 // The store's conformance suite: the same tests against libSQL and PostgreSQL.

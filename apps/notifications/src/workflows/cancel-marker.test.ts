@@ -6,7 +6,7 @@ import { MARK_CANCELLED, requestLocks } from '../deliveries/cancel-marker.ts'
 import { INSERT, insertArgs } from '../deliveries/rows.ts'
 import type { NewDelivery } from '../deliveries/store.ts'
 import { handleEvents } from '../handlers/index.ts'
-import { createTestApp, describeEachEngine, type TestApp } from '../testing.ts'
+import { createTestApp, describeEachEngine, newDeliveryOf, type TestApp } from '../testing.ts'
 
 /** A password reset to email and SMS; `delaySeconds` makes both wait for the poller. */
 const resetBoth = (userId: string, idempotencyKey: string, delaySeconds?: number) =>
@@ -200,26 +200,19 @@ describe('on postgresql, a cancel and a recording of one request on two replicas
   }
   const delivery = (channel: 'email' | 'sms', key: string): NewDelivery => {
     const event = resetBoth('u-replicas', key, 3600)
-    return {
-      id: `${event.id}:${channel}`,
+    const to = channel === 'email' ? 'u-replicas@example.com' : '+15550100200'
+    return newDeliveryOf(`${event.id}:${channel}`, {
       eventId: event.id,
       eventType: event.type,
       channel,
-      recipient: channel === 'email' ? 'u-replicas@example.com' : '+15550100200',
-      address: channel === 'email' ? 'u-replicas@example.com' : '+15550100200',
+      recipient: to,
+      address: to,
       userId: 'u-replicas',
-      tenantId: null,
-      correlationId: null,
-      traceparent: null,
-      template: 'password-reset',
-      locale: 'en',
-      category: 'account',
-      critical: false,
       content: '{}',
       status: 'scheduled',
       dueAt: Date.now() + 3_600_000,
       requestKey: key,
-    }
+    })
   }
 
   // Each path that records: one delivery, a batch, a batch recorded and sent in one transaction.
