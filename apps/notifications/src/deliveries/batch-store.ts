@@ -42,6 +42,12 @@ export interface DeliveryBatchStoreOptions {
 
 const marks = (n: number, group: string) => Array.from({ length: n }, () => group).join(', ')
 
+/** Inserts new deliveries (at most CHUNK), each as given; one already stored (its unique key) is skipped. */
+const insertRows = (part: readonly NewDelivery[], now: number): InStatement => ({
+  sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)} ON CONFLICT DO NOTHING`,
+  args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
+})
+
 /**
  * Which deliveries of `part` exist already, found by their unique key (event, channel, recipient) rather than by
  * id: a row keeps the id it was created with, and a release that derives ids differently (ids became
@@ -229,19 +235,7 @@ export const createDeliveryBatchStore = (
         // Which exist already (usually none) and which requests are cancelled, then the insert (which records the
         // deliveries of those `cancelled` itself), in one write transaction: no row read back per id.
         const results = await retryWhileBusy(() =>
-          client.batch(
-            [
-              ...locks,
-              keyLookup(part),
-              markerLookup(keys),
-              {
-                sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
-                  ON CONFLICT DO NOTHING`,
-                args: part.flatMap((d) => insertArgs(d, now) as InValue[]),
-              },
-            ],
-            'write',
-          ),
+          client.batch([...locks, keyLookup(part), markerLookup(keys), insertRows(part, now)], 'write'),
         )
         const [before, markers, inserted] = results.slice(locks.length)
         const cancelled = new Set((markers?.rows ?? []).map((raw) => String(raw.request_key)))
@@ -408,11 +402,7 @@ export const createDeliveryBatchStore = (
           status: recordedStatus(d.status, true),
         }))
         for (const part of chunks(stoppedRows)) {
-          const written = await tx.execute({
-            sql: `INSERT INTO deliveries (${INSERT_COLUMNS}) VALUES ${marks(part.length, INSERT_VALUES)}
-              ON CONFLICT DO NOTHING`,
-            args: part.flatMap((d) => insertArgs(d, at) as InValue[]),
-          })
+          const written = await tx.execute(insertRows(part, at))
           if (written.rowsAffected !== part.length)
             throw new Error('a delivery of the batch was recorded by another process meanwhile')
           for (const d of part) cancelled.set(d.id, createdRowOf(d, at))
