@@ -61,8 +61,8 @@ export const createKeyRing = (options: KeyRingOptions) => {
   const lockKey = `${prefix}keys:lock`
   let keys: StoredKey[] = []
   const privateKeys = new Map<string, Promise<CryptoKey>>()
-  const publicKeys = new Map<string, Promise<CryptoKey>>()
-  const importedKeys = new Map<string, CryptoKey>()
+  // A kid's public key: its import while pending, then the key itself (answered without a promise).
+  const publicKeys = new Map<string, CryptoKey | Promise<CryptoKey>>()
   let lastReload = 0
 
   const load = async (): Promise<StoredKey[]> => {
@@ -170,7 +170,6 @@ export const createKeyRing = (options: KeyRingOptions) => {
       for (const old of retired) {
         privateKeys.delete(old)
         publicKeys.delete(old)
-        importedKeys.delete(old)
       }
       await reload()
       return { kid, retired }
@@ -222,21 +221,18 @@ export const createKeyRing = (options: KeyRingOptions) => {
   /** The imported key of a stored key while it is published. */
   const publishedKey = (key: StoredKey): CryptoKey | undefined | Promise<CryptoKey> => {
     if (!isPublished(key, keys, clock())) return undefined
-    const imported = importedKeys.get(key.kid)
-    if (imported) return imported
-    let pending = publicKeys.get(key.kid)
-    if (!pending) {
-      const kid = key.kid
-      pending = importJWK(key.publicJwk, 'EdDSA') as Promise<CryptoKey>
-      // Kept once imported, unless the key was retired meanwhile (its pending import is gone then).
-      pending.then(
-        (imported) => {
-          if (publicKeys.get(kid) === pending) importedKeys.set(kid, imported)
-        },
-        () => undefined,
-      )
-      publicKeys.set(kid, pending)
-    }
+    const known = publicKeys.get(key.kid)
+    if (known) return known
+    const kid = key.kid
+    const pending = importJWK(key.publicJwk, 'EdDSA') as Promise<CryptoKey>
+    // The key replaces its import once imported, unless the key was retired meanwhile (its import is gone then).
+    pending.then(
+      (imported) => {
+        if (publicKeys.get(kid) === pending) publicKeys.set(kid, imported)
+      },
+      () => undefined,
+    )
+    publicKeys.set(kid, pending)
     return pending
   }
   const reloadAndImport = async (kid: string): Promise<CryptoKey | undefined> => {
