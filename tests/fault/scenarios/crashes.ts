@@ -75,7 +75,10 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
     {
       // Handlers here outlive claimIdleMs on purpose (handlerTimeoutMs, which defaults to claimIdleMs, is lifted to
       // force the zombie), so entries may bounce between A and B a few times: room for that before dead letters.
-      fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50, maxDeliveries: 20 },
+      // claimIdleMs 3 s (not the suite's 500 ms): once resumed, A's own reclaimer may take back B's entries only
+      // after they idle 3 s, so A's overdue acks meet B's ownership even on a loaded machine. At 500 ms, an A
+      // slow to get the CPU back reclaimed them first, and its acks went through (0 refused, nothing lost).
+      fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50, maxDeliveries: 20, claimIdleMs: 3000 },
     },
     async (world) => {
       const { supervisor, tracker, ledger } = world
@@ -87,11 +90,11 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
       await supervisor.signal(a, 'SIGSTOP')
       const stoppedAt = Date.now()
       const heldByA = await world.pending(aName)
-      // B is slow, so it still owns A's entries when A wakes up.
-      const b = await supervisor.spawn({ slowMs: 2500 })
+      // B is slow (its handlers outlast the claim idle time), so it still owns A's entries when A wakes up.
+      const b = await supervisor.spawn({ slowMs: 5000 })
       const bName = await b.name
       // Resume A as soon as B has claimed some of A's entries (the oldest first: the batch A is handling).
-      const claimed = await until(async () => (await world.pending(aName)) < heldByA, 15_000, 10)
+      const claimed = await until(async () => (await world.pending(aName)) < heldByA, 30_000, 10)
       const pausedMs = Date.now() - stoppedAt
       await supervisor.signal(a, 'SIGCONT')
       const resumedAt = Date.now()
