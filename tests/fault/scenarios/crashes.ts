@@ -108,7 +108,7 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
       const { lost, row } = outcome(world, tally, idsOf(events), {
         scenario: 'SIGSTOP a consumer past claimIdleMs, then SIGCONT (zombie ack)',
         recoveryMs: tally.settledAt - resumedAt,
-        notes: `A held ${heldByA} entries (a batch in its handlers, and any batch read ahead) when stopped for ${(pausedMs / 1000).toFixed(1)} s; B (${bName === aName ? 'same name!' : 'another name'}) claimed them; A woke up, finished its handlers and tried to ack them: ${refused} acks refused by the owner check (they stayed with B, which processed them).`,
+        notes: `A held ${heldByA} entries (a batch in its handlers, and any batch read ahead) when stopped for ${(pausedMs / 1000).toFixed(1)} s (claimIdleMs 3 s here, B's handlers 5 s); B (${bName === aName ? 'same name!' : 'another name'}) claimed them; A woke up, finished its handlers and tried to ack them: ${refused} acks refused by the owner check (they stayed with B, which processed them).`,
       })
       return { row, heldByA, claimed, refusedSeen, refused, lost }
     },
