@@ -132,7 +132,7 @@ round; three runs of 10–12 rounds each, load average 1.5–3.5 with other work
 12%, 9% and 39% slower by the medians (72,744 against 82,957 events/s in the quietest run), at 5% more CPU per event
 (8.86 against 8.42 µs). Longer rounds read lower for the same reason: 100,000 events per round gave the consumer
 84,127 and 72,973 events/s against 98,924 and 97,357 at 20,000 (alternating, load average 1.5–2.0). The table above
-keeps fresh files on both sides of every comparison on the page; read its consumer rate as the best case.`
+starts every round from a fresh file: read its consumer rate, and the ratio, as the best case.`
 
 /** The markdown section for docs/benchmarks.md. */
 export const report = async ({ quick = false }: BenchOptions = {}): Promise<BenchReport> => {
