@@ -96,6 +96,21 @@ describe('the local client (statements prepared once per SQL text)', () => {
     client.close()
   })
 
+  it('rolls back a transaction whose COMMIT failed, so the next call does not run inside it', async () => {
+    const { client, path } = await fresh()
+    await client.executeMultiple(`PRAGMA foreign_keys = ON;
+      CREATE TABLE child (k TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)`)
+    const tx = await client.transaction('write')
+    await tx.execute("INSERT INTO child (k) VALUES ('missing')")
+    await expect(tx.commit()).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' })
+    await client.execute("INSERT INTO t (k) VALUES ('a')")
+    const other = new Database(path)
+    expect(other.prepare('SELECT k FROM t').all()).toEqual([{ k: 'a' }])
+    expect(other.prepare('SELECT count(*) AS n FROM child').get()).toMatchObject({ n: 0 })
+    other.close()
+    client.close()
+  })
+
   it('keeps no snapshot between calls: a statement run again sees what another connection committed meanwhile', async () => {
     const { client, path } = await fresh()
     await client.execute('PRAGMA journal_mode = WAL')

@@ -268,10 +268,17 @@ export const createLocalClient = (path: string, { timeout = 0 }: LocalClientOpti
       control(BEGIN[mode])
       inTransaction = true
       let open = true
+      /** Gives the connection back with no transaction left open on it (a COMMIT that failed leaves one). */
       const end = () => {
         if (!open) return
         open = false
         inTransaction = false
+        if (closed || !db.inTransaction) return
+        try {
+          control('ROLLBACK')
+        } catch {
+          // Nothing more to undo here: the next BEGIN fails and says why.
+        }
       }
       const live = () => {
         if (!open || closed || !db.inTransaction)
@@ -291,12 +298,7 @@ export const createLocalClient = (path: string, { timeout = 0 }: LocalClientOpti
           control(sql)
         },
         async rollback() {
-          if (!open) return
-          try {
-            if (!closed && db.inTransaction) control('ROLLBACK')
-          } finally {
-            end()
-          }
+          end()
         },
         async commit() {
           try {
@@ -307,12 +309,7 @@ export const createLocalClient = (path: string, { timeout = 0 }: LocalClientOpti
           }
         },
         close() {
-          if (!open) return
-          try {
-            if (!closed && db.inTransaction) control('ROLLBACK')
-          } finally {
-            end()
-          }
+          end()
         },
         get closed() {
           return !open || closed || !db.inTransaction
