@@ -18,6 +18,7 @@ import {
 } from '@flotilla/service-kit'
 import { type Client, createClient } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
+import { createLocalClient } from './local-client.ts'
 import { MIGRATIONS } from './migrations.ts'
 import { libsqlClientOver } from './postgres-client.ts'
 
@@ -99,11 +100,10 @@ export const openDatabase = async (options: OpenDatabaseOptions): Promise<Databa
   if (isPostgresUrl(options.url)) return openPostgresDatabase(options)
   const local = options.url.startsWith('file:')
   if (local) await mkdir(dirname(options.url.slice('file:'.length)), { recursive: true })
-  const raw = createClient({
-    url: options.url,
-    ...(options.authToken ? { authToken: options.authToken } : {}),
-    ...(local ? { concurrency: 1, timeout: 50 } : {}),
-  })
+  // A local file: one connection whose statements stay prepared (`local-client.ts`).
+  const raw = local
+    ? createLocalClient(options.url.slice('file:'.length), { timeout: 50 })
+    : createClient({ url: options.url, ...(options.authToken ? { authToken: options.authToken } : {}) })
   const client = local ? queueClient(raw, new Mutex(), { reads: 'queue' }) : raw
   if (local) {
     await retryWhileBusy(() => client.execute('PRAGMA journal_mode = WAL'))

@@ -14,6 +14,7 @@ import { markerLookup, recordedStatus, requestKeysOf, requestLocks } from './can
 import {
   ATTEMPTED_COLUMNS,
   ATTEMPTED_VALUES,
+  attemptedArgs,
   createdRowOf,
   deliveryOf,
   INSERT_COLUMNS,
@@ -437,7 +438,7 @@ export const createDeliveryBatchStore = (
               args: part.flatMap(({ delivery }, i) => {
                 const row = rows[i] as DeliveryRow
                 return [
-                  ...(insertArgs({ ...delivery, status: row.status }, now) as InValue[]),
+                  ...(attemptedArgs({ ...delivery, status: row.status }, now) as InValue[]),
                   row.attempts,
                   row.leaseUntil,
                   row.provider,
