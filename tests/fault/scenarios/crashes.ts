@@ -78,7 +78,13 @@ export const zombieAck = async (env: SuiteEnv, total = 300) => {
       // claimIdleMs 3 s (not the suite's 500 ms): once resumed, A's own reclaimer may take back B's entries only
       // after they idle 3 s, so A's overdue acks meet B's ownership even on a loaded machine. At 500 ms, an A
       // slow to get the CPU back reclaimed them first, and its acks went through (0 refused, nothing lost).
-      fixture: { handlerTimeoutMs: 60_000, batchSize: 50, concurrency: 50, maxDeliveries: 20, claimIdleMs: 3000 },
+      fixture: {
+        handlerTimeoutMs: 60_000,
+        batchSize: 50,
+        concurrency: 50,
+        maxDeliveries: 20,
+        claimIdleMs: 3000,
+      },
     },
     async (world) => {
       const { supervisor, tracker, ledger } = world
