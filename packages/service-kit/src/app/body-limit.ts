@@ -24,7 +24,7 @@ const measureBody = async (request: Request, limit: number): Promise<number> => 
 }
 
 /** Refuses a declared `content-length` over the limit before anything is read. */
-export const checkDeclaredLength = (request: Request, limit: number): void => {
+const checkDeclaredLength = (request: Request, limit: number): void => {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
 }
