@@ -24,7 +24,7 @@ const measureBody = async (request: Request, limit: number): Promise<number> => 
 }
 
 /** Refuses a declared `content-length` over the limit before anything is read. */
-export const checkDeclaredLength = (request: Request, limit: number): void => {
+const checkDeclaredLength = (request: Request, limit: number): void => {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
 }
@@ -38,26 +38,37 @@ const mediaTypeOf = (contentType: string | null): string =>
  * 9112 §6.2; extra bytes are parsed as the next request), so there is no need to read a copy to count.
  * Requests built in-process (`app.handle`) are trusted code.
  */
-const declaredLength = (request: Request): number | undefined => {
-  if (request.headers.has('transfer-encoding')) return undefined
-  const value = request.headers.get('content-length')
-  return value !== null && /^\d{1,15}$/.test(value) ? Number(value) : undefined
+const declaredLength = (request: Request, contentLength: string | null): number | undefined => {
+  if (contentLength === null || !/^\d{1,15}$/.test(contentLength)) return undefined
+  return request.headers.has('transfer-encoding') ? undefined : Number(contentLength)
 }
 
-/**
- * Checks the body's size, then its media type (only when there is a body). A chunked body, or one without
- * a usable `content-length`, is counted by reading a copy up to the limit.
- */
-export const checkBody = async (
-  request: Request,
-  limit: number,
-  accepted: readonly string[],
-): Promise<void> => {
-  const size = declaredLength(request) ?? (await measureBody(request, limit))
+/** Past the size check: the media type, only when there is a body. */
+const checkMediaType = (request: Request, size: number, limit: number, accepted: readonly string[]) => {
   if (size > limit) throw payloadTooLarge(limit)
   if (size === 0) return
   const type = mediaTypeOf(request.headers.get('content-type'))
   if (!accepted.includes(type)) throw unsupportedMediaType(accepted)
+}
+
+/**
+ * Refuses a declared `content-length` over the limit before anything is read, then checks the body's size
+ * and its media type (only when there is a body). A chunked body, or one without a usable `content-length`,
+ * is counted by reading a copy up to the limit: only then is the answer a promise (the usual request is
+ * checked without one, as this runs on every request).
+ */
+export const checkBody = (
+  request: Request,
+  limit: number,
+  accepted: readonly string[],
+): void | Promise<void> => {
+  const contentLength = request.headers.get('content-length')
+  const declared = Number(contentLength ?? 0)
+  if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
+  const size = declaredLength(request, contentLength)
+  if (size === undefined)
+    return measureBody(request, limit).then((read) => checkMediaType(request, read, limit, accepted))
+  checkMediaType(request, size, limit, accepted)
 }
 
 /**

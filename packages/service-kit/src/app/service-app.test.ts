@@ -259,6 +259,23 @@ describe('createServiceApp on a listening server', () => {
       const chunked = await post(chunks)
       expect(chunked.status).toBe(413)
       expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
+      // A chunked body within the limit is counted, then its media type checked like a declared one's.
+      const small = () =>
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(JSON.stringify({ a: 'chunked' })))
+            controller.close()
+          },
+        })
+      const fine = await post(small())
+      expect(fine.status).toBe(200)
+      expect(await fine.json()).toEqual({ a: 'chunked' })
+      const wrongType = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: small(),
+      })
+      expect(wrongType.status).toBe(415)
     } finally {
       await app.stop(true)
     }

@@ -10,7 +10,7 @@ import { renderError } from '../errors/render.ts'
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER, requestContextOf } from '../logging/request-context.ts'
 import { requestContext } from '../logging/request-context-plugin.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import { checkBody, checkDeclaredLength } from './body-limit.ts'
+import { checkBody } from './body-limit.ts'
 import { HealthResponse, probes, type ReadinessCheck, ReadyResponse } from './probes.ts'
 import { type SwaggerOptions, swagger } from './swagger.ts'
 
@@ -94,13 +94,13 @@ export const createServiceApp = (options: ServiceAppOptions) => {
     // extra or wrongly shaped fields (an array where an object belongs) was accepted; now they are a 422.
     new Elysia({ serve: { maxRequestBodySize: hardCap }, normalize: false })
       // The body check runs on request, not as a global parse hook: a parse hook makes the OpenAPI plugin
-      // drop every route's request body from the document.
-      .onRequest(async ({ request, set }) => {
+      // drop every route's request body from the document. Not `async`: a promise only when a body must be
+      // read to be counted (Elysia awaits what the hook returns).
+      .onRequest(({ request, set }) => {
         const context = contextOf(request)
         set.headers[REQUEST_ID_HEADER] = context.requestId
         set.headers[CORRELATION_ID_HEADER] = context.correlationId
-        checkDeclaredLength(request, bodyLimitBytes)
-        await checkBody(request, bodyLimitBytes, acceptedContentTypes)
+        return checkBody(request, bodyLimitBytes, acceptedContentTypes)
       })
       .use(requestContext)
       .onError({ as: 'global' }, ({ code, error, request, set }) => {
