@@ -207,6 +207,8 @@ export const report = async ({ quick = false }: BenchOptions = {}): Promise<Benc
   lines.push(
     '',
     `The runner side is \`publisher.publish\` on a \`producer\` connection (auto-pipelined) and a consumer with a \`handle\` handler (concurrency 16, default BLOCK); the raw side is plain ioredis XADD and an XREADGROUP COUNT 100 BLOCK loop with one XACK per batch on a second connection. Both in this one process, so sender and receiver share its event loop.`,
+    '',
+    `A round's p99 is decided by a few events: at ${SECONDS} s of sending it is the ${RATES.map((rate) => `${Math.round(rate * SECONDS * 0.01)}th slowest at ${rate.toLocaleString('en-US')}/s`).join(', ')}, so one stall of a few milliseconds (of the process or of the machine) sets it, on either side, and the per-round ratio swings with it. Two runs of this file at 5,000/s only, minutes apart (2026-12-04 20:10 UTC, load average 0.9 → 2.8 with other work on the machine): with 1.5 s rounds, per-round ratios 0.53–2.62× (median 0.95×; p99 runner 12.3 ms, raw 8.6 ms); with 5 s rounds, 0.38–0.85× (median 0.64×; runner 13.0 ms, raw 20.3 ms, the raw loop's serial read-then-ack falling behind in its longer rounds). The table keeps the shorter rounds.`,
   )
   return { markdown: lines.join('\n'), checks }
 }
