@@ -639,7 +639,26 @@ alone 112.5 → 92.8 µs of CPU per request (9,082 → 10,764 requests/s; the ra
 whole consumer 234.0 → 193.6 µs (4,442 → 5,357 requests/s, load average 1.9–2.7). Timed around each statement
 (separate runs), the batched statements now run for less than the raw row's one-row statements (~26 against ~45
 µs per request); what separates the two is the stores' JavaScript around them. In the consumer the statements take ~33 µs per request and the commit's fsync
-~3 ms per batch: the rest of its ~190 µs is rendering, decoding, planning and the stream.`
+~3 ms per batch: the rest of its ~190 µs is rendering, decoding, planning and the stream.
+
+The consumer's own JavaScript (2026-12-04, \`bun --cpu-prof\` of 5 rounds of 10,000 requests, main-thread samples
+of the timed part, load average ~2–3): libSQL's native calls ~42% (the fsync waits included), rendering ~17%, the
+stream runtime with ioredis ~11% (of which the socket writes of the publish, the reads and the acks ~2%, decoding
+the entries ~2%), the collector ~6%, the service's own code ~13%, spread thin (no function above ~1.5%: the JSON
+of content and address, the ids' SHA-256, the batch's maps). Two cuts: \`derivedId\` without a hasher object and
+the split/join of its digest (1.3–1.5 → 0.4–0.5 µs per id, two per request), and the rendered message handed to
+the outbox as is instead of parsed back from its content; with both, side by side in one process (8 rounds each,
+alternating, load average 4.0–4.6), 195.5 → 186.3 µs of CPU per request and 3,752 → 4,192 requests/s (medians).
+Rendering (the template alone, 20,000 renders, alternating processes, load average ~1): ~20 µs per message, of
+which ~6–7 µs were the two \`{% if name %}\` of a request without the optional \`name\`: under \`strictVariables\`
+each absent variable throws inside LiquidJS and \`lenientIf\` catches it (12–13 µs with \`strictVariables\` off,
+not kept: an unguarded absent variable would render empty). A variable a part only tests now gets a nil default
+instead (\`templates/engine.ts\`; read anywhere else, it still fails the render): 13.3–14.2 µs per message, and
+the consumer 179.7 → 164.3 µs of CPU per request, 5,510 → 5,765 requests/s (medians, 8 rounds each in one
+process, load average 1.3–1.5). \`ownPropertyOnly\` off and \`Error.stackTraceLimit = 0\` around the render
+measured within the noise (not kept). The three changes against the commit before them, in one process (8 rounds
+each after 2 warm-up rounds each, alternating, load average 1.1–1.2): 166.5 (158.3–186.3) → 149.7 (132.0–166.2)
+µs of CPU per request, 5,885 (5,558–6,245) → 6,678 (6,213–7,165) requests/s, less CPU in every pair.`
 
 if (import.meta.main) {
   console.log((await report({ quick: process.argv.includes('--quick') })).markdown)

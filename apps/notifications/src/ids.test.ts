@@ -32,3 +32,13 @@ describe('timeOrderedId', () => {
     expect(timeOrderedId('n', upper)).toMatch(UUID_V8)
   })
 })
+
+describe('derivedId', () => {
+  it('never changes: stored rows are found again by the ids derived before', () => {
+    expect(derivedId('notification.sent|x')).toBe('94b7d54b-facd-864f-9de0-7f03fcafb8e9')
+    expect(derivedId('')).toBe('e3b0c442-98fc-8c14-9afb-f4c8996fb924')
+    expect(derivedId('delivery|0192f3a0-0000-7000-8000-000000000000|email|email:a@example.com')).toBe(
+      'ca9c5d8c-6950-8e3d-99c7-00a895ac32eb',
+    )
+  })
+})

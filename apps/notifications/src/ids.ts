@@ -1,15 +1,16 @@
 /** Deterministic ids: the same name always gives the same UUID, so retries and replays reuse it. */
 
+const HEX = '0123456789abcdef'
+
 /**
  * A UUID (version 8, RFC 9562) derived from a name with SHA-256.
  * @example derivedId('delivery|<event id>|email|a@example.com')
  */
 export const derivedId = (name: string): string => {
-  const hex = new Bun.CryptoHasher('sha256').update(name).digest('hex').slice(0, 32).split('')
-  hex[12] = '8'
-  hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)
-  const h = hex.join('')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+  const h = Bun.CryptoHasher.hash('sha256', name, 'hex') as string
+  // The first 128 bits, version 8 in the 13th digit, the variant (10xx) in the 17th.
+  const variant = HEX[(Number.parseInt(h[16] as string, 16) & 0x3) | 0x8]
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i

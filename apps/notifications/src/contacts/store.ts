@@ -5,7 +5,7 @@
  * set them, so events applied out of order keep the newest.
  */
 import type { InValue, ResultSet } from '@libsql/client'
-import { eq, inArray } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { SqlExecutor } from '../channels/types.ts'
 import type { Db } from '../db/client.ts'
 import { retryWhileBusy } from '../db/client.ts'
@@ -81,9 +81,13 @@ const KEPT_UNLESS_GIVEN = ['email', 'phone', 'locale', 'timezone'] as const
 const COLUMNS = ['user_id', ...KEPT_UNLESS_GIVEN, 'updated_at']
 const RETURNED = [...COLUMNS, 'quiet_start', 'quiet_end', 'timezone_at', 'quiet_at']
 // One JSON column per row: the local driver's cost is per result column.
+const ROW = `json_object(${RETURNED.map((c) => `'${c}', ${c}`).join(', ')}) AS row`
 const UPSERT_TAIL = `ON CONFLICT (user_id) DO UPDATE SET ${KEPT_UNLESS_GIVEN.map((c) => `${c} = coalesce(excluded.${c}, contacts.${c})`).join(', ')},
   updated_at = excluded.updated_at
-  RETURNING json_object(${RETURNED.map((c) => `'${c}', ${c}`).join(', ')}) AS row`
+  RETURNING ${ROW}`
+// Every batch reads its recipients' rows: SQL written here (drizzle built the 64-id query again per batch).
+const rowsOf = (users: number) =>
+  `SELECT ${ROW} FROM contacts WHERE user_id IN (${Array.from({ length: users }, () => '?').join(', ')})`
 const upsertSql = (rows: number) =>
   `INSERT INTO contacts (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')} ${UPSERT_TAIL}`
 const UPSERT_ONE = upsertSql(1)
@@ -242,19 +246,11 @@ export const createContactStore = (db: Db): ContactStore => {
       const now = Date.now()
       for (let i = 0; i < all.length; i += UPSERT_CHUNK) {
         const part = all.slice(i, i + UPSERT_CHUNK)
-        const current = new Map(
-          (
-            await db
-              .select()
-              .from(contacts)
-              .where(
-                inArray(
-                  contacts.userId,
-                  part.map((c) => c.userId),
-                ),
-              )
-          ).map((row) => [row.userId, row]),
-        )
+        const { rows } = await db.$client.execute({
+          sql: rowsOf(part.length),
+          args: part.map((c) => c.userId),
+        })
+        const current = new Map(rows.map(({ row }) => contactOf(row)).map((row) => [row.userId, row]))
         for (const c of part) {
           const row = current.get(c.userId)
           const next: ContactRow = {

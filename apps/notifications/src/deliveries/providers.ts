@@ -46,14 +46,18 @@ export const failureOf = (error: unknown): Failure => {
 export const handsOver = (failure: Failure) =>
   failure.kind === 'transient' && failure.code !== 'PROVIDER_TIMEOUT'
 
-/** What a transport is asked to send for a delivery (its stored address and content) in key generation `generation`. */
+/**
+ * What a transport is asked to send for a delivery (its stored address and content) in key generation
+ * `generation`; `message`: the object its content was serialized from, when the caller still holds it.
+ */
 export const sendRequestOf = (
   d: Pick<DeliveryRow, 'id' | 'address' | 'content'>,
   generation: number,
   provider: string,
+  message?: RenderedMessage,
 ): SendRequest => ({
   address: JSON.parse(d.address as string) as Address,
-  message: JSON.parse(d.content as string) as RenderedMessage,
+  message: message ?? (JSON.parse(d.content as string) as RenderedMessage),
   idempotencyKey: idempotencyKeyOf(d.id, generation, provider),
 })
 

@@ -47,7 +47,10 @@ export const createOutcomePublisher = ({
     const byMarker = new Map<string, string[]>()
     rows.forEach((row, i) => {
       const o = owed[i]
-      if (o) byMarker.set(o.marker, [...(byMarker.get(o.marker) ?? []), row.id])
+      if (!o) return
+      const ids = byMarker.get(o.marker)
+      if (ids) ids.push(row.id)
+      else byMarker.set(o.marker, [row.id])
     })
     // The markers ride in the next write transaction (no commit of their own): the events are out, and a marker
     // lost to a crash only lets a redelivery publish an event again under its same id.

@@ -12,7 +12,7 @@
  */
 import type { SendResult, SqlExecutor, Transport } from '../channels/types.ts'
 import type { DeliveryRow } from '../db/schema.ts'
-import type { ChannelName } from '../templates/model.ts'
+import type { ChannelName, RenderedMessage } from '../templates/model.ts'
 import { type DeliveryStatus, SETTLED_STATUSES } from './model.ts'
 import { createBreakers, sendRequestOf, sendWithinTx } from './providers.ts'
 import { createOutcomePublisher } from './publishing.ts'
@@ -145,7 +145,11 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
      * when the transaction fails (then the caller takes the path that claims).
      */
     async recordAndDeliver(
-      items: readonly { delivery: NewDelivery; lastDelivery: boolean }[],
+      items: readonly {
+        delivery: NewDelivery
+        lastDelivery: boolean
+        message?: RenderedMessage | undefined
+      }[],
       before: (tx: SqlExecutor) => Promise<void>,
     ): Promise<{
       rows: Map<string, DeliveryRow>
@@ -156,6 +160,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       const transportOf = (d: NewDelivery) => transports[d.channel as ChannelName]?.[0] as Transport
       const lastDelivery = new Map(items.map((i) => [i.delivery.id, i.lastDelivery]))
       const byId = new Map(items.map((i) => [i.delivery.id, i.delivery]))
+      const messageOf = new Map(items.map((i) => [i.delivery.id, i.message]))
       const { inserted, existed, cancelled } = await batchStore.insertAndSendMany(
         items.map(({ delivery }) => ({ delivery, provider: transportOf(delivery).provider })),
         Date.now() + deps.leaseMs,
@@ -166,7 +171,9 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
           for (const id of fresh) {
             const d = byId.get(id) as NewDelivery
             const transport = transportOf(d)
-            groups.set(transport, [...(groups.get(transport) ?? []), d])
+            const group = groups.get(transport)
+            if (group) group.push(d)
+            else groups.set(transport, [d])
           }
           for (const [transport, group] of groups) {
             // A new delivery's first key generation is 0.
@@ -174,7 +181,7 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
               breakerOf,
               transport,
               tx,
-              group.map((d) => sendRequestOf(d, 0, transport.provider)),
+              group.map((d) => sendRequestOf(d, 0, transport.provider, messageOf.get(d.id))),
             )
             for (const [i, d] of group.entries()) answers.set(d.id, got[i] as SendResult | Error)
           }

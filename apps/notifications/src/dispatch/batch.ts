@@ -69,7 +69,12 @@ interface Planned {
   readonly plan: Plan
   readonly rendered: Map<ChannelName, RenderedMessage>
   /** The delivery of each target, with whether its creation is counted (a workflow status). */
-  readonly deliveries: { readonly delivery: NewDelivery; readonly counted: boolean }[]
+  readonly deliveries: {
+    readonly delivery: NewDelivery
+    readonly counted: boolean
+    /** The rendered message its `content` holds (serialized from it): sent as is, not parsed back. */
+    readonly message?: RenderedMessage | undefined
+  }[]
 }
 
 const failed = (error: unknown): BatchResult => ({ error })
@@ -155,7 +160,8 @@ export const dispatchBatch = async (
         }
       if (isOptedOut(p, target.channel))
         return { counted: false, delivery: { ...common, content: null, status: 'suppressed' } }
-      const content = JSON.stringify(p.rendered.get(target.channel))
+      const message = p.rendered.get(target.channel)
+      const content = JSON.stringify(message)
       if (!admitted[i]) {
         const limit = throttle.limitOf(plan.category)
         return {
@@ -169,7 +175,11 @@ export const dispatchBatch = async (
           },
         }
       }
-      return { counted: true, delivery: { ...common, content, ...waitOf(plan.requestedDue, plan.quiet) } }
+      return {
+        counted: true,
+        message,
+        delivery: { ...common, content, ...waitOf(plan.requestedDue, plan.quiet) },
+      }
     })
     return { ...p, deliveries }
   })
