@@ -43,27 +43,13 @@ const MAX_HTTP_CHILDREN = 1000
 const HANDLER_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60]
 
 /**
- * The per-space heap gauges (`nodejs_heap_space_size_*_bytes`) read `v8.getHeapSpaceStatistics()`, which Bun
- * answers by walking the whole heap: ~1.7 ms a scrape on an empty heap, ~14 ms at 200,000 live objects, ~60 ms at
- * 1,000,000, with the event loop blocked (every other default metric together: ~1.5 ms). Its split is JSC's heap
- * under V8's space names, so on Bun the gauges are dropped; the heap's total and used stay (`nodejs_heap_size_*`,
- * from `process.memoryUsage()`, ~0.01 ms).
- */
-const dropHeapSpaces = (registry: Registry) => {
-  if (!process.versions.bun) return
-  for (const kind of ['total', 'used', 'available'])
-    registry.removeSingleMetric(`nodejs_heap_space_size_${kind}_bytes`)
-}
-
-/**
  * Creates the registry of one service with default process metrics labelled `service`.
  * @example const metrics = createMetrics('audit'); createConsumer({ ..., hooks: metrics.streamHooks('audit') })
  */
 export const createMetrics = (service: string): Metrics => {
   const registry = new Registry()
   registry.setDefaultLabels({ service })
-  collectDefaultMetrics({ register: registry })
-  dropHeapSpaces(registry)
+  collectDefaultMetrics(registry)
 
   const http = new Histogram({
     name: 'http_request_duration_seconds',

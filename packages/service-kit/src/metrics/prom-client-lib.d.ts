@@ -15,7 +15,11 @@ declare module 'prom-client/lib/registry' {
   const Registry: typeof import('prom-client').Registry
   export default Registry
 }
-declare module 'prom-client/lib/defaultMetrics' {
-  const collectDefaultMetrics: typeof import('prom-client').collectDefaultMetrics
-  export default collectDefaultMetrics
+// Each default metric's file: registers its metrics on the registry.
+declare module 'prom-client/lib/metrics/*' {
+  const register: (
+    registry: import('prom-client').Registry,
+    config: import('prom-client').DefaultMetricsCollectorConfiguration<'text/plain; version=0.0.4; charset=utf-8'>,
+  ) => void
+  export default register
 }
