@@ -23,9 +23,9 @@ const measureBody = async (request: Request, limit: number): Promise<number> => 
   }
 }
 
-/** Refuses a declared `content-length` over the limit before anything is read. */
-const checkDeclaredLength = (request: Request, limit: number): void => {
-  const declared = Number(request.headers.get('content-length') ?? 0)
+/** Refuses a declared `content-length` (the header's value) over the limit before anything is read. */
+const checkDeclaredLength = (contentLength: string | null, limit: number): void => {
+  const declared = Number(contentLength ?? 0)
   if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
 }
 
@@ -63,8 +63,7 @@ export const checkBody = (
   accepted: readonly string[],
 ): void | Promise<void> => {
   const contentLength = request.headers.get('content-length')
-  const declared = Number(contentLength ?? 0)
-  if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit)
+  checkDeclaredLength(contentLength, limit)
   const size = declaredLength(request, contentLength)
   if (size === undefined)
     return measureBody(request, limit).then((read) => checkMediaType(request, read, limit, accepted))
@@ -78,6 +77,6 @@ export const checkBody = (
  */
 export const bodyLimit = (limitBytes: number) =>
   new Elysia().onParse({ as: 'scoped' }, async ({ request }) => {
-    checkDeclaredLength(request, limitBytes)
+    checkDeclaredLength(request.headers.get('content-length'), limitBytes)
     await measureBody(request, limitBytes)
   })
