@@ -158,22 +158,20 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
       cancelled: ReadonlySet<string>
     }> {
       const transportOf = (d: NewDelivery) => transports[d.channel as ChannelName]?.[0] as Transport
-      const lastDelivery = new Map(items.map((i) => [i.delivery.id, i.lastDelivery]))
-      const byId = new Map(items.map((i) => [i.delivery.id, i.delivery]))
-      const messageOf = new Map(items.map((i) => [i.delivery.id, i.message]))
+      const itemOf = new Map(items.map((i) => [i.delivery.id, i]))
       const { inserted, existed, cancelled } = await batchStore.insertAndSendMany(
         items.map(({ delivery }) => ({ delivery, provider: transportOf(delivery).provider })),
         Date.now() + deps.leaseMs,
         before,
         async (tx, fresh) => {
           const answers = new Map<string, SendResult | Error>()
-          const groups = new Map<Transport, NewDelivery[]>()
+          const groups = new Map<Transport, (typeof items)[number][]>()
           for (const id of fresh) {
-            const d = byId.get(id) as NewDelivery
-            const transport = transportOf(d)
+            const item = itemOf.get(id) as (typeof items)[number]
+            const transport = transportOf(item.delivery)
             const group = groups.get(transport)
-            if (group) group.push(d)
-            else groups.set(transport, [d])
+            if (group) group.push(item)
+            else groups.set(transport, [item])
           }
           for (const [transport, group] of groups) {
             // A new delivery's first key generation is 0.
@@ -181,9 +179,10 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
               breakerOf,
               transport,
               tx,
-              group.map((d) => sendRequestOf(d, 0, transport.provider, messageOf.get(d.id))),
+              group.map(({ delivery, message }) => sendRequestOf(delivery, 0, transport.provider, message)),
             )
-            for (const [i, d] of group.entries()) answers.set(d.id, got[i] as SendResult | Error)
+            for (const [i, { delivery }] of group.entries())
+              answers.set(delivery.id, got[i] as SendResult | Error)
           }
           return answers
         },
@@ -204,7 +203,10 @@ export const createDeliveryService = (deps: DeliveryServiceDeps) => {
         if (answer instanceof Error)
           later(
             id,
-            sendFrom(row, lastDelivery.get(id) ?? false, 0, { attempt: 1, outcome: { error: answer } }),
+            sendFrom(row, itemOf.get(id)?.lastDelivery ?? false, 0, {
+              attempt: 1,
+              outcome: { error: answer },
+            }),
           )
         else {
           sentRows.push(row)
