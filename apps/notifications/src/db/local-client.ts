@@ -7,6 +7,8 @@
  * index and by column name, integers as numbers (a RangeError past 2^53), `LibsqlError` with SQLite's codes,
  * one transaction at a time holding the connection (`TRANSACTION_ACTIVE` otherwise).
  */
+
+import { libsqlErrorOf } from '@flotilla/service-kit/libsql-driver'
 import {
   type Client,
   type InArgs,
@@ -31,20 +33,6 @@ const CACHED = 256
  * (measured: a 64-row delivery insert ~158 KB, a 500-row one ~1.3 MB), so ~26 MB at most.
  */
 const CACHED_TEXT = 1_000_000
-
-// SQLite's primary result codes, by number (`rawCode & 0xff`), as @libsql/client names them in its errors.
-const CODES = `OK ERROR INTERNAL PERM ABORT BUSY LOCKED NOMEM READONLY INTERRUPT IOERR CORRUPT NOTFOUND FULL
-  CANTOPEN PROTOCOL EMPTY SCHEMA TOOBIG CONSTRAINT MISMATCH MISUSE NOLFS AUTH FORMAT RANGE NOTADB NOTICE WARNING`
-  .split(/\s+/)
-  .map((name) => `SQLITE_${name}`)
-
-const libsqlErrorOf = (error: unknown): unknown => {
-  if (!(error instanceof Database.SqliteError)) return error
-  const { code, rawCode } = error as unknown as { code: string; rawCode?: number }
-  const base =
-    rawCode === undefined ? 'SQLITE_UNKNOWN' : (CODES[rawCode & 0xff] ?? `SQLITE_UNKNOWN_${rawCode & 0xff}`)
-  return new LibsqlError(error.message, base, code, rawCode, error)
-}
 
 const MAX = 9007199254740991n
 

@@ -4,6 +4,8 @@
  * every batch); the `libsql` driver underneath it keeps a statement for as long as we hold it. Only the
  * append runs here; everything else stays on the store's @libsql/client.
  */
+
+import { libsqlErrorOf } from '@flotilla/service-kit/libsql-driver'
 import { type InValue, LibsqlError } from '@libsql/client'
 import Database from 'libsql'
 import { LRUCache } from 'lru-cache'
@@ -17,25 +19,7 @@ type Statement = Database.Statement
 // sizes add one per shape. Past this many the least recently used is dropped.
 const MAX_STATEMENTS = 64
 
-// SQLite's primary result codes, by number, as @libsql/client names them in its errors.
-const BASE_CODES =
-  `OK ERROR INTERNAL PERM ABORT BUSY LOCKED NOMEM READONLY INTERRUPT IOERR CORRUPT NOTFOUND FULL
-  CANTOPEN PROTOCOL EMPTY SCHEMA TOOBIG CONSTRAINT MISMATCH MISUSE NOLFS AUTH FORMAT RANGE NOTADB NOTICE WARNING`
-    .split(/\s+/)
-    .map((name) => `SQLITE_${name}`)
-
 const SQLITE_CONSTRAINT = 19
-
-/** A driver error as @libsql/client reports it (LibsqlError, primary code), so callers see one kind of error. */
-const asLibsqlError = (error: unknown): unknown => {
-  if (!(error instanceof Database.SqliteError)) return error
-  const e = error as Error & { code: string; rawCode?: number }
-  const base =
-    e.rawCode === undefined
-      ? 'SQLITE_UNKNOWN'
-      : (BASE_CODES[e.rawCode & 0xff] ?? `SQLITE_UNKNOWN_${e.rawCode & 0xff}`)
-  return new LibsqlError(e.message, base, e.code, e.rawCode, e)
-}
 
 export interface LocalAppender {
   /** Appends a batch in one BEGIN IMMEDIATE … COMMIT; on any error rolls back, so nothing of it is written. */
@@ -54,7 +38,7 @@ export const openLocalAppender = (path: string, busyTimeoutMs: number): LocalApp
     // Runs to completion (all), so no half-read statement keeps a read snapshot open.
     db.prepare('PRAGMA journal_mode = WAL').all()
   } catch (error) {
-    throw asLibsqlError(error)
+    throw libsqlErrorOf(error)
   }
   const statements = new LRUCache<string, Statement>({ max: MAX_STATEMENTS })
   const prepared = (sql: string): Statement => {
@@ -97,7 +81,7 @@ export const openLocalAppender = (path: string, busyTimeoutMs: number): LocalApp
           throw error
         }
       } catch (error) {
-        throw asLibsqlError(error)
+        throw libsqlErrorOf(error)
       } finally {
         appending = false
         if (closed) shut()
