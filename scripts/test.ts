@@ -15,6 +15,8 @@ import { bunCommand, testProcessEnv } from '@flotilla/streams/testing'
 
 const root = join(import.meta.dir, '..')
 const SUITE_DIRS = ['packages', 'apps', 'examples']
+// Workspaces at the root that hold tests of their own (the benchmark harness's arithmetic).
+const ROOT_SUITES = ['bench']
 // Cross-service suites run last: they start the apps as processes (node-sdk: builds, packs, runs Node;
 // cluster: the e2e flows, a fault subset and /ready on Redis Cluster, skipped visibly without REDIS_CLUSTER_URL).
 const CROSS_SERVICE = [
@@ -51,6 +53,7 @@ const suites = async (): Promise<string[]> => {
     for (const e of entries)
       if (e.isDirectory() && (await hasTests(`${parent}/${e.name}`))) found.push(`${parent}/${e.name}`)
   }
+  for (const dir of ROOT_SUITES) if (await hasTests(dir)) found.push(dir)
   for (const dir of CROSS_SERVICE) if (await hasTests(dir).catch(() => false)) found.push(dir)
   return found.filter((suite) => !skipped.has(suite))
 }

@@ -211,6 +211,55 @@ export const ratioTarget = (
   }
 }
 
+/**
+ * Per round, the rate of doing `parts` one after the other on one thread: 1 ÷ Σ (1 ÷ rate), each part's rate
+ * from the same round. What a consumer that runs those parts in series reaches, neither overlapping them nor
+ * adding work of its own: a ceiling measured in the run, not a figure in prose.
+ */
+export const serialRates = (result: ComparisonResult, parts: readonly string[]): number[] => {
+  const rates = parts.map((part) => ratesOf(result, part))
+  return rates[0]!.map((_, i) => 1 / rates.reduce((sum, r) => sum + 1 / r[i]!, 0))
+}
+
+/**
+ * "This run's reach": per round, a ceiling (a ceiling contender's name, or one rate per round from
+ * `serialRates`) ÷ that round's baseline against the target, and how much of that ceiling the candidate reached.
+ * A round whose ceiling misses the target is a round where nothing the candidate does around that work could
+ * have met it.
+ */
+export const reachOf = (
+  result: ComparisonResult,
+  options: {
+    /** What the ceiling is, as the start of a sentence ("The stream runtime alone and the insert alone, one after the other,"). */
+    readonly ceilingName: string
+    readonly ceiling: string | readonly number[]
+    readonly contender: string
+    readonly baseline: string
+    /** The baseline in the sentence, when its contender name is long. @defaultValue the name */
+    readonly baselineName?: string
+    readonly limit: number
+  },
+): string => {
+  const base = ratesOf(result, options.baseline)
+  const own = ratesOf(result, options.contender)
+  const ceiling = typeof options.ceiling === 'string' ? ratesOf(result, options.ceiling) : options.ceiling
+  const ratios = ceiling.map((rate, i) => rate / base[i]!)
+  const reached = own.map((rate, i) => rate / ceiling[i]!)
+  const within = ratios.filter((r) => r >= options.limit).length
+  const range = (values: readonly number[], f: (v: number) => string) =>
+    `${f(Math.min(...values))}–${f(Math.max(...values))} (median ${f(median(values))})`
+  const pct = (v: number) => `${Math.round(v * 100)}%`
+  const ratio = (v: number) => `${fmtRatio(v)}×`
+  const rounds = ratios.length
+  const verdict =
+    within === rounds
+      ? 'the target lay within it in every round'
+      : within === 0
+        ? 'it missed the target in every round: here the target was out of reach whatever the candidate does around that work'
+        : `the target lay within it in ${within} of ${rounds} rounds; in the others it was out of reach whatever the candidate does around that work`
+  return `**This run’s reach.** ${options.ceilingName} ran at ${range(ratios, ratio)} of ${options.baselineName ?? `\`${options.baseline}\``} per round, against the target ≥ ${options.limit}×: ${verdict}. The candidate reached ${range(reached, pct)} of that ceiling.`
+}
+
 export const isMet = (check: TargetCheck, value: number): boolean =>
   check.higherIsBetter ? value >= check.limit : value <= check.limit
 
