@@ -41,13 +41,13 @@ describe('reachOf', () => {
   it('says in how many rounds the ceiling itself met the target, and how much of it the candidate reached', () => {
     const text = reach(0.5)
     expect(text).toContain('The ceiling ran at 0.48×–0.70× (median 0.59×) of `raw` per round')
-    expect(text).toContain('the target lay within it in 1 of 2 rounds')
+    expect(text).toContain('it met the target in 1 of 2 rounds')
     // 45 ÷ 48 and 55 ÷ 70.
-    expect(text).toContain('reached 79%–94% (median 86%) of that ceiling')
+    expect(text).toContain('the candidate ran at 79%–94% (median 86%) of that ceiling')
   })
 
   it('tells every round apart: all within, none within', () => {
-    expect(reach(0.4)).toContain('the target lay within it in every round')
+    expect(reach(0.4)).toContain('it met the target in every round')
     expect(reach(0.75)).toContain('it missed the target in every round')
   })
 
@@ -61,6 +61,6 @@ describe('reachOf', () => {
       limit: 0.35,
     })
     expect(text).toContain('In series ran at 0.32×–0.41×')
-    expect(text).toContain('within it in 1 of 2 rounds')
+    expect(text).toContain('met the target in 1 of 2 rounds')
   })
 })

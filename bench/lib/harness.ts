@@ -224,8 +224,7 @@ export const serialRates = (result: ComparisonResult, parts: readonly string[]):
 /**
  * "This run's reach": per round, a ceiling (a ceiling contender's name, or one rate per round from
  * `serialRates`) ÷ that round's baseline against the target, and how much of that ceiling the candidate reached.
- * A round whose ceiling misses the target is a round where nothing the candidate does around that work could
- * have met it.
+ * Each rate is one round's measurement, so a candidate can run past a ceiling in a noisy round.
  */
 export const reachOf = (
   result: ComparisonResult,
@@ -253,11 +252,11 @@ export const reachOf = (
   const rounds = ratios.length
   const verdict =
     within === rounds
-      ? 'the target lay within it in every round'
+      ? 'it met the target in every round'
       : within === 0
-        ? 'it missed the target in every round: here the target was out of reach whatever the candidate does around that work'
-        : `the target lay within it in ${within} of ${rounds} rounds; in the others it was out of reach whatever the candidate does around that work`
-  return `**This run’s reach.** ${options.ceilingName} ran at ${range(ratios, ratio)} of ${options.baselineName ?? `\`${options.baseline}\``} per round, against the target ≥ ${options.limit}×: ${verdict}. The candidate reached ${range(reached, pct)} of that ceiling.`
+        ? 'it missed the target in every round'
+        : `it met the target in ${within} of ${rounds} rounds`
+  return `**This run’s reach.** ${options.ceilingName} ran at ${range(ratios, ratio)} of ${options.baselineName ?? `\`${options.baseline}\``} per round, against the target ≥ ${options.limit}×: ${verdict}. Round by round, the candidate ran at ${range(reached, pct)} of that ceiling.`
 }
 
 export const isMet = (check: TargetCheck, value: number): boolean =>
