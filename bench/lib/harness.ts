@@ -213,8 +213,9 @@ export const ratioTarget = (
 
 /**
  * Per round, the rate of doing `parts` one after the other on one thread: 1 ÷ Σ (1 ÷ rate), each part's rate
- * from the same round. What a consumer that runs those parts in series reaches, neither overlapping them nor
- * adding work of its own: a ceiling measured in the run, not a figure in prose.
+ * from the same round. What a consumer that runs those parts in series would reach, neither overlapping them nor
+ * adding work of its own: an estimate measured in the run, not a strict bound (a part measured alone may include
+ * waits the consumer hides behind another).
  */
 export const serialRates = (result: ComparisonResult, parts: readonly string[]): number[] => {
   const rates = parts.map((part) => ratesOf(result, part))
@@ -223,7 +224,8 @@ export const serialRates = (result: ComparisonResult, parts: readonly string[]):
 
 /**
  * "This run's reach": per round, a ceiling (a ceiling contender's name, or one rate per round from
- * `serialRates`) ÷ that round's baseline against the target, and how much of that ceiling the candidate reached.
+ * `serialRates`) ÷ that round's baseline against a "≥ limit×" target, and how much of that ceiling the candidate
+ * reached.
  * Each rate is one round's measurement, so a candidate can run past a ceiling in a noisy round.
  */
 export const reachOf = (
