@@ -307,7 +307,7 @@ describe(`three replicas per app (stores: ${JSON.stringify(STORES)})`, () => {
   })
 
   it(
-    'logs one sent attempt per workflow email, through the outbox right after the dead provider failed over',
+    'logs one sent attempt per workflow email, through the outbox after the dead provider failed over',
     async () => {
       expect(await attemptFindings(cluster, snapshot!.workflows)).toEqual([])
     },

@@ -550,7 +550,9 @@ interface AttemptView {
 
 /**
  * The attempt logs of the sent workflow deliveries: each has exactly one `sent` attempt, through the outbox,
- * right after Resend's `failover` (the dead port, or its open circuit).
+ * after Resend's `failover` (the dead port, or its open circuit) with nothing between but `abandoned` outbox
+ * attempts: a replica killed after the failover's commit and before the outbox's leaves its attempt `started`, and
+ * once its lease ends another replica marks it abandoned and sends the delivery.
  */
 export const attemptFindings = async (cluster: Cluster, seen: WorkflowObservation): Promise<string[]> => {
   const problems: string[] = []
@@ -562,11 +564,9 @@ export const attemptFindings = async (cluster: Cluster, seen: WorkflowObservatio
     )
     const log = res.body.attemptLog.map((a) => `${a.provider}:${a.outcome}`)
     const sent = log.flatMap((entry, i) => (entry.endsWith(':sent') ? [i] : []))
-    if (
-      sent.length !== 1 ||
-      log[sent[0] as number] !== 'outbox:sent' ||
-      log[(sent[0] as number) - 1] !== 'resend:failover'
-    )
+    let before = (sent[0] ?? 0) - 1
+    while (before >= 0 && log[before] === 'outbox:abandoned') before--
+    if (sent.length !== 1 || log[sent[0] as number] !== 'outbox:sent' || log[before] !== 'resend:failover')
       problems.push(`delivery ${row.id}: attempts ${log.join(', ')}`)
   }
   return problems
