@@ -47,7 +47,8 @@ const BENCHMARKS: readonly string[] = [
  * The ones that check a target: what `--quick` runs. Left out: notifications, whose ratio to its BullMQ peer
  * (0.73–0.89× per round in the full run of 2026-12-04 20:18 UTC, target 3×) is below half its target, so it would alarm on
  * every run (the full run reports it missed, with its ceilings), and replicas and cold-start, which have no ratio
- * target.
+ * target. Introspection alarms on its ratio to a bare Elysia POST of the same body, not to the GET hello, whose
+ * share of the host's cost moves between hosts (QUICK_LIMIT in bench/introspection.ts).
  */
 const QUICK: readonly string[] = [
   'publish',
