@@ -155,7 +155,9 @@ own core: the server's thread is what binds. Sending that script through Bun's n
 ioredis (the kit POST ceiling, side by side, load average 2.7) measured no less server CPU per request (65 against
 60 µs, noise-level), so the client was kept. \`--quick\` (auth against the hello only, 1 s rounds) measured medians of 0.18×, 0.30×, 0.23× and 0.17× in four runs at
 load average 5–22 after these changes (per-round ratios 0.09–0.38×; 0.14× at load 12 before them): around the
-0.175× alarm, which a loaded machine can still trip.
+0.175× alarm, which a loaded machine can still trip. Since 2026-12-04 22:40 \`--quick\` alarms on auth against the bare
+POST of the same body instead (below half of 0.49×; \`QUICK_LIMIT\` says why): on the host of the 21:54 run its hello-based
+median read 0.13×, with nothing changed on the route, and the new ratio 0.27–0.31× in four quick runs.
 
 **The cached token checks and the kit's hooks** (2026-12-04, later). A cached check was five nested \`async\` functions
 (verifier, \`verifyRemembering\`, \`remember\`, the lookup, the key ring's \`publicKey\`) around a node:crypto hash object:
