@@ -116,7 +116,8 @@ for (const name of names) {
     console.error(error)
   }
   const took = ((performance.now() - t0) / 1000).toFixed(0)
-  if (!quick) console.log(body)
+  // Quick runs print only the targets table at the end; each benchmark's time shows where the minute goes.
+  console.log(quick ? `(${name}: ${took} s)` : body)
   sections.set(
     name,
     `${begin(name)}\n${body}\n\n_(${name}: ${took} s, ${new Date().toISOString()})_\n${end(name)}`,
