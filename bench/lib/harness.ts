@@ -305,13 +305,13 @@ const toMarkdown = (result: ComparisonResult, baseline: string, target?: string)
   return lines.join('\n')
 }
 
-/** A markdown section: the table, then notes as paragraphs. */
+/** A markdown section: the table, then notes as paragraphs (an empty note is left out). */
 export const section = (
   result: ComparisonResult,
   baseline: string,
   target: string | undefined,
   notes: readonly string[] = [],
-): string => [toMarkdown(result, baseline, target), ...notes].join('\n\n')
+): string => [toMarkdown(result, baseline, target), ...notes.filter(Boolean)].join('\n\n')
 
 /** A comparison's section with its targets checked per round: the table, a verdict line per target, the notes. */
 export const reportOf = (
